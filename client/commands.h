@@ -1,0 +1,12 @@
+/*
+ * The subcommands of `psi`. Each lives in its own cmd_*.c file, takes the
+ * arguments after its name (argv[0] is the subcommand name), prints its own
+ * usage on bad arguments, and returns the process exit status: 0 on success,
+ * 1 on a failure it has explained on stderr in one line, 2 on a usage error.
+ */
+#ifndef PSI_CLIENT_COMMANDS_H
+#define PSI_CLIENT_COMMANDS_H
+
+int psi_cmd_ingest(int argc, char **argv);
+
+#endif
