@@ -28,6 +28,9 @@
 
 #define PSI_FRAME_SEALED 0x01
 #define PSI_FRAME_PLAIN_ERROR 0x02
+/* The largest frame either side builds or opens: a bound on every length that
+ * follows from the frame's (the hub may accept less, see HubInfo). */
+#define PSI_FRAME_MAX_BYTES (64u * 1024u * 1024u)
 
 /* A request as the hub sees it after opening the seal. body points into
  * storage owned by the struct; release with psi_request_clear(). */
@@ -40,7 +43,8 @@ struct psi_request {
     unsigned char request_id[PSI_REQUEST_ID_BYTES];
     uint8_t *body;
     size_t body_len;
-    /* kept to verify the signature once the sender's key is known */
+    /* kept to verify the signature once the sender's key is known: exactly
+     * the bytes the sender signed ("psi/request/v1" || 0x00 || Request) */
     uint8_t *signed_bytes;
     size_t signed_len;
     unsigned char signature[64];
@@ -68,17 +72,25 @@ int psi_request_seal(const struct psi_identity *sender, const unsigned char hub_
 
 /* Hub side, step 1: open the seal with the hub's identity and parse. Checks
  * form (sizes, id syntax, method syntax, hub_key equal to the hub's own), not
- * the signature. */
+ * the signature. Errors: PSI_ERR_TOO_LARGE (frame over PSI_FRAME_MAX_BYTES),
+ * PSI_ERR_UNSUPPORTED (not a 0x01 frame), PSI_ERR_VERIFY (the seal does not
+ * open: damaged, or sealed to another key), PSI_ERR_PARSE (malformed inside),
+ * PSI_ERR_PROTOCOL (a request for another hub). On failure *out is cleared. */
 int psi_request_open(const struct psi_identity *hub, const uint8_t *frame, size_t frame_len,
                      struct psi_request *out);
 
-/* Hub side, step 2: verify the sender's signature once its key is looked up. */
+/* Hub side, step 2: verify the sender's signature once its key is looked up.
+ * 0 or PSI_ERR_VERIFY. */
 int psi_request_verify(const struct psi_request *req, const unsigned char sender_key[32]);
 
 void psi_request_clear(struct psi_request *req);
 
 /* Hub side: build a reply frame. recipient_key NULL makes a plain (unsealed)
- * error frame, for failures before the sender is authenticated. */
+ * error frame, for failures before the sender is authenticated: it must have
+ * a negative status and no body (else PSI_ERR_INVALID); request_id may then
+ * be NULL (unknown). A sealed reply needs the request_id. status is 0 or a
+ * negative psi error code; error (may be NULL) is cut to PSI_ERROR_TEXT_MAX
+ * bytes at a UTF-8 boundary. */
 int psi_reply_seal(const struct psi_identity *hub, const unsigned char *recipient_key,
                    const unsigned char request_id[PSI_REQUEST_ID_BYTES], int status,
                    const char *error, const uint8_t *body, size_t body_len, uint8_t **frame,
@@ -86,7 +98,11 @@ int psi_reply_seal(const struct psi_identity *hub, const unsigned char *recipien
 
 /* Requester side: open a reply frame, verify the hub's signature and that it
  * answers request_id (a plain error frame is accepted with an empty id).
- * Returns 0 if the frame is authentic (the hub's status is in out->status). */
+ * Returns 0 if the frame is authentic (the hub's status is in out->status).
+ * Errors: PSI_ERR_TOO_LARGE, PSI_ERR_UNSUPPORTED (frame type), PSI_ERR_VERIFY
+ * (seal or hub signature), PSI_ERR_PARSE, PSI_ERR_PROTOCOL (another request's
+ * id, a positive status, a success or a body in a plain frame). Control
+ * characters in the error text come out as '?'. */
 int psi_reply_open(const struct psi_identity *me, const unsigned char hub_key[32],
                    const unsigned char request_id[PSI_REQUEST_ID_BYTES], const uint8_t *frame,
                    size_t frame_len, struct psi_reply *out);

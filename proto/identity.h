@@ -25,15 +25,24 @@ struct psi_identity {
 
 /* Fresh random identity. */
 int psi_identity_generate(struct psi_identity *id, const char *name);
-/* Write to path with mode 0600; refuses to overwrite an existing file. */
+/* Write to path with mode 0600; refuses to overwrite an existing file
+ * (PSI_ERR_EXISTS); PSI_ERR_IO if it cannot be written (no partial file is
+ * left behind). */
 int psi_identity_save(const struct psi_identity *id, const char *path);
-/* Read a key file; refuses a file readable by group or others. err gets a reason. */
+/* Read a key file; refuses a file readable by group or others. err gets a reason.
+ * PSI_ERR_IO (cannot open/read, not a regular file), PSI_ERR_DENIED (group or
+ * others have access), PSI_ERR_PARSE (not a key file), PSI_ERR_VERIFY (key id
+ * does not match the key), PSI_ERR_UNSUPPORTED (not Ed25519). The comment
+ * line is untrusted: the key line alone names the identity. */
 int psi_identity_load(struct psi_identity *id, const char *path, char *err, size_t errlen);
 /* Wipe and free the secret. */
 void psi_identity_clear(struct psi_identity *id);
-/* NAME+KEYID+base64(0x01||pk) */
+/* NAME+KEYID+base64(0x01||pk); PSI_ERR_TOO_LARGE if outlen is too small
+ * (PSI_VKEY_MAX always suffices). */
 int psi_identity_vkey(const struct psi_identity *id, char *out, size_t outlen);
-/* Parse a verifier key string: name (<= 64) and 32-byte key. */
+/* Parse a verifier key string: name (<= 64) and 32-byte key. PSI_ERR_PARSE
+ * (malformed, or the name is not a valid id), PSI_ERR_VERIFY (key id does
+ * not match), PSI_ERR_UNSUPPORTED, PSI_ERR_TOO_LARGE (over PSI_VKEY_MAX). */
 int psi_vkey_parse(const char *vkey, char name[65], unsigned char key[32]);
 
 #endif

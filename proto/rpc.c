@@ -1,0 +1,339 @@
+/*
+ * The requester's side of the transport (see rpc.h).
+ */
+#include "rpc.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/util/platform.h>
+#include <sodium.h>
+
+#include "psi/error.h"
+
+#define URL_MAX 255
+/* An hour per attempt is already more patience than any caller wants. */
+#define TIMEOUT_MAX_MS 3600000u
+#define RETRIES_MAX 100u
+
+struct psi_rpc {
+    nng_socket socket;
+    char url[URL_MAX + 1];
+    const struct psi_identity *me;
+    unsigned char hub_key[32];
+    unsigned timeout_ms;
+    unsigned retries;
+    atomic_int connected; /* set by nng's thread once a connection is up */
+};
+
+static void set_error(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_error(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err == NULL || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* "5 s" or "250 ms", as a person would say it. */
+static void format_duration(char *out, size_t outlen, unsigned ms)
+{
+    if (ms % 1000u == 0)
+        snprintf(out, outlen, "%u s", ms / 1000u);
+    else
+        snprintf(out, outlen, "%u ms", ms);
+}
+
+static void on_pipe_added(nng_pipe pipe, nng_pipe_ev event, void *arg)
+{
+    (void)pipe;
+    (void)event;
+    atomic_store((atomic_int *)arg, 1);
+}
+
+/* A REQ socket dialling url in the background, with our limits. */
+static int open_socket(nng_socket *sock, const char *url, unsigned timeout_ms,
+                       atomic_int *connected, char *err, size_t errlen)
+{
+    int rc = nng_req0_open(sock);
+    if (rc != 0) {
+        set_error(err, errlen, "cannot open a socket for hub %s: %s", url, nng_strerror(rc));
+        return PSI_ERR_NETWORK;
+    }
+    nng_duration timeout = (nng_duration)timeout_ms;
+    /* Our retries carry a fresh nonce; nng's would resend the same frame. */
+    if ((rc = nng_socket_set_ms(*sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE)) != 0 ||
+        (rc = nng_socket_set_ms(*sock, NNG_OPT_SENDTIMEO, timeout)) != 0 ||
+        (rc = nng_socket_set_ms(*sock, NNG_OPT_RECVTIMEO, timeout)) != 0 ||
+        (rc = nng_socket_set_size(*sock, NNG_OPT_RECVMAXSZ, PSI_RPC_REPLY_MAX)) != 0 ||
+        (rc = nng_socket_set_ms(*sock, NNG_OPT_RECONNMINT, 100)) != 0 ||
+        (rc = nng_socket_set_ms(*sock, NNG_OPT_RECONNMAXT, 2000)) != 0 ||
+        (connected != NULL &&
+         (rc = nng_pipe_notify(*sock, NNG_PIPE_EV_ADD_POST, on_pipe_added, connected)) != 0)) {
+        set_error(err, errlen, "cannot set up the socket for hub %s: %s", url, nng_strerror(rc));
+        nng_close(*sock);
+        return PSI_ERR_NETWORK;
+    }
+    /* Non-blocking: a hub that is down now may be up by the time we send,
+     * and one that stays down shows as a timeout, not as a hang. */
+    rc = nng_dial(*sock, url, NULL, NNG_FLAG_NONBLOCK);
+    if (rc != 0) {
+        int invalid = rc == NNG_EADDRINVAL || rc == NNG_ENOTSUP || rc == NNG_EINVAL;
+        set_error(err, errlen, "%s hub address '%s': %s", invalid ? "invalid" : "cannot dial", url,
+                  nng_strerror(rc));
+        nng_close(*sock);
+        return invalid ? PSI_ERR_INVALID : PSI_ERR_NETWORK;
+    }
+    return 0;
+}
+
+static int check_url_and_timeout(const char *url, unsigned timeout_ms, char *err, size_t errlen)
+{
+    if (url == NULL || url[0] == '\0' || strnlen(url, URL_MAX + 1) > URL_MAX) {
+        set_error(err, errlen, "invalid hub address (empty or longer than %d bytes)", URL_MAX);
+        return PSI_ERR_INVALID;
+    }
+    if (timeout_ms == 0 || timeout_ms > TIMEOUT_MAX_MS) {
+        set_error(err, errlen, "invalid timeout %u ms (1 .. %u)", timeout_ms, TIMEOUT_MAX_MS);
+        return PSI_ERR_INVALID;
+    }
+    return 0;
+}
+
+int psi_rpc_open(struct psi_rpc **rpc, const char *url, const struct psi_identity *me,
+                 const unsigned char hub_key[32], unsigned timeout_ms, char *err, size_t errlen)
+{
+    if (err != NULL && errlen > 0)
+        err[0] = '\0';
+    if (rpc == NULL || me == NULL || me->secret_key == NULL || hub_key == NULL) {
+        set_error(err, errlen, "no identity or hub key given");
+        return PSI_ERR_INVALID;
+    }
+    *rpc = NULL;
+    int rc = check_url_and_timeout(url, timeout_ms, err, errlen);
+    if (rc != 0)
+        return rc;
+    struct psi_rpc *r = calloc(1, sizeof *r);
+    if (r == NULL) {
+        set_error(err, errlen, "out of memory");
+        return PSI_ERR_NOMEM;
+    }
+    memcpy(r->url, url, strlen(url) + 1);
+    r->me = me;
+    memcpy(r->hub_key, hub_key, sizeof r->hub_key);
+    r->timeout_ms = timeout_ms;
+    r->retries = PSI_RPC_DEFAULT_RETRIES;
+    atomic_init(&r->connected, 0);
+    rc = open_socket(&r->socket, url, timeout_ms, &r->connected, err, errlen);
+    if (rc != 0) {
+        free(r);
+        return rc;
+    }
+    *rpc = r;
+    return 0;
+}
+
+void psi_rpc_set_retries(struct psi_rpc *rpc, unsigned retries)
+{
+    if (rpc != NULL)
+        rpc->retries = retries > RETRIES_MAX ? RETRIES_MAX : retries;
+}
+
+void psi_rpc_close(struct psi_rpc *rpc)
+{
+    if (rpc == NULL)
+        return;
+    nng_close(rpc->socket);
+    sodium_memzero(rpc, sizeof *rpc);
+    free(rpc);
+}
+
+/* Turns an answer frame into the call's result. */
+static int take_reply(struct psi_rpc *rpc, const unsigned char request_id[PSI_REQUEST_ID_BYTES],
+                      const uint8_t *frame, size_t frame_len, uint8_t **reply_body,
+                      size_t *reply_len, char *err, size_t errlen)
+{
+    struct psi_reply reply;
+    int rc = psi_reply_open(rpc->me, rpc->hub_key, request_id, frame, frame_len, &reply);
+    switch (rc) {
+    case 0: break;
+    case PSI_ERR_VERIFY:
+        set_error(err, errlen,
+                  "reply from hub %s not signed by the expected hub key (or not sealed to '%s')",
+                  rpc->url, rpc->me->name);
+        return PSI_ERR_NETWORK;
+    case PSI_ERR_PROTOCOL:
+        set_error(err, errlen,
+                  "reply from hub %s does not answer this request (request id or status)",
+                  rpc->url);
+        return PSI_ERR_NETWORK;
+    case PSI_ERR_UNSUPPORTED:
+        set_error(err, errlen, "reply from hub %s has an unknown frame type 0x%02x", rpc->url,
+                  (unsigned)frame[0]);
+        return PSI_ERR_NETWORK;
+    case PSI_ERR_NOMEM:
+        set_error(err, errlen, "out of memory reading the reply from hub %s", rpc->url);
+        return PSI_ERR_NOMEM;
+    default:
+        set_error(err, errlen, "malformed reply from hub %s (%s)", rpc->url, psi_strerror(rc));
+        return PSI_ERR_NETWORK;
+    }
+    if (reply.status != 0) {
+        rc = reply.status;
+        set_error(err, errlen, "hub refused: %s",
+                  reply.error[0] != '\0' ? reply.error : psi_strerror(rc));
+        psi_reply_clear(&reply);
+        return rc;
+    }
+    *reply_body = reply.body; /* handed over: the caller frees it */
+    *reply_len = reply.body_len;
+    reply.body = NULL;
+    reply.body_len = 0;
+    psi_reply_clear(&reply);
+    return 0;
+}
+
+int psi_rpc_call_id(struct psi_rpc *rpc, const unsigned char request_id[PSI_REQUEST_ID_BYTES],
+                    const char *method, const uint8_t *body, size_t body_len, uint8_t **reply_body,
+                    size_t *reply_len, char *err, size_t errlen)
+{
+    if (err != NULL && errlen > 0)
+        err[0] = '\0';
+    if (reply_body != NULL)
+        *reply_body = NULL;
+    if (reply_len != NULL)
+        *reply_len = 0;
+    if (rpc == NULL || request_id == NULL || method == NULL || (body == NULL && body_len > 0) ||
+        reply_body == NULL || reply_len == NULL) {
+        set_error(err, errlen, "invalid arguments to a hub call");
+        return PSI_ERR_INVALID;
+    }
+
+    unsigned attempts = 0;
+    for (unsigned attempt = 0; attempt <= rpc->retries; attempt++) {
+        uint8_t *frame = NULL;
+        size_t frame_len = 0;
+        int rc = psi_request_seal(rpc->me, rpc->hub_key, method, request_id, body, body_len, &frame,
+                                  &frame_len);
+        if (rc != 0) {
+            set_error(err, errlen, "cannot build the request '%s' for hub %s: %s", method, rpc->url,
+                      psi_strerror(rc));
+            return rc;
+        }
+        attempts++;
+        nng_time deadline = nng_clock() + rpc->timeout_ms;
+        int nrc = nng_socket_set_ms(rpc->socket, NNG_OPT_SENDTIMEO, (nng_duration)rpc->timeout_ms);
+        if (nrc == 0)
+            nrc = nng_send(rpc->socket, frame, frame_len, 0);
+        free(frame);
+        if (nrc == 0) {
+            /* The attempt's time is shared between send and receive. */
+            nng_time now = nng_clock();
+            nng_duration left = now < deadline ? (nng_duration)(deadline - now) : 1;
+            nrc = nng_socket_set_ms(rpc->socket, NNG_OPT_RECVTIMEO, left);
+            void *answer = NULL;
+            size_t answer_len = 0;
+            if (nrc == 0)
+                nrc = nng_recv(rpc->socket, &answer, &answer_len, NNG_FLAG_ALLOC);
+            if (nrc == 0) {
+                rc = take_reply(rpc, request_id, answer, answer_len, reply_body, reply_len, err,
+                                errlen);
+                nng_free(answer, answer_len);
+                return rc;
+            }
+        }
+        if (nrc != NNG_ETIMEDOUT) {
+            set_error(err, errlen, "cannot talk to hub %s: %s", rpc->url, nng_strerror(nrc));
+            return PSI_ERR_NETWORK;
+        }
+        /* Nobody to retry with: say so now rather than after every retry. */
+        if (!atomic_load(&rpc->connected))
+            break;
+    }
+    char within[32];
+    format_duration(within, sizeof within, rpc->timeout_ms);
+    if (!atomic_load(&rpc->connected))
+        set_error(err, errlen, "could not connect to hub %s within %s (is psi-hub running there?)",
+                  rpc->url, within);
+    else if (attempts > 1)
+        set_error(err, errlen, "hub %s did not answer within %s (%u attempts)", rpc->url, within,
+                  attempts);
+    else
+        set_error(err, errlen, "hub %s did not answer within %s", rpc->url, within);
+    return PSI_ERR_TIMEOUT;
+}
+
+int psi_rpc_call(struct psi_rpc *rpc, const char *method, const uint8_t *body, size_t body_len,
+                 uint8_t **reply_body, size_t *reply_len, char *err, size_t errlen)
+{
+    unsigned char request_id[PSI_REQUEST_ID_BYTES];
+    if (sodium_init() < 0) {
+        set_error(err, errlen, "libsodium could not start");
+        return PSI_ERR_CRYPTO;
+    }
+    randombytes_buf(request_id, sizeof request_id);
+    return psi_rpc_call_id(rpc, request_id, method, body, body_len, reply_body, reply_len, err,
+                           errlen);
+}
+
+int psi_rpc_raw(const char *url, const uint8_t *frame, size_t frame_len, uint8_t **reply,
+                size_t *reply_len, unsigned timeout_ms)
+{
+    if (reply != NULL)
+        *reply = NULL;
+    if (reply_len != NULL)
+        *reply_len = 0;
+    if (reply == NULL || reply_len == NULL || (frame == NULL && frame_len > 0))
+        return PSI_ERR_INVALID;
+    int rc = check_url_and_timeout(url, timeout_ms, NULL, 0);
+    if (rc != 0)
+        return rc;
+    nng_socket sock;
+    rc = open_socket(&sock, url, timeout_ms, NULL, NULL, 0);
+    if (rc != 0)
+        return rc;
+
+    nng_msg *msg = NULL;
+    int nrc = nng_msg_alloc(&msg, 0);
+    if (nrc == 0 && frame_len > 0)
+        nrc = nng_msg_append(msg, frame, frame_len);
+    if (nrc == 0) {
+        nrc = nng_sendmsg(sock, msg, 0);
+        if (nrc == 0)
+            msg = NULL; /* nng owns it now */
+    }
+    if (msg != NULL)
+        nng_msg_free(msg);
+    nng_msg *answer = NULL;
+    if (nrc == 0)
+        nrc = nng_recvmsg(sock, &answer, 0);
+    if (nrc == 0) {
+        size_t n = nng_msg_len(answer);
+        uint8_t *copy = malloc(n > 0 ? n : 1);
+        if (copy == NULL) {
+            rc = PSI_ERR_NOMEM;
+        } else {
+            if (n > 0)
+                memcpy(copy, nng_msg_body(answer), n);
+            *reply = copy;
+            *reply_len = n;
+            rc = 0;
+        }
+        nng_msg_free(answer);
+    } else {
+        rc = nrc == NNG_ETIMEDOUT ? PSI_ERR_TIMEOUT
+             : nrc == NNG_ENOMEM  ? PSI_ERR_NOMEM
+                                  : PSI_ERR_NETWORK;
+    }
+    nng_close(sock);
+    return rc;
+}

@@ -1,0 +1,76 @@
+/*
+ * The requester's side of the transport: signed, sealed requests to one hub
+ * over nng REQ/REP, one at a time.
+ *
+ * It promises that a call ends: the hub is dialled in the background, so a
+ * hub that is down or silent yields PSI_ERR_TIMEOUT after the timeout rather
+ * than a hang. It promises that a reply is acted on only if it is authentic:
+ * sealed to us and signed by the hub key given at open (or a signed plain
+ * error) and answering our request id. And it makes retries safe: a request
+ * that timed out is sent again with the same request id (and a fresh nonce
+ * and timestamp, so it is no replay), and the hub answers a retry with its
+ * first answer instead of acting twice. nng's own resending is switched off,
+ * because it would resend the identical frame, nonce included.
+ *
+ * Every failure comes with a sentence for a person in err, naming the hub's
+ * address. A struct psi_rpc is not for use by two threads at once.
+ */
+#ifndef PSI_PROTO_RPC_H
+#define PSI_PROTO_RPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "envelope.h"
+#include "identity.h"
+
+/* Sends after the first, when an attempt times out. */
+#define PSI_RPC_DEFAULT_RETRIES 2u
+/* The largest reply frame accepted (nng refuses bigger messages). */
+#define PSI_RPC_REPLY_MAX PSI_FRAME_MAX_BYTES
+
+struct psi_rpc;
+
+/* Opens a REQ socket and starts dialling url (e.g. "tcp://127.0.0.1:7000")
+ * in the background. me must outlive the handle; hub_key is copied.
+ * timeout_ms (> 0) bounds each attempt. 0, or PSI_ERR_INVALID (bad
+ * arguments or address), PSI_ERR_NETWORK, PSI_ERR_NOMEM; err says why. */
+int psi_rpc_open(struct psi_rpc **rpc, const char *url, const struct psi_identity *me,
+                 const unsigned char hub_key[32], unsigned timeout_ms, char *err, size_t errlen);
+
+/* How many times a call resends after a timeout (default
+ * PSI_RPC_DEFAULT_RETRIES). A hub never reached during the first attempt is
+ * not retried: the caller hears at once that nothing listens. */
+void psi_rpc_set_retries(struct psi_rpc *rpc, unsigned retries);
+
+/* Sends method+body as a new request (fresh random request id). On status 0
+ * returns 0 and the reply body in *reply_body (malloc'd, never NULL on
+ * success, free() it; *reply_len may be 0). Otherwise returns:
+ *  - the hub's negative status, err = "hub refused: <its text>";
+ *  - PSI_ERR_TIMEOUT when no answer came in time;
+ *  - PSI_ERR_NETWORK when the transport failed or the answer was not
+ *    authentic (not from the expected hub key, for another request,
+ *    malformed);
+ *  - PSI_ERR_INVALID / PSI_ERR_TOO_LARGE / PSI_ERR_NOMEM for the request.
+ * *reply_body is NULL on every failure. */
+int psi_rpc_call(struct psi_rpc *rpc, const char *method, const uint8_t *body, size_t body_len,
+                 uint8_t **reply_body, size_t *reply_len, char *err, size_t errlen);
+
+/* The same, with a caller-chosen request id: to resume a logical request
+ * after a restart, and for tests of retries. */
+int psi_rpc_call_id(struct psi_rpc *rpc, const unsigned char request_id[PSI_REQUEST_ID_BYTES],
+                    const char *method, const uint8_t *body, size_t body_len, uint8_t **reply_body,
+                    size_t *reply_len, char *err, size_t errlen);
+
+void psi_rpc_close(struct psi_rpc *rpc);
+
+/* For tests of the hub: sends the bytes of frame as they are (any length,
+ * even 0) on a fresh REQ socket and returns the raw reply frame in *reply
+ * (malloc'd, free() it). One attempt, no checks on the reply. 0, or
+ * PSI_ERR_TIMEOUT (no reply: a hub that drops an oversized frame closes the
+ * connection, which shows here as a timeout), PSI_ERR_NETWORK,
+ * PSI_ERR_INVALID, PSI_ERR_NOMEM. */
+int psi_rpc_raw(const char *url, const uint8_t *frame, size_t frame_len, uint8_t **reply,
+                size_t *reply_len, unsigned timeout_ms);
+
+#endif
