@@ -1,0 +1,633 @@
+/*
+ * The operator's commands on a hub directory: init, admit, policy, remove,
+ * epoch, roster. They work on the store directly, also while the hub serves
+ * (the store serialises writers), each change in one transaction.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "epoch.h"
+#include "hub.h"
+#include "psi/error.h"
+
+#define MAX_SHARE_WITH 4096
+
+static int missing(const char *cmd, const char *usage, const char *option)
+{
+    fprintf(stderr, "psi-hub %s: %s is required\n", cmd, option);
+    fputs(usage, stderr);
+    return 2;
+}
+
+static int parse_count(const char *text, unsigned long long lo, unsigned long long hi,
+                       uint32_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || v < lo || v > hi)
+        return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+/* "all" or ID[,ID...]: share_all, or a malloc'd list of ids. */
+static int parse_share_with(const char *cmd, const char *text, int *share_all,
+                            char (**list)[PSI_STORE_ID_MAX + 1], size_t *count)
+{
+    *list = NULL;
+    *count = 0;
+    *share_all = 0;
+    if (strcmp(text, "all") == 0) {
+        *share_all = 1;
+        return 0;
+    }
+    size_t cap = 0;
+    const char *p = text;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        char id[PSI_STORE_ID_MAX + 1];
+        if (n == 0 || n > PSI_STORE_ID_MAX) {
+            fprintf(stderr, "psi-hub %s: --share-with wants all or ID[,ID...], not '%s'\n", cmd,
+                    text);
+            goto bad;
+        }
+        memcpy(id, p, n);
+        id[n] = '\0';
+        if (!psi_id_is_valid(id)) {
+            fprintf(stderr, "psi-hub %s: '%s' in --share-with is not a participant id\n", cmd, id);
+            goto bad;
+        }
+        if (*count == cap) {
+            if (cap >= MAX_SHARE_WITH) {
+                fprintf(stderr, "psi-hub %s: --share-with lists more than %d ids\n", cmd,
+                        MAX_SHARE_WITH);
+                goto bad;
+            }
+            size_t ncap = cap ? cap * 2 : 8;
+            void *m = realloc(*list, ncap * sizeof **list);
+            if (m == NULL) {
+                fprintf(stderr, "psi-hub %s: out of memory\n", cmd);
+                goto bad;
+            }
+            *list = m;
+            cap = ncap;
+        }
+        memcpy((*list)[(*count)++], id, n + 1);
+        if (comma == NULL)
+            return 0;
+        p = comma + 1;
+    }
+bad:
+    free(*list);
+    *list = NULL;
+    *count = 0;
+    return -1;
+}
+
+/* ---------------------------------------------------------------- the store */
+
+static int open_store(const char *cmd, const char *dir, struct psi_store **st)
+{
+    char path[4096], err[512];
+    int n = snprintf(path, sizeof path, "%s/" PSI_HUB_STORE_FILE, dir);
+    if (n < 0 || (size_t)n >= sizeof path) {
+        fprintf(stderr, "psi-hub %s: directory path too long\n", cmd);
+        return -1;
+    }
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        fprintf(stderr, "psi-hub %s: no hub in %s (%s: %s)\n", cmd, dir, path, strerror(errno));
+        return -1;
+    }
+    if (psi_store_sqlite_ops.open(path, st, err, sizeof err) != 0) {
+        fprintf(stderr, "psi-hub %s: %s\n", cmd, err);
+        return -1;
+    }
+    return 0;
+}
+
+static int store_error(const char *cmd, struct psi_store *st, int rc)
+{
+    if (rc == PSI_ERR_STORE)
+        fprintf(stderr, "psi-hub %s: store: %s\n", cmd, psi_store_sqlite_ops.last_error(st));
+    else
+        fprintf(stderr, "psi-hub %s: %s\n", cmd, psi_strerror(rc));
+    return 1;
+}
+
+static void print_policy(const struct psi_store_participant *p)
+{
+    if (strcmp(p->role, "auditor") == 0) {
+        printf("audits");
+        return;
+    }
+    printf("%s, shares with ", p->contribute_only ? "contribute-only" : "receives results");
+    if (p->share_all) {
+        printf("all");
+        return;
+    }
+    if (p->share_count == 0)
+        printf("nobody");
+    for (size_t i = 0; i < p->share_count; i++)
+        printf("%s%s", i ? "," : "", p->share_with[i]);
+}
+
+/* ---------------------------------------------------------------- init */
+
+static const char INIT_USAGE[] =
+    "usage: psi-hub init --dir DIR --name NAME [--epoch week|day|manual:LABEL]\n"
+    "                    [--threshold T] [--max-message-bytes N]\n"
+    "\n"
+    "Creates DIR (mode 0700) with the hub's identity key DIR/hub.key (0600) and\n"
+    "its store DIR/hub.db, and prints as its last line the hub's verifier key.\n"
+    "  --epoch      week: ISO weeks (2026-W48, UTC; the default); day: 2026-11-27;\n"
+    "               manual:LABEL: LABEL until `psi-hub epoch --set` changes it\n"
+    "  --threshold  reveal a position to its owner only when at least T parties\n"
+    "               hold it, the owner included (2..1000, default 2)\n"
+    "  --max-message-bytes  largest request accepted (65536..268435456,\n"
+    "               default 8388608)\n"
+    "Refuses an existing DIR.\n";
+
+static void undo_init(const char *dir, const char *key_path, const char *store_path)
+{
+    char wal[4200], shm[4200];
+    snprintf(wal, sizeof wal, "%s-wal", store_path);
+    snprintf(shm, sizeof shm, "%s-shm", store_path);
+    unlink(wal);
+    unlink(shm);
+    unlink(store_path);
+    unlink(key_path);
+    rmdir(dir);
+}
+
+int psi_hub_cmd_init(int argc, char **argv)
+{
+    const char *dir = NULL, *name = NULL, *epoch = "week", *threshold_text = NULL, *max_text = NULL;
+    const struct psi_hub_option opts[] = {{"--dir", &dir, NULL},
+                                          {"--name", &name, NULL},
+                                          {"--epoch", &epoch, NULL},
+                                          {"--threshold", &threshold_text, NULL},
+                                          {"--max-message-bytes", &max_text, NULL},
+                                          {NULL, NULL, NULL}};
+    int status;
+    if (psi_hub_parse_options("init", INIT_USAGE, argc, argv, opts, &status))
+        return status;
+    if (dir == NULL)
+        return missing("init", INIT_USAGE, "--dir");
+    if (name == NULL)
+        return missing("init", INIT_USAGE, "--name");
+    if (!psi_id_is_valid(name)) {
+        fprintf(stderr, "psi-hub init: the name must be 1..64 of [A-Za-z0-9._-], not '%s'\n", name);
+        return 2;
+    }
+    enum psi_epoch_mode mode;
+    char label[PSI_EPOCH_LABEL_MAX + 1];
+    if (psi_epoch_mode_parse(epoch, &mode, label) != 0) {
+        fprintf(stderr,
+                "psi-hub init: --epoch wants week, day or manual:LABEL (LABEL 1..32 of "
+                "[A-Za-z0-9._:-]), not '%s'\n",
+                epoch);
+        return 2;
+    }
+    uint32_t threshold = PSI_HUB_DEFAULT_THRESHOLD, max_message = PSI_HUB_DEFAULT_MAX_MESSAGE;
+    if (threshold_text && parse_count(threshold_text, 2, PSI_HUB_MAX_THRESHOLD, &threshold)) {
+        fprintf(stderr, "psi-hub init: --threshold must be 2..%u, not '%s'\n",
+                PSI_HUB_MAX_THRESHOLD, threshold_text);
+        return 2;
+    }
+    if (max_text &&
+        parse_count(max_text, PSI_HUB_MIN_MAX_MESSAGE, PSI_HUB_MAX_MAX_MESSAGE, &max_message)) {
+        fprintf(stderr, "psi-hub init: --max-message-bytes must be %u..%u, not '%s'\n",
+                PSI_HUB_MIN_MAX_MESSAGE, PSI_HUB_MAX_MAX_MESSAGE, max_text);
+        return 2;
+    }
+    char key_path[4096], store_path[4096];
+    int n1 = snprintf(key_path, sizeof key_path, "%s/" PSI_HUB_KEY_FILE, dir);
+    int n2 = snprintf(store_path, sizeof store_path, "%s/" PSI_HUB_STORE_FILE, dir);
+    if (n1 < 0 || (size_t)n1 >= sizeof key_path || n2 < 0 || (size_t)n2 >= sizeof store_path) {
+        fprintf(stderr, "psi-hub init: directory path too long\n");
+        return 2;
+    }
+    if (mkdir(dir, 0700) != 0) {
+        if (errno == EEXIST)
+            fprintf(stderr,
+                    "psi-hub init: %s exists already; a hub is created in a new "
+                    "directory\n",
+                    dir);
+        else
+            fprintf(stderr, "psi-hub init: cannot create %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    (void)chmod(dir, 0700);
+
+    struct psi_identity id;
+    memset(&id, 0, sizeof id);
+    struct psi_store *st = NULL;
+    char vkey[PSI_VKEY_MAX], err[512];
+    int rc = psi_identity_generate(&id, name);
+    if (rc != 0) {
+        fprintf(stderr, "psi-hub init: cannot generate the hub key: %s\n", psi_strerror(rc));
+        goto fail;
+    }
+    rc = psi_identity_save(&id, key_path);
+    if (rc != 0) {
+        fprintf(stderr, "psi-hub init: cannot write %s: %s\n", key_path, psi_strerror(rc));
+        goto fail;
+    }
+    rc = psi_identity_vkey(&id, vkey, sizeof vkey);
+    if (rc != 0) {
+        fprintf(stderr, "psi-hub init: cannot format the verifier key: %s\n", psi_strerror(rc));
+        goto fail;
+    }
+    rc = psi_store_sqlite_ops.create(store_path, &st, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "psi-hub init: %s\n", err);
+        goto fail;
+    }
+    char threshold_s[16], max_s[16], created_s[24];
+    snprintf(threshold_s, sizeof threshold_s, "%u", threshold);
+    snprintf(max_s, sizeof max_s, "%u", max_message);
+    snprintf(created_s, sizeof created_s, "%llu", (unsigned long long)psi_hub_now_ms());
+    struct psi_txn t;
+    rc = psi_txn_begin(&t, &psi_store_sqlite_ops, st, PSI_TXN_WRITE);
+    if (rc == 0)
+        rc = psi_store_sqlite_ops.meta_set(&t, PSI_META_NAME, name);
+    if (rc == 0)
+        rc = psi_store_sqlite_ops.meta_set(&t, PSI_META_EPOCH_MODE, psi_epoch_mode_name(mode));
+    if (rc == 0 && mode == PSI_EPOCH_MANUAL)
+        rc = psi_store_sqlite_ops.meta_set(&t, PSI_META_EPOCH_LABEL, label);
+    if (rc == 0)
+        rc = psi_store_sqlite_ops.meta_set(&t, PSI_META_THRESHOLD, threshold_s);
+    if (rc == 0)
+        rc = psi_store_sqlite_ops.meta_set(&t, PSI_META_MAX_MESSAGE, max_s);
+    if (rc == 0)
+        rc = psi_store_sqlite_ops.meta_set(&t, "created_ms", created_s);
+    if (rc == 0)
+        rc = psi_txn_commit(&t);
+    else
+        psi_txn_rollback(&t);
+    if (rc != 0) {
+        store_error("init", st, rc);
+        goto fail;
+    }
+    psi_store_sqlite_ops.close(st);
+    psi_identity_clear(&id);
+    printf("psi-hub: created hub %s in %s (epoch %s, threshold %u)\n", name, dir, epoch, threshold);
+    printf("%s\n", vkey);
+    return 0;
+
+fail:
+    if (st != NULL)
+        psi_store_sqlite_ops.close(st);
+    psi_identity_clear(&id);
+    undo_init(dir, key_path, store_path);
+    return 1;
+}
+
+/* ---------------------------------------------------------------- admit */
+
+static const char ADMIT_USAGE[] =
+    "usage: psi-hub admit --dir DIR --id ID --role agency|vendor|auditor --key VKEY\n"
+    "                     [--share-with all|ID[,ID...]] [--contribute-only]\n"
+    "\n"
+    "Admits a participant. VKEY is the verifier key string `psi init` printed; its\n"
+    "name must be ID.\n"
+    "  --share-with       whom its overlaps are shared with (default all); a pair\n"
+    "                     is matched only when both sides allow each other\n"
+    "  --contribute-only  it gives (submits, cross-blinds) but gets no results\n"
+    "An admitted id is changed with `psi-hub policy`, not admitted again.\n";
+
+int psi_hub_cmd_admit(int argc, char **argv)
+{
+    const char *dir = NULL, *id = NULL, *role = NULL, *vkey = NULL, *share = "all";
+    int contribute_only = 0;
+    const struct psi_hub_option opts[] = {{"--dir", &dir, NULL},
+                                          {"--id", &id, NULL},
+                                          {"--role", &role, NULL},
+                                          {"--key", &vkey, NULL},
+                                          {"--share-with", &share, NULL},
+                                          {"--contribute-only", NULL, &contribute_only},
+                                          {NULL, NULL, NULL}};
+    int status;
+    if (psi_hub_parse_options("admit", ADMIT_USAGE, argc, argv, opts, &status))
+        return status;
+    if (dir == NULL)
+        return missing("admit", ADMIT_USAGE, "--dir");
+    if (id == NULL)
+        return missing("admit", ADMIT_USAGE, "--id");
+    if (role == NULL)
+        return missing("admit", ADMIT_USAGE, "--role");
+    if (vkey == NULL)
+        return missing("admit", ADMIT_USAGE, "--key");
+    if (!psi_id_is_valid(id)) {
+        fprintf(stderr, "psi-hub admit: '%s' is not a participant id (1..64 of [A-Za-z0-9._-])\n",
+                id);
+        return 2;
+    }
+    if (strcmp(role, "agency") != 0 && strcmp(role, "vendor") != 0 &&
+        strcmp(role, "auditor") != 0) {
+        fprintf(stderr, "psi-hub admit: --role must be agency, vendor or auditor, not '%s'\n",
+                role);
+        return 2;
+    }
+    struct psi_store_participant p;
+    memset(&p, 0, sizeof p);
+    if (parse_share_with("admit", share, &p.share_all, &p.share_with, &p.share_count) != 0)
+        return 2;
+    char key_name[65];
+    if (psi_vkey_parse(vkey, key_name, p.public_key) != 0) {
+        fprintf(stderr, "psi-hub admit: --key is not a verifier key string "
+                        "(NAME+KEYID+BASE64)\n");
+        psi_store_participant_clear(&p);
+        return 1;
+    }
+    if (strcmp(key_name, id) != 0) {
+        fprintf(stderr, "psi-hub admit: the key is for '%s', not '%s'\n", key_name, id);
+        psi_store_participant_clear(&p);
+        return 1;
+    }
+    snprintf(p.id, sizeof p.id, "%s", id);
+    snprintf(p.role, sizeof p.role, "%s", role);
+    p.contribute_only = contribute_only;
+
+    struct psi_store *st = NULL;
+    if (open_store("admit", dir, &st) != 0) {
+        psi_store_participant_clear(&p);
+        return 1;
+    }
+    struct psi_txn t;
+    int rc = psi_txn_begin(&t, &psi_store_sqlite_ops, st, PSI_TXN_WRITE);
+    if (rc == 0)
+        rc = psi_store_sqlite_ops.participant_add(&t, &p, psi_hub_now_ms());
+    if (rc == 0)
+        rc = psi_txn_commit(&t);
+    else
+        psi_txn_rollback(&t);
+    int ret = 0;
+    if (rc == PSI_ERR_EXISTS) {
+        fprintf(stderr, "psi-hub admit: participant '%s' exists already; use psi-hub policy\n", id);
+        ret = 1;
+    } else if (rc != 0) {
+        ret = store_error("admit", st, rc);
+    } else {
+        printf("psi-hub: admitted %s (%s; ", id, role);
+        print_policy(&p);
+        printf(")\n");
+    }
+    psi_store_sqlite_ops.close(st);
+    psi_store_participant_clear(&p);
+    return ret;
+}
+
+/* ---------------------------------------------------------------- policy */
+
+static const char POLICY_USAGE[] =
+    "usage: psi-hub policy --dir DIR --id ID [--share-with all|ID[,ID...]]\n"
+    "                      [--contribute-only | --receive]\n"
+    "\n"
+    "Changes a participant's policy. Results follow the current policy: a pair\n"
+    "no longer allowed is no longer revealed.\n"
+    "  --share-with       whom its overlaps are shared with\n"
+    "  --contribute-only  it gets no results from now on\n"
+    "  --receive          it gets results again\n";
+
+int psi_hub_cmd_policy(int argc, char **argv)
+{
+    const char *dir = NULL, *id = NULL, *share = NULL;
+    int contribute_only = 0, receive = 0;
+    const struct psi_hub_option opts[] = {
+        {"--dir", &dir, NULL},          {"--id", &id, NULL},
+        {"--share-with", &share, NULL}, {"--contribute-only", NULL, &contribute_only},
+        {"--receive", NULL, &receive},  {NULL, NULL, NULL}};
+    int status;
+    if (psi_hub_parse_options("policy", POLICY_USAGE, argc, argv, opts, &status))
+        return status;
+    if (dir == NULL)
+        return missing("policy", POLICY_USAGE, "--dir");
+    if (id == NULL)
+        return missing("policy", POLICY_USAGE, "--id");
+    if (contribute_only && receive) {
+        fprintf(stderr, "psi-hub policy: --contribute-only and --receive exclude each other\n");
+        return 2;
+    }
+    if (share == NULL && !contribute_only && !receive) {
+        fprintf(stderr, "psi-hub policy: nothing to change: give --share-with, "
+                        "--contribute-only or --receive\n");
+        return 2;
+    }
+    int share_all = 0;
+    char(*list)[PSI_STORE_ID_MAX + 1] = NULL;
+    size_t count = 0;
+    if (share != NULL && parse_share_with("policy", share, &share_all, &list, &count) != 0)
+        return 2;
+
+    struct psi_store *st = NULL;
+    if (open_store("policy", dir, &st) != 0) {
+        free(list);
+        return 1;
+    }
+    struct psi_store_participant p;
+    memset(&p, 0, sizeof p);
+    struct psi_txn t;
+    int ret = 0;
+    int rc = psi_txn_begin(&t, &psi_store_sqlite_ops, st, PSI_TXN_WRITE);
+    if (rc == 0)
+        rc = psi_store_sqlite_ops.participant_get(&t, id, &p);
+    if (rc == PSI_ERR_NOT_FOUND) {
+        fprintf(stderr, "psi-hub policy: no participant '%s'\n", id);
+        ret = 1;
+    } else if (rc == 0 && p.removed) {
+        fprintf(stderr, "psi-hub policy: participant '%s' was removed\n", id);
+        ret = 1;
+    } else if (rc == 0) {
+        if (share != NULL) {
+            psi_store_participant_clear(&p);
+            p.share_all = share_all;
+            p.share_with = list;
+            p.share_count = count;
+            list = NULL;
+        }
+        if (contribute_only)
+            p.contribute_only = 1;
+        if (receive)
+            p.contribute_only = 0;
+        rc = psi_store_sqlite_ops.participant_set_policy(
+            &t, id, p.share_all, (const char(*)[PSI_STORE_ID_MAX + 1]) p.share_with, p.share_count,
+            p.contribute_only);
+        if (rc == 0)
+            rc = psi_txn_commit(&t);
+    }
+    if (ret == 0 && rc != 0)
+        ret = store_error("policy", st, rc);
+    psi_txn_rollback(&t);
+    if (ret == 0) {
+        printf("psi-hub: %s now ", id);
+        print_policy(&p);
+        printf("\n");
+    }
+    psi_store_participant_clear(&p);
+    free(list);
+    psi_store_sqlite_ops.close(st);
+    return ret;
+}
+
+/* ---------------------------------------------------------------- remove */
+
+static const char REMOVE_USAGE[] =
+    "usage: psi-hub remove --dir DIR --id ID\n"
+    "\n"
+    "Removes a participant: its requests are refused from now on; its data stays\n"
+    "but is no longer matched or revealed to others.\n";
+
+int psi_hub_cmd_remove(int argc, char **argv)
+{
+    const char *dir = NULL, *id = NULL;
+    const struct psi_hub_option opts[] = {
+        {"--dir", &dir, NULL}, {"--id", &id, NULL}, {NULL, NULL, NULL}};
+    int status;
+    if (psi_hub_parse_options("remove", REMOVE_USAGE, argc, argv, opts, &status))
+        return status;
+    if (dir == NULL)
+        return missing("remove", REMOVE_USAGE, "--dir");
+    if (id == NULL)
+        return missing("remove", REMOVE_USAGE, "--id");
+    struct psi_store *st = NULL;
+    if (open_store("remove", dir, &st) != 0)
+        return 1;
+    struct psi_store_participant p;
+    memset(&p, 0, sizeof p);
+    struct psi_txn t;
+    int ret = 0;
+    int rc = psi_txn_begin(&t, &psi_store_sqlite_ops, st, PSI_TXN_WRITE);
+    if (rc == 0)
+        rc = psi_store_sqlite_ops.participant_get(&t, id, &p);
+    if (rc == PSI_ERR_NOT_FOUND) {
+        fprintf(stderr, "psi-hub remove: no participant '%s'\n", id);
+        ret = 1;
+    } else if (rc == 0 && p.removed) {
+        fprintf(stderr, "psi-hub remove: participant '%s' is already removed\n", id);
+        ret = 1;
+    } else if (rc == 0) {
+        rc = psi_store_sqlite_ops.participant_remove(&t, id);
+        if (rc == 0)
+            rc = psi_txn_commit(&t);
+    }
+    if (ret == 0 && rc != 0)
+        ret = store_error("remove", st, rc);
+    psi_txn_rollback(&t);
+    if (ret == 0)
+        printf("psi-hub: removed %s\n", id);
+    psi_store_participant_clear(&p);
+    psi_store_sqlite_ops.close(st);
+    return ret;
+}
+
+/* ---------------------------------------------------------------- epoch */
+
+static const char EPOCH_USAGE[] =
+    "usage: psi-hub epoch --dir DIR [--set LABEL]\n"
+    "\n"
+    "Prints the current epoch. In manual mode, --set LABEL (1..32 of\n"
+    "[A-Za-z0-9._:-]) makes LABEL the current epoch: submissions and cross-blind\n"
+    "batches of the previous epoch are refused from then on.\n";
+
+int psi_hub_cmd_epoch(int argc, char **argv)
+{
+    const char *dir = NULL, *label = NULL;
+    const struct psi_hub_option opts[] = {
+        {"--dir", &dir, NULL}, {"--set", &label, NULL}, {NULL, NULL, NULL}};
+    int status;
+    if (psi_hub_parse_options("epoch", EPOCH_USAGE, argc, argv, opts, &status))
+        return status;
+    if (dir == NULL)
+        return missing("epoch", EPOCH_USAGE, "--dir");
+    if (label != NULL && !psi_epoch_label_is_valid(label)) {
+        fprintf(stderr, "psi-hub epoch: an epoch label is 1..32 of [A-Za-z0-9._:-], not '%s'\n",
+                label);
+        return 2;
+    }
+    struct psi_store *st = NULL;
+    if (open_store("epoch", dir, &st) != 0)
+        return 1;
+    struct psi_txn t;
+    char mode[16] = "", current[PSI_EPOCH_LABEL_MAX + 1] = "";
+    int ret = 0;
+    int rc =
+        psi_txn_begin(&t, &psi_store_sqlite_ops, st, label != NULL ? PSI_TXN_WRITE : PSI_TXN_READ);
+    if (rc == 0)
+        rc = psi_store_sqlite_ops.meta_get(&t, PSI_META_EPOCH_MODE, mode, sizeof mode);
+    if (rc == 0 && label != NULL) {
+        if (strcmp(mode, "manual") != 0) {
+            fprintf(stderr,
+                    "psi-hub epoch: the epoch mode is %s; --set needs a hub created "
+                    "with --epoch manual:LABEL\n",
+                    mode);
+            ret = 1;
+        } else {
+            rc = psi_store_sqlite_ops.meta_set(&t, PSI_META_EPOCH_LABEL, label);
+        }
+    }
+    if (rc == 0 && ret == 0)
+        rc = psi_hub_current_epoch(&t, psi_hub_now_ms(), current, sizeof current);
+    if (rc == 0 && ret == 0)
+        rc = psi_txn_commit(&t);
+    if (ret == 0 && rc != 0)
+        ret = store_error("epoch", st, rc);
+    psi_txn_rollback(&t);
+    if (ret == 0)
+        printf("%s\n", current);
+    psi_store_sqlite_ops.close(st);
+    return ret;
+}
+
+/* ---------------------------------------------------------------- roster */
+
+static const char ROSTER_USAGE[] =
+    "usage: psi-hub roster --dir DIR\n"
+    "\n"
+    "Lists the participants, one a line: id, role, status, policy, verifier key.\n";
+
+static int print_participant(void *ctx, const struct psi_store_participant *p)
+{
+    (void)ctx;
+    struct psi_identity id;
+    memset(&id, 0, sizeof id);
+    snprintf(id.name, sizeof id.name, "%s", p->id);
+    memcpy(id.public_key, p->public_key, sizeof id.public_key);
+    char vkey[PSI_VKEY_MAX] = "?";
+    if (psi_identity_vkey(&id, vkey, sizeof vkey) != 0)
+        snprintf(vkey, sizeof vkey, "?");
+    printf("%-20s %-8s %-8s ", p->id, p->role, p->removed ? "removed" : "active");
+    print_policy(p);
+    printf("  %s\n", vkey);
+    return 0;
+}
+
+int psi_hub_cmd_roster(int argc, char **argv)
+{
+    const char *dir = NULL;
+    const struct psi_hub_option opts[] = {{"--dir", &dir, NULL}, {NULL, NULL, NULL}};
+    int status;
+    if (psi_hub_parse_options("roster", ROSTER_USAGE, argc, argv, opts, &status))
+        return status;
+    if (dir == NULL)
+        return missing("roster", ROSTER_USAGE, "--dir");
+    struct psi_store *st = NULL;
+    if (open_store("roster", dir, &st) != 0)
+        return 1;
+    struct psi_txn t;
+    int rc = psi_txn_begin(&t, &psi_store_sqlite_ops, st, PSI_TXN_READ);
+    if (rc == 0)
+        rc = psi_store_sqlite_ops.participant_list(&t, print_participant, NULL);
+    psi_txn_rollback(&t);
+    int ret = rc != 0 ? store_error("roster", st, rc) : 0;
+    psi_store_sqlite_ops.close(st);
+    return ret;
+}

@@ -1,0 +1,112 @@
+/*
+ * The hub's request pipeline, independent of the transport: a sealed request
+ * frame in, a reply frame out. serve.c feeds it from nng contexts; tests can
+ * feed it directly.
+ *
+ * Each request goes through, in order: open the seal; look the sender up in
+ * the roster; verify its signature; check the timestamp window; refuse a
+ * nonce seen before; answer a request id seen before with the stored reply;
+ * check the sender's role; dispatch. A method that changes state writes the
+ * change and its reply in one transaction, so an acknowledged write survives
+ * a crash and a retry never acts twice. Every refusal leaves the state as it
+ * was (only the nonce of an authenticated request is kept, so that the same
+ * frame cannot be tried again).
+ */
+#ifndef PSI_HUB_HUB_H
+#define PSI_HUB_HUB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "envelope.h"
+#include "identity.h"
+#include "store.h"
+
+#define PSI_HUB_WINDOW_MS (300u * 1000u)       /* accepted clock skew of a request */
+#define PSI_HUB_DEFAULT_MAX_MESSAGE (8u << 20) /* bytes */
+#define PSI_HUB_MIN_MAX_MESSAGE (64u << 10)
+#define PSI_HUB_MAX_MAX_MESSAGE (256u << 20)
+#define PSI_HUB_MAX_CHUNK_ELEMENTS 16384u
+#define PSI_HUB_STAGING_LIMIT ((uint64_t)256 << 20) /* bytes staged per sender */
+#define PSI_HUB_DEFAULT_THRESHOLD 2u
+#define PSI_HUB_MAX_THRESHOLD 1000u
+#define PSI_HUB_REPLY_KEEP_MS (7ull * 24 * 3600 * 1000)  /* stored replies for retries */
+#define PSI_HUB_UPLOAD_KEEP_MS (2ull * 24 * 3600 * 1000) /* abandoned uploads */
+
+/* File names inside a hub directory. */
+#define PSI_HUB_KEY_FILE "hub.key"
+#define PSI_HUB_STORE_FILE "hub.db"
+
+/* Meta keys of the store. */
+#define PSI_META_NAME "name"
+#define PSI_META_EPOCH_MODE "epoch_mode"
+#define PSI_META_EPOCH_LABEL "epoch_label"
+#define PSI_META_THRESHOLD "threshold"
+#define PSI_META_MAX_MESSAGE "max_message_bytes"
+
+/* What serve.c needs to know about a hub; read-only while serving. */
+struct psi_hub {
+    struct psi_identity identity;
+    char name[PSI_STORE_ID_MAX + 1];
+    uint32_t max_message_bytes;
+    uint32_t max_chunk_elements;
+    uint32_t threshold;
+    uint64_t staging_limit;
+    const struct psi_store_ops *ops;
+    char store_path[4096];
+};
+
+/* What the request log says about one request. */
+struct psi_hub_outcome {
+    char participant[PSI_STORE_ID_MAX + 1]; /* "-" until authenticated */
+    char method[PSI_STORE_METHOD_MAX + 1];  /* "-" until the seal is opened */
+    int status;
+};
+
+/* Loads the hub of dir: its key and settings. err gets a reason. */
+int psi_hub_load(struct psi_hub *hub, const char *dir, char *err, size_t errlen);
+void psi_hub_unload(struct psi_hub *hub);
+/* A new connection to the hub's store (one per nng context). */
+int psi_hub_connect(const struct psi_hub *hub, struct psi_store **st, char *err, size_t errlen);
+
+/* Handles one request frame; *reply (malloc'd) is always set on return 0.
+ * Returns non-zero only if no reply could be built at all (out of memory). */
+int psi_hub_handle(const struct psi_hub *hub, struct psi_store *st, const uint8_t *frame,
+                   size_t frame_len, uint8_t **reply, size_t *reply_len,
+                   struct psi_hub_outcome *outcome);
+
+/* The current epoch label, as the store's settings say at this instant. */
+int psi_hub_current_epoch(struct psi_txn *t, uint64_t now_ms, char *out, size_t cap);
+
+uint64_t psi_hub_now_ms(void);
+/* "DENIED", "REPLAY", ...: the error code's name for logs; "ok" for 0. */
+const char *psi_hub_status_name(int status);
+
+/* ---- the methods (methods.c), called by the pipeline inside a transaction */
+
+struct psi_method_call {
+    const struct psi_hub *hub;
+    struct psi_txn *txn;
+    const struct psi_store_participant *sender;
+    const char *epoch; /* current epoch */
+    uint64_t now_ms;
+    const uint8_t *body;
+    size_t body_len;
+    /* out: the reply body (malloc'd) on success, a reason on refusal */
+    uint8_t *reply_body;
+    size_t reply_len;
+    char error[PSI_ERROR_TEXT_MAX + 1];
+};
+
+struct psi_method {
+    const char *name;
+    int (*run)(struct psi_method_call *call);
+    int writes;        /* changes state: runs in a write transaction, reply stored */
+    int for_auditors;  /* auditors may call it */
+    int gives_results; /* refused to contribute-only participants */
+};
+
+/* The method of that name, or NULL. */
+const struct psi_method *psi_hub_method(const char *name);
+
+#endif

@@ -1,0 +1,904 @@
+/*
+ * Tests of the hub's pipeline and methods in process: frames in, frames out,
+ * through psi_hub_handle and the SQLite store, no sockets. Protocol 1 end to
+ * end at the hub (submit, work, fetch, cross-blind, incremental join,
+ * results under policy and threshold), and every refusal of every method,
+ * each followed by a look at the store to see that nothing changed.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "hub.h"
+#include "hub_test_util.h"
+#include "psi/error.h"
+
+#define EPOCH "E1"
+
+struct fixture {
+    char dir[256];
+    struct psi_hub hub;
+    struct psi_store *st;
+    struct psi_identity a, b, c, v, aud, stranger;
+    char last_error[PSI_ERROR_TEXT_MAX + 1];
+};
+
+/* ---------------------------------------------------------------- set-up */
+
+static void admit(struct fixture *f, const struct psi_identity *who, const char *role,
+                  int contribute_only)
+{
+    struct psi_store_participant p;
+    memset(&p, 0, sizeof p);
+    snprintf(p.id, sizeof p.id, "%s", who->name);
+    snprintf(p.role, sizeof p.role, "%s", role);
+    memcpy(p.public_key, who->public_key, 32);
+    p.share_all = 1;
+    p.contribute_only = contribute_only;
+    struct psi_txn t;
+    assert_int_equal(psi_txn_begin(&t, f->hub.ops, f->st, PSI_TXN_WRITE), 0);
+    assert_int_equal(f->hub.ops->participant_add(&t, &p, 1), 0);
+    assert_int_equal(psi_txn_commit(&t), 0);
+}
+
+static void set_meta(struct psi_store *st, const char *key, const char *value)
+{
+    struct psi_txn t;
+    assert_int_equal(psi_txn_begin(&t, &psi_store_sqlite_ops, st, PSI_TXN_WRITE), 0);
+    assert_int_equal(psi_store_sqlite_ops.meta_set(&t, key, value), 0);
+    assert_int_equal(psi_txn_commit(&t), 0);
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/psi-hub-test-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    char path[512], err[256];
+    struct psi_identity hub_id;
+    assert_int_equal(psi_identity_generate(&hub_id, "test-hub"), 0);
+    snprintf(path, sizeof path, "%s/hub.key", f->dir);
+    assert_int_equal(psi_identity_save(&hub_id, path), 0);
+    psi_identity_clear(&hub_id);
+    snprintf(path, sizeof path, "%s/hub.db", f->dir);
+    struct psi_store *st = NULL;
+    assert_int_equal(psi_store_sqlite_ops.create(path, &st, err, sizeof err), 0);
+    set_meta(st, PSI_META_NAME, "test-hub");
+    set_meta(st, PSI_META_EPOCH_MODE, "manual");
+    set_meta(st, PSI_META_EPOCH_LABEL, EPOCH);
+    set_meta(st, PSI_META_THRESHOLD, "2");
+    set_meta(st, PSI_META_MAX_MESSAGE, "8388608");
+    psi_store_sqlite_ops.close(st);
+
+    assert_int_equal(psi_hub_load(&f->hub, f->dir, err, sizeof err), 0);
+    assert_string_equal(f->hub.name, "test-hub");
+    assert_int_equal(f->hub.threshold, 2);
+    assert_int_equal(f->hub.max_chunk_elements, PSI_HUB_MAX_CHUNK_ELEMENTS);
+    assert_int_equal(psi_hub_connect(&f->hub, &f->st, err, sizeof err), 0);
+    assert_int_equal(psi_identity_generate(&f->a, "agency-a"), 0);
+    assert_int_equal(psi_identity_generate(&f->b, "agency-b"), 0);
+    assert_int_equal(psi_identity_generate(&f->c, "agency-c"), 0);
+    assert_int_equal(psi_identity_generate(&f->v, "vendor-v"), 0);
+    assert_int_equal(psi_identity_generate(&f->aud, "auditor-1"), 0);
+    assert_int_equal(psi_identity_generate(&f->stranger, "stranger"), 0);
+    admit(f, &f->a, "agency", 0);
+    admit(f, &f->b, "agency", 0);
+    admit(f, &f->c, "agency", 0);
+    admit(f, &f->v, "vendor", 1);
+    admit(f, &f->aud, "auditor", 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    f->hub.ops->close(f->st);
+    psi_hub_unload(&f->hub);
+    psi_identity_clear(&f->a);
+    psi_identity_clear(&f->b);
+    psi_identity_clear(&f->c);
+    psi_identity_clear(&f->v);
+    psi_identity_clear(&f->aud);
+    psi_identity_clear(&f->stranger);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+/* Rows of a table, counted by a connection of its own. */
+static long long rows(struct fixture *f, const char *table)
+{
+    char path[512], sql[128];
+    snprintf(path, sizeof path, "%s/hub.db", f->dir);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    long long n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+}
+
+/* ---------------------------------------------------------------- requests */
+
+/* Sends one request with the given id; returns the hub's status, the reply
+ * body in *body (malloc'd) on success. The reply must be authentic. */
+static int call_id(struct fixture *f, const struct psi_identity *who, const unsigned char rid[16],
+                   const char *method, const uint8_t *body, size_t body_len, uint8_t **out,
+                   size_t *out_len)
+{
+    uint8_t *frame = NULL, *reply = NULL;
+    size_t frame_len = 0, reply_len = 0;
+    assert_int_equal(psi_request_seal(who, f->hub.identity.public_key, method, rid, body, body_len,
+                                      &frame, &frame_len),
+                     0);
+    struct psi_hub_outcome o;
+    assert_int_equal(psi_hub_handle(&f->hub, f->st, frame, frame_len, &reply, &reply_len, &o), 0);
+    struct psi_reply r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(psi_reply_open(who, f->hub.identity.public_key, rid, reply, reply_len, &r), 0);
+    assert_int_equal(o.status, r.status);
+    assert_string_equal(o.method, method);
+    snprintf(f->last_error, sizeof f->last_error, "%s", r.error);
+    int status = r.status;
+    if (out != NULL) {
+        *out = NULL;
+        *out_len = 0;
+        if (status == 0) {
+            *out = malloc(r.body_len + 1);
+            memcpy(*out, r.body, r.body_len);
+            *out_len = r.body_len;
+        }
+    }
+    psi_reply_clear(&r);
+    free(frame);
+    free(reply);
+    return status;
+}
+
+static int call(struct fixture *f, const struct psi_identity *who, const char *method,
+                const uint8_t *body, size_t body_len, uint8_t **out, size_t *out_len)
+{
+    unsigned char rid[16];
+    randombytes_buf(rid, sizeof rid);
+    return call_id(f, who, rid, method, body, body_len, out, out_len);
+}
+
+static void expect_error(struct fixture *f, const char *needle)
+{
+    if (strstr(f->last_error, needle) == NULL)
+        fail_msg("error '%s' does not say '%s'", f->last_error, needle);
+}
+
+static int upload(struct fixture *f, const struct psi_identity *who, const uint8_t upload_id[16],
+                  uint64_t offset, const uint8_t *items, size_t len, uint64_t *received)
+{
+    Psi__UploadChunk m = PSI__UPLOAD_CHUNK__INIT;
+    m.upload_id.data = (uint8_t *)upload_id;
+    m.upload_id.len = 16;
+    m.offset = offset;
+    m.items.data = (uint8_t *)items;
+    m.items.len = len;
+    size_t n;
+    uint8_t *body = hub_test_pack(&m.base, &n), *out = NULL;
+    size_t out_len = 0;
+    int rc = call(f, who, "upload.chunk", body, n, &out, &out_len);
+    free(body);
+    if (rc == 0) {
+        Psi__UploadAck *ack = psi__upload_ack__unpack(NULL, out_len, out);
+        assert_non_null(ack);
+        *received = ack->received;
+        psi__upload_ack__free_unpacked(ack, NULL);
+    }
+    free(out);
+    return rc;
+}
+
+/* Uploads in chunks of at most 1000 bytes. */
+static void upload_all(struct fixture *f, const struct psi_identity *who, uint8_t upload_id[16],
+                       const uint8_t *items, size_t len)
+{
+    randombytes_buf(upload_id, 16);
+    uint64_t received = 0;
+    for (size_t at = 0; at < len; at += 1000) {
+        size_t n = len - at < 1000 ? len - at : 1000;
+        assert_int_equal(upload(f, who, upload_id, at, items + at, n, &received), 0);
+        assert_int_equal(received, at + n);
+    }
+}
+
+struct commit_opts {
+    const char *epoch;
+    uint64_t count_delta; /* added to the true count */
+    int bad_digest, bad_signature;
+};
+
+static int commit_submission(struct fixture *f, const struct psi_identity *who,
+                             const uint8_t upload_id[16], const uint8_t *elements, uint64_t count,
+                             const struct commit_opts *o, uint64_t *sid, uint64_t *base)
+{
+    const char *epoch = o && o->epoch ? o->epoch : EPOCH;
+    uint64_t claimed = count + (o ? o->count_delta : 0);
+    unsigned char digest[32], sig[64];
+    hub_test_submission_digest(epoch, who->name, count, elements, digest);
+    if (o && o->bad_digest)
+        digest[0] ^= 1;
+    hub_test_submission_sign(who->secret_key, f->hub.identity.public_key, digest, sig);
+    if (o && o->bad_signature)
+        sig[5] ^= 1;
+    Psi__SubmitCommit m = PSI__SUBMIT_COMMIT__INIT;
+    m.upload_id.data = (uint8_t *)upload_id;
+    m.upload_id.len = 16;
+    m.epoch = (char *)epoch;
+    m.count = claimed;
+    m.digest.data = digest;
+    m.digest.len = 32;
+    m.signature.data = sig;
+    m.signature.len = 64;
+    size_t n, out_len = 0;
+    uint8_t *body = hub_test_pack(&m.base, &n), *out = NULL;
+    int rc = call(f, who, "submit.commit", body, n, &out, &out_len);
+    free(body);
+    if (rc == 0) {
+        Psi__SubmitReceipt *r = psi__submit_receipt__unpack(NULL, out_len, out);
+        assert_non_null(r);
+        if (sid)
+            *sid = r->submission_id;
+        if (base)
+            *base = r->position_base;
+        psi__submit_receipt__free_unpacked(r, NULL);
+    }
+    free(out);
+    return rc;
+}
+
+/* Submits elements standing for the given indicators; returns the id. */
+static uint64_t submit(struct fixture *f, const struct psi_identity *who, uint64_t count,
+                       uint8_t **elements_out)
+{
+    uint8_t *elements = hub_test_elements(count), upload_id[16];
+    upload_all(f, who, upload_id, elements, (size_t)count * 32);
+    uint64_t sid = 0;
+    assert_int_equal(commit_submission(f, who, upload_id, elements, count, NULL, &sid, NULL), 0);
+    if (elements_out)
+        *elements_out = elements;
+    else
+        free(elements);
+    return sid;
+}
+
+static int get_submission_digest(struct fixture *f, uint64_t sid, unsigned char digest[32],
+                                 uint64_t *count)
+{
+    struct psi_txn t;
+    struct psi_store_submission s;
+    assert_int_equal(psi_txn_begin(&t, f->hub.ops, f->st, PSI_TXN_READ), 0);
+    int rc = f->hub.ops->submission_get(&t, sid, &s);
+    psi_txn_rollback(&t);
+    if (rc == 0) {
+        memcpy(digest, s.digest, 32);
+        *count = s.count;
+    }
+    return rc;
+}
+
+struct crossblind_opts {
+    int bad_digest, bad_signature;
+    uint64_t claimed_count; /* 0: the true count */
+};
+
+/* Cross-blinds submission sid with tags standing for the indicators. */
+static int crossblind(struct fixture *f, const struct psi_identity *who, uint64_t sid,
+                      const uint32_t *indicators, uint64_t count, const struct crossblind_opts *o,
+                      uint64_t *matched)
+{
+    uint8_t *tags = malloc((size_t)count * 16 + 1), upload_id[16];
+    for (uint64_t k = 0; k < count; k++)
+        hub_test_tag(indicators[k], tags + k * 16);
+    upload_all(f, who, upload_id, tags, (size_t)count * 16);
+    unsigned char sub_digest[32], tag_digest[32], sig[64];
+    uint64_t sub_count = 0;
+    if (get_submission_digest(f, sid, sub_digest, &sub_count) != 0)
+        memset(sub_digest, 7, 32);
+    uint64_t claimed = o && o->claimed_count ? o->claimed_count : count;
+    hub_test_tag_digest(tags, count, tag_digest);
+    if (o && o->bad_digest)
+        tag_digest[3] ^= 1;
+    hub_test_crossblind_sign(who->secret_key, f->hub.identity.public_key, sub_digest, claimed,
+                             tag_digest, sig);
+    if (o && o->bad_signature)
+        sig[9] ^= 1;
+    Psi__CrossBlindCommit m = PSI__CROSS_BLIND_COMMIT__INIT;
+    m.upload_id.data = upload_id;
+    m.upload_id.len = 16;
+    m.submission_id = sid;
+    m.count = claimed;
+    m.tag_digest.data = tag_digest;
+    m.tag_digest.len = 32;
+    m.signature.data = sig;
+    m.signature.len = 64;
+    size_t n, out_len = 0;
+    uint8_t *body = hub_test_pack(&m.base, &n), *out = NULL;
+    int rc = call(f, who, "crossblind.commit", body, n, &out, &out_len);
+    free(body);
+    free(tags);
+    if (rc == 0) {
+        Psi__CrossBlindReceipt *r = psi__cross_blind_receipt__unpack(NULL, out_len, out);
+        assert_non_null(r);
+        assert_int_equal(r->submission_id, sid);
+        if (matched)
+            *matched = r->matched;
+        psi__cross_blind_receipt__free_unpacked(r, NULL);
+    }
+    free(out);
+    return rc;
+}
+
+static Psi__Results *results(struct fixture *f, const struct psi_identity *who, const char *of,
+                             int *status)
+{
+    Psi__ResultsRequest m = PSI__RESULTS_REQUEST__INIT;
+    m.participant = (char *)(of ? of : who->name);
+    m.epoch = (char *)"";
+    size_t n, out_len = 0;
+    uint8_t *body = hub_test_pack(&m.base, &n), *out = NULL;
+    *status = call(f, who, "results", body, n, &out, &out_len);
+    free(body);
+    Psi__Results *r = NULL;
+    if (*status == 0) {
+        r = psi__results__unpack(NULL, out_len, out);
+        assert_non_null(r);
+    }
+    free(out);
+    return r;
+}
+
+/* "pos:peer,peer;pos:peer" for comparisons. */
+static void describe(const Psi__Results *r, char *out, size_t cap)
+{
+    size_t at = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < r->n_matches; i++) {
+        at += (size_t)snprintf(out + at, cap - at, "%s%llu:", i ? ";" : "",
+                               (unsigned long long)r->matches[i]->position);
+        for (size_t k = 0; k < r->matches[i]->n_peers; k++)
+            at +=
+                (size_t)snprintf(out + at, cap - at, "%s%s", k ? "," : "", r->matches[i]->peers[k]);
+    }
+}
+
+static void expect_results(struct fixture *f, const struct psi_identity *who, const char *want)
+{
+    int status;
+    Psi__Results *r = results(f, who, NULL, &status);
+    assert_int_equal(status, 0);
+    char got[1024];
+    describe(r, got, sizeof got);
+    assert_string_equal(got, want);
+    psi__results__free_unpacked(r, NULL);
+}
+
+static size_t work_count(struct fixture *f, const struct psi_identity *who, uint64_t *first)
+{
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    assert_int_equal(call(f, who, "work.list", NULL, 0, &out, &out_len), 0);
+    Psi__WorkList *w = psi__work_list__unpack(NULL, out_len, out);
+    assert_non_null(w);
+    assert_string_equal(w->epoch, EPOCH);
+    size_t n = w->n_tasks;
+    if (first && n > 0)
+        *first = w->tasks[0]->submission_id;
+    psi__work_list__free_unpacked(w, NULL);
+    free(out);
+    return n;
+}
+
+/* ---------------------------------------------------------------- protocol */
+
+static void two_parties_match(void **state)
+{
+    struct fixture *f = *state;
+    /* a holds indicators 1,2,3,4 at positions 0..3; b holds 3,4,5. */
+    const uint32_t set_a[] = {1, 2, 3, 4}, set_b[] = {3, 4, 5};
+    uint8_t *elements_a = NULL;
+    uint64_t sa = submit(f, &f->a, 4, &elements_a);
+    uint64_t sb = submit(f, &f->b, 3, NULL);
+
+    uint64_t first = 0;
+    assert_int_equal(work_count(f, &f->b, &first), 1);
+    assert_int_equal(first, sa);
+    assert_int_equal(work_count(f, &f->a, &first), 1);
+    assert_int_equal(first, sb);
+    assert_int_equal(work_count(f, &f->v, NULL), 2); /* contribute-only still gives */
+
+    /* b fetches a's elements as a submitted them. */
+    Psi__FetchRequest fr = PSI__FETCH_REQUEST__INIT;
+    fr.submission_id = sa;
+    fr.offset = 1;
+    fr.limit = 100;
+    size_t n, out_len;
+    uint8_t *body = hub_test_pack(&fr.base, &n), *out = NULL;
+    assert_int_equal(call(f, &f->b, "work.fetch", body, n, &out, &out_len), 0);
+    Psi__FetchReply *reply = psi__fetch_reply__unpack(NULL, out_len, out);
+    assert_non_null(reply);
+    assert_int_equal(reply->elements.len, 3 * 32);
+    assert_memory_equal(reply->elements.data, elements_a + 32, 3 * 32);
+    psi__fetch_reply__free_unpacked(reply, NULL);
+    free(out);
+    free(body);
+    free(elements_a);
+
+    uint64_t matched = 99;
+    assert_int_equal(crossblind(f, &f->b, sa, set_a, 4, NULL, &matched), 0);
+    assert_int_equal(matched, 0); /* a has not blinded b's set yet */
+    expect_results(f, &f->a, "");
+    assert_int_equal(crossblind(f, &f->a, sb, set_b, 3, NULL, &matched), 0);
+    assert_int_equal(matched, 2);
+    expect_results(f, &f->a, "2:agency-b;3:agency-b");
+    expect_results(f, &f->b, "0:agency-a;1:agency-a");
+    assert_int_equal(work_count(f, &f->a, NULL), 0);
+    assert_int_equal(work_count(f, &f->b, NULL), 0);
+    assert_int_equal(rows(f, "overlap"), 4);
+    assert_int_equal(rows(f, "upload"), 0); /* staging dropped on commit */
+
+    /* A delta of a in the same epoch: positions go on from 4. */
+    uint8_t *delta = hub_test_elements(2), upload_id[16];
+    upload_all(f, &f->a, upload_id, delta, 64);
+    uint64_t base = 0, sd = 0;
+    assert_int_equal(commit_submission(f, &f->a, upload_id, delta, 2, NULL, &sd, &base), 0);
+    assert_int_equal(base, 4);
+    free(delta);
+    const uint32_t delta_ind[] = {5, 6};
+    assert_int_equal(crossblind(f, &f->b, sd, delta_ind, 2, NULL, &matched), 0);
+    assert_int_equal(matched, 1);
+    expect_results(f, &f->a, "2:agency-b;3:agency-b;4:agency-b");
+    expect_results(f, &f->b, "0:agency-a;1:agency-a;2:agency-a");
+}
+
+/* Three parties, threshold 3: a position shows only when three hold it. */
+static void threshold_and_policy(void **state)
+{
+    struct fixture *f = *state;
+    const uint32_t set_a[] = {1, 2}, set_b[] = {1, 3}, set_c[] = {1, 2};
+    uint64_t sa = submit(f, &f->a, 2, NULL), sb = submit(f, &f->b, 2, NULL),
+             sc = submit(f, &f->c, 2, NULL);
+    assert_int_equal(crossblind(f, &f->a, sb, set_b, 2, NULL, NULL), 0);
+    assert_int_equal(crossblind(f, &f->a, sc, set_c, 2, NULL, NULL), 0);
+    assert_int_equal(crossblind(f, &f->b, sa, set_a, 2, NULL, NULL), 0);
+    assert_int_equal(crossblind(f, &f->b, sc, set_c, 2, NULL, NULL), 0);
+    assert_int_equal(crossblind(f, &f->c, sa, set_a, 2, NULL, NULL), 0);
+    assert_int_equal(crossblind(f, &f->c, sb, set_b, 2, NULL, NULL), 0);
+    expect_results(f, &f->a, "0:agency-b,agency-c;1:agency-c");
+    f->hub.threshold = 3;
+    expect_results(f, &f->a, "0:agency-b,agency-c");
+    expect_results(f, &f->b, "0:agency-a,agency-c");
+    f->hub.threshold = 2;
+
+    /* c stops sharing with a: a no longer sees c, c no longer sees a. */
+    struct psi_txn t;
+    const char only_b[1][PSI_STORE_ID_MAX + 1] = {"agency-b"};
+    assert_int_equal(psi_txn_begin(&t, f->hub.ops, f->st, PSI_TXN_WRITE), 0);
+    assert_int_equal(f->hub.ops->participant_set_policy(&t, "agency-c", 0, only_b, 1, 0), 0);
+    assert_int_equal(psi_txn_commit(&t), 0);
+    expect_results(f, &f->a, "0:agency-b");
+    expect_results(f, &f->c, "0:agency-b");
+    expect_results(f, &f->b, "0:agency-a,agency-c");
+
+    /* b is removed: its matches are no longer revealed, its requests refused. */
+    assert_int_equal(psi_txn_begin(&t, f->hub.ops, f->st, PSI_TXN_WRITE), 0);
+    assert_int_equal(f->hub.ops->participant_remove(&t, "agency-b"), 0);
+    assert_int_equal(psi_txn_commit(&t), 0);
+    expect_results(f, &f->a, "");
+    uint8_t *frame = NULL, *reply = NULL;
+    size_t frame_len, reply_len;
+    unsigned char rid[16] = {1};
+    assert_int_equal(psi_request_seal(&f->b, f->hub.identity.public_key, "info", rid, NULL, 0,
+                                      &frame, &frame_len),
+                     0);
+    struct psi_hub_outcome o;
+    assert_int_equal(psi_hub_handle(&f->hub, f->st, frame, frame_len, &reply, &reply_len, &o), 0);
+    assert_int_equal(o.status, PSI_ERR_DENIED);
+    assert_int_equal(reply[0], PSI_FRAME_PLAIN_ERROR);
+    struct psi_reply r;
+    assert_int_equal(psi_reply_open(&f->b, f->hub.identity.public_key, rid, reply, reply_len, &r),
+                     0);
+    assert_string_equal(r.error, "participant 'agency-b' was removed");
+    psi_reply_clear(&r);
+    free(frame);
+    free(reply);
+}
+
+/* A policy that lists peers: work only flows between pairs that allow each
+ * other. */
+static void work_follows_policy(void **state)
+{
+    struct fixture *f = *state;
+    const char only_c[1][PSI_STORE_ID_MAX + 1] = {"agency-c"};
+    struct psi_txn t;
+    assert_int_equal(psi_txn_begin(&t, f->hub.ops, f->st, PSI_TXN_WRITE), 0);
+    assert_int_equal(f->hub.ops->participant_set_policy(&t, "agency-a", 0, only_c, 1, 0), 0);
+    assert_int_equal(psi_txn_commit(&t), 0);
+    uint64_t sa = submit(f, &f->a, 3, NULL);
+    assert_int_equal(work_count(f, &f->b, NULL), 0);
+    assert_int_equal(work_count(f, &f->c, NULL), 1);
+    const uint32_t ind[] = {1, 2, 3};
+    assert_int_equal(crossblind(f, &f->b, sa, ind, 3, NULL, NULL), PSI_ERR_DENIED);
+    expect_error(f, "not in your work");
+    Psi__FetchRequest fr = PSI__FETCH_REQUEST__INIT;
+    fr.submission_id = sa;
+    fr.limit = 10;
+    size_t n;
+    uint8_t *body = hub_test_pack(&fr.base, &n);
+    assert_int_equal(call(f, &f->b, "work.fetch", body, n, NULL, NULL), PSI_ERR_DENIED);
+    assert_int_equal(call(f, &f->c, "work.fetch", body, n, NULL, NULL), 0);
+    free(body);
+    assert_int_equal(rows(f, "crossblind"), 0);
+}
+
+static void roles(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    assert_int_equal(call(f, &f->aud, "info", NULL, 0, &out, &out_len), 0);
+    Psi__HubInfo *info = psi__hub_info__unpack(NULL, out_len, out);
+    assert_non_null(info);
+    assert_string_equal(info->name, "test-hub");
+    assert_string_equal(info->epoch, EPOCH);
+    assert_int_equal(info->threshold, 2);
+    assert_int_equal(info->max_message_bytes, 8388608);
+    assert_int_equal(info->max_chunk_elements, PSI_HUB_MAX_CHUNK_ELEMENTS);
+    psi__hub_info__free_unpacked(info, NULL);
+    free(out);
+
+    assert_int_equal(call(f, &f->aud, "roster", NULL, 0, &out, &out_len), 0);
+    Psi__Roster *roster = psi__roster__unpack(NULL, out_len, out);
+    assert_non_null(roster);
+    assert_int_equal(roster->n_participants, 5);
+    int seen_vendor = 0;
+    for (size_t i = 0; i < roster->n_participants; i++) {
+        Psi__Participant *p = roster->participants[i];
+        if (strcmp(p->id, "vendor-v") == 0) {
+            seen_vendor = 1;
+            assert_string_equal(p->role, "vendor");
+            assert_true(p->contribute_only);
+            assert_true(p->share_all);
+            assert_memory_equal(p->public_key.data, f->v.public_key, 32);
+        }
+    }
+    assert_true(seen_vendor);
+    psi__roster__free_unpacked(roster, NULL);
+    free(out);
+
+    assert_int_equal(call(f, &f->aud, "work.list", NULL, 0, NULL, NULL), PSI_ERR_DENIED);
+    expect_error(f, "auditors may not call work.list");
+    int status;
+    assert_null(results(f, &f->aud, NULL, &status));
+    assert_int_equal(status, PSI_ERR_DENIED);
+    assert_null(results(f, &f->v, NULL, &status));
+    assert_int_equal(status, PSI_ERR_DENIED);
+    expect_error(f, "contribute-only");
+    assert_null(results(f, &f->a, "agency-b", &status));
+    assert_int_equal(status, PSI_ERR_DENIED);
+    expect_error(f, "results of another participant");
+    assert_int_equal(call(f, &f->a, "no.such.method", NULL, 0, NULL, NULL), PSI_ERR_PROTOCOL);
+    expect_error(f, "unknown method");
+    const uint8_t junk[] = {0xff, 0xff, 0xff};
+    assert_int_equal(call(f, &f->a, "work.list", junk, sizeof junk, NULL, NULL), PSI_ERR_PARSE);
+    expect_error(f, "malformed body of work.list");
+}
+
+/* ---------------------------------------------------------------- uploads */
+
+static void upload_rules(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t id[16], bytes[300];
+    randombytes_buf(id, sizeof id);
+    randombytes_buf(bytes, sizeof bytes);
+    uint64_t received = 0;
+    assert_int_equal(upload(f, &f->a, id, 0, bytes, 100, &received), 0);
+    assert_int_equal(received, 100);
+    /* a repeat of held bytes is acknowledged, nothing added */
+    assert_int_equal(upload(f, &f->a, id, 0, bytes, 100, &received), 0);
+    assert_int_equal(received, 100);
+    assert_int_equal(upload(f, &f->a, id, 50, bytes + 50, 50, &received), 0);
+    assert_int_equal(received, 100);
+    /* overlapping and extending: the overlap must agree, the rest appends */
+    assert_int_equal(upload(f, &f->a, id, 80, bytes + 80, 120, &received), 0);
+    assert_int_equal(received, 200);
+    assert_int_equal(rows(f, "upload_chunk"), 2);
+    /* different bytes over a held range */
+    uint8_t other[50];
+    memcpy(other, bytes + 150, 50);
+    other[10] ^= 1;
+    assert_int_equal(upload(f, &f->a, id, 150, other, 50, &received), PSI_ERR_PROTOCOL);
+    expect_error(f, "differs");
+    /* a gap */
+    assert_int_equal(upload(f, &f->a, id, 201, bytes, 10, &received), PSI_ERR_PROTOCOL);
+    expect_error(f, "gap");
+    /* an empty chunk, a short upload id */
+    assert_int_equal(upload(f, &f->a, id, 200, bytes, 0, &received), PSI_ERR_PROTOCOL);
+    Psi__UploadChunk m = PSI__UPLOAD_CHUNK__INIT;
+    m.upload_id.data = id;
+    m.upload_id.len = 15;
+    m.items.data = bytes;
+    m.items.len = 10;
+    size_t n;
+    uint8_t *body = hub_test_pack(&m.base, &n);
+    assert_int_equal(call(f, &f->a, "upload.chunk", body, n, NULL, NULL), PSI_ERR_PROTOCOL);
+    free(body);
+    assert_int_equal(rows(f, "upload_chunk"), 2);
+    /* uploads are per sender: b's upload of the same id is its own */
+    assert_int_equal(upload(f, &f->b, id, 0, bytes, 10, &received), 0);
+    assert_int_equal(received, 10);
+    /* the per-sender staging limit */
+    f->hub.staging_limit = 250;
+    assert_int_equal(upload(f, &f->a, id, 200, bytes + 200, 51, &received), PSI_ERR_QUOTA);
+    assert_int_equal(upload(f, &f->a, id, 200, bytes + 200, 50, &received), 0);
+    assert_int_equal(received, 250);
+    assert_int_equal(rows(f, "upload_chunk"), 4);
+}
+
+/* ---------------------------------------------------------------- submissions */
+
+static void submission_refusals(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t *elements = hub_test_elements(5), id[16];
+    upload_all(f, &f->a, id, elements, 5 * 32);
+    struct commit_opts o;
+
+    memset(&o, 0, sizeof o);
+    o.epoch = "E0";
+    assert_int_equal(commit_submission(f, &f->a, id, elements, 5, &o, NULL, NULL), PSI_ERR_EPOCH);
+    expect_error(f, "submission for epoch E0, current epoch is E1");
+    memset(&o, 0, sizeof o);
+    o.count_delta = 1;
+    assert_int_equal(commit_submission(f, &f->a, id, elements, 5, &o, NULL, NULL),
+                     PSI_ERR_PROTOCOL);
+    memset(&o, 0, sizeof o);
+    o.bad_digest = 1;
+    assert_int_equal(commit_submission(f, &f->a, id, elements, 5, &o, NULL, NULL), PSI_ERR_VERIFY);
+    expect_error(f, "digest");
+    memset(&o, 0, sizeof o);
+    o.bad_signature = 1;
+    assert_int_equal(commit_submission(f, &f->a, id, elements, 5, &o, NULL, NULL), PSI_ERR_VERIFY);
+    expect_error(f, "bad submission signature");
+    uint8_t unknown[16];
+    randombytes_buf(unknown, sizeof unknown);
+    assert_int_equal(commit_submission(f, &f->a, unknown, elements, 5, NULL, NULL, NULL),
+                     PSI_ERR_NOT_FOUND);
+    /* b cannot commit a's upload: uploads are per sender */
+    assert_int_equal(commit_submission(f, &f->b, id, elements, 5, NULL, NULL, NULL),
+                     PSI_ERR_NOT_FOUND);
+    assert_int_equal(rows(f, "submission"), 0);
+    assert_int_equal(rows(f, "upload"), 1);
+    free(elements);
+
+    /* the identity, and a non-canonical encoding */
+    for (int bad = 0; bad < 2; bad++) {
+        elements = hub_test_elements(4);
+        if (bad == 0)
+            memset(elements + 2 * 32, 0, 32);
+        else
+            memset(elements + 3 * 32, 0xff, 32);
+        upload_all(f, &f->a, id, elements, 4 * 32);
+        assert_int_equal(commit_submission(f, &f->a, id, elements, 4, NULL, NULL, NULL),
+                         PSI_ERR_ENCODING);
+        expect_error(f, bad == 0 ? "element 2 " : "element 3 ");
+        free(elements);
+    }
+    assert_int_equal(rows(f, "submission"), 0);
+    assert_int_equal(rows(f, "element_block"), 0);
+}
+
+/* A retry (same request id, fresh nonce) gets the first answer and does not
+ * act twice; the same id for another method is refused. */
+static void retry_and_replay(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t *elements = hub_test_elements(3), upload_id[16];
+    upload_all(f, &f->a, upload_id, elements, 96);
+    unsigned char digest[32], sig[64];
+    hub_test_submission_digest(EPOCH, "agency-a", 3, elements, digest);
+    hub_test_submission_sign(f->a.secret_key, f->hub.identity.public_key, digest, sig);
+    Psi__SubmitCommit m = PSI__SUBMIT_COMMIT__INIT;
+    m.upload_id.data = upload_id;
+    m.upload_id.len = 16;
+    m.epoch = (char *)EPOCH;
+    m.count = 3;
+    m.digest.data = digest;
+    m.digest.len = 32;
+    m.signature.data = sig;
+    m.signature.len = 64;
+    size_t n, len1, len2;
+    uint8_t *body = hub_test_pack(&m.base, &n), *first = NULL, *second = NULL;
+    unsigned char rid[16];
+    randombytes_buf(rid, sizeof rid);
+    assert_int_equal(call_id(f, &f->a, rid, "submit.commit", body, n, &first, &len1), 0);
+    assert_int_equal(call_id(f, &f->a, rid, "submit.commit", body, n, &second, &len2), 0);
+    assert_int_equal(len1, len2);
+    assert_memory_equal(first, second, len1);
+    assert_int_equal(rows(f, "submission"), 1);
+    assert_int_equal(call_id(f, &f->a, rid, "info", NULL, 0, NULL, NULL), PSI_ERR_PROTOCOL);
+    expect_error(f, "request id already used");
+    free(first);
+    free(second);
+    free(body);
+    free(elements);
+
+    /* the identical frame twice: the second is a replay */
+    uint8_t *frame = NULL, *reply = NULL;
+    size_t frame_len, reply_len;
+    randombytes_buf(rid, sizeof rid);
+    assert_int_equal(psi_request_seal(&f->a, f->hub.identity.public_key, "info", rid, NULL, 0,
+                                      &frame, &frame_len),
+                     0);
+    struct psi_hub_outcome o;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(psi_hub_handle(&f->hub, f->st, frame, frame_len, &reply, &reply_len, &o),
+                         0);
+        assert_int_equal(o.status, i == 0 ? 0 : PSI_ERR_REPLAY);
+        assert_string_equal(o.participant, "agency-a");
+        free(reply);
+    }
+    free(frame);
+
+    /* unknown sender; a frame from nowhere */
+    assert_int_equal(call(f, &f->stranger, "info", NULL, 0, NULL, NULL), PSI_ERR_DENIED);
+    expect_error(f, "unknown participant 'stranger'");
+    const uint8_t garbage[] = {1, 2, 3};
+    assert_int_equal(
+        psi_hub_handle(&f->hub, f->st, garbage, sizeof garbage, &reply, &reply_len, &o), 0);
+    assert_int_not_equal(o.status, 0);
+    assert_string_equal(o.participant, "-");
+    assert_string_equal(o.method, "-");
+    assert_int_equal(reply[0], PSI_FRAME_PLAIN_ERROR);
+    free(reply);
+}
+
+/* ---------------------------------------------------------------- cross-blind */
+
+static void crossblind_refusals(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t sa = submit(f, &f->a, 3, NULL);
+    const uint32_t ind[] = {1, 2, 3};
+    struct crossblind_opts o;
+    assert_int_equal(crossblind(f, &f->b, 999, ind, 3, NULL, NULL), PSI_ERR_NOT_FOUND);
+    expect_error(f, "no submission 999");
+    assert_int_equal(crossblind(f, &f->a, sa, ind, 3, NULL, NULL), PSI_ERR_DENIED); /* own */
+    assert_int_equal(crossblind(f, &f->b, sa, ind, 2, NULL, NULL), PSI_ERR_PROTOCOL);
+    memset(&o, 0, sizeof o);
+    o.bad_digest = 1;
+    assert_int_equal(crossblind(f, &f->b, sa, ind, 3, &o, NULL), PSI_ERR_VERIFY);
+    memset(&o, 0, sizeof o);
+    o.bad_signature = 1;
+    assert_int_equal(crossblind(f, &f->b, sa, ind, 3, &o, NULL), PSI_ERR_VERIFY);
+    memset(&o, 0, sizeof o);
+    o.claimed_count = 4; /* 3 tags staged, 4 claimed */
+    assert_int_equal(crossblind(f, &f->b, sa, ind, 3, &o, NULL), PSI_ERR_PROTOCOL);
+    assert_int_equal(rows(f, "crossblind"), 0);
+    assert_int_equal(rows(f, "tag"), 0);
+    assert_int_equal(crossblind(f, &f->b, sa, ind, 3, NULL, NULL), 0);
+    assert_int_equal(crossblind(f, &f->b, sa, ind, 3, NULL, NULL), PSI_ERR_DENIED);
+    expect_error(f, "already cross-blinded");
+    assert_int_equal(rows(f, "tag"), 3);
+
+    /* a new epoch: the old submission is no longer cross-blinded */
+    set_meta(f->st, PSI_META_EPOCH_LABEL, "E2");
+    assert_int_equal(crossblind(f, &f->c, sa, ind, 3, NULL, NULL), PSI_ERR_EPOCH);
+    expect_error(f, "current epoch is E2");
+    assert_int_equal(rows(f, "tag"), 3);
+}
+
+static void fetch_refusals(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t sa = submit(f, &f->a, 3, NULL);
+    Psi__FetchRequest fr = PSI__FETCH_REQUEST__INIT;
+    size_t n;
+    uint8_t *body;
+    const struct {
+        uint64_t id, offset;
+        uint32_t limit;
+        int want;
+    } cases[] = {
+        {sa, 0, 0, PSI_ERR_PROTOCOL},
+        {sa, 0, PSI_HUB_MAX_CHUNK_ELEMENTS + 1, PSI_ERR_PROTOCOL},
+        {sa, 4, 1, PSI_ERR_PROTOCOL},
+        {sa + 1000, 0, 1, PSI_ERR_NOT_FOUND},
+        {UINT64_MAX, 0, 1, PSI_ERR_NOT_FOUND},
+        {sa, 3, 5, 0}, /* at the end: no elements */
+        {sa, 2, 5, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fr.submission_id = cases[i].id;
+        fr.offset = cases[i].offset;
+        fr.limit = cases[i].limit;
+        body = hub_test_pack(&fr.base, &n);
+        uint8_t *out = NULL;
+        size_t out_len = 0;
+        assert_int_equal(call(f, &f->b, "work.fetch", body, n, &out, &out_len), cases[i].want);
+        if (cases[i].want == 0) {
+            Psi__FetchReply *r = psi__fetch_reply__unpack(NULL, out_len, out);
+            assert_non_null(r);
+            assert_int_equal(r->elements.len, (3 - cases[i].offset) * 32);
+            psi__fetch_reply__free_unpacked(r, NULL);
+        }
+        free(out);
+        free(body);
+    }
+    /* own submission: not in one's work */
+    fr.submission_id = sa;
+    fr.offset = 0;
+    fr.limit = 1;
+    body = hub_test_pack(&fr.base, &n);
+    assert_int_equal(call(f, &f->a, "work.fetch", body, n, NULL, NULL), PSI_ERR_DENIED);
+    free(body);
+}
+
+/* Many positions through the incremental join, both orders of arrival. */
+static void join_at_scale(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = 3000 };
+    uint32_t *ia = malloc(N * sizeof *ia), *ib = malloc(N * sizeof *ib);
+    for (uint32_t k = 0; k < N; k++) {
+        ia[k] = k * 2;     /* evens */
+        ib[k] = N - 1 - k; /* 0..N-1 reversed: shares the evens below N */
+    }
+    uint64_t sa = submit(f, &f->a, N, NULL), sb = submit(f, &f->b, N, NULL);
+    uint64_t m1 = 0, m2 = 0;
+    assert_int_equal(crossblind(f, &f->a, sb, ib, N, NULL, &m1), 0);
+    assert_int_equal(crossblind(f, &f->b, sa, ia, N, NULL, &m2), 0);
+    assert_int_equal(m1, 0);
+    assert_int_equal(m2, N / 2);
+    assert_int_equal(rows(f, "overlap"), N);
+    int status;
+    Psi__Results *r = results(f, &f->a, NULL, &status);
+    assert_int_equal(status, 0);
+    assert_int_equal(r->n_matches, N / 2);
+    for (size_t i = 0; i < r->n_matches; i++)
+        assert_int_equal(r->matches[i]->position, i); /* evens below N sit first */
+    psi__results__free_unpacked(r, NULL);
+    free(ia);
+    free(ib);
+}
+
+int main(void)
+{
+    if (sodium_init() < 0)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(two_parties_match, setup, teardown),
+        cmocka_unit_test_setup_teardown(threshold_and_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(work_follows_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(roles, setup, teardown),
+        cmocka_unit_test_setup_teardown(upload_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(submission_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(retry_and_replay, setup, teardown),
+        cmocka_unit_test_setup_teardown(crossblind_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(fetch_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(join_at_scale, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,71 @@
+/* psi-hub: the hub operator's tool. Dispatches to one subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "commands.h"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+    {"init", psi_hub_cmd_init},     {"admit", psi_hub_cmd_admit}, {"policy", psi_hub_cmd_policy},
+    {"remove", psi_hub_cmd_remove}, {"epoch", psi_hub_cmd_epoch}, {"roster", psi_hub_cmd_roster},
+    {"serve", psi_hub_cmd_serve},
+};
+
+static void usage(FILE *out)
+{
+    fputs("usage: psi-hub COMMAND [OPTIONS]\n"
+          "\n"
+          "The matching hub: keeps the roster, stores blinded sets, joins tags, serves.\n"
+          "\n"
+          "  init   --dir DIR --name NAME [--epoch week|day|manual:LABEL] [--threshold T]\n"
+          "         [--max-message-bytes N]\n"
+          "         create a hub: key DIR/hub.key, store DIR/hub.db; the last line\n"
+          "         printed is the hub's verifier key, for participants to trust\n"
+          "  admit  --dir DIR --id ID --role agency|vendor|auditor --key VKEY\n"
+          "         [--share-with all|ID[,ID...]] [--contribute-only]\n"
+          "         admit a participant with the key string that `psi init` printed\n"
+          "  policy --dir DIR --id ID [--share-with all|ID[,ID...]]\n"
+          "         [--contribute-only | --receive]\n"
+          "         change whom a participant shares overlaps with, whether it gets results\n"
+          "  remove --dir DIR --id ID\n"
+          "         refuse a participant's requests from now on; its data is no longer\n"
+          "         matched or revealed\n"
+          "  epoch  --dir DIR [--set LABEL]\n"
+          "         print the current epoch; in manual mode, set it\n"
+          "  roster --dir DIR\n"
+          "         list participants and their policies\n"
+          "  serve  --dir DIR --listen tcp://HOST:PORT [--contexts N]\n"
+          "         serve requests until SIGTERM or SIGINT\n"
+          "\n"
+          "'psi-hub COMMAND --help' describes a command. Exit status: 0 success,\n"
+          "1 failure, 2 usage error.\n",
+          out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (sodium_init() < 0) {
+        fprintf(stderr, "psi-hub: libsodium failed to initialise\n");
+        return 1;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "psi-hub: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

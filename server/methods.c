@@ -1,0 +1,690 @@
+/*
+ * The hub's methods (bodies as in psi.proto). Each runs inside the request's
+ * transaction, checks every field that came off the wire before it uses it,
+ * and on refusal says what was wrong in call->error.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "epoch.h"
+#include "hub.h"
+#include "psi.pb-c.h"
+#include "psi/error.h"
+
+static const char SUBMISSION_DST[] = "psi/submission/v1";
+static const char SUBMISSION_SIG_DST[] = "psi/submission-sig/v1";
+static const char TAGS_DST[] = "psi/tags/v1";
+static const char CROSSBLIND_SIG_DST[] = "psi/crossblind-sig/v1";
+
+static int refuse(struct psi_method_call *call, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int refuse(struct psi_method_call *call, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(call->error, sizeof call->error, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+/* Serialises a reply message into call->reply_body. */
+static int reply_with(struct psi_method_call *call, const ProtobufCMessage *msg)
+{
+    size_t n = protobuf_c_message_get_packed_size(msg);
+    uint8_t *buf = malloc(n > 0 ? n : 1);
+    if (buf == NULL)
+        return PSI_ERR_NOMEM;
+    protobuf_c_message_pack(msg, buf);
+    call->reply_body = buf;
+    call->reply_len = n;
+    return 0;
+}
+
+static void put_u64be(unsigned char out[8], uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        out[i] = (unsigned char)(v & 0xff);
+        v >>= 8;
+    }
+}
+
+static void hex16(const unsigned char id[16], char out[33])
+{
+    sodium_bin2hex(out, 33, id, 16);
+}
+
+#define UNPACK(type, fn, call, name)                                                               \
+    type *msg = fn(NULL, (call)->body_len, (call)->body);                                          \
+    if (msg == NULL)                                                                               \
+        return refuse(call, PSI_ERR_PARSE, "malformed body of %s", name);
+
+/* ---------------------------------------------------------------- info, roster */
+
+static int method_info(struct psi_method_call *call)
+{
+    UNPACK(Psi__Empty, psi__empty__unpack, call, "info");
+    psi__empty__free_unpacked(msg, NULL);
+    Psi__HubInfo info = PSI__HUB_INFO__INIT;
+    info.name = (char *)call->hub->name;
+    info.epoch = (char *)call->epoch;
+    info.max_message_bytes = call->hub->max_message_bytes;
+    info.max_chunk_elements = call->hub->max_chunk_elements;
+    info.threshold = call->hub->threshold;
+    return reply_with(call, &info.base);
+}
+
+struct roster_build {
+    Psi__Participant **items;
+    size_t n, cap;
+};
+
+static int roster_add(void *ctx, const struct psi_store_participant *p)
+{
+    struct roster_build *rb = ctx;
+    if (rb->n == rb->cap) {
+        size_t ncap = rb->cap ? rb->cap * 2 : 16;
+        void *m = realloc(rb->items, ncap * sizeof *rb->items);
+        if (m == NULL)
+            return PSI_ERR_NOMEM;
+        rb->items = m;
+        rb->cap = ncap;
+    }
+    Psi__Participant *q = calloc(1, sizeof *q);
+    if (q == NULL)
+        return PSI_ERR_NOMEM;
+    psi__participant__init(q);
+    rb->items[rb->n++] = q;
+    q->id = strdup(p->id);
+    q->role = strdup(p->role);
+    q->public_key.data = malloc(PSI_STORE_KEY_BYTES);
+    q->share_with = p->share_count ? calloc(p->share_count, sizeof *q->share_with) : NULL;
+    if (q->id == NULL || q->role == NULL || q->public_key.data == NULL ||
+        (p->share_count && q->share_with == NULL))
+        return PSI_ERR_NOMEM;
+    memcpy(q->public_key.data, p->public_key, PSI_STORE_KEY_BYTES);
+    q->public_key.len = PSI_STORE_KEY_BYTES;
+    q->removed = p->removed != 0;
+    q->share_all = p->share_all != 0;
+    q->contribute_only = p->contribute_only != 0;
+    for (size_t i = 0; i < p->share_count; i++) {
+        q->share_with[i] = strdup(p->share_with[i]);
+        if (q->share_with[i] == NULL)
+            return PSI_ERR_NOMEM;
+        q->n_share_with = i + 1;
+    }
+    return 0;
+}
+
+static void roster_free(struct roster_build *rb)
+{
+    for (size_t i = 0; i < rb->n; i++) {
+        Psi__Participant *q = rb->items[i];
+        free(q->id);
+        free(q->role);
+        free(q->public_key.data);
+        for (size_t k = 0; k < q->n_share_with; k++)
+            free(q->share_with[k]);
+        free(q->share_with);
+        free(q);
+    }
+    free(rb->items);
+}
+
+static int method_roster(struct psi_method_call *call)
+{
+    UNPACK(Psi__Empty, psi__empty__unpack, call, "roster");
+    psi__empty__free_unpacked(msg, NULL);
+    struct roster_build rb = {NULL, 0, 0};
+    int rc = call->txn->ops->participant_list(call->txn, roster_add, &rb);
+    if (rc == 0) {
+        Psi__Roster roster = PSI__ROSTER__INIT;
+        roster.participants = rb.items;
+        roster.n_participants = rb.n;
+        rc = reply_with(call, &roster.base);
+    }
+    roster_free(&rb);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- uploads */
+
+static int method_upload_chunk(struct psi_method_call *call)
+{
+    const struct psi_store_ops *ops = call->txn->ops;
+    const char *sender = call->sender->id;
+    UNPACK(Psi__UploadChunk, psi__upload_chunk__unpack, call, "upload.chunk");
+    int rc = 0;
+    uint64_t received = 0, total = 0;
+    if (msg->upload_id.len != PSI_STORE_UPLOAD_ID_BYTES) {
+        rc = refuse(call, PSI_ERR_PROTOCOL, "upload_id must be %d bytes, not %zu",
+                    PSI_STORE_UPLOAD_ID_BYTES, msg->upload_id.len);
+        goto out;
+    }
+    if (msg->items.len == 0) {
+        rc = refuse(call, PSI_ERR_PROTOCOL, "empty chunk");
+        goto out;
+    }
+    const unsigned char *upload_id = msg->upload_id.data;
+    rc = ops->staging_size(call->txn, sender, upload_id, &received, &total);
+    if (rc != 0)
+        goto out;
+    uint64_t offset = msg->offset;
+    size_t len = msg->items.len;
+    if (offset > received) {
+        rc = refuse(call, PSI_ERR_PROTOCOL,
+                    "chunk at byte %llu leaves a gap: the upload holds %llu bytes",
+                    (unsigned long long)offset, (unsigned long long)received);
+        goto out;
+    }
+    /* offset <= received, so the sums below cannot overflow. */
+    size_t overlap = received - offset < len ? (size_t)(received - offset) : len;
+    if (overlap > 0) {
+        uint8_t *held = malloc(overlap);
+        if (held == NULL) {
+            rc = PSI_ERR_NOMEM;
+            goto out;
+        }
+        rc = ops->staging_read(call->txn, sender, upload_id, offset, held, overlap);
+        int same = rc == 0 && memcmp(held, msg->items.data, overlap) == 0;
+        free(held);
+        if (rc != 0)
+            goto out;
+        if (!same) {
+            rc = refuse(call, PSI_ERR_PROTOCOL,
+                        "chunk at byte %llu differs from the bytes already held",
+                        (unsigned long long)offset);
+            goto out;
+        }
+    }
+    size_t tail = len - overlap;
+    if (tail > 0) {
+        if (total + tail > call->hub->staging_limit) {
+            rc = refuse(call, PSI_ERR_QUOTA, "staging limit of %llu bytes per participant reached",
+                        (unsigned long long)call->hub->staging_limit);
+            goto out;
+        }
+        rc = ops->staging_append(call->txn, sender, upload_id, received, msg->items.data + overlap,
+                                 tail, call->now_ms);
+        if (rc != 0)
+            goto out;
+        received += tail;
+    }
+    Psi__UploadAck ack = PSI__UPLOAD_ACK__INIT;
+    ack.upload_id = msg->upload_id;
+    ack.received = received;
+    rc = reply_with(call, &ack.base);
+out:
+    psi__upload_chunk__free_unpacked(msg, NULL);
+    return rc;
+}
+
+/* Reads a whole upload of exactly count items of item_bytes each. */
+static int take_upload(struct psi_method_call *call, const unsigned char upload_id[16],
+                       uint64_t count, size_t item_bytes, uint8_t **out)
+{
+    const struct psi_store_ops *ops = call->txn->ops;
+    uint64_t received = 0, total = 0;
+    *out = NULL;
+    int rc = ops->staging_size(call->txn, call->sender->id, upload_id, &received, &total);
+    if (rc != 0)
+        return rc;
+    char hex[33];
+    hex16(upload_id, hex);
+    if (received == 0)
+        return refuse(call, PSI_ERR_NOT_FOUND, "no upload %s", hex);
+    if (count > call->hub->staging_limit / item_bytes || received != count * item_bytes)
+        return refuse(call, PSI_ERR_PROTOCOL,
+                      "upload %s holds %llu bytes, %llu items of %zu bytes need %llu", hex,
+                      (unsigned long long)received, (unsigned long long)count, item_bytes,
+                      (unsigned long long)(count * item_bytes));
+    uint8_t *buf = malloc((size_t)received);
+    if (buf == NULL)
+        return PSI_ERR_NOMEM;
+    rc = ops->staging_read(call->txn, call->sender->id, upload_id, 0, buf, (size_t)received);
+    if (rc != 0) {
+        free(buf);
+        return rc == PSI_ERR_NOT_FOUND ? PSI_ERR_STORE : rc;
+    }
+    *out = buf;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- submissions */
+
+static void submission_digest(const char *epoch, const char *sender, uint64_t count,
+                              const uint8_t *elements, unsigned char digest[32])
+{
+    static const unsigned char zero = 0;
+    unsigned char n[8];
+    put_u64be(n, count);
+    crypto_hash_sha256_state h;
+    crypto_hash_sha256_init(&h);
+    crypto_hash_sha256_update(&h, (const unsigned char *)SUBMISSION_DST, strlen(SUBMISSION_DST));
+    crypto_hash_sha256_update(&h, &zero, 1);
+    crypto_hash_sha256_update(&h, (const unsigned char *)epoch, strlen(epoch));
+    crypto_hash_sha256_update(&h, &zero, 1);
+    crypto_hash_sha256_update(&h, (const unsigned char *)sender, strlen(sender));
+    crypto_hash_sha256_update(&h, &zero, 1);
+    crypto_hash_sha256_update(&h, n, sizeof n);
+    crypto_hash_sha256_update(&h, elements, (size_t)count * PSI_STORE_ELEMENT_BYTES);
+    crypto_hash_sha256_final(&h, digest);
+}
+
+static int submission_signature_ok(const unsigned char hub_key[32], const unsigned char digest[32],
+                                   const unsigned char signature[64],
+                                   const unsigned char owner_key[32])
+{
+    unsigned char m[sizeof SUBMISSION_SIG_DST + 32 + 32];
+    memcpy(m, SUBMISSION_SIG_DST, sizeof SUBMISSION_SIG_DST); /* with its 0x00 */
+    memcpy(m + sizeof SUBMISSION_SIG_DST, hub_key, 32);
+    memcpy(m + sizeof SUBMISSION_SIG_DST + 32, digest, 32);
+    return crypto_sign_verify_detached(signature, m, sizeof m, owner_key) == 0;
+}
+
+static int element_is_valid(const uint8_t e[PSI_STORE_ELEMENT_BYTES])
+{
+    static const uint8_t identity[PSI_STORE_ELEMENT_BYTES] = {0};
+    return crypto_core_ristretto255_is_valid_point(e) == 1 &&
+           memcmp(e, identity, PSI_STORE_ELEMENT_BYTES) != 0;
+}
+
+static int method_submit_commit(struct psi_method_call *call)
+{
+    const struct psi_store_ops *ops = call->txn->ops;
+    const char *sender = call->sender->id;
+    UNPACK(Psi__SubmitCommit, psi__submit_commit__unpack, call, "submit.commit");
+    uint8_t *elements = NULL;
+    int rc = 0;
+    if (msg->upload_id.len != PSI_STORE_UPLOAD_ID_BYTES || msg->digest.len != 32 ||
+        msg->signature.len != 64) {
+        rc = refuse(call, PSI_ERR_PROTOCOL,
+                    "submit.commit needs a 16-byte upload_id, a 32-byte digest and a 64-byte "
+                    "signature");
+        goto out;
+    }
+    if (!psi_epoch_label_is_valid(msg->epoch)) {
+        rc = refuse(call, PSI_ERR_PROTOCOL, "invalid epoch label");
+        goto out;
+    }
+    if (strcmp(msg->epoch, call->epoch) != 0) {
+        rc = refuse(call, PSI_ERR_EPOCH, "submission for epoch %s, current epoch is %s", msg->epoch,
+                    call->epoch);
+        goto out;
+    }
+    if (msg->count == 0) {
+        rc = refuse(call, PSI_ERR_PROTOCOL, "empty submission");
+        goto out;
+    }
+    rc = take_upload(call, msg->upload_id.data, msg->count, PSI_STORE_ELEMENT_BYTES, &elements);
+    if (rc != 0)
+        goto out;
+    unsigned char digest[32];
+    submission_digest(msg->epoch, sender, msg->count, elements, digest);
+    if (sodium_memcmp(digest, msg->digest.data, 32) != 0) {
+        rc = refuse(call, PSI_ERR_VERIFY, "submission digest does not match the uploaded elements");
+        goto out;
+    }
+    if (!submission_signature_ok(call->hub->identity.public_key, digest, msg->signature.data,
+                                 call->sender->public_key)) {
+        rc = refuse(call, PSI_ERR_VERIFY, "bad submission signature");
+        goto out;
+    }
+    for (uint64_t k = 0; k < msg->count; k++) {
+        if (!element_is_valid(elements + k * PSI_STORE_ELEMENT_BYTES)) {
+            rc = refuse(call, PSI_ERR_ENCODING,
+                        "element %llu is not a valid non-identity ristretto255 point",
+                        (unsigned long long)k);
+            goto out;
+        }
+    }
+    struct psi_store_submission sub;
+    memset(&sub, 0, sizeof sub);
+    snprintf(sub.owner, sizeof sub.owner, "%s", sender);
+    snprintf(sub.epoch, sizeof sub.epoch, "%s", msg->epoch);
+    sub.count = msg->count;
+    memcpy(sub.digest, digest, 32);
+    memcpy(sub.signature, msg->signature.data, 64);
+    rc = ops->positions_in_epoch(call->txn, sender, msg->epoch, &sub.position_base);
+    if (rc == 0)
+        rc = ops->submission_add(call->txn, &sub, elements, call->now_ms);
+    if (rc == 0)
+        rc = ops->staging_drop(call->txn, sender, msg->upload_id.data);
+    if (rc != 0)
+        goto out;
+    Psi__SubmitReceipt receipt = PSI__SUBMIT_RECEIPT__INIT;
+    receipt.submission_id = sub.id;
+    receipt.position_base = sub.position_base;
+    receipt.receipt = (char *)"";
+    rc = reply_with(call, &receipt.base);
+out:
+    free(elements);
+    psi__submit_commit__free_unpacked(msg, NULL);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- work */
+
+struct work_build {
+    Psi__Submission **items;
+    size_t n, cap;
+};
+
+static int work_add(void *ctx, const struct psi_store_submission *s)
+{
+    struct work_build *wb = ctx;
+    if (wb->n == wb->cap) {
+        size_t ncap = wb->cap ? wb->cap * 2 : 16;
+        void *m = realloc(wb->items, ncap * sizeof *wb->items);
+        if (m == NULL)
+            return PSI_ERR_NOMEM;
+        wb->items = m;
+        wb->cap = ncap;
+    }
+    /* One allocation holds the message and copies of its fields. */
+    struct task {
+        Psi__Submission msg;
+        struct psi_store_submission row;
+    } *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return PSI_ERR_NOMEM;
+    t->row = *s;
+    psi__submission__init(&t->msg);
+    t->msg.submission_id = t->row.id;
+    t->msg.owner = t->row.owner;
+    t->msg.epoch = t->row.epoch;
+    t->msg.count = t->row.count;
+    t->msg.digest.data = t->row.digest;
+    t->msg.digest.len = sizeof t->row.digest;
+    t->msg.signature.data = t->row.signature;
+    t->msg.signature.len = sizeof t->row.signature;
+    t->msg.position_base = t->row.position_base;
+    wb->items[wb->n++] = &t->msg;
+    return 0;
+}
+
+static int method_work_list(struct psi_method_call *call)
+{
+    UNPACK(Psi__Empty, psi__empty__unpack, call, "work.list");
+    psi__empty__free_unpacked(msg, NULL);
+    struct work_build wb = {NULL, 0, 0};
+    int rc = call->txn->ops->work_list(call->txn, call->sender->id, call->epoch, work_add, &wb);
+    if (rc == 0) {
+        Psi__WorkList list = PSI__WORK_LIST__INIT;
+        list.epoch = (char *)call->epoch;
+        list.tasks = wb.items;
+        list.n_tasks = wb.n;
+        rc = reply_with(call, &list.base);
+    }
+    for (size_t i = 0; i < wb.n; i++)
+        free(wb.items[i]); /* the struct task that starts with it */
+    free(wb.items);
+    return rc;
+}
+
+static int method_work_fetch(struct psi_method_call *call)
+{
+    const struct psi_store_ops *ops = call->txn->ops;
+    UNPACK(Psi__FetchRequest, psi__fetch_request__unpack, call, "work.fetch");
+    uint8_t *elements = NULL;
+    int rc = 0;
+    struct psi_store_submission sub;
+    if (msg->limit == 0 || msg->limit > call->hub->max_chunk_elements) {
+        rc = refuse(call, PSI_ERR_PROTOCOL, "limit must be 1..%u elements",
+                    call->hub->max_chunk_elements);
+        goto out;
+    }
+    rc = ops->submission_get(call->txn, msg->submission_id, &sub);
+    if (rc == PSI_ERR_NOT_FOUND) {
+        rc = refuse(call, PSI_ERR_NOT_FOUND, "no submission %llu",
+                    (unsigned long long)msg->submission_id);
+        goto out;
+    }
+    if (rc != 0)
+        goto out;
+    enum psi_work_status status;
+    rc = ops->work_status(call->txn, call->sender->id, call->epoch, sub.id, &status);
+    if (rc != 0)
+        goto out;
+    if (status == PSI_WORK_NONE) {
+        rc = refuse(call, PSI_ERR_DENIED, "submission %llu is not in your work",
+                    (unsigned long long)sub.id);
+        goto out;
+    }
+    if (msg->offset > sub.count) {
+        rc = refuse(call, PSI_ERR_PROTOCOL, "offset %llu is beyond the %llu elements",
+                    (unsigned long long)msg->offset, (unsigned long long)sub.count);
+        goto out;
+    }
+    uint64_t n = sub.count - msg->offset < msg->limit ? sub.count - msg->offset : msg->limit;
+    elements = malloc(n > 0 ? (size_t)n * PSI_STORE_ELEMENT_BYTES : 1);
+    if (elements == NULL) {
+        rc = PSI_ERR_NOMEM;
+        goto out;
+    }
+    rc = ops->elements_read(call->txn, sub.id, msg->offset, n, elements);
+    if (rc != 0) {
+        rc = rc == PSI_ERR_NOT_FOUND ? PSI_ERR_STORE : rc;
+        goto out;
+    }
+    Psi__FetchReply reply = PSI__FETCH_REPLY__INIT;
+    reply.submission_id = sub.id;
+    reply.offset = msg->offset;
+    reply.elements.data = elements;
+    reply.elements.len = (size_t)n * PSI_STORE_ELEMENT_BYTES;
+    rc = reply_with(call, &reply.base);
+out:
+    free(elements);
+    psi__fetch_request__free_unpacked(msg, NULL);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- cross-blind */
+
+static void tag_digest_of(const uint8_t *tags, uint64_t count, unsigned char out[32])
+{
+    crypto_hash_sha256_state h;
+    crypto_hash_sha256_init(&h);
+    crypto_hash_sha256_update(&h, (const unsigned char *)TAGS_DST, sizeof TAGS_DST);
+    crypto_hash_sha256_update(&h, tags, (size_t)count * PSI_STORE_TAG_BYTES);
+    crypto_hash_sha256_final(&h, out);
+}
+
+static int crossblind_signature_ok(const unsigned char hub_key[32],
+                                   const unsigned char submission_digest[32], uint64_t count,
+                                   const unsigned char tag_digest[32],
+                                   const unsigned char signature[64],
+                                   const unsigned char blinder_key[32])
+{
+    unsigned char m[sizeof CROSSBLIND_SIG_DST + 32 + 32 + 8 + 32];
+    size_t at = 0;
+    memcpy(m, CROSSBLIND_SIG_DST, sizeof CROSSBLIND_SIG_DST); /* with its 0x00 */
+    at += sizeof CROSSBLIND_SIG_DST;
+    memcpy(m + at, hub_key, 32);
+    at += 32;
+    memcpy(m + at, submission_digest, 32);
+    at += 32;
+    put_u64be(m + at, count);
+    at += 8;
+    memcpy(m + at, tag_digest, 32);
+    return crypto_sign_verify_detached(signature, m, sizeof m, blinder_key) == 0;
+}
+
+static int method_crossblind_commit(struct psi_method_call *call)
+{
+    const struct psi_store_ops *ops = call->txn->ops;
+    const char *sender = call->sender->id;
+    UNPACK(Psi__CrossBlindCommit, psi__cross_blind_commit__unpack, call, "crossblind.commit");
+    uint8_t *tags = NULL;
+    int rc = 0;
+    struct psi_store_submission sub;
+    if (msg->upload_id.len != PSI_STORE_UPLOAD_ID_BYTES || msg->tag_digest.len != 32 ||
+        msg->signature.len != 64) {
+        rc = refuse(call, PSI_ERR_PROTOCOL,
+                    "crossblind.commit needs a 16-byte upload_id, a 32-byte tag_digest and a "
+                    "64-byte signature");
+        goto out;
+    }
+    rc = ops->submission_get(call->txn, msg->submission_id, &sub);
+    if (rc == PSI_ERR_NOT_FOUND) {
+        rc = refuse(call, PSI_ERR_NOT_FOUND, "no submission %llu",
+                    (unsigned long long)msg->submission_id);
+        goto out;
+    }
+    if (rc != 0)
+        goto out;
+    if (strcmp(sub.epoch, call->epoch) != 0) {
+        rc = refuse(call, PSI_ERR_EPOCH, "submission %llu is of epoch %s, current epoch is %s",
+                    (unsigned long long)sub.id, sub.epoch, call->epoch);
+        goto out;
+    }
+    enum psi_work_status status;
+    rc = ops->work_status(call->txn, sender, call->epoch, sub.id, &status);
+    if (rc != 0)
+        goto out;
+    if (status != PSI_WORK_PENDING) {
+        rc = refuse(call, PSI_ERR_DENIED,
+                    status == PSI_WORK_DONE ? "submission %llu is already cross-blinded by you"
+                                            : "submission %llu is not in your work",
+                    (unsigned long long)sub.id);
+        goto out;
+    }
+    if (msg->count != sub.count) {
+        rc = refuse(call, PSI_ERR_PROTOCOL, "%llu tags for a submission of %llu elements",
+                    (unsigned long long)msg->count, (unsigned long long)sub.count);
+        goto out;
+    }
+    rc = take_upload(call, msg->upload_id.data, msg->count, PSI_STORE_TAG_BYTES, &tags);
+    if (rc != 0)
+        goto out;
+    unsigned char digest[32];
+    tag_digest_of(tags, msg->count, digest);
+    if (sodium_memcmp(digest, msg->tag_digest.data, 32) != 0) {
+        rc = refuse(call, PSI_ERR_VERIFY, "tag digest does not match the uploaded tags");
+        goto out;
+    }
+    if (!crossblind_signature_ok(call->hub->identity.public_key, sub.digest, msg->count, digest,
+                                 msg->signature.data, call->sender->public_key)) {
+        rc = refuse(call, PSI_ERR_VERIFY, "bad cross-blind signature");
+        goto out;
+    }
+    struct psi_store_crossblind cb;
+    memset(&cb, 0, sizeof cb);
+    cb.submission_id = sub.id;
+    snprintf(cb.blinder, sizeof cb.blinder, "%s", sender);
+    cb.count = msg->count;
+    memcpy(cb.tag_digest, digest, 32);
+    memcpy(cb.signature, msg->signature.data, 64);
+    uint64_t matched = 0;
+    rc = ops->crossblind_add(call->txn, &cb, tags, call->now_ms, &matched);
+    if (rc == 0)
+        rc = ops->staging_drop(call->txn, sender, msg->upload_id.data);
+    if (rc != 0)
+        goto out;
+    Psi__CrossBlindReceipt receipt = PSI__CROSS_BLIND_RECEIPT__INIT;
+    receipt.submission_id = sub.id;
+    receipt.matched = matched;
+    receipt.receipt = (char *)"";
+    rc = reply_with(call, &receipt.base);
+out:
+    free(tags);
+    psi__cross_blind_commit__free_unpacked(msg, NULL);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- results */
+
+struct results_build {
+    Psi__Match **items;
+    size_t n, cap;
+};
+
+static int results_add(void *ctx, uint64_t position, const char *const *peers, size_t count)
+{
+    struct results_build *rb = ctx;
+    if (rb->n == rb->cap) {
+        size_t ncap = rb->cap ? rb->cap * 2 : 64;
+        void *m = realloc(rb->items, ncap * sizeof *rb->items);
+        if (m == NULL)
+            return PSI_ERR_NOMEM;
+        rb->items = m;
+        rb->cap = ncap;
+    }
+    Psi__Match *m = calloc(1, sizeof *m);
+    if (m == NULL)
+        return PSI_ERR_NOMEM;
+    psi__match__init(m);
+    rb->items[rb->n++] = m;
+    m->position = position;
+    m->peers = calloc(count, sizeof *m->peers);
+    if (m->peers == NULL)
+        return PSI_ERR_NOMEM;
+    for (size_t i = 0; i < count; i++) {
+        m->peers[i] = strdup(peers[i]);
+        if (m->peers[i] == NULL)
+            return PSI_ERR_NOMEM;
+        m->n_peers = i + 1;
+    }
+    return 0;
+}
+
+static int method_results(struct psi_method_call *call)
+{
+    UNPACK(Psi__ResultsRequest, psi__results_request__unpack, call, "results");
+    struct results_build rb = {NULL, 0, 0};
+    int rc = 0;
+    if (strcmp(msg->participant, call->sender->id) != 0) {
+        rc = refuse(call, PSI_ERR_DENIED, "results of another participant");
+        goto out;
+    }
+    const char *epoch = msg->epoch[0] ? msg->epoch : call->epoch;
+    if (!psi_epoch_label_is_valid(epoch)) {
+        rc = refuse(call, PSI_ERR_PROTOCOL, "invalid epoch label");
+        goto out;
+    }
+    rc = call->txn->ops->results(call->txn, call->sender->id, epoch, call->hub->threshold,
+                                 results_add, &rb);
+    if (rc != 0)
+        goto out;
+    Psi__Results results = PSI__RESULTS__INIT;
+    results.epoch = (char *)epoch;
+    results.matches = rb.items;
+    results.n_matches = rb.n;
+    results.threshold = call->hub->threshold;
+    rc = reply_with(call, &results.base);
+out:
+    for (size_t i = 0; i < rb.n; i++) {
+        for (size_t k = 0; k < rb.items[i]->n_peers; k++)
+            free(rb.items[i]->peers[k]);
+        free(rb.items[i]->peers);
+        free(rb.items[i]);
+    }
+    free(rb.items);
+    psi__results_request__free_unpacked(msg, NULL);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- the table */
+
+static const struct psi_method METHODS[] = {
+    {"info", method_info, 0, 1, 0},
+    {"roster", method_roster, 0, 1, 0},
+    {"upload.chunk", method_upload_chunk, 1, 0, 0},
+    {"submit.commit", method_submit_commit, 1, 0, 0},
+    {"work.list", method_work_list, 0, 0, 0},
+    {"work.fetch", method_work_fetch, 0, 0, 0},
+    {"crossblind.commit", method_crossblind_commit, 1, 0, 0},
+    {"results", method_results, 0, 0, 1},
+};
+
+const struct psi_method *psi_hub_method(const char *name)
+{
+    for (size_t i = 0; i < sizeof METHODS / sizeof METHODS[0]; i++)
+        if (strcmp(METHODS[i].name, name) == 0)
+            return &METHODS[i];
+    return NULL;
+}

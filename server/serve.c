@@ -1,0 +1,254 @@
+/*
+ * psi-hub serve: the nng service. One REP socket, N contexts, each driven by
+ * its own aio callback through recv -> handle -> send -> recv, each with its
+ * own store connection, so N requests are in hand at once and reads run side
+ * by side. Messages above the hub's maximum are dropped by nng before they
+ * reach a handler. A signal only writes a byte to a pipe; the main thread
+ * then closes the socket, waits for every context and closes the store.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+
+#include "commands.h"
+#include "hub.h"
+#include "psi/error.h"
+
+#define DEFAULT_CONTEXTS 8 /* as SERVE_USAGE says */
+#define MAX_CONTEXTS 256
+
+struct worker {
+    const struct psi_hub *hub;
+    nng_aio *aio;
+    nng_ctx ctx;
+    struct psi_store *store;
+    int sending;
+};
+
+static int signal_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    unsigned char b = (unsigned char)sig;
+    int saved = errno;
+    ssize_t n = write(signal_pipe[1], &b, 1);
+    (void)n;
+    errno = saved;
+}
+
+static void log_request(const struct psi_hub_outcome *o, uint64_t start_ms)
+{
+    uint64_t now = psi_hub_now_ms();
+    time_t secs = (time_t)(now / 1000u);
+    struct tm tm;
+    char when[32] = "?";
+    if (gmtime_r(&secs, &tm) != NULL)
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    fprintf(stderr, "%s.%03uZ %s %s %s %llums\n", when, (unsigned)(now % 1000u), o->participant,
+            o->method, psi_hub_status_name(o->status),
+            (unsigned long long)(now >= start_ms ? now - start_ms : 0));
+}
+
+static void worker_receive(struct worker *w)
+{
+    w->sending = 0;
+    nng_ctx_recv(w->ctx, w->aio);
+}
+
+static void worker_step(void *arg)
+{
+    struct worker *w = arg;
+    int rv = nng_aio_result(w->aio);
+    if (w->sending) {
+        if (rv != 0)
+            nng_msg_free(nng_aio_get_msg(w->aio));
+        if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
+            return;
+        worker_receive(w);
+        return;
+    }
+    if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
+        return;
+    if (rv != 0) {
+        worker_receive(w);
+        return;
+    }
+    nng_msg *msg = nng_aio_get_msg(w->aio);
+    uint64_t start = psi_hub_now_ms();
+    struct psi_hub_outcome outcome;
+    uint8_t *reply = NULL;
+    size_t reply_len = 0;
+    int rc = psi_hub_handle(w->hub, w->store, nng_msg_body(msg), nng_msg_len(msg), &reply,
+                            &reply_len, &outcome);
+    log_request(&outcome, start);
+    /* The request message is reused for the reply. */
+    nng_msg_clear(msg);
+    if (rc != 0 || nng_msg_append(msg, reply, reply_len) != 0) {
+        free(reply);
+        nng_msg_free(msg);
+        worker_receive(w);
+        return;
+    }
+    free(reply);
+    nng_aio_set_msg(w->aio, msg);
+    w->sending = 1;
+    nng_ctx_send(w->ctx, w->aio);
+}
+
+static int install_signals(void)
+{
+    if (pipe(signal_pipe) != 0)
+        return -1;
+    for (int i = 0; i < 2; i++)
+        (void)fcntl(signal_pipe[i], F_SETFD, FD_CLOEXEC);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
+        return -1;
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+static const char SERVE_USAGE[] =
+    "usage: psi-hub serve --dir DIR --listen tcp://HOST:PORT [--contexts N]\n"
+    "\n"
+    "Serves the hub of DIR on an nng REP socket with N contexts (default 8,\n"
+    "at most 256). Port 0 picks a free port; the line\n"
+    "  psi-hub: serving NAME on tcp://HOST:PORT\n"
+    "says when requests are taken. One line per request goes to stderr: time,\n"
+    "participant, method, result, duration. SIGTERM or SIGINT stops the hub\n"
+    "cleanly (exit 0).\n";
+
+int psi_hub_cmd_serve(int argc, char **argv)
+{
+    const char *dir = NULL, *listen = NULL, *contexts_text = NULL;
+    const struct psi_hub_option opts[] = {{"--dir", &dir, NULL},
+                                          {"--listen", &listen, NULL},
+                                          {"--contexts", &contexts_text, NULL},
+                                          {NULL, NULL, NULL}};
+    int exit_status;
+    if (psi_hub_parse_options("serve", SERVE_USAGE, argc, argv, opts, &exit_status))
+        return exit_status;
+    if (dir == NULL || listen == NULL) {
+        fprintf(stderr, "psi-hub serve: %s is required\n", dir == NULL ? "--dir" : "--listen");
+        fputs(SERVE_USAGE, stderr);
+        return 2;
+    }
+    if (strncmp(listen, "tcp://", 6) != 0 || strrchr(listen, ':') == listen + 3) {
+        fprintf(stderr, "psi-hub serve: --listen must be tcp://HOST:PORT, not '%s'\n", listen);
+        return 2;
+    }
+    unsigned long contexts = DEFAULT_CONTEXTS;
+    if (contexts_text != NULL) {
+        char *end = NULL;
+        errno = 0;
+        contexts = strtoul(contexts_text, &end, 10);
+        if (errno != 0 || end == contexts_text || *end != '\0' || contexts_text[0] == '-' ||
+            contexts < 1 || contexts > MAX_CONTEXTS) {
+            fprintf(stderr, "psi-hub serve: --contexts must be 1..%d\n", MAX_CONTEXTS);
+            return 2;
+        }
+    }
+
+    struct psi_hub hub;
+    char err[512];
+    if (psi_hub_load(&hub, dir, err, sizeof err) != 0) {
+        fprintf(stderr, "psi-hub serve: %s\n", err);
+        return 1;
+    }
+    int status = 1;
+    nng_socket sock = NNG_SOCKET_INITIALIZER;
+    nng_listener listener = NNG_LISTENER_INITIALIZER;
+    struct worker *workers = calloc(contexts, sizeof *workers);
+    size_t started = 0;
+    if (workers == NULL) {
+        fprintf(stderr, "psi-hub serve: out of memory\n");
+        goto out;
+    }
+    if (install_signals() != 0) {
+        fprintf(stderr, "psi-hub serve: cannot install signal handlers: %s\n", strerror(errno));
+        goto out;
+    }
+    int rv = nng_rep0_open(&sock);
+    if (rv == 0)
+        rv = nng_socket_set_size(sock, NNG_OPT_RECVMAXSZ, hub.max_message_bytes);
+    if (rv != 0) {
+        fprintf(stderr, "psi-hub serve: cannot open the socket: %s\n", nng_strerror(rv));
+        goto out;
+    }
+    for (size_t i = 0; i < contexts; i++) {
+        struct worker *w = &workers[i];
+        w->hub = &hub;
+        if (psi_hub_connect(&hub, &w->store, err, sizeof err) != 0) {
+            fprintf(stderr, "psi-hub serve: %s\n", err);
+            goto out;
+        }
+        rv = nng_aio_alloc(&w->aio, worker_step, w);
+        if (rv == 0) {
+            rv = nng_ctx_open(&w->ctx, sock);
+            if (rv != 0) {
+                nng_aio_free(w->aio);
+                w->aio = NULL;
+            }
+        }
+        if (rv != 0) {
+            hub.ops->close(w->store);
+            w->store = NULL;
+            fprintf(stderr, "psi-hub serve: cannot set up context %zu: %s\n", i, nng_strerror(rv));
+            goto out;
+        }
+        started = i + 1;
+    }
+    rv = nng_listener_create(&listener, sock, listen);
+    if (rv == 0)
+        rv = nng_listener_set_size(listener, NNG_OPT_RECVMAXSZ, hub.max_message_bytes);
+    if (rv == 0)
+        rv = nng_listener_start(listener, 0);
+    if (rv != 0) {
+        fprintf(stderr, "psi-hub serve: cannot listen on %s: %s\n", listen, nng_strerror(rv));
+        goto out;
+    }
+    int port = 0;
+    if (nng_listener_get_int(listener, NNG_OPT_TCP_BOUND_PORT, &port) != 0)
+        port = 0;
+    const char *colon = strrchr(listen, ':');
+    for (size_t i = 0; i < started; i++)
+        worker_receive(&workers[i]);
+    printf("psi-hub: serving %s on %.*s:%d\n", hub.name, (int)(colon - listen), listen, port);
+    fflush(stdout);
+
+    for (;;) {
+        unsigned char b;
+        ssize_t n = read(signal_pipe[0], &b, 1);
+        if (n == 1 || (n < 0 && errno != EINTR) || n == 0)
+            break;
+    }
+    fprintf(stderr, "psi-hub: shutting down\n");
+    status = 0;
+
+out:
+    /* Closing the socket ends every pending receive with NNG_ECLOSED;
+     * stopping an aio waits for a callback that is still running. */
+    nng_close(sock);
+    for (size_t i = 0; i < started; i++) {
+        nng_aio_stop(workers[i].aio);
+        nng_ctx_close(workers[i].ctx);
+        nng_aio_free(workers[i].aio);
+    }
+    for (size_t i = 0; workers != NULL && i < contexts; i++)
+        if (workers[i].store != NULL)
+            hub.ops->close(workers[i].store);
+    free(workers);
+    psi_hub_unload(&hub);
+    return status;
+}

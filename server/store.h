@@ -1,0 +1,215 @@
+/*
+ * The hub's persistent state, behind one narrow interface.
+ *
+ * A backend is an operations table (struct psi_store_ops) over an opaque
+ * connection (struct psi_store). The hub opens one connection per nng context,
+ * so reads of different requests run side by side; writes are serialised by
+ * the backend. Every operation runs inside a transaction (struct psi_txn): a
+ * request's state change and the reply stored for its request id commit
+ * together or not at all, which is what makes an acknowledged write survive a
+ * crash and a retried request never act twice. The transaction object is also
+ * where the audit log will hand its entries, so that each log entry commits
+ * with the state change it records.
+ *
+ * The backend stores and joins; it does not decide. Policy (who may see whom)
+ * is stated once, here, as the meaning of the work-list and results
+ * operations; refusals with a reason for a person are the hub's (hub.c).
+ * Every operation returns 0 or a negative psi error code: PSI_ERR_NOT_FOUND,
+ * PSI_ERR_EXISTS, PSI_ERR_REPLAY where documented, PSI_ERR_STORE when the
+ * backend failed (then the transaction must be rolled back).
+ *
+ * store_sqlite.c is the embedded backend and the only file that knows SQL.
+ */
+#ifndef PSI_HUB_STORE_H
+#define PSI_HUB_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PSI_STORE_ID_MAX 64    /* participant id, as PSI_ID_MAX of the wire */
+#define PSI_STORE_EPOCH_MAX 32 /* epoch label */
+#define PSI_STORE_METHOD_MAX 32
+#define PSI_STORE_ROLE_MAX 15
+#define PSI_STORE_META_MAX 256 /* a meta value */
+#define PSI_STORE_KEY_BYTES 32 /* Ed25519 public key */
+#define PSI_STORE_NONCE_BYTES 16
+#define PSI_STORE_REQUEST_ID_BYTES 16
+#define PSI_STORE_UPLOAD_ID_BYTES 16
+#define PSI_STORE_DIGEST_BYTES 32
+#define PSI_STORE_SIGNATURE_BYTES 64
+#define PSI_STORE_ELEMENT_BYTES 32 /* a single-blinded ristretto255 point */
+#define PSI_STORE_TAG_BYTES 16     /* a cross-blind tag */
+
+struct psi_store; /* one connection to a backend; opaque */
+
+enum psi_txn_kind {
+    PSI_TXN_READ,  /* a consistent snapshot; runs beside writers */
+    PSI_TXN_WRITE, /* exclusive among writers; taken up front, never upgraded */
+};
+
+/* A transaction in progress. The audit log will keep its pending entries here
+ * and append them in commit(). */
+struct psi_txn {
+    const struct psi_store_ops *ops;
+    struct psi_store *store;
+    enum psi_txn_kind kind;
+    int open;
+};
+
+struct psi_store_participant {
+    char id[PSI_STORE_ID_MAX + 1];
+    char role[PSI_STORE_ROLE_MAX + 1]; /* "agency" | "vendor" | "auditor" */
+    unsigned char public_key[PSI_STORE_KEY_BYTES];
+    int removed;
+    int share_all;       /* shares overlaps with every participant */
+    int contribute_only; /* gives, never receives results */
+    size_t share_count;  /* otherwise shares with these (malloc'd) */
+    char (*share_with)[PSI_STORE_ID_MAX + 1];
+};
+
+struct psi_store_submission {
+    uint64_t id;
+    char owner[PSI_STORE_ID_MAX + 1];
+    char epoch[PSI_STORE_EPOCH_MAX + 1];
+    uint64_t count;
+    uint64_t position_base;
+    unsigned char digest[PSI_STORE_DIGEST_BYTES];
+    unsigned char signature[PSI_STORE_SIGNATURE_BYTES];
+};
+
+/* One cross-blind batch: the tags `blinder` computed over a submission. */
+struct psi_store_crossblind {
+    uint64_t submission_id;
+    char blinder[PSI_STORE_ID_MAX + 1];
+    uint64_t count;
+    unsigned char tag_digest[PSI_STORE_DIGEST_BYTES];
+    unsigned char signature[PSI_STORE_SIGNATURE_BYTES];
+};
+
+/* Where a submission stands in one participant's work. */
+enum psi_work_status {
+    PSI_WORK_NONE,    /* not this participant's to cross-blind */
+    PSI_WORK_PENDING, /* in its work list */
+    PSI_WORK_DONE,    /* already cross-blinded by it */
+};
+
+/* Callbacks of the listing operations; a non-zero return stops the listing
+ * and is returned by the operation. */
+typedef int (*psi_store_participant_fn)(void *ctx, const struct psi_store_participant *p);
+typedef int (*psi_store_submission_fn)(void *ctx, const struct psi_store_submission *s);
+/* One revealed position of a participant and the peers that hold it. */
+typedef int (*psi_store_match_fn)(void *ctx, uint64_t position, const char *const *peers,
+                                  size_t peer_count);
+
+struct psi_store_ops {
+    const char *backend;
+
+    /* Create a new, empty store at location (refuses an existing one), or
+     * open an existing one. err gets a reason for a person. */
+    int (*create)(const char *location, struct psi_store **out, char *err, size_t errlen);
+    int (*open)(const char *location, struct psi_store **out, char *err, size_t errlen);
+    void (*close)(struct psi_store *st);
+    /* The backend's own words for its last failure, for the operator's log. */
+    const char *(*last_error)(struct psi_store *st);
+
+    int (*begin)(struct psi_store *st, enum psi_txn_kind kind);
+    int (*commit)(struct psi_store *st);
+    void (*rollback)(struct psi_store *st);
+    /* A mark inside a write transaction: undo_to_mark() forgets the changes
+     * made since, keeping those before (a refused request keeps its nonce). */
+    int (*mark)(struct psi_store *st);
+    int (*undo_to_mark)(struct psi_store *st);
+
+    /* Hub settings: name, epoch mode, ... (PSI_ERR_NOT_FOUND if unset). */
+    int (*meta_get)(struct psi_txn *t, const char *key, char *value, size_t cap);
+    int (*meta_set)(struct psi_txn *t, const char *key, const char *value);
+
+    /* The roster. participant_get fills share_with (release with
+     * psi_store_participant_clear); add refuses an existing id (EXISTS). */
+    int (*participant_get)(struct psi_txn *t, const char *id, struct psi_store_participant *out);
+    int (*participant_add)(struct psi_txn *t, const struct psi_store_participant *p,
+                           uint64_t now_ms);
+    int (*participant_set_policy)(struct psi_txn *t, const char *id, int share_all,
+                                  const char (*share_with)[PSI_STORE_ID_MAX + 1],
+                                  size_t share_count, int contribute_only);
+    int (*participant_remove)(struct psi_txn *t, const char *id);
+    int (*participant_list)(struct psi_txn *t, psi_store_participant_fn fn, void *ctx);
+
+    /* Records (sender, nonce) with the request's timestamp; PSI_ERR_REPLAY if
+     * it was recorded before. Forgets nonces older than forget_before_ms. */
+    int (*nonce_record)(struct psi_txn *t, const char *sender,
+                        const unsigned char nonce[PSI_STORE_NONCE_BYTES], uint64_t timestamp_ms,
+                        uint64_t forget_before_ms);
+
+    /* The reply given to (sender, request_id): method and body (malloc'd). */
+    int (*reply_get)(struct psi_txn *t, const char *sender,
+                     const unsigned char request_id[PSI_STORE_REQUEST_ID_BYTES],
+                     char method[PSI_STORE_METHOD_MAX + 1], uint8_t **body, size_t *body_len);
+    int (*reply_put)(struct psi_txn *t, const char *sender,
+                     const unsigned char request_id[PSI_STORE_REQUEST_ID_BYTES], const char *method,
+                     const uint8_t *body, size_t body_len, uint64_t now_ms);
+    /* Forgets stored replies and abandoned uploads older than the limits. */
+    int (*forget_older)(struct psi_txn *t, uint64_t replies_before_ms, uint64_t uploads_before_ms);
+
+    /* Staging of uploads, bytes contiguous from 0 per (sender, upload_id).
+     * staging_size: bytes held for this upload (0 if none) and for all of the
+     * sender's uploads. staging_read copies [offset, offset+len), which must
+     * be held. staging_append adds bytes at the current end. */
+    int (*staging_size)(struct psi_txn *t, const char *sender,
+                        const unsigned char upload_id[PSI_STORE_UPLOAD_ID_BYTES],
+                        uint64_t *received, uint64_t *sender_total);
+    int (*staging_read)(struct psi_txn *t, const char *sender,
+                        const unsigned char upload_id[PSI_STORE_UPLOAD_ID_BYTES], uint64_t offset,
+                        uint8_t *out, size_t len);
+    int (*staging_append)(struct psi_txn *t, const char *sender,
+                          const unsigned char upload_id[PSI_STORE_UPLOAD_ID_BYTES], uint64_t offset,
+                          const uint8_t *bytes, size_t len, uint64_t now_ms);
+    int (*staging_drop)(struct psi_txn *t, const char *sender,
+                        const unsigned char upload_id[PSI_STORE_UPLOAD_ID_BYTES]);
+
+    /* Submissions. positions_in_epoch: how many positions the owner has
+     * submitted in the epoch (the next submission's position base).
+     * submission_add stores s (fills s->id) and its s->count elements. */
+    int (*positions_in_epoch)(struct psi_txn *t, const char *owner, const char *epoch,
+                              uint64_t *positions);
+    int (*submission_add)(struct psi_txn *t, struct psi_store_submission *s,
+                          const uint8_t *elements, uint64_t now_ms);
+    int (*submission_get)(struct psi_txn *t, uint64_t id, struct psi_store_submission *out);
+    int (*elements_read)(struct psi_txn *t, uint64_t submission_id, uint64_t offset, uint64_t count,
+                         uint8_t *out);
+
+    /* Work: the submissions of the epoch whose owner i is active and
+     * different from me, where policy(i) allows me and policy(me) allows i
+     * (share_all, or listed), and that me has not cross-blinded yet. */
+    int (*work_list)(struct psi_txn *t, const char *me, const char *epoch,
+                     psi_store_submission_fn fn, void *ctx);
+    /* The same rule for one submission of the epoch. */
+    int (*work_status)(struct psi_txn *t, const char *me, const char *epoch, uint64_t submission_id,
+                       enum psi_work_status *status);
+
+    /* Stores a cross-blind batch and its cb->count tags (tag k belongs to
+     * position base+k of the submission's owner i; cb->blinder is j), then
+     * joins them with the tags of j's submissions under i's key in the same
+     * epoch: equal tags become matches (i, pos_i, peer j) and (j, pos_j,
+     * peer i). *matched: i's positions newly matched with j. */
+    int (*crossblind_add)(struct psi_txn *t, const struct psi_store_crossblind *cb,
+                          const uint8_t *tags, uint64_t now_ms, uint64_t *matched);
+
+    /* me's matched positions of the epoch, in position order, with the peers
+     * that still allow me, that me still allows, and that are not removed;
+     * only positions held by at least threshold parties (me included). */
+    int (*results)(struct psi_txn *t, const char *me, const char *epoch, uint32_t threshold,
+                   psi_store_match_fn fn, void *ctx);
+};
+
+extern const struct psi_store_ops psi_store_sqlite_ops;
+
+/* Transactions over any backend. psi_txn_commit/rollback close t. */
+int psi_txn_begin(struct psi_txn *t, const struct psi_store_ops *ops, struct psi_store *st,
+                  enum psi_txn_kind kind);
+int psi_txn_commit(struct psi_txn *t);
+void psi_txn_rollback(struct psi_txn *t);
+
+void psi_store_participant_clear(struct psi_store_participant *p);
+
+#endif

@@ -1,0 +1,1313 @@
+/*
+ * The embedded store backend: one SQLite file in WAL mode with
+ * synchronous=FULL, so a committed transaction is on disk before the hub
+ * answers. Each connection caches its prepared statements. Writers take the
+ * write lock up front (BEGIN IMMEDIATE) so a transaction never fails half way
+ * on an upgrade; readers use WAL snapshots and run beside them.
+ *
+ * This is the only file of the hub that knows SQL.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "psi/error.h"
+#include "store.h"
+
+#define BUSY_TIMEOUT_MS 30000
+/* Elements are kept in blocks so that a fetch reads one or two rows. */
+#define BLOCK_ELEMENTS 16384u
+#define SCHEMA_VERSION "1"
+
+static const char SCHEMA[] =
+    "CREATE TABLE meta ("
+    "  key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE participant ("
+    "  id TEXT PRIMARY KEY,"
+    "  role TEXT NOT NULL CHECK (role IN ('agency', 'vendor', 'auditor')),"
+    "  public_key BLOB NOT NULL CHECK (length(public_key) = 32),"
+    "  share_all INTEGER NOT NULL CHECK (share_all IN (0, 1)),"
+    "  contribute_only INTEGER NOT NULL CHECK (contribute_only IN (0, 1)),"
+    "  removed INTEGER NOT NULL DEFAULT 0 CHECK (removed IN (0, 1)),"
+    "  admitted_ms INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE share ("
+    "  owner TEXT NOT NULL REFERENCES participant(id),"
+    "  peer TEXT NOT NULL,"
+    "  PRIMARY KEY (owner, peer)) WITHOUT ROWID;"
+    "CREATE TABLE nonce ("
+    "  sender TEXT NOT NULL, nonce BLOB NOT NULL, timestamp_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (sender, nonce)) WITHOUT ROWID;"
+    "CREATE INDEX nonce_age ON nonce(timestamp_ms);"
+    "CREATE TABLE reply ("
+    "  sender TEXT NOT NULL, request_id BLOB NOT NULL, method TEXT NOT NULL,"
+    "  body BLOB NOT NULL, created_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (sender, request_id));"
+    "CREATE INDEX reply_age ON reply(created_ms);"
+    "CREATE TABLE upload ("
+    "  sender TEXT NOT NULL, upload_id BLOB NOT NULL, received INTEGER NOT NULL,"
+    "  touched_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (sender, upload_id)) WITHOUT ROWID;"
+    "CREATE TABLE upload_chunk ("
+    "  sender TEXT NOT NULL, upload_id BLOB NOT NULL, start INTEGER NOT NULL,"
+    "  bytes BLOB NOT NULL,"
+    "  UNIQUE (sender, upload_id, start));"
+    "CREATE TABLE submission ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  owner TEXT NOT NULL REFERENCES participant(id),"
+    "  epoch TEXT NOT NULL, count INTEGER NOT NULL, position_base INTEGER NOT NULL,"
+    "  digest BLOB NOT NULL, signature BLOB NOT NULL, created_ms INTEGER NOT NULL);"
+    "CREATE INDEX submission_epoch ON submission(epoch, owner);"
+    "CREATE TABLE element_block ("
+    "  submission_id INTEGER NOT NULL REFERENCES submission(id),"
+    "  block INTEGER NOT NULL, elements BLOB NOT NULL,"
+    "  UNIQUE (submission_id, block));"
+    "CREATE TABLE crossblind ("
+    "  submission_id INTEGER NOT NULL REFERENCES submission(id),"
+    "  blinder TEXT NOT NULL REFERENCES participant(id),"
+    "  count INTEGER NOT NULL, tag_digest BLOB NOT NULL, signature BLOB NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (submission_id, blinder)) WITHOUT ROWID;"
+    /* tag: the tag of owner's position under blinder's key. */
+    "CREATE TABLE tag ("
+    "  epoch TEXT NOT NULL, owner TEXT NOT NULL, blinder TEXT NOT NULL,"
+    "  position INTEGER NOT NULL, tag BLOB NOT NULL,"
+    "  PRIMARY KEY (epoch, owner, blinder, position)) WITHOUT ROWID;"
+    "CREATE INDEX tag_join ON tag(epoch, owner, blinder, tag);"
+    /* overlap: owner's position is also held by peer. */
+    "CREATE TABLE overlap ("
+    "  epoch TEXT NOT NULL, owner TEXT NOT NULL, position INTEGER NOT NULL,"
+    "  peer TEXT NOT NULL,"
+    "  PRIMARY KEY (epoch, owner, position, peer)) WITHOUT ROWID;";
+
+/* "a allows b": a shares with everyone, or lists b. Written once, used by
+ * the work list and the results. */
+#define ALLOWS(a_id, a_all, b_id)                                                                  \
+    "(" a_all " = 1 OR EXISTS (SELECT 1 FROM share sh WHERE sh.owner = " a_id                      \
+    " AND sh.peer = " b_id "))"
+
+enum stmt_id {
+    S_BEGIN_READ,
+    S_BEGIN_WRITE,
+    S_COMMIT,
+    S_ROLLBACK,
+    S_MARK,
+    S_UNDO,
+    S_RELEASE,
+    S_META_GET,
+    S_META_SET,
+    S_PART_GET,
+    S_PART_SHARES,
+    S_PART_ADD,
+    S_SHARE_ADD,
+    S_SHARE_CLEAR,
+    S_PART_POLICY,
+    S_PART_REMOVE,
+    S_PART_LIST,
+    S_NONCE_ADD,
+    S_NONCE_FORGET,
+    S_REPLY_GET,
+    S_REPLY_PUT,
+    S_REPLY_FORGET,
+    S_UPLOAD_FORGET_CHUNKS,
+    S_UPLOAD_FORGET,
+    S_UPLOAD_SIZE,
+    S_UPLOAD_TOTAL,
+    S_UPLOAD_READ,
+    S_UPLOAD_TOUCH,
+    S_UPLOAD_CHUNK_ADD,
+    S_UPLOAD_DROP_CHUNKS,
+    S_UPLOAD_DROP,
+    S_POSITIONS,
+    S_SUBMISSION_ADD,
+    S_BLOCK_ADD,
+    S_SUBMISSION_GET,
+    S_BLOCK_GET,
+    S_WORK_LIST,
+    S_CROSSBLIND_GET,
+    S_CROSSBLIND_ADD,
+    S_TAG_ADD,
+    S_JOIN_OWNER,
+    S_JOIN_PEER,
+    S_RESULTS,
+    S_COUNT
+};
+
+static const char *const STMT_SQL[S_COUNT] = {
+    [S_BEGIN_READ] = "BEGIN DEFERRED",
+    [S_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_MARK] = "SAVEPOINT psi_mark",
+    [S_UNDO] = "ROLLBACK TO psi_mark",
+    [S_RELEASE] = "RELEASE psi_mark",
+    [S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [S_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2)"
+                   " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    [S_PART_GET] = "SELECT id, role, public_key, removed, share_all, contribute_only"
+                   " FROM participant WHERE id = ?1",
+    [S_PART_SHARES] = "SELECT peer FROM share WHERE owner = ?1 ORDER BY peer",
+    [S_PART_ADD] = "INSERT INTO participant(id, role, public_key, share_all, contribute_only,"
+                   " removed, admitted_ms) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)",
+    [S_SHARE_ADD] = "INSERT OR IGNORE INTO share(owner, peer) VALUES (?1, ?2)",
+    [S_SHARE_CLEAR] = "DELETE FROM share WHERE owner = ?1",
+    [S_PART_POLICY] = "UPDATE participant SET share_all = ?2, contribute_only = ?3"
+                      " WHERE id = ?1",
+    [S_PART_REMOVE] = "UPDATE participant SET removed = 1 WHERE id = ?1",
+    [S_PART_LIST] = "SELECT id FROM participant ORDER BY id",
+    [S_NONCE_ADD] = "INSERT OR IGNORE INTO nonce(sender, nonce, timestamp_ms)"
+                    " VALUES (?1, ?2, ?3)",
+    [S_NONCE_FORGET] = "DELETE FROM nonce WHERE timestamp_ms < ?1",
+    [S_REPLY_GET] = "SELECT method, body FROM reply WHERE sender = ?1 AND request_id = ?2",
+    [S_REPLY_PUT] = "INSERT INTO reply(sender, request_id, method, body, created_ms)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_REPLY_FORGET] = "DELETE FROM reply WHERE created_ms < ?1",
+    [S_UPLOAD_FORGET_CHUNKS] = "DELETE FROM upload_chunk WHERE (sender, upload_id) IN"
+                               " (SELECT sender, upload_id FROM upload WHERE touched_ms < ?1)",
+    [S_UPLOAD_FORGET] = "DELETE FROM upload WHERE touched_ms < ?1",
+    [S_UPLOAD_SIZE] = "SELECT received FROM upload WHERE sender = ?1 AND upload_id = ?2",
+    [S_UPLOAD_TOTAL] = "SELECT coalesce(sum(received), 0) FROM upload WHERE sender = ?1",
+    [S_UPLOAD_READ] = "SELECT start, bytes FROM upload_chunk"
+                      " WHERE sender = ?1 AND upload_id = ?2 AND start < ?4"
+                      " AND start + length(bytes) > ?3 ORDER BY start",
+    [S_UPLOAD_TOUCH] = "INSERT INTO upload(sender, upload_id, received, touched_ms)"
+                       " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(sender, upload_id) DO UPDATE"
+                       " SET received = excluded.received, touched_ms = excluded.touched_ms",
+    [S_UPLOAD_CHUNK_ADD] = "INSERT INTO upload_chunk(sender, upload_id, start, bytes)"
+                           " VALUES (?1, ?2, ?3, ?4)",
+    [S_UPLOAD_DROP_CHUNKS] = "DELETE FROM upload_chunk WHERE sender = ?1 AND upload_id = ?2",
+    [S_UPLOAD_DROP] = "DELETE FROM upload WHERE sender = ?1 AND upload_id = ?2",
+    [S_POSITIONS] = "SELECT coalesce(sum(count), 0) FROM submission"
+                    " WHERE owner = ?1 AND epoch = ?2",
+    [S_SUBMISSION_ADD] = "INSERT INTO submission(owner, epoch, count, position_base, digest,"
+                         " signature, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_BLOCK_ADD] = "INSERT INTO element_block(submission_id, block, elements)"
+                    " VALUES (?1, ?2, ?3)",
+    [S_SUBMISSION_GET] = "SELECT id, owner, epoch, count, position_base, digest, signature"
+                         " FROM submission WHERE id = ?1",
+    [S_BLOCK_GET] = "SELECT elements FROM element_block WHERE submission_id = ?1 AND block = ?2",
+    [S_WORK_LIST] =
+        "SELECT s.id, s.owner, s.epoch, s.count, s.position_base, s.digest, s.signature"
+        " FROM submission s JOIN participant p ON p.id = s.owner"
+        " JOIN participant me ON me.id = ?1"
+        " WHERE s.epoch = ?2 AND s.owner <> ?1 AND p.removed = 0 AND me.removed = 0"
+        " AND p.role <> 'auditor' AND me.role <> 'auditor'"
+        " AND " ALLOWS("p.id", "p.share_all", "me.id") " AND " ALLOWS(
+            "me.id", "me.share_all",
+            "p.id") " AND NOT EXISTS (SELECT 1 FROM crossblind c WHERE c.submission_id = s.id"
+                    " AND c.blinder = ?1)"
+                    " AND (?3 = 0 OR s.id = ?3)"
+                    " ORDER BY s.id",
+    [S_CROSSBLIND_GET] = "SELECT 1 FROM crossblind WHERE submission_id = ?1 AND blinder = ?2",
+    [S_CROSSBLIND_ADD] = "INSERT INTO crossblind(submission_id, blinder, count, tag_digest,"
+                         " signature, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_TAG_ADD] = "INSERT INTO tag(epoch, owner, blinder, position, tag)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5)",
+    /* The incremental join: the batch's tags (owner i, blinder j, positions
+     * ?4..?5) against the tags of j's positions under i's key, through the
+     * tag_join index. Both sides of each match are recorded. */
+    [S_JOIN_OWNER] = "INSERT OR IGNORE INTO overlap(epoch, owner, position, peer)"
+                     " SELECT a.epoch, a.owner, a.position, a.blinder"
+                     " FROM tag a JOIN tag b ON b.epoch = a.epoch AND b.owner = a.blinder"
+                     " AND b.blinder = a.owner AND b.tag = a.tag"
+                     " WHERE a.epoch = ?1 AND a.owner = ?2 AND a.blinder = ?3"
+                     " AND a.position BETWEEN ?4 AND ?5",
+    [S_JOIN_PEER] = "INSERT OR IGNORE INTO overlap(epoch, owner, position, peer)"
+                    " SELECT b.epoch, b.owner, b.position, b.blinder"
+                    " FROM tag a JOIN tag b ON b.epoch = a.epoch AND b.owner = a.blinder"
+                    " AND b.blinder = a.owner AND b.tag = a.tag"
+                    " WHERE a.epoch = ?1 AND a.owner = ?2 AND a.blinder = ?3"
+                    " AND a.position BETWEEN ?4 AND ?5",
+    [S_RESULTS] = "SELECT o.position, o.peer FROM overlap o"
+                  " JOIN participant p ON p.id = o.peer JOIN participant me ON me.id = ?2"
+                  " WHERE o.epoch = ?1 AND o.owner = ?2 AND p.removed = 0"
+                  " AND " ALLOWS("p.id", "p.share_all", "me.id") " AND " ALLOWS(
+                      "me.id", "me.share_all", "p.id") " ORDER BY o.position, o.peer",
+};
+
+struct psi_store {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[S_COUNT];
+    char error[256];
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+static int fail(struct psi_store *st, const char *what)
+{
+    snprintf(st->error, sizeof st->error, "%s: %s", what, sqlite3_errmsg(st->db));
+    return PSI_ERR_STORE;
+}
+
+static sqlite3_stmt *prepare(struct psi_store *st, enum stmt_id id)
+{
+    if (st->stmt[id] == NULL) {
+        if (sqlite3_prepare_v3(st->db, STMT_SQL[id], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[id],
+                               NULL) != SQLITE_OK) {
+            fail(st, "prepare");
+            return NULL;
+        }
+    }
+    return st->stmt[id];
+}
+
+static void done(sqlite3_stmt *s)
+{
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+}
+
+static int bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    return sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) == SQLITE_OK ? 0 : -1;
+}
+
+static int bind_blob(sqlite3_stmt *s, int i, const void *v, size_t n)
+{
+    if (n > INT_MAX)
+        return -1;
+    return sqlite3_bind_blob(s, i, v, (int)n, SQLITE_STATIC) == SQLITE_OK ? 0 : -1;
+}
+
+static int bind_u64(sqlite3_stmt *s, int i, uint64_t v)
+{
+    if (v > (uint64_t)INT64_MAX)
+        return -1;
+    return sqlite3_bind_int64(s, i, (sqlite3_int64)v) == SQLITE_OK ? 0 : -1;
+}
+
+static uint64_t column_u64(sqlite3_stmt *s, int i)
+{
+    sqlite3_int64 v = sqlite3_column_int64(s, i);
+    return v < 0 ? 0 : (uint64_t)v;
+}
+
+/* Copies a text column into a fixed buffer; refuses one that does not fit. */
+static int column_text(sqlite3_stmt *s, int i, char *out, size_t cap)
+{
+    const unsigned char *v = sqlite3_column_text(s, i);
+    int n = sqlite3_column_bytes(s, i);
+    if (v == NULL || n < 0 || (size_t)n >= cap)
+        return -1;
+    memcpy(out, v, (size_t)n);
+    out[n] = '\0';
+    return 0;
+}
+
+static int column_blob(sqlite3_stmt *s, int i, unsigned char *out, size_t n)
+{
+    const void *v = sqlite3_column_blob(s, i);
+    if (v == NULL || sqlite3_column_bytes(s, i) != (int)n)
+        return -1;
+    memcpy(out, v, n);
+    return 0;
+}
+
+/* Runs a statement that returns no rows. */
+static int step_done(struct psi_store *st, sqlite3_stmt *s, const char *what)
+{
+    int rc = sqlite3_step(s);
+    int ret = 0;
+    if (rc == SQLITE_CONSTRAINT)
+        ret = PSI_ERR_EXISTS;
+    else if (rc != SQLITE_DONE)
+        ret = fail(st, what);
+    done(s);
+    return ret;
+}
+
+static int exec(struct psi_store *st, enum stmt_id id, const char *what)
+{
+    sqlite3_stmt *s = prepare(st, id);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    return step_done(st, s, what);
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+static void store_close(struct psi_store *st)
+{
+    if (st == NULL)
+        return;
+    for (int i = 0; i < S_COUNT; i++)
+        sqlite3_finalize(st->stmt[i]);
+    sqlite3_close(st->db);
+    free(st);
+}
+
+static int store_connect(const char *path, int flags, struct psi_store **out, char *err,
+                         size_t errlen)
+{
+    struct psi_store *st = calloc(1, sizeof *st);
+    if (st == NULL)
+        return PSI_ERR_NOMEM;
+    if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open %s: %s", path,
+                 st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        store_close(st);
+        return PSI_ERR_STORE;
+    }
+    sqlite3_extended_result_codes(st->db, 0);
+    sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+    /* WAL is a property of the file, synchronous and foreign keys of the
+     * connection: set on every open. */
+    char *msg = NULL;
+    if (sqlite3_exec(st->db,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+                     NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot set up %s: %s", path, msg ? msg : "?");
+        sqlite3_free(msg);
+        store_close(st);
+        return PSI_ERR_STORE;
+    }
+    *out = st;
+    return 0;
+}
+
+static int store_create(const char *path, struct psi_store **out, char *err, size_t errlen)
+{
+    struct stat sb;
+    if (stat(path, &sb) == 0) {
+        snprintf(err, errlen, "%s exists already", path);
+        return PSI_ERR_EXISTS;
+    }
+    struct psi_store *st = NULL;
+    int rc = store_connect(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &st, err, errlen);
+    if (rc != 0)
+        return rc;
+    char *msg = NULL;
+    if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(st->db, SCHEMA, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(st->db,
+                     "INSERT INTO meta(key, value) VALUES ('schema_version', '" SCHEMA_VERSION
+                     "'); COMMIT",
+                     NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot create the schema in %s: %s", path, msg ? msg : "?");
+        sqlite3_free(msg);
+        store_close(st);
+        return PSI_ERR_STORE;
+    }
+    *out = st;
+    return 0;
+}
+
+static int store_open(const char *path, struct psi_store **out, char *err, size_t errlen)
+{
+    struct psi_store *st = NULL;
+    int rc = store_connect(path, SQLITE_OPEN_READWRITE, &st, err, errlen);
+    if (rc != 0)
+        return rc;
+    sqlite3_stmt *s = NULL;
+    char version[16] = "";
+    if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &s,
+                           NULL) != SQLITE_OK ||
+        sqlite3_step(s) != SQLITE_ROW || column_text(s, 0, version, sizeof version) != 0 ||
+        strcmp(version, SCHEMA_VERSION) != 0) {
+        snprintf(err, errlen, "%s is not a psi-hub store of schema version " SCHEMA_VERSION, path);
+        sqlite3_finalize(s);
+        store_close(st);
+        return PSI_ERR_STORE;
+    }
+    sqlite3_finalize(s);
+    *out = st;
+    return 0;
+}
+
+static const char *store_last_error(struct psi_store *st)
+{
+    return st->error;
+}
+
+/* ---------------------------------------------------------------- transactions */
+
+static int store_begin(struct psi_store *st, enum psi_txn_kind kind)
+{
+    return exec(st, kind == PSI_TXN_WRITE ? S_BEGIN_WRITE : S_BEGIN_READ, "begin");
+}
+
+static int store_commit(struct psi_store *st)
+{
+    return exec(st, S_COMMIT, "commit");
+}
+
+static void store_rollback(struct psi_store *st)
+{
+    if (!sqlite3_get_autocommit(st->db))
+        (void)exec(st, S_ROLLBACK, "rollback");
+}
+
+static int store_mark(struct psi_store *st)
+{
+    return exec(st, S_MARK, "savepoint");
+}
+
+static int store_undo_to_mark(struct psi_store *st)
+{
+    int rc = exec(st, S_UNDO, "rollback to savepoint");
+    if (rc == 0)
+        rc = exec(st, S_RELEASE, "release savepoint");
+    return rc;
+}
+
+/* ---------------------------------------------------------------- meta */
+
+static int meta_get(struct psi_txn *t, const char *key, char *value, size_t cap)
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = prepare(st, S_META_GET);
+    if (s == NULL || bind_text(s, 1, key) != 0)
+        return s ? (done(s), fail(st, "meta")) : PSI_ERR_STORE;
+    int rc = sqlite3_step(s);
+    int ret = 0;
+    if (rc == SQLITE_ROW)
+        ret = column_text(s, 0, value, cap) == 0 ? 0 : PSI_ERR_TOO_LARGE;
+    else if (rc == SQLITE_DONE)
+        ret = PSI_ERR_NOT_FOUND;
+    else
+        ret = fail(st, "meta");
+    done(s);
+    return ret;
+}
+
+static int meta_set(struct psi_txn *t, const char *key, const char *value)
+{
+    sqlite3_stmt *s = prepare(t->store, S_META_SET);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, key) != 0 || bind_text(s, 2, value) != 0) {
+        done(s);
+        return fail(t->store, "meta");
+    }
+    return step_done(t->store, s, "meta");
+}
+
+/* ---------------------------------------------------------------- participants */
+
+static int participant_get(struct psi_txn *t, const char *id, struct psi_store_participant *out)
+{
+    struct psi_store *st = t->store;
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *s = prepare(st, S_PART_GET);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, id) != 0) {
+        done(s);
+        return fail(st, "participant");
+    }
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) {
+        done(s);
+        return PSI_ERR_NOT_FOUND;
+    }
+    if (rc != SQLITE_ROW || column_text(s, 0, out->id, sizeof out->id) != 0 ||
+        column_text(s, 1, out->role, sizeof out->role) != 0 ||
+        column_blob(s, 2, out->public_key, sizeof out->public_key) != 0) {
+        int ret = fail(st, "participant");
+        done(s);
+        return ret;
+    }
+    out->removed = sqlite3_column_int(s, 3) != 0;
+    out->share_all = sqlite3_column_int(s, 4) != 0;
+    out->contribute_only = sqlite3_column_int(s, 5) != 0;
+    done(s);
+
+    s = prepare(st, S_PART_SHARES);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, id) != 0) {
+        done(s);
+        return fail(st, "participant");
+    }
+    size_t cap = 0;
+    int ret = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (out->share_count == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            void *n = realloc(out->share_with, ncap * sizeof *out->share_with);
+            if (n == NULL) {
+                ret = PSI_ERR_NOMEM;
+                break;
+            }
+            out->share_with = n;
+            cap = ncap;
+        }
+        if (column_text(s, 0, out->share_with[out->share_count], PSI_STORE_ID_MAX + 1) != 0) {
+            ret = fail(st, "participant");
+            break;
+        }
+        out->share_count++;
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = fail(st, "participant");
+    done(s);
+    if (ret != 0)
+        psi_store_participant_clear(out);
+    return ret;
+}
+
+static int set_shares(struct psi_txn *t, const char *id,
+                      const char (*share_with)[PSI_STORE_ID_MAX + 1], size_t share_count)
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = prepare(st, S_SHARE_CLEAR);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, id) != 0) {
+        done(s);
+        return fail(st, "share");
+    }
+    int rc = step_done(st, s, "share");
+    for (size_t i = 0; rc == 0 && i < share_count; i++) {
+        s = prepare(st, S_SHARE_ADD);
+        if (s == NULL)
+            return PSI_ERR_STORE;
+        if (bind_text(s, 1, id) != 0 || bind_text(s, 2, share_with[i]) != 0) {
+            done(s);
+            return fail(st, "share");
+        }
+        rc = step_done(st, s, "share");
+    }
+    return rc;
+}
+
+static int participant_add(struct psi_txn *t, const struct psi_store_participant *p,
+                           uint64_t now_ms)
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = prepare(st, S_PART_ADD);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, p->id) != 0 || bind_text(s, 2, p->role) != 0 ||
+        bind_blob(s, 3, p->public_key, sizeof p->public_key) != 0 ||
+        sqlite3_bind_int(s, 4, p->share_all ? 1 : 0) != SQLITE_OK ||
+        sqlite3_bind_int(s, 5, p->contribute_only ? 1 : 0) != SQLITE_OK ||
+        bind_u64(s, 6, now_ms) != 0) {
+        done(s);
+        return fail(st, "participant");
+    }
+    int rc = step_done(st, s, "participant");
+    if (rc != 0)
+        return rc;
+    return set_shares(t, p->id, (const char(*)[PSI_STORE_ID_MAX + 1]) p->share_with,
+                      p->share_count);
+}
+
+static int participant_set_policy(struct psi_txn *t, const char *id, int share_all,
+                                  const char (*share_with)[PSI_STORE_ID_MAX + 1],
+                                  size_t share_count, int contribute_only)
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = prepare(st, S_PART_POLICY);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, id) != 0 || sqlite3_bind_int(s, 2, share_all ? 1 : 0) != SQLITE_OK ||
+        sqlite3_bind_int(s, 3, contribute_only ? 1 : 0) != SQLITE_OK) {
+        done(s);
+        return fail(st, "policy");
+    }
+    int rc = step_done(st, s, "policy");
+    if (rc != 0)
+        return rc;
+    if (sqlite3_changes(st->db) == 0)
+        return PSI_ERR_NOT_FOUND;
+    return set_shares(t, id, share_with, share_count);
+}
+
+static int participant_remove(struct psi_txn *t, const char *id)
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = prepare(st, S_PART_REMOVE);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, id) != 0) {
+        done(s);
+        return fail(st, "remove");
+    }
+    int rc = step_done(st, s, "remove");
+    if (rc == 0 && sqlite3_changes(st->db) == 0)
+        rc = PSI_ERR_NOT_FOUND;
+    return rc;
+}
+
+static int participant_list(struct psi_txn *t, psi_store_participant_fn fn, void *ctx)
+{
+    struct psi_store *st = t->store;
+    /* Ids first, then each participant: the listing statement must be done
+     * before participant_get reuses the connection's statements. */
+    sqlite3_stmt *s = prepare(st, S_PART_LIST);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    char(*ids)[PSI_STORE_ID_MAX + 1] = NULL;
+    size_t n = 0, cap = 0;
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            void *m = realloc(ids, ncap * sizeof *ids);
+            if (m == NULL) {
+                ret = PSI_ERR_NOMEM;
+                break;
+            }
+            ids = m;
+            cap = ncap;
+        }
+        if (column_text(s, 0, ids[n], sizeof ids[n]) != 0) {
+            ret = fail(st, "roster");
+            break;
+        }
+        n++;
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = fail(st, "roster");
+    done(s);
+    for (size_t i = 0; ret == 0 && i < n; i++) {
+        struct psi_store_participant p;
+        ret = participant_get(t, ids[i], &p);
+        if (ret == 0) {
+            ret = fn(ctx, &p);
+            psi_store_participant_clear(&p);
+        }
+    }
+    free(ids);
+    return ret;
+}
+
+/* ---------------------------------------------------------------- nonces and replies */
+
+static int nonce_record(struct psi_txn *t, const char *sender,
+                        const unsigned char nonce[PSI_STORE_NONCE_BYTES], uint64_t timestamp_ms,
+                        uint64_t forget_before_ms)
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = prepare(st, S_NONCE_FORGET);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_u64(s, 1, forget_before_ms) != 0) {
+        done(s);
+        return fail(st, "nonce");
+    }
+    int rc = step_done(st, s, "nonce");
+    if (rc != 0)
+        return rc;
+    s = prepare(st, S_NONCE_ADD);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, sender) != 0 || bind_blob(s, 2, nonce, PSI_STORE_NONCE_BYTES) != 0 ||
+        bind_u64(s, 3, timestamp_ms) != 0) {
+        done(s);
+        return fail(st, "nonce");
+    }
+    rc = step_done(st, s, "nonce");
+    if (rc == 0 && sqlite3_changes(st->db) == 0)
+        rc = PSI_ERR_REPLAY;
+    return rc;
+}
+
+static int reply_get(struct psi_txn *t, const char *sender,
+                     const unsigned char request_id[PSI_STORE_REQUEST_ID_BYTES],
+                     char method[PSI_STORE_METHOD_MAX + 1], uint8_t **body, size_t *body_len)
+{
+    struct psi_store *st = t->store;
+    *body = NULL;
+    *body_len = 0;
+    sqlite3_stmt *s = prepare(st, S_REPLY_GET);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, sender) != 0 ||
+        bind_blob(s, 2, request_id, PSI_STORE_REQUEST_ID_BYTES) != 0) {
+        done(s);
+        return fail(st, "reply");
+    }
+    int rc = sqlite3_step(s), ret = 0;
+    if (rc == SQLITE_DONE) {
+        ret = PSI_ERR_NOT_FOUND;
+    } else if (rc != SQLITE_ROW || column_text(s, 0, method, PSI_STORE_METHOD_MAX + 1) != 0) {
+        ret = fail(st, "reply");
+    } else {
+        int n = sqlite3_column_bytes(s, 1);
+        const void *b = sqlite3_column_blob(s, 1);
+        *body = malloc(n > 0 ? (size_t)n : 1);
+        if (*body == NULL) {
+            ret = PSI_ERR_NOMEM;
+        } else {
+            if (n > 0)
+                memcpy(*body, b, (size_t)n);
+            *body_len = (size_t)n;
+        }
+    }
+    done(s);
+    return ret;
+}
+
+static int reply_put(struct psi_txn *t, const char *sender,
+                     const unsigned char request_id[PSI_STORE_REQUEST_ID_BYTES], const char *method,
+                     const uint8_t *body, size_t body_len, uint64_t now_ms)
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = prepare(st, S_REPLY_PUT);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    static const uint8_t nothing[1] = {0};
+    if (bind_text(s, 1, sender) != 0 ||
+        bind_blob(s, 2, request_id, PSI_STORE_REQUEST_ID_BYTES) != 0 ||
+        bind_text(s, 3, method) != 0 || bind_blob(s, 4, body ? body : nothing, body_len) != 0 ||
+        bind_u64(s, 5, now_ms) != 0) {
+        done(s);
+        return fail(st, "reply");
+    }
+    return step_done(st, s, "reply");
+}
+
+static int forget_older(struct psi_txn *t, uint64_t replies_before_ms, uint64_t uploads_before_ms)
+{
+    struct psi_store *st = t->store;
+    const enum stmt_id ids[3] = {S_REPLY_FORGET, S_UPLOAD_FORGET_CHUNKS, S_UPLOAD_FORGET};
+    const uint64_t limits[3] = {replies_before_ms, uploads_before_ms, uploads_before_ms};
+    for (int i = 0; i < 3; i++) {
+        sqlite3_stmt *s = prepare(st, ids[i]);
+        if (s == NULL)
+            return PSI_ERR_STORE;
+        if (bind_u64(s, 1, limits[i]) != 0) {
+            done(s);
+            return fail(st, "forget");
+        }
+        int rc = step_done(st, s, "forget");
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- staging */
+
+static int bind_upload(sqlite3_stmt *s, const char *sender,
+                       const unsigned char upload_id[PSI_STORE_UPLOAD_ID_BYTES])
+{
+    return bind_text(s, 1, sender) != 0 || bind_blob(s, 2, upload_id, PSI_STORE_UPLOAD_ID_BYTES);
+}
+
+static int staging_size(struct psi_txn *t, const char *sender,
+                        const unsigned char upload_id[PSI_STORE_UPLOAD_ID_BYTES],
+                        uint64_t *received, uint64_t *sender_total)
+{
+    struct psi_store *st = t->store;
+    *received = 0;
+    *sender_total = 0;
+    sqlite3_stmt *s = prepare(st, S_UPLOAD_SIZE);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_upload(s, sender, upload_id) != 0) {
+        done(s);
+        return fail(st, "upload");
+    }
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *received = column_u64(s, 0);
+    else if (rc != SQLITE_DONE) {
+        rc = fail(st, "upload");
+        done(s);
+        return rc;
+    }
+    done(s);
+    s = prepare(st, S_UPLOAD_TOTAL);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, sender) != 0) {
+        done(s);
+        return fail(st, "upload");
+    }
+    rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        rc = fail(st, "upload");
+        done(s);
+        return rc;
+    }
+    *sender_total = column_u64(s, 0);
+    done(s);
+    return 0;
+}
+
+static int staging_read(struct psi_txn *t, const char *sender,
+                        const unsigned char upload_id[PSI_STORE_UPLOAD_ID_BYTES], uint64_t offset,
+                        uint8_t *out, size_t len)
+{
+    struct psi_store *st = t->store;
+    if (len == 0)
+        return 0;
+    uint64_t end = offset + len;
+    sqlite3_stmt *s = prepare(st, S_UPLOAD_READ);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_upload(s, sender, upload_id) != 0 || bind_u64(s, 3, offset) != 0 ||
+        bind_u64(s, 4, end) != 0) {
+        done(s);
+        return fail(st, "upload");
+    }
+    uint64_t filled = offset; /* bytes before this are copied */
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        uint64_t start = column_u64(s, 0);
+        int n = sqlite3_column_bytes(s, 1);
+        const uint8_t *b = sqlite3_column_blob(s, 1);
+        if (n <= 0 || b == NULL || start > filled)
+            break; /* a hole: cannot happen with contiguous appends */
+        uint64_t chunk_end = start + (uint64_t)n;
+        uint64_t from = filled, to = chunk_end < end ? chunk_end : end;
+        if (to > from) {
+            memcpy(out + (from - offset), b + (from - start), (size_t)(to - from));
+            filled = to;
+        }
+        if (filled == end)
+            break;
+    }
+    done(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail(st, "upload");
+    return filled == end ? 0 : PSI_ERR_NOT_FOUND;
+}
+
+static int staging_append(struct psi_txn *t, const char *sender,
+                          const unsigned char upload_id[PSI_STORE_UPLOAD_ID_BYTES], uint64_t offset,
+                          const uint8_t *bytes, size_t len, uint64_t now_ms)
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = prepare(st, S_UPLOAD_TOUCH);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_upload(s, sender, upload_id) != 0 || bind_u64(s, 3, offset + len) != 0 ||
+        bind_u64(s, 4, now_ms) != 0) {
+        done(s);
+        return fail(st, "upload");
+    }
+    int rc = step_done(st, s, "upload");
+    if (rc != 0 || len == 0)
+        return rc;
+    s = prepare(st, S_UPLOAD_CHUNK_ADD);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_upload(s, sender, upload_id) != 0 || bind_u64(s, 3, offset) != 0 ||
+        bind_blob(s, 4, bytes, len) != 0) {
+        done(s);
+        return fail(st, "upload");
+    }
+    return step_done(st, s, "upload");
+}
+
+static int staging_drop(struct psi_txn *t, const char *sender,
+                        const unsigned char upload_id[PSI_STORE_UPLOAD_ID_BYTES])
+{
+    struct psi_store *st = t->store;
+    const enum stmt_id ids[2] = {S_UPLOAD_DROP_CHUNKS, S_UPLOAD_DROP};
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *s = prepare(st, ids[i]);
+        if (s == NULL)
+            return PSI_ERR_STORE;
+        if (bind_upload(s, sender, upload_id) != 0) {
+            done(s);
+            return fail(st, "upload");
+        }
+        int rc = step_done(st, s, "upload");
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- submissions */
+
+static int positions_in_epoch(struct psi_txn *t, const char *owner, const char *epoch,
+                              uint64_t *positions)
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = prepare(st, S_POSITIONS);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, owner) != 0 || bind_text(s, 2, epoch) != 0) {
+        done(s);
+        return fail(st, "submission");
+    }
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        rc = fail(st, "submission");
+        done(s);
+        return rc;
+    }
+    *positions = column_u64(s, 0);
+    done(s);
+    return 0;
+}
+
+static int submission_add(struct psi_txn *t, struct psi_store_submission *sub,
+                          const uint8_t *elements, uint64_t now_ms)
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = prepare(st, S_SUBMISSION_ADD);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, sub->owner) != 0 || bind_text(s, 2, sub->epoch) != 0 ||
+        bind_u64(s, 3, sub->count) != 0 || bind_u64(s, 4, sub->position_base) != 0 ||
+        bind_blob(s, 5, sub->digest, sizeof sub->digest) != 0 ||
+        bind_blob(s, 6, sub->signature, sizeof sub->signature) != 0 ||
+        bind_u64(s, 7, now_ms) != 0) {
+        done(s);
+        return fail(st, "submission");
+    }
+    int rc = step_done(st, s, "submission");
+    if (rc != 0)
+        return rc;
+    sub->id = (uint64_t)sqlite3_last_insert_rowid(st->db);
+    for (uint64_t first = 0, block = 0; first < sub->count; first += BLOCK_ELEMENTS, block++) {
+        uint64_t n = sub->count - first < BLOCK_ELEMENTS ? sub->count - first : BLOCK_ELEMENTS;
+        s = prepare(st, S_BLOCK_ADD);
+        if (s == NULL)
+            return PSI_ERR_STORE;
+        if (bind_u64(s, 1, sub->id) != 0 || bind_u64(s, 2, block) != 0 ||
+            bind_blob(s, 3, elements + first * PSI_STORE_ELEMENT_BYTES,
+                      (size_t)n * PSI_STORE_ELEMENT_BYTES) != 0) {
+            done(s);
+            return fail(st, "elements");
+        }
+        rc = step_done(st, s, "elements");
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int read_submission_row(sqlite3_stmt *s, struct psi_store_submission *out)
+{
+    out->id = column_u64(s, 0);
+    out->count = column_u64(s, 3);
+    out->position_base = column_u64(s, 4);
+    if (column_text(s, 1, out->owner, sizeof out->owner) != 0 ||
+        column_text(s, 2, out->epoch, sizeof out->epoch) != 0 ||
+        column_blob(s, 5, out->digest, sizeof out->digest) != 0 ||
+        column_blob(s, 6, out->signature, sizeof out->signature) != 0)
+        return -1;
+    return 0;
+}
+
+static int submission_get(struct psi_txn *t, uint64_t id, struct psi_store_submission *out)
+{
+    struct psi_store *st = t->store;
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *s = prepare(st, S_SUBMISSION_GET);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (id > (uint64_t)INT64_MAX) {
+        done(s);
+        return PSI_ERR_NOT_FOUND;
+    }
+    if (bind_u64(s, 1, id) != 0) {
+        done(s);
+        return fail(st, "submission");
+    }
+    int rc = sqlite3_step(s), ret = 0;
+    if (rc == SQLITE_DONE)
+        ret = PSI_ERR_NOT_FOUND;
+    else if (rc != SQLITE_ROW || read_submission_row(s, out) != 0)
+        ret = fail(st, "submission");
+    done(s);
+    return ret;
+}
+
+static int elements_read(struct psi_txn *t, uint64_t submission_id, uint64_t offset, uint64_t count,
+                         uint8_t *out)
+{
+    struct psi_store *st = t->store;
+    uint64_t at = offset, end = offset + count;
+    while (at < end) {
+        uint64_t block = at / BLOCK_ELEMENTS, within = at % BLOCK_ELEMENTS;
+        sqlite3_stmt *s = prepare(st, S_BLOCK_GET);
+        if (s == NULL)
+            return PSI_ERR_STORE;
+        if (bind_u64(s, 1, submission_id) != 0 || bind_u64(s, 2, block) != 0) {
+            done(s);
+            return fail(st, "elements");
+        }
+        int rc = sqlite3_step(s);
+        if (rc != SQLITE_ROW) {
+            rc = rc == SQLITE_DONE ? PSI_ERR_NOT_FOUND : fail(st, "elements");
+            done(s);
+            return rc;
+        }
+        uint64_t held = (uint64_t)sqlite3_column_bytes(s, 0) / PSI_STORE_ELEMENT_BYTES;
+        const uint8_t *b = sqlite3_column_blob(s, 0);
+        if (b == NULL || within >= held) {
+            done(s);
+            return PSI_ERR_NOT_FOUND;
+        }
+        uint64_t n = held - within < end - at ? held - within : end - at;
+        memcpy(out + (at - offset) * PSI_STORE_ELEMENT_BYTES, b + within * PSI_STORE_ELEMENT_BYTES,
+               (size_t)n * PSI_STORE_ELEMENT_BYTES);
+        done(s);
+        at += n;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- work */
+
+/* Lists work; only_id non-zero restricts the list to one submission. */
+static int list_work(struct psi_txn *t, const char *me, const char *epoch, uint64_t only_id,
+                     psi_store_submission_fn fn, void *ctx)
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = prepare(st, S_WORK_LIST);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, me) != 0 || bind_text(s, 2, epoch) != 0 || bind_u64(s, 3, only_id)) {
+        done(s);
+        return fail(st, "work");
+    }
+    /* Rows are copied out first: fn may use the connection. */
+    struct psi_store_submission *rows = NULL;
+    size_t n = 0, cap = 0;
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            void *m = realloc(rows, ncap * sizeof *rows);
+            if (m == NULL) {
+                ret = PSI_ERR_NOMEM;
+                break;
+            }
+            rows = m;
+            cap = ncap;
+        }
+        memset(&rows[n], 0, sizeof rows[n]);
+        if (read_submission_row(s, &rows[n]) != 0) {
+            ret = fail(st, "work");
+            break;
+        }
+        n++;
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = fail(st, "work");
+    done(s);
+    for (size_t i = 0; ret == 0 && i < n; i++)
+        ret = fn(ctx, &rows[i]);
+    free(rows);
+    return ret;
+}
+
+static int work_list(struct psi_txn *t, const char *me, const char *epoch,
+                     psi_store_submission_fn fn, void *ctx)
+{
+    return list_work(t, me, epoch, 0, fn, ctx);
+}
+
+static int count_one(void *ctx, const struct psi_store_submission *s)
+{
+    (void)s;
+    *(int *)ctx += 1;
+    return 0;
+}
+
+static int work_status(struct psi_txn *t, const char *me, const char *epoch, uint64_t submission_id,
+                       enum psi_work_status *status)
+{
+    struct psi_store *st = t->store;
+    *status = PSI_WORK_NONE;
+    if (submission_id == 0 || submission_id > (uint64_t)INT64_MAX)
+        return 0;
+    sqlite3_stmt *s = prepare(st, S_CROSSBLIND_GET);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_u64(s, 1, submission_id) != 0 || bind_text(s, 2, me) != 0) {
+        done(s);
+        return fail(st, "work");
+    }
+    int rc = sqlite3_step(s);
+    done(s);
+    if (rc == SQLITE_ROW) {
+        *status = PSI_WORK_DONE;
+        return 0;
+    }
+    if (rc != SQLITE_DONE)
+        return fail(st, "work");
+    int found = 0;
+    rc = list_work(t, me, epoch, submission_id, count_one, &found);
+    if (rc == 0 && found)
+        *status = PSI_WORK_PENDING;
+    return rc;
+}
+
+/* ---------------------------------------------------------------- cross-blind and match */
+
+static int crossblind_add(struct psi_txn *t, const struct psi_store_crossblind *cb,
+                          const uint8_t *tags, uint64_t now_ms, uint64_t *matched)
+{
+    struct psi_store *st = t->store;
+    *matched = 0;
+    struct psi_store_submission sub;
+    int rc = submission_get(t, cb->submission_id, &sub);
+    if (rc != 0)
+        return rc;
+    if (cb->count != sub.count)
+        return PSI_ERR_INVALID;
+
+    sqlite3_stmt *s = prepare(st, S_CROSSBLIND_ADD);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_u64(s, 1, cb->submission_id) != 0 || bind_text(s, 2, cb->blinder) != 0 ||
+        bind_u64(s, 3, cb->count) != 0 ||
+        bind_blob(s, 4, cb->tag_digest, sizeof cb->tag_digest) != 0 ||
+        bind_blob(s, 5, cb->signature, sizeof cb->signature) != 0 || bind_u64(s, 6, now_ms)) {
+        done(s);
+        return fail(st, "crossblind");
+    }
+    rc = step_done(st, s, "crossblind");
+    if (rc != 0)
+        return rc;
+
+    s = prepare(st, S_TAG_ADD);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, sub.epoch) != 0 || bind_text(s, 2, sub.owner) != 0 ||
+        bind_text(s, 3, cb->blinder) != 0) {
+        done(s);
+        return fail(st, "tags");
+    }
+    for (uint64_t k = 0; k < cb->count; k++) {
+        if (bind_u64(s, 4, sub.position_base + k) != 0 ||
+            bind_blob(s, 5, tags + k * PSI_STORE_TAG_BYTES, PSI_STORE_TAG_BYTES) != 0) {
+            done(s);
+            return fail(st, "tags");
+        }
+        if (sqlite3_step(s) != SQLITE_DONE) {
+            rc = fail(st, "tags");
+            done(s);
+            return rc;
+        }
+        sqlite3_reset(s);
+    }
+    done(s);
+    if (cb->count == 0)
+        return 0;
+
+    const enum stmt_id joins[2] = {S_JOIN_OWNER, S_JOIN_PEER};
+    for (int i = 0; i < 2; i++) {
+        s = prepare(st, joins[i]);
+        if (s == NULL)
+            return PSI_ERR_STORE;
+        if (bind_text(s, 1, sub.epoch) != 0 || bind_text(s, 2, sub.owner) != 0 ||
+            bind_text(s, 3, cb->blinder) != 0 || bind_u64(s, 4, sub.position_base) != 0 ||
+            bind_u64(s, 5, sub.position_base + cb->count - 1) != 0) {
+            done(s);
+            return fail(st, "match");
+        }
+        rc = step_done(st, s, "match");
+        if (rc != 0)
+            return rc;
+        if (i == 0)
+            *matched = (uint64_t)sqlite3_changes(st->db);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- results */
+
+static int results(struct psi_txn *t, const char *me, const char *epoch, uint32_t threshold,
+                   psi_store_match_fn fn, void *ctx)
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = prepare(st, S_RESULTS);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, epoch) != 0 || bind_text(s, 2, me) != 0) {
+        done(s);
+        return fail(st, "results");
+    }
+    /* Rows come in position order; a position's peers are gathered, then
+     * handed on if enough parties hold it. */
+    char(*peers)[PSI_STORE_ID_MAX + 1] = NULL;
+    const char **peer_ptrs = NULL;
+    size_t n = 0, cap = 0;
+    uint64_t position = 0;
+    int rc, ret = 0, have = 0;
+    for (;;) {
+        rc = sqlite3_step(s);
+        uint64_t next = rc == SQLITE_ROW ? column_u64(s, 0) : 0;
+        if (have && (rc != SQLITE_ROW || next != position)) {
+            if ((uint64_t)n + 1 >= threshold) {
+                for (size_t i = 0; i < n; i++)
+                    peer_ptrs[i] = peers[i];
+                ret = fn(ctx, position, peer_ptrs, n);
+                if (ret != 0)
+                    break;
+            }
+            n = 0;
+            have = 0;
+        }
+        if (rc != SQLITE_ROW)
+            break;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            void *m = realloc(peers, ncap * sizeof *peers);
+            void *q = m ? realloc(peer_ptrs, ncap * sizeof *peer_ptrs) : NULL;
+            if (m)
+                peers = m;
+            if (q)
+                peer_ptrs = q;
+            if (m == NULL || q == NULL) {
+                ret = PSI_ERR_NOMEM;
+                break;
+            }
+            cap = ncap;
+        }
+        if (column_text(s, 1, peers[n], sizeof peers[n]) != 0) {
+            ret = fail(st, "results");
+            break;
+        }
+        n++;
+        position = next;
+        have = 1;
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = fail(st, "results");
+    done(s);
+    free(peers);
+    free(peer_ptrs);
+    return ret;
+}
+
+const struct psi_store_ops psi_store_sqlite_ops = {
+    .backend = "sqlite",
+    .create = store_create,
+    .open = store_open,
+    .close = store_close,
+    .last_error = store_last_error,
+    .begin = store_begin,
+    .commit = store_commit,
+    .rollback = store_rollback,
+    .mark = store_mark,
+    .undo_to_mark = store_undo_to_mark,
+    .meta_get = meta_get,
+    .meta_set = meta_set,
+    .participant_get = participant_get,
+    .participant_add = participant_add,
+    .participant_set_policy = participant_set_policy,
+    .participant_remove = participant_remove,
+    .participant_list = participant_list,
+    .nonce_record = nonce_record,
+    .reply_get = reply_get,
+    .reply_put = reply_put,
+    .forget_older = forget_older,
+    .staging_size = staging_size,
+    .staging_read = staging_read,
+    .staging_append = staging_append,
+    .staging_drop = staging_drop,
+    .positions_in_epoch = positions_in_epoch,
+    .submission_add = submission_add,
+    .submission_get = submission_get,
+    .elements_read = elements_read,
+    .work_list = work_list,
+    .work_status = work_status,
+    .crossblind_add = crossblind_add,
+    .results = results,
+};
