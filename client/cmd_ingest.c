@@ -1,0 +1,289 @@
+/*
+ * psi ingest: read indicator files, canonicalise and de-duplicate them, and
+ * print the set. It is the first step of every submission, shown on its own
+ * so that a person can see exactly what would be blinded and sent.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "commands.h"
+#include "psi/error.h"
+#include "psi/indicator.h"
+#include "psi/ioc_reader.h"
+
+static const char ingest_usage[] =
+    "usage: psi ingest [-f FORMAT] [-c COLUMN] [-j] [-q] FILE...\n"
+    "\n"
+    "Read indicator files, canonicalise and de-duplicate the indicators, and print\n"
+    "the set on standard output, one \"TYPE<TAB>VALUE\" line each, in the order first\n"
+    "seen. A summary (values read, kept, duplicates, skipped by reason, unsupported\n"
+    "kinds by name) goes to standard error. FILE \"-\" is standard input.\n"
+    "\n"
+    "  -f, --format FORMAT  auto (default), text, csv, stix or misp. auto reads JSON\n"
+    "                       as a STIX 2 bundle or a MISP event by its content, *.csv\n"
+    "                       as CSV, anything else as text.\n"
+    "  -c, --column COLUMN  the CSV column to read, by header name or number (from 1).\n"
+    "                       Without it: a \"type\",\"value\" pair of columns, else the\n"
+    "                       first column named like an indicator (ioc, ip, domain,\n"
+    "                       url, sha256, ...), else every field.\n"
+    "  -j, --json           print one JSON object a line: {\"type\":\"ipv4\",\"value\":...}\n"
+    "  -q, --quiet          no summary\n"
+    "  -h, --help           this text\n"
+    "\n"
+    "Types: ipv4 ipv6 cidr4 cidr6 domain email url md5 sha1 sha256 sha512.\n"
+    "Text: one indicator a line; '#' and '//' lines are comments; columns split at\n"
+    "blanks, ',', ';' and '|' (the columns holding indicators are taken).\n"
+    "Defanged forms are refanged: [.] (.) [dot] hxxp h**p [:] [at] [://].\n"
+    "Domains become lower-case IDNA A-labels, IPv6 RFC 5952 text, hashes lower\n"
+    "case; URLs keep the case of their path. Private and reserved addresses and\n"
+    "generic values (localhost, public resolvers, bare TLDs) are skipped and\n"
+    "counted, like values of no supported type.\n"
+    "\n"
+    "Exit status: 0 done; 1 a file could not be read or is malformed (the message\n"
+    "says FILE:LINE: what); 2 usage error.\n";
+
+struct ingest_options {
+    enum psi_ioc_format format;
+    struct psi_csv_opts csv;
+    bool json;
+    bool quiet;
+};
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("psi ingest: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\n(psi ingest --help describes the options)\n", stderr);
+    return 2;
+}
+
+/* --name VALUE or --name=VALUE or -n VALUE. Returns the value, or NULL if
+ * argv[*i] is not this option; sets *missing when the value is absent. */
+static const char *option_value(int argc, char **argv, int *i, const char *short_name,
+                                const char *long_name, bool *missing)
+{
+    const char *arg = argv[*i];
+    size_t n = strlen(long_name);
+    if (strncmp(arg, long_name, n) == 0 && arg[n] == '=')
+        return arg + n + 1;
+    if (strcmp(arg, long_name) != 0 && strcmp(arg, short_name) != 0)
+        return NULL;
+    if (*i + 1 >= argc) {
+        *missing = true;
+        return NULL;
+    }
+    (*i)++;
+    return argv[*i];
+}
+
+static bool parse_column(const char *text, struct psi_csv_opts *csv)
+{
+    size_t n = strlen(text);
+    if (n == 0)
+        return false;
+    bool digits = true;
+    for (size_t i = 0; i < n; i++)
+        if (text[i] < '0' || text[i] > '9')
+            digits = false;
+    if (!digits) {
+        csv->column_name = text;
+        return true;
+    }
+    if (n > 6)
+        return false;
+    size_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v * 10 + (size_t)(text[i] - '0');
+    if (v == 0)
+        return false;
+    csv->column_index = v;
+    return true;
+}
+
+static int print_set(const struct psi_ioc_set *set, bool json)
+{
+    size_t n = psi_ioc_set_count(set);
+    for (size_t i = 0; i < n; i++) {
+        struct psi_ioc_ref ref;
+        if (psi_ioc_set_get(set, i, &ref) != PSI_OK)
+            return PSI_ERR_STATE;
+        if (!json) {
+            if (printf("%s\t%s\n", psi_ioc_type_name(ref.type), ref.value) < 0)
+                return PSI_ERR_IO;
+            continue;
+        }
+        json_t *obj = json_object();
+        json_t *value = json_stringn(ref.value, ref.len);
+        if (obj == NULL || value == NULL ||
+            json_object_set_new(obj, "type", json_string(psi_ioc_type_name(ref.type))) != 0 ||
+            json_object_set_new(obj, "value", value) != 0) {
+            json_decref(obj);
+            return PSI_ERR_NOMEM;
+        }
+        int rc = json_dumpf(obj, stdout, JSON_COMPACT);
+        json_decref(obj);
+        if (rc != 0 || putchar('\n') == EOF)
+            return PSI_ERR_IO;
+    }
+    return PSI_OK;
+}
+
+static uint64_t skipped_total(const struct psi_ioc_stats *s)
+{
+    uint64_t total = 0;
+    for (unsigned i = 0; i < PSI_IOC_SKIP_COUNT; i++)
+        total += s->skipped[i];
+    return total;
+}
+
+static void print_counts(const char *what, const struct psi_ioc_stats *now,
+                         const struct psi_ioc_stats *before)
+{
+    struct psi_ioc_stats d = *now;
+    d.read -= before->read;
+    d.kept -= before->kept;
+    d.duplicates -= before->duplicates;
+    for (unsigned i = 0; i < PSI_IOC_SKIP_COUNT; i++)
+        d.skipped[i] -= before->skipped[i];
+    fprintf(stderr, "psi ingest: %s: %llu read, %llu kept, %llu duplicates, %llu skipped", what,
+            (unsigned long long)d.read, (unsigned long long)d.kept,
+            (unsigned long long)d.duplicates, (unsigned long long)skipped_total(&d));
+    const char *sep = " (";
+    for (unsigned i = 0; i < PSI_IOC_SKIP_COUNT; i++) {
+        if (d.skipped[i] == 0)
+            continue;
+        fprintf(stderr, "%s%s %llu", sep, psi_ioc_skip_name((enum psi_ioc_skip)i),
+                (unsigned long long)d.skipped[i]);
+        sep = ", ";
+    }
+    fputs(sep[0] == ',' ? ")\n" : "\n", stderr);
+}
+
+static void print_unsupported(const struct psi_ioc_set *set)
+{
+    size_t n = psi_ioc_set_unsupported_count(set);
+    if (n == 0)
+        return;
+    fputs("psi ingest: unsupported kinds:", stderr);
+    for (size_t i = 0; i < n; i++) {
+        const char *name;
+        uint64_t count;
+        if (psi_ioc_set_unsupported(set, i, &name, &count) == PSI_OK)
+            fprintf(stderr, "%s %s %llu", i == 0 ? "" : ",", name, (unsigned long long)count);
+    }
+    fputc('\n', stderr);
+}
+
+int psi_cmd_ingest(int argc, char **argv)
+{
+    struct ingest_options opt = {PSI_IOC_FORMAT_AUTO, {NULL, 0, 0}, false, false};
+    int first_file = argc;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *value;
+        bool missing = false;
+        if (strcmp(arg, "--") == 0) {
+            first_file = i + 1;
+            break;
+        }
+        if (arg[0] != '-' || strcmp(arg, "-") == 0) {
+            first_file = i;
+            break;
+        }
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            fputs(ingest_usage, stdout);
+            return 0;
+        } else if (strcmp(arg, "-j") == 0 || strcmp(arg, "--json") == 0) {
+            opt.json = true;
+        } else if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
+            opt.quiet = true;
+        } else if ((value = option_value(argc, argv, &i, "-f", "--format", &missing)) != NULL) {
+            if (psi_ioc_format_from_name(value, &opt.format) != PSI_OK)
+                return usage_error("unknown format '%s' (auto, text, csv, stix, misp)", value);
+        } else if (!missing &&
+                   (value = option_value(argc, argv, &i, "-c", "--column", &missing)) != NULL) {
+            opt.csv.column_name = NULL;
+            opt.csv.column_index = 0;
+            if (!parse_column(value, &opt.csv))
+                return usage_error("bad column '%s' (a header name or a number from 1)", value);
+        } else if (missing) {
+            return usage_error("option %s needs a value", arg);
+        } else {
+            return usage_error("unknown option '%s'", arg);
+        }
+    }
+    if (first_file >= argc)
+        return usage_error("%s", "no FILE given");
+    bool has_column = opt.csv.column_name != NULL || opt.csv.column_index > 0;
+    if (has_column && opt.format != PSI_IOC_FORMAT_AUTO && opt.format != PSI_IOC_FORMAT_CSV)
+        return usage_error("--column applies to CSV input, not to --format %s",
+                           psi_ioc_format_name(opt.format));
+
+    struct psi_ioc_set *set = NULL;
+    int rc = psi_ioc_set_new(&set);
+    if (rc != PSI_OK) {
+        fprintf(stderr, "psi ingest: %s\n", psi_strerror(rc));
+        return 1;
+    }
+    int status = 0;
+    int nfiles = argc - first_file;
+    /* counts after each file, printed only once every file has been read:
+     * a failed run says one thing, the error */
+    struct psi_ioc_stats *after = calloc((size_t)nfiles, sizeof *after);
+    if (after == NULL) {
+        psi_ioc_set_free(set);
+        fprintf(stderr, "psi ingest: %s\n", psi_strerror(PSI_ERR_NOMEM));
+        return 1;
+    }
+    for (int i = first_file; i < argc && status == 0; i++) {
+        char err[512];
+        const char *path = argv[i];
+        if (strcmp(path, "-") == 0)
+            rc = psi_ioc_read_stream(stdin, "(stdin)", opt.format, &opt.csv, set, err, sizeof err);
+        else
+            rc = psi_ioc_read_file(path, opt.format, &opt.csv, set, err, sizeof err);
+        if (rc != PSI_OK) {
+            fprintf(stderr, "psi ingest: %s\n", err[0] != '\0' ? err : psi_strerror(rc));
+            status = rc == PSI_ERR_INVALID ? 2 : 1;
+        }
+        after[i - first_file] = *psi_ioc_set_stats(set);
+    }
+    if (status == 0 && !opt.quiet && nfiles > 1) {
+        static const struct psi_ioc_stats zero;
+        for (int i = 0; i < nfiles; i++) {
+            const char *path = argv[first_file + i];
+            print_counts(strcmp(path, "-") == 0 ? "(stdin)" : path, &after[i],
+                         i == 0 ? &zero : &after[i - 1]);
+        }
+    }
+    free(after);
+    if (status == 0) {
+        rc = print_set(set, opt.json);
+        if (rc == PSI_OK && fflush(stdout) != 0)
+            rc = PSI_ERR_IO;
+        if (rc != PSI_OK) {
+            fprintf(stderr, "psi ingest: writing the set: %s\n",
+                    rc == PSI_ERR_IO ? strerror(errno) : psi_strerror(rc));
+            status = 1;
+        }
+    }
+    if (status == 0 && !opt.quiet) {
+        static const struct psi_ioc_stats zero;
+        char what[32];
+        (void)snprintf(what, sizeof what, "%d file%s", nfiles, nfiles == 1 ? "" : "s");
+        print_counts(what, psi_ioc_set_stats(set), &zero);
+        print_unsupported(set);
+    }
+    psi_ioc_set_free(set);
+    return status;
+}

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# `psi ingest` end to end on the shared real indicator files: what it prints
+# (text and --json), its summary, its exit statuses and one-line errors.
+# Needs only the psi binary (not the hub). Counts are those derived by hand in
+# psi/ioc_reader_test.c.
+#
+# Env (set by ctest): PSI_BIN build dir, PSI_SHARED shared dir.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=${PSI_BIN:-$here/../../build}
+shared=${PSI_SHARED:-$here/../../../shared}
+PSI="$build/client/psi"
+DATA="$shared/data/ioc"
+name=ingest
+
+fail() {
+    printf '%s: FAIL: %s\n' "$name" "$*" >&2
+    exit 1
+}
+[ -x "$PSI" ] || fail "missing binary $PSI (build the psi_cli target)"
+[ -d "$DATA" ] || fail "missing shared data folder $DATA"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/psi-ingest.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+# run EXPECTED_STATUS ARGS...: runs psi ingest, output in $WORK/out, $WORK/err.
+run() {
+    local want=$1 rc=0
+    shift
+    "$PSI" ingest "$@" >"$WORK/out" 2>"$WORK/err" || rc=$?
+    if [ "$rc" -ne "$want" ]; then
+        printf '%s: FAIL: exit %d (expected %d) from: psi ingest %s\n' "$name" "$rc" "$want" "$*" >&2
+        sed 's/^/    | /' "$WORK/err" | tail -n 20 >&2
+        exit 1
+    fi
+}
+# expect_line FILE LINE: FILE has exactly that line, once.
+expect_line() {
+    local n
+    n=$(grep -cxF -- "$2" "$1" || true)
+    [ "$n" -eq 1 ] || fail "expected the line '$2' once in $(basename "$1"), found it $n times"
+}
+expect_lines() {
+    local n
+    n=$(wc -l <"$1")
+    [ "$n" -eq "$2" ] || fail "expected $2 lines in $(basename "$1"), got $n"
+}
+
+# ---- help and usage errors
+run 0 --help
+grep -q '^usage: psi ingest' "$WORK/out" || fail "--help does not print the usage"
+grep -q 'Exit status' "$WORK/out" || fail "--help does not describe exit statuses"
+run 2
+grep -q 'no FILE given' "$WORK/err" || fail "no file: wrong message: $(cat "$WORK/err")"
+run 2 --bogus x
+grep -q "unknown option '--bogus'" "$WORK/err" || fail "unknown option: $(cat "$WORK/err")"
+run 2 --format yaml x
+grep -q "unknown format 'yaml'" "$WORK/err" || fail "bad format: $(cat "$WORK/err")"
+run 2 --format
+grep -q "option --format needs a value" "$WORK/err" || fail "missing value: $(cat "$WORK/err")"
+run 2 --column 0 x.csv
+run 2 --format stix --column 2 x.json
+grep -q -- "--column applies to CSV input" "$WORK/err" || fail "--column on STIX: $(cat "$WORK/err")"
+
+# ---- a text file with fanged and defanged forms of one address
+run 0 "$DATA/unit42-text/Conti_IOCs.txt"
+expect_lines "$WORK/out" 54
+expect_line "$WORK/out" $'ipv4\t185.178.209.193'
+expect_line "$WORK/out" $'domain\tbestarg.com'
+expect_line "$WORK/out" $'sha256\t124ccbfc91951101809fb9a889faa3353f4cf352caac216e446c36be3d1056a2'
+[ "$(head -n 1 "$WORK/out")" = $'ipv4\t185.178.209.193' ] || fail "first line is not the first indicator of the file"
+grep -q '[][]' "$WORK/out" && fail "defanged brackets left in the output"
+expect_line "$WORK/err" "psi ingest: 1 file: 55 read, 54 kept, 1 duplicates, 0 skipped"
+# every line is TYPE<TAB>VALUE with a known type
+awk -F '\t' 'NF != 2 || $1 !~ /^(ipv4|ipv6|cidr4|cidr6|domain|email|url|md5|sha1|sha256|sha512)$/ { bad = 1 }
+             END { exit bad }' "$WORK/out" || fail "a line is not TYPE<TAB>VALUE"
+
+# ---- --json: one object a line, escaped by jansson
+run 0 --json "$DATA/unit42-text/Conti_IOCs.txt"
+expect_lines "$WORK/out" 54
+expect_line "$WORK/out" '{"type":"ipv4","value":"185.178.209.193"}'
+grep -vq '^{"type":"[a-z0-9]*","value":"[^"]*"}$' "$WORK/out" && fail "--json line not of the documented shape"
+printf 'http://evil.com/a\\b"c\njörg@evil.com\n' >"$WORK/quote.txt"
+run 0 --json "$WORK/quote.txt"
+expect_line "$WORK/out" '{"type":"url","value":"http://evil.com/a\\b%22c"}'
+expect_line "$WORK/out" '{"type":"email","value":"jörg@evil.com"}'
+
+# ---- several files and formats at once, with per-file counts
+run 0 "$DATA/unit42-stix/ryuk-ransomware.json" "$DATA/eset-misp/oceanlotus_oceanlotus.misp.event.json" \
+    "$DATA/unit42-text/DanaBotV4_C2s"
+expect_lines "$WORK/out" $((16 + 92 + 48))
+expect_line "$WORK/err" "psi ingest: $DATA/unit42-stix/ryuk-ransomware.json: 18 read, 16 kept, 0 duplicates, 2 skipped (unsupported 2)"
+expect_line "$WORK/err" "psi ingest: $DATA/eset-misp/oceanlotus_oceanlotus.misp.event.json: 114 read, 92 kept, 3 duplicates, 19 skipped (unsupported 19)"
+expect_line "$WORK/err" "psi ingest: 3 files: 180 read, 156 kept, 3 duplicates, 21 skipped (unsupported 21)"
+grep -q 'unsupported kinds:.*stix:process:command_line 1' "$WORK/err" || fail "unsupported STIX kinds not named"
+grep -q 'misp:regkey|value 3' "$WORK/err" || fail "unsupported MISP kinds not named"
+expect_line "$WORK/out" $'domain\tdwarduong.com'
+expect_line "$WORK/out" $'ipv4\t46.183.78.191'
+
+# ---- the same file twice: everything the second time is a duplicate
+run 0 -q "$DATA/eset-hashes/agrius.sha256" "$DATA/eset-hashes/agrius.sha256"
+expect_lines "$WORK/out" 7
+[ -s "$WORK/err" ] && fail "-q still printed: $(cat "$WORK/err")"
+
+# ---- standard input, skipped values and their reasons
+printf '%s\n' '# list' 'hxxps://Evil[.]com:443/Path#x' '10.0.0.1' 'localhost' '010.1.1.1' \
+    'update.exe' 'faß.de' '2001:DB8:0:0::1' 'Cobalt Strike' >"$WORK/in.txt"
+run 0 - <"$WORK/in.txt"
+expect_line "$WORK/out" $'url\thttps://evil.com/Path'
+expect_line "$WORK/out" $'domain\txn--fa-hia.de'
+expect_line "$WORK/out" $'ipv6\t2001:db8::1'
+expect_lines "$WORK/out" 3
+expect_line "$WORK/err" "psi ingest: 1 file: 8 read, 3 kept, 0 duplicates, 5 skipped (unsupported 1, reserved 1, generic 1, ambiguous 1, filename 1)"
+
+# ---- CSV with a column chosen by name and by number
+printf 'when,host,note\n2024-01-01,"evil[.]com","a, b"\n2024-01-02,1.2.3.4,x\n' >"$WORK/f.csv"
+run 0 --column host "$WORK/f.csv"
+expect_lines "$WORK/out" 2
+expect_line "$WORK/out" $'domain\tevil.com'
+run 0 --format csv --column 3 "$WORK/f.csv"
+expect_lines "$WORK/out" 0
+run 1 --column nope "$WORK/f.csv"
+expect_line "$WORK/err" "psi ingest: $WORK/f.csv:1: no column named 'nope'"
+
+# ---- malformed files: one line FILE:LINE: what, exit 1, nothing printed
+printf '{\n "type": "bundle",\n "objects": [\n  {"type": "indicator",}\n ]\n}\n' >"$WORK/bad.json"
+run 1 "$DATA/unit42-text/DanaBotV4_C2s" "$WORK/bad.json"
+expect_line "$WORK/err" "psi ingest: $WORK/bad.json:4: JSON: string or '}' expected near '}'"
+[ "$(wc -l <"$WORK/err")" -eq 1 ] || fail "an error takes more than one line: $(cat "$WORK/err")"
+[ -s "$WORK/out" ] && fail "a failed run printed a set"
+printf 'ioc\n"evil.com\n' >"$WORK/bad.csv"
+run 1 "$WORK/bad.csv"
+expect_line "$WORK/err" "psi ingest: $WORK/bad.csv:2: quoted field is never closed"
+printf 'a\0b\n' >"$WORK/bin.txt"
+run 1 "$WORK/bin.txt"
+expect_line "$WORK/err" "psi ingest: $WORK/bin.txt:1: NUL byte: this is not a text file"
+run 1 "$WORK/missing.txt"
+expect_line "$WORK/err" "psi ingest: $WORK/missing.txt: No such file or directory"
+run 1 --format misp "$DATA/unit42-stix/vicesociety.json"
+grep -q 'no "Event", "response" or "Attribute"' "$WORK/err" || fail "STIX read as MISP: $(cat "$WORK/err")"
+
+# ---- every shared file at once: the set is the union, in a stable order
+mapfile -t files < <(find "$DATA" -type f | LC_ALL=C sort)
+run 0 "${files[@]}"
+cp "$WORK/out" "$WORK/all.1"
+run 0 "${files[@]}"
+cmp -s "$WORK/out" "$WORK/all.1" || fail "two runs over the same files print different sets"
+dups=$(sort "$WORK/out" | uniq -d | wc -l)
+[ "$dups" -eq 0 ] || fail "the printed set has $dups repeated lines"
+total=$(grep -o '^psi ingest: [0-9]* files: [0-9]* read, [0-9]* kept' "$WORK/err" | tail -n 1 | awk '{print $7}')
+[ "$total" -eq "$(wc -l <"$WORK/out")" ] || fail "summary says $total kept, $(wc -l <"$WORK/out") printed"
+echo "$name: ok (${#files[@]} shared files, $total indicators)"
