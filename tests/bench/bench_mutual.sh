@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# bench_mutual: Protocol 1 for P parties of n indicators each on loopback,
+# wall time against the cryptographic floor measured in the same run.
+#
+#   tests/bench/bench_mutual.sh [BUILD_DIR] [--parties P] [--n N]
+#                                (defaults: ./build, P 5, n 5000; never run by ctest)
+#
+# The parties work side by side, as they would on their own machines, but
+# here they share this machine's cores: all P submit at once, then all P
+# agents cross-blind at once. The floor is the elliptic-curve work alone, at
+# the all-cores rates measured just before and just after (the better of the
+# two): P*n elements blinded at submission at bench_blind's raw rate
+# (expand_message_xmd, hash-to-group, scalar multiplication), plus
+# P*(P-1)*n elements cross-blinded at bench_crossblind's rate (scalar
+# multiplication and the SHA-512 of the tag). Everything else (canonicalising,
+# SQLite, nng, sealing, signatures, the hub's join) is the overhead the ratio
+# shows. Other load on the machine skews both sides: the load average is
+# printed. The results are checked against the planted scenario, so a fast
+# wrong run cannot pass. The last line is machine-readable key=value pairs.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=tests/e2e/lib/harness.bash
+. "$here/tests/e2e/lib/harness.bash"
+build="$here/build"
+nparties=5
+n=5000
+while [ $# -gt 0 ]; do
+    case $1 in
+    --parties) nparties=$2; shift 2 ;;
+    --n) n=$2; shift 2 ;;
+    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+    -*) echo "bench_mutual: unknown option $1" >&2; exit 2 ;;
+    *) build=$1; shift ;;
+    esac
+done
+[[ $nparties =~ ^[0-9]+$ ]] && [ "$nparties" -ge 2 ] && [ "$nparties" -le 64 ] ||
+    { echo "bench_mutual: --parties wants 2 to 64" >&2; exit 2; }
+[[ $n =~ ^[0-9]+$ ]] && [ "$n" -ge 20 ] || { echo "bench_mutual: --n wants 20 or more" >&2; exit 2; }
+harness_init bench_mutual "$build"
+bench_blind="$(cd "$build" && pwd)/tests/bench_blind"
+bench_crossblind="$(cd "$build" && pwd)/tests/bench_crossblind"
+for b in "$bench_blind" "$bench_crossblind"; do
+    [ -x "$b" ] || fail "missing $b (configure with PSI_BUILD_BENCH=ON)"
+done
+
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+
+parties=()
+for i in $(seq "$nparties"); do parties+=("p$i"); done
+
+# The floor's rates on every core, measured before and after the run; the
+# better of the two counts (other load on the machine only ever lowers it).
+floor_n=$((n < 20000 ? n : 20000))
+rate() { # rate BINARY KEY: the KEY=value of the binary's last line
+    local line
+    line=$("$1" --n "$floor_n" | tail -n 1) || fail "$1 failed"
+    printf '%s\n' "$line" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { v = $2 } END { print v }'
+}
+blind_before=$(rate "$bench_blind" raw_parallel_eps)
+cross_before=$(rate "$bench_crossblind" crossblind_eps)
+[ -n "$blind_before" ] && [ -n "$cross_before" ] || fail "no rate from bench_blind or bench_crossblind"
+load_before=$(cut -d' ' -f1 /proc/loadavg)
+
+must "$PSI_SCENARIO" --out "$WORK/sc" --seed 7 --size "$n" \
+    --parties "$(IFS=,; echo "${parties[*]}")" >/dev/null
+hub_init "$WORK/hub" bench-hub
+for p in "${parties[@]}"; do party_new "$p" agency --share-with all; done
+hub_start
+
+# run_all STEP: the function STEP for every party at once.
+submit_one() { "$PSI" submit --state "$(party_dir "$1")" "$WORK/sc/$1.txt"; }
+agent_one() { "$PSI" agent --state "$(party_dir "$1")" --once; }
+run_all() {
+    local step=$1 p pid rc=0 pids=()
+    for p in "${parties[@]}"; do
+        "$step" "$p" >"$WORK/logs/$step.$p.log" 2>&1 &
+        pids+=($!)
+        HARNESS_PIDS+=($!)
+    done
+    for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
+    if [ "$rc" -ne 0 ]; then
+        tail -n 3 "$WORK/logs/$step".*.log >&2
+        fail "a party's $step failed"
+    fi
+}
+
+t0=$(now)
+run_all submit_one
+t_submit=$(since "$t0")
+t1=$(now)
+run_all agent_one
+t_cross=$(since "$t1")
+t_total=$(since "$t0")
+run_all agent_one # a second round, as in the demo (nothing should be left)
+
+: >"$WORK/actual.tsv"
+for p in "${parties[@]}"; do
+    results_flat "$p" "$WORK/r.tsv"
+    cat "$WORK/r.tsv" >>"$WORK/actual.tsv"
+done
+LC_ALL=C sort -o "$WORK/actual.tsv" "$WORK/actual.tsv"
+"$PSI_SCENARIO" --flatten "$WORK/sc/expected.jsonl" | LC_ALL=C sort >"$WORK/expected.tsv"
+compare_or_fail "benchmark results" "$WORK/expected.tsv" "$WORK/actual.tsv"
+hub_stop
+
+blind_after=$(rate "$bench_blind" raw_parallel_eps)
+cross_after=$(rate "$bench_crossblind" crossblind_eps)
+best() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 > b + 0 ? a : b) }'; }
+blind_eps=$(best "$blind_before" "$blind_after")
+cross_eps=$(best "$cross_before" "$cross_after")
+cores=$(nproc)
+
+awk -v P="$nparties" -v n="$n" -v be="$blind_eps" -v ce="$cross_eps" -v cores="$cores" \
+    -v ts="$t_submit" -v tc="$t_cross" -v tt="$t_total" -v ov="$(wc -l <"$WORK/actual.tsv")" \
+    -v bb="$blind_before" -v ba="$blind_after" -v cb="$cross_before" -v ca="$cross_after" \
+    -v load="$load_before" '
+    BEGIN {
+        sub_ops = P * n; cross_ops = P * (P - 1) * n
+        fs = sub_ops / be; fc = cross_ops / ce; floor = fs + fc
+        printf "parties x indicators:   %d x %d (%d overlaps found, as planted)\n", P, n, ov
+        printf "group operations:       submit %d, cross-blind %d\n", sub_ops, cross_ops
+        printf "floor rates, %d cores:   blind %.0f/s (before %.0f, after %.0f), cross-blind %.0f/s (before %.0f, after %.0f); load %s\n", cores, be, bb, ba, ce, cb, ca, load
+        printf "crypto floor:           submit %.2f s + cross-blind %.2f s = %.2f s\n", fs, fc, floor
+        printf "wall:                   submit %.2f s + cross-blind %.2f s = %.2f s\n", ts, tc, tt
+        printf "ratio wall/floor:       submit %.2f, cross-blind %.2f, total %.2f\n", ts / fs, tc / fc, tt / floor
+        printf "bench_mutual parties=%d n=%d cores=%d blind_eps=%.1f crossblind_eps=%.1f load1=%s floor_s=%.3f submit_s=%.3f crossblind_s=%.3f total_s=%.3f ratio=%.3f\n",
+            P, n, cores, be, ce, load, floor, ts, tc, tt, tt / floor
+    }'

@@ -1,0 +1,208 @@
+# Shared by scripts/demo.sh and tests/e2e/*.sh: the binaries, a workspace that
+# is removed on any exit, a hub on a free loopback port, participants, and one
+# loud failure voice. Sourced, never run (ctest only picks up tests/e2e/*.sh).
+#
+#   harness_init NAME BUILD_DIR   sets PSI, PSI_HUB, PSI_SCENARIO, WORK; installs the trap
+#   hub_init DIR NAME [ARGS]      psi-hub init; sets HUB_DIR, HUB_KEY, HUB_URL (free port)
+#   party_new ID ROLE [ADMIT...]  psi init + psi-hub admit; state in $WORK/parties/ID
+#   hub_start / hub_stop / hub_kill   serve in the background / SIGTERM / SIGKILL
+#   must CMD...                   runs CMD; on failure shows it, its output, and exits 1
+#   fail MSG                      prints "NAME: FAIL: MSG" and exits 1
+
+harness_name=harness
+HUB_PID=""
+WORK=""
+declare -a HARNESS_PIDS=()
+
+say() { printf '%s: %s\n' "$harness_name" "$*"; }
+fail() {
+    printf '%s: FAIL: %s\n' "$harness_name" "$*" >&2
+    exit 1
+}
+
+# Runs a command with its output kept in $WORK/logs; on failure shows the
+# command, its exit status and the end of its output, then exits.
+must() {
+    local log rc=0
+    log=$(mktemp "$WORK/logs/cmd.XXXXXX")
+    "$@" >"$log" 2>&1 || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        printf '%s: FAIL: exit %d from: %s\n' "$harness_name" "$rc" "$*" >&2
+        sed 's/^/    | /' "$log" | tail -n 30 >&2
+        exit 1
+    fi
+    cat "$log"
+    rm -f "$log"
+}
+
+# Like must, but stdout goes to a file and only stderr is shown on failure.
+must_to() {
+    local out=$1 rc=0
+    shift
+    "$@" >"$out" 2>"$out.err" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        printf '%s: FAIL: exit %d from: %s\n' "$harness_name" "$rc" "$*" >&2
+        sed 's/^/    | /' "$out.err" | tail -n 30 >&2
+        exit 1
+    fi
+    rm -f "$out.err"
+}
+
+harness_cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    local pid
+    # Background jobs of the script (loops of psi commands): their children
+    # first, then themselves, each by its id.
+    for pid in "${HARNESS_PIDS[@]}"; do
+        if kill -0 "$pid" 2>/dev/null; then
+            command -v pkill >/dev/null && pkill -KILL -P "$pid" 2>/dev/null || true
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    done
+    if [ -n "$HUB_PID" ] && kill -0 "$HUB_PID" 2>/dev/null; then
+        kill -TERM "$HUB_PID" 2>/dev/null || true
+        local i
+        for i in $(seq 50); do kill -0 "$HUB_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$HUB_PID" 2>/dev/null || true
+    fi
+    wait 2>/dev/null || true
+    if [ "$rc" -ne 0 ] && [ -n "$WORK" ] && [ -n "${PSI_KEEP_WORK:-}" ]; then
+        printf '%s: workspace kept in %s\n' "$harness_name" "$WORK" >&2
+    elif [ -n "$WORK" ]; then
+        rm -rf "$WORK"
+    fi
+    exit "$rc"
+}
+
+harness_init() {
+    harness_name=$1
+    local build=$2
+    [ -d "$build" ] || fail "no build directory '$build' (run scripts/setup.sh first)"
+    build=$(cd "$build" && pwd)
+    PSI="$build/client/psi"
+    PSI_HUB="$build/server/psi-hub"
+    PSI_SCENARIO="$build/tests/psi-scenario"
+    local b
+    for b in "$PSI" "$PSI_HUB" "$PSI_SCENARIO"; do
+        [ -x "$b" ] || fail "missing binary $b (run scripts/setup.sh first)"
+    done
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/psi-$harness_name.XXXXXX")
+    mkdir -p "$WORK/logs" "$WORK/parties"
+    trap harness_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+
+# A port in 20000-60000 nobody listens on now. A connect that is refused
+# means free; the hub's bind is the real test (hub_start reports failure).
+free_port() {
+    local port i
+    for i in $(seq 100); do
+        port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+    done
+    fail "no free loopback port found in 20000-60000"
+}
+
+hub_init() {
+    HUB_DIR=$1
+    local name=$2
+    shift 2
+    local out
+    out=$(must "$PSI_HUB" init --dir "$HUB_DIR" --name "$name" "$@")
+    HUB_KEY=$(printf '%s\n' "$out" | tail -n 1)
+    [ -n "$HUB_KEY" ] || fail "psi-hub init printed no hub key"
+    HUB_PORT=$(free_port)
+    HUB_URL="tcp://127.0.0.1:$HUB_PORT"
+}
+
+party_dir() { echo "$WORK/parties/$1"; }
+
+# party_new ID ROLE [extra psi-hub admit options]
+party_new() {
+    local id=$1 role=$2 out key
+    shift 2
+    out=$(must "$PSI" init --state "$(party_dir "$id")" --id "$id" --hub "$HUB_URL" \
+        --hub-key "$HUB_KEY")
+    key=$(printf '%s\n' "$out" | tail -n 1)
+    [ -n "$key" ] || fail "psi init printed no key for $id"
+    must "$PSI_HUB" admit --dir "$HUB_DIR" --id "$id" --role "$role" --key "$key" "$@" >/dev/null
+}
+
+# Starts psi-hub serve in the background and waits for its "serving" line.
+hub_start() {
+    local log="$WORK/logs/hub.log" i
+    "$PSI_HUB" serve --dir "$HUB_DIR" --listen "$HUB_URL" >>"$log" 2>&1 &
+    HUB_PID=$!
+    for i in $(seq 200); do
+        if grep -q 'psi-hub: serving' "$log" 2>/dev/null; then
+            # The line is per start; forget it so a restart waits for its own.
+            mv "$log" "$log.$(date +%s%N)"
+            return 0
+        fi
+        if ! kill -0 "$HUB_PID" 2>/dev/null; then
+            local rc=0
+            wait "$HUB_PID" || rc=$?
+            HUB_PID=""
+            sed 's/^/    | /' "$log" >&2
+            fail "psi-hub serve exited ($rc) before serving on $HUB_URL"
+        fi
+        sleep 0.05
+    done
+    fail "psi-hub serve did not report serving on $HUB_URL within 10 s"
+}
+
+# SIGTERM, and the hub must exit cleanly (status 0) within 10 s.
+hub_stop() {
+    [ -n "$HUB_PID" ] || return 0
+    local i rc=0
+    kill -TERM "$HUB_PID"
+    for i in $(seq 100); do kill -0 "$HUB_PID" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$HUB_PID" 2>/dev/null; then
+        kill -KILL "$HUB_PID"
+        fail "psi-hub did not exit within 10 s of SIGTERM"
+    fi
+    wait "$HUB_PID" || rc=$?
+    HUB_PID=""
+    [ "$rc" -eq 0 ] || fail "psi-hub exited with status $rc on SIGTERM (expected 0)"
+}
+
+# SIGKILL: the crash the store must survive.
+hub_kill() {
+    [ -n "$HUB_PID" ] || return 0
+    kill -KILL "$HUB_PID" 2>/dev/null || true
+    wait "$HUB_PID" 2>/dev/null || true
+    HUB_PID=""
+}
+
+# results_flat ID OUT: ID's results as sorted "ID<TAB>type<TAB>value<TAB>peers".
+results_flat() {
+    local id=$1 out=$2
+    must_to "$WORK/logs/results.$id.jsonl" "$PSI" results --state "$(party_dir "$id")" --json
+    "$PSI_SCENARIO" --flatten "$WORK/logs/results.$id.jsonl" |
+        awk -v id="$id" 'BEGIN { FS = OFS = "\t" } { print id, $0 }' | LC_ALL=C sort >"$out"
+}
+
+# ingest_flat OUT FILE...: the canonical set of the files as sorted "type<TAB>value".
+ingest_flat() {
+    local out=$1
+    shift
+    must_to "$out.raw" "$PSI" ingest "$@"
+    LC_ALL=C sort -u "$out.raw" >"$out"
+    rm -f "$out.raw"
+}
+
+# compare_or_fail WHAT EXPECTED ACTUAL: equal sorted files, or a diff and exit.
+compare_or_fail() {
+    local what=$1 expected=$2 actual=$3
+    if ! diff -u "$expected" "$actual" >"$WORK/logs/diff" 2>&1; then
+        printf '%s: FAIL: %s differ from what they must be (- expected, + got):\n' \
+            "$harness_name" "$what" >&2
+        head -n 60 "$WORK/logs/diff" >&2
+        exit 1
+    fi
+}
