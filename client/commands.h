@@ -8,5 +8,9 @@
 #define PSI_CLIENT_COMMANDS_H
 
 int psi_cmd_ingest(int argc, char **argv);
+int psi_cmd_init(int argc, char **argv);
+int psi_cmd_submit(int argc, char **argv);
+int psi_cmd_agent(int argc, char **argv);
+int psi_cmd_results(int argc, char **argv);
 
 #endif

@@ -13,7 +13,11 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"init", psi_cmd_init, "create a participant's state directory and keys"},
     {"ingest", psi_cmd_ingest, "canonicalise indicator files and print the set"},
+    {"submit", psi_cmd_submit, "blind and submit indicators to the hub"},
+    {"agent", psi_cmd_agent, "cross-blind other participants' sets (the work the hub lists)"},
+    {"results", psi_cmd_results, "show which of my indicators others also hold, and who"},
 };
 
 static void usage(FILE *out)

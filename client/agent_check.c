@@ -1,0 +1,104 @@
+/* The agent's checks before any work (see agent_check.h). */
+#include "agent_check.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "digest.h"
+#include "envelope.h"
+#include "psi/error.h"
+
+static int verdict(int code, char *reason, size_t reason_len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int verdict(int code, char *reason, size_t reason_len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, reason_len, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+static const Psi__Participant *roster_find(const Psi__Roster *roster, const char *id)
+{
+    for (size_t i = 0; i < roster->n_participants; i++)
+        if (roster->participants[i]->id && strcmp(roster->participants[i]->id, id) == 0)
+            return roster->participants[i];
+    return NULL;
+}
+
+/* True if p's policy lets it share overlaps with other. */
+static int policy_allows(const Psi__Participant *p, const char *other)
+{
+    if (p->share_all)
+        return 1;
+    for (size_t i = 0; i < p->n_share_with; i++)
+        if (p->share_with[i] && strcmp(p->share_with[i], other) == 0)
+            return 1;
+    return 0;
+}
+
+static int role_submits(const char *role)
+{
+    return role && (strcmp(role, "agency") == 0 || strcmp(role, "vendor") == 0);
+}
+
+int psi_agent_check_task(const struct psi_agent_self *self, const Psi__Roster *roster,
+                         const char *list_epoch, const Psi__Submission *t, char *reason,
+                         size_t reason_len)
+{
+    /* The task's own fields first: nothing below prints or compares a
+     * string that has not been checked. */
+    if (!psi_id_is_valid(t->owner))
+        return verdict(PSI_ERR_PROTOCOL, reason, reason_len, "the task names no valid owner");
+    if (!psi_cli_epoch_is_valid(t->epoch))
+        return verdict(PSI_ERR_PROTOCOL, reason, reason_len, "the task names no valid epoch");
+    if (t->digest.len != PSI_DIGEST_BYTES || t->signature.len != PSI_SIGNATURE_BYTES)
+        return verdict(PSI_ERR_PROTOCOL, reason, reason_len,
+                       "the task's digest or signature has the wrong size");
+    if (t->count == 0)
+        return verdict(PSI_ERR_PROTOCOL, reason, reason_len, "the task is an empty set");
+    if (strcmp(t->epoch, list_epoch) != 0)
+        return verdict(PSI_ERR_DENIED, reason, reason_len,
+                       "the task is of epoch %s, the work list of %s", t->epoch, list_epoch);
+    if (strcmp(t->owner, self->id) == 0)
+        return verdict(PSI_ERR_DENIED, reason, reason_len,
+                       "the task is this participant's own set");
+
+    const Psi__Participant *owner = roster_find(roster, t->owner);
+    if (!owner)
+        return verdict(PSI_ERR_DENIED, reason, reason_len, "%s is not in the hub's roster",
+                       t->owner);
+    if (owner->removed)
+        return verdict(PSI_ERR_DENIED, reason, reason_len, "%s has been removed from the roster",
+                       t->owner);
+    if (!role_submits(owner->role))
+        return verdict(PSI_ERR_DENIED, reason, reason_len, "%s is not an agency or a vendor",
+                       t->owner);
+    if (owner->public_key.len != 32)
+        return verdict(PSI_ERR_DENIED, reason, reason_len, "the roster holds no valid key for %s",
+                       t->owner);
+    const Psi__Participant *me = roster_find(roster, self->id);
+    if (!me || me->removed)
+        return verdict(PSI_ERR_DENIED, reason, reason_len,
+                       "this participant (%s) is not an active roster member", self->id);
+    if (me->public_key.len != 32 || memcmp(me->public_key.data, self->public_key, 32) != 0)
+        return verdict(PSI_ERR_DENIED, reason, reason_len,
+                       "the roster holds another key for this participant (%s)", self->id);
+    if (!policy_allows(owner, self->id))
+        return verdict(PSI_ERR_DENIED, reason, reason_len, "%s's policy does not share with %s",
+                       t->owner, self->id);
+    if (!policy_allows(me, t->owner))
+        return verdict(PSI_ERR_DENIED, reason, reason_len, "%s's policy does not share with %s",
+                       self->id, t->owner);
+    if (psi_submission_verify(t->signature.data, owner->public_key.data, self->hub_key,
+                              t->digest.data) != 0)
+        return verdict(
+            PSI_ERR_DENIED, reason, reason_len,
+            "the signature is not %s's (by the roster's key) over this digest for this hub",
+            t->owner);
+    return 0;
+}

@@ -1,0 +1,320 @@
+/* Shared pieces of the `psi` subcommands (see cli.h). */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "psi/blind.h"
+#include "psi/error.h"
+
+static void vline(const char *cmd, const char *fmt, va_list ap)
+{
+    char text[1024];
+    vsnprintf(text, sizeof text, fmt, ap);
+    /* One line, whatever the message carries (a hub's error text may hold
+     * newlines or control characters: they must not forge extra lines). */
+    for (char *c = text; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = ' ';
+    fprintf(stderr, "psi %s: %s\n", cmd, text);
+}
+
+int psi_cli_fail(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vline(cmd, fmt, ap);
+    va_end(ap);
+    return PSI_CLI_EXIT_FAILURE;
+}
+
+void psi_cli_note(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vline(cmd, fmt, ap);
+    va_end(ap);
+}
+
+int psi_cli_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!text || !*text)
+        return PSI_ERR_PARSE;
+    for (const char *c = text; *c; c++) {
+        if (*c < '0' || *c > '9')
+            return PSI_ERR_PARSE;
+        unsigned digit = (unsigned)(*c - '0');
+        if (v > (UINT64_MAX - digit) / 10)
+            return PSI_ERR_PARSE;
+        v = v * 10 + digit;
+    }
+    if (v < min || v > max)
+        return PSI_ERR_PARSE;
+    *out = v;
+    return 0;
+}
+
+int psi_cli_check_hub_url(const char *url)
+{
+    static const char *const schemes[] = {"tcp://", "tcp4://", "tcp6://"};
+    const char *rest = NULL;
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
+        if (strncmp(url, schemes[i], strlen(schemes[i])) == 0)
+            rest = url + strlen(schemes[i]);
+    if (!rest || strlen(url) > PSI_STATE_URL_MAX)
+        return PSI_ERR_PARSE;
+    const char *colon = strrchr(rest, ':');
+    if (!colon || colon == rest)
+        return PSI_ERR_PARSE;
+    for (const char *c = rest; c < colon; c++)
+        if ((unsigned char)*c <= 0x20 || *c == '/' || *c == 0x7f)
+            return PSI_ERR_PARSE;
+    uint64_t port;
+    return psi_cli_parse_u64(colon + 1, 1, 65535, &port);
+}
+
+/* An epoch label off the wire is printed and used as a database key: only
+ * printable ASCII without blanks, of bounded length. */
+int psi_cli_epoch_is_valid(const char *label)
+{
+    size_t n = strnlen(label, PSI_STATE_EPOCH_MAX + 1);
+    if (n == 0 || n > PSI_STATE_EPOCH_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)label[i] <= 0x20 || (unsigned char)label[i] >= 0x7f)
+            return 0;
+    return 1;
+}
+
+int psi_cli_path(char *out, size_t outlen, const char *dir, const char *name)
+{
+    int n = snprintf(out, outlen, "%s/%s", dir, name);
+    return (n < 0 || (size_t)n >= outlen) ? PSI_ERR_TOO_LARGE : 0;
+}
+
+static int write_all(int fd, const char *text, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, text, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return PSI_ERR_IO;
+        text += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int psi_cli_seed_write(const char *path, const char *id, const unsigned char seed[32])
+{
+    char text[256];
+    char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)];
+    sodium_bin2base64(b64, sizeof b64, seed, 32, sodium_base64_VARIANT_ORIGINAL);
+    int n = snprintf(text, sizeof text, "untrusted comment: psi mutual-protocol seed of %s\n%s\n",
+                     id, b64);
+    sodium_memzero(b64, sizeof b64);
+    if (n < 0 || (size_t)n >= sizeof text) {
+        sodium_memzero(text, sizeof text);
+        return PSI_ERR_TOO_LARGE;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        sodium_memzero(text, sizeof text);
+        return errno == EEXIST ? PSI_ERR_EXISTS : PSI_ERR_IO;
+    }
+    int rc = write_all(fd, text, (size_t)n);
+    sodium_memzero(text, sizeof text);
+    if (!rc && fsync(fd) != 0)
+        rc = PSI_ERR_IO;
+    if (close(fd) != 0 && !rc)
+        rc = PSI_ERR_IO;
+    if (rc)
+        unlink(path);
+    return rc;
+}
+
+int psi_cli_seed_read(const char *path, unsigned char seed[32], char *err, size_t errlen)
+{
+    char text[512];
+    struct stat sb;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return PSI_ERR_IO;
+    }
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        snprintf(err, errlen, "%s is not a regular file", path);
+        return PSI_ERR_IO;
+    }
+    if (sb.st_mode & (S_IRWXG | S_IRWXO)) {
+        close(fd);
+        snprintf(err, errlen, "%s is accessible by others (mode %03o); chmod 600 it", path,
+                 (unsigned)(sb.st_mode & 0777));
+        return PSI_ERR_DENIED;
+    }
+    size_t len = 0;
+    while (len < sizeof text - 1) {
+        ssize_t n = read(fd, text + len, sizeof text - 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            close(fd);
+            sodium_memzero(text, sizeof text);
+            snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+            return PSI_ERR_IO;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    text[len] = '\0';
+    int rc = 0;
+    const char *comment = "untrusted comment:";
+    char *line2 = strchr(text, '\n');
+    if (strncmp(text, comment, strlen(comment)) != 0 || !line2) {
+        rc = PSI_ERR_PARSE;
+    } else {
+        line2++;
+        size_t b64_len = strcspn(line2, "\r\n");
+        size_t bin_len = 0;
+        const char *end = NULL;
+        if (sodium_base642bin(seed, 32, line2, b64_len, NULL, &bin_len, &end,
+                              sodium_base64_VARIANT_ORIGINAL) != 0 ||
+            bin_len != 32 || end != line2 + b64_len)
+            rc = PSI_ERR_PARSE;
+    }
+    sodium_memzero(text, sizeof text);
+    if (rc) {
+        sodium_memzero(seed, 32);
+        snprintf(err, errlen, "%s is not a psi seed file", path);
+    }
+    return rc;
+}
+
+int psi_cli_session_open(struct psi_cli_session *s, const char *cmd, const char *dir)
+{
+    struct stat sb;
+    char path[4096], err[512];
+    memset(s, 0, sizeof *s);
+    s->cmd = cmd;
+    s->dir = dir;
+    if (stat(dir, &sb) != 0)
+        return psi_cli_fail(cmd, "state directory %s: %s (run 'psi init' first)", dir,
+                            strerror(errno));
+    if (!S_ISDIR(sb.st_mode))
+        return psi_cli_fail(cmd, "state directory %s is not a directory", dir);
+    int rc = psi_state_open(&s->state, dir);
+    if (rc == PSI_ERR_NOT_FOUND)
+        return psi_cli_fail(cmd, "%s holds no %s (run 'psi init' first)", dir, PSI_STATE_DB_NAME);
+    if (rc == PSI_ERR_UNSUPPORTED)
+        return psi_cli_fail(cmd, "%s/%s has a schema this psi does not know", dir,
+                            PSI_STATE_DB_NAME);
+    if (rc)
+        return psi_cli_fail(cmd, "cannot open %s/%s: %s", dir, PSI_STATE_DB_NAME, psi_strerror(rc));
+    if (psi_state_config_get(s->state, &s->config)) {
+        psi_cli_fail(cmd, "%s/%s: %s", dir, PSI_STATE_DB_NAME, psi_state_error(s->state));
+        psi_cli_session_close(s);
+        return PSI_CLI_EXIT_FAILURE;
+    }
+    snprintf(err, sizeof err, "path too long");
+    if (psi_cli_path(path, sizeof path, dir, PSI_CLI_IDENTITY_FILE) ||
+        psi_identity_load(&s->identity, path, err, sizeof err) != 0) {
+        psi_cli_fail(cmd, "identity key %s/%s: %s", dir, PSI_CLI_IDENTITY_FILE, err);
+        psi_cli_session_close(s);
+        return PSI_CLI_EXIT_FAILURE;
+    }
+    s->have_identity = 1;
+    if (strcmp(s->identity.name, s->config.id) != 0) {
+        psi_cli_fail(cmd, "identity key %s/%s is for '%s', the state is for '%s'", dir,
+                     PSI_CLI_IDENTITY_FILE, s->identity.name, s->config.id);
+        psi_cli_session_close(s);
+        return PSI_CLI_EXIT_FAILURE;
+    }
+    return 0;
+}
+
+void psi_cli_session_close(struct psi_cli_session *s)
+{
+    if (s->have_identity)
+        psi_identity_clear(&s->identity);
+    s->have_identity = 0;
+    psi_state_close(s->state);
+    s->state = NULL;
+}
+
+int psi_cli_epoch_key(struct psi_cli_session *s, const char *epoch, unsigned char key[32])
+{
+    char path[4096], err[512];
+    unsigned char seed[PSI_MUTUAL_SEED_BYTES];
+    if (psi_cli_path(path, sizeof path, s->dir, PSI_CLI_SEED_FILE))
+        return psi_cli_fail(s->cmd, "state directory path too long");
+    if (psi_cli_seed_read(path, seed, err, sizeof err))
+        return psi_cli_fail(s->cmd, "%s", err);
+    int rc = psi_mutual_derive_key(seed, epoch, key);
+    sodium_memzero(seed, sizeof seed);
+    if (rc)
+        return psi_cli_fail(s->cmd, "cannot derive the key of epoch '%s': %s", epoch,
+                            psi_strerror(rc));
+    return 0;
+}
+
+double psi_cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void progress_draw(struct psi_cli_progress *p)
+{
+    double elapsed = psi_cli_now() - p->started;
+    double rate = elapsed > 0 ? (double)p->done / elapsed : 0;
+    fprintf(stderr, "\rpsi %s: %s %llu/%llu (%.0f/s)\033[K", p->cmd, p->what,
+            (unsigned long long)p->done, (unsigned long long)p->total, rate);
+    fflush(stderr);
+}
+
+void psi_cli_progress_begin(struct psi_cli_progress *p, const char *cmd, const char *what,
+                            uint64_t total)
+{
+    memset(p, 0, sizeof *p);
+    p->cmd = cmd;
+    p->what = what;
+    p->total = total;
+    p->started = psi_cli_now();
+    p->last_drawn = 0;
+    p->enabled = isatty(STDERR_FILENO);
+}
+
+void psi_cli_progress_add(struct psi_cli_progress *p, uint64_t n)
+{
+    p->done += n;
+    if (!p->enabled)
+        return;
+    double now = psi_cli_now();
+    if (now - p->last_drawn >= 0.1 || p->done == p->total) {
+        p->last_drawn = now;
+        progress_draw(p);
+    }
+}
+
+void psi_cli_progress_end(struct psi_cli_progress *p)
+{
+    if (!p->enabled)
+        return;
+    /* Leave the screen as it was: the summary line follows on stdout. */
+    fprintf(stderr, "\r\033[K");
+    fflush(stderr);
+    p->enabled = 0;
+}

@@ -1,0 +1,92 @@
+/*
+ * What every subcommand of `psi` shares: the one-line failure voice, the
+ * participant's state directory (identity key, mutual-protocol seed and
+ * state database), option parsing helpers and progress on a terminal.
+ *
+ * Failures reach a person as ONE line on stderr, "psi CMD: what and why",
+ * and exit status 1; usage errors print the usage text and exit 2.
+ */
+#ifndef PSI_CLIENT_CLI_H
+#define PSI_CLIENT_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "identity.h"
+#include "state.h"
+
+#define PSI_CLI_EXIT_FAILURE 1
+#define PSI_CLI_EXIT_USAGE 2
+
+/* File names inside the state directory. */
+#define PSI_CLI_IDENTITY_FILE "id.key"
+#define PSI_CLI_SEED_FILE "mutual.seed"
+
+/* Prints "psi CMD: <message>" as one line on stderr; returns 1. */
+int psi_cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "psi CMD: <message>" as one line on stderr (a note, not a failure). */
+void psi_cli_note(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parses a decimal unsigned integer in [min, max]; 0 or PSI_ERR_PARSE. */
+int psi_cli_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out);
+
+/* Checks a hub URL of the form tcp://HOST:PORT (also tcp4://, tcp6://). */
+int psi_cli_check_hub_url(const char *url);
+
+/* True if label is a usable epoch label: 1..PSI_STATE_EPOCH_MAX printable
+ * ASCII characters without blanks. */
+int psi_cli_epoch_is_valid(const char *label);
+
+/* Joins dir and name into out; PSI_ERR_TOO_LARGE if it does not fit. */
+int psi_cli_path(char *out, size_t outlen, const char *dir, const char *name);
+
+/* The mutual-protocol seed file: a readable text file, mode 0600,
+ *     untrusted comment: psi mutual-protocol seed of ID
+ *     <base64 of 32 bytes>
+ * Write refuses to overwrite. Read refuses a file others may read, and
+ * leaves its reason in err. The caller wipes the seed after use. */
+int psi_cli_seed_write(const char *path, const char *id, const unsigned char seed[32]);
+int psi_cli_seed_read(const char *path, unsigned char seed[32], char *err, size_t errlen);
+
+/* A participant's state directory, opened: config, state database and
+ * identity. The seed is read only by the commands that need it. */
+struct psi_cli_session {
+    const char *cmd;
+    const char *dir;
+    struct psi_state *state;
+    struct psi_state_config config;
+    struct psi_identity identity;
+    int have_identity;
+};
+
+/* Opens DIR: checks it exists, opens the state database and the identity.
+ * On failure prints the one line and returns 1. */
+int psi_cli_session_open(struct psi_cli_session *s, const char *cmd, const char *dir);
+void psi_cli_session_close(struct psi_cli_session *s);
+/* Reads DIR/mutual.seed and derives the key of epoch; wipes the seed.
+ * On failure prints the one line and returns 1. */
+int psi_cli_epoch_key(struct psi_cli_session *s, const char *epoch, unsigned char key[32]);
+
+/* Progress of a long step, on stderr, only when stderr is a terminal:
+ * "psi submit: blinding 12000/50000 (24000/s)", redrawn at most ten times a
+ * second and cleared by psi_cli_progress_end. */
+struct psi_cli_progress {
+    const char *cmd;
+    const char *what;
+    uint64_t total;
+    uint64_t done;
+    double started;
+    double last_drawn;
+    int enabled;
+};
+
+void psi_cli_progress_begin(struct psi_cli_progress *p, const char *cmd, const char *what,
+                            uint64_t total);
+void psi_cli_progress_add(struct psi_cli_progress *p, uint64_t n);
+void psi_cli_progress_end(struct psi_cli_progress *p);
+
+/* Seconds on a monotonic clock. */
+double psi_cli_now(void);
+
+#endif

@@ -1,0 +1,581 @@
+/* psi agent: cross-blind the sets the hub lists as this participant's work. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "digest.h"
+#include "agent_check.h"
+#include "hub_client.h"
+#include "psi.pb-c.h"
+#include "psi/blind.h"
+#include "psi/error.h"
+
+static const char agent_usage[] =
+    "usage: psi agent --state DIR [--once] [--interval SECONDS]\n"
+    "\n"
+    "Does the work the protocol asks of this participant: for every set the hub\n"
+    "lists (a submission of another participant that both policies allow), it\n"
+    "checks the owner against the hub's roster and the owner's signature, fetches\n"
+    "the blinded set, checks it against the signed digest, re-blinds it with this\n"
+    "participant's key of the epoch and returns only 16-byte tags, signed.\n"
+    "A set that fails a check is refused and reported, and no work is done on it.\n"
+    "\n"
+    "  --state DIR         the participant's state directory (from 'psi init')\n"
+    "  --once              do the work listed now (until none is left) and exit\n"
+    "  --interval SECONDS  without --once: poll every SECONDS (default 10); the\n"
+    "                      wait doubles while there is nothing to do, up to 16\n"
+    "                      times that, and drops back when work comes\n"
+    "\n"
+    "Without --once it runs until SIGINT or SIGTERM, then stops cleanly. Killed\n"
+    "at any point, it can be run again: it continues where it was and never\n"
+    "returns a batch twice.\n"
+    "\n"
+    "PSI_HUB_TIMEOUT=SECONDS in the environment bounds each wait for the hub\n"
+    "(default 30).\n";
+
+#define DEFAULT_INTERVAL_S 10u
+#define BACKOFF_FACTOR_MAX 16u
+#define MAX_INTERVAL_S 86400u
+/* Room for the envelope around a chunk of tags. */
+#define ENVELOPE_ALLOWANCE 2048u
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* What one round of the agent did. */
+struct round_tally {
+    size_t done;
+    size_t refused;
+    uint64_t elements;
+    uint64_t matched;
+};
+
+enum task_outcome {
+    TASK_DONE,
+    TASK_REFUSED, /* a check failed: reported, recorded, not done */
+    TASK_FAILED,  /* the hub did not answer, or a local failure: reported */
+    TASK_STOPPED, /* a stop was requested */
+};
+
+struct agent {
+    struct psi_cli_session *session;
+    struct psi_hub_client *hub;
+    uint32_t fetch_limit;   /* elements a fetch may ask for */
+    size_t tag_chunk_bytes; /* bytes of tags an upload chunk may carry */
+    char key_epoch[PSI_STATE_EPOCH_MAX + 1];
+    unsigned char key[PSI_SCALAR_BYTES];
+    int have_key;
+    /* Submissions this process has settled (done or refused): if the hub
+     * lists one again, it is not worked on or reported again, and a --once
+     * run cannot loop on it. */
+    uint64_t *settled;
+    size_t n_settled, cap_settled;
+};
+
+static int already_settled(const struct agent *a, uint64_t id)
+{
+    for (size_t i = 0; i < a->n_settled; i++)
+        if (a->settled[i] == id)
+            return 1;
+    return 0;
+}
+
+/* 0, or -1 when out of memory (the caller must then not go round again). */
+static int remember_settled(struct agent *a, uint64_t id)
+{
+    if (a->n_settled == a->cap_settled) {
+        size_t ncap = a->cap_settled ? a->cap_settled * 2 : 16;
+        uint64_t *grown = realloc(a->settled, ncap * sizeof *grown);
+        if (!grown)
+            return -1;
+        a->settled = grown;
+        a->cap_settled = ncap;
+    }
+    a->settled[a->n_settled++] = id;
+    return 0;
+}
+
+/* Refuses a task: reported on stderr, recorded, and remembered. */
+static enum task_outcome refuse(struct agent *a, const struct psi_state_work *w, const char *fmt,
+                                ...) __attribute__((format(printf, 3, 4)));
+
+static enum task_outcome refuse(struct agent *a, const struct psi_state_work *w, const char *fmt,
+                                ...)
+{
+    char reason[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    psi_cli_note("agent", "refused submission %" PRIu64 " of %s: %s", w->submission_id,
+                 w->owner[0] ? w->owner : "(no owner)", reason);
+    if (psi_state_work_refused(a->session->state, w, reason))
+        psi_cli_note("agent", "cannot record the refusal in %s: %s", a->session->dir,
+                     psi_state_error(a->session->state));
+    return TASK_REFUSED;
+}
+
+static enum task_outcome fail_task(struct agent *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static enum task_outcome fail_task(struct agent *a, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    (void)a;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    psi_cli_note("agent", "%s", text);
+    return TASK_FAILED;
+}
+
+/* Fetches all elements of the task and checks them against its signed digest. */
+static enum task_outcome fetch_elements(struct agent *a, const Psi__Submission *t,
+                                        struct psi_state_work *w, unsigned char *elements)
+{
+    struct psi_cli_progress progress;
+    struct psi_hub_failure f;
+    uint64_t offset = 0;
+    psi_cli_progress_begin(&progress, "agent", "fetching", t->count);
+    while (offset < t->count) {
+        if (stop_requested) {
+            psi_cli_progress_end(&progress);
+            return TASK_STOPPED;
+        }
+        Psi__FetchRequest req = PSI__FETCH_REQUEST__INIT;
+        Psi__FetchReply *rep = NULL;
+        uint64_t want = t->count - offset < a->fetch_limit ? t->count - offset : a->fetch_limit;
+        req.submission_id = t->submission_id;
+        req.offset = offset;
+        req.limit = (uint32_t)want;
+        if (psi_hub_client_call(a->hub, "work.fetch", NULL, &req.base,
+                                &psi__fetch_reply__descriptor, (ProtobufCMessage **)&rep, &f)) {
+            psi_cli_progress_end(&progress);
+            /* A fetch acts on nothing: any refusal just ends this task. */
+            if (f.refused)
+                return refuse(a, w, "the hub refused a fetch: %s", f.text);
+            return fail_task(a, "fetching submission %" PRIu64 ": %s", t->submission_id, f.text);
+        }
+        size_t len = rep->elements.len;
+        int ok = rep->submission_id == t->submission_id && rep->offset == offset && len > 0 &&
+                 len % PSI_ELEMENT_BYTES == 0 && len / PSI_ELEMENT_BYTES <= want;
+        if (ok)
+            memcpy(elements + offset * PSI_ELEMENT_BYTES, rep->elements.data, len);
+        protobuf_c_message_free_unpacked(&rep->base, NULL);
+        if (!ok) {
+            psi_cli_progress_end(&progress);
+            return refuse(a, w, "the hub answered a fetch at element %" PRIu64 " incoherently",
+                          offset);
+        }
+        offset += len / PSI_ELEMENT_BYTES;
+        psi_cli_progress_add(&progress, len / PSI_ELEMENT_BYTES);
+    }
+    psi_cli_progress_end(&progress);
+
+    unsigned char sum[PSI_DIGEST_BYTES];
+    struct psi_submission_digest d;
+    psi_submission_digest_begin(&d, t->epoch, t->owner, t->count);
+    psi_submission_digest_add(&d, elements, (size_t)t->count * PSI_ELEMENT_BYTES);
+    psi_submission_digest_end(&d, sum);
+    if (sodium_memcmp(sum, t->digest.data, PSI_DIGEST_BYTES) != 0)
+        return refuse(a, w, "the elements the hub sent do not match %s's signed digest", w->owner);
+    return TASK_DONE;
+}
+
+static int epoch_key(struct agent *a, const char *epoch)
+{
+    if (a->have_key && strcmp(a->key_epoch, epoch) == 0)
+        return 0;
+    sodium_memzero(a->key, sizeof a->key);
+    a->have_key = 0;
+    /* psi_cli_epoch_key prints its own line on failure. */
+    if (psi_cli_epoch_key(a->session, epoch, a->key))
+        return PSI_CLI_EXIT_FAILURE;
+    snprintf(a->key_epoch, sizeof a->key_epoch, "%s", epoch);
+    a->have_key = 1;
+    return 0;
+}
+
+/* Computes the tags of every element under this participant's key. */
+static enum task_outcome compute_tags(struct agent *a, const Psi__Submission *t,
+                                      struct psi_state_work *w, const unsigned char *elements,
+                                      unsigned char *tags)
+{
+    unsigned char context[PSI_TAG_CONTEXT_MAX];
+    size_t context_len =
+        psi_tag_context(context, sizeof context, t->epoch, t->owner, a->session->config.id);
+    if (context_len == 0)
+        return fail_task(a, "cannot build the tag context of submission %" PRIu64,
+                         t->submission_id);
+    if (epoch_key(a, t->epoch))
+        return TASK_FAILED;
+    struct psi_cli_progress progress;
+    const size_t slice = 4096;
+    enum task_outcome outcome = TASK_DONE;
+    psi_cli_progress_begin(&progress, "agent", "tagging", t->count);
+    for (size_t begin = 0; begin < t->count; begin += slice) {
+        if (stop_requested) {
+            outcome = TASK_STOPPED;
+            break;
+        }
+        size_t n = t->count - begin < slice ? (size_t)t->count - begin : slice;
+        size_t bad = 0;
+        int rc = psi_tag_batch(a->key, n, elements + begin * PSI_ELEMENT_BYTES, context,
+                               context_len, tags + begin * PSI_TAG_BYTES, &bad, 0);
+        if (rc == PSI_ERR_ENCODING || rc == PSI_ERR_IDENTITY) {
+            outcome = refuse(a, w, "element %zu is not a valid group element (%s)", begin + bad,
+                             psi_strerror(rc));
+            break;
+        }
+        if (rc) {
+            outcome = fail_task(a, "cannot tag submission %" PRIu64 ": %s", t->submission_id,
+                                psi_strerror(rc));
+            break;
+        }
+        psi_cli_progress_add(&progress, n);
+    }
+    psi_cli_progress_end(&progress);
+    return outcome;
+}
+
+/* Uploads the tags and commits the batch. The upload id and the commit's
+ * request id are functions of the task, so a re-run continues the same
+ * upload and repeats the same commit, which the hub answers once. */
+static enum task_outcome return_tags(struct agent *a, const Psi__Submission *t,
+                                     struct psi_state_work *w, const unsigned char *tags,
+                                     uint64_t *matched)
+{
+    struct psi_cli_session *s = a->session;
+    unsigned char upload_id[16], request_id[16], tag_sum[PSI_DIGEST_BYTES];
+    unsigned char sig[PSI_SIGNATURE_BYTES];
+    struct psi_tag_digest td;
+    struct psi_hub_failure f;
+    size_t total = (size_t)t->count * PSI_TAG_BYTES;
+
+    psi_crossblind_upload_id(upload_id, s->config.hub_key, s->config.id, t->submission_id,
+                             t->digest.data);
+    psi_commit_request_id(request_id, upload_id);
+    if (psi_state_work_begin(s->state, w, upload_id))
+        return fail_task(a, "cannot record work in %s: %s", s->dir, psi_state_error(s->state));
+    psi_tag_digest_begin(&td);
+    psi_tag_digest_add(&td, tags, total);
+    psi_tag_digest_end(&td, tag_sum);
+    if (psi_crossblind_sign(sig, s->identity.secret_key, s->config.hub_key, t->digest.data,
+                            t->count, tag_sum) != 0)
+        return fail_task(a, "cannot sign the tags of submission %" PRIu64, t->submission_id);
+
+    struct psi_cli_progress progress;
+    psi_cli_progress_begin(&progress, "agent", "uploading tags", t->count);
+    int rc = psi_hub_client_upload(a->hub, upload_id, tags, total, PSI_TAG_BYTES,
+                                   a->tag_chunk_bytes, &progress, &f);
+    psi_cli_progress_end(&progress);
+    if (rc && f.refused && psi_hub_refusal_is_final(f.code))
+        return refuse(a, w, "the hub refused the tags: %s", f.text);
+    if (rc)
+        return fail_task(a, "uploading tags of submission %" PRIu64 ": %s", t->submission_id,
+                         f.text);
+
+    Psi__CrossBlindCommit commit = PSI__CROSS_BLIND_COMMIT__INIT;
+    Psi__CrossBlindReceipt *receipt = NULL;
+    commit.upload_id.data = upload_id;
+    commit.upload_id.len = sizeof upload_id;
+    commit.submission_id = t->submission_id;
+    commit.count = t->count;
+    commit.tag_digest.data = tag_sum;
+    commit.tag_digest.len = sizeof tag_sum;
+    commit.signature.data = sig;
+    commit.signature.len = sizeof sig;
+    rc = psi_hub_client_call(a->hub, "crossblind.commit", request_id, &commit.base,
+                             &psi__cross_blind_receipt__descriptor, (ProtobufCMessage **)&receipt,
+                             &f);
+    if (rc && f.refused && psi_hub_refusal_is_final(f.code))
+        return refuse(a, w, "the hub refused the cross-blind batch: %s", f.text);
+    if (rc)
+        return fail_task(a, "committing tags of submission %" PRIu64 ": %s", t->submission_id,
+                         f.text);
+    int coherent = receipt->submission_id == t->submission_id && receipt->matched <= t->count;
+    *matched = receipt->matched;
+    if (coherent &&
+        psi_state_work_done(s->state, t->submission_id, receipt->matched, receipt->receipt))
+        psi_cli_note("agent", "cannot record finished work in %s: %s", s->dir,
+                     psi_state_error(s->state));
+    protobuf_c_message_free_unpacked(&receipt->base, NULL);
+    if (!coherent)
+        return fail_task(a, "the hub's receipt for submission %" PRIu64 " is incoherent",
+                         t->submission_id);
+    return TASK_DONE;
+}
+
+static enum task_outcome do_task(struct agent *a, const Psi__Roster *roster, const char *list_epoch,
+                                 const Psi__Submission *t, struct round_tally *tally)
+{
+    struct psi_state_work w;
+    memset(&w, 0, sizeof w);
+    w.submission_id = t->submission_id;
+    w.count = t->count;
+    /* Strings from the wire are checked before they are kept or printed. */
+    if (psi_id_is_valid(t->owner))
+        snprintf(w.owner, sizeof w.owner, "%s", t->owner);
+    if (psi_cli_epoch_is_valid(t->epoch))
+        snprintf(w.epoch, sizeof w.epoch, "%s", t->epoch);
+    char reason[512];
+    struct psi_agent_self self = {a->session->config.id, a->session->identity.public_key,
+                                  a->session->config.hub_key};
+    int rc = psi_agent_check_task(&self, roster, list_epoch, t, reason, sizeof reason);
+    int recordable = w.owner[0] && w.epoch[0] && t->submission_id <= (uint64_t)INT64_MAX &&
+                     t->count <= (uint64_t)INT64_MAX;
+    if (rc == 0 && (!recordable || t->count > SIZE_MAX / PSI_ELEMENT_BYTES)) {
+        rc = PSI_ERR_PROTOCOL;
+        snprintf(reason, sizeof reason, "the task's numbers are out of range");
+    }
+    enum task_outcome outcome = TASK_DONE;
+    unsigned char *elements = NULL, *tags = NULL;
+    uint64_t matched = 0;
+    if (rc && !recordable) {
+        /* Too malformed to record: reported and remembered only. */
+        psi_cli_note("agent", "refused submission %" PRIu64 ": %s", t->submission_id, reason);
+        outcome = TASK_REFUSED;
+    } else if (rc) {
+        outcome = refuse(a, &w, "%s", reason);
+    } else {
+        elements = malloc((size_t)t->count * PSI_ELEMENT_BYTES);
+        tags = malloc((size_t)t->count * PSI_TAG_BYTES);
+        if (!elements || !tags)
+            outcome =
+                fail_task(a, "out of memory for the %" PRIu64 " elements of submission %" PRIu64,
+                          t->count, t->submission_id);
+    }
+    if (outcome == TASK_DONE)
+        outcome = fetch_elements(a, t, &w, elements);
+    if (outcome == TASK_DONE)
+        outcome = compute_tags(a, t, &w, elements, tags);
+    if (outcome == TASK_DONE && stop_requested)
+        outcome = TASK_STOPPED;
+    if (outcome == TASK_DONE)
+        outcome = return_tags(a, t, &w, tags, &matched);
+    free(elements);
+    free(tags);
+    if (outcome == TASK_DONE) {
+        tally->done++;
+        tally->elements += t->count;
+        tally->matched += matched;
+        printf("psi agent: cross-blinded submission %" PRIu64 " of %s (%" PRIu64
+               " elements, %" PRIu64 " newly matched)\n",
+               t->submission_id, w.owner, t->count, matched);
+        fflush(stdout);
+    } else if (outcome == TASK_REFUSED) {
+        tally->refused++;
+    }
+    if ((outcome == TASK_DONE || outcome == TASK_REFUSED) &&
+        remember_settled(a, t->submission_id) != 0)
+        outcome = fail_task(a, "out of memory");
+    return outcome;
+}
+
+/* Sets the limits from the hub's "info". */
+static int read_limits(struct agent *a)
+{
+    struct psi_hub_failure f;
+    Psi__HubInfo *info = NULL;
+    if (psi_hub_client_call(a->hub, "info", NULL, NULL, &psi__hub_info__descriptor,
+                            (ProtobufCMessage **)&info, &f)) {
+        psi_cli_note("agent", "%s", f.text);
+        return PSI_CLI_EXIT_FAILURE;
+    }
+    int ok = info->max_chunk_elements > 0 && info->max_message_bytes > 2 * ENVELOPE_ALLOWANCE;
+    if (ok) {
+        uint32_t by_size = (info->max_message_bytes - ENVELOPE_ALLOWANCE) / PSI_ELEMENT_BYTES;
+        a->fetch_limit = info->max_chunk_elements < by_size ? info->max_chunk_elements : by_size;
+        /* tags are half the size of elements: a chunk of them fits where a
+         * fetch of elements does */
+        a->tag_chunk_bytes = (size_t)a->fetch_limit * PSI_TAG_BYTES;
+        psi_hub_client_set_max_message(a->hub, info->max_message_bytes);
+    }
+    protobuf_c_message_free_unpacked(&info->base, NULL);
+    if (!ok) {
+        psi_cli_note("agent", "the hub's limits leave no room for work");
+        return PSI_CLI_EXIT_FAILURE;
+    }
+    return 0;
+}
+
+/* One round: roster, work list, every task not settled before. Returns 0 if
+ * the round ran (*new_tasks says whether it found any), 1 on a failure that
+ * ends the round (reported), or -1 when a stop was requested. */
+static int run_round(struct agent *a, struct round_tally *tally, int *new_tasks)
+{
+    struct psi_hub_failure f;
+    Psi__Roster *roster = NULL;
+    Psi__WorkList *work = NULL;
+    int status = 0;
+    *new_tasks = 0;
+    if (read_limits(a))
+        return 1;
+    if (psi_hub_client_call(a->hub, "roster", NULL, NULL, &psi__roster__descriptor,
+                            (ProtobufCMessage **)&roster, &f) ||
+        psi_hub_client_call(a->hub, "work.list", NULL, NULL, &psi__work_list__descriptor,
+                            (ProtobufCMessage **)&work, &f)) {
+        psi_cli_note("agent", "%s", f.text);
+        status = 1;
+        goto out;
+    }
+    if (!psi_cli_epoch_is_valid(work->epoch)) {
+        psi_cli_note("agent", "the hub's work list names an invalid epoch");
+        status = 1;
+        goto out;
+    }
+    for (size_t i = 0; i < work->n_tasks; i++) {
+        const Psi__Submission *t = work->tasks[i];
+        if (already_settled(a, t->submission_id))
+            continue;
+        *new_tasks = 1;
+        enum task_outcome outcome = do_task(a, roster, work->epoch, t, tally);
+        if (outcome == TASK_STOPPED) {
+            status = -1;
+            break;
+        }
+        if (outcome == TASK_FAILED) {
+            status = 1;
+            break;
+        }
+        if (stop_requested) {
+            status = -1;
+            break;
+        }
+    }
+out:
+    if (roster)
+        protobuf_c_message_free_unpacked(&roster->base, NULL);
+    if (work)
+        protobuf_c_message_free_unpacked(&work->base, NULL);
+    return status;
+}
+
+/* Sleeps up to seconds, waking early for a stop request. */
+static void nap(unsigned seconds)
+{
+    struct timespec left = {(time_t)seconds, 0};
+    while (!stop_requested && (left.tv_sec > 0 || left.tv_nsec > 0)) {
+        struct timespec step = {0, 200000000L}; /* re-check the flag 5 times a second */
+        if (left.tv_sec == 0 && left.tv_nsec < step.tv_nsec)
+            step = left;
+        if (nanosleep(&step, NULL) != 0 && errno != EINTR)
+            break;
+        if (left.tv_nsec >= step.tv_nsec) {
+            left.tv_nsec -= step.tv_nsec;
+        } else {
+            left.tv_sec--;
+            left.tv_nsec += 1000000000L - step.tv_nsec;
+        }
+    }
+}
+
+int psi_cmd_agent(int argc, char **argv)
+{
+    static const struct option options[] = {{"state", required_argument, NULL, 's'},
+                                            {"once", no_argument, NULL, 'o'},
+                                            {"interval", required_argument, NULL, 'i'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
+    const char *dir = NULL, *interval_text = NULL;
+    int once = 0, c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (c) {
+        case 's': dir = optarg; break;
+        case 'o': once = 1; break;
+        case 'i': interval_text = optarg; break;
+        case 'h': fputs(agent_usage, stdout); return 0;
+        default: fputs(agent_usage, stderr); return PSI_CLI_EXIT_USAGE;
+        }
+    }
+    uint64_t interval = DEFAULT_INTERVAL_S;
+    if (optind != argc || !dir ||
+        (interval_text && psi_cli_parse_u64(interval_text, 1, MAX_INTERVAL_S, &interval))) {
+        fputs(agent_usage, stderr);
+        return PSI_CLI_EXIT_USAGE;
+    }
+
+    struct psi_cli_session s;
+    if (psi_cli_session_open(&s, "agent", dir))
+        return PSI_CLI_EXIT_FAILURE;
+    struct agent a;
+    memset(&a, 0, sizeof a);
+    a.session = &s;
+    struct psi_hub_failure f;
+    if (psi_hub_client_open(&a.hub, &s.identity, &s.config, &f)) {
+        psi_cli_session_close(&s);
+        return psi_cli_fail("agent", "%s", f.text);
+    }
+
+    /* No SA_RESTART: a signal cuts a nap short. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    struct round_tally tally = {0};
+    int status = 0;
+    if (once) {
+        /* Drain: rounds until one finds nothing new (work may appear while
+         * a round runs). */
+        for (;;) {
+            int new_tasks = 0;
+            int rc = run_round(&a, &tally, &new_tasks);
+            if (rc > 0) {
+                status = PSI_CLI_EXIT_FAILURE;
+                break;
+            }
+            if (rc < 0 || !new_tasks)
+                break;
+        }
+    } else {
+        uint64_t wait = interval, cap = interval * BACKOFF_FACTOR_MAX;
+        if (cap > MAX_INTERVAL_S)
+            cap = MAX_INTERVAL_S;
+        while (!stop_requested) {
+            struct round_tally before = tally;
+            int new_tasks = 0;
+            int rc = run_round(&a, &tally, &new_tasks);
+            if (rc < 0)
+                break;
+            if (rc == 0 && tally.done > before.done)
+                wait = interval; /* work came: look again soon */
+            else
+                wait = wait * 2 > cap ? cap : wait * 2;
+            if (rc == 0 && new_tasks && tally.done > before.done)
+                continue; /* more may be waiting: no nap */
+            nap((unsigned)wait);
+        }
+    }
+    if ((once && !status) || tally.done || tally.refused)
+        printf("psi agent: %zu submission%s cross-blinded (%" PRIu64 " elements, %" PRIu64
+               " newly matched), %zu refused%s\n",
+               tally.done, tally.done == 1 ? "" : "s", tally.elements, tally.matched, tally.refused,
+               stop_requested ? "; stopped" : "");
+    if (fflush(stdout) != 0 && !status)
+        status = PSI_CLI_EXIT_FAILURE;
+    sodium_memzero(a.key, sizeof a.key);
+    free(a.settled);
+    psi_hub_client_close(a.hub);
+    psi_cli_session_close(&s);
+    return status;
+}

@@ -1,0 +1,197 @@
+/* psi results: which of my indicators others also hold, and who. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "hub_client.h"
+#include "psi.pb-c.h"
+#include "psi/error.h"
+
+static const char results_usage[] =
+    "usage: psi results --state DIR [--json] [--epoch LABEL]\n"
+    "\n"
+    "Asks the hub which positions of this participant's submissions other\n"
+    "participants also hold, maps them back to indicators with the local\n"
+    "state (the hub never had them), stores them there, and prints them:\n"
+    "a table (type, value, held also by), or with --json one object a line:\n"
+    "  {\"type\":\"ipv4\",\"value\":\"203.0.113.7\",\"peers\":[\"agency-b\",\"vendor-x\"]}\n"
+    "Only indicators held by at least the hub's threshold of parties are shown.\n"
+    "\n"
+    "  --state DIR     the participant's state directory (from 'psi init')\n"
+    "  --json          JSON lines on stdout, for SIEM pipelines and scripts\n"
+    "  --epoch LABEL   an earlier epoch (default: the hub's current epoch)\n"
+    "\n"
+    "PSI_HUB_TIMEOUT=SECONDS in the environment bounds each wait for the hub\n"
+    "(default 30).\n";
+
+static int print_json(const struct psi_state_result_list *list)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        const struct psi_state_result *r = &list->items[i];
+        json_t *peers = json_array();
+        json_t *obj = json_object();
+        int bad = !peers || !obj;
+        for (size_t j = 0; !bad && j < r->n_peers; j++)
+            bad = json_array_append_new(peers, json_string(r->peers[j])) != 0;
+        /* insertion order: type, value, peers */
+        bad = bad || json_object_set_new(obj, "type", json_string(r->type)) != 0 ||
+              json_object_set_new(obj, "value", json_string(r->value)) != 0 ||
+              json_object_set(obj, "peers", peers) != 0;
+        char *line = bad ? NULL : json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(peers);
+        json_decref(obj);
+        if (!line)
+            return PSI_ERR_NOMEM;
+        puts(line);
+        free(line);
+    }
+    return 0;
+}
+
+static void print_table(const struct psi_state_result_list *list, const char *id)
+{
+    if (list->count == 0) {
+        printf("epoch %s: none of %s's indicators is known to be held by others"
+               " (threshold %" PRIu32 ")\n",
+               list->epoch, id, list->threshold);
+        return;
+    }
+    /* Column widths from the data, with long values (URLs) let run over. */
+    int value_width = 5;
+    for (size_t i = 0; i < list->count; i++) {
+        size_t len = strlen(list->items[i].value);
+        if (len > (size_t)value_width)
+            value_width = len > 60 ? 60 : (int)len;
+    }
+    printf("epoch %s: %zu of %s's indicators are also held by others (threshold %" PRIu32 ")\n\n",
+           list->epoch, list->count, id, list->threshold);
+    printf("%-6s  %-*s  %s\n", "TYPE", value_width, "VALUE", "HELD ALSO BY");
+    for (size_t i = 0; i < list->count; i++) {
+        const struct psi_state_result *r = &list->items[i];
+        printf("%-6s  %-*s  ", r->type, value_width, r->value);
+        for (size_t j = 0; j < r->n_peers; j++)
+            printf("%s%s", j ? ", " : "", r->peers[j]);
+        putchar('\n');
+    }
+}
+
+int psi_cmd_results(int argc, char **argv)
+{
+    static const struct option options[] = {{"state", required_argument, NULL, 's'},
+                                            {"json", no_argument, NULL, 'j'},
+                                            {"epoch", required_argument, NULL, 'e'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
+    const char *dir = NULL, *epoch = "";
+    int json = 0, c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (c) {
+        case 's': dir = optarg; break;
+        case 'j': json = 1; break;
+        case 'e': epoch = optarg; break;
+        case 'h': fputs(results_usage, stdout); return 0;
+        default: fputs(results_usage, stderr); return PSI_CLI_EXIT_USAGE;
+        }
+    }
+    if (optind != argc || !dir) {
+        fputs(results_usage, stderr);
+        return PSI_CLI_EXIT_USAGE;
+    }
+    if (epoch[0] && !psi_cli_epoch_is_valid(epoch)) {
+        psi_cli_fail("results", "'%s' is not an epoch label", epoch);
+        return PSI_CLI_EXIT_USAGE;
+    }
+
+    struct psi_cli_session s;
+    if (psi_cli_session_open(&s, "results", dir))
+        return PSI_CLI_EXIT_FAILURE;
+
+    int status = 0;
+    struct psi_hub_client *hub = NULL;
+    struct psi_hub_failure f;
+    Psi__Results *res = NULL;
+    struct psi_state_match *matches = NULL;
+    struct psi_state_result_list list = {0};
+
+    if (psi_hub_client_open(&hub, &s.identity, &s.config, &f)) {
+        status = psi_cli_fail("results", "%s", f.text);
+        goto out;
+    }
+    Psi__ResultsRequest req = PSI__RESULTS_REQUEST__INIT;
+    req.participant = s.config.id;
+    req.epoch = (char *)epoch;
+    if (psi_hub_client_call(hub, "results", NULL, &req.base, &psi__results__descriptor,
+                            (ProtobufCMessage **)&res, &f)) {
+        status = psi_cli_fail("results", "%s", f.text);
+        goto out;
+    }
+    /* Everything in the answer is checked before it is stored or shown. */
+    if (!psi_cli_epoch_is_valid(res->epoch) || (epoch[0] && strcmp(res->epoch, epoch) != 0)) {
+        status = psi_cli_fail("results", "the hub answered for epoch '%.64s', not the one asked",
+                              res->epoch);
+        goto out;
+    }
+    if (res->n_matches > 0) {
+        matches = calloc(res->n_matches, sizeof *matches);
+        if (!matches) {
+            status = psi_cli_fail("results", "out of memory");
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < res->n_matches; i++) {
+        const Psi__Match *m = res->matches[i];
+        if (m->n_peers == 0) {
+            status =
+                psi_cli_fail("results", "the hub sent a match (position %" PRIu64 ") without peers",
+                             m->position);
+            goto out;
+        }
+        for (size_t j = 0; j < m->n_peers; j++)
+            if (!psi_id_is_valid(m->peers[j]) || strcmp(m->peers[j], s.config.id) == 0) {
+                status = psi_cli_fail(
+                    "results", "the hub sent an invalid peer for position %" PRIu64, m->position);
+                goto out;
+            }
+        matches[i].position = m->position;
+        matches[i].peers = (const char *const *)m->peers;
+        matches[i].n_peers = m->n_peers;
+    }
+    int rc = psi_state_results_store(s.state, res->epoch, res->threshold, matches, res->n_matches);
+    if (!rc)
+        rc = psi_state_results_get(s.state, res->epoch, &list);
+    if (rc) {
+        status = psi_cli_fail("results", "cannot store results in %s: %s", dir,
+                              psi_state_error(s.state));
+        goto out;
+    }
+    if (json) {
+        if (print_json(&list)) {
+            status = psi_cli_fail("results", "out of memory");
+            goto out;
+        }
+    } else {
+        print_table(&list, s.config.id);
+    }
+    if (list.unmapped > 0)
+        psi_cli_note("results",
+                     "%zu matched positions of epoch %s are not in %s"
+                     " (submitted from another state directory?)",
+                     list.unmapped, list.epoch, dir);
+    if (fflush(stdout) != 0)
+        status = psi_cli_fail("results", "cannot write the results to standard output");
+out:
+    psi_state_result_list_clear(&list);
+    free(matches);
+    if (res)
+        protobuf_c_message_free_unpacked(&res->base, NULL);
+    psi_hub_client_close(hub);
+    psi_cli_session_close(&s);
+    return status;
+}

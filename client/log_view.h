@@ -1,0 +1,104 @@
+/*
+ * The participant's view of the hub's audit log: the hub's log key, signed
+ * checkpoints fetched and opened, consistency and inclusion proofs fetched
+ * and verified, receipts verified, and the trust this state places in one
+ * checkpoint advanced only along proven consistency.
+ *
+ * It promises that nothing the hub says about its log is believed unless it
+ * verifies: a checkpoint must carry the hub key's signature (the key pinned
+ * at `psi init`, origin = its name); a newer checkpoint is trusted only with
+ * a consistency proof from the one trusted before; a checkpoint of the same
+ * size as the trusted one must have its root; a smaller one is a rollback.
+ * Every failure leaves one line for a person in `why`.
+ *
+ * Used by `psi audit` (cmd_audit.c) and, to keep receipts and the newest
+ * checkpoint seen, by the commands that write (submit, agent).
+ */
+#ifndef PSI_CLIENT_LOG_VIEW_H
+#define PSI_CLIENT_LOG_VIEW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hub_client.h"
+#include "psi/checkpoint.h"
+#include "psi/logentry.h"
+#include "psi/merkle.h"
+#include "psi/note.h"
+#include "state.h"
+
+/* Entries asked for in one log.entries call (a tlog-tiles bundle's worth). */
+#define PSI_LOG_ENTRIES_BATCH 256u
+/* The longest checkpoint note or receipt text accepted from the hub or a file. */
+#define PSI_LOG_TEXT_MAX (64u * 1024u)
+#define PSI_LOG_WHY_MAX 768u
+
+/* The hub's log key: the verifier of the hub's identity key string recorded
+ * at `psi init` (its name is the log's origin). 0 or PSI_ERR_PARSE. */
+int psi_log_key(const struct psi_state_config *cfg, struct psi_note_verifier *key, char *why,
+                size_t whylen);
+
+/* Calls log.checkpoint and opens the answer with key. On success *note is the
+ * signed note (malloc'd, NUL-terminated) and *cp its content. */
+int psi_log_fetch_checkpoint(struct psi_hub_client *hub, const struct psi_note_verifier *key,
+                             struct psi_checkpoint *cp, char **note, char *why, size_t whylen);
+
+/* Opens a checkpoint note held in memory (from a file or a receipt). */
+int psi_log_open_checkpoint(const char *note, size_t note_len, const struct psi_note_verifier *key,
+                            struct psi_checkpoint *cp, char *why, size_t whylen);
+
+/* Calls log.consistency and verifies the proof that the tree (old_size,
+ * old_root) is a prefix of (new_size, new_root); equal sizes need equal roots
+ * and no call. PSI_ERR_VERIFY when it does not hold (or the hub cannot prove
+ * it), else 0 or the call's error. */
+int psi_log_prove_consistency(struct psi_hub_client *hub, uint64_t old_size,
+                              const unsigned char old_root[32], uint64_t new_size,
+                              const unsigned char new_root[32], char *why, size_t whylen);
+
+/* Calls log.inclusion for entry `index` of the tree of `size` entries: the
+ * proof hashes (count checked against the tree's shape). */
+int psi_log_fetch_inclusion(struct psi_hub_client *hub, uint64_t index, uint64_t size,
+                            unsigned char proof[PSI_MERKLE_MAX_PROOF_HASHES][32], size_t *count,
+                            char *why, size_t whylen);
+
+/*
+ * Advances this state's trust to the checkpoint cp (already opened with the
+ * hub key; note is its text): with no checkpoint trusted yet, trusts it (first
+ * use, *first_use = 1); else requires a consistency proof from the trusted one
+ * (fetched from hub; hub may be NULL only when sizes are equal) and records
+ * cp. *trusted (if not NULL) receives the checkpoint trusted before (size 0
+ * and no note at first use). PSI_ERR_VERIFY names a fork or a rollback.
+ */
+int psi_log_trust(struct psi_state *st, struct psi_hub_client *hub, const struct psi_checkpoint *cp,
+                  const char *note, const char *source, struct psi_state_checkpoint *trusted,
+                  int *first_use, char *why, size_t whylen);
+
+/* A receipt verified: the entry it proves (decoded, and its bytes) and the
+ * checkpoint it is proved against. */
+struct psi_log_receipt {
+    uint64_t index;
+    struct psi_logentry entry;
+    unsigned char entry_bytes[PSI_LOGENTRY_MAX_BYTES];
+    size_t entry_len;
+    struct psi_checkpoint checkpoint;
+    char *note; /* the checkpoint's signed note (malloc'd) */
+};
+
+/* Verifies a receipt text: a tlog-proof whose extra data is the entry, whose
+ * inclusion proof puts that entry at its index in its checkpoint, which the
+ * hub key signed. 0, or PSI_ERR_PARSE / PSI_ERR_VERIFY with why. Release
+ * with psi_log_receipt_clear. */
+int psi_log_receipt_verify(const char *text, size_t text_len, const struct psi_note_verifier *key,
+                           struct psi_log_receipt *out, char *why, size_t whylen);
+void psi_log_receipt_clear(struct psi_log_receipt *r);
+
+/* For the commands that write: verifies the receipt the hub just gave for
+ * (what = "submission" or "crossblind", submission_id, by this participant),
+ * checks that its entry is that, and advances the trusted checkpoint to the
+ * receipt's (with a consistency proof). An empty receipt (a hub without a
+ * log) is accepted with a note. 0, or non-zero with why: the caller tells the
+ * person (the write itself stands; the receipt is kept for `psi audit`). */
+int psi_log_keep_receipt(struct psi_cli_session *s, struct psi_hub_client *hub, const char *what,
+                         uint64_t submission_id, const char *receipt, char *why, size_t whylen);
+
+#endif

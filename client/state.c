@@ -1,0 +1,1151 @@
+/* The participant's local state in SQLite (see state.h for what it promises). */
+#include "state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "psi/error.h"
+
+struct psi_state {
+    sqlite3 *db;
+    char message[512];
+};
+
+/* The whole schema of version 1. Positions are unique per epoch both by
+ * position and by indicator: the second index is what makes "never submit
+ * twice in an epoch" a property of the store and not only of the caller. */
+static const char schema_v1[] =
+    "CREATE TABLE config("
+    "  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),"
+    "  participant_id TEXT NOT NULL,"
+    "  hub_url TEXT NOT NULL,"
+    "  hub_key BLOB NOT NULL CHECK (length(hub_key) = 32),"
+    "  hub_vkey TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL);"
+    "CREATE TABLE submissions("
+    "  upload_id BLOB PRIMARY KEY CHECK (length(upload_id) = 16),"
+    "  epoch TEXT NOT NULL,"
+    "  count INTEGER NOT NULL,"
+    "  status INTEGER NOT NULL CHECK (status IN (0, 1, 2)),"
+    "  submission_id INTEGER,"
+    "  position_base INTEGER,"
+    "  receipt TEXT,"
+    "  reason TEXT,"
+    "  created_ms INTEGER NOT NULL,"
+    "  finished_ms INTEGER);"
+    "CREATE UNIQUE INDEX submissions_one_pending ON submissions(status) WHERE status = 0;"
+    "CREATE TABLE pending_items("
+    "  upload_id BLOB NOT NULL REFERENCES submissions(upload_id),"
+    "  ord INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (upload_id, ord)) WITHOUT ROWID;"
+    "CREATE UNIQUE INDEX pending_items_by_indicator ON pending_items(upload_id, type, value);"
+    "CREATE TABLE positions("
+    "  epoch TEXT NOT NULL,"
+    "  position INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  submission_id INTEGER NOT NULL,"
+    "  PRIMARY KEY (epoch, position));"
+    "CREATE UNIQUE INDEX positions_by_indicator ON positions(epoch, type, value);"
+    "CREATE TABLE agent_work("
+    "  submission_id INTEGER PRIMARY KEY,"
+    "  owner TEXT NOT NULL,"
+    "  epoch TEXT NOT NULL,"
+    "  count INTEGER NOT NULL,"
+    "  status INTEGER NOT NULL CHECK (status IN (0, 1, 2)),"
+    "  upload_id BLOB,"
+    "  matched INTEGER,"
+    "  receipt TEXT,"
+    "  reason TEXT,"
+    "  updated_ms INTEGER NOT NULL);"
+    "CREATE TABLE results_fetched("
+    "  epoch TEXT PRIMARY KEY,"
+    "  threshold INTEGER NOT NULL,"
+    "  matches INTEGER NOT NULL,"
+    "  fetched_ms INTEGER NOT NULL);"
+    "CREATE TABLE results("
+    "  epoch TEXT NOT NULL,"
+    "  position INTEGER NOT NULL,"
+    "  peer TEXT NOT NULL,"
+    "  PRIMARY KEY (epoch, position, peer)) WITHOUT ROWID;";
+
+static int fail(struct psi_state *st, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct psi_state *st, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(st->message, sizeof st->message, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+static int fail_sql(struct psi_state *st, const char *what)
+{
+    return fail(st, PSI_ERR_STORE, "%s: %s", what, sqlite3_errmsg(st->db));
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int exec(struct psi_state *st, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        fail(st, PSI_ERR_STORE, "%s", msg ? msg : sqlite3_errmsg(st->db));
+        sqlite3_free(msg);
+        return PSI_ERR_STORE;
+    }
+    return 0;
+}
+
+static int prepare(struct psi_state *st, const char *sql, sqlite3_stmt **stmt)
+{
+    if (sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL) != SQLITE_OK)
+        return fail_sql(st, "preparing a query");
+    return 0;
+}
+
+/* Rolls back an open transaction after a failure, keeping the first message. */
+static void rollback(struct psi_state *st)
+{
+    if (!sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* SQLite integers are signed 64-bit: larger hub numbers would wrap. */
+static int check_u64(struct psi_state *st, uint64_t v, const char *what)
+{
+    if (v > (uint64_t)INT64_MAX)
+        return fail(st, PSI_ERR_TOO_LARGE, "%s %" PRIu64 " exceeds the store's range", what, v);
+    return 0;
+}
+
+static char *dup_column(sqlite3_stmt *stmt, int col)
+{
+    const unsigned char *text = sqlite3_column_text(stmt, col);
+    size_t len = (size_t)sqlite3_column_bytes(stmt, col);
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return NULL;
+    if (text)
+        memcpy(copy, text, len);
+    copy[len] = '\0';
+    return copy;
+}
+
+static int copy_column(sqlite3_stmt *stmt, int col, char *out, size_t outlen)
+{
+    const unsigned char *text = sqlite3_column_text(stmt, col);
+    size_t len = (size_t)sqlite3_column_bytes(stmt, col);
+    if (len >= outlen)
+        return PSI_ERR_TOO_LARGE;
+    if (text)
+        memcpy(out, text, len);
+    out[len] = '\0';
+    return 0;
+}
+
+static int db_path(char *out, size_t outlen, const char *dir)
+{
+    int n = snprintf(out, outlen, "%s/%s", dir, PSI_STATE_DB_NAME);
+    return (n < 0 || (size_t)n >= outlen) ? PSI_ERR_TOO_LARGE : 0;
+}
+
+/* A database that could not be made whole is removed with its companions,
+ * so that creating it can simply be tried again. */
+static void remove_db_files(const char *path)
+{
+    char companion[4200];
+    unlink(path);
+    snprintf(companion, sizeof companion, "%s-wal", path);
+    unlink(companion);
+    snprintf(companion, sizeof companion, "%s-shm", path);
+    unlink(companion);
+}
+
+static int open_db(struct psi_state **out, const char *path, int flags)
+{
+    struct psi_state *st = calloc(1, sizeof *st);
+    if (!st)
+        return PSI_ERR_NOMEM;
+    if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+        /* Only the error code can be returned; the caller names the path. */
+        sqlite3_close(st->db);
+        free(st);
+        return PSI_ERR_STORE;
+    }
+    sqlite3_busy_timeout(st->db, 10000);
+    sqlite3_extended_result_codes(st->db, 1);
+    /* WAL with a full sync on every commit: what this file acknowledges,
+     * and what the hub was told it holds, survives a crash. */
+    int rc = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+    if (rc) {
+        sqlite3_close(st->db);
+        free(st);
+        return rc;
+    }
+    *out = st;
+    return 0;
+}
+
+int psi_state_create(struct psi_state **out, const char *dir, const struct psi_state_config *cfg)
+{
+    char path[4096];
+    struct stat sb;
+    *out = NULL;
+    if (db_path(path, sizeof path, dir))
+        return PSI_ERR_TOO_LARGE;
+    if (stat(path, &sb) == 0)
+        return PSI_ERR_EXISTS;
+    if (!psi_id_is_valid(cfg->id) || cfg->hub_url[0] == '\0')
+        return PSI_ERR_INVALID;
+    /* Position maps say what this participant holds: owner-only, like the
+     * keys (SQLite gives its -wal and -shm files the same mode). */
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return errno == EEXIST ? PSI_ERR_EXISTS : PSI_ERR_IO;
+    close(fd);
+    struct psi_state *st;
+    int rc = open_db(&st, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    if (rc) {
+        remove_db_files(path);
+        return rc;
+    }
+    rc = exec(st, "BEGIN IMMEDIATE");
+    if (!rc)
+        rc = exec(st, schema_v1);
+    sqlite3_stmt *stmt = NULL;
+    if (!rc)
+        rc = prepare(st,
+                     "INSERT INTO config(singleton, participant_id, hub_url, hub_key, hub_vkey,"
+                     " created_ms) VALUES (1, ?, ?, ?, ?, ?)",
+                     &stmt);
+    if (!rc) {
+        sqlite3_bind_text(stmt, 1, cfg->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 2, cfg->hub_url, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(stmt, 3, cfg->hub_key, 32, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 4, cfg->hub_vkey, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 5, now_ms());
+        if (sqlite3_step(stmt) != SQLITE_DONE)
+            rc = fail_sql(st, "recording the configuration");
+    }
+    sqlite3_finalize(stmt);
+    if (!rc) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", PSI_STATE_SCHEMA_VERSION);
+        rc = exec(st, pragma);
+    }
+    if (!rc)
+        rc = exec(st, "COMMIT");
+    if (rc) {
+        rollback(st);
+        psi_state_close(st);
+        remove_db_files(path);
+        return rc;
+    }
+    *out = st;
+    return 0;
+}
+
+int psi_state_open(struct psi_state **out, const char *dir)
+{
+    char path[4096];
+    struct stat sb;
+    *out = NULL;
+    if (db_path(path, sizeof path, dir))
+        return PSI_ERR_TOO_LARGE;
+    if (stat(path, &sb) != 0)
+        return errno == ENOENT ? PSI_ERR_NOT_FOUND : PSI_ERR_IO;
+    struct psi_state *st;
+    int rc = open_db(&st, path, SQLITE_OPEN_READWRITE);
+    if (rc)
+        return rc;
+    sqlite3_stmt *stmt = NULL;
+    rc = prepare(st, "PRAGMA user_version", &stmt);
+    if (!rc && sqlite3_step(stmt) == SQLITE_ROW) {
+        int version = sqlite3_column_int(stmt, 0);
+        /* A newer schema than this code knows: refuse rather than guess. */
+        if (version != PSI_STATE_SCHEMA_VERSION)
+            rc = PSI_ERR_UNSUPPORTED;
+    } else if (!rc) {
+        rc = PSI_ERR_STORE;
+    }
+    sqlite3_finalize(stmt);
+    if (rc) {
+        psi_state_close(st);
+        return rc;
+    }
+    *out = st;
+    return 0;
+}
+
+void psi_state_close(struct psi_state *st)
+{
+    if (!st)
+        return;
+    sqlite3_close(st->db);
+    free(st);
+}
+
+const char *psi_state_error(const struct psi_state *st)
+{
+    return st && st->message[0] ? st->message : "no details";
+}
+
+int psi_state_config_get(struct psi_state *st, struct psi_state_config *cfg)
+{
+    sqlite3_stmt *stmt = NULL;
+    memset(cfg, 0, sizeof *cfg);
+    int rc = prepare(st, "SELECT participant_id, hub_url, hub_key, hub_vkey FROM config", &stmt);
+    if (rc)
+        return rc;
+    int step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW) {
+        if (copy_column(stmt, 0, cfg->id, sizeof cfg->id) ||
+            copy_column(stmt, 1, cfg->hub_url, sizeof cfg->hub_url) ||
+            copy_column(stmt, 3, cfg->hub_vkey, sizeof cfg->hub_vkey) ||
+            sqlite3_column_bytes(stmt, 2) != 32)
+            rc = fail(st, PSI_ERR_STORE, "the configuration row is damaged");
+        else
+            memcpy(cfg->hub_key, sqlite3_column_blob(stmt, 2), 32);
+    } else if (step == SQLITE_DONE) {
+        rc = fail(st, PSI_ERR_STORE, "the configuration row is missing");
+    } else {
+        rc = fail_sql(st, "reading the configuration");
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int psi_state_filter_new(struct psi_state *st, const char *epoch,
+                         const struct psi_state_indicator *items, size_t n, unsigned char *keep)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc =
+        prepare(st, "SELECT 1 FROM positions WHERE epoch = ? AND type = ? AND value = ?", &stmt);
+    if (rc)
+        return rc;
+    /* One read transaction: a consistent view, and far fewer lock round trips. */
+    rc = exec(st, "BEGIN");
+    sqlite3_bind_text(stmt, 1, epoch, -1, SQLITE_STATIC);
+    for (size_t i = 0; !rc && i < n; i++) {
+        sqlite3_bind_text(stmt, 2, items[i].type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 3, items[i].value, -1, SQLITE_STATIC);
+        int step = sqlite3_step(stmt);
+        if (step == SQLITE_ROW)
+            keep[i] = 0;
+        else if (step == SQLITE_DONE)
+            keep[i] = 1;
+        else
+            rc = fail_sql(st, "looking up submitted indicators");
+        sqlite3_reset(stmt);
+    }
+    sqlite3_finalize(stmt);
+    if (!rc)
+        rc = exec(st, "COMMIT");
+    if (rc)
+        rollback(st);
+    return rc;
+}
+
+int psi_state_pending_record(struct psi_state *st,
+                             const unsigned char upload_id[PSI_STATE_UPLOAD_ID_BYTES],
+                             const char *epoch, const struct psi_state_indicator *items, size_t n)
+{
+    sqlite3_stmt *seen = NULL, *ins = NULL, *sub = NULL, *pending = NULL;
+    if (check_u64(st, n, "submission size"))
+        return PSI_ERR_TOO_LARGE;
+    /* IMMEDIATE: two `psi submit` on one state directory serialise here. */
+    int rc = exec(st, "BEGIN IMMEDIATE");
+    if (rc)
+        return rc;
+    rc = prepare(st, "SELECT 1 FROM submissions WHERE status = 0", &pending);
+    if (!rc) {
+        int step = sqlite3_step(pending);
+        if (step == SQLITE_ROW)
+            rc = fail(st, PSI_ERR_STATE, "another submission is pending");
+        else if (step != SQLITE_DONE)
+            rc = fail_sql(st, "looking for a pending submission");
+    }
+    if (!rc)
+        rc = prepare(st,
+                     "INSERT INTO submissions(upload_id, epoch, count, status, created_ms)"
+                     " VALUES (?, ?, ?, 0, ?)",
+                     &sub);
+    if (!rc) {
+        sqlite3_bind_blob(sub, 1, upload_id, PSI_STATE_UPLOAD_ID_BYTES, SQLITE_STATIC);
+        sqlite3_bind_text(sub, 2, epoch, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(sub, 3, (sqlite3_int64)n);
+        sqlite3_bind_int64(sub, 4, now_ms());
+        if (sqlite3_step(sub) != SQLITE_DONE)
+            rc = fail_sql(st, "recording the submission");
+    }
+    if (!rc)
+        rc = prepare(st, "SELECT 1 FROM positions WHERE epoch = ? AND type = ? AND value = ?",
+                     &seen);
+    if (!rc)
+        rc = prepare(st, "INSERT INTO pending_items(upload_id, ord, type, value) VALUES (?,?,?,?)",
+                     &ins);
+    if (!rc) {
+        sqlite3_bind_text(seen, 1, epoch, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(ins, 1, upload_id, PSI_STATE_UPLOAD_ID_BYTES, SQLITE_STATIC);
+    }
+    for (size_t i = 0; !rc && i < n; i++) {
+        sqlite3_bind_text(seen, 2, items[i].type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(seen, 3, items[i].value, -1, SQLITE_STATIC);
+        int step = sqlite3_step(seen);
+        sqlite3_reset(seen);
+        if (step == SQLITE_ROW) {
+            rc = fail(st, PSI_ERR_EXISTS, "%s:%s is already submitted in epoch %s", items[i].type,
+                      items[i].value, epoch);
+            break;
+        }
+        if (step != SQLITE_DONE) {
+            rc = fail_sql(st, "looking up submitted indicators");
+            break;
+        }
+        sqlite3_bind_int64(ins, 2, (sqlite3_int64)i);
+        sqlite3_bind_text(ins, 3, items[i].type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 4, items[i].value, -1, SQLITE_STATIC);
+        step = sqlite3_step(ins);
+        sqlite3_reset(ins);
+        if ((step & 0xff) == SQLITE_CONSTRAINT)
+            rc = fail(st, PSI_ERR_EXISTS, "%s:%s appears twice in the submission", items[i].type,
+                      items[i].value);
+        else if (step != SQLITE_DONE)
+            rc = fail_sql(st, "recording the submission's order");
+    }
+    sqlite3_finalize(pending);
+    sqlite3_finalize(sub);
+    sqlite3_finalize(seen);
+    sqlite3_finalize(ins);
+    if (!rc)
+        rc = exec(st, "COMMIT");
+    if (rc)
+        rollback(st);
+    return rc;
+}
+
+static int read_submission(sqlite3_stmt *stmt, struct psi_state_submission *out)
+{
+    memset(out, 0, sizeof *out);
+    if (sqlite3_column_bytes(stmt, 0) != PSI_STATE_UPLOAD_ID_BYTES ||
+        copy_column(stmt, 1, out->epoch, sizeof out->epoch))
+        return PSI_ERR_STORE;
+    memcpy(out->upload_id, sqlite3_column_blob(stmt, 0), PSI_STATE_UPLOAD_ID_BYTES);
+    out->count = (uint64_t)sqlite3_column_int64(stmt, 2);
+    out->status = (enum psi_state_submission_status)sqlite3_column_int(stmt, 3);
+    out->submission_id = (uint64_t)sqlite3_column_int64(stmt, 4);
+    out->position_base = (uint64_t)sqlite3_column_int64(stmt, 5);
+    return 0;
+}
+
+int psi_state_pending_get(struct psi_state *st, struct psi_state_submission *out)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = prepare(st,
+                     "SELECT upload_id, epoch, count, status, submission_id, position_base"
+                     " FROM submissions WHERE status = 0",
+                     &stmt);
+    if (rc)
+        return rc;
+    int step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW) {
+        if (read_submission(stmt, out))
+            rc = fail(st, PSI_ERR_STORE, "the pending submission's row is damaged");
+    } else if (step == SQLITE_DONE) {
+        rc = PSI_ERR_NOT_FOUND;
+    } else {
+        rc = fail_sql(st, "looking for a pending submission");
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int psi_state_pending_items(struct psi_state *st,
+                            const unsigned char upload_id[PSI_STATE_UPLOAD_ID_BYTES],
+                            struct psi_state_indicator_list *out)
+{
+    sqlite3_stmt *count = NULL, *stmt = NULL;
+    memset(out, 0, sizeof *out);
+    int rc = exec(st, "BEGIN");
+    if (!rc)
+        rc =
+            prepare(st, "SELECT count FROM submissions WHERE upload_id = ? AND status = 0", &count);
+    sqlite3_int64 n = 0;
+    if (!rc) {
+        sqlite3_bind_blob(count, 1, upload_id, PSI_STATE_UPLOAD_ID_BYTES, SQLITE_STATIC);
+        int step = sqlite3_step(count);
+        if (step == SQLITE_ROW)
+            n = sqlite3_column_int64(count, 0);
+        else if (step == SQLITE_DONE)
+            rc = fail(st, PSI_ERR_NOT_FOUND, "no such pending submission");
+        else
+            rc = fail_sql(st, "reading the pending submission");
+    }
+    if (!rc && (n < 0 || (uint64_t)n > SIZE_MAX / sizeof *out->items))
+        rc = fail(st, PSI_ERR_STORE, "the pending submission's count is damaged");
+    if (!rc && n > 0) {
+        out->items = calloc((size_t)n, sizeof *out->items);
+        if (!out->items)
+            rc = PSI_ERR_NOMEM;
+    }
+    if (!rc)
+        rc = prepare(st,
+                     "SELECT ord, type, value FROM pending_items WHERE upload_id = ? ORDER BY ord",
+                     &stmt);
+    if (!rc) {
+        sqlite3_bind_blob(stmt, 1, upload_id, PSI_STATE_UPLOAD_ID_BYTES, SQLITE_STATIC);
+        int step;
+        while (!rc && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
+            /* Rows must be exactly 0..n-1 in order: anything else is damage. */
+            if (sqlite3_column_int64(stmt, 0) != (sqlite3_int64)out->count ||
+                out->count >= (size_t)n) {
+                rc = fail(st, PSI_ERR_STORE, "the pending submission's order is damaged");
+                break;
+            }
+            struct psi_state_indicator *ind = &out->items[out->count];
+            ind->type = dup_column(stmt, 1);
+            ind->value = dup_column(stmt, 2);
+            out->count++;
+            if (!ind->type || !ind->value)
+                rc = PSI_ERR_NOMEM;
+        }
+        if (!rc && step != SQLITE_DONE)
+            rc = fail_sql(st, "reading the pending submission");
+        if (!rc && out->count != (size_t)n)
+            rc = fail(st, PSI_ERR_STORE, "the pending submission lacks %zu of its indicators",
+                      (size_t)n - out->count);
+    }
+    sqlite3_finalize(count);
+    sqlite3_finalize(stmt);
+    if (!rc)
+        rc = exec(st, "COMMIT");
+    if (rc) {
+        rollback(st);
+        psi_state_indicator_list_clear(out);
+    }
+    return rc;
+}
+
+int psi_state_pending_done(struct psi_state *st,
+                           const unsigned char upload_id[PSI_STATE_UPLOAD_ID_BYTES],
+                           uint64_t submission_id, uint64_t position_base, const char *receipt)
+{
+    struct psi_state_submission sub;
+    sqlite3_stmt *stmt = NULL;
+    int rc = check_u64(st, submission_id, "submission id");
+    if (!rc)
+        rc = check_u64(st, position_base, "position base");
+    if (rc)
+        return rc;
+    rc = exec(st, "BEGIN IMMEDIATE");
+    if (rc)
+        return rc;
+    rc = psi_state_pending_get(st, &sub);
+    if (rc == PSI_ERR_NOT_FOUND ||
+        (!rc && memcmp(sub.upload_id, upload_id, PSI_STATE_UPLOAD_ID_BYTES) != 0))
+        rc = fail(st, PSI_ERR_NOT_FOUND, "no such pending submission");
+    if (!rc && sub.count > (uint64_t)INT64_MAX - position_base)
+        rc = fail(st, PSI_ERR_TOO_LARGE,
+                  "positions %" PRIu64 "+%" PRIu64 " exceed the store's range", position_base,
+                  sub.count);
+    if (!rc)
+        rc = prepare(st,
+                     "INSERT INTO positions(epoch, position, type, value, submission_id)"
+                     " SELECT ?, ? + ord, type, value, ? FROM pending_items WHERE upload_id = ?",
+                     &stmt);
+    if (!rc) {
+        sqlite3_bind_text(stmt, 1, sub.epoch, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(stmt, 2, (sqlite3_int64)position_base);
+        sqlite3_bind_int64(stmt, 3, (sqlite3_int64)submission_id);
+        sqlite3_bind_blob(stmt, 4, upload_id, PSI_STATE_UPLOAD_ID_BYTES, SQLITE_STATIC);
+        if (sqlite3_step(stmt) != SQLITE_DONE)
+            rc = fail_sql(st, "recording the submission's positions");
+        else if ((uint64_t)sqlite3_changes64(st->db) != sub.count)
+            rc = fail(st, PSI_ERR_STORE, "the pending submission lacks some of its indicators");
+    }
+    sqlite3_finalize(stmt);
+    stmt = NULL;
+    if (!rc)
+        rc = prepare(st, "DELETE FROM pending_items WHERE upload_id = ?", &stmt);
+    if (!rc) {
+        sqlite3_bind_blob(stmt, 1, upload_id, PSI_STATE_UPLOAD_ID_BYTES, SQLITE_STATIC);
+        if (sqlite3_step(stmt) != SQLITE_DONE)
+            rc = fail_sql(st, "clearing the pending order");
+    }
+    sqlite3_finalize(stmt);
+    stmt = NULL;
+    if (!rc)
+        rc = prepare(st,
+                     "UPDATE submissions SET status = 1, submission_id = ?, position_base = ?,"
+                     " receipt = ?, finished_ms = ? WHERE upload_id = ?",
+                     &stmt);
+    if (!rc) {
+        sqlite3_bind_int64(stmt, 1, (sqlite3_int64)submission_id);
+        sqlite3_bind_int64(stmt, 2, (sqlite3_int64)position_base);
+        if (receipt && receipt[0])
+            sqlite3_bind_text(stmt, 3, receipt, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(stmt, 3);
+        sqlite3_bind_int64(stmt, 4, now_ms());
+        sqlite3_bind_blob(stmt, 5, upload_id, PSI_STATE_UPLOAD_ID_BYTES, SQLITE_STATIC);
+        if (sqlite3_step(stmt) != SQLITE_DONE)
+            rc = fail_sql(st, "marking the submission done");
+    }
+    sqlite3_finalize(stmt);
+    if (!rc)
+        rc = exec(st, "COMMIT");
+    if (rc)
+        rollback(st);
+    return rc;
+}
+
+int psi_state_pending_refused(struct psi_state *st,
+                              const unsigned char upload_id[PSI_STATE_UPLOAD_ID_BYTES],
+                              const char *reason)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = exec(st, "BEGIN IMMEDIATE");
+    if (rc)
+        return rc;
+    rc = prepare(st, "DELETE FROM pending_items WHERE upload_id = ?", &stmt);
+    if (!rc) {
+        sqlite3_bind_blob(stmt, 1, upload_id, PSI_STATE_UPLOAD_ID_BYTES, SQLITE_STATIC);
+        if (sqlite3_step(stmt) != SQLITE_DONE)
+            rc = fail_sql(st, "clearing the pending order");
+    }
+    sqlite3_finalize(stmt);
+    stmt = NULL;
+    if (!rc)
+        rc = prepare(st,
+                     "UPDATE submissions SET status = 2, reason = ?, finished_ms = ?"
+                     " WHERE upload_id = ? AND status = 0",
+                     &stmt);
+    if (!rc) {
+        sqlite3_bind_text(stmt, 1, reason ? reason : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 2, now_ms());
+        sqlite3_bind_blob(stmt, 3, upload_id, PSI_STATE_UPLOAD_ID_BYTES, SQLITE_STATIC);
+        if (sqlite3_step(stmt) != SQLITE_DONE)
+            rc = fail_sql(st, "marking the submission refused");
+        else if (sqlite3_changes(st->db) != 1)
+            rc = fail(st, PSI_ERR_NOT_FOUND, "no such pending submission");
+    }
+    sqlite3_finalize(stmt);
+    if (!rc)
+        rc = exec(st, "COMMIT");
+    if (rc)
+        rollback(st);
+    return rc;
+}
+
+int psi_state_submitted_count(struct psi_state *st, const char *epoch, uint64_t *count)
+{
+    sqlite3_stmt *stmt = NULL;
+    *count = 0;
+    int rc = prepare(st, "SELECT count(*) FROM positions WHERE epoch = ?", &stmt);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(stmt, 1, epoch, -1, SQLITE_STATIC);
+    if (sqlite3_step(stmt) == SQLITE_ROW)
+        *count = (uint64_t)sqlite3_column_int64(stmt, 0);
+    else
+        rc = fail_sql(st, "counting submitted indicators");
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int psi_state_position_get(struct psi_state *st, const char *epoch, uint64_t position,
+                           struct psi_state_indicator *out)
+{
+    sqlite3_stmt *stmt = NULL;
+    memset(out, 0, sizeof *out);
+    if (position > (uint64_t)INT64_MAX)
+        return PSI_ERR_NOT_FOUND;
+    int rc =
+        prepare(st, "SELECT type, value FROM positions WHERE epoch = ? AND position = ?", &stmt);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(stmt, 1, epoch, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)position);
+    int step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW) {
+        out->type = dup_column(stmt, 0);
+        out->value = dup_column(stmt, 1);
+        if (!out->type || !out->value) {
+            psi_state_indicator_clear(out);
+            rc = PSI_ERR_NOMEM;
+        }
+    } else if (step == SQLITE_DONE) {
+        rc = PSI_ERR_NOT_FOUND;
+    } else {
+        rc = fail_sql(st, "reading a position");
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int psi_state_work_get(struct psi_state *st, uint64_t submission_id, struct psi_state_work *out)
+{
+    sqlite3_stmt *stmt = NULL;
+    memset(out, 0, sizeof *out);
+    if (submission_id > (uint64_t)INT64_MAX)
+        return PSI_ERR_NOT_FOUND;
+    int rc = prepare(st,
+                     "SELECT owner, epoch, count, status, matched FROM agent_work"
+                     " WHERE submission_id = ?",
+                     &stmt);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, (sqlite3_int64)submission_id);
+    int step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW) {
+        out->submission_id = submission_id;
+        if (copy_column(stmt, 0, out->owner, sizeof out->owner) ||
+            copy_column(stmt, 1, out->epoch, sizeof out->epoch))
+            rc = fail(st, PSI_ERR_STORE, "the agent's record of task %" PRIu64 " is damaged",
+                      submission_id);
+        out->count = (uint64_t)sqlite3_column_int64(stmt, 2);
+        out->status = (enum psi_state_work_status)sqlite3_column_int(stmt, 3);
+        out->matched = (uint64_t)sqlite3_column_int64(stmt, 4);
+    } else if (step == SQLITE_DONE) {
+        rc = PSI_ERR_NOT_FOUND;
+    } else {
+        rc = fail_sql(st, "reading the agent's work");
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+static int work_upsert(struct psi_state *st, const struct psi_state_work *task, int status,
+                       const unsigned char *upload_id, const char *reason)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = check_u64(st, task->submission_id, "submission id");
+    if (!rc)
+        rc = check_u64(st, task->count, "submission size");
+    if (!rc)
+        rc = prepare(st,
+                     "INSERT INTO agent_work(submission_id, owner, epoch, count, status,"
+                     " upload_id, reason, updated_ms) VALUES (?,?,?,?,?,?,?,?)"
+                     " ON CONFLICT(submission_id) DO UPDATE SET status = excluded.status,"
+                     " upload_id = coalesce(excluded.upload_id, upload_id),"
+                     " reason = excluded.reason, updated_ms = excluded.updated_ms",
+                     &stmt);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, (sqlite3_int64)task->submission_id);
+    sqlite3_bind_text(stmt, 2, task->owner, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, task->epoch, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 4, (sqlite3_int64)task->count);
+    sqlite3_bind_int(stmt, 5, status);
+    if (upload_id)
+        sqlite3_bind_blob(stmt, 6, upload_id, PSI_STATE_UPLOAD_ID_BYTES, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(stmt, 6);
+    if (reason)
+        sqlite3_bind_text(stmt, 7, reason, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(stmt, 7);
+    sqlite3_bind_int64(stmt, 8, now_ms());
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        rc = fail_sql(st, "recording the agent's work");
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int psi_state_work_begin(struct psi_state *st, const struct psi_state_work *task,
+                         const unsigned char upload_id[PSI_STATE_UPLOAD_ID_BYTES])
+{
+    return work_upsert(st, task, PSI_STATE_WORK_PENDING, upload_id, NULL);
+}
+
+int psi_state_work_refused(struct psi_state *st, const struct psi_state_work *task,
+                           const char *reason)
+{
+    return work_upsert(st, task, PSI_STATE_WORK_REFUSED, NULL, reason);
+}
+
+int psi_state_work_done(struct psi_state *st, uint64_t submission_id, uint64_t matched,
+                        const char *receipt)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = check_u64(st, matched, "match count");
+    if (!rc)
+        rc = prepare(st,
+                     "UPDATE agent_work SET status = 1, matched = ?, receipt = ?, reason = NULL,"
+                     " updated_ms = ? WHERE submission_id = ?",
+                     &stmt);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, (sqlite3_int64)matched);
+    if (receipt && receipt[0])
+        sqlite3_bind_text(stmt, 2, receipt, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(stmt, 2);
+    sqlite3_bind_int64(stmt, 3, now_ms());
+    sqlite3_bind_int64(stmt, 4,
+                       submission_id > (uint64_t)INT64_MAX ? -1 : (sqlite3_int64)submission_id);
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        rc = fail_sql(st, "recording the agent's work");
+    else if (sqlite3_changes(st->db) != 1)
+        rc = fail(st, PSI_ERR_NOT_FOUND, "no record of task %" PRIu64, submission_id);
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int psi_state_results_store(struct psi_state *st, const char *epoch, uint32_t threshold,
+                            const struct psi_state_match *matches, size_t n)
+{
+    sqlite3_stmt *del = NULL, *ins = NULL, *meta = NULL;
+    int rc = exec(st, "BEGIN IMMEDIATE");
+    if (rc)
+        return rc;
+    rc = prepare(st, "DELETE FROM results WHERE epoch = ?", &del);
+    if (!rc) {
+        sqlite3_bind_text(del, 1, epoch, -1, SQLITE_STATIC);
+        if (sqlite3_step(del) != SQLITE_DONE)
+            rc = fail_sql(st, "replacing results");
+    }
+    if (!rc)
+        rc = prepare(st, "INSERT OR IGNORE INTO results(epoch, position, peer) VALUES (?,?,?)",
+                     &ins);
+    if (!rc)
+        sqlite3_bind_text(ins, 1, epoch, -1, SQLITE_STATIC);
+    for (size_t i = 0; !rc && i < n; i++) {
+        rc = check_u64(st, matches[i].position, "position");
+        for (size_t j = 0; !rc && j < matches[i].n_peers; j++) {
+            sqlite3_bind_int64(ins, 2, (sqlite3_int64)matches[i].position);
+            sqlite3_bind_text(ins, 3, matches[i].peers[j], -1, SQLITE_STATIC);
+            if (sqlite3_step(ins) != SQLITE_DONE)
+                rc = fail_sql(st, "storing results");
+            sqlite3_reset(ins);
+        }
+    }
+    if (!rc)
+        rc = prepare(st,
+                     "INSERT INTO results_fetched(epoch, threshold, matches, fetched_ms)"
+                     " VALUES (?,?,?,?) ON CONFLICT(epoch) DO UPDATE SET"
+                     " threshold = excluded.threshold, matches = excluded.matches,"
+                     " fetched_ms = excluded.fetched_ms",
+                     &meta);
+    if (!rc) {
+        sqlite3_bind_text(meta, 1, epoch, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(meta, 2, threshold);
+        sqlite3_bind_int64(meta, 3, (sqlite3_int64)n);
+        sqlite3_bind_int64(meta, 4, now_ms());
+        if (sqlite3_step(meta) != SQLITE_DONE)
+            rc = fail_sql(st, "storing results");
+    }
+    sqlite3_finalize(del);
+    sqlite3_finalize(ins);
+    sqlite3_finalize(meta);
+    if (!rc)
+        rc = exec(st, "COMMIT");
+    if (rc)
+        rollback(st);
+    return rc;
+}
+
+static int peers_append(struct psi_state_result *r, sqlite3_stmt *stmt, int col)
+{
+    char **grown = realloc(r->peers, (r->n_peers + 1) * sizeof *grown);
+    if (!grown)
+        return PSI_ERR_NOMEM;
+    r->peers = grown;
+    r->peers[r->n_peers] = dup_column(stmt, col);
+    if (!r->peers[r->n_peers])
+        return PSI_ERR_NOMEM;
+    r->n_peers++;
+    return 0;
+}
+
+int psi_state_results_get(struct psi_state *st, const char *epoch,
+                          struct psi_state_result_list *out)
+{
+    sqlite3_stmt *meta = NULL, *stmt = NULL;
+    size_t cap = 0;
+    memset(out, 0, sizeof *out);
+    if (strlen(epoch) >= sizeof out->epoch)
+        return PSI_ERR_TOO_LARGE;
+    memcpy(out->epoch, epoch, strlen(epoch) + 1);
+    int rc = exec(st, "BEGIN");
+    if (!rc)
+        rc = prepare(st, "SELECT threshold FROM results_fetched WHERE epoch = ?", &meta);
+    if (!rc) {
+        sqlite3_bind_text(meta, 1, epoch, -1, SQLITE_STATIC);
+        int step = sqlite3_step(meta);
+        if (step == SQLITE_ROW)
+            out->threshold = (uint32_t)sqlite3_column_int64(meta, 0);
+        else if (step == SQLITE_DONE)
+            rc = PSI_ERR_NOT_FOUND;
+        else
+            rc = fail_sql(st, "reading results");
+    }
+    /* Sorted by indicator for a person; unmapped positions last. */
+    if (!rc)
+        rc = prepare(st,
+                     "SELECT r.position, p.type, p.value, r.peer FROM results r"
+                     " LEFT JOIN positions p ON p.epoch = r.epoch AND p.position = r.position"
+                     " WHERE r.epoch = ?"
+                     " ORDER BY p.type IS NULL, p.type, p.value, r.position, r.peer",
+                     &stmt);
+    if (!rc) {
+        sqlite3_bind_text(stmt, 1, epoch, -1, SQLITE_STATIC);
+        int step;
+        struct psi_state_result *last = NULL;
+        int have_unmapped = 0;
+        uint64_t last_unmapped = 0;
+        while (!rc && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
+            uint64_t position = (uint64_t)sqlite3_column_int64(stmt, 0);
+            if (sqlite3_column_type(stmt, 1) == SQLITE_NULL) {
+                /* Count each unmapped position once, not once per peer. */
+                if (!have_unmapped || last_unmapped != position)
+                    out->unmapped++;
+                have_unmapped = 1;
+                last_unmapped = position;
+                continue;
+            }
+            if (!last || last->position != position) {
+                if (out->count == cap) {
+                    size_t ncap = cap ? cap * 2 : 64;
+                    struct psi_state_result *grown = realloc(out->items, ncap * sizeof *grown);
+                    if (!grown) {
+                        rc = PSI_ERR_NOMEM;
+                        break;
+                    }
+                    out->items = grown;
+                    cap = ncap;
+                }
+                last = &out->items[out->count++];
+                memset(last, 0, sizeof *last);
+                last->position = position;
+                last->type = dup_column(stmt, 1);
+                last->value = dup_column(stmt, 2);
+                if (!last->type || !last->value) {
+                    rc = PSI_ERR_NOMEM;
+                    break;
+                }
+            }
+            rc = peers_append(last, stmt, 3);
+        }
+        if (!rc && step != SQLITE_DONE)
+            rc = fail_sql(st, "reading results");
+    }
+    sqlite3_finalize(meta);
+    sqlite3_finalize(stmt);
+    if (!rc)
+        rc = exec(st, "COMMIT");
+    if (rc) {
+        rollback(st);
+        psi_state_result_list_clear(out);
+    }
+    return rc;
+}
+
+void psi_state_indicator_clear(struct psi_state_indicator *ind)
+{
+    free(ind->type);
+    free(ind->value);
+    ind->type = NULL;
+    ind->value = NULL;
+}
+
+void psi_state_indicator_list_clear(struct psi_state_indicator_list *list)
+{
+    for (size_t i = 0; i < list->count; i++)
+        psi_state_indicator_clear(&list->items[i]);
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
+void psi_state_result_list_clear(struct psi_state_result_list *list)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        struct psi_state_result *r = &list->items[i];
+        free(r->type);
+        free(r->value);
+        for (size_t j = 0; j < r->n_peers; j++)
+            free(r->peers[j]);
+        free(r->peers);
+    }
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+    list->unmapped = 0;
+}
+
+/* ---------------------------------------------------------------- audit log
+ *
+ * Checkpoints of the hub's log that this participant verified (cmd_audit.c).
+ * The table is created on first use rather than in schema_v1, so databases
+ * made before it need no migration. */
+
+static const char log_schema[] = "CREATE TABLE IF NOT EXISTS log_checkpoints("
+                                 "  size INTEGER PRIMARY KEY,"
+                                 "  root BLOB NOT NULL CHECK (length(root) = 32),"
+                                 "  note TEXT NOT NULL,"
+                                 "  source TEXT NOT NULL,"
+                                 "  seen_ms INTEGER NOT NULL);";
+
+static int log_tables(struct psi_state *st)
+{
+    return exec(st, log_schema);
+}
+
+void psi_state_checkpoint_clear(struct psi_state_checkpoint *cp)
+{
+    free(cp->note);
+    free(cp->source);
+    memset(cp, 0, sizeof *cp);
+}
+
+static int checkpoint_row(struct psi_state *st, sqlite3_stmt *stmt,
+                          struct psi_state_checkpoint *out)
+{
+    sqlite3_int64 size = sqlite3_column_int64(stmt, 0);
+    if (size < 0 || sqlite3_column_bytes(stmt, 1) != 32)
+        return fail(st, PSI_ERR_STORE, "a recorded checkpoint is damaged");
+    out->size = (uint64_t)size;
+    memcpy(out->root, sqlite3_column_blob(stmt, 1), 32);
+    out->note = dup_column(stmt, 2);
+    out->source = dup_column(stmt, 3);
+    out->seen_ms = sqlite3_column_int64(stmt, 4);
+    if (!out->note || !out->source) {
+        psi_state_checkpoint_clear(out);
+        return PSI_ERR_NOMEM;
+    }
+    return 0;
+}
+
+int psi_state_checkpoint_latest(struct psi_state *st, struct psi_state_checkpoint *out)
+{
+    sqlite3_stmt *stmt = NULL;
+    memset(out, 0, sizeof *out);
+    int rc = log_tables(st);
+    if (!rc)
+        rc = prepare(st,
+                     "SELECT size, root, note, source, seen_ms FROM log_checkpoints"
+                     " ORDER BY size DESC LIMIT 1",
+                     &stmt);
+    if (!rc) {
+        int step = sqlite3_step(stmt);
+        if (step == SQLITE_ROW)
+            rc = checkpoint_row(st, stmt, out);
+        else if (step == SQLITE_DONE)
+            rc = PSI_ERR_NOT_FOUND;
+        else
+            rc = fail_sql(st, "reading the latest checkpoint");
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int psi_state_checkpoint_record(struct psi_state *st, uint64_t size, const unsigned char root[32],
+                                const char *note, const char *source)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = check_u64(st, size, "checkpoint size");
+    if (!rc)
+        rc = log_tables(st);
+    if (!rc)
+        rc = exec(st, "BEGIN IMMEDIATE");
+    if (rc)
+        return rc;
+    /* Under the write lock: compare with what is recorded, then insert. */
+    rc = prepare(st,
+                 "SELECT (SELECT max(size) FROM log_checkpoints),"
+                 " (SELECT root FROM log_checkpoints WHERE size = ?)",
+                 &stmt);
+    if (!rc) {
+        sqlite3_bind_int64(stmt, 1, (sqlite3_int64)size);
+        if (sqlite3_step(stmt) != SQLITE_ROW) {
+            rc = fail_sql(st, "reading the recorded checkpoints");
+        } else if (sqlite3_column_type(stmt, 1) != SQLITE_NULL) {
+            if (sqlite3_column_bytes(stmt, 1) != 32 ||
+                memcmp(sqlite3_column_blob(stmt, 1), root, 32) != 0)
+                rc = fail(st, PSI_ERR_VERIFY,
+                          "a checkpoint of size %" PRIu64 " with another root is recorded", size);
+            else
+                rc = 1; /* recorded already */
+        } else if (sqlite3_column_type(stmt, 0) != SQLITE_NULL &&
+                   sqlite3_column_int64(stmt, 0) > (sqlite3_int64)size) {
+            rc = fail(st, PSI_ERR_STATE,
+                      "a checkpoint of size %" PRIu64 " is older than the latest recorded (%lld)",
+                      size, (long long)sqlite3_column_int64(stmt, 0));
+        }
+    }
+    sqlite3_finalize(stmt);
+    stmt = NULL;
+    if (!rc)
+        rc = prepare(st,
+                     "INSERT INTO log_checkpoints(size, root, note, source, seen_ms)"
+                     " VALUES (?, ?, ?, ?, ?)",
+                     &stmt);
+    if (!rc) {
+        sqlite3_bind_int64(stmt, 1, (sqlite3_int64)size);
+        sqlite3_bind_blob(stmt, 2, root, 32, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 3, note, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 4, source, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 5, now_ms());
+        if (sqlite3_step(stmt) != SQLITE_DONE)
+            rc = fail_sql(st, "recording a checkpoint");
+    }
+    sqlite3_finalize(stmt);
+    if (rc == 1)
+        rc = 0;
+    if (!rc)
+        rc = exec(st, "COMMIT");
+    if (rc)
+        rollback(st);
+    return rc;
+}
+
+int psi_state_receipts_each(struct psi_state *st, psi_state_receipt_fn fn, void *ctx)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = exec(st, "BEGIN");
+    if (rc)
+        return rc;
+    rc = prepare(st,
+                 "SELECT 'submission', submission_id, receipt FROM submissions"
+                 " WHERE status = 1 AND receipt IS NOT NULL"
+                 " UNION ALL SELECT 'crossblind', submission_id, receipt FROM agent_work"
+                 " WHERE status = 1 AND receipt IS NOT NULL ORDER BY 1 DESC, 2",
+                 &stmt);
+    int step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const char *what = (const char *)sqlite3_column_text(stmt, 0);
+        sqlite3_int64 id = sqlite3_column_int64(stmt, 1);
+        const char *receipt = (const char *)sqlite3_column_text(stmt, 2);
+        if (!what || !receipt || id < 0)
+            rc = fail(st, PSI_ERR_STORE, "a stored receipt is damaged");
+        else
+            rc = fn(ctx, what, (uint64_t)id, receipt);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = fail_sql(st, "reading receipts");
+    sqlite3_finalize(stmt);
+    /* A read transaction: ending it cannot lose anything. */
+    exec(st, "COMMIT");
+    return rc;
+}

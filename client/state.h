@@ -1,0 +1,208 @@
+/*
+ * The participant's local state: one SQLite database (DIR/state.db, WAL,
+ * synchronous=FULL) that remembers what the hub cannot be asked for again.
+ *
+ * It promises that an indicator is never submitted twice in one epoch, and
+ * that a submission interrupted at any point can be resumed: the shuffled
+ * order of a submission is recorded in one transaction before its first byte
+ * leaves the machine, and turns into position -> indicator rows in one
+ * transaction when the hub's receipt arrives. It also keeps the agent's
+ * cross-blind work and the results last fetched. Keys never enter the
+ * database: they are files of their own beside it.
+ *
+ * This is the only file of the client that speaks SQL. Every function returns
+ * 0 or a negative psi error code (PSI_ERR_STORE when SQLite fails, with its
+ * message in psi_state_error()).
+ */
+#ifndef PSI_CLIENT_STATE_H
+#define PSI_CLIENT_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "envelope.h"
+#include "identity.h"
+
+#define PSI_STATE_DB_NAME "state.db"
+#define PSI_STATE_URL_MAX 256
+#define PSI_STATE_EPOCH_MAX 64
+#define PSI_STATE_UPLOAD_ID_BYTES 16
+/* Schema version written by this code; a later one adds receipts and
+ * checkpoints seen, migrating older databases forward. */
+#define PSI_STATE_SCHEMA_VERSION 1
+
+struct psi_state;
+
+/* What `psi init` records and every other command reads back. */
+struct psi_state_config {
+    char id[PSI_ID_MAX + 1];
+    char hub_url[PSI_STATE_URL_MAX + 1];
+    unsigned char hub_key[32];
+    char hub_vkey[PSI_VKEY_MAX + 1];
+};
+
+/* One canonical indicator: its type name ("ipv4", "domain", ...) and value. */
+struct psi_state_indicator {
+    char *type;
+    char *value;
+};
+
+/* A list of indicators whose strings the list owns. */
+struct psi_state_indicator_list {
+    struct psi_state_indicator *items;
+    size_t count;
+};
+
+enum psi_state_submission_status {
+    PSI_STATE_SUBMISSION_PENDING = 0, /* recorded, maybe partly uploaded */
+    PSI_STATE_SUBMISSION_DONE = 1,    /* the hub's receipt is recorded */
+    PSI_STATE_SUBMISSION_REFUSED = 2, /* the hub refused it; nothing kept */
+};
+
+struct psi_state_submission {
+    unsigned char upload_id[PSI_STATE_UPLOAD_ID_BYTES];
+    char epoch[PSI_STATE_EPOCH_MAX + 1];
+    uint64_t count;
+    enum psi_state_submission_status status;
+    uint64_t submission_id; /* when done */
+    uint64_t position_base; /* when done */
+};
+
+enum psi_state_work_status {
+    PSI_STATE_WORK_PENDING = 0, /* tags being computed or uploaded */
+    PSI_STATE_WORK_DONE = 1,    /* the hub acknowledged the cross-blind batch */
+    PSI_STATE_WORK_REFUSED = 2, /* the agent refused the task (reason kept) */
+};
+
+/* One cross-blind task as the agent records it. */
+struct psi_state_work {
+    uint64_t submission_id;
+    char owner[PSI_ID_MAX + 1];
+    char epoch[PSI_STATE_EPOCH_MAX + 1];
+    uint64_t count;
+    enum psi_state_work_status status;
+    uint64_t matched;
+};
+
+/* One matched position of the participant's own set, mapped back. */
+struct psi_state_result {
+    char *type;
+    char *value;
+    uint64_t position;
+    char **peers;
+    size_t n_peers;
+};
+
+struct psi_state_result_list {
+    char epoch[PSI_STATE_EPOCH_MAX + 1];
+    uint32_t threshold;
+    struct psi_state_result *items;
+    size_t count;
+    size_t unmapped; /* matched positions this database knows no indicator for */
+};
+
+/* A matched position and its peers, as fetched from the hub. */
+struct psi_state_match {
+    uint64_t position;
+    const char *const *peers;
+    size_t n_peers;
+};
+
+/* Creates DIR/state.db (which must not exist) with the configuration. */
+int psi_state_create(struct psi_state **st, const char *dir, const struct psi_state_config *cfg);
+/* Opens an existing DIR/state.db; PSI_ERR_NOT_FOUND if there is none. */
+int psi_state_open(struct psi_state **st, const char *dir);
+void psi_state_close(struct psi_state *st);
+/* The last SQLite or consistency message, for a person; never NULL. */
+const char *psi_state_error(const struct psi_state *st);
+
+int psi_state_config_get(struct psi_state *st, struct psi_state_config *cfg);
+
+/* keep[i] = 1 for each indicator not yet submitted (done) in epoch, else 0. */
+int psi_state_filter_new(struct psi_state *st, const char *epoch,
+                         const struct psi_state_indicator *items, size_t n, unsigned char *keep);
+
+/* Records a pending submission: its upload id, epoch and the indicators in
+ * the order they will be uploaded, in one transaction. PSI_ERR_STATE if
+ * another submission is pending, PSI_ERR_EXISTS if one of the indicators is
+ * already submitted in the epoch. */
+int psi_state_pending_record(struct psi_state *st,
+                             const unsigned char upload_id[PSI_STATE_UPLOAD_ID_BYTES],
+                             const char *epoch, const struct psi_state_indicator *items, size_t n);
+/* The pending submission, if any (PSI_ERR_NOT_FOUND otherwise). */
+int psi_state_pending_get(struct psi_state *st, struct psi_state_submission *out);
+/* The indicators of a pending submission, in upload order. */
+int psi_state_pending_items(struct psi_state *st,
+                            const unsigned char upload_id[PSI_STATE_UPLOAD_ID_BYTES],
+                            struct psi_state_indicator_list *out);
+/* The receipt arrived: positions base+i -> indicator i, status done, one
+ * transaction. receipt may be NULL. */
+int psi_state_pending_done(struct psi_state *st,
+                           const unsigned char upload_id[PSI_STATE_UPLOAD_ID_BYTES],
+                           uint64_t submission_id, uint64_t position_base, const char *receipt);
+/* The hub refused it for good: its indicators are free to submit again. */
+int psi_state_pending_refused(struct psi_state *st,
+                              const unsigned char upload_id[PSI_STATE_UPLOAD_ID_BYTES],
+                              const char *reason);
+/* How many indicators are submitted (done) in epoch. */
+int psi_state_submitted_count(struct psi_state *st, const char *epoch, uint64_t *count);
+/* The indicator at a position of epoch (PSI_ERR_NOT_FOUND if unknown). */
+int psi_state_position_get(struct psi_state *st, const char *epoch, uint64_t position,
+                           struct psi_state_indicator *out);
+
+/* Agent bookkeeping. work_get returns PSI_ERR_NOT_FOUND for an unseen task. */
+int psi_state_work_get(struct psi_state *st, uint64_t submission_id, struct psi_state_work *out);
+int psi_state_work_begin(struct psi_state *st, const struct psi_state_work *task,
+                         const unsigned char upload_id[PSI_STATE_UPLOAD_ID_BYTES]);
+int psi_state_work_done(struct psi_state *st, uint64_t submission_id, uint64_t matched,
+                        const char *receipt);
+int psi_state_work_refused(struct psi_state *st, const struct psi_state_work *task,
+                           const char *reason);
+
+/* Replaces the stored results of epoch with those just fetched (one
+ * transaction), then reads them back mapped to indicators. */
+int psi_state_results_store(struct psi_state *st, const char *epoch, uint32_t threshold,
+                            const struct psi_state_match *matches, size_t n);
+int psi_state_results_get(struct psi_state *st, const char *epoch,
+                          struct psi_state_result_list *out);
+
+void psi_state_indicator_clear(struct psi_state_indicator *ind);
+void psi_state_indicator_list_clear(struct psi_state_indicator_list *list);
+void psi_state_result_list_clear(struct psi_state_result_list *list);
+
+/* ---------------------------------------------------------------- audit log
+ *
+ * What `psi audit` (cmd_audit.c) keeps: the checkpoints of the hub's log this
+ * participant has verified, each signed by the hub and consistent with the
+ * one trusted before it; the newest is where the next check starts. The
+ * table is created on first use, so a database made before it needs no
+ * migration. Receipts themselves stay where the commands that received them
+ * put them (submissions, agent work); psi_state_receipts_each walks them. */
+
+struct psi_state_checkpoint {
+    uint64_t size;
+    unsigned char root[32];
+    char *note;   /* the signed checkpoint, verbatim (malloc'd) */
+    char *source; /* what recorded it: "verify", "receipt", "submit", ... (malloc'd) */
+    int64_t seen_ms;
+};
+
+/* The trusted checkpoint of the largest size; PSI_ERR_NOT_FOUND if none. */
+int psi_state_checkpoint_latest(struct psi_state *st, struct psi_state_checkpoint *out);
+/* Records a checkpoint the caller has verified: signed by the hub, and
+ * consistent with the latest one (or the first). PSI_ERR_STATE if its size
+ * is below the latest one's, PSI_ERR_VERIFY if a checkpoint of the same size
+ * with another root is recorded already (that would be a fork: kept out);
+ * recording the same checkpoint again is a no-op. */
+int psi_state_checkpoint_record(struct psi_state *st, uint64_t size, const unsigned char root[32],
+                                const char *note, const char *source);
+void psi_state_checkpoint_clear(struct psi_state_checkpoint *cp);
+
+/* Calls fn for every receipt held: what = "submission" or "crossblind",
+ * the submission id it is about, and the receipt text. A non-zero return of
+ * fn stops the walk and is returned. */
+typedef int (*psi_state_receipt_fn)(void *ctx, const char *what, uint64_t submission_id,
+                                    const char *receipt);
+int psi_state_receipts_each(struct psi_state *st, psi_state_receipt_fn fn, void *ctx);
+
+#endif
