@@ -1,0 +1,347 @@
+#include "psi/blind.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "psi/error.h"
+#include "psi/group.h"
+#include "psi/pool.h"
+#include "psi/xmd.h"
+
+static const unsigned char dst_hash_to_group[] = PSI_MUTUAL_DST_HASH_TO_GROUP;
+static const unsigned char dst_derive_key[] = PSI_MUTUAL_DST_DERIVE_KEY;
+static const unsigned char dst_tag[] = PSI_MUTUAL_DST_TAG;
+
+/* The key is canonical and non-zero: a zero key would map every set to the
+ * identity, a non-canonical one would be silently reduced by libsodium. */
+static int check_key(const unsigned char key[32])
+{
+    return key == NULL ? PSI_ERR_INVALID : psi_group_check_nonzero_scalar(key);
+}
+
+static int hash_indicator(unsigned char point[32], const unsigned char *input, size_t len)
+{
+    struct psi_xmd_part part = {input, len};
+    int rc;
+
+    rc = psi_group_hash_to_group(point, &part, 1, dst_hash_to_group, sizeof dst_hash_to_group - 1);
+    if (rc == PSI_OK && sodium_is_zero(point, PSI_ELEMENT_BYTES)) {
+        rc = PSI_ERR_IDENTITY;
+    }
+    return rc;
+}
+
+/* key * point for a point from outside: the identity and undecodable
+ * encodings are refused (a non-zero key times a valid non-identity point of a
+ * prime-order group is never the identity). */
+static int blind_point(unsigned char out[32], const unsigned char key[32],
+                       const unsigned char point[32])
+{
+    if (sodium_is_zero(point, PSI_ELEMENT_BYTES)) {
+        return PSI_ERR_IDENTITY;
+    }
+    return psi_group_mult(out, key, point);
+}
+
+int psi_mutual_derive_key(const unsigned char seed[32], const char *epoch, unsigned char key[32])
+{
+    unsigned char epoch_len_prefix[2];
+    unsigned char counter_byte;
+    unsigned char secret[PSI_SCALAR_BYTES];
+    struct psi_xmd_part parts[4];
+    size_t epoch_len;
+    unsigned counter;
+    int rc;
+
+    if ((rc = psi_group_ready()) != PSI_OK) {
+        return rc;
+    }
+    if (seed == NULL || epoch == NULL || key == NULL) {
+        return PSI_ERR_INVALID;
+    }
+    epoch_len = strnlen(epoch, PSI_MUTUAL_MAX_EPOCH_BYTES + 1);
+    if (epoch_len == 0) {
+        return PSI_ERR_INVALID;
+    }
+    if (epoch_len > PSI_MUTUAL_MAX_EPOCH_BYTES) {
+        return PSI_ERR_TOO_LARGE;
+    }
+    epoch_len_prefix[0] = 0;
+    epoch_len_prefix[1] = (unsigned char)epoch_len;
+    parts[0].bytes = seed;
+    parts[0].len = PSI_MUTUAL_SEED_BYTES;
+    parts[1].bytes = epoch_len_prefix;
+    parts[1].len = sizeof epoch_len_prefix;
+    parts[2].bytes = (const unsigned char *)epoch;
+    parts[2].len = epoch_len;
+    parts[3].bytes = &counter_byte;
+    parts[3].len = 1;
+
+    rc = PSI_ERR_CRYPTO; /* unless a counter gives a non-zero scalar */
+    for (counter = 0; counter <= 255; counter++) {
+        int hrc;
+
+        counter_byte = (unsigned char)counter;
+        hrc = psi_group_hash_to_scalar(secret, parts, 4, dst_derive_key, sizeof dst_derive_key - 1);
+        if (hrc != PSI_OK) {
+            rc = hrc;
+            break;
+        }
+        if (!sodium_is_zero(secret, sizeof secret)) {
+            rc = PSI_OK;
+            break;
+        }
+    }
+    if (rc == PSI_OK) {
+        memcpy(key, secret, sizeof secret);
+    } else {
+        sodium_memzero(key, PSI_SCALAR_BYTES);
+    }
+    sodium_memzero(secret, sizeof secret);
+    return rc;
+}
+
+int psi_mutual_hash_to_group(const unsigned char *input, size_t len, unsigned char point[32])
+{
+    int rc;
+
+    if ((rc = psi_group_ready()) != PSI_OK) {
+        return rc;
+    }
+    if (point == NULL || (input == NULL && len != 0)) {
+        return PSI_ERR_INVALID;
+    }
+    if (len > PSI_MUTUAL_MAX_INPUT_BYTES) {
+        return PSI_ERR_TOO_LARGE;
+    }
+    rc = hash_indicator(point, input, len);
+    if (rc != PSI_OK) {
+        sodium_memzero(point, PSI_ELEMENT_BYTES);
+    }
+    return rc;
+}
+
+/* ---- batches ---- */
+
+struct batch_job {
+    unsigned char key[PSI_SCALAR_BYTES];
+    const unsigned char *const *inputs; /* psi_blind_batch */
+    const size_t *lens;
+    const unsigned char *points; /* psi_reblind_batch, psi_tag_batch */
+    unsigned char *out;
+    crypto_hash_sha512_state tag_prefix; /* state after DST || context */
+};
+
+static int blind_range(void *ctx, size_t begin, size_t end, size_t *failed_at)
+{
+    struct batch_job *job = ctx;
+    unsigned char hashed[PSI_ELEMENT_BYTES];
+    size_t i;
+    int rc = PSI_OK;
+
+    for (i = begin; i < end; i++) {
+        if ((rc = hash_indicator(hashed, job->inputs[i], job->lens[i])) != PSI_OK ||
+            (rc = psi_group_mult(job->out + i * PSI_ELEMENT_BYTES, job->key, hashed)) != PSI_OK) {
+            *failed_at = i;
+            break;
+        }
+    }
+    sodium_memzero(hashed, sizeof hashed);
+    return rc;
+}
+
+static int reblind_range(void *ctx, size_t begin, size_t end, size_t *failed_at)
+{
+    struct batch_job *job = ctx;
+    size_t i;
+    int rc;
+
+    for (i = begin; i < end; i++) {
+        rc = blind_point(job->out + i * PSI_ELEMENT_BYTES, job->key,
+                         job->points + i * PSI_ELEMENT_BYTES);
+        if (rc != PSI_OK) {
+            *failed_at = i;
+            return rc;
+        }
+    }
+    return PSI_OK;
+}
+
+static int tag_range(void *ctx, size_t begin, size_t end, size_t *failed_at)
+{
+    struct batch_job *job = ctx;
+    unsigned char doubly_blinded[PSI_ELEMENT_BYTES];
+    unsigned char digest[crypto_hash_sha512_BYTES];
+    crypto_hash_sha512_state st;
+    size_t i;
+    int rc = PSI_OK;
+
+    for (i = begin; i < end; i++) {
+        rc = blind_point(doubly_blinded, job->key, job->points + i * PSI_ELEMENT_BYTES);
+        if (rc != PSI_OK) {
+            *failed_at = i;
+            break;
+        }
+        st = job->tag_prefix;
+        crypto_hash_sha512_update(&st, doubly_blinded, sizeof doubly_blinded);
+        crypto_hash_sha512_final(&st, digest);
+        memcpy(job->out + i * PSI_TAG_BYTES, digest, PSI_TAG_BYTES);
+    }
+    /* The doubly blinded point is what makes a tag: it must not outlive it. */
+    sodium_memzero(doubly_blinded, sizeof doubly_blinded);
+    sodium_memzero(digest, sizeof digest);
+    sodium_memzero(&st, sizeof st);
+    return rc;
+}
+
+/* Common checks of the batch functions; out_size is the bytes per element
+ * of the output. */
+static int check_batch(const unsigned char key[32], size_t n, const void *in, const void *out,
+                       size_t out_size)
+{
+    int rc;
+
+    if ((rc = psi_group_ready()) != PSI_OK || (rc = check_key(key)) != PSI_OK) {
+        return rc;
+    }
+    if (n != 0 && (in == NULL || out == NULL)) {
+        return PSI_ERR_INVALID;
+    }
+    if (n > SIZE_MAX / PSI_ELEMENT_BYTES || n > SIZE_MAX / out_size) {
+        return PSI_ERR_TOO_LARGE;
+    }
+    return PSI_OK;
+}
+
+static int finish(struct batch_job *job, int rc, unsigned char *out, size_t out_bytes)
+{
+    if (rc != PSI_OK && out != NULL) {
+        sodium_memzero(out, out_bytes);
+    }
+    sodium_memzero(job, sizeof *job);
+    return rc;
+}
+
+int psi_blind_batch(const unsigned char key[32], size_t n, const unsigned char *const *inputs,
+                    const size_t *lens, unsigned char *out, unsigned threads)
+{
+    struct batch_job job;
+    size_t failed_at = 0;
+    size_t i;
+    int rc;
+
+    if ((rc = check_batch(key, n, inputs, out, PSI_ELEMENT_BYTES)) != PSI_OK) {
+        return rc;
+    }
+    if (n != 0 && lens == NULL) {
+        return PSI_ERR_INVALID;
+    }
+    /* Check every length before spending any scalar multiplication. */
+    for (i = 0; i < n; i++) {
+        if (inputs[i] == NULL && lens[i] != 0) {
+            return PSI_ERR_INVALID;
+        }
+        if (lens[i] > PSI_MUTUAL_MAX_INPUT_BYTES) {
+            return PSI_ERR_TOO_LARGE;
+        }
+    }
+    memset(&job, 0, sizeof job);
+    memcpy(job.key, key, sizeof job.key);
+    job.inputs = inputs;
+    job.lens = lens;
+    job.out = out;
+    rc = psi_parallel_for(n, threads, blind_range, &job, &failed_at);
+    return finish(&job, rc, out, n * PSI_ELEMENT_BYTES);
+}
+
+int psi_reblind_batch(const unsigned char key[32], size_t n, const unsigned char *points,
+                      unsigned char *out, size_t *bad_index, unsigned threads)
+{
+    struct batch_job job;
+    size_t failed_at = 0;
+    int rc;
+
+    if ((rc = check_batch(key, n, points, out, PSI_ELEMENT_BYTES)) != PSI_OK) {
+        return rc;
+    }
+    if (n != 0 && out != points) {
+        /* Compared as integers: in place is fine, any other overlap is not. */
+        uintptr_t in_at = (uintptr_t)points, out_at = (uintptr_t)out;
+        size_t bytes = n * PSI_ELEMENT_BYTES;
+
+        if (out_at - in_at < bytes || in_at - out_at < bytes) {
+            return PSI_ERR_INVALID;
+        }
+    }
+    memset(&job, 0, sizeof job);
+    memcpy(job.key, key, sizeof job.key);
+    job.points = points;
+    job.out = out;
+    rc = psi_parallel_for(n, threads, reblind_range, &job, &failed_at);
+    if ((rc == PSI_ERR_ENCODING || rc == PSI_ERR_IDENTITY) && bad_index != NULL) {
+        *bad_index = failed_at;
+    }
+    return finish(&job, rc, out, n * PSI_ELEMENT_BYTES);
+}
+
+int psi_tag_batch(const unsigned char key[32], size_t n, const unsigned char *points,
+                  const unsigned char *context, size_t context_len, unsigned char *tags,
+                  size_t *bad_index, unsigned threads)
+{
+    struct batch_job job;
+    size_t failed_at = 0;
+    int rc;
+
+    if ((rc = check_batch(key, n, points, tags, PSI_TAG_BYTES)) != PSI_OK) {
+        return rc;
+    }
+    if (context == NULL && context_len != 0) {
+        return PSI_ERR_INVALID;
+    }
+    if (context_len > PSI_MUTUAL_MAX_CONTEXT_BYTES) {
+        return PSI_ERR_TOO_LARGE;
+    }
+    memset(&job, 0, sizeof job);
+    memcpy(job.key, key, sizeof job.key);
+    job.points = points;
+    job.out = tags;
+    /* DST and context are the same for every tag: hash them once. */
+    crypto_hash_sha512_init(&job.tag_prefix);
+    crypto_hash_sha512_update(&job.tag_prefix, dst_tag, sizeof dst_tag - 1);
+    if (context_len != 0) {
+        crypto_hash_sha512_update(&job.tag_prefix, context, context_len);
+    }
+    rc = psi_parallel_for(n, threads, tag_range, &job, &failed_at);
+    if ((rc == PSI_ERR_ENCODING || rc == PSI_ERR_IDENTITY) && bad_index != NULL) {
+        *bad_index = failed_at;
+    }
+    return finish(&job, rc, tags, n * PSI_TAG_BYTES);
+}
+
+int psi_unblind(const unsigned char key[32], const unsigned char point[32], unsigned char out[32])
+{
+    unsigned char inverse[PSI_SCALAR_BYTES];
+    int rc;
+
+    if ((rc = psi_group_ready()) != PSI_OK || (rc = check_key(key)) != PSI_OK) {
+        return rc;
+    }
+    if (point == NULL || out == NULL) {
+        return PSI_ERR_INVALID;
+    }
+    if ((rc = psi_group_check_element(point)) != PSI_OK) {
+        return rc;
+    }
+    if (crypto_core_ristretto255_scalar_invert(inverse, key) != 0) {
+        rc = PSI_ERR_CRYPTO;
+    } else {
+        rc = psi_group_mult(out, inverse, point);
+    }
+    if (rc != PSI_OK) {
+        sodium_memzero(out, PSI_ELEMENT_BYTES);
+    }
+    sodium_memzero(inverse, sizeof inverse);
+    return rc;
+}
