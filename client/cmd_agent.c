@@ -16,6 +16,7 @@
 #include "digest.h"
 #include "agent_check.h"
 #include "hub_client.h"
+#include "log_view.h"
 #include "psi.pb-c.h"
 #include "psi/blind.h"
 #include "psi/error.h"
@@ -315,6 +316,10 @@ static enum task_outcome return_tags(struct agent *a, const Psi__Submission *t,
         psi_state_work_done(s->state, t->submission_id, receipt->matched, receipt->receipt))
         psi_cli_note("agent", "cannot record finished work in %s: %s", s->dir,
                      psi_state_error(s->state));
+    char why[PSI_LOG_WHY_MAX];
+    if (coherent && psi_log_keep_receipt(s, a->hub, "crossblind", t->submission_id,
+                                         receipt->receipt, why, sizeof why))
+        psi_cli_note("agent", "WARNING: the hub's log receipt does not verify: %s", why);
     protobuf_c_message_free_unpacked(&receipt->base, NULL);
     if (!coherent)
         return fail_task(a, "the hub's receipt for submission %" PRIu64 " is incoherent",

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "digest.h"
 #include "hub_client.h"
+#include "log_view.h"
 #include "psi.pb-c.h"
 #include "psi/blind.h"
 #include "psi/error.h"
@@ -290,6 +291,12 @@ static int finish_submission(struct submit *sb, const struct psi_state_submissio
     }
     int rc = psi_state_pending_done(s->state, sub->upload_id, receipt->submission_id,
                                     receipt->position_base, receipt->receipt);
+    /* The log receipt: verified, its checkpoint proved consistent with the
+     * one trusted and kept (log_view.h); the submission stands anyway. */
+    char why[PSI_LOG_WHY_MAX];
+    if (!rc && psi_log_keep_receipt(s, sb->hub, "submission", receipt->submission_id,
+                                    receipt->receipt, why, sizeof why))
+        psi_cli_note("submit", "WARNING: the hub's log receipt does not verify: %s", why);
     *submission_id = receipt->submission_id;
     *position_base = receipt->position_base;
     protobuf_c_message_free_unpacked(&receipt->base, NULL);

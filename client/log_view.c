@@ -60,8 +60,8 @@ int psi_log_fetch_checkpoint(struct psi_hub_client *hub, const struct psi_note_v
     struct psi_hub_failure f;
     Psi__LogCheckpoint *reply = NULL;
     *note = NULL;
-    int rc = psi_hub_client_call(hub, "log.checkpoint", NULL, NULL, &psi__log_checkpoint__descriptor,
-                                 (ProtobufCMessage **)&reply, &f);
+    int rc = psi_hub_client_call(hub, "log.checkpoint", NULL, NULL,
+                                 &psi__log_checkpoint__descriptor, (ProtobufCMessage **)&reply, &f);
     if (rc)
         return say(why, whylen, rc, "%s", f.text);
     size_t len = strnlen(reply->checkpoint, PSI_LOG_TEXT_MAX + 1);
@@ -92,8 +92,9 @@ static int take_hashes(const Psi__LogProof *p, size_t want,
                        size_t whylen, const char *what)
 {
     if (p->n_hashes != want)
-        return say(why, whylen, PSI_ERR_VERIFY, "the hub's %s proof has %zu hashes, the tree needs %zu",
-                   what, p->n_hashes, want);
+        return say(why, whylen, PSI_ERR_VERIFY,
+                   "the hub's %s proof has %zu hashes, the tree needs %zu", what, p->n_hashes,
+                   want);
     for (size_t i = 0; i < want; i++) {
         if (p->hashes[i].len != 32)
             return say(why, whylen, PSI_ERR_VERIFY, "hash %zu of the hub's %s proof is %zu bytes",
@@ -177,8 +178,9 @@ int psi_log_prove_consistency(struct psi_hub_client *hub, uint64_t old_size,
         rc = say(why, whylen, PSI_ERR_VERIFY, "the hub's consistency proof has %zu hashes", n);
     } else {
         rc = take_hashes(reply, n, proof, why, whylen, "consistency");
-        if (!rc && psi_merkle_verify_consistency(old_size, new_size, (const unsigned char(*)[32])proof,
-                                                 n, old_root, new_root) != 0)
+        if (!rc &&
+            psi_merkle_verify_consistency(old_size, new_size, (const unsigned char(*)[32])proof, n,
+                                          old_root, new_root) != 0)
             rc = say(why, whylen, PSI_ERR_VERIFY,
                      "the checkpoint of size %" PRIu64 " is not consistent with the one of size "
                      "%" PRIu64 ": the log was forked or rewritten",
@@ -234,8 +236,10 @@ int psi_log_receipt_verify(const char *text, size_t text_len, const struct psi_n
     struct psi_tlog_proof proof;
     memset(out, 0, sizeof *out);
     if (text_len > PSI_LOG_TEXT_MAX)
-        return say(why, whylen, PSI_ERR_TOO_LARGE, "the receipt exceeds %u bytes", PSI_LOG_TEXT_MAX);
-    int rc = psi_tlog_proof_parse(&proof, text, text_len, out->entry_bytes, sizeof out->entry_bytes);
+        return say(why, whylen, PSI_ERR_TOO_LARGE, "the receipt exceeds %u bytes",
+                   PSI_LOG_TEXT_MAX);
+    int rc =
+        psi_tlog_proof_parse(&proof, text, text_len, out->entry_bytes, sizeof out->entry_bytes);
     if (rc)
         return say(why, whylen, rc, "not a tlog-proof receipt: %s", psi_strerror(rc));
     if (proof.extra_len == 0)

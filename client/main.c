@@ -18,6 +18,7 @@ static const struct command commands[] = {
     {"submit", psi_cmd_submit, "blind and submit indicators to the hub"},
     {"agent", psi_cmd_agent, "cross-blind other participants' sets (the work the hub lists)"},
     {"results", psi_cmd_results, "show which of my indicators others also hold, and who"},
+    {"audit", psi_cmd_audit, "verify the hub's log, receipts and checkpoints (auditors)"},
 };
 
 static void usage(FILE *out)

@@ -13,9 +13,11 @@
 #include "commands.h"
 #include "epoch.h"
 #include "hub.h"
+#include "log.h"
 #include "psi/error.h"
 
-#define MAX_SHARE_WITH 4096
+/* A roster entry of the audit log holds at most this many ids. */
+#define MAX_SHARE_WITH ((size_t)PSI_LOGENTRY_SHARE_MAX)
 
 static int missing(const char *cmd, const char *usage, const char *option)
 {
@@ -66,7 +68,7 @@ static int parse_share_with(const char *cmd, const char *text, int *share_all,
         }
         if (*count == cap) {
             if (cap >= MAX_SHARE_WITH) {
-                fprintf(stderr, "psi-hub %s: --share-with lists more than %d ids\n", cmd,
+                fprintf(stderr, "psi-hub %s: --share-with lists more than %zu ids\n", cmd,
                         MAX_SHARE_WITH);
                 goto bad;
             }
@@ -111,6 +113,41 @@ static int open_store(const char *cmd, const char *dir, struct psi_store **st)
         return -1;
     }
     return 0;
+}
+
+/* The hub's key: roster changes are entries of the audit log, whose
+ * checkpoints the hub signs. */
+static int load_hub_key(const char *cmd, const char *dir, struct psi_identity *hub)
+{
+    char path[4096], why[256] = "";
+    memset(hub, 0, sizeof *hub);
+    int n = snprintf(path, sizeof path, "%s/" PSI_HUB_KEY_FILE, dir);
+    if (n < 0 || (size_t)n >= sizeof path) {
+        fprintf(stderr, "psi-hub %s: directory path too long\n", cmd);
+        return -1;
+    }
+    int rc = psi_identity_load(hub, path, why, sizeof why);
+    if (rc != 0) {
+        fprintf(stderr, "psi-hub %s: cannot load the hub key %s: %s\n", cmd, path,
+                why[0] ? why : psi_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+/* The roster entry of participant id as the change left it, and a checkpoint
+ * over it: in t, so the entry commits with the change. */
+static int log_roster_change(struct psi_txn *t, const struct psi_identity *hub,
+                             enum psi_logentry_kind kind, const char *id)
+{
+    struct psi_store_participant p;
+    int rc = psi_store_sqlite_ops.participant_get(t, id, &p);
+    if (rc == 0)
+        rc = psi_hub_log_roster(t, kind, &p, psi_hub_now_ms(), NULL);
+    if (rc == 0)
+        rc = psi_hub_log_seal(t, hub, NULL);
+    psi_store_participant_clear(&p);
+    return rc;
 }
 
 static int store_error(const char *cmd, struct psi_store *st, int rc)
@@ -269,6 +306,10 @@ int psi_hub_cmd_init(int argc, char **argv)
         rc = psi_store_sqlite_ops.meta_set(&t, PSI_META_MAX_MESSAGE, max_s);
     if (rc == 0)
         rc = psi_store_sqlite_ops.meta_set(&t, "created_ms", created_s);
+    /* The log starts with a signed checkpoint of the empty tree, so that
+     * the first thing anyone trusts is the hub's word that it was empty. */
+    if (rc == 0)
+        rc = psi_hub_log_seal(&t, &id, NULL);
     if (rc == 0)
         rc = psi_txn_commit(&t);
     else
@@ -358,7 +399,13 @@ int psi_hub_cmd_admit(int argc, char **argv)
     p.contribute_only = contribute_only;
 
     struct psi_store *st = NULL;
+    struct psi_identity hub;
     if (open_store("admit", dir, &st) != 0) {
+        psi_store_participant_clear(&p);
+        return 1;
+    }
+    if (load_hub_key("admit", dir, &hub) != 0) {
+        psi_store_sqlite_ops.close(st);
         psi_store_participant_clear(&p);
         return 1;
     }
@@ -367,9 +414,12 @@ int psi_hub_cmd_admit(int argc, char **argv)
     if (rc == 0)
         rc = psi_store_sqlite_ops.participant_add(&t, &p, psi_hub_now_ms());
     if (rc == 0)
+        rc = log_roster_change(&t, &hub, PSI_LOGENTRY_ADMIT, id);
+    if (rc == 0)
         rc = psi_txn_commit(&t);
     else
         psi_txn_rollback(&t);
+    psi_identity_clear(&hub);
     int ret = 0;
     if (rc == PSI_ERR_EXISTS) {
         fprintf(stderr, "psi-hub admit: participant '%s' exists already; use psi-hub policy\n", id);
@@ -429,7 +479,13 @@ int psi_hub_cmd_policy(int argc, char **argv)
         return 2;
 
     struct psi_store *st = NULL;
+    struct psi_identity hub;
     if (open_store("policy", dir, &st) != 0) {
+        free(list);
+        return 1;
+    }
+    if (load_hub_key("policy", dir, &hub) != 0) {
+        psi_store_sqlite_ops.close(st);
         free(list);
         return 1;
     }
@@ -462,11 +518,14 @@ int psi_hub_cmd_policy(int argc, char **argv)
             &t, id, p.share_all, (const char(*)[PSI_STORE_ID_MAX + 1]) p.share_with, p.share_count,
             p.contribute_only);
         if (rc == 0)
+            rc = log_roster_change(&t, &hub, PSI_LOGENTRY_POLICY, id);
+        if (rc == 0)
             rc = psi_txn_commit(&t);
     }
     if (ret == 0 && rc != 0)
         ret = store_error("policy", st, rc);
     psi_txn_rollback(&t);
+    psi_identity_clear(&hub);
     if (ret == 0) {
         printf("psi-hub: %s now ", id);
         print_policy(&p);
@@ -499,8 +558,13 @@ int psi_hub_cmd_remove(int argc, char **argv)
     if (id == NULL)
         return missing("remove", REMOVE_USAGE, "--id");
     struct psi_store *st = NULL;
+    struct psi_identity hub;
     if (open_store("remove", dir, &st) != 0)
         return 1;
+    if (load_hub_key("remove", dir, &hub) != 0) {
+        psi_store_sqlite_ops.close(st);
+        return 1;
+    }
     struct psi_store_participant p;
     memset(&p, 0, sizeof p);
     struct psi_txn t;
@@ -517,11 +581,14 @@ int psi_hub_cmd_remove(int argc, char **argv)
     } else if (rc == 0) {
         rc = psi_store_sqlite_ops.participant_remove(&t, id);
         if (rc == 0)
+            rc = log_roster_change(&t, &hub, PSI_LOGENTRY_REMOVE, id);
+        if (rc == 0)
             rc = psi_txn_commit(&t);
     }
     if (ret == 0 && rc != 0)
         ret = store_error("remove", st, rc);
     psi_txn_rollback(&t);
+    psi_identity_clear(&hub);
     if (ret == 0)
         printf("psi-hub: removed %s\n", id);
     psi_store_participant_clear(&p);

@@ -10,6 +10,7 @@
 
 #include "epoch.h"
 #include "hub.h"
+#include "log.h"
 #include "psi/error.h"
 
 _Static_assert(PSI_STORE_ID_MAX == PSI_ID_MAX, "participant id limits agree");
@@ -199,6 +200,8 @@ static int sealed_reply(const struct psi_hub *hub, const struct psi_request *req
 struct request_state {
     const struct psi_hub *hub;
     struct psi_store *st;
+    const uint8_t *frame; /* as received: its digest goes into refusal entries */
+    size_t frame_len;
     struct psi_request req;
     struct psi_store_participant sender;
     const struct psi_method *method;
@@ -226,6 +229,57 @@ static void store_failed(struct request_state *rs, int rc)
     if (rc == PSI_ERR_STORE)
         fprintf(stderr, "psi-hub: store: %s\n", rs->hub->ops->last_error(rs->st));
     refuse(rs, rc == PSI_ERR_NOMEM ? rc : PSI_ERR_STORE, "the hub's store failed; try again");
+}
+
+/* The refusals the audit log records: those that say something about a
+ * participant's conduct or the hub's enforcement (bad signatures, replays,
+ * stale requests, policy and role denials, quotas), not malformed or
+ * misdirected requests. */
+static int refusal_is_logged(int status)
+{
+    return status == PSI_ERR_VERIFY || status == PSI_ERR_DENIED || status == PSI_ERR_REPLAY ||
+           status == PSI_ERR_STALE || status == PSI_ERR_QUOTA;
+}
+
+/* Appends the refusal rs->status of the request to the log in t and seals
+ * the log. */
+static int log_refusal(struct request_state *rs, struct psi_txn *t, int authenticated)
+{
+    int rc = psi_hub_log_refusal(t, rs->status, authenticated, rs->req.sender, rs->req.method,
+                                 rs->frame, rs->frame_len, rs->now_ms);
+    if (rc == 0)
+        rc = psi_hub_log_seal(t, &rs->hub->identity, NULL);
+    return rc;
+}
+
+/* Ends the write transaction t of a refused request: the refusal's log entry
+ * (if it is one the log records) commits with what t keeps (the nonce). The
+ * requester hears the refusal whatever happens to the store here; a store
+ * failure is the operator's to see. */
+static void finish_refused(struct request_state *rs, struct psi_txn *t, int authenticated)
+{
+    int rc = refusal_is_logged(rs->status) ? log_refusal(rs, t, authenticated) : 0;
+    if (rc == 0)
+        rc = psi_txn_commit(t);
+    else
+        psi_txn_rollback(t);
+    if (rc != 0)
+        fprintf(stderr, "psi-hub: store: cannot record a refusal: %s\n",
+                rc == PSI_ERR_STORE ? rs->hub->ops->last_error(rs->st) : psi_strerror(rc));
+}
+
+/* The same for a refusal found outside a write transaction (a read method's). */
+static void log_refused_alone(struct request_state *rs, int authenticated)
+{
+    if (!refusal_is_logged(rs->status))
+        return;
+    struct psi_txn t;
+    if (psi_txn_begin(&t, rs->hub->ops, rs->st, PSI_TXN_WRITE) != 0) {
+        fprintf(stderr, "psi-hub: store: cannot record a refusal: %s\n",
+                rs->hub->ops->last_error(rs->st));
+        return;
+    }
+    finish_refused(rs, &t, authenticated);
 }
 
 static int run_method(struct request_state *rs, struct psi_txn *t)
@@ -270,9 +324,9 @@ static void authenticated(struct request_state *rs, struct psi_txn *t)
     uint64_t ts = rs->req.timestamp_ms;
     uint64_t skew = ts > rs->now_ms ? ts - rs->now_ms : rs->now_ms - ts;
     if (skew > PSI_HUB_WINDOW_MS) {
-        psi_txn_rollback(t);
         refuse(rs, PSI_ERR_STALE, "request timestamp is %llu s off the hub clock (window %u s)",
                (unsigned long long)(skew / 1000u), PSI_HUB_WINDOW_MS / 1000u);
+        finish_refused(rs, t, 1);
         return;
     }
     /* A nonce need only be remembered while its request is inside the
@@ -280,8 +334,8 @@ static void authenticated(struct request_state *rs, struct psi_txn *t)
     uint64_t forget = rs->now_ms > 2 * PSI_HUB_WINDOW_MS ? rs->now_ms - 2 * PSI_HUB_WINDOW_MS : 0;
     int rc = ops->nonce_record(t, sender, rs->req.nonce, ts, forget);
     if (rc == PSI_ERR_REPLAY) {
-        psi_txn_rollback(t);
         refuse(rs, PSI_ERR_REPLAY, "replayed request");
+        finish_refused(rs, t, 1);
         return;
     }
     if (rc != 0)
@@ -316,13 +370,13 @@ static void authenticated(struct request_state *rs, struct psi_txn *t)
         refuse(rs, PSI_ERR_PROTOCOL, "unknown method '%s'", rs->req.method);
     } else if (strcmp(rs->sender.role, "auditor") == 0 && !rs->method->for_auditors) {
         refuse(rs, PSI_ERR_DENIED, "auditors may not call %s", rs->method->name);
+    } else if (strcmp(rs->sender.role, "auditor") != 0 && rs->method->auditors_only) {
+        refuse(rs, PSI_ERR_DENIED, "only auditors may call %s", rs->method->name);
     } else if (rs->sender.contribute_only && rs->method->gives_results) {
         refuse(rs, PSI_ERR_DENIED, "contribute-only: participant '%s' receives no results", sender);
     }
     if (rs->status != 0) {
-        rc = psi_txn_commit(t); /* keeps the nonce */
-        if (rc != 0)
-            store_failed(rs, rc);
+        finish_refused(rs, t, 1); /* keeps the nonce */
         return;
     }
 
@@ -337,6 +391,8 @@ static void authenticated(struct request_state *rs, struct psi_txn *t)
             goto store_error_closed;
         run_method(rs, &r);
         psi_txn_rollback(&r);
+        if (rs->status != 0)
+            log_refused_alone(rs, 1);
         return;
     }
 
@@ -351,13 +407,13 @@ static void authenticated(struct request_state *rs, struct psi_txn *t)
             psi_txn_rollback(t);
             return;
         }
-        /* A refusal: undo the method's changes, keep the nonce. */
+        /* A refusal: undo the method's changes (its log entries with them),
+         * keep the nonce, record the refusal. */
         rc = ops->undo_to_mark(rs->st);
-        if (rc == 0)
-            rc = psi_txn_commit(t);
-        else
+        if (rc == 0) {
+            finish_refused(rs, t, 1);
+        } else {
             psi_txn_rollback(t);
-        if (rc != 0) {
             fprintf(stderr, "psi-hub: store: %s\n", ops->last_error(rs->st));
         }
         return;
@@ -388,6 +444,8 @@ int psi_hub_handle(const struct psi_hub *hub, struct psi_store *st, const uint8_
     memset(&rs, 0, sizeof rs);
     rs.hub = hub;
     rs.st = st;
+    rs.frame = frame;
+    rs.frame_len = frame_len;
     rs.now_ms = psi_hub_now_ms();
     struct reply_out out = {NULL, 0};
     snprintf(outcome->participant, sizeof outcome->participant, "-");
@@ -415,12 +473,25 @@ int psi_hub_handle(const struct psi_hub *hub, struct psi_store *st, const uint8_
         goto done;
     }
     rc = hub->ops->participant_get(&t, rs.req.sender, &rs.sender);
-    if (rc != 0 || rs.sender.removed) {
+    if (rc == 0 && rs.sender.removed) {
+        /* Logged: signed by the removed participant's key, a denial of that
+         * participant; not, a bad signature under its name. */
+        int signed_ok = psi_request_verify(&rs.req, rs.sender.public_key) == 0;
+        rs.status = signed_ok ? PSI_ERR_DENIED : PSI_ERR_VERIFY;
+        finish_refused(&rs, &t, signed_ok);
+        outcome->status = rs.status;
+        rc = signed_ok ? plain_error(hub, &rs.req, rs.status, &out, "participant '%s' was removed",
+                                     rs.req.sender)
+                       : plain_error(hub, &rs.req, rs.status, &out, "bad signature");
+        goto done;
+    }
+    if (rc != 0) {
         psi_txn_rollback(&t);
-        if (rc == PSI_ERR_NOT_FOUND || rc == 0) {
+        if (rc == PSI_ERR_NOT_FOUND) {
+            /* Not logged: a name off the roster says nothing about anyone on
+             * it, and anyone may send it. */
             outcome->status = PSI_ERR_DENIED;
-            rc = plain_error(hub, &rs.req, PSI_ERR_DENIED, &out,
-                             rc == 0 ? "participant '%s' was removed" : "unknown participant '%s'",
+            rc = plain_error(hub, &rs.req, PSI_ERR_DENIED, &out, "unknown participant '%s'",
                              rs.req.sender);
         } else {
             store_failed(&rs, rc);
@@ -430,7 +501,9 @@ int psi_hub_handle(const struct psi_hub *hub, struct psi_store *st, const uint8_
         goto done;
     }
     if (psi_request_verify(&rs.req, rs.sender.public_key) != 0) {
-        psi_txn_rollback(&t);
+        /* Logged under the name it claims, as not authenticated. */
+        rs.status = PSI_ERR_VERIFY;
+        finish_refused(&rs, &t, 0);
         outcome->status = PSI_ERR_VERIFY;
         rc = plain_error(hub, &rs.req, PSI_ERR_VERIFY, &out, "bad signature");
         goto done;

@@ -104,6 +104,7 @@ struct psi_method {
     int writes;        /* changes state: runs in a write transaction, reply stored */
     int for_auditors;  /* auditors may call it */
     int gives_results; /* refused to contribute-only participants */
+    int auditors_only; /* refused to every role but auditors */
 };
 
 /* The method of that name, or NULL. */

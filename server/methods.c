@@ -12,6 +12,7 @@
 
 #include "epoch.h"
 #include "hub.h"
+#include "log.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"
 
@@ -299,6 +300,7 @@ static int method_submit_commit(struct psi_method_call *call)
     const char *sender = call->sender->id;
     UNPACK(Psi__SubmitCommit, psi__submit_commit__unpack, call, "submit.commit");
     uint8_t *elements = NULL;
+    char *log_receipt = NULL;
     int rc = 0;
     if (msg->upload_id.len != PSI_STORE_UPLOAD_ID_BYTES || msg->digest.len != 32 ||
         msg->signature.len != 64) {
@@ -354,14 +356,33 @@ static int method_submit_commit(struct psi_method_call *call)
         rc = ops->submission_add(call->txn, &sub, elements, call->now_ms);
     if (rc == 0)
         rc = ops->staging_drop(call->txn, sender, msg->upload_id.data);
+    /* The log entry, in the same transaction; the receipt proves it. */
+    uint64_t index = 0;
+    if (rc == 0) {
+        struct psi_logentry e;
+        memset(&e, 0, sizeof e);
+        e.kind = PSI_LOGENTRY_SUBMISSION;
+        e.time_ms = call->now_ms;
+        snprintf(e.u.submission.participant, sizeof e.u.submission.participant, "%s", sender);
+        snprintf(e.u.submission.epoch, sizeof e.u.submission.epoch, "%s", sub.epoch);
+        e.u.submission.submission_id = sub.id;
+        e.u.submission.count = sub.count;
+        e.u.submission.position_base = sub.position_base;
+        memcpy(e.u.submission.digest, sub.digest, 32);
+        memcpy(e.u.submission.signature, sub.signature, 64);
+        rc = psi_hub_log_append(call->txn, &e, &index);
+    }
+    if (rc == 0)
+        rc = psi_hub_log_seal_receipt(call->txn, &call->hub->identity, index, &log_receipt);
     if (rc != 0)
         goto out;
     Psi__SubmitReceipt receipt = PSI__SUBMIT_RECEIPT__INIT;
     receipt.submission_id = sub.id;
     receipt.position_base = sub.position_base;
-    receipt.receipt = (char *)"";
+    receipt.receipt = log_receipt;
     rc = reply_with(call, &receipt.base);
 out:
+    free(log_receipt);
     free(elements);
     psi__submit_commit__free_unpacked(msg, NULL);
     return rc;
@@ -520,6 +541,7 @@ static int method_crossblind_commit(struct psi_method_call *call)
     const char *sender = call->sender->id;
     UNPACK(Psi__CrossBlindCommit, psi__cross_blind_commit__unpack, call, "crossblind.commit");
     uint8_t *tags = NULL;
+    char *log_receipt = NULL;
     int rc = 0;
     struct psi_store_submission sub;
     if (msg->upload_id.len != PSI_STORE_UPLOAD_ID_BYTES || msg->tag_digest.len != 32 ||
@@ -579,18 +601,51 @@ static int method_crossblind_commit(struct psi_method_call *call)
     cb.count = msg->count;
     memcpy(cb.tag_digest, digest, 32);
     memcpy(cb.signature, msg->signature.data, 64);
-    uint64_t matched = 0;
-    rc = ops->crossblind_add(call->txn, &cb, tags, call->now_ms, &matched);
+    uint64_t matched = 0, peer_matched = 0;
+    rc = ops->crossblind_add(call->txn, &cb, tags, call->now_ms, &matched, &peer_matched);
     if (rc == 0)
         rc = ops->staging_drop(call->txn, sender, msg->upload_id.data);
+    /* The batch's entry, and the pair's match record when it matched
+     * anything (so a record always follows batches both ways). */
+    uint64_t index = 0;
+    if (rc == 0) {
+        struct psi_logentry e;
+        memset(&e, 0, sizeof e);
+        e.kind = PSI_LOGENTRY_CROSSBLIND;
+        e.time_ms = call->now_ms;
+        snprintf(e.u.crossblind.participant, sizeof e.u.crossblind.participant, "%s", sender);
+        e.u.crossblind.submission_id = sub.id;
+        e.u.crossblind.count = cb.count;
+        memcpy(e.u.crossblind.tag_digest, cb.tag_digest, 32);
+        memcpy(e.u.crossblind.signature, cb.signature, 64);
+        rc = psi_hub_log_append(call->txn, &e, &index);
+    }
+    if (rc == 0 && (matched > 0 || peer_matched > 0)) {
+        struct psi_logentry m;
+        memset(&m, 0, sizeof m);
+        m.kind = PSI_LOGENTRY_MATCH;
+        m.time_ms = call->now_ms;
+        int owner_first = strcmp(sub.owner, sender) < 0;
+        snprintf(m.u.match.epoch, sizeof m.u.match.epoch, "%s", sub.epoch);
+        snprintf(m.u.match.participant_a, sizeof m.u.match.participant_a, "%s",
+                 owner_first ? sub.owner : sender);
+        snprintf(m.u.match.participant_b, sizeof m.u.match.participant_b, "%s",
+                 owner_first ? sender : sub.owner);
+        m.u.match.matched_a = owner_first ? matched : peer_matched;
+        m.u.match.matched_b = owner_first ? peer_matched : matched;
+        rc = psi_hub_log_append(call->txn, &m, NULL);
+    }
+    if (rc == 0)
+        rc = psi_hub_log_seal_receipt(call->txn, &call->hub->identity, index, &log_receipt);
     if (rc != 0)
         goto out;
     Psi__CrossBlindReceipt receipt = PSI__CROSS_BLIND_RECEIPT__INIT;
     receipt.submission_id = sub.id;
     receipt.matched = matched;
-    receipt.receipt = (char *)"";
+    receipt.receipt = log_receipt;
     rc = reply_with(call, &receipt.base);
 out:
+    free(log_receipt);
     free(tags);
     psi__cross_blind_commit__free_unpacked(msg, NULL);
     return rc;
@@ -668,17 +723,152 @@ out:
     return rc;
 }
 
+/* ---------------------------------------------------------------- the audit log */
+
+static int log_size(struct psi_method_call *call, uint64_t *size, char *checkpoint, size_t cap)
+{
+    int rc = psi_hub_log_latest(call->txn, size, checkpoint, cap);
+    if (rc == PSI_ERR_NOT_FOUND)
+        return refuse(call, PSI_ERR_NOT_FOUND, "the log has no checkpoint yet");
+    return rc;
+}
+
+static int method_log_checkpoint(struct psi_method_call *call)
+{
+    UNPACK(Psi__Empty, psi__empty__unpack, call, "log.checkpoint");
+    psi__empty__free_unpacked(msg, NULL);
+    char checkpoint[PSI_HUB_CHECKPOINT_MAX];
+    uint64_t size = 0;
+    int rc = log_size(call, &size, checkpoint, sizeof checkpoint);
+    if (rc != 0)
+        return rc;
+    Psi__LogCheckpoint reply = PSI__LOG_CHECKPOINT__INIT;
+    reply.checkpoint = checkpoint;
+    return reply_with(call, &reply.base);
+}
+
+static int method_log_entries(struct psi_method_call *call)
+{
+    UNPACK(Psi__LogEntriesRequest, psi__log_entries_request__unpack, call, "log.entries");
+    char checkpoint[PSI_HUB_CHECKPOINT_MAX];
+    uint64_t size = 0, start = msg->start;
+    uint32_t count = msg->count;
+    psi__log_entries_request__free_unpacked(msg, NULL);
+    if (count == 0 || count > PSI_HUB_LOG_ENTRIES_MAX)
+        return refuse(call, PSI_ERR_PROTOCOL, "count must be 1..%u entries",
+                      PSI_HUB_LOG_ENTRIES_MAX);
+    int rc = log_size(call, &size, checkpoint, sizeof checkpoint);
+    if (rc != 0)
+        return rc;
+    if (start > size)
+        return refuse(call, PSI_ERR_PROTOCOL, "entry %llu is beyond the log's %llu entries",
+                      (unsigned long long)start, (unsigned long long)size);
+    uint64_t n = size - start < count ? size - start : count;
+    ProtobufCBinaryData *items = calloc(n ? (size_t)n : 1, sizeof *items);
+    if (items == NULL)
+        return PSI_ERR_NOMEM;
+    /* A run from start up to the first entry the store lacks: a gap is left
+     * for the auditor to see where it is, never closed up. */
+    size_t have = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        uint8_t *entry = NULL;
+        size_t len = 0;
+        rc = psi_hub_log_entry(call->txn, start + i, &entry, &len);
+        if (rc == PSI_ERR_NOT_FOUND) {
+            fprintf(stderr, "psi-hub: log entry %llu is missing from the store\n",
+                    (unsigned long long)(start + i));
+            rc = 0;
+            break;
+        }
+        if (rc != 0)
+            break;
+        items[have].data = entry;
+        items[have].len = len;
+        have++;
+    }
+    if (rc == 0) {
+        Psi__LogEntries reply = PSI__LOG_ENTRIES__INIT;
+        reply.start = start;
+        reply.entries = items;
+        reply.n_entries = have;
+        rc = reply_with(call, &reply.base);
+    }
+    for (size_t i = 0; i < have; i++)
+        free(items[i].data);
+    free(items);
+    return rc;
+}
+
+static int reply_proof(struct psi_method_call *call, unsigned char (*proof)[32], size_t count)
+{
+    ProtobufCBinaryData items[PSI_MERKLE_MAX_PROOF_HASHES];
+    for (size_t i = 0; i < count; i++) {
+        items[i].data = proof[i];
+        items[i].len = 32;
+    }
+    Psi__LogProof reply = PSI__LOG_PROOF__INIT;
+    reply.hashes = items;
+    reply.n_hashes = count;
+    return reply_with(call, &reply.base);
+}
+
+static int method_log_inclusion(struct psi_method_call *call)
+{
+    UNPACK(Psi__LogInclusionRequest, psi__log_inclusion_request__unpack, call, "log.inclusion");
+    uint64_t index = msg->index, tree_size = msg->tree_size, size = 0;
+    psi__log_inclusion_request__free_unpacked(msg, NULL);
+    char checkpoint[PSI_HUB_CHECKPOINT_MAX];
+    int rc = log_size(call, &size, checkpoint, sizeof checkpoint);
+    if (rc != 0)
+        return rc;
+    if (tree_size > size || index >= tree_size)
+        return refuse(
+            call, PSI_ERR_PROTOCOL, "no entry %llu in a tree of %llu entries (the log has %llu)",
+            (unsigned long long)index, (unsigned long long)tree_size, (unsigned long long)size);
+    unsigned char proof[PSI_MERKLE_MAX_PROOF_HASHES][32];
+    size_t count = 0;
+    rc = psi_hub_log_inclusion(call->txn, index, tree_size, proof, &count);
+    return rc != 0 ? rc : reply_proof(call, proof, count);
+}
+
+static int method_log_consistency(struct psi_method_call *call)
+{
+    UNPACK(Psi__LogConsistencyRequest, psi__log_consistency_request__unpack, call,
+           "log.consistency");
+    uint64_t old_size = msg->old_size, new_size = msg->new_size, size = 0;
+    psi__log_consistency_request__free_unpacked(msg, NULL);
+    char checkpoint[PSI_HUB_CHECKPOINT_MAX];
+    int rc = log_size(call, &size, checkpoint, sizeof checkpoint);
+    if (rc != 0)
+        return rc;
+    if (old_size > new_size || new_size > size)
+        return refuse(call, PSI_ERR_PROTOCOL,
+                      "no consistency proof from %llu to %llu entries (the log has %llu)",
+                      (unsigned long long)old_size, (unsigned long long)new_size,
+                      (unsigned long long)size);
+    unsigned char proof[PSI_MERKLE_MAX_PROOF_HASHES][32];
+    size_t count = 0;
+    rc = psi_hub_log_consistency(call->txn, old_size, new_size, proof, &count);
+    return rc != 0 ? rc : reply_proof(call, proof, count);
+}
+
 /* ---------------------------------------------------------------- the table */
 
 static const struct psi_method METHODS[] = {
-    {"info", method_info, 0, 1, 0},
-    {"roster", method_roster, 0, 1, 0},
-    {"upload.chunk", method_upload_chunk, 1, 0, 0},
-    {"submit.commit", method_submit_commit, 1, 0, 0},
-    {"work.list", method_work_list, 0, 0, 0},
-    {"work.fetch", method_work_fetch, 0, 0, 0},
-    {"crossblind.commit", method_crossblind_commit, 1, 0, 0},
-    {"results", method_results, 0, 0, 1},
+    {"info", method_info, 0, 1, 0, 0},
+    {"roster", method_roster, 0, 1, 0, 0},
+    {"upload.chunk", method_upload_chunk, 1, 0, 0, 0},
+    {"submit.commit", method_submit_commit, 1, 0, 0, 0},
+    {"work.list", method_work_list, 0, 0, 0, 0},
+    {"work.fetch", method_work_fetch, 0, 0, 0, 0},
+    {"crossblind.commit", method_crossblind_commit, 1, 0, 0, 0},
+    {"results", method_results, 0, 0, 1, 0},
+    /* Anyone on the roster checks receipts and checkpoints; only auditors
+     * read the entries themselves (who submitted what, when, how much). */
+    {"log.checkpoint", method_log_checkpoint, 0, 1, 0, 0},
+    {"log.inclusion", method_log_inclusion, 0, 1, 0, 0},
+    {"log.consistency", method_log_consistency, 0, 1, 0, 0},
+    {"log.entries", method_log_entries, 0, 1, 0, 1},
 };
 
 const struct psi_method *psi_hub_method(const char *name)

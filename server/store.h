@@ -7,9 +7,9 @@
  * the backend. Every operation runs inside a transaction (struct psi_txn): a
  * request's state change and the reply stored for its request id commit
  * together or not at all, which is what makes an acknowledged write survive a
- * crash and a retried request never act twice. The transaction object is also
- * where the audit log will hand its entries, so that each log entry commits
- * with the state change it records.
+ * crash and a retried request never act twice. The audit log's entries are
+ * written through the same transaction, so that each log entry commits with
+ * the state change it records.
  *
  * The backend stores and joins; it does not decide. Policy (who may see whom)
  * is stated once, here, as the meaning of the work-list and results
@@ -25,6 +25,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "psi/merkle.h"
 
 #define PSI_STORE_ID_MAX 64    /* participant id, as PSI_ID_MAX of the wire */
 #define PSI_STORE_EPOCH_MAX 32 /* epoch label */
@@ -47,8 +49,8 @@ enum psi_txn_kind {
     PSI_TXN_WRITE, /* exclusive among writers; taken up front, never upgraded */
 };
 
-/* A transaction in progress. The audit log will keep its pending entries here
- * and append them in commit(). */
+/* A transaction in progress. The audit log appends its entries through it
+ * (server/log.h), so they commit with the change they record. */
 struct psi_txn {
     const struct psi_store_ops *ops;
     struct psi_store *store;
@@ -191,15 +193,36 @@ struct psi_store_ops {
      * position base+k of the submission's owner i; cb->blinder is j), then
      * joins them with the tags of j's submissions under i's key in the same
      * epoch: equal tags become matches (i, pos_i, peer j) and (j, pos_j,
-     * peer i). *matched: i's positions newly matched with j. */
+     * peer i). *matched: i's positions newly matched with j; *peer_matched:
+     * j's positions newly matched with i (the log's match record). */
     int (*crossblind_add)(struct psi_txn *t, const struct psi_store_crossblind *cb,
-                          const uint8_t *tags, uint64_t now_ms, uint64_t *matched);
+                          const uint8_t *tags, uint64_t now_ms, uint64_t *matched,
+                          uint64_t *peer_matched);
 
     /* me's matched positions of the epoch, in position order, with the peers
      * that still allow me, that me still allows, and that are not removed;
      * only positions held by at least threshold parties (me included). */
     int (*results)(struct psi_txn *t, const char *me, const char *epoch, uint32_t threshold,
                    psi_store_match_fn fn, void *ctx);
+
+    /* The audit log (server/log.c decides what goes in; the backend keeps
+     * it). The head is the tree's frontier (psi/merkle.h) and the latest
+     * signed checkpoint: log_head_get gives PSI_ERR_NOT_FOUND before the
+     * first write, and an empty checkpoint ("") until one is signed;
+     * log_head_put with checkpoint NULL keeps the stored one. Entries and
+     * hashes are written once and never rewritten: the put operations refuse
+     * an index that is taken (PSI_ERR_EXISTS). Hash level 0 holds the leaf
+     * hashes, levels >= 1 the complete subtrees; log_hash_get gives
+     * PSI_ERR_NOT_FOUND for one not stored. log_entry_get: malloc'd bytes. */
+    int (*log_head_get)(struct psi_txn *t, struct psi_merkle_frontier *frontier, char *checkpoint,
+                        size_t cap);
+    int (*log_head_put)(struct psi_txn *t, const struct psi_merkle_frontier *frontier,
+                        const char *checkpoint);
+    int (*log_entry_put)(struct psi_txn *t, uint64_t index, const uint8_t *entry, size_t len);
+    int (*log_entry_get)(struct psi_txn *t, uint64_t index, uint8_t **entry, size_t *len);
+    int (*log_hash_put)(struct psi_txn *t, unsigned level, uint64_t index,
+                        const unsigned char hash[32]);
+    int (*log_hash_get)(struct psi_txn *t, unsigned level, uint64_t index, unsigned char hash[32]);
 };
 
 extern const struct psi_store_ops psi_store_sqlite_ops;

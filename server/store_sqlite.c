@@ -83,6 +83,29 @@ static const char SCHEMA[] =
     "  peer TEXT NOT NULL,"
     "  PRIMARY KEY (epoch, owner, position, peer)) WITHOUT ROWID;";
 
+/* The audit log (server/log.h): entries, leaf and subtree hashes, and the
+ * head (frontier and latest checkpoint). Entries and hashes are written once;
+ * the triggers make the store itself refuse to rewrite them. Created with
+ * the store, and on open in a store made before the log existed. */
+static const char LOG_SCHEMA[] =
+    "CREATE TABLE IF NOT EXISTS log_entry ("
+    "  idx INTEGER PRIMARY KEY CHECK (idx >= 0), entry BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS log_hash ("
+    "  level INTEGER NOT NULL CHECK (level BETWEEN 0 AND 63), idx INTEGER NOT NULL,"
+    "  hash BLOB NOT NULL CHECK (length(hash) = 32),"
+    "  PRIMARY KEY (level, idx)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS log_head ("
+    "  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),"
+    "  size INTEGER NOT NULL, frontier BLOB NOT NULL, checkpoint TEXT NOT NULL);"
+    "CREATE TRIGGER IF NOT EXISTS log_entry_kept BEFORE UPDATE ON log_entry"
+    "  BEGIN SELECT RAISE(ABORT, 'log entries are never rewritten'); END;"
+    "CREATE TRIGGER IF NOT EXISTS log_entry_not_deleted BEFORE DELETE ON log_entry"
+    "  BEGIN SELECT RAISE(ABORT, 'log entries are never deleted'); END;"
+    "CREATE TRIGGER IF NOT EXISTS log_hash_kept BEFORE UPDATE ON log_hash"
+    "  BEGIN SELECT RAISE(ABORT, 'log hashes are never rewritten'); END;"
+    "CREATE TRIGGER IF NOT EXISTS log_hash_not_deleted BEFORE DELETE ON log_hash"
+    "  BEGIN SELECT RAISE(ABORT, 'log hashes are never deleted'); END;";
+
 /* "a allows b": a shares with everyone, or lists b. Written once, used by
  * the work list and the results. */
 #define ALLOWS(a_id, a_all, b_id)                                                                  \
@@ -133,6 +156,12 @@ enum stmt_id {
     S_JOIN_OWNER,
     S_JOIN_PEER,
     S_RESULTS,
+    S_LOG_HEAD_GET,
+    S_LOG_HEAD_PUT,
+    S_LOG_ENTRY_PUT,
+    S_LOG_ENTRY_GET,
+    S_LOG_HASH_PUT,
+    S_LOG_HASH_GET,
     S_COUNT
 };
 
@@ -226,6 +255,16 @@ static const char *const STMT_SQL[S_COUNT] = {
                   " WHERE o.epoch = ?1 AND o.owner = ?2 AND p.removed = 0"
                   " AND " ALLOWS("p.id", "p.share_all", "me.id") " AND " ALLOWS(
                       "me.id", "me.share_all", "p.id") " ORDER BY o.position, o.peer",
+    [S_LOG_HEAD_GET] = "SELECT size, frontier, checkpoint FROM log_head WHERE singleton = 1",
+    [S_LOG_HEAD_PUT] = "INSERT INTO log_head(singleton, size, frontier, checkpoint)"
+                       " VALUES (1, ?1, ?2, coalesce(?3, ''))"
+                       " ON CONFLICT(singleton) DO UPDATE SET size = excluded.size,"
+                       " frontier = excluded.frontier,"
+                       " checkpoint = coalesce(?3, log_head.checkpoint)",
+    [S_LOG_ENTRY_PUT] = "INSERT INTO log_entry(idx, entry) VALUES (?1, ?2)",
+    [S_LOG_ENTRY_GET] = "SELECT entry FROM log_entry WHERE idx = ?1",
+    [S_LOG_HASH_PUT] = "INSERT INTO log_hash(level, idx, hash) VALUES (?1, ?2, ?3)",
+    [S_LOG_HASH_GET] = "SELECT hash FROM log_hash WHERE level = ?1 AND idx = ?2",
 };
 
 struct psi_store {
@@ -382,6 +421,7 @@ static int store_create(const char *path, struct psi_store **out, char *err, siz
     char *msg = NULL;
     if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(st->db, SCHEMA, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(st->db, LOG_SCHEMA, NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(st->db,
                      "INSERT INTO meta(key, value) VALUES ('schema_version', '" SCHEMA_VERSION
                      "'); COMMIT",
@@ -413,6 +453,23 @@ static int store_open(const char *path, struct psi_store **out, char *err, size_
         return PSI_ERR_STORE;
     }
     sqlite3_finalize(s);
+    s = NULL;
+    /* A store made before the audit log: give it the log's tables. */
+    int have_log = sqlite3_prepare_v2(st->db,
+                                      "SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                                      " AND name = 'log_head'",
+                                      -1, &s, NULL) == SQLITE_OK &&
+                   sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    char *msg = NULL;
+    if (!have_log && (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+                      sqlite3_exec(st->db, LOG_SCHEMA, NULL, NULL, &msg) != SQLITE_OK ||
+                      sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)) {
+        snprintf(err, errlen, "cannot add the audit log's tables to %s: %s", path, msg ? msg : "?");
+        sqlite3_free(msg);
+        store_close(st);
+        return PSI_ERR_STORE;
+    }
     *out = st;
     return 0;
 }
@@ -1140,10 +1197,12 @@ static int work_status(struct psi_txn *t, const char *me, const char *epoch, uin
 /* ---------------------------------------------------------------- cross-blind and match */
 
 static int crossblind_add(struct psi_txn *t, const struct psi_store_crossblind *cb,
-                          const uint8_t *tags, uint64_t now_ms, uint64_t *matched)
+                          const uint8_t *tags, uint64_t now_ms, uint64_t *matched,
+                          uint64_t *peer_matched)
 {
     struct psi_store *st = t->store;
     *matched = 0;
+    *peer_matched = 0;
     struct psi_store_submission sub;
     int rc = submission_get(t, cb->submission_id, &sub);
     if (rc != 0)
@@ -1204,8 +1263,7 @@ static int crossblind_add(struct psi_txn *t, const struct psi_store_crossblind *
         rc = step_done(st, s, "match");
         if (rc != 0)
             return rc;
-        if (i == 0)
-            *matched = (uint64_t)sqlite3_changes(st->db);
+        *(i == 0 ? matched : peer_matched) = (uint64_t)sqlite3_changes(st->db);
     }
     return 0;
 }
@@ -1276,6 +1334,139 @@ static int results(struct psi_txn *t, const char *me, const char *epoch, uint32_
     return ret;
 }
 
+/* ---------------------------------------------------------------- audit log */
+
+static int log_head_get(struct psi_txn *t, struct psi_merkle_frontier *frontier, char *checkpoint,
+                        size_t cap)
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = prepare(st, S_LOG_HEAD_GET);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) {
+        done(s);
+        return PSI_ERR_NOT_FOUND;
+    }
+    int ret = 0;
+    if (rc != SQLITE_ROW) {
+        ret = fail(st, "log head");
+    } else {
+        sqlite3_int64 size = sqlite3_column_int64(s, 0);
+        int bytes = sqlite3_column_bytes(s, 1);
+        const void *hashes = sqlite3_column_blob(s, 1);
+        if (size < 0 || bytes < 0 || bytes % 32 != 0 || (size_t)bytes > sizeof frontier->hashes ||
+            (bytes > 0 && hashes == NULL) ||
+            psi_merkle_frontier_load(frontier, (uint64_t)size, (const unsigned char(*)[32])hashes,
+                                     (size_t)bytes / 32) != 0) {
+            snprintf(st->error, sizeof st->error, "log head: the stored frontier is damaged");
+            ret = PSI_ERR_STORE;
+        } else if (checkpoint != NULL && cap > 0 && column_text(s, 2, checkpoint, cap) != 0) {
+            ret = PSI_ERR_TOO_LARGE;
+        }
+    }
+    done(s);
+    return ret;
+}
+
+static int log_head_put(struct psi_txn *t, const struct psi_merkle_frontier *frontier,
+                        const char *checkpoint)
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = prepare(st, S_LOG_HEAD_PUT);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    size_t count = psi_merkle_frontier_count(frontier);
+    if (bind_u64(s, 1, frontier->size) != 0 || bind_blob(s, 2, frontier->hashes, count * 32) != 0 ||
+        (checkpoint != NULL ? bind_text(s, 3, checkpoint)
+                            : (sqlite3_bind_null(s, 3) == SQLITE_OK ? 0 : -1)) != 0) {
+        done(s);
+        return fail(st, "log head");
+    }
+    return step_done(st, s, "log head");
+}
+
+static int log_entry_put(struct psi_txn *t, uint64_t index, const uint8_t *entry, size_t len)
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = prepare(st, S_LOG_ENTRY_PUT);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_u64(s, 1, index) != 0 || bind_blob(s, 2, entry, len) != 0) {
+        done(s);
+        return fail(st, "log entry");
+    }
+    return step_done(st, s, "log entry");
+}
+
+static int log_entry_get(struct psi_txn *t, uint64_t index, uint8_t **entry, size_t *len)
+{
+    struct psi_store *st = t->store;
+    *entry = NULL;
+    *len = 0;
+    sqlite3_stmt *s = prepare(st, S_LOG_ENTRY_GET);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_u64(s, 1, index) != 0) {
+        done(s);
+        return fail(st, "log entry");
+    }
+    int rc = sqlite3_step(s), ret = 0;
+    if (rc == SQLITE_DONE) {
+        ret = PSI_ERR_NOT_FOUND;
+    } else if (rc != SQLITE_ROW) {
+        ret = fail(st, "log entry");
+    } else {
+        int n = sqlite3_column_bytes(s, 0);
+        const void *v = sqlite3_column_blob(s, 0);
+        uint8_t *copy = malloc(n > 0 ? (size_t)n : 1);
+        if (copy == NULL) {
+            ret = PSI_ERR_NOMEM;
+        } else {
+            if (n > 0 && v != NULL)
+                memcpy(copy, v, (size_t)n);
+            *entry = copy;
+            *len = n > 0 ? (size_t)n : 0;
+        }
+    }
+    done(s);
+    return ret;
+}
+
+static int log_hash_put(struct psi_txn *t, unsigned level, uint64_t index,
+                        const unsigned char hash[32])
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = prepare(st, S_LOG_HASH_PUT);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (sqlite3_bind_int(s, 1, (int)level) != SQLITE_OK || bind_u64(s, 2, index) != 0 ||
+        bind_blob(s, 3, hash, 32) != 0) {
+        done(s);
+        return fail(st, "log hash");
+    }
+    return step_done(st, s, "log hash");
+}
+
+static int log_hash_get(struct psi_txn *t, unsigned level, uint64_t index, unsigned char hash[32])
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = prepare(st, S_LOG_HASH_GET);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (sqlite3_bind_int(s, 1, (int)level) != SQLITE_OK || bind_u64(s, 2, index) != 0) {
+        done(s);
+        return fail(st, "log hash");
+    }
+    int rc = sqlite3_step(s), ret = 0;
+    if (rc == SQLITE_DONE)
+        ret = PSI_ERR_NOT_FOUND;
+    else if (rc != SQLITE_ROW || column_blob(s, 0, hash, 32) != 0)
+        ret = fail(st, "log hash");
+    done(s);
+    return ret;
+}
+
 const struct psi_store_ops psi_store_sqlite_ops = {
     .backend = "sqlite",
     .create = store_create,
@@ -1310,4 +1501,10 @@ const struct psi_store_ops psi_store_sqlite_ops = {
     .work_status = work_status,
     .crossblind_add = crossblind_add,
     .results = results,
+    .log_head_get = log_head_get,
+    .log_head_put = log_head_put,
+    .log_entry_put = log_entry_put,
+    .log_entry_get = log_entry_get,
+    .log_hash_put = log_hash_put,
+    .log_hash_get = log_hash_get,
 };

@@ -1,0 +1,242 @@
+/*
+ * The entries of the hub's audit log: one canonical byte string per entry.
+ *
+ * Every state change of the hub is one entry (a leaf of the Merkle tree of
+ * psi/merkle.h): roster changes, epoch keys, submissions, cross-blind batches,
+ * match records, refusals, feed publications and query batches. Entries hold
+ * identities, digests, counts and signatures, never indicators, elements or
+ * tags. The encoding is the contract between the hub that writes the log and
+ * every auditor that re-checks it, so it is deterministic and strict: each
+ * entry value has exactly one encoding, the encoder refuses values that have
+ * none, and the decoder refuses every byte string that is not the encoding of
+ * a value (a missing or trailing byte, an unknown version or kind, a flag bit
+ * not defined, an unsorted list, an identifier outside its alphabet).
+ *
+ * Layout (docs/log.md gives it byte by byte): version (0x01), kind (u8),
+ * time (u64 big-endian, hub clock in Unix milliseconds), then the kind's
+ * fields in a fixed order. Integers are big-endian; strings are a u8 length
+ * then the bytes; digests, keys and signatures are fixed-size byte strings
+ * without a length.
+ *
+ * Nothing here allocates; decoded entries point into the decoded bytes only
+ * for the roster's share list (see struct psi_logentry_roster).
+ */
+#ifndef PSI_LOGENTRY_H
+#define PSI_LOGENTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef PSI_MUST_CHECK
+#if defined(__GNUC__) || defined(__clang__)
+#define PSI_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define PSI_MUST_CHECK
+#endif
+#endif
+
+#define PSI_LOGENTRY_VERSION 1U
+/* Participant ids: 1..64 bytes of [A-Za-z0-9._-], not starting with '.' or
+ * '-' (the wire's rule, proto/envelope.h). */
+#define PSI_LOGENTRY_ID_MAX 64U
+/* Epoch labels: 1..64 bytes of [A-Za-z0-9._:-]. */
+#define PSI_LOGENTRY_EPOCH_MAX 64U
+/* Method names of refusals: 0..32 bytes of [a-z0-9._-] (empty: unknown). */
+#define PSI_LOGENTRY_METHOD_MAX 32U
+/* Entries of a roster entry's share list. */
+#define PSI_LOGENTRY_SHARE_MAX 512U
+#define PSI_LOGENTRY_KEY_BYTES 32U
+#define PSI_LOGENTRY_DIGEST_BYTES 32U
+#define PSI_LOGENTRY_SIGNATURE_BYTES 64U
+/* The longest encoded entry: a roster entry with the longest share list
+ * (1 + 1 + 8 + 65 + 1 + 32 + 1 + 2 + 512 * 65 = 33391 bytes). It fits the
+ * 16-bit length of a tlog-tiles entry bundle (psi/tiles.h). */
+#define PSI_LOGENTRY_MAX_BYTES                                                                     \
+    (10U + 1U + PSI_LOGENTRY_ID_MAX + 1U + PSI_LOGENTRY_KEY_BYTES + 1U + 2U +                      \
+     PSI_LOGENTRY_SHARE_MAX * (1U + PSI_LOGENTRY_ID_MAX))
+
+enum psi_logentry_kind {
+    PSI_LOGENTRY_ADMIT = 1,      /* the operator admitted a participant */
+    PSI_LOGENTRY_POLICY = 2,     /* the operator changed a participant's policy */
+    PSI_LOGENTRY_REMOVE = 3,     /* the operator removed a participant */
+    PSI_LOGENTRY_EPOCH_KEY = 4,  /* a participant announced its public key of an epoch */
+    PSI_LOGENTRY_SUBMISSION = 5, /* a blinded set was committed */
+    PSI_LOGENTRY_CROSSBLIND = 6, /* a cross-blind batch (tags) was committed */
+    PSI_LOGENTRY_MATCH = 7,      /* positions of a pair newly matched by a batch */
+    PSI_LOGENTRY_REFUSAL = 8,    /* a request refused (bad signature, replay, policy, ...) */
+    PSI_LOGENTRY_FEED = 9,       /* a vendor published a blinded feed */
+    PSI_LOGENTRY_QUERY = 10,     /* a batch of feed queries was relayed */
+};
+/* Kinds are 1..PSI_LOGENTRY_KIND_MAX; arrays indexed by kind have this + 1. */
+#define PSI_LOGENTRY_KIND_MAX 10U
+
+enum psi_logentry_role {
+    PSI_LOGENTRY_ROLE_AGENCY = 1,
+    PSI_LOGENTRY_ROLE_VENDOR = 2,
+    PSI_LOGENTRY_ROLE_AUDITOR = 3,
+};
+
+/*
+ * ADMIT, POLICY and REMOVE: the participant's roster record as it stands after
+ * the change (for REMOVE, as it stood before it).
+ *
+ * The share list is carried in its encoded form in both directions: share_list
+ * points to share_count ids, each a u8 length and the id's bytes, in strictly
+ * increasing byte order (so the list has one encoding); it must be empty when
+ * share_all is set. Build one with psi_logentry_share_list_build, walk one
+ * with psi_logentry_share_next. After decoding, share_list points into the
+ * decoded bytes.
+ */
+struct psi_logentry_roster {
+    char participant[PSI_LOGENTRY_ID_MAX + 1U];
+    enum psi_logentry_role role;
+    unsigned char public_key[PSI_LOGENTRY_KEY_BYTES]; /* Ed25519 identity key */
+    int share_all;                                    /* 0 or 1 */
+    int contribute_only;                              /* 0 or 1 */
+    size_t share_count;
+    const unsigned char *share_list;
+    size_t share_list_len;
+};
+
+/* EPOCH_KEY: a participant's public key of an epoch (ristretto255 point). */
+struct psi_logentry_epoch_key {
+    char participant[PSI_LOGENTRY_ID_MAX + 1U];
+    char epoch[PSI_LOGENTRY_EPOCH_MAX + 1U];
+    unsigned char public_key[PSI_LOGENTRY_KEY_BYTES];
+};
+
+/* SUBMISSION: as committed with submit.commit (digest and signature as
+ * psi.proto defines them); positions position_base .. position_base+count-1
+ * of the participant in the epoch. count >= 1. */
+struct psi_logentry_submission {
+    char participant[PSI_LOGENTRY_ID_MAX + 1U];
+    char epoch[PSI_LOGENTRY_EPOCH_MAX + 1U];
+    uint64_t submission_id;
+    uint64_t count;
+    uint64_t position_base;
+    unsigned char digest[PSI_LOGENTRY_DIGEST_BYTES];
+    unsigned char signature[PSI_LOGENTRY_SIGNATURE_BYTES];
+};
+
+/* CROSSBLIND: the tags `participant` computed over submission submission_id,
+ * as committed with crossblind.commit. count >= 1. */
+struct psi_logentry_crossblind {
+    char participant[PSI_LOGENTRY_ID_MAX + 1U];
+    uint64_t submission_id;
+    uint64_t count;
+    unsigned char tag_digest[PSI_LOGENTRY_DIGEST_BYTES];
+    unsigned char signature[PSI_LOGENTRY_SIGNATURE_BYTES];
+};
+
+/* MATCH: in the epoch, matched_a positions of participant_a became matched
+ * with participant_b, and matched_b positions of b with a, by the batch just
+ * committed (counts of newly matched positions, not totals). The pair is in
+ * strictly increasing byte order (a < b), so a pair has one encoding. */
+struct psi_logentry_match {
+    char epoch[PSI_LOGENTRY_EPOCH_MAX + 1U];
+    char participant_a[PSI_LOGENTRY_ID_MAX + 1U];
+    char participant_b[PSI_LOGENTRY_ID_MAX + 1U];
+    uint64_t matched_a;
+    uint64_t matched_b;
+};
+
+/* REFUSAL: a request the hub refused. code is the negative psi_error it
+ * answered; authenticated says whether `participant` is the authenticated
+ * sender (1) or only the id the request claimed, possibly empty (0); method
+ * may be empty when unknown; frame_digest = SHA-256 of the request frame as
+ * received. */
+struct psi_logentry_refusal {
+    int32_t code;
+    int authenticated; /* 0 or 1 */
+    char participant[PSI_LOGENTRY_ID_MAX + 1U];
+    char method[PSI_LOGENTRY_METHOD_MAX + 1U];
+    unsigned char frame_digest[PSI_LOGENTRY_DIGEST_BYTES];
+};
+
+/* FEED: a vendor published a blinded feed of `count` items for the epoch;
+ * feed_digest = SHA-256 of the published filter. */
+struct psi_logentry_feed {
+    char participant[PSI_LOGENTRY_ID_MAX + 1U];
+    char epoch[PSI_LOGENTRY_EPOCH_MAX + 1U];
+    uint64_t count;
+    unsigned char feed_digest[PSI_LOGENTRY_DIGEST_BYTES];
+};
+
+/* QUERY: `participant` sent `count` blinded queries to `vendor`'s feed. */
+struct psi_logentry_query {
+    char participant[PSI_LOGENTRY_ID_MAX + 1U];
+    char vendor[PSI_LOGENTRY_ID_MAX + 1U];
+    char epoch[PSI_LOGENTRY_EPOCH_MAX + 1U];
+    uint64_t count;
+};
+
+struct psi_logentry {
+    enum psi_logentry_kind kind;
+    uint64_t time_ms;
+    union {
+        struct psi_logentry_roster roster; /* ADMIT, POLICY, REMOVE */
+        struct psi_logentry_epoch_key epoch_key;
+        struct psi_logentry_submission submission;
+        struct psi_logentry_crossblind crossblind;
+        struct psi_logentry_match match;
+        struct psi_logentry_refusal refusal;
+        struct psi_logentry_feed feed;
+        struct psi_logentry_query query;
+    } u;
+};
+
+/* Encodes an entry. 0; PSI_ERR_INVALID for a value that has no encoding (an
+ * unknown kind or role; an id, epoch or method outside its alphabet or
+ * length; a flag other than 0/1; a share list that is malformed, not
+ * strictly increasing, or not empty with share_all; a match pair not in
+ * increasing order; a zero submission, cross-blind or query count; a refusal
+ * code that is not negative, or authenticated with an empty participant);
+ * PSI_ERR_TOO_LARGE if out_cap is too small (*out_len is then the length
+ * needed; PSI_LOGENTRY_MAX_BYTES always suffices). */
+int psi_logentry_encode(unsigned char *out, size_t out_cap, size_t *out_len,
+                        const struct psi_logentry *entry) PSI_MUST_CHECK;
+
+/* Decodes an entry. 0; PSI_ERR_UNSUPPORTED for another version or an unknown
+ * kind; PSI_ERR_PARSE for anything else that is not exactly the encoding of
+ * a value (cut short, trailing bytes, a field breaking its rule). */
+int psi_logentry_decode(struct psi_logentry *entry, const unsigned char *in,
+                        size_t in_len) PSI_MUST_CHECK;
+
+/* Builds an encoded share list from `count` NUL-terminated ids, which must be
+ * valid and strictly increasing in byte order (the caller sorts them).
+ * 0; PSI_ERR_INVALID (count above PSI_LOGENTRY_SHARE_MAX, an invalid id, not
+ * increasing); PSI_ERR_TOO_LARGE (out_cap too small; count * 65 suffices). */
+int psi_logentry_share_list_build(unsigned char *out, size_t out_cap, size_t *out_len,
+                                  const char *const *ids, size_t count) PSI_MUST_CHECK;
+
+/* The id at *offset of an encoded share list, NUL-terminated into `id`; moves
+ * *offset past it. 0; PSI_ERR_NOT_FOUND at the end; PSI_ERR_PARSE for a list
+ * cut short. */
+int psi_logentry_share_next(const unsigned char *list, size_t list_len, size_t *offset,
+                            char id[PSI_LOGENTRY_ID_MAX + 1U]) PSI_MUST_CHECK;
+
+/* 1 if the roster record allows sharing with `id` (share_all, or `id` is in
+ * its share list), else 0. */
+int psi_logentry_roster_allows(const struct psi_logentry_roster *roster, const char *id);
+
+/* 1 if `id` is a valid participant id (see PSI_LOGENTRY_ID_MAX), else 0. */
+int psi_logentry_id_is_valid(const char *id);
+
+/* "admit", "policy", "remove", "epoch-key", "submission", "crossblind",
+ * "match", "refusal", "feed", "query"; "unknown" otherwise. */
+const char *psi_logentry_kind_name(unsigned kind);
+
+/* "agency", "vendor", "auditor"; "unknown" otherwise. */
+const char *psi_logentry_role_name(unsigned role);
+
+/* The role of that name, or 0 if there is none. */
+enum psi_logentry_role psi_logentry_role_parse(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,611 @@
+/* Audit log entries: canonical encoding and strict decoding (logentry.h). */
+#include "psi/logentry.h"
+
+#include <string.h>
+
+#include "psi/error.h"
+
+/* ---------------------------------------------------------------- field rules */
+
+static int id_char_ok(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+}
+
+static int id_bytes_ok(const unsigned char *s, size_t len)
+{
+    if (len == 0 || len > PSI_LOGENTRY_ID_MAX || s[0] == '.' || s[0] == '-')
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!id_char_ok(s[i]))
+            return 0;
+    return 1;
+}
+
+static int epoch_bytes_ok(const unsigned char *s, size_t len)
+{
+    if (len == 0 || len > PSI_LOGENTRY_EPOCH_MAX)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!id_char_ok(s[i]) && s[i] != ':')
+            return 0;
+    return 1;
+}
+
+static int method_bytes_ok(const unsigned char *s, size_t len)
+{
+    if (len > PSI_LOGENTRY_METHOD_MAX)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Byte order of two strings, shorter first on a common prefix (memcmp of the
+ * NUL-terminated strings would give the same order). */
+static int bytes_cmp(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen)
+{
+    size_t n = alen < blen ? alen : blen;
+    int c = n ? memcmp(a, b, n) : 0;
+    if (c != 0)
+        return c;
+    return alen < blen ? -1 : alen > blen ? 1 : 0;
+}
+
+/* strnlen within a fixed array: the length, or max + 1 if no NUL comes by
+ * then (a field the caller forgot to terminate is refused, not overrun). */
+static size_t field_len(const char *s, size_t max)
+{
+    size_t n = 0;
+    while (n <= max && s[n] != '\0')
+        n++;
+    return n;
+}
+
+int psi_logentry_id_is_valid(const char *id)
+{
+    if (id == NULL)
+        return 0;
+    size_t n = field_len(id, PSI_LOGENTRY_ID_MAX);
+    return id_bytes_ok((const unsigned char *)id, n);
+}
+
+/* Walks `count` ids of an encoded share list within list[0..max_len): each a
+ * valid id, strictly increasing, at most PSI_LOGENTRY_SHARE_MAX of them.
+ * 0 and the bytes they take in *used, or PSI_ERR_PARSE. */
+static int share_list_walk(const unsigned char *list, size_t max_len, size_t count, size_t *used)
+{
+    const unsigned char *prev = NULL;
+    size_t prev_len = 0, off = 0;
+    if (count > PSI_LOGENTRY_SHARE_MAX || (list == NULL && (max_len > 0 || count > 0)))
+        return PSI_ERR_PARSE;
+    for (size_t i = 0; i < count; i++) {
+        if (off >= max_len)
+            return PSI_ERR_PARSE;
+        size_t len = list[off];
+        const unsigned char *id = list + off + 1U;
+        if (len > max_len - off - 1U || !id_bytes_ok(id, len) ||
+            (prev != NULL && bytes_cmp(prev, prev_len, id, len) >= 0))
+            return PSI_ERR_PARSE;
+        prev = id;
+        prev_len = len;
+        off += 1U + len;
+    }
+    *used = off;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- writer */
+
+struct writer {
+    unsigned char *out;
+    size_t cap;
+    size_t len; /* counts on past cap, so the caller learns the size needed */
+};
+
+static void put_bytes(struct writer *w, const void *bytes, size_t len)
+{
+    if (w->len <= w->cap && len <= w->cap - w->len && len > 0)
+        memcpy(w->out + w->len, bytes, len);
+    w->len += len;
+}
+
+static void put_u8(struct writer *w, unsigned v)
+{
+    unsigned char b = (unsigned char)v;
+    put_bytes(w, &b, 1);
+}
+
+static void put_u16(struct writer *w, size_t v)
+{
+    unsigned char b[2] = {(unsigned char)(v >> 8), (unsigned char)v};
+    put_bytes(w, b, 2);
+}
+
+static void put_u32(struct writer *w, uint32_t v)
+{
+    unsigned char b[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
+                          (unsigned char)(v >> 8), (unsigned char)v};
+    put_bytes(w, b, 4);
+}
+
+static void put_u64(struct writer *w, uint64_t v)
+{
+    unsigned char b[8];
+    for (int i = 7; i >= 0; i--) {
+        b[i] = (unsigned char)v;
+        v >>= 8;
+    }
+    put_bytes(w, b, 8);
+}
+
+/* The string fields are checked before anything is written. */
+static void put_str(struct writer *w, const char *s)
+{
+    size_t n = strlen(s);
+    put_u8(w, (unsigned)n);
+    put_bytes(w, s, n);
+}
+
+static int id_ok(const char *s)
+{
+    return psi_logentry_id_is_valid(s);
+}
+
+static int epoch_ok(const char *s)
+{
+    return epoch_bytes_ok((const unsigned char *)s, field_len(s, PSI_LOGENTRY_EPOCH_MAX));
+}
+
+static int method_ok(const char *s)
+{
+    size_t n = field_len(s, PSI_LOGENTRY_METHOD_MAX);
+    return n <= PSI_LOGENTRY_METHOD_MAX && method_bytes_ok((const unsigned char *)s, n);
+}
+
+static int flag_ok(int v)
+{
+    return v == 0 || v == 1;
+}
+
+static int role_ok(unsigned role)
+{
+    return role >= PSI_LOGENTRY_ROLE_AGENCY && role <= PSI_LOGENTRY_ROLE_AUDITOR;
+}
+
+static int check_roster(const struct psi_logentry_roster *r)
+{
+    size_t used = 0;
+    if (!id_ok(r->participant) || !role_ok((unsigned)r->role) || !flag_ok(r->share_all) ||
+        !flag_ok(r->contribute_only))
+        return PSI_ERR_INVALID;
+    if (share_list_walk(r->share_list, r->share_list_len, r->share_count, &used) != 0 ||
+        used != r->share_list_len || (r->share_all && r->share_count > 0))
+        return PSI_ERR_INVALID;
+    return 0;
+}
+
+static int check_entry(const struct psi_logentry *e)
+{
+    switch (e->kind) {
+    case PSI_LOGENTRY_ADMIT:
+    case PSI_LOGENTRY_POLICY:
+    case PSI_LOGENTRY_REMOVE: return check_roster(&e->u.roster);
+    case PSI_LOGENTRY_EPOCH_KEY:
+        return id_ok(e->u.epoch_key.participant) && epoch_ok(e->u.epoch_key.epoch)
+                   ? 0
+                   : PSI_ERR_INVALID;
+    case PSI_LOGENTRY_SUBMISSION:
+        return id_ok(e->u.submission.participant) && epoch_ok(e->u.submission.epoch) &&
+                       e->u.submission.count > 0
+                   ? 0
+                   : PSI_ERR_INVALID;
+    case PSI_LOGENTRY_CROSSBLIND:
+        return id_ok(e->u.crossblind.participant) && e->u.crossblind.count > 0 ? 0
+                                                                               : PSI_ERR_INVALID;
+    case PSI_LOGENTRY_MATCH: {
+        const struct psi_logentry_match *m = &e->u.match;
+        if (!epoch_ok(m->epoch) || !id_ok(m->participant_a) || !id_ok(m->participant_b))
+            return PSI_ERR_INVALID;
+        return strcmp(m->participant_a, m->participant_b) < 0 ? 0 : PSI_ERR_INVALID;
+    }
+    case PSI_LOGENTRY_REFUSAL: {
+        const struct psi_logentry_refusal *r = &e->u.refusal;
+        if (r->code >= 0 || !flag_ok(r->authenticated) || !method_ok(r->method))
+            return PSI_ERR_INVALID;
+        if (r->participant[0] == '\0')
+            return r->authenticated ? PSI_ERR_INVALID : 0;
+        return id_ok(r->participant) ? 0 : PSI_ERR_INVALID;
+    }
+    case PSI_LOGENTRY_FEED:
+        return id_ok(e->u.feed.participant) && epoch_ok(e->u.feed.epoch) ? 0 : PSI_ERR_INVALID;
+    case PSI_LOGENTRY_QUERY:
+        return id_ok(e->u.query.participant) && id_ok(e->u.query.vendor) &&
+                       epoch_ok(e->u.query.epoch) && e->u.query.count > 0
+                   ? 0
+                   : PSI_ERR_INVALID;
+    }
+    return PSI_ERR_INVALID;
+}
+
+int psi_logentry_encode(unsigned char *out, size_t out_cap, size_t *out_len,
+                        const struct psi_logentry *e)
+{
+    if (e == NULL || out_len == NULL || (out == NULL && out_cap > 0))
+        return PSI_ERR_INVALID;
+    int rc = check_entry(e);
+    if (rc != 0)
+        return rc;
+    struct writer w = {out, out_cap, 0};
+    put_u8(&w, PSI_LOGENTRY_VERSION);
+    put_u8(&w, (unsigned)e->kind);
+    put_u64(&w, e->time_ms);
+    switch (e->kind) {
+    case PSI_LOGENTRY_ADMIT:
+    case PSI_LOGENTRY_POLICY:
+    case PSI_LOGENTRY_REMOVE: {
+        const struct psi_logentry_roster *r = &e->u.roster;
+        put_str(&w, r->participant);
+        put_u8(&w, (unsigned)r->role);
+        put_bytes(&w, r->public_key, PSI_LOGENTRY_KEY_BYTES);
+        put_u8(&w, (unsigned)r->share_all | (unsigned)r->contribute_only << 1);
+        put_u16(&w, r->share_count);
+        put_bytes(&w, r->share_list, r->share_list_len);
+        break;
+    }
+    case PSI_LOGENTRY_EPOCH_KEY:
+        put_str(&w, e->u.epoch_key.participant);
+        put_str(&w, e->u.epoch_key.epoch);
+        put_bytes(&w, e->u.epoch_key.public_key, PSI_LOGENTRY_KEY_BYTES);
+        break;
+    case PSI_LOGENTRY_SUBMISSION: {
+        const struct psi_logentry_submission *s = &e->u.submission;
+        put_str(&w, s->participant);
+        put_str(&w, s->epoch);
+        put_u64(&w, s->submission_id);
+        put_u64(&w, s->count);
+        put_u64(&w, s->position_base);
+        put_bytes(&w, s->digest, PSI_LOGENTRY_DIGEST_BYTES);
+        put_bytes(&w, s->signature, PSI_LOGENTRY_SIGNATURE_BYTES);
+        break;
+    }
+    case PSI_LOGENTRY_CROSSBLIND: {
+        const struct psi_logentry_crossblind *c = &e->u.crossblind;
+        put_str(&w, c->participant);
+        put_u64(&w, c->submission_id);
+        put_u64(&w, c->count);
+        put_bytes(&w, c->tag_digest, PSI_LOGENTRY_DIGEST_BYTES);
+        put_bytes(&w, c->signature, PSI_LOGENTRY_SIGNATURE_BYTES);
+        break;
+    }
+    case PSI_LOGENTRY_MATCH: {
+        const struct psi_logentry_match *m = &e->u.match;
+        put_str(&w, m->epoch);
+        put_str(&w, m->participant_a);
+        put_str(&w, m->participant_b);
+        put_u64(&w, m->matched_a);
+        put_u64(&w, m->matched_b);
+        break;
+    }
+    case PSI_LOGENTRY_REFUSAL: {
+        const struct psi_logentry_refusal *r = &e->u.refusal;
+        /* code < 0 was checked; -INT32_MIN fits a uint32_t. */
+        put_u32(&w, (uint32_t)(-(int64_t)r->code));
+        put_u8(&w, (unsigned)r->authenticated);
+        put_str(&w, r->participant);
+        put_str(&w, r->method);
+        put_bytes(&w, r->frame_digest, PSI_LOGENTRY_DIGEST_BYTES);
+        break;
+    }
+    case PSI_LOGENTRY_FEED:
+        put_str(&w, e->u.feed.participant);
+        put_str(&w, e->u.feed.epoch);
+        put_u64(&w, e->u.feed.count);
+        put_bytes(&w, e->u.feed.feed_digest, PSI_LOGENTRY_DIGEST_BYTES);
+        break;
+    case PSI_LOGENTRY_QUERY:
+        put_str(&w, e->u.query.participant);
+        put_str(&w, e->u.query.vendor);
+        put_str(&w, e->u.query.epoch);
+        put_u64(&w, e->u.query.count);
+        break;
+    }
+    *out_len = w.len;
+    return w.len <= out_cap ? 0 : PSI_ERR_TOO_LARGE;
+}
+
+/* ---------------------------------------------------------------- reader */
+
+struct reader {
+    const unsigned char *in;
+    size_t len;
+    size_t off;
+    int bad; /* set by the first read past the end or field that breaks its rule */
+};
+
+static const unsigned char *take(struct reader *r, size_t n)
+{
+    if (r->bad || n > r->len - r->off) {
+        r->bad = 1;
+        return NULL;
+    }
+    const unsigned char *p = r->in + r->off;
+    r->off += n;
+    return p;
+}
+
+static unsigned get_u8(struct reader *r)
+{
+    const unsigned char *p = take(r, 1);
+    return p ? p[0] : 0U;
+}
+
+static size_t get_u16(struct reader *r)
+{
+    const unsigned char *p = take(r, 2);
+    return p ? (size_t)p[0] << 8 | p[1] : 0U;
+}
+
+static uint32_t get_u32(struct reader *r)
+{
+    const unsigned char *p = take(r, 4);
+    return p ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3] : 0U;
+}
+
+static uint64_t get_u64(struct reader *r)
+{
+    const unsigned char *p = take(r, 8);
+    uint64_t v = 0;
+    if (p != NULL)
+        for (int i = 0; i < 8; i++)
+            v = v << 8 | p[i];
+    return v;
+}
+
+static void get_fixed(struct reader *r, unsigned char *out, size_t n)
+{
+    const unsigned char *p = take(r, n);
+    if (p != NULL)
+        memcpy(out, p, n);
+    else
+        memset(out, 0, n);
+}
+
+enum str_rule { STR_ID, STR_ID_OR_EMPTY, STR_EPOCH, STR_METHOD };
+
+/* A u8-length string into out (room for max + 1), checked against its rule. */
+static void get_str(struct reader *r, char *out, size_t max, enum str_rule rule)
+{
+    out[0] = '\0';
+    size_t n = get_u8(r);
+    const unsigned char *p = take(r, n);
+    if (p == NULL)
+        return;
+    int ok = 0;
+    switch (rule) {
+    case STR_ID: ok = id_bytes_ok(p, n); break;
+    case STR_ID_OR_EMPTY: ok = n == 0 || id_bytes_ok(p, n); break;
+    case STR_EPOCH: ok = epoch_bytes_ok(p, n); break;
+    case STR_METHOD: ok = method_bytes_ok(p, n); break;
+    }
+    if (!ok || n > max) {
+        r->bad = 1;
+        return;
+    }
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
+static void get_roster(struct reader *r, struct psi_logentry_roster *ro)
+{
+    get_str(r, ro->participant, PSI_LOGENTRY_ID_MAX, STR_ID);
+    unsigned role = get_u8(r);
+    if (!role_ok(role))
+        r->bad = 1;
+    ro->role = (enum psi_logentry_role)role;
+    get_fixed(r, ro->public_key, PSI_LOGENTRY_KEY_BYTES);
+    unsigned flags = get_u8(r);
+    if (flags > 3U)
+        r->bad = 1;
+    ro->share_all = (int)(flags & 1U);
+    ro->contribute_only = (int)(flags >> 1 & 1U);
+    ro->share_count = get_u16(r);
+    if (r->bad || ro->share_count > PSI_LOGENTRY_SHARE_MAX ||
+        (ro->share_all && ro->share_count > 0)) {
+        r->bad = 1;
+        return;
+    }
+    size_t used = 0;
+    if (share_list_walk(r->in + r->off, r->len - r->off, ro->share_count, &used) != 0) {
+        r->bad = 1;
+        return;
+    }
+    ro->share_list = used ? r->in + r->off : NULL;
+    ro->share_list_len = used;
+    r->off += used;
+}
+
+int psi_logentry_decode(struct psi_logentry *e, const unsigned char *in, size_t in_len)
+{
+    if (e == NULL || (in == NULL && in_len > 0))
+        return PSI_ERR_INVALID;
+    memset(e, 0, sizeof *e);
+    struct reader r = {in, in_len, 0, 0};
+    unsigned version = get_u8(&r);
+    unsigned kind = get_u8(&r);
+    if (r.bad)
+        return PSI_ERR_PARSE;
+    if (version != PSI_LOGENTRY_VERSION || kind == 0 || kind > PSI_LOGENTRY_KIND_MAX)
+        return PSI_ERR_UNSUPPORTED;
+    e->kind = (enum psi_logentry_kind)kind;
+    e->time_ms = get_u64(&r);
+    switch (e->kind) {
+    case PSI_LOGENTRY_ADMIT:
+    case PSI_LOGENTRY_POLICY:
+    case PSI_LOGENTRY_REMOVE: get_roster(&r, &e->u.roster); break;
+    case PSI_LOGENTRY_EPOCH_KEY:
+        get_str(&r, e->u.epoch_key.participant, PSI_LOGENTRY_ID_MAX, STR_ID);
+        get_str(&r, e->u.epoch_key.epoch, PSI_LOGENTRY_EPOCH_MAX, STR_EPOCH);
+        get_fixed(&r, e->u.epoch_key.public_key, PSI_LOGENTRY_KEY_BYTES);
+        break;
+    case PSI_LOGENTRY_SUBMISSION: {
+        struct psi_logentry_submission *s = &e->u.submission;
+        get_str(&r, s->participant, PSI_LOGENTRY_ID_MAX, STR_ID);
+        get_str(&r, s->epoch, PSI_LOGENTRY_EPOCH_MAX, STR_EPOCH);
+        s->submission_id = get_u64(&r);
+        s->count = get_u64(&r);
+        s->position_base = get_u64(&r);
+        get_fixed(&r, s->digest, PSI_LOGENTRY_DIGEST_BYTES);
+        get_fixed(&r, s->signature, PSI_LOGENTRY_SIGNATURE_BYTES);
+        if (s->count == 0)
+            r.bad = 1;
+        break;
+    }
+    case PSI_LOGENTRY_CROSSBLIND: {
+        struct psi_logentry_crossblind *c = &e->u.crossblind;
+        get_str(&r, c->participant, PSI_LOGENTRY_ID_MAX, STR_ID);
+        c->submission_id = get_u64(&r);
+        c->count = get_u64(&r);
+        get_fixed(&r, c->tag_digest, PSI_LOGENTRY_DIGEST_BYTES);
+        get_fixed(&r, c->signature, PSI_LOGENTRY_SIGNATURE_BYTES);
+        if (c->count == 0)
+            r.bad = 1;
+        break;
+    }
+    case PSI_LOGENTRY_MATCH: {
+        struct psi_logentry_match *m = &e->u.match;
+        get_str(&r, m->epoch, PSI_LOGENTRY_EPOCH_MAX, STR_EPOCH);
+        get_str(&r, m->participant_a, PSI_LOGENTRY_ID_MAX, STR_ID);
+        get_str(&r, m->participant_b, PSI_LOGENTRY_ID_MAX, STR_ID);
+        m->matched_a = get_u64(&r);
+        m->matched_b = get_u64(&r);
+        if (!r.bad && strcmp(m->participant_a, m->participant_b) >= 0)
+            r.bad = 1;
+        break;
+    }
+    case PSI_LOGENTRY_REFUSAL: {
+        struct psi_logentry_refusal *f = &e->u.refusal;
+        uint32_t magnitude = get_u32(&r);
+        unsigned authenticated = get_u8(&r);
+        get_str(&r, f->participant, PSI_LOGENTRY_ID_MAX, STR_ID_OR_EMPTY);
+        get_str(&r, f->method, PSI_LOGENTRY_METHOD_MAX, STR_METHOD);
+        get_fixed(&r, f->frame_digest, PSI_LOGENTRY_DIGEST_BYTES);
+        if (magnitude == 0 || magnitude > (uint32_t)INT32_MAX + 1U || authenticated > 1U ||
+            (authenticated && f->participant[0] == '\0'))
+            r.bad = 1;
+        f->code = magnitude > (uint32_t)INT32_MAX ? INT32_MIN : -(int32_t)magnitude;
+        f->authenticated = (int)authenticated;
+        break;
+    }
+    case PSI_LOGENTRY_FEED:
+        get_str(&r, e->u.feed.participant, PSI_LOGENTRY_ID_MAX, STR_ID);
+        get_str(&r, e->u.feed.epoch, PSI_LOGENTRY_EPOCH_MAX, STR_EPOCH);
+        e->u.feed.count = get_u64(&r);
+        get_fixed(&r, e->u.feed.feed_digest, PSI_LOGENTRY_DIGEST_BYTES);
+        break;
+    case PSI_LOGENTRY_QUERY:
+        get_str(&r, e->u.query.participant, PSI_LOGENTRY_ID_MAX, STR_ID);
+        get_str(&r, e->u.query.vendor, PSI_LOGENTRY_ID_MAX, STR_ID);
+        get_str(&r, e->u.query.epoch, PSI_LOGENTRY_EPOCH_MAX, STR_EPOCH);
+        e->u.query.count = get_u64(&r);
+        if (e->u.query.count == 0)
+            r.bad = 1;
+        break;
+    }
+    if (r.bad || r.off != r.len) {
+        memset(e, 0, sizeof *e);
+        return PSI_ERR_PARSE;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- share lists */
+
+int psi_logentry_share_list_build(unsigned char *out, size_t out_cap, size_t *out_len,
+                                  const char *const *ids, size_t count)
+{
+    if (out_len == NULL || (ids == NULL && count > 0) || (out == NULL && out_cap > 0) ||
+        count > PSI_LOGENTRY_SHARE_MAX)
+        return PSI_ERR_INVALID;
+    struct writer w = {out, out_cap, 0};
+    for (size_t i = 0; i < count; i++) {
+        if (!id_ok(ids[i]) || (i > 0 && strcmp(ids[i - 1], ids[i]) >= 0))
+            return PSI_ERR_INVALID;
+        put_str(&w, ids[i]);
+    }
+    *out_len = w.len;
+    return w.len <= out_cap ? 0 : PSI_ERR_TOO_LARGE;
+}
+
+int psi_logentry_share_next(const unsigned char *list, size_t list_len, size_t *offset,
+                            char id[PSI_LOGENTRY_ID_MAX + 1U])
+{
+    if (offset == NULL || id == NULL || (list == NULL && list_len > 0))
+        return PSI_ERR_INVALID;
+    id[0] = '\0';
+    if (*offset >= list_len)
+        return PSI_ERR_NOT_FOUND;
+    size_t len = list[*offset];
+    if (len > list_len - *offset - 1U || len > PSI_LOGENTRY_ID_MAX)
+        return PSI_ERR_PARSE;
+    memcpy(id, list + *offset + 1U, len);
+    id[len] = '\0';
+    *offset += 1U + len;
+    return 0;
+}
+
+int psi_logentry_roster_allows(const struct psi_logentry_roster *roster, const char *id)
+{
+    if (roster == NULL || id == NULL)
+        return 0;
+    if (roster->share_all)
+        return 1;
+    size_t want = strlen(id), off = 0;
+    while (off < roster->share_list_len) {
+        size_t len = roster->share_list[off];
+        if (len > roster->share_list_len - off - 1U)
+            return 0;
+        if (len == want && memcmp(roster->share_list + off + 1U, id, len) == 0)
+            return 1;
+        off += 1U + len;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- names */
+
+const char *psi_logentry_kind_name(unsigned kind)
+{
+    static const char *const names[PSI_LOGENTRY_KIND_MAX + 1U] = {
+        "unknown",    "admit", "policy",  "remove", "epoch-key", "submission",
+        "crossblind", "match", "refusal", "feed",   "query",
+    };
+    return kind <= PSI_LOGENTRY_KIND_MAX ? names[kind] : names[0];
+}
+
+const char *psi_logentry_role_name(unsigned role)
+{
+    switch (role) {
+    case PSI_LOGENTRY_ROLE_AGENCY: return "agency";
+    case PSI_LOGENTRY_ROLE_VENDOR: return "vendor";
+    case PSI_LOGENTRY_ROLE_AUDITOR: return "auditor";
+    }
+    return "unknown";
+}
+
+enum psi_logentry_role psi_logentry_role_parse(const char *name)
+{
+    if (name == NULL)
+        return (enum psi_logentry_role)0;
+    if (strcmp(name, "agency") == 0)
+        return PSI_LOGENTRY_ROLE_AGENCY;
+    if (strcmp(name, "vendor") == 0)
+        return PSI_LOGENTRY_ROLE_VENDOR;
+    if (strcmp(name, "auditor") == 0)
+        return PSI_LOGENTRY_ROLE_AUDITOR;
+    return (enum psi_logentry_role)0;
+}
