@@ -30,6 +30,7 @@
 #include <sqlite3.h>
 
 #include "envelope.h"
+#include "hub_test_client.h"
 #include "hub_test_util.h"
 #include "identity.h"
 #include "psi.pb-c.h"
@@ -41,216 +42,77 @@
 #define TIMEOUT_MS 5000
 
 static struct {
-    char dir[256];
-    char hub_dir[300];
-    char url[128];
-    unsigned char hub_key[32];
-    pid_t pid;
+    struct hub_test_hub hub;
     struct psi_identity a, b, r, stranger;
     char epoch[64];
 } H;
 
 /* ---------------------------------------------------------------- the process */
 
-/* Runs psi-hub with args; returns its exit status, its stdout in out. */
-static int run_hub(char *out, size_t cap, const char *fmt, ...)
-{
-    char args[2048], cmd[2400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "'%s' %s 2>/dev/null", HUB_BIN, args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = 0;
-    if (out != NULL && cap > 0) {
-        n = fread(out, 1, cap - 1, p);
-        out[n] = '\0';
-    } else {
-        char sink[256];
-        while (fread(sink, 1, sizeof sink, p) > 0) {
-        }
-    }
-    int status = pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static void vkey_of(const struct psi_identity *id, char *out, size_t cap)
-{
-    assert_int_equal(psi_identity_vkey(id, out, cap), 0);
-}
-
-static void start_hub(void)
-{
-    int out[2];
-    assert_int_equal(pipe(out), 0);
-    char log[400];
-    snprintf(log, sizeof log, "%s/hub.log", H.dir);
-    H.pid = fork();
-    assert_true(H.pid >= 0);
-    if (H.pid == 0) {
-        dup2(out[1], 1);
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (fd >= 0)
-            dup2(fd, 2);
-        close(out[0]);
-        execl(HUB_BIN, HUB_BIN, "serve", "--dir", H.hub_dir, "--listen", "tcp://127.0.0.1:0",
-              "--contexts", "4", (char *)NULL);
-        _exit(127);
-    }
-    close(out[1]);
-    /* Wait for "psi-hub: serving NAME on tcp://127.0.0.1:PORT". */
-    char line[256];
-    size_t n = 0;
-    struct pollfd pfd = {.fd = out[0], .events = POLLIN};
-    while (n < sizeof line - 1) {
-        if (poll(&pfd, 1, 10000) <= 0)
-            fail_msg("psi-hub serve did not say it was ready");
-        ssize_t got = read(out[0], line + n, 1);
-        if (got <= 0)
-            fail_msg("psi-hub serve ended before it was ready");
-        if (line[n] == '\n')
-            break;
-        n++;
-    }
-    line[n] = '\0';
-    close(out[0]);
-    const char *on = strstr(line, " on tcp://");
-    if (strncmp(line, "psi-hub: serving test-hub on ", 29) != 0 || on == NULL)
-        fail_msg("unexpected ready line '%s'", line);
-    snprintf(H.url, sizeof H.url, "%s", on + 4);
-}
-
 static int setup_group(void **state)
 {
     (void)state;
     if (sodium_init() < 0)
         return -1;
-    snprintf(H.dir, sizeof H.dir, "/tmp/psi-hub-security-XXXXXX");
-    if (mkdtemp(H.dir) == NULL)
-        return -1;
-    snprintf(H.hub_dir, sizeof H.hub_dir, "%s/hub", H.dir);
-    char out[4096], vkey[PSI_VKEY_MAX];
-    assert_int_equal(run_hub(out, sizeof out,
-                             "init --dir '%s' --name test-hub "
-                             "--max-message-bytes %d",
-                             H.hub_dir, MAX_MESSAGE),
-                     0);
-    /* the verifier key is the last line */
-    size_t len = strlen(out);
-    while (len > 0 && out[len - 1] == '\n')
-        out[--len] = '\0';
-    const char *last = strrchr(out, '\n');
-    last = last ? last + 1 : out;
-    char name[65];
-    assert_int_equal(psi_vkey_parse(last, name, H.hub_key), 0);
-    assert_string_equal(name, "test-hub");
-
+    char options[64];
+    snprintf(options, sizeof options, "--max-message-bytes %d", MAX_MESSAGE);
+    assert_int_equal(hub_test_hub_create(&H.hub, HUB_BIN, "hub-security", "test-hub", options), 0);
     assert_int_equal(psi_identity_generate(&H.a, "agency-a"), 0);
     assert_int_equal(psi_identity_generate(&H.b, "agency-b"), 0);
     assert_int_equal(psi_identity_generate(&H.r, "agency-r"), 0);
     assert_int_equal(psi_identity_generate(&H.stranger, "agency-x"), 0);
     const struct psi_identity *admitted[3] = {&H.a, &H.b, &H.r};
-    for (int i = 0; i < 3; i++) {
-        vkey_of(admitted[i], vkey, sizeof vkey);
-        assert_int_equal(run_hub(NULL, 0, "admit --dir '%s' --id %s --role agency --key '%s'",
-                                 H.hub_dir, admitted[i]->name, vkey),
-                         0);
-    }
-    start_hub();
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(hub_test_hub_admit(&H.hub, admitted[i], "agency", NULL), 0);
+    assert_int_equal(hub_test_hub_serve(&H.hub, 4, NULL), 0);
     return 0;
 }
 
 static int teardown_group(void **state)
 {
     (void)state;
-    int status = -1;
-    if (H.pid > 0) {
-        kill(H.pid, SIGTERM);
-        waitpid(H.pid, &status, 0);
-    }
+    int status = hub_test_hub_stop(&H.hub);
     psi_identity_clear(&H.a);
     psi_identity_clear(&H.b);
     psi_identity_clear(&H.r);
     psi_identity_clear(&H.stranger);
-    int clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    if (!clean) {
+    if (status != 0) {
         fprintf(stderr, "psi-hub did not stop cleanly on SIGTERM (status %d); log in %s\n", status,
-                H.dir);
+                H.hub.dir);
         return -1;
     }
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", H.dir);
-    if (getenv("PSI_KEEP") != NULL)
-        return 0;
-    return system(cmd) == 0 ? 0 : -1;
+    hub_test_hub_destroy(&H.hub); /* PSI_KEEP=1 keeps it */
+    return 0;
 }
 
 /* ---------------------------------------------------------------- the state */
 
-struct counts {
-    long long participants, removed, submissions, blocks, crossblinds, tags, overlaps, uploads,
-        chunks;
-};
-
-static long long count_sql(sqlite3 *db, const char *sql)
+static struct hub_test_counts snapshot(void)
 {
-    sqlite3_stmt *s = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    long long n = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return n;
-}
-
-static struct counts snapshot(void)
-{
-    char path[400];
-    snprintf(path, sizeof path, "%s/hub.db", H.hub_dir);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    struct counts c = {
-        count_sql(db, "SELECT count(*) FROM participant"),
-        count_sql(db, "SELECT count(*) FROM participant WHERE removed = 1"),
-        count_sql(db, "SELECT count(*) FROM submission"),
-        count_sql(db, "SELECT count(*) FROM element_block"),
-        count_sql(db, "SELECT count(*) FROM crossblind"),
-        count_sql(db, "SELECT count(*) FROM tag"),
-        count_sql(db, "SELECT count(*) FROM overlap"),
-        count_sql(db, "SELECT count(*) FROM upload"),
-        count_sql(db, "SELECT count(*) FROM upload_chunk"),
-    };
-    sqlite3_close(db);
+    struct hub_test_counts c;
+    assert_int_equal(hub_test_counts_read(&H.hub, NULL, &c), 0);
     return c;
 }
 
-static void assert_same(struct counts x, struct counts y)
+/* Every table as it was, the nonces (refusal bookkeeping) aside. */
+static void assert_same(struct hub_test_counts x, struct hub_test_counts y)
 {
-    assert_int_equal(x.participants, y.participants);
-    assert_int_equal(x.removed, y.removed);
-    assert_int_equal(x.submissions, y.submissions);
-    assert_int_equal(x.blocks, y.blocks);
-    assert_int_equal(x.crossblinds, y.crossblinds);
-    assert_int_equal(x.tags, y.tags);
-    assert_int_equal(x.overlaps, y.overlaps);
-    assert_int_equal(x.uploads, y.uploads);
-    assert_int_equal(x.chunks, y.chunks);
+    assert_int_equal(hub_test_counts_compare(&x, &y), 0);
 }
 
 /* ---------------------------------------------------------------- requests */
 
 static int send_frame(const uint8_t *frame, size_t len, uint8_t **reply, size_t *reply_len)
 {
-    return psi_rpc_raw(H.url, frame, len, reply, reply_len, TIMEOUT_MS);
+    return psi_rpc_raw(H.hub.url, frame, len, reply, reply_len, TIMEOUT_MS);
 }
 
 static uint8_t *seal(const struct psi_identity *who, const unsigned char rid[16],
                      const char *method, const uint8_t *body, size_t body_len, size_t *len)
 {
     uint8_t *frame = NULL;
-    assert_int_equal(psi_request_seal(who, H.hub_key, method, rid, body, body_len, &frame, len), 0);
+    assert_int_equal(psi_request_seal(who, H.hub.hub_key, method, rid, body, body_len, &frame, len),
+                     0);
     return frame;
 }
 
@@ -262,7 +124,7 @@ static int exchange(const struct psi_identity *who, const unsigned char rid[16],
     size_t reply_len = 0;
     assert_int_equal(send_frame(frame, len, &reply, &reply_len), 0);
     memset(r, 0, sizeof *r);
-    assert_int_equal(psi_reply_open(who, H.hub_key, rid, reply, reply_len, r), 0);
+    assert_int_equal(psi_reply_open(who, H.hub.hub_key, rid, reply, reply_len, r), 0);
     free(reply);
     return r->status;
 }
@@ -336,7 +198,7 @@ static uint8_t *submit_body(const struct psi_identity *who, const char *epoch,
 {
     static unsigned char digest[32], sig[64];
     hub_test_submission_digest(epoch, who->name, count, elements, digest);
-    hub_test_submission_sign(who->secret_key, H.hub_key, digest, sig);
+    hub_test_submission_sign(who->secret_key, H.hub.hub_key, digest, sig);
     Psi__SubmitCommit m = PSI__SUBMIT_COMMIT__INIT;
     m.upload_id.data = (uint8_t *)upload_id;
     m.upload_id.len = 16;
@@ -349,63 +211,20 @@ static uint8_t *submit_body(const struct psi_identity *who, const char *epoch,
     return hub_test_pack(&m.base, len);
 }
 
-/* A frame built by hand from the wire format: Request, signed, sealed. The
- * request bytes are replaced by raw_request when given. */
+/* A frame built by hand from the wire format (tests/hub_test_client.h). */
 static uint8_t *craft(const struct psi_identity *who, const char *method, uint64_t timestamp_ms,
                       const uint8_t *body, size_t body_len, const uint8_t *raw_request,
                       size_t raw_len, const unsigned char rid[16], size_t *frame_len)
 {
-    unsigned char nonce[16];
-    randombytes_buf(nonce, sizeof nonce);
-    Psi__Request rq = PSI__REQUEST__INIT;
-    rq.hub_key.data = H.hub_key;
-    rq.hub_key.len = 32;
-    rq.sender = (char *)who->name;
-    rq.method = (char *)method;
-    rq.timestamp_ms = timestamp_ms;
-    rq.nonce.data = nonce;
-    rq.nonce.len = 16;
-    rq.request_id.data = (uint8_t *)rid;
-    rq.request_id.len = 16;
-    rq.body.data = (uint8_t *)body;
-    rq.body.len = body_len;
-    size_t req_len;
-    uint8_t *req = raw_request ? NULL : hub_test_pack(&rq.base, &req_len);
-    if (raw_request) {
-        req = malloc(raw_len);
-        memcpy(req, raw_request, raw_len);
-        req_len = raw_len;
-    }
-    static const char ctx[] = "psi/request/v1"; /* with its 0x00 */
-    uint8_t *to_sign = malloc(sizeof ctx + req_len);
-    memcpy(to_sign, ctx, sizeof ctx);
-    memcpy(to_sign + sizeof ctx, req, req_len);
-    unsigned char sig[64];
-    crypto_sign_detached(sig, NULL, to_sign, sizeof ctx + req_len, who->secret_key);
-    free(to_sign);
-    Psi__SignedRequest sr = PSI__SIGNED_REQUEST__INIT;
-    sr.request.data = req;
-    sr.request.len = req_len;
-    sr.signature.data = sig;
-    sr.signature.len = 64;
-    size_t signed_len;
-    uint8_t *signed_bytes = hub_test_pack(&sr.base, &signed_len);
-    free(req);
-    unsigned char hub_x[32];
-    assert_int_equal(crypto_sign_ed25519_pk_to_curve25519(hub_x, H.hub_key), 0);
-    *frame_len = 1 + crypto_box_SEALBYTES + signed_len;
-    uint8_t *frame = malloc(*frame_len);
-    frame[0] = PSI_FRAME_SEALED;
-    assert_int_equal(crypto_box_seal(frame + 1, signed_bytes, signed_len, hub_x), 0);
-    free(signed_bytes);
+    uint8_t *frame = hub_test_craft(who, H.hub.hub_key, method, timestamp_ms, body, body_len,
+                                    raw_request, raw_len, rid, frame_len);
+    assert_non_null(frame);
     return frame;
 }
 
 static uint64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return hub_test_now_ms();
 }
 
 /* ---------------------------------------------------------------- the tests */
@@ -414,7 +233,7 @@ static void flipped_byte(void **state)
 {
     (void)state;
     hub_answers();
-    struct counts before = snapshot();
+    struct hub_test_counts before = snapshot();
     unsigned char rid[16];
     randombytes_buf(rid, sizeof rid);
     size_t len;
@@ -427,7 +246,7 @@ static void flipped_byte(void **state)
         assert_int_equal(send_frame(frame, len, &reply, &reply_len), 0);
         assert_int_equal(reply[0], PSI_FRAME_PLAIN_ERROR);
         struct psi_reply r;
-        assert_int_equal(psi_reply_open(&H.a, H.hub_key, rid, reply, reply_len, &r), 0);
+        assert_int_equal(psi_reply_open(&H.a, H.hub.hub_key, rid, reply, reply_len, &r), 0);
         assert_int_not_equal(r.status, 0);
         assert_non_null(strstr(r.error, "malformed request"));
         psi_reply_clear(&r);
@@ -442,7 +261,7 @@ static void flipped_byte(void **state)
 static void replayed_frame(void **state)
 {
     (void)state;
-    struct counts before = snapshot();
+    struct hub_test_counts before = snapshot();
     unsigned char rid[16];
     randombytes_buf(rid, sizeof rid);
     size_t len;
@@ -463,7 +282,7 @@ static void retried_commit(void **state)
 {
     (void)state;
     hub_answers();
-    struct counts before = snapshot();
+    struct hub_test_counts before = snapshot();
     uint8_t *elements = hub_test_elements(300), upload_id[16];
     randombytes_buf(upload_id, sizeof upload_id);
     upload_bytes(&H.a, upload_id, elements, 300 * 32);
@@ -490,7 +309,7 @@ static void retried_commit(void **state)
     assert_non_null(receipt);
     assert_int_equal(receipt->position_base, 0);
     psi__submit_receipt__free_unpacked(receipt, NULL);
-    struct counts after = snapshot();
+    struct hub_test_counts after = snapshot();
     assert_int_equal(after.submissions, before.submissions + 1);
     assert_int_equal(after.blocks, before.blocks + 1);
     assert_int_equal(after.uploads, before.uploads);
@@ -504,7 +323,7 @@ static void retried_commit(void **state)
 static void unknown_key(void **state)
 {
     (void)state;
-    struct counts before = snapshot();
+    struct hub_test_counts before = snapshot();
     expect_refusal(&H.stranger, "info", NULL, 0, PSI_ERR_DENIED, "unknown participant 'agency-x'");
     /* a known id signed with another key */
     struct psi_identity impostor;
@@ -521,8 +340,9 @@ static void removed_participant(void **state)
     struct psi_reply r;
     assert_int_equal(request(&H.r, "info", NULL, 0, &r), 0);
     psi_reply_clear(&r);
-    assert_int_equal(run_hub(NULL, 0, "remove --dir '%s' --id agency-r", H.hub_dir), 0);
-    struct counts before = snapshot();
+    assert_int_equal(
+        hub_test_hub_command(&H.hub, NULL, 0, "remove --dir '%s' --id agency-r", H.hub.hub_dir), 0);
+    struct hub_test_counts before = snapshot();
     expect_refusal(&H.r, "info", NULL, 0, PSI_ERR_DENIED, "participant 'agency-r' was removed");
     expect_refusal(&H.r, "work.list", NULL, 0, PSI_ERR_DENIED, "was removed");
     hub_answers();
@@ -532,7 +352,7 @@ static void removed_participant(void **state)
 static void results_of_another(void **state)
 {
     (void)state;
-    struct counts before = snapshot();
+    struct hub_test_counts before = snapshot();
     Psi__ResultsRequest m = PSI__RESULTS_REQUEST__INIT;
     m.participant = (char *)"agency-b";
     m.epoch = (char *)"";
@@ -547,13 +367,13 @@ static void results_of_another(void **state)
 static void oversized_message(void **state)
 {
     (void)state;
-    struct counts before = snapshot();
+    struct hub_test_counts before = snapshot();
     size_t len = MAX_MESSAGE + 1024;
     uint8_t *frame = malloc(len), *reply = NULL;
     randombytes_buf(frame, len);
     frame[0] = PSI_FRAME_SEALED;
     size_t reply_len = 0;
-    int rc = psi_rpc_raw(H.url, frame, len, &reply, &reply_len, 1500);
+    int rc = psi_rpc_raw(H.hub.url, frame, len, &reply, &reply_len, 1500);
     print_message("oversized frame of %zu bytes: %s\n", len,
                   rc == 0 ? "answered" : psi_strerror(rc));
     if (rc == 0) { /* an error answer is also acceptable */
@@ -570,7 +390,7 @@ static void oversized_message(void **state)
 static void truncated_frame(void **state)
 {
     (void)state;
-    struct counts before = snapshot();
+    struct hub_test_counts before = snapshot();
     unsigned char rid[16];
     randombytes_buf(rid, sizeof rid);
     size_t len;
@@ -582,7 +402,7 @@ static void truncated_frame(void **state)
         assert_int_equal(send_frame(frame, cuts[i], &reply, &reply_len), 0);
         assert_int_equal(reply[0], PSI_FRAME_PLAIN_ERROR);
         struct psi_reply r;
-        assert_int_equal(psi_reply_open(&H.a, H.hub_key, rid, reply, reply_len, &r), 0);
+        assert_int_equal(psi_reply_open(&H.a, H.hub.hub_key, rid, reply, reply_len, &r), 0);
         assert_int_not_equal(r.status, 0);
         psi_reply_clear(&r);
         free(reply);
@@ -595,7 +415,7 @@ static void truncated_frame(void **state)
 static void malformed_inside(void **state)
 {
     (void)state;
-    struct counts before = snapshot();
+    struct hub_test_counts before = snapshot();
     /* a valid seal and signature around a body that is not a SubmitCommit */
     const uint8_t junk[] = {0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01};
     expect_refusal(&H.a, "submit.commit", junk, sizeof junk, PSI_ERR_PARSE,
@@ -612,7 +432,7 @@ static void malformed_inside(void **state)
     assert_int_equal(send_frame(frame, len, &reply, &reply_len), 0);
     assert_int_equal(reply[0], PSI_FRAME_PLAIN_ERROR);
     struct psi_reply r;
-    assert_int_equal(psi_reply_open(&H.a, H.hub_key, rid, reply, reply_len, &r), 0);
+    assert_int_equal(psi_reply_open(&H.a, H.hub.hub_key, rid, reply, reply_len, &r), 0);
     assert_int_equal(r.status, PSI_ERR_PARSE);
     psi_reply_clear(&r);
     free(reply);
@@ -628,7 +448,7 @@ static void wrong_epoch(void **state)
     uint8_t *elements = hub_test_elements(10), upload_id[16];
     randombytes_buf(upload_id, sizeof upload_id);
     upload_bytes(&H.b, upload_id, elements, 10 * 32);
-    struct counts before = snapshot();
+    struct hub_test_counts before = snapshot();
     size_t n;
     uint8_t *body = submit_body(&H.b, "1999-W01", upload_id, elements, 10, &n);
     char want[160];
@@ -643,7 +463,7 @@ static void wrong_epoch(void **state)
 static void stale_timestamp(void **state)
 {
     (void)state;
-    struct counts before = snapshot();
+    struct hub_test_counts before = snapshot();
     const int64_t skews[] = {-400000, 400000};
     for (int i = 0; i < 2; i++) {
         unsigned char rid[16];
@@ -677,10 +497,10 @@ static void crossblind_unknown_submission(void **state)
     randombytes_buf(tags, sizeof tags);
     randombytes_buf(upload_id, sizeof upload_id);
     upload_bytes(&H.b, upload_id, tags, sizeof tags);
-    struct counts before = snapshot();
+    struct hub_test_counts before = snapshot();
     unsigned char fake_digest[32] = {0}, tag_digest[32], sig[64];
     hub_test_tag_digest(tags, 4, tag_digest);
-    hub_test_crossblind_sign(H.b.secret_key, H.hub_key, fake_digest, 4, tag_digest, sig);
+    hub_test_crossblind_sign(H.b.secret_key, H.hub.hub_key, fake_digest, 4, tag_digest, sig);
     Psi__CrossBlindCommit m = PSI__CROSS_BLIND_COMMIT__INIT;
     m.upload_id.data = upload_id;
     m.upload_id.len = 16;
@@ -706,7 +526,7 @@ static void invalid_point(void **state)
     memset(elements + 37 * 32, 0xee, 32); /* not a canonical encoding */
     randombytes_buf(upload_id, sizeof upload_id);
     upload_bytes(&H.b, upload_id, elements, 50 * 32);
-    struct counts before = snapshot();
+    struct hub_test_counts before = snapshot();
     size_t n;
     uint8_t *body = submit_body(&H.b, H.epoch, upload_id, elements, 50, &n);
     expect_refusal(&H.b, "submit.commit", body, n, PSI_ERR_ENCODING, "element 37 ");
@@ -756,7 +576,7 @@ static void *client_thread(void *arg)
 static void concurrent_clients(void **state)
 {
     (void)state;
-    struct counts before = snapshot();
+    struct hub_test_counts before = snapshot();
     enum { THREADS = 6 };
     pthread_t threads[THREADS];
     struct client_run runs[THREADS];
@@ -770,7 +590,7 @@ static void concurrent_clients(void **state)
         assert_int_equal(pthread_join(threads[t], NULL), 0);
         assert_int_equal(runs[t].failures, 0);
     }
-    struct counts after = snapshot();
+    struct hub_test_counts after = snapshot();
     assert_int_equal(after.uploads, before.uploads + THREADS);
     assert_int_equal(after.chunks, before.chunks + THREADS * 10);
     hub_answers();
