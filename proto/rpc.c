@@ -248,6 +248,12 @@ int psi_rpc_call_id(struct psi_rpc *rpc, const unsigned char request_id[PSI_REQU
                 rc = take_reply(rpc, request_id, answer, answer_len, reply_body, reply_len, err,
                                 errlen);
                 nng_free(answer, answer_len);
+                /* Our nonce is fresh on every attempt, so the hub calls it a replay only
+                 * when nng itself re-sent this very frame after a reconnect and the hub
+                 * saw both copies. Asking again under the same request id (new nonce)
+                 * yields the first copy's stored reply, or the action done once. */
+                if (rc == PSI_ERR_REPLAY && attempt < rpc->retries)
+                    continue;
                 return rc;
             }
         }

@@ -31,6 +31,7 @@ enum behaviour {
     REFUSE,      /* a plain error, as for an unknown participant */
     WRONG_KEY,   /* a reply signed by a key that is not the hub's */
     RAW_ECHO,    /* send the frame back as it came */
+    REPLAY_ONCE, /* call the first request a replay (as after nng's own resend), then echo */
 };
 
 #define SEEN_MAX 8
@@ -86,6 +87,15 @@ static void answer(struct hub *h, const uint8_t *frame, size_t len)
 
     switch (h->behaviour) {
     case SILENT: break;
+    case REPLAY_ONCE:
+        if (n == 0) {
+            rc = psi_reply_seal(&h->identity, h->client->public_key, req.request_id,
+                                PSI_ERR_REPLAY, "replayed request", NULL, 0, &reply, &reply_len);
+            break;
+        }
+        rc = psi_reply_seal(&h->identity, h->client->public_key, req.request_id, 0, NULL, req.body,
+                            req.body_len, &reply, &reply_len);
+        break;
     case SILENT_ONCE:
         if (n == 0)
             break;
@@ -284,6 +294,41 @@ static void test_retry_keeps_request_id(void **state)
     hub_stop(&f->hub);
 }
 
+/* A replay refusal of our own fresh nonce means nng re-sent the frame: the
+ * client asks again under the same request id, with a new nonce. */
+static void test_replay_refusal_is_retried(void **state)
+{
+    struct fixture *f = *state;
+    hub_start(&f->hub, REPLAY_ONCE);
+    struct psi_rpc *rpc = connect_to(f, f->hub.url, 2000);
+    unsigned char request_id[PSI_REQUEST_ID_BYTES];
+    randombytes_buf(request_id, sizeof request_id);
+    const uint8_t body[] = {9, 8, 7};
+    uint8_t *reply = NULL;
+    size_t reply_len = 0;
+    char err[256];
+    assert_int_equal(psi_rpc_call_id(rpc, request_id, "submit.commit", body, sizeof body, &reply,
+                                     &reply_len, err, sizeof err),
+                     0);
+    assert_int_equal(reply_len, sizeof body);
+    free(reply);
+    assert_int_equal(hub_seen(&f->hub), 2);
+    assert_memory_equal(f->hub.request_ids[1], request_id, PSI_REQUEST_ID_BYTES);
+    assert_memory_not_equal(f->hub.nonces[0], f->hub.nonces[1], PSI_NONCE_BYTES);
+
+    /* with no retries left the refusal is reported as the hub said it */
+    hub_stop(&f->hub);
+    psi_rpc_close(rpc);
+    hub_start(&f->hub, REPLAY_ONCE);
+    rpc = connect_to(f, f->hub.url, 2000);
+    psi_rpc_set_retries(rpc, 0);
+    assert_int_equal(psi_rpc_call(rpc, "info", NULL, 0, &reply, &reply_len, err, sizeof err),
+                     PSI_ERR_REPLAY);
+    assert_null(reply);
+    psi_rpc_close(rpc);
+    hub_stop(&f->hub);
+}
+
 static void test_silent_hub_times_out_after_retries(void **state)
 {
     struct fixture *f = *state;
@@ -462,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_timeout_when_nothing_listens),
         cmocka_unit_test(test_retry_keeps_request_id),
+        cmocka_unit_test(test_replay_refusal_is_retried),
         cmocka_unit_test(test_silent_hub_times_out_after_retries),
         cmocka_unit_test(test_hub_refusal),
         cmocka_unit_test(test_reply_from_wrong_key),
