@@ -17,6 +17,7 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <nng/supplemental/util/platform.h>
 
 #include "commands.h"
 #include "hub.h"
@@ -24,6 +25,44 @@
 
 #define DEFAULT_CONTEXTS 8 /* as SERVE_USAGE says */
 #define MAX_CONTEXTS 256
+#define DEFAULT_CONNECTIONS 128
+#define MAX_CONNECTIONS 4096
+
+/* nng reads up to the maximum message size on every connection before a
+ * handler sees anything, and anyone may connect: without a cap, memory grows
+ * with the number of open connections. The cap is enforced when a connection
+ * is about to join the socket, before it can deliver a byte. Admitted pipe
+ * ids are remembered so that a removal is counted only for a pipe that was
+ * counted when it came. */
+struct connection_cap {
+    nng_mtx *lock;
+    size_t limit, open;
+    uint32_t *ids; /* limit entries; the first `open` are admitted pipes */
+    unsigned long refused;
+};
+
+static void on_pipe_event(nng_pipe pipe, nng_pipe_ev ev, void *arg)
+{
+    struct connection_cap *cap = arg;
+    uint32_t id = (uint32_t)nng_pipe_id(pipe);
+    nng_mtx_lock(cap->lock);
+    if (ev == NNG_PIPE_EV_ADD_PRE) {
+        if (cap->open >= cap->limit) {
+            cap->refused++;
+            nng_mtx_unlock(cap->lock);
+            nng_pipe_close(pipe);
+            return;
+        }
+        cap->ids[cap->open++] = id;
+    } else if (ev == NNG_PIPE_EV_REM_POST) {
+        for (size_t i = 0; i < cap->open; i++)
+            if (cap->ids[i] == id) {
+                cap->ids[i] = cap->ids[--cap->open];
+                break;
+            }
+    }
+    nng_mtx_unlock(cap->lock);
+}
 
 struct worker {
     const struct psi_hub *hub;
@@ -121,9 +160,12 @@ static int install_signals(void)
 
 static const char SERVE_USAGE[] =
     "usage: psi-hub serve --dir DIR --listen tcp://HOST:PORT [--contexts N]\n"
+    "                     [--max-connections C]\n"
     "\n"
     "Serves the hub of DIR on an nng REP socket with N contexts (default 8,\n"
-    "at most 256). Port 0 picks a free port; the line\n"
+    "at most 256), accepting at most C connections at once (default 128, at\n"
+    "most 4096; more are closed on arrival, which bounds the memory nng holds\n"
+    "for messages in flight). Port 0 picks a free port; the line\n"
     "  psi-hub: serving NAME on tcp://HOST:PORT\n"
     "says when requests are taken. One line per request goes to stderr: time,\n"
     "participant, method, result, duration. SIGTERM or SIGINT stops the hub\n"
@@ -131,10 +173,11 @@ static const char SERVE_USAGE[] =
 
 int psi_hub_cmd_serve(int argc, char **argv)
 {
-    const char *dir = NULL, *listen = NULL, *contexts_text = NULL;
+    const char *dir = NULL, *listen = NULL, *contexts_text = NULL, *connections_text = NULL;
     const struct psi_hub_option opts[] = {{"--dir", &dir, NULL},
                                           {"--listen", &listen, NULL},
                                           {"--contexts", &contexts_text, NULL},
+                                          {"--max-connections", &connections_text, NULL},
                                           {NULL, NULL, NULL}};
     int exit_status;
     if (psi_hub_parse_options("serve", SERVE_USAGE, argc, argv, opts, &exit_status))
@@ -159,6 +202,18 @@ int psi_hub_cmd_serve(int argc, char **argv)
             return 2;
         }
     }
+    unsigned long connections = DEFAULT_CONNECTIONS;
+    if (connections_text != NULL) {
+        char *end = NULL;
+        errno = 0;
+        connections = strtoul(connections_text, &end, 10);
+        if (errno != 0 || end == connections_text || *end != '\0' || connections_text[0] == '-' ||
+            connections < 1 || connections > MAX_CONNECTIONS) {
+            fprintf(stderr, "psi-hub serve: --max-connections must be 1..%d\n", MAX_CONNECTIONS);
+            return 2;
+        }
+    }
+    struct connection_cap cap = {.limit = connections};
 
     struct psi_hub hub;
     char err[512];
@@ -179,9 +234,18 @@ int psi_hub_cmd_serve(int argc, char **argv)
         fprintf(stderr, "psi-hub serve: cannot install signal handlers: %s\n", strerror(errno));
         goto out;
     }
+    cap.ids = calloc(connections, sizeof *cap.ids);
+    if (cap.ids == NULL || nng_mtx_alloc(&cap.lock) != 0) {
+        fprintf(stderr, "psi-hub serve: out of memory\n");
+        goto out;
+    }
     int rv = nng_rep0_open(&sock);
     if (rv == 0)
         rv = nng_socket_set_size(sock, NNG_OPT_RECVMAXSZ, hub.max_message_bytes);
+    if (rv == 0)
+        rv = nng_pipe_notify(sock, NNG_PIPE_EV_ADD_PRE, on_pipe_event, &cap);
+    if (rv == 0)
+        rv = nng_pipe_notify(sock, NNG_PIPE_EV_REM_POST, on_pipe_event, &cap);
     if (rv != 0) {
         fprintf(stderr, "psi-hub serve: cannot open the socket: %s\n", nng_strerror(rv));
         goto out;
@@ -249,6 +313,13 @@ out:
         if (workers[i].store != NULL)
             hub.ops->close(workers[i].store);
     free(workers);
+    /* nng_close has run every pipe callback by now. */
+    if (cap.refused > 0)
+        fprintf(stderr, "psi-hub: %lu connection(s) refused over the cap of %lu\n", cap.refused,
+                connections);
+    if (cap.lock != NULL)
+        nng_mtx_free(cap.lock);
+    free(cap.ids);
     psi_hub_unload(&hub);
     return status;
 }

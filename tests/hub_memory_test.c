@@ -406,9 +406,48 @@ static void memory_as_deployed(void **state)
     flood_and_measure("memory as deployed", NULL, 2);
 }
 
+/* The cap on open connections (serve --max-connections): a connection over
+ * it is closed on arrival, before it can hold a message in the hub's memory;
+ * a place freed by a closed connection is taken again; the hub serves. */
+static void connection_cap(void **state)
+{
+    (void)state;
+    enum { CAP = 4, OVER = 2 };
+    snprintf(H.hub.max_connections, sizeof H.hub.max_connections, "%d", CAP);
+    int rc = hub_test_hub_serve(&H.hub, 2, NULL);
+    H.hub.max_connections[0] = '\0'; /* the other tests run without the cap */
+    assert_int_equal(rc, 0);
+    struct hub_test_sp conns[CAP + OVER];
+    int closed[CAP + OVER] = {0};
+    for (int i = 0; i < CAP + OVER; i++)
+        assert_int_equal(hub_test_sp_open(&conns[i], H.hub.url, NULL, REPLY_MS), 0);
+    /* The hub admits connections in the order it gets to them, not
+     * necessarily the order they were opened: count, do not name. */
+    int n_closed = 0;
+    uint64_t deadline = hub_test_mono_ns() + (uint64_t)CLOSE_MS * 1000000u;
+    while (n_closed < OVER && hub_test_mono_ns() < deadline)
+        for (int i = 0; i < CAP + OVER; i++)
+            if (!closed[i] && hub_test_sp_wait_closed(&conns[i], 50) == 0) {
+                closed[i] = 1;
+                n_closed++;
+            }
+    assert_int_equal(n_closed, OVER);
+    /* those admitted stay open */
+    for (int i = 0; i < CAP + OVER; i++)
+        if (!closed[i])
+            assert_int_equal(hub_test_sp_wait_closed(&conns[i], 300), PSI_ERR_TIMEOUT);
+    /* freeing places lets a well-formed client in */
+    for (int i = 0; i < CAP + OVER; i++)
+        hub_test_sp_close(&conns[i]);
+    usleep(300 * 1000);
+    hub_answers();
+    assert_int_equal(hub_test_hub_stop(&H.hub), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(connection_cap),
         cmocka_unit_test(live_memory),
         cmocka_unit_test(memory_as_deployed),
     };

@@ -144,8 +144,13 @@ int hub_test_hub_serve(struct hub_test_hub *h, unsigned contexts, const char *ex
         if (fd >= 0)
             dup2(fd, 2);
         close(out[0]);
-        execle(h->bin, h->bin, "serve", "--dir", h->hub_dir, "--listen", "tcp://127.0.0.1:0",
-               "--contexts", contexts_text, (char *)NULL, env);
+        if (h->max_connections[0] != '\0')
+            execle(h->bin, h->bin, "serve", "--dir", h->hub_dir, "--listen", "tcp://127.0.0.1:0",
+                   "--contexts", contexts_text, "--max-connections", h->max_connections,
+                   (char *)NULL, env);
+        else
+            execle(h->bin, h->bin, "serve", "--dir", h->hub_dir, "--listen", "tcp://127.0.0.1:0",
+                   "--contexts", contexts_text, (char *)NULL, env);
         _exit(127);
     }
     free(env);

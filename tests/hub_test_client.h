@@ -36,6 +36,7 @@ struct hub_test_hub {
     char url[128]; /* tcp://127.0.0.1:PORT once serving */
     int port;
     pid_t pid; /* 0 when not serving */
+    char max_connections[16]; /* serve's --max-connections when not empty */
 };
 
 /* mkdtemp /tmp/psi-TAG-XXXXXX, then `psi-hub init --dir DIR/hub --name NAME
