@@ -102,7 +102,11 @@ done
 LC_ALL=C sort -o "$WORK/actual.tsv" "$WORK/actual.tsv"
 "$PSI_SCENARIO" --flatten "$WORK/sc/expected.jsonl" | LC_ALL=C sort >"$WORK/expected.tsv"
 compare_or_fail "benchmark results" "$WORK/expected.tsv" "$WORK/actual.tsv"
+# The hub's peak resident memory and its store, per stored tag.
+hub_hwm_kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/$HUB_PID/status")
 hub_stop
+tags=$(sqlite3 "$WORK/hub/hub.db" 'SELECT count(*) FROM tag' 2>/dev/null || echo 0)
+db_bytes=$(( $(stat -c %s "$WORK/hub/hub.db") + $(stat -c %s "$WORK/hub/hub.db-wal" 2>/dev/null || echo 0) ))
 
 blind_after=$(rate "$bench_blind" raw_parallel_eps)
 cross_after=$(rate "$bench_crossblind" crossblind_eps)
@@ -114,7 +118,7 @@ cores=$(nproc)
 awk -v P="$nparties" -v n="$n" -v be="$blind_eps" -v ce="$cross_eps" -v cores="$cores" \
     -v ts="$t_submit" -v tc="$t_cross" -v tt="$t_total" -v ov="$(wc -l <"$WORK/actual.tsv")" \
     -v bb="$blind_before" -v ba="$blind_after" -v cb="$cross_before" -v ca="$cross_after" \
-    -v load="$load_before" '
+    -v load="$load_before" -v hwm="$hub_hwm_kib" -v tags="$tags" -v db="$db_bytes" '
     BEGIN {
         sub_ops = P * n; cross_ops = P * (P - 1) * n
         fs = sub_ops / be; fc = cross_ops / ce; floor = fs + fc
@@ -124,6 +128,8 @@ awk -v P="$nparties" -v n="$n" -v be="$blind_eps" -v ce="$cross_eps" -v cores="$
         printf "crypto floor:           submit %.2f s + cross-blind %.2f s = %.2f s\n", fs, fc, floor
         printf "wall:                   submit %.2f s + cross-blind %.2f s = %.2f s\n", ts, tc, tt
         printf "ratio wall/floor:       submit %.2f, cross-blind %.2f, total %.2f\n", ts / fs, tc / fc, tt / floor
-        printf "bench_mutual parties=%d n=%d cores=%d blind_eps=%.1f crossblind_eps=%.1f load1=%s floor_s=%.3f submit_s=%.3f crossblind_s=%.3f total_s=%.3f ratio=%.3f\n",
-            P, n, cores, be, ce, load, floor, ts, tc, tt, tt / floor
+        if (tags > 0)
+            printf "hub:                    peak RSS %.1f MiB, %d tags stored: %.0f bytes of peak RSS and %.0f bytes of store per tag\n", hwm / 1024, tags, hwm * 1024 / tags, db / tags
+        printf "bench_mutual parties=%d n=%d cores=%d blind_eps=%.1f crossblind_eps=%.1f load1=%s floor_s=%.3f submit_s=%.3f crossblind_s=%.3f total_s=%.3f ratio=%.3f hub_hwm_kib=%d tags=%d store_bytes=%d\n",
+            P, n, cores, be, ce, load, floor, ts, tc, tt, tt / floor, hwm, tags, db
     }'
