@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "digest.h"
 #include "agent_check.h"
+#include "feed_agent.h"
 #include "hub_client.h"
 #include "log_view.h"
 #include "psi.pb-c.h"
@@ -22,7 +23,7 @@
 #include "psi/error.h"
 
 static const char agent_usage[] =
-    "usage: psi agent --state DIR [--once] [--interval SECONDS]\n"
+    "usage: psi agent --state DIR [--once] [--interval SECONDS] [--feed-limit N]\n"
     "\n"
     "Does the work the protocol asks of this participant: for every set the hub\n"
     "lists (a submission of another participant that both policies allow), it\n"
@@ -31,11 +32,19 @@ static const char agent_usage[] =
     "participant's key of the epoch and returns only 16-byte tags, signed.\n"
     "A set that fails a check is refused and reported, and no work is done on it.\n"
     "\n"
+    "A vendor's agent also answers the feed queries the hub relays (protocol 2):\n"
+    "every blinded element evaluated with the vendor's key of the epoch, and one\n"
+    "batched DLEQ proof per batch against the key it announced.\n"
+    "\n"
     "  --state DIR         the participant's state directory (from 'psi init')\n"
     "  --once              do the work listed now (until none is left) and exit\n"
     "  --interval SECONDS  without --once: poll every SECONDS (default 10); the\n"
     "                      wait doubles while there is nothing to do, up to 16\n"
     "                      times that, and drops back when work comes\n"
+    "  --feed-limit N      a vendor answers at most N feed queries per agency and\n"
+    "                      epoch (counted in DIR/feed-agent.db); later batches are\n"
+    "                      left unanswered and reported (default: no limit of its\n"
+    "                      own; the hub's quota always holds)\n"
     "\n"
     "Without --once it runs until SIGINT or SIGTERM, then stops cleanly. Killed\n"
     "at any point, it can be run again: it continues where it was and never\n"
@@ -76,6 +85,8 @@ enum task_outcome {
 struct agent {
     struct psi_cli_session *session;
     struct psi_hub_client *hub;
+    struct psi_feed_agent *feeds; /* a vendor's answers to feed queries */
+    struct psi_feed_agent_tally feed_tally;
     uint32_t fetch_limit;   /* elements a fetch may ask for */
     size_t tag_chunk_bytes; /* bytes of tags an upload chunk may carry */
     char key_epoch[PSI_STATE_EPOCH_MAX + 1];
@@ -464,6 +475,13 @@ static int run_round(struct agent *a, struct round_tally *tally, int *new_tasks)
             break;
         }
     }
+    if (status == 0 && !stop_requested) {
+        int answered = 0;
+        if (psi_feed_agent_round(a->feeds, a->hub, roster, &a->feed_tally, &answered))
+            status = 1;
+        if (answered)
+            *new_tasks = 1;
+    }
 out:
     if (roster)
         protobuf_c_message_free_unpacked(&roster->base, NULL);
@@ -496,9 +514,10 @@ int psi_cmd_agent(int argc, char **argv)
     static const struct option options[] = {{"state", required_argument, NULL, 's'},
                                             {"once", no_argument, NULL, 'o'},
                                             {"interval", required_argument, NULL, 'i'},
+                                            {"feed-limit", required_argument, NULL, 'l'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
-    const char *dir = NULL, *interval_text = NULL;
+    const char *dir = NULL, *interval_text = NULL, *feed_limit_text = NULL;
     int once = 0, c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -506,13 +525,16 @@ int psi_cmd_agent(int argc, char **argv)
         case 's': dir = optarg; break;
         case 'o': once = 1; break;
         case 'i': interval_text = optarg; break;
+        case 'l': feed_limit_text = optarg; break;
         case 'h': fputs(agent_usage, stdout); return 0;
         default: fputs(agent_usage, stderr); return PSI_CLI_EXIT_USAGE;
         }
     }
-    uint64_t interval = DEFAULT_INTERVAL_S;
+    uint64_t interval = DEFAULT_INTERVAL_S, feed_limit = 0;
     if (optind != argc || !dir ||
-        (interval_text && psi_cli_parse_u64(interval_text, 1, MAX_INTERVAL_S, &interval))) {
+        (interval_text && psi_cli_parse_u64(interval_text, 1, MAX_INTERVAL_S, &interval)) ||
+        (feed_limit_text &&
+         psi_cli_parse_u64(feed_limit_text, 1, (uint64_t)INT64_MAX, &feed_limit))) {
         fputs(agent_usage, stderr);
         return PSI_CLI_EXIT_USAGE;
     }
@@ -527,6 +549,11 @@ int psi_cmd_agent(int argc, char **argv)
     if (psi_hub_client_open(&a.hub, &s.identity, &s.config, &f)) {
         psi_cli_session_close(&s);
         return psi_cli_fail("agent", "%s", f.text);
+    }
+    if (psi_feed_agent_open(&a.feeds, &s, feed_limit)) {
+        psi_hub_client_close(a.hub);
+        psi_cli_session_close(&s);
+        return PSI_CLI_EXIT_FAILURE;
     }
 
     /* No SA_RESTART: a signal cuts a nap short. */
@@ -558,15 +585,17 @@ int psi_cmd_agent(int argc, char **argv)
             cap = MAX_INTERVAL_S;
         while (!stop_requested) {
             struct round_tally before = tally;
+            size_t answered_before = a.feed_tally.answered;
             int new_tasks = 0;
             int rc = run_round(&a, &tally, &new_tasks);
             if (rc < 0)
                 break;
-            if (rc == 0 && tally.done > before.done)
+            int progress = tally.done > before.done || a.feed_tally.answered > answered_before;
+            if (rc == 0 && progress)
                 wait = interval; /* work came: look again soon */
             else
                 wait = wait * 2 > cap ? cap : wait * 2;
-            if (rc == 0 && new_tasks && tally.done > before.done)
+            if (rc == 0 && new_tasks && progress)
                 continue; /* more may be waiting: no nap */
             nap((unsigned)wait);
         }
@@ -576,8 +605,14 @@ int psi_cmd_agent(int argc, char **argv)
                " newly matched), %zu refused%s\n",
                tally.done, tally.done == 1 ? "" : "s", tally.elements, tally.matched, tally.refused,
                stop_requested ? "; stopped" : "");
+    if (a.feed_tally.answered || a.feed_tally.declined)
+        printf("psi agent: %zu feed query batch%s answered (%" PRIu64 " queries), %zu not "
+               "answered\n",
+               a.feed_tally.answered, a.feed_tally.answered == 1 ? "" : "es",
+               a.feed_tally.elements, a.feed_tally.declined);
     if (fflush(stdout) != 0 && !status)
         status = PSI_CLI_EXIT_FAILURE;
+    psi_feed_agent_close(a.feeds);
     sodium_memzero(a.key, sizeof a.key);
     free(a.settled);
     psi_hub_client_close(a.hub);

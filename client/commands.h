@@ -13,5 +13,6 @@ int psi_cmd_submit(int argc, char **argv);
 int psi_cmd_agent(int argc, char **argv);
 int psi_cmd_results(int argc, char **argv);
 int psi_cmd_audit(int argc, char **argv);
+int psi_cmd_feed(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static const struct command commands[] = {
     {"agent", psi_cmd_agent, "cross-blind other participants' sets (the work the hub lists)"},
     {"results", psi_cmd_results, "show which of my indicators others also hold, and who"},
     {"audit", psi_cmd_audit, "verify the hub's log, receipts and checkpoints (auditors)"},
+    {"feed", psi_cmd_feed, "publish a blinded vendor feed, or query one (protocol 2)"},
 };
 
 static void usage(FILE *out)

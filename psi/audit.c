@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "psi/error.h"
+#include "psi/feed.h"
 
 static const char SUBMISSION_SIG_CONTEXT[] = "psi/submission-sig/v1"; /* sizeof counts the 0x00 */
 static const char CROSSBLIND_SIG_CONTEXT[] = "psi/crossblind-sig/v1";
@@ -58,8 +59,8 @@ int psi_audit_crossblind_signature_verify(const unsigned char hub_key[32],
 const char *psi_audit_check_name(unsigned check)
 {
     static const char *const names[PSI_AUDIT_CHECK_MAX + 1U] = {
-        "unknown", "malformed", "roster", "not-admitted", "removed",
-        "role",    "signature", "policy", "sequence",     "counts",
+        "unknown", "malformed", "roster", "not-admitted", "removed", "role",
+        "signature", "policy", "sequence", "counts", "quota", "proof",
     };
     return check <= PSI_AUDIT_CHECK_MAX ? names[check] : names[0];
 }
@@ -241,6 +242,26 @@ struct epoch_key {
 
 struct feed_done {
     uint64_t logged_at;
+};
+
+/* 'L' agency vendor: the operator's query quota (per epoch). No record: 0. */
+struct quota {
+    uint64_t limit;
+};
+
+/* 'U' epoch agency vendor: queries the agency sent to the vendor's feed. */
+struct usage {
+    uint64_t used;
+};
+
+/* 'B' u64 index: the query batch logged at that entry. */
+struct query_batch {
+    char agency[PSI_LOGENTRY_ID_MAX + 1U];
+    char vendor[PSI_LOGENTRY_ID_MAX + 1U];
+    char epoch[PSI_LOGENTRY_EPOCH_MAX + 1U];
+    uint64_t count;
+    int answered;
+    uint64_t answered_at;
 };
 
 struct psi_audit {
@@ -497,12 +518,28 @@ static int check_remove(struct psi_audit *a, const struct psi_logentry_roster *r
 
 /* ---------------------------------------------------------------- epoch keys, feeds */
 
+/* 1 if signature is key's Ed25519 signature of the statement, which the
+ * builder returned `built` for (0: built, len bytes). */
+static int statement_signed(int built, const unsigned char *statement, size_t len,
+                            const unsigned char signature[64], const unsigned char key[32])
+{
+    return built == 0 && crypto_sign_verify_detached(signature, statement, len, key) == 0;
+}
+
 static int check_epoch_key(struct psi_audit *a, const struct psi_logentry_epoch_key *e)
 {
     struct member *m;
     int rc = check_party(a, e->participant, "the announcer", 1, &m);
     if (rc != 0)
         return rc;
+    unsigned char statement[PSI_FEED_STATEMENT_MAX];
+    size_t len = 0;
+    int built = psi_feed_key_statement(statement, sizeof statement, &len, a->hub_key, e->epoch,
+                                       e->public_key);
+    if (m != NULL && !statement_signed(built, statement, len, e->signature, m->public_key))
+        REPORT(a, PSI_AUDIT_SIGNATURE,
+               "the key %s announced for epoch %s is not signed with its roster key",
+               e->participant, e->epoch);
     struct key k;
     int created = 0;
     key_begin(&k, 'K');
@@ -532,6 +569,14 @@ static int check_feed(struct psi_audit *a, const struct psi_logentry_feed *f)
         return rc;
     if (m != NULL && m->role != PSI_LOGENTRY_ROLE_VENDOR && m->role != PSI_LOGENTRY_ROLE_AUDITOR)
         REPORT(a, PSI_AUDIT_ROLE, "the publisher %s is not a vendor", f->participant);
+    unsigned char statement[PSI_FEED_STATEMENT_MAX];
+    size_t len = 0;
+    int built = psi_feed_commit_statement(statement, sizeof statement, &len, a->hub_key, f->epoch,
+                                          f->count, f->size, f->feed_digest);
+    if (m != NULL && !statement_signed(built, statement, len, f->signature, m->public_key))
+        REPORT(a, PSI_AUDIT_SIGNATURE,
+               "the feed %s published for epoch %s is not signed with its roster key",
+               f->participant, f->epoch);
     struct key k;
     key_begin(&k, 'K');
     key_str(&k, f->epoch);
@@ -551,10 +596,22 @@ static int check_query(struct psi_audit *a, const struct psi_logentry_query *q)
 {
     struct member *m;
     int rc = check_party(a, q->participant, "the querier", 1, &m);
+    unsigned char statement[PSI_FEED_STATEMENT_MAX];
+    size_t len = 0;
+    int built = psi_feed_query_statement(statement, sizeof statement, &len, a->hub_key, q->vendor,
+                                         q->epoch, q->count, q->elements_digest);
+    if (rc == 0 && m != NULL &&
+        !statement_signed(built, statement, len, q->signature, m->public_key))
+        REPORT(a, PSI_AUDIT_SIGNATURE,
+               "the query batch of %s to %s is not signed with %s's roster key", q->participant,
+               q->vendor, q->participant);
     if (rc == 0)
         rc = check_party(a, q->vendor, "the vendor", 1, &m);
     if (rc != 0)
         return rc;
+    if (m != NULL && m->role != PSI_LOGENTRY_ROLE_VENDOR)
+        REPORT(a, PSI_AUDIT_ROLE, "%s queries %s, who is not a vendor", q->participant,
+               q->vendor);
     struct key k;
     key_begin(&k, 'F');
     key_str(&k, q->epoch);
@@ -562,6 +619,112 @@ static int check_query(struct psi_audit *a, const struct psi_logentry_query *q)
     if (table_find(&a->table, k.bytes, k.len) == NULL)
         REPORT(a, PSI_AUDIT_SEQUENCE, "%s queries %s, who has published no feed for epoch %s",
                q->participant, q->vendor, q->epoch);
+
+    /* The quota in force now bounds everything sent in the epoch so far. */
+    key_begin(&k, 'L');
+    key_str(&k, q->participant);
+    key_str(&k, q->vendor);
+    const struct quota *quota = table_find(&a->table, k.bytes, k.len);
+    uint64_t limit = quota != NULL ? quota->limit : 0;
+    key_begin(&k, 'U');
+    key_str(&k, q->epoch);
+    key_str(&k, q->participant);
+    key_str(&k, q->vendor);
+    struct usage *u = table_get_or_add(&a->table, k.bytes, k.len, sizeof *u, NULL);
+    if (u == NULL)
+        return PSI_ERR_NOMEM;
+    u->used = q->count > UINT64_MAX - u->used ? UINT64_MAX : u->used + q->count;
+    if (u->used > limit)
+        REPORT(a, PSI_AUDIT_QUOTA,
+               "%s has sent %" PRIu64 " queries to %s in epoch %s, over its quota of %" PRIu64,
+               q->participant, u->used, q->vendor, q->epoch, limit);
+
+    key_begin(&k, 'B');
+    key_u64(&k, a->index);
+    struct query_batch *b = table_get_or_add(&a->table, k.bytes, k.len, sizeof *b, NULL);
+    if (b == NULL)
+        return PSI_ERR_NOMEM;
+    memcpy(b->agency, q->participant, sizeof b->agency);
+    memcpy(b->vendor, q->vendor, sizeof b->vendor);
+    memcpy(b->epoch, q->epoch, sizeof b->epoch);
+    b->count = q->count;
+    return 0;
+}
+
+static int check_quota(struct psi_audit *a, const struct psi_logentry_quota *q)
+{
+    struct member *m;
+    int rc = check_party(a, q->agency, "the agency", 1, &m);
+    if (rc != 0)
+        return rc;
+    if (m != NULL && m->role != PSI_LOGENTRY_ROLE_AGENCY)
+        REPORT(a, PSI_AUDIT_ROLE, "a query quota for %s, who is not an agency", q->agency);
+    rc = check_party(a, q->vendor, "the vendor", 1, &m);
+    if (rc != 0)
+        return rc;
+    if (m != NULL && m->role != PSI_LOGENTRY_ROLE_VENDOR)
+        REPORT(a, PSI_AUDIT_ROLE, "a query quota at %s, who is not a vendor", q->vendor);
+    struct key k;
+    key_begin(&k, 'L');
+    key_str(&k, q->agency);
+    key_str(&k, q->vendor);
+    struct quota *quota = table_get_or_add(&a->table, k.bytes, k.len, sizeof *quota, NULL);
+    if (quota == NULL)
+        return PSI_ERR_NOMEM;
+    quota->limit = q->limit;
+    return 0;
+}
+
+/* An answer must answer a logged batch, once, with the batch's parties and
+ * count, under the key the vendor announced for the epoch: the hub checked
+ * the proof against that key, and a key per asker is what the one-key rule
+ * forbids. */
+static int check_answer(struct psi_audit *a, const struct psi_logentry_answer *ans)
+{
+    struct member *m;
+    int rc = check_party(a, ans->vendor, "the answering vendor", 1, &m);
+    if (rc != 0)
+        return rc;
+    struct key k;
+    key_begin(&k, 'B');
+    key_u64(&k, ans->query_index);
+    struct query_batch *b =
+        ans->query_index < a->index ? table_find(&a->table, k.bytes, k.len) : NULL;
+    if (b == NULL) {
+        REPORT(a, PSI_AUDIT_SEQUENCE,
+               "%s answers the query batch of entry %" PRIu64 ", which is no earlier query",
+               ans->vendor, ans->query_index);
+    } else {
+        if (strcmp(b->agency, ans->agency) != 0 || strcmp(b->vendor, ans->vendor) != 0 ||
+            strcmp(b->epoch, ans->epoch) != 0)
+            REPORT(a, PSI_AUDIT_SEQUENCE,
+                   "the answer to entry %" PRIu64 " names %s, %s, %s; the batch was %s to %s in %s",
+                   ans->query_index, ans->agency, ans->vendor, ans->epoch, b->agency, b->vendor,
+                   b->epoch);
+        if (b->count != ans->count)
+            REPORT(a, PSI_AUDIT_COUNTS,
+                   "the answer to entry %" PRIu64 " holds %" PRIu64 " elements, the batch %" PRIu64,
+                   ans->query_index, ans->count, b->count);
+        if (b->answered)
+            REPORT(a, PSI_AUDIT_SEQUENCE,
+                   "the query batch of entry %" PRIu64 " is answered again (first at entry %" PRIu64
+                   ")",
+                   ans->query_index, b->answered_at);
+        b->answered = 1;
+        b->answered_at = a->index;
+    }
+    key_begin(&k, 'K');
+    key_str(&k, ans->epoch);
+    key_str(&k, ans->vendor);
+    const struct epoch_key *key = table_find(&a->table, k.bytes, k.len);
+    if (key == NULL)
+        REPORT(a, PSI_AUDIT_PROOF, "%s answers in epoch %s without an announced key", ans->vendor,
+               ans->epoch);
+    else if (memcmp(key->public_key, ans->public_key, 32) != 0)
+        REPORT(a, PSI_AUDIT_PROOF,
+               "%s's answer to entry %" PRIu64 " was proven under a key other than the one it "
+               "announced for epoch %s (entry %" PRIu64 ")",
+               ans->vendor, ans->query_index, ans->epoch, key->logged_at);
     return 0;
 }
 
@@ -794,6 +957,8 @@ int psi_audit_entry(struct psi_audit *a, const unsigned char *bytes, size_t len)
     case PSI_LOGENTRY_REFUSAL: rc = check_refusal(a, &e.u.refusal); break;
     case PSI_LOGENTRY_FEED: rc = check_feed(a, &e.u.feed); break;
     case PSI_LOGENTRY_QUERY: rc = check_query(a, &e.u.query); break;
+    case PSI_LOGENTRY_QUOTA: rc = check_quota(a, &e.u.quota); break;
+    case PSI_LOGENTRY_ANSWER: rc = check_answer(a, &e.u.answer); break;
     }
     if (rc == PSI_ERR_NOMEM)
         a->failed = 1;

@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "psi/audit.h"
+#include "psi/feed.h"
 #include "psi/error.h"
 #include "psi/logentry.h"
 
@@ -285,6 +286,11 @@ static uint64_t epoch_key(struct ctx *c, int who, const char *epoch, unsigned ch
     strcpy(e.u.epoch_key.participant, parties[who].id);
     strcpy(e.u.epoch_key.epoch, epoch);
     memset(e.u.epoch_key.public_key, key_byte, 32);
+    unsigned char m[PSI_FEED_STATEMENT_MAX];
+    size_t len = 0;
+    assert_int_equal(psi_feed_key_statement(m, sizeof m, &len, hub_pk, epoch, e.u.epoch_key.public_key),
+                     0);
+    crypto_sign_detached(e.u.epoch_key.signature, NULL, m, len, parties[who].sk);
     return feed(c, &e);
 }
 
@@ -297,11 +303,20 @@ static uint64_t feed_pub(struct ctx *c, int who, const char *epoch)
     strcpy(e.u.feed.participant, parties[who].id);
     strcpy(e.u.feed.epoch, epoch);
     e.u.feed.count = 1000;
+    e.u.feed.size = 6000;
     memset(e.u.feed.feed_digest, 0xfe, 32);
+    unsigned char m[PSI_FEED_STATEMENT_MAX];
+    size_t len = 0;
+    assert_int_equal(psi_feed_commit_statement(m, sizeof m, &len, hub_pk, epoch, 1000, 6000,
+                                               e.u.feed.feed_digest),
+                     0);
+    crypto_sign_detached(e.u.feed.signature, NULL, m, len, parties[who].sk);
     return feed(c, &e);
 }
 
-static uint64_t query(struct ctx *c, int who, int vendor, const char *epoch)
+/* A query entry of count elements, signed by `signer`'s key. */
+static uint64_t query_signed(struct ctx *c, int who, int vendor, const char *epoch,
+                             uint64_t count, int signer)
 {
     struct psi_logentry e;
     memset(&e, 0, sizeof e);
@@ -310,7 +325,53 @@ static uint64_t query(struct ctx *c, int who, int vendor, const char *epoch)
     strcpy(e.u.query.participant, parties[who].id);
     strcpy(e.u.query.vendor, parties[vendor].id);
     strcpy(e.u.query.epoch, epoch);
-    e.u.query.count = 10;
+    e.u.query.count = count;
+    memset(e.u.query.elements_digest, 0xe1, 32);
+    unsigned char m[PSI_FEED_STATEMENT_MAX];
+    size_t len = 0;
+    assert_int_equal(psi_feed_query_statement(m, sizeof m, &len, hub_pk, parties[vendor].id, epoch,
+                                              count, e.u.query.elements_digest),
+                     0);
+    crypto_sign_detached(e.u.query.signature, NULL, m, len, parties[signer].sk);
+    return feed(c, &e);
+}
+
+static uint64_t query(struct ctx *c, int who, int vendor, const char *epoch)
+{
+    return query_signed(c, who, vendor, epoch, 10, who);
+}
+
+static uint64_t quota(struct ctx *c, int agency, int vendor, uint64_t limit)
+{
+    struct psi_logentry e;
+    memset(&e, 0, sizeof e);
+    e.kind = PSI_LOGENTRY_QUOTA;
+    e.time_ms = 1000 + c->next;
+    strcpy(e.u.quota.agency, parties[agency].id);
+    strcpy(e.u.quota.vendor, parties[vendor].id);
+    e.u.quota.limit = limit;
+    return feed(c, &e);
+}
+
+static uint64_t query_n(struct ctx *c, int who, int vendor, const char *epoch, uint64_t count)
+{
+    return query_signed(c, who, vendor, epoch, count, who);
+}
+
+static uint64_t answer(struct ctx *c, int vendor, int agency, const char *epoch,
+                       uint64_t query_index, uint64_t count, unsigned char key_byte)
+{
+    struct psi_logentry e;
+    memset(&e, 0, sizeof e);
+    e.kind = PSI_LOGENTRY_ANSWER;
+    e.time_ms = 1000 + c->next;
+    strcpy(e.u.answer.vendor, parties[vendor].id);
+    strcpy(e.u.answer.agency, parties[agency].id);
+    strcpy(e.u.answer.epoch, epoch);
+    e.u.answer.query_index = query_index;
+    e.u.answer.count = count;
+    memset(e.u.answer.public_key, key_byte, 32);
+    memset(e.u.answer.answer_digest, 0xad, 32);
     return feed(c, &e);
 }
 
@@ -380,14 +441,16 @@ static void test_clean_log(void **state)
     epoch_key(c, V, "2026-W48", 0x01);                                         /* 22 */
     epoch_key(c, V, "2026-W48", 0x01); /* 23: the same key again */
     feed_pub(c, V, "2026-W48");        /* 24 */
-    query(c, A, V, "2026-W48");        /* 25 */
-    roster(c, PSI_LOGENTRY_REMOVE, B, PSI_LOGENTRY_ROLE_AGENCY, NULL, NULL); /* 26 */
-    refusal(c, 1, "agency-b"); /* 27: removed, still known */
+    quota(c, A, V, 10);                /* 25 */
+    query(c, A, V, "2026-W48");        /* 26: 10 of 10 */
+    answer(c, V, A, "2026-W48", 26, 10, 0x01); /* 27 */
+    roster(c, PSI_LOGENTRY_REMOVE, B, PSI_LOGENTRY_ROLE_AGENCY, NULL, NULL); /* 28 */
+    refusal(c, 1, "agency-b"); /* 29: removed, still known */
     expect_none(c);
 
     struct psi_audit_summary s;
     psi_audit_get_summary(c->audit, &s);
-    assert_true(s.entries == 28);
+    assert_true(s.entries == 30);
     assert_true(s.violations == 0);
     assert_true(s.per_kind[0] == 0);
     assert_true(s.per_kind[PSI_LOGENTRY_ADMIT] == 5);
@@ -400,6 +463,8 @@ static void test_clean_log(void **state)
     assert_true(s.per_kind[PSI_LOGENTRY_REFUSAL] == 3);
     assert_true(s.per_kind[PSI_LOGENTRY_FEED] == 1);
     assert_true(s.per_kind[PSI_LOGENTRY_QUERY] == 1);
+    assert_true(s.per_kind[PSI_LOGENTRY_QUOTA] == 1);
+    assert_true(s.per_kind[PSI_LOGENTRY_ANSWER] == 1);
 }
 
 static void test_malformed(void **state)
@@ -497,6 +562,44 @@ static void test_signatures(void **state)
 
 /* The auditor checks a signature against the key the roster had for the
  * party, which the log fixes at admission. */
+/* Protocol 2's signed entries: a vendor's key and feed, an agency's query
+ * batch, each against the cause's roster key and this hub's key. */
+static void test_feed_signatures(void **state)
+{
+    struct ctx *c = *state;
+    admit_all(c);                                    /* 0..4 */
+    quota(c, A, V, 100);                             /* 5 */
+    struct psi_logentry e;
+    memset(&e, 0, sizeof e);
+    e.kind = PSI_LOGENTRY_EPOCH_KEY;
+    strcpy(e.u.epoch_key.participant, parties[V].id);
+    strcpy(e.u.epoch_key.epoch, "e1");
+    memset(e.u.epoch_key.public_key, 1, 32);
+    unsigned char m[PSI_FEED_STATEMENT_MAX];
+    size_t len = 0;
+    assert_int_equal(psi_feed_key_statement(m, sizeof m, &len, other_hub_pk, "e1",
+                                            e.u.epoch_key.public_key),
+                     0);
+    crypto_sign_detached(e.u.epoch_key.signature, NULL, m, len, parties[V].sk);
+    feed(c, &e);                                     /* 6: signed for another hub */
+    epoch_key(c, V, "e1", 1);                        /* 7: fine */
+    memset(&e, 0, sizeof e);
+    e.kind = PSI_LOGENTRY_FEED;
+    strcpy(e.u.feed.participant, parties[V].id);
+    strcpy(e.u.feed.epoch, "e1");
+    e.u.feed.count = 1000;
+    e.u.feed.size = 6000;
+    assert_int_equal(psi_feed_commit_statement(m, sizeof m, &len, hub_pk, "e1", 1000, 6001,
+                                               e.u.feed.feed_digest),
+                     0);
+    crypto_sign_detached(e.u.feed.signature, NULL, m, len, parties[V].sk);
+    feed(c, &e);                                     /* 8: signed for another size */
+    feed_pub(c, V, "e1");                            /* 9: fine */
+    query_signed(c, A, V, "e1", 5, B);               /* 10: B signs for A */
+    query_signed(c, A, V, "e1", 5, A);               /* 11: fine */
+    EXPECT(c, {6, PSI_AUDIT_SIGNATURE}, {8, PSI_AUDIT_SIGNATURE}, {10, PSI_AUDIT_SIGNATURE});
+}
+
 static void test_signature_against_roster_key(void **state)
 {
     struct ctx *c = *state;
@@ -566,7 +669,47 @@ static void test_sequence(void **state)
     EXPECT(c, {5, PSI_AUDIT_SEQUENCE}, {7, PSI_AUDIT_SEQUENCE}, {10, PSI_AUDIT_SEQUENCE},
            {11, PSI_AUDIT_SEQUENCE}, {11, PSI_AUDIT_COUNTS}, {12, PSI_AUDIT_SEQUENCE},
            {12, PSI_AUDIT_SEQUENCE}, {14, PSI_AUDIT_SEQUENCE}, {15, PSI_AUDIT_SEQUENCE},
-           {16, PSI_AUDIT_SEQUENCE});
+           {16, PSI_AUDIT_SEQUENCE}, {16, PSI_AUDIT_QUOTA}, {17, PSI_AUDIT_QUOTA});
+}
+
+/* Quotas: the latest QUOTA entry of the pair bounds the queries of each
+ * epoch (none: 0). Answers: to a logged batch, once, with its parties and
+ * count, under the vendor's announced key of the epoch. */
+static void test_quotas_and_proofs(void **state)
+{
+    struct ctx *c = *state;
+    admit_all(c);                                 /* 0..4 */
+    epoch_key(c, V, "e1", 1);                     /* 5 */
+    feed_pub(c, V, "e1");                         /* 6 */
+    query_n(c, A, V, "e1", 5);                    /* 7: no quota yet: 0 */
+    quota(c, A, V, 100);                          /* 8 */
+    query_n(c, A, V, "e1", 90);                   /* 9: 95 of 100 */
+    query_n(c, A, V, "e1", 5);                    /* 10: 100 of 100 */
+    query_n(c, A, V, "e1", 1);                    /* 11: 101: over */
+    query_n(c, B, V, "e1", 50);                   /* 12: B has no quota */
+    quota(c, A, V, 200);                          /* 13: raised */
+    query_n(c, A, V, "e1", 99);                   /* 14: 200 of 200 */
+    epoch_key(c, V, "e2", 2);                     /* 15 */
+    feed_pub(c, V, "e2");                         /* 16 */
+    query_n(c, A, V, "e2", 200);                  /* 17: a new epoch starts at 0 */
+    quota(c, A, X, 5);                            /* 18: X is an auditor */
+    quota(c, V, V, 5);                            /* 19: V is no agency */
+    query_n(c, A, B, "e1", 1);                    /* 20: B is no vendor (and no feed) */
+    EXPECT(c, {7, PSI_AUDIT_QUOTA}, {11, PSI_AUDIT_QUOTA}, {12, PSI_AUDIT_QUOTA},
+           {18, PSI_AUDIT_ROLE}, {18, PSI_AUDIT_ROLE}, {19, PSI_AUDIT_ROLE},
+           {20, PSI_AUDIT_ROLE}, {20, PSI_AUDIT_SEQUENCE}, {20, PSI_AUDIT_QUOTA});
+
+    answer(c, V, A, "e1", 9, 90, 1);              /* 21: fine */
+    answer(c, V, A, "e1", 9, 90, 1);              /* 22: again */
+    answer(c, V, A, "e1", 10, 4, 1);              /* 23: 4 of 5 */
+    answer(c, V, A, "e2", 17, 200, 1);            /* 24: key 1 is e1's, not e2's */
+    answer(c, V, B, "e1", 14, 99, 1);             /* 25: batch 14 was A's */
+    answer(c, V, A, "e1", 8, 1, 1);               /* 26: entry 8 is a quota */
+    answer(c, V, A, "e1", 40, 1, 1);              /* 27: a later entry */
+    answer(c, V, A, "e3", 12, 50, 1);             /* 28: e3 has no key, batch 12 was B's e1 */
+    EXPECT(c, {22, PSI_AUDIT_SEQUENCE}, {23, PSI_AUDIT_COUNTS}, {24, PSI_AUDIT_PROOF},
+           {25, PSI_AUDIT_SEQUENCE}, {26, PSI_AUDIT_SEQUENCE}, {27, PSI_AUDIT_SEQUENCE},
+           {28, PSI_AUDIT_SEQUENCE}, {28, PSI_AUDIT_PROOF});
 }
 
 static void test_counts(void **state)
@@ -697,6 +840,8 @@ static void test_arguments_and_names(void **state)
     psi_audit_destroy(NULL);
     assert_string_equal(psi_audit_check_name(PSI_AUDIT_SIGNATURE), "signature");
     assert_string_equal(psi_audit_check_name(PSI_AUDIT_COUNTS), "counts");
+    assert_string_equal(psi_audit_check_name(PSI_AUDIT_QUOTA), "quota");
+    assert_string_equal(psi_audit_check_name(PSI_AUDIT_PROOF), "proof");
     assert_string_equal(psi_audit_check_name(PSI_AUDIT_NOT_ADMITTED), "not-admitted");
     assert_string_equal(psi_audit_check_name(0), "unknown");
     assert_string_equal(psi_audit_check_name(100), "unknown");
@@ -712,9 +857,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_roles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signatures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signature_against_roster_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_feed_signatures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policies_at_the_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sequence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_quotas_and_proofs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_callback_stops, setup, teardown),
         cmocka_unit_test(test_without_callback_counts),
         cmocka_unit_test_setup_teardown(test_many_entries, setup, teardown),

@@ -228,6 +228,13 @@ static int check_entry(const struct psi_logentry *e)
                        epoch_ok(e->u.query.epoch) && e->u.query.count > 0
                    ? 0
                    : PSI_ERR_INVALID;
+    case PSI_LOGENTRY_QUOTA:
+        return id_ok(e->u.quota.agency) && id_ok(e->u.quota.vendor) ? 0 : PSI_ERR_INVALID;
+    case PSI_LOGENTRY_ANSWER:
+        return id_ok(e->u.answer.vendor) && id_ok(e->u.answer.agency) &&
+                       epoch_ok(e->u.answer.epoch) && e->u.answer.count > 0
+                   ? 0
+                   : PSI_ERR_INVALID;
     }
     return PSI_ERR_INVALID;
 }
@@ -261,6 +268,7 @@ int psi_logentry_encode(unsigned char *out, size_t out_cap, size_t *out_len,
         put_str(&w, e->u.epoch_key.participant);
         put_str(&w, e->u.epoch_key.epoch);
         put_bytes(&w, e->u.epoch_key.public_key, PSI_LOGENTRY_KEY_BYTES);
+        put_bytes(&w, e->u.epoch_key.signature, PSI_LOGENTRY_SIGNATURE_BYTES);
         break;
     case PSI_LOGENTRY_SUBMISSION: {
         const struct psi_logentry_submission *s = &e->u.submission;
@@ -305,14 +313,34 @@ int psi_logentry_encode(unsigned char *out, size_t out_cap, size_t *out_len,
         put_str(&w, e->u.feed.participant);
         put_str(&w, e->u.feed.epoch);
         put_u64(&w, e->u.feed.count);
+        put_u64(&w, e->u.feed.size);
         put_bytes(&w, e->u.feed.feed_digest, PSI_LOGENTRY_DIGEST_BYTES);
+        put_bytes(&w, e->u.feed.signature, PSI_LOGENTRY_SIGNATURE_BYTES);
         break;
     case PSI_LOGENTRY_QUERY:
         put_str(&w, e->u.query.participant);
         put_str(&w, e->u.query.vendor);
         put_str(&w, e->u.query.epoch);
         put_u64(&w, e->u.query.count);
+        put_bytes(&w, e->u.query.elements_digest, PSI_LOGENTRY_DIGEST_BYTES);
+        put_bytes(&w, e->u.query.signature, PSI_LOGENTRY_SIGNATURE_BYTES);
         break;
+    case PSI_LOGENTRY_QUOTA:
+        put_str(&w, e->u.quota.agency);
+        put_str(&w, e->u.quota.vendor);
+        put_u64(&w, e->u.quota.limit);
+        break;
+    case PSI_LOGENTRY_ANSWER: {
+        const struct psi_logentry_answer *a = &e->u.answer;
+        put_str(&w, a->vendor);
+        put_str(&w, a->agency);
+        put_str(&w, a->epoch);
+        put_u64(&w, a->query_index);
+        put_u64(&w, a->count);
+        put_bytes(&w, a->public_key, PSI_LOGENTRY_KEY_BYTES);
+        put_bytes(&w, a->answer_digest, PSI_LOGENTRY_DIGEST_BYTES);
+        break;
+    }
     }
     *out_len = w.len;
     return w.len <= out_cap ? 0 : PSI_ERR_TOO_LARGE;
@@ -451,6 +479,7 @@ int psi_logentry_decode(struct psi_logentry *e, const unsigned char *in, size_t 
         get_str(&r, e->u.epoch_key.participant, PSI_LOGENTRY_ID_MAX, STR_ID);
         get_str(&r, e->u.epoch_key.epoch, PSI_LOGENTRY_EPOCH_MAX, STR_EPOCH);
         get_fixed(&r, e->u.epoch_key.public_key, PSI_LOGENTRY_KEY_BYTES);
+        get_fixed(&r, e->u.epoch_key.signature, PSI_LOGENTRY_SIGNATURE_BYTES);
         break;
     case PSI_LOGENTRY_SUBMISSION: {
         struct psi_logentry_submission *s = &e->u.submission;
@@ -505,16 +534,38 @@ int psi_logentry_decode(struct psi_logentry *e, const unsigned char *in, size_t 
         get_str(&r, e->u.feed.participant, PSI_LOGENTRY_ID_MAX, STR_ID);
         get_str(&r, e->u.feed.epoch, PSI_LOGENTRY_EPOCH_MAX, STR_EPOCH);
         e->u.feed.count = get_u64(&r);
+        e->u.feed.size = get_u64(&r);
         get_fixed(&r, e->u.feed.feed_digest, PSI_LOGENTRY_DIGEST_BYTES);
+        get_fixed(&r, e->u.feed.signature, PSI_LOGENTRY_SIGNATURE_BYTES);
         break;
     case PSI_LOGENTRY_QUERY:
         get_str(&r, e->u.query.participant, PSI_LOGENTRY_ID_MAX, STR_ID);
         get_str(&r, e->u.query.vendor, PSI_LOGENTRY_ID_MAX, STR_ID);
         get_str(&r, e->u.query.epoch, PSI_LOGENTRY_EPOCH_MAX, STR_EPOCH);
         e->u.query.count = get_u64(&r);
+        get_fixed(&r, e->u.query.elements_digest, PSI_LOGENTRY_DIGEST_BYTES);
+        get_fixed(&r, e->u.query.signature, PSI_LOGENTRY_SIGNATURE_BYTES);
         if (e->u.query.count == 0)
             r.bad = 1;
         break;
+    case PSI_LOGENTRY_QUOTA:
+        get_str(&r, e->u.quota.agency, PSI_LOGENTRY_ID_MAX, STR_ID);
+        get_str(&r, e->u.quota.vendor, PSI_LOGENTRY_ID_MAX, STR_ID);
+        e->u.quota.limit = get_u64(&r);
+        break;
+    case PSI_LOGENTRY_ANSWER: {
+        struct psi_logentry_answer *a = &e->u.answer;
+        get_str(&r, a->vendor, PSI_LOGENTRY_ID_MAX, STR_ID);
+        get_str(&r, a->agency, PSI_LOGENTRY_ID_MAX, STR_ID);
+        get_str(&r, a->epoch, PSI_LOGENTRY_EPOCH_MAX, STR_EPOCH);
+        a->query_index = get_u64(&r);
+        a->count = get_u64(&r);
+        get_fixed(&r, a->public_key, PSI_LOGENTRY_KEY_BYTES);
+        get_fixed(&r, a->answer_digest, PSI_LOGENTRY_DIGEST_BYTES);
+        if (a->count == 0)
+            r.bad = 1;
+        break;
+    }
     }
     if (r.bad || r.off != r.len) {
         memset(e, 0, sizeof *e);
@@ -582,7 +633,8 @@ const char *psi_logentry_kind_name(unsigned kind)
 {
     static const char *const names[PSI_LOGENTRY_KIND_MAX + 1U] = {
         "unknown",    "admit", "policy",  "remove", "epoch-key", "submission",
-        "crossblind", "match", "refusal", "feed",   "query",
+        "crossblind", "match", "refusal", "feed",   "query",     "quota",
+        "answer",
     };
     return kind <= PSI_LOGENTRY_KIND_MAX ? names[kind] : names[0];
 }

@@ -52,6 +52,7 @@ static void sample(struct psi_logentry *e, unsigned kind)
         strcpy(e->u.epoch_key.participant, "vendor-b");
         strcpy(e->u.epoch_key.epoch, "2026-W48");
         memset(e->u.epoch_key.public_key, 0x44, 32);
+        memset(e->u.epoch_key.signature, 0x45, 64);
         break;
     case PSI_LOGENTRY_SUBMISSION:
         strcpy(e->u.submission.participant, "agency-a");
@@ -87,13 +88,31 @@ static void sample(struct psi_logentry *e, unsigned kind)
         strcpy(e->u.feed.participant, "vendor-b");
         strcpy(e->u.feed.epoch, "2026-W48");
         e->u.feed.count = 1000000;
+        e->u.feed.size = 5391726;
         memset(e->u.feed.feed_digest, 0x88, 32);
+        memset(e->u.feed.signature, 0x8a, 64);
         break;
     case PSI_LOGENTRY_QUERY:
         strcpy(e->u.query.participant, "agency-a");
         strcpy(e->u.query.vendor, "vendor-b");
         strcpy(e->u.query.epoch, "2026-W48");
         e->u.query.count = 200;
+        memset(e->u.query.elements_digest, 0x8b, 32);
+        memset(e->u.query.signature, 0x8c, 64);
+        break;
+    case PSI_LOGENTRY_QUOTA:
+        strcpy(e->u.quota.agency, "agency-a");
+        strcpy(e->u.quota.vendor, "vendor-b");
+        e->u.quota.limit = 5000;
+        break;
+    case PSI_LOGENTRY_ANSWER:
+        strcpy(e->u.answer.vendor, "vendor-b");
+        strcpy(e->u.answer.agency, "agency-a");
+        strcpy(e->u.answer.epoch, "2026-W48");
+        e->u.answer.query_index = 41;
+        e->u.answer.count = 200;
+        memset(e->u.answer.public_key, 0x99, 32);
+        memset(e->u.answer.answer_digest, 0xaa, 32);
         break;
     }
 }
@@ -167,6 +186,7 @@ static void assert_same(const struct psi_logentry *a, const struct psi_logentry 
         assert_string_equal(a->u.epoch_key.participant, b->u.epoch_key.participant);
         assert_string_equal(a->u.epoch_key.epoch, b->u.epoch_key.epoch);
         assert_memory_equal(a->u.epoch_key.public_key, b->u.epoch_key.public_key, 32);
+        assert_memory_equal(a->u.epoch_key.signature, b->u.epoch_key.signature, 64);
         break;
     case PSI_LOGENTRY_SUBMISSION:
         assert_string_equal(a->u.submission.participant, b->u.submission.participant);
@@ -202,13 +222,31 @@ static void assert_same(const struct psi_logentry *a, const struct psi_logentry 
         assert_string_equal(a->u.feed.participant, b->u.feed.participant);
         assert_string_equal(a->u.feed.epoch, b->u.feed.epoch);
         assert_true(a->u.feed.count == b->u.feed.count);
+        assert_true(a->u.feed.size == b->u.feed.size);
         assert_memory_equal(a->u.feed.feed_digest, b->u.feed.feed_digest, 32);
+        assert_memory_equal(a->u.feed.signature, b->u.feed.signature, 64);
         break;
     case PSI_LOGENTRY_QUERY:
         assert_string_equal(a->u.query.participant, b->u.query.participant);
         assert_string_equal(a->u.query.vendor, b->u.query.vendor);
         assert_string_equal(a->u.query.epoch, b->u.query.epoch);
         assert_true(a->u.query.count == b->u.query.count);
+        assert_memory_equal(a->u.query.elements_digest, b->u.query.elements_digest, 32);
+        assert_memory_equal(a->u.query.signature, b->u.query.signature, 64);
+        break;
+    case PSI_LOGENTRY_QUOTA:
+        assert_string_equal(a->u.quota.agency, b->u.quota.agency);
+        assert_string_equal(a->u.quota.vendor, b->u.quota.vendor);
+        assert_true(a->u.quota.limit == b->u.quota.limit);
+        break;
+    case PSI_LOGENTRY_ANSWER:
+        assert_string_equal(a->u.answer.vendor, b->u.answer.vendor);
+        assert_string_equal(a->u.answer.agency, b->u.answer.agency);
+        assert_string_equal(a->u.answer.epoch, b->u.answer.epoch);
+        assert_true(a->u.answer.query_index == b->u.answer.query_index);
+        assert_true(a->u.answer.count == b->u.answer.count);
+        assert_memory_equal(a->u.answer.public_key, b->u.answer.public_key, 32);
+        assert_memory_equal(a->u.answer.answer_digest, b->u.answer.answer_digest, 32);
         break;
     }
 }
@@ -441,10 +479,21 @@ static void test_decoder_field_rules_more(void **state)
     len = encode(&e, buf, sizeof buf);
     expect_parse_error_with(buf, len, 14, 1); /* authenticated, no id */
 
-    /* Query: count zero. */
+    /* Query: count zero (its last byte, before digest and signature). */
     sample(&e, PSI_LOGENTRY_QUERY);
     len = encode(&e, buf, sizeof buf);
-    expect_parse_error_with(buf, len, len - 1, 0);
+    expect_parse_error_with(buf, len, len - 97, 0);
+
+    /* Answer: count zero (the last byte of the count, before key and
+     * digest); a vendor id starting with '-'. */
+    sample(&e, PSI_LOGENTRY_ANSWER);
+    len = encode(&e, buf, sizeof buf);
+    expect_parse_error_with(buf, len, len - 65, 0);
+    expect_parse_error_with(buf, len, 11, '-');
+    /* Quota: an agency id with a byte outside the alphabet. */
+    sample(&e, PSI_LOGENTRY_QUOTA);
+    len = encode(&e, buf, sizeof buf);
+    expect_parse_error_with(buf, len, 11, '/');
 }
 
 static void test_encoder_refuses_values_without_encoding(void **state)
@@ -525,6 +574,15 @@ static void test_encoder_refuses_values_without_encoding(void **state)
     assert_int_equal(psi_logentry_encode(buf, sizeof buf, &len, &e), PSI_ERR_INVALID);
     sample(&e, PSI_LOGENTRY_QUERY);
     e.u.query.vendor[0] = '\0';
+    assert_int_equal(psi_logentry_encode(buf, sizeof buf, &len, &e), PSI_ERR_INVALID);
+    sample(&e, PSI_LOGENTRY_QUOTA);
+    e.u.quota.vendor[0] = '\0';
+    assert_int_equal(psi_logentry_encode(buf, sizeof buf, &len, &e), PSI_ERR_INVALID);
+    sample(&e, PSI_LOGENTRY_ANSWER);
+    e.u.answer.count = 0;
+    assert_int_equal(psi_logentry_encode(buf, sizeof buf, &len, &e), PSI_ERR_INVALID);
+    sample(&e, PSI_LOGENTRY_ANSWER);
+    strcpy(e.u.answer.epoch, "a b");
     assert_int_equal(psi_logentry_encode(buf, sizeof buf, &len, &e), PSI_ERR_INVALID);
 
     /* Arguments. */
@@ -652,6 +710,8 @@ static void test_names(void **state)
     assert_string_equal(psi_logentry_kind_name(PSI_LOGENTRY_ADMIT), "admit");
     assert_string_equal(psi_logentry_kind_name(PSI_LOGENTRY_SUBMISSION), "submission");
     assert_string_equal(psi_logentry_kind_name(PSI_LOGENTRY_QUERY), "query");
+    assert_string_equal(psi_logentry_kind_name(PSI_LOGENTRY_QUOTA), "quota");
+    assert_string_equal(psi_logentry_kind_name(PSI_LOGENTRY_ANSWER), "answer");
     assert_string_equal(psi_logentry_kind_name(0), "unknown");
     assert_string_equal(psi_logentry_kind_name(99), "unknown");
     assert_string_equal(psi_logentry_role_name(PSI_LOGENTRY_ROLE_AUDITOR), "auditor");

@@ -1,6 +1,6 @@
 /*
  * The operator's commands on a hub directory: init, admit, policy, remove,
- * epoch, roster. They work on the store directly, also while the hub serves
+ * epoch, roster, quota. They work on the store directly, also while the hub serves
  * (the store serialises writers), each change in one transaction.
  */
 #include <errno.h>
@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "epoch.h"
+#include "feeds.h"
 #include "hub.h"
 #include "log.h"
 #include "psi/error.h"
@@ -695,6 +696,84 @@ int psi_hub_cmd_roster(int argc, char **argv)
         rc = psi_store_sqlite_ops.participant_list(&t, print_participant, NULL);
     psi_txn_rollback(&t);
     int ret = rc != 0 ? store_error("roster", st, rc) : 0;
+    psi_store_sqlite_ops.close(st);
+    return ret;
+}
+
+/* ---------------------------------------------------------------- quota */
+
+static const char QUOTA_USAGE[] =
+    "usage: psi-hub quota --dir DIR --agency ID --vendor ID --limit N\n"
+    "\n"
+    "Sets how many feed queries agency ID may send to vendor ID's feed in each\n"
+    "epoch (0..2^63-1; 0 refuses every query). Without a quota an agency may not\n"
+    "query the vendor at all. A batch that would pass the limit is refused whole,\n"
+    "and the refusal is logged. The quota is an entry of the audit log, and the\n"
+    "auditor checks that every epoch's queries kept it.\n";
+
+int psi_hub_cmd_quota(int argc, char **argv)
+{
+    const char *dir = NULL, *agency = NULL, *vendor = NULL, *limit_text = NULL;
+    const struct psi_hub_option opts[] = {{"--dir", &dir, NULL},
+                                          {"--agency", &agency, NULL},
+                                          {"--vendor", &vendor, NULL},
+                                          {"--limit", &limit_text, NULL},
+                                          {NULL, NULL, NULL}};
+    int status;
+    if (psi_hub_parse_options("quota", QUOTA_USAGE, argc, argv, opts, &status))
+        return status;
+    if (dir == NULL)
+        return missing("quota", QUOTA_USAGE, "--dir");
+    if (agency == NULL)
+        return missing("quota", QUOTA_USAGE, "--agency");
+    if (vendor == NULL)
+        return missing("quota", QUOTA_USAGE, "--vendor");
+    if (limit_text == NULL)
+        return missing("quota", QUOTA_USAGE, "--limit");
+    char *end = NULL;
+    errno = 0;
+    unsigned long long limit = strtoull(limit_text, &end, 10);
+    if (errno != 0 || end == limit_text || *end != '\0' || limit_text[0] == '-' ||
+        limit > (unsigned long long)INT64_MAX) {
+        fprintf(stderr, "psi-hub quota: --limit wants a number 0..%lld, not '%s'\n",
+                (long long)INT64_MAX, limit_text);
+        return 2;
+    }
+    if (!psi_id_is_valid(agency) || !psi_id_is_valid(vendor)) {
+        fprintf(stderr, "psi-hub quota: '%s' is not a participant id\n",
+                psi_id_is_valid(agency) ? vendor : agency);
+        return 2;
+    }
+    struct psi_store *st = NULL;
+    struct psi_identity hub;
+    if (load_hub_key("quota", dir, &hub) != 0)
+        return 1;
+    if (open_store("quota", dir, &st) != 0) {
+        psi_identity_clear(&hub);
+        return 1;
+    }
+    struct psi_txn t;
+    char why[256] = "";
+    int ret = 0;
+    int rc = psi_txn_begin(&t, &psi_store_sqlite_ops, st, PSI_TXN_WRITE);
+    if (rc == 0)
+        rc = psi_feed_quota_set(&t, agency, vendor, (uint64_t)limit, psi_hub_now_ms(), why,
+                                sizeof why);
+    if (rc == PSI_ERR_NOT_FOUND || rc == PSI_ERR_DENIED || rc == PSI_ERR_INVALID) {
+        fprintf(stderr, "psi-hub quota: %s\n", why);
+        ret = 1;
+    } else if (rc == 0) {
+        rc = psi_hub_log_seal(&t, &hub, NULL);
+        if (rc == 0)
+            rc = psi_txn_commit(&t);
+    }
+    if (ret == 0 && rc != 0)
+        ret = store_error("quota", st, rc);
+    psi_txn_rollback(&t);
+    psi_identity_clear(&hub);
+    if (ret == 0)
+        printf("psi-hub: %s may send %llu queries per epoch to %s's feed\n", agency, limit,
+               vendor);
     psi_store_sqlite_ops.close(st);
     return ret;
 }

@@ -14,6 +14,7 @@ int psi_hub_cmd_remove(int argc, char **argv);
 int psi_hub_cmd_epoch(int argc, char **argv);
 int psi_hub_cmd_roster(int argc, char **argv);
 int psi_hub_cmd_serve(int argc, char **argv);
+int psi_hub_cmd_quota(int argc, char **argv);
 
 /* A command's options: "--name VALUE" into *value, or "--name" setting *flag. */
 struct psi_hub_option {

@@ -14,7 +14,7 @@ struct command {
 static const struct command commands[] = {
     {"init", psi_hub_cmd_init},     {"admit", psi_hub_cmd_admit}, {"policy", psi_hub_cmd_policy},
     {"remove", psi_hub_cmd_remove}, {"epoch", psi_hub_cmd_epoch}, {"roster", psi_hub_cmd_roster},
-    {"serve", psi_hub_cmd_serve},
+    {"serve", psi_hub_cmd_serve},   {"quota", psi_hub_cmd_quota},
 };
 
 static void usage(FILE *out)
@@ -42,6 +42,8 @@ static void usage(FILE *out)
           "         list participants and their policies\n"
           "  serve  --dir DIR --listen tcp://HOST:PORT [--contexts N]\n"
           "         serve requests until SIGTERM or SIGINT\n"
+          "  quota  --dir DIR --agency ID --vendor ID --limit N\n"
+          "         set how many feed queries an agency may send a vendor per epoch\n"
           "\n"
           "'psi-hub COMMAND --help' describes a command. Exit status: 0 success,\n"
           "1 failure, 2 usage error.\n",

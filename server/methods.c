@@ -12,6 +12,7 @@
 
 #include "epoch.h"
 #include "hub.h"
+#include "feeds.h"
 #include "log.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"
@@ -863,6 +864,13 @@ static const struct psi_method METHODS[] = {
     {"work.fetch", method_work_fetch, 0, 0, 0, 0},
     {"crossblind.commit", method_crossblind_commit, 1, 0, 0, 0},
     {"results", method_results, 0, 0, 1, 0},
+    {"feed.announce", psi_feed_method_announce, 1, 0, 0, 0},
+    {"feed.commit", psi_feed_method_commit, 1, 0, 0, 0},
+    {"feed.get", psi_feed_method_get, 0, 0, 0, 0},
+    {"query.submit", psi_query_method_submit, 1, 0, 1, 0},
+    {"query.work", psi_query_method_work, 0, 0, 0, 0},
+    {"query.answer", psi_query_method_answer, 1, 0, 0, 0},
+    {"query.result", psi_query_method_result, 0, 0, 1, 0},
     /* Anyone on the roster checks receipts and checkpoints; only auditors
      * read the entries themselves (who submitted what, when, how much). */
     {"log.checkpoint", method_log_checkpoint, 0, 1, 0, 0},

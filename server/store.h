@@ -41,8 +41,44 @@
 #define PSI_STORE_SIGNATURE_BYTES 64
 #define PSI_STORE_ELEMENT_BYTES 32 /* a single-blinded ristretto255 point */
 #define PSI_STORE_TAG_BYTES 16     /* a cross-blind tag */
+#define PSI_STORE_PROOF_BYTES 64   /* a batched DLEQ proof (RFC 9497) */
 
 struct psi_store; /* one connection to a backend; opaque */
+
+/* ---- vendor feeds (protocol 2, docs/feeds.md) */
+
+/* A vendor's VOPRF public key of an epoch, as it announced and signed it;
+ * log_index: its EPOCH_KEY entry. */
+struct psi_store_feed_key {
+    char vendor[PSI_STORE_ID_MAX + 1];
+    char epoch[PSI_STORE_EPOCH_MAX + 1];
+    unsigned char public_key[PSI_STORE_KEY_BYTES];
+    unsigned char signature[PSI_STORE_SIGNATURE_BYTES];
+    uint64_t log_index;
+};
+
+/* A vendor's published feed filter of an epoch (its bytes are kept apart). */
+struct psi_store_feed {
+    char vendor[PSI_STORE_ID_MAX + 1];
+    char epoch[PSI_STORE_EPOCH_MAX + 1];
+    uint64_t count;
+    double rate;
+    uint64_t size;
+    unsigned char digest[PSI_STORE_DIGEST_BYTES];
+    unsigned char signature[PSI_STORE_SIGNATURE_BYTES];
+};
+
+/* A batch of blinded queries of an agency for a vendor; log_index: its
+ * QUERY entry. */
+struct psi_store_query {
+    uint64_t id;
+    char agency[PSI_STORE_ID_MAX + 1];
+    char vendor[PSI_STORE_ID_MAX + 1];
+    char epoch[PSI_STORE_EPOCH_MAX + 1];
+    uint64_t count;
+    uint64_t log_index;
+    int answered;
+};
 
 enum psi_txn_kind {
     PSI_TXN_READ,  /* a consistent snapshot; runs beside writers */
@@ -223,6 +259,44 @@ struct psi_store_ops {
     int (*log_hash_put)(struct psi_txn *t, unsigned level, uint64_t index,
                         const unsigned char hash[32]);
     int (*log_hash_get)(struct psi_txn *t, unsigned level, uint64_t index, unsigned char hash[32]);
+
+    /* Vendor feeds. feed_key_put refuses a second key for (vendor, epoch)
+     * (PSI_ERR_EXISTS); feed_key_get: PSI_ERR_NOT_FOUND if none. feed_put
+     * stores the filter's f->size bytes, replacing the feed of (vendor,
+     * epoch) if there is one; feed_read copies [offset, offset + len), which
+     * must lie in the file (PSI_ERR_NOT_FOUND otherwise). */
+    int (*feed_key_put)(struct psi_txn *t, const struct psi_store_feed_key *k, uint64_t now_ms);
+    int (*feed_key_get)(struct psi_txn *t, const char *vendor, const char *epoch,
+                        struct psi_store_feed_key *out);
+    int (*feed_put)(struct psi_txn *t, const struct psi_store_feed *f, const uint8_t *bytes,
+                    uint64_t now_ms);
+    int (*feed_get)(struct psi_txn *t, const char *vendor, const char *epoch,
+                    struct psi_store_feed *out);
+    int (*feed_read)(struct psi_txn *t, const char *vendor, const char *epoch, uint64_t offset,
+                     uint8_t *out, size_t len);
+
+    /* Query quotas: the operator's limit per (agency, vendor), for every
+     * epoch (PSI_ERR_NOT_FOUND if none was set), and the queries an agency
+     * has sent a vendor in an epoch. */
+    int (*quota_set)(struct psi_txn *t, const char *agency, const char *vendor, uint64_t limit);
+    int (*quota_get)(struct psi_txn *t, const char *agency, const char *vendor, uint64_t *limit);
+    int (*queries_used)(struct psi_txn *t, const char *agency, const char *vendor,
+                        const char *epoch, uint64_t *used);
+
+    /* Query batches. query_add stores q and its q->count elements (fills
+     * q->id). query_get: the batch, its elements (malloc'd) and, once
+     * answered, the evaluated elements (malloc'd; else NULL) and the proof.
+     * query_pending lists the vendor's unanswered batches, oldest first, until
+     * fn returns non-zero. query_answer records the answer of a batch. */
+    int (*query_add)(struct psi_txn *t, struct psi_store_query *q, const uint8_t *elements,
+                     uint64_t now_ms);
+    int (*query_get)(struct psi_txn *t, uint64_t id, struct psi_store_query *out,
+                     uint8_t **elements, uint8_t **evaluated,
+                     unsigned char proof[PSI_STORE_PROOF_BYTES]);
+    int (*query_pending)(struct psi_txn *t, const char *vendor,
+                         int (*fn)(void *ctx, const struct psi_store_query *q), void *ctx);
+    int (*query_answer)(struct psi_txn *t, uint64_t id, const uint8_t *evaluated,
+                        const unsigned char proof[PSI_STORE_PROOF_BYTES], uint64_t now_ms);
 };
 
 extern const struct psi_store_ops psi_store_sqlite_ops;

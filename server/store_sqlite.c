@@ -106,6 +106,40 @@ static const char LOG_SCHEMA[] =
     "CREATE TRIGGER IF NOT EXISTS log_hash_not_deleted BEFORE DELETE ON log_hash"
     "  BEGIN SELECT RAISE(ABORT, 'log hashes are never deleted'); END;";
 
+/* Vendor feeds (docs/feeds.md): announced keys, published filters (their
+ * bytes in blocks), the operator's query quotas and the query batches with
+ * their answers. Created with the store, and on open in a store made before
+ * the feeds existed. */
+static const char FEED_SCHEMA[] =
+    "CREATE TABLE IF NOT EXISTS feed_key ("
+    "  vendor TEXT NOT NULL, epoch TEXT NOT NULL,"
+    "  public_key BLOB NOT NULL CHECK (length(public_key) = 32),"
+    "  signature BLOB NOT NULL CHECK (length(signature) = 64),"
+    "  log_index INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (vendor, epoch)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS feed ("
+    "  vendor TEXT NOT NULL, epoch TEXT NOT NULL, count INTEGER NOT NULL,"
+    "  rate REAL NOT NULL, size INTEGER NOT NULL,"
+    "  digest BLOB NOT NULL CHECK (length(digest) = 32),"
+    "  signature BLOB NOT NULL CHECK (length(signature) = 64),"
+    "  created_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (vendor, epoch)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS feed_block ("
+    "  vendor TEXT NOT NULL, epoch TEXT NOT NULL, block INTEGER NOT NULL,"
+    "  bytes BLOB NOT NULL, UNIQUE (vendor, epoch, block));"
+    "CREATE TABLE IF NOT EXISTS quota ("
+    "  agency TEXT NOT NULL, vendor TEXT NOT NULL,"
+    "  max_queries INTEGER NOT NULL CHECK (max_queries >= 0),"
+    "  PRIMARY KEY (agency, vendor)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS query ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  agency TEXT NOT NULL, vendor TEXT NOT NULL, epoch TEXT NOT NULL,"
+    "  count INTEGER NOT NULL CHECK (count > 0), elements BLOB NOT NULL,"
+    "  log_index INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
+    "  evaluated BLOB, proof BLOB, answered_ms INTEGER);"
+    "CREATE INDEX IF NOT EXISTS query_pending ON query(vendor, answered_ms, id);"
+    "CREATE INDEX IF NOT EXISTS query_usage ON query(agency, vendor, epoch);";
+
 /* "a allows b": a shares with everyone, or lists b. Written once, used by
  * the work list and the results. */
 #define ALLOWS(a_id, a_all, b_id)                                                                  \
@@ -422,6 +456,7 @@ static int store_create(const char *path, struct psi_store **out, char *err, siz
     if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(st->db, SCHEMA, NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(st->db, LOG_SCHEMA, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(st->db, FEED_SCHEMA, NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(st->db,
                      "INSERT INTO meta(key, value) VALUES ('schema_version', '" SCHEMA_VERSION
                      "'); COMMIT",
@@ -466,6 +501,23 @@ static int store_open(const char *path, struct psi_store **out, char *err, size_
                       sqlite3_exec(st->db, LOG_SCHEMA, NULL, NULL, &msg) != SQLITE_OK ||
                       sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)) {
         snprintf(err, errlen, "cannot add the audit log's tables to %s: %s", path, msg ? msg : "?");
+        sqlite3_free(msg);
+        store_close(st);
+        return PSI_ERR_STORE;
+    }
+    /* A store made before the vendor feeds: give it their tables. */
+    s = NULL;
+    int have_feeds = sqlite3_prepare_v2(st->db,
+                                        "SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                                        " AND name = 'feed_key'",
+                                        -1, &s, NULL) == SQLITE_OK &&
+                     sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    if (!have_feeds && (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+                        sqlite3_exec(st->db, FEED_SCHEMA, NULL, NULL, &msg) != SQLITE_OK ||
+                        sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)) {
+        snprintf(err, errlen, "cannot add the vendor feeds' tables to %s: %s", path,
+                 msg ? msg : "?");
         sqlite3_free(msg);
         store_close(st);
         return PSI_ERR_STORE;
@@ -1467,6 +1519,406 @@ static int log_hash_get(struct psi_txn *t, unsigned level, uint64_t index, unsig
     return ret;
 }
 
+/* ---------------------------------------------------------------- vendor feeds */
+
+/* Feed statements are prepared per call: they are few and far between
+ * beside the per-request statements above. */
+static sqlite3_stmt *feed_stmt(struct psi_store *st, const char *sql)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+        fail(st, "prepare");
+        sqlite3_finalize(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* Runs a prepared feed statement that returns no rows, and finalizes it. */
+static int feed_step_done(struct psi_store *st, sqlite3_stmt *s, const char *what)
+{
+    int rc = sqlite3_step(s);
+    int ret = 0;
+    if (rc == SQLITE_CONSTRAINT)
+        ret = PSI_ERR_EXISTS;
+    else if (rc != SQLITE_DONE)
+        ret = fail(st, what);
+    sqlite3_finalize(s);
+    return ret;
+}
+
+static int feed_key_put(struct psi_txn *t, const struct psi_store_feed_key *k, uint64_t now_ms)
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = feed_stmt(st, "INSERT INTO feed_key(vendor, epoch, public_key, signature,"
+                                    " log_index, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, k->vendor) != 0 || bind_text(s, 2, k->epoch) != 0 ||
+        bind_blob(s, 3, k->public_key, sizeof k->public_key) != 0 ||
+        bind_blob(s, 4, k->signature, sizeof k->signature) != 0 ||
+        bind_u64(s, 5, k->log_index) != 0 || bind_u64(s, 6, now_ms) != 0) {
+        sqlite3_finalize(s);
+        return fail(st, "feed key");
+    }
+    return feed_step_done(st, s, "feed key");
+}
+
+static int feed_key_get(struct psi_txn *t, const char *vendor, const char *epoch,
+                        struct psi_store_feed_key *out)
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = feed_stmt(st, "SELECT public_key, signature, log_index FROM feed_key"
+                                    " WHERE vendor = ?1 AND epoch = ?2");
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    int rc;
+    if (bind_text(s, 1, vendor) != 0 || bind_text(s, 2, epoch) != 0) {
+        rc = fail(st, "feed key");
+    } else if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        memset(out, 0, sizeof *out);
+        snprintf(out->vendor, sizeof out->vendor, "%s", vendor);
+        snprintf(out->epoch, sizeof out->epoch, "%s", epoch);
+        out->log_index = column_u64(s, 2);
+        rc = column_blob(s, 0, out->public_key, sizeof out->public_key) != 0 ||
+                     column_blob(s, 1, out->signature, sizeof out->signature) != 0
+                 ? fail(st, "feed key")
+                 : 0;
+    } else {
+        rc = rc == SQLITE_DONE ? PSI_ERR_NOT_FOUND : fail(st, "feed key");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+#define FEED_BLOCK_BYTES ((uint64_t)1 << 20)
+
+static int feed_put(struct psi_txn *t, const struct psi_store_feed *f, const uint8_t *bytes,
+                    uint64_t now_ms)
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = feed_stmt(st, "DELETE FROM feed_block WHERE vendor = ?1 AND epoch = ?2");
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, f->vendor) != 0 || bind_text(s, 2, f->epoch) != 0) {
+        sqlite3_finalize(s);
+        return fail(st, "feed");
+    }
+    int rc = feed_step_done(st, s, "feed");
+    if (rc != 0)
+        return rc;
+    s = feed_stmt(st, "INSERT INTO feed(vendor, epoch, count, rate, size, digest, signature,"
+                      " created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                      " ON CONFLICT(vendor, epoch) DO UPDATE SET count = excluded.count,"
+                      " rate = excluded.rate, size = excluded.size, digest = excluded.digest,"
+                      " signature = excluded.signature, created_ms = excluded.created_ms");
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, f->vendor) != 0 || bind_text(s, 2, f->epoch) != 0 ||
+        bind_u64(s, 3, f->count) != 0 || sqlite3_bind_double(s, 4, f->rate) != SQLITE_OK ||
+        bind_u64(s, 5, f->size) != 0 || bind_blob(s, 6, f->digest, sizeof f->digest) != 0 ||
+        bind_blob(s, 7, f->signature, sizeof f->signature) != 0 || bind_u64(s, 8, now_ms) != 0) {
+        sqlite3_finalize(s);
+        return fail(st, "feed");
+    }
+    if ((rc = feed_step_done(st, s, "feed")) != 0)
+        return rc;
+    for (uint64_t at = 0, block = 0; at < f->size; at += FEED_BLOCK_BYTES, block++) {
+        uint64_t n = f->size - at < FEED_BLOCK_BYTES ? f->size - at : FEED_BLOCK_BYTES;
+        s = feed_stmt(st, "INSERT INTO feed_block(vendor, epoch, block, bytes)"
+                          " VALUES (?1, ?2, ?3, ?4)");
+        if (s == NULL)
+            return PSI_ERR_STORE;
+        if (bind_text(s, 1, f->vendor) != 0 || bind_text(s, 2, f->epoch) != 0 ||
+            bind_u64(s, 3, block) != 0 || bind_blob(s, 4, bytes + at, (size_t)n) != 0) {
+            sqlite3_finalize(s);
+            return fail(st, "feed");
+        }
+        if ((rc = feed_step_done(st, s, "feed")) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int feed_get(struct psi_txn *t, const char *vendor, const char *epoch,
+                    struct psi_store_feed *out)
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = feed_stmt(st, "SELECT count, rate, size, digest, signature FROM feed"
+                                    " WHERE vendor = ?1 AND epoch = ?2");
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    int rc;
+    if (bind_text(s, 1, vendor) != 0 || bind_text(s, 2, epoch) != 0) {
+        rc = fail(st, "feed");
+    } else if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        memset(out, 0, sizeof *out);
+        snprintf(out->vendor, sizeof out->vendor, "%s", vendor);
+        snprintf(out->epoch, sizeof out->epoch, "%s", epoch);
+        out->count = column_u64(s, 0);
+        out->rate = sqlite3_column_double(s, 1);
+        out->size = column_u64(s, 2);
+        rc = column_blob(s, 3, out->digest, sizeof out->digest) != 0 ||
+                     column_blob(s, 4, out->signature, sizeof out->signature) != 0
+                 ? fail(st, "feed")
+                 : 0;
+    } else {
+        rc = rc == SQLITE_DONE ? PSI_ERR_NOT_FOUND : fail(st, "feed");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static int feed_read(struct psi_txn *t, const char *vendor, const char *epoch, uint64_t offset,
+                     uint8_t *out, size_t len)
+{
+    struct psi_store *st = t->store;
+    uint64_t at = offset, end = offset + len;
+    while (at < end) {
+        uint64_t block = at / FEED_BLOCK_BYTES, within = at % FEED_BLOCK_BYTES;
+        sqlite3_stmt *s = feed_stmt(st, "SELECT bytes FROM feed_block"
+                                        " WHERE vendor = ?1 AND epoch = ?2 AND block = ?3");
+        if (s == NULL)
+            return PSI_ERR_STORE;
+        int rc;
+        if (bind_text(s, 1, vendor) != 0 || bind_text(s, 2, epoch) != 0 ||
+            bind_u64(s, 3, block) != 0) {
+            sqlite3_finalize(s);
+            return fail(st, "feed");
+        }
+        if ((rc = sqlite3_step(s)) != SQLITE_ROW) {
+            rc = rc == SQLITE_DONE ? PSI_ERR_NOT_FOUND : fail(st, "feed");
+            sqlite3_finalize(s);
+            return rc;
+        }
+        uint64_t held = (uint64_t)sqlite3_column_bytes(s, 0);
+        const uint8_t *b = sqlite3_column_blob(s, 0);
+        if (b == NULL || within >= held) {
+            sqlite3_finalize(s);
+            return PSI_ERR_NOT_FOUND;
+        }
+        uint64_t n = held - within < end - at ? held - within : end - at;
+        memcpy(out + (at - offset), b + within, (size_t)n);
+        sqlite3_finalize(s);
+        at += n;
+    }
+    return 0;
+}
+
+static int quota_set(struct psi_txn *t, const char *agency, const char *vendor, uint64_t limit)
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = feed_stmt(st, "INSERT INTO quota(agency, vendor, max_queries)"
+                                    " VALUES (?1, ?2, ?3) ON CONFLICT(agency, vendor)"
+                                    " DO UPDATE SET max_queries = excluded.max_queries");
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, agency) != 0 || bind_text(s, 2, vendor) != 0 ||
+        bind_u64(s, 3, limit) != 0) {
+        sqlite3_finalize(s);
+        return fail(st, "quota");
+    }
+    return feed_step_done(st, s, "quota");
+}
+
+/* One unsigned integer from a one-row query with two or three text
+ * parameters (the third may be NULL); PSI_ERR_NOT_FOUND without a row. */
+static int feed_u64(struct psi_store *st, const char *sql, const char *a, const char *b,
+                    const char *c, uint64_t *out, const char *what)
+{
+    sqlite3_stmt *s = feed_stmt(st, sql);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    int rc;
+    if (bind_text(s, 1, a) != 0 || bind_text(s, 2, b) != 0 || (c && bind_text(s, 3, c) != 0)) {
+        rc = fail(st, what);
+    } else if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        *out = column_u64(s, 0);
+        rc = 0;
+    } else {
+        rc = rc == SQLITE_DONE ? PSI_ERR_NOT_FOUND : fail(st, what);
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static int quota_get(struct psi_txn *t, const char *agency, const char *vendor, uint64_t *limit)
+{
+    return feed_u64(t->store, "SELECT max_queries FROM quota WHERE agency = ?1 AND vendor = ?2",
+                    agency, vendor, NULL, limit, "quota");
+}
+
+static int queries_used(struct psi_txn *t, const char *agency, const char *vendor,
+                        const char *epoch, uint64_t *used)
+{
+    return feed_u64(t->store,
+                    "SELECT coalesce(sum(count), 0) FROM query"
+                    " WHERE agency = ?1 AND vendor = ?2 AND epoch = ?3",
+                    agency, vendor, epoch, used, "queries");
+}
+
+static int query_add(struct psi_txn *t, struct psi_store_query *q, const uint8_t *elements,
+                     uint64_t now_ms)
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s =
+        feed_stmt(st, "INSERT INTO query(agency, vendor, epoch, count, elements, log_index,"
+                      " created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (q->count > SIZE_MAX / PSI_STORE_ELEMENT_BYTES || bind_text(s, 1, q->agency) != 0 ||
+        bind_text(s, 2, q->vendor) != 0 || bind_text(s, 3, q->epoch) != 0 ||
+        bind_u64(s, 4, q->count) != 0 ||
+        bind_blob(s, 5, elements, (size_t)q->count * PSI_STORE_ELEMENT_BYTES) != 0 ||
+        bind_u64(s, 6, q->log_index) != 0 || bind_u64(s, 7, now_ms) != 0) {
+        sqlite3_finalize(s);
+        return fail(st, "query");
+    }
+    int rc = feed_step_done(st, s, "query");
+    if (rc == 0)
+        q->id = (uint64_t)sqlite3_last_insert_rowid(st->db);
+    return rc;
+}
+
+/* A malloc'd copy of a blob column of exactly n bytes. */
+static int column_blob_copy(sqlite3_stmt *s, int i, size_t n, uint8_t **out)
+{
+    const void *v = sqlite3_column_blob(s, i);
+    if (v == NULL || sqlite3_column_bytes(s, i) < 0 || (size_t)sqlite3_column_bytes(s, i) != n)
+        return -1;
+    *out = malloc(n > 0 ? n : 1);
+    if (*out == NULL)
+        return -1;
+    memcpy(*out, v, n);
+    return 0;
+}
+
+static int query_row(sqlite3_stmt *s, struct psi_store_query *q)
+{
+    memset(q, 0, sizeof *q);
+    q->id = column_u64(s, 0);
+    q->count = column_u64(s, 4);
+    q->log_index = column_u64(s, 5);
+    q->answered = sqlite3_column_type(s, 6) != SQLITE_NULL;
+    return column_text(s, 1, q->agency, sizeof q->agency) != 0 ||
+                   column_text(s, 2, q->vendor, sizeof q->vendor) != 0 ||
+                   column_text(s, 3, q->epoch, sizeof q->epoch) != 0 ||
+                   q->count > SIZE_MAX / PSI_STORE_ELEMENT_BYTES
+               ? -1
+               : 0;
+}
+
+static int query_get(struct psi_txn *t, uint64_t id, struct psi_store_query *out,
+                     uint8_t **elements, uint8_t **evaluated,
+                     unsigned char proof[PSI_STORE_PROOF_BYTES])
+{
+    struct psi_store *st = t->store;
+    if (elements != NULL)
+        *elements = NULL;
+    if (evaluated != NULL)
+        *evaluated = NULL;
+    sqlite3_stmt *s = feed_stmt(st, "SELECT id, agency, vendor, epoch, count, log_index,"
+                                    " answered_ms, elements, evaluated, proof"
+                                    " FROM query WHERE id = ?1");
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    int rc;
+    if (bind_u64(s, 1, id) != 0) {
+        rc = fail(st, "query");
+    } else if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        rc = 0;
+        if (query_row(s, out) != 0)
+            rc = fail(st, "query");
+        size_t bytes = (size_t)out->count * PSI_STORE_ELEMENT_BYTES;
+        if (rc == 0 && elements != NULL && column_blob_copy(s, 7, bytes, elements) != 0)
+            rc = fail(st, "query elements");
+        if (rc == 0 && out->answered && evaluated != NULL &&
+            (column_blob_copy(s, 8, bytes, evaluated) != 0 ||
+             (proof != NULL && column_blob(s, 9, proof, PSI_STORE_PROOF_BYTES) != 0)))
+            rc = fail(st, "query answer");
+    } else {
+        rc = rc == SQLITE_DONE ? PSI_ERR_NOT_FOUND : fail(st, "query");
+    }
+    sqlite3_finalize(s);
+    if (rc != 0) {
+        if (elements != NULL) {
+            free(*elements);
+            *elements = NULL;
+        }
+        if (evaluated != NULL) {
+            free(*evaluated);
+            *evaluated = NULL;
+        }
+    }
+    return rc;
+}
+
+static int query_pending(struct psi_txn *t, const char *vendor,
+                         int (*fn)(void *ctx, const struct psi_store_query *q), void *ctx)
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = feed_stmt(st, "SELECT id, agency, vendor, epoch, count, log_index,"
+                                    " answered_ms FROM query"
+                                    " WHERE vendor = ?1 AND answered_ms IS NULL ORDER BY id");
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, vendor) != 0) {
+        sqlite3_finalize(s);
+        return fail(st, "query");
+    }
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct psi_store_query q;
+        if (query_row(s, &q) != 0) {
+            ret = fail(st, "query");
+            break;
+        }
+        if ((ret = fn(ctx, &q)) != 0)
+            break;
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = fail(st, "query");
+    sqlite3_finalize(s);
+    return ret;
+}
+
+static int query_answer(struct psi_txn *t, uint64_t id, const uint8_t *evaluated,
+                        const unsigned char proof[PSI_STORE_PROOF_BYTES], uint64_t now_ms)
+{
+    struct psi_store *st = t->store;
+    uint64_t count = 0;
+    sqlite3_stmt *s = feed_stmt(st, "SELECT count FROM query WHERE id = ?1");
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    int rc;
+    if (bind_u64(s, 1, id) != 0)
+        rc = fail(st, "query");
+    else if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        count = column_u64(s, 0);
+        rc = 0;
+    } else
+        rc = rc == SQLITE_DONE ? PSI_ERR_NOT_FOUND : fail(st, "query");
+    sqlite3_finalize(s);
+    if (rc != 0)
+        return rc;
+    if (count > SIZE_MAX / PSI_STORE_ELEMENT_BYTES)
+        return fail(st, "query");
+    s = feed_stmt(st, "UPDATE query SET evaluated = ?2, proof = ?3, answered_ms = ?4"
+                      " WHERE id = ?1 AND answered_ms IS NULL");
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_u64(s, 1, id) != 0 ||
+        bind_blob(s, 2, evaluated, (size_t)count * PSI_STORE_ELEMENT_BYTES) != 0 ||
+        bind_blob(s, 3, proof, PSI_STORE_PROOF_BYTES) != 0 || bind_u64(s, 4, now_ms) != 0) {
+        sqlite3_finalize(s);
+        return fail(st, "query answer");
+    }
+    rc = feed_step_done(st, s, "query answer");
+    if (rc == 0 && sqlite3_changes(st->db) != 1)
+        rc = PSI_ERR_EXISTS; /* answered already */
+    return rc;
+}
+
 const struct psi_store_ops psi_store_sqlite_ops = {
     .backend = "sqlite",
     .create = store_create,
@@ -1507,4 +1959,16 @@ const struct psi_store_ops psi_store_sqlite_ops = {
     .log_entry_get = log_entry_get,
     .log_hash_put = log_hash_put,
     .log_hash_get = log_hash_get,
+    .feed_key_put = feed_key_put,
+    .feed_key_get = feed_key_get,
+    .feed_put = feed_put,
+    .feed_get = feed_get,
+    .feed_read = feed_read,
+    .quota_set = quota_set,
+    .quota_get = quota_get,
+    .queries_used = queries_used,
+    .query_add = query_add,
+    .query_get = query_get,
+    .query_pending = query_pending,
+    .query_answer = query_answer,
 };

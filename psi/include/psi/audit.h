@@ -18,7 +18,8 @@
  * - a submission or cross-blind signature that does not verify against the
  *   cause's roster key at that point, with exactly the contexts of psi.proto
  *   ("psi/submission-sig/v1" and "psi/crossblind-sig/v1" over the hub key
- *   and the digests);
+ *   and the digests); likewise a vendor's epoch key and feed and an
+ *   agency's query batch (the statements of psi/feed.h);
  * - a cross-blind batch or match record between parties whose policies did
  *   not both allow the other at that time (or with a removed party);
  * - references and repeats that cannot be: a cross-blind batch of a
@@ -64,8 +65,10 @@ enum psi_audit_check {
     PSI_AUDIT_POLICY = 7,       /* a pair whose policies did not allow it */
     PSI_AUDIT_SEQUENCE = 8,     /* a reference to nothing before it, or a repeat */
     PSI_AUDIT_COUNTS = 9,       /* counts that do not add up */
+    PSI_AUDIT_QUOTA = 10,       /* queries of an agency past its quota at a vendor */
+    PSI_AUDIT_PROOF = 11,       /* an answer not proven under the vendor's announced key */
 };
-#define PSI_AUDIT_CHECK_MAX 9U
+#define PSI_AUDIT_CHECK_MAX 11U
 
 #define PSI_AUDIT_DETAIL_MAX 320U
 
@@ -108,7 +111,7 @@ void psi_audit_get_summary(const struct psi_audit *audit, struct psi_audit_summa
 void psi_audit_destroy(struct psi_audit *audit);
 
 /* "malformed", "roster", "not-admitted", "removed", "role", "signature",
- * "policy", "sequence", "counts"; "unknown" otherwise. */
+ * "policy", "sequence", "counts", "quota", "proof"; "unknown" otherwise. */
 const char *psi_audit_check_name(unsigned check);
 
 /* 0 if `signature` is the owner's Ed25519 signature of

@@ -70,9 +70,11 @@ enum psi_logentry_kind {
     PSI_LOGENTRY_REFUSAL = 8,    /* a request refused (bad signature, replay, policy, ...) */
     PSI_LOGENTRY_FEED = 9,       /* a vendor published a blinded feed */
     PSI_LOGENTRY_QUERY = 10,     /* a batch of feed queries was relayed */
+    PSI_LOGENTRY_QUOTA = 11,     /* the operator set an agency's query quota at a vendor */
+    PSI_LOGENTRY_ANSWER = 12,    /* a vendor's proven answer to a query batch was relayed */
 };
 /* Kinds are 1..PSI_LOGENTRY_KIND_MAX; arrays indexed by kind have this + 1. */
-#define PSI_LOGENTRY_KIND_MAX 10U
+#define PSI_LOGENTRY_KIND_MAX 12U
 
 enum psi_logentry_role {
     PSI_LOGENTRY_ROLE_AGENCY = 1,
@@ -102,11 +104,14 @@ struct psi_logentry_roster {
     size_t share_list_len;
 };
 
-/* EPOCH_KEY: a participant's public key of an epoch (ristretto255 point). */
+/* EPOCH_KEY: a participant's public key of an epoch (ristretto255 point),
+ * with its signature of the statement of psi/feed.h,
+ * psi_feed_key_statement (hub key, epoch, public key). */
 struct psi_logentry_epoch_key {
     char participant[PSI_LOGENTRY_ID_MAX + 1U];
     char epoch[PSI_LOGENTRY_EPOCH_MAX + 1U];
     unsigned char public_key[PSI_LOGENTRY_KEY_BYTES];
+    unsigned char signature[PSI_LOGENTRY_SIGNATURE_BYTES];
 };
 
 /* SUBMISSION: as committed with submit.commit (digest and signature as
@@ -157,21 +162,53 @@ struct psi_logentry_refusal {
     unsigned char frame_digest[PSI_LOGENTRY_DIGEST_BYTES];
 };
 
-/* FEED: a vendor published a blinded feed of `count` items for the epoch;
- * feed_digest = SHA-256 of the published filter. */
+/* FEED: a vendor published a blinded feed of `count` items for the epoch,
+ * a filter file of `size` bytes whose last 32 bytes, feed_digest, are the
+ * SHA-256 of the rest (psi/feedfilter.h); signature: the vendor's, of
+ * psi_feed_commit_statement (hub key, epoch, count, size, digest). */
 struct psi_logentry_feed {
     char participant[PSI_LOGENTRY_ID_MAX + 1U];
     char epoch[PSI_LOGENTRY_EPOCH_MAX + 1U];
     uint64_t count;
+    uint64_t size;
     unsigned char feed_digest[PSI_LOGENTRY_DIGEST_BYTES];
+    unsigned char signature[PSI_LOGENTRY_SIGNATURE_BYTES];
 };
 
-/* QUERY: `participant` sent `count` blinded queries to `vendor`'s feed. */
+/* QUERY: `participant` sent `count` blinded queries to `vendor`'s feed;
+ * elements_digest = psi_feed_query_digest of them, signature: the sender's,
+ * of psi_feed_query_statement (hub key, vendor, epoch, count, digest). */
 struct psi_logentry_query {
     char participant[PSI_LOGENTRY_ID_MAX + 1U];
     char vendor[PSI_LOGENTRY_ID_MAX + 1U];
     char epoch[PSI_LOGENTRY_EPOCH_MAX + 1U];
     uint64_t count;
+    unsigned char elements_digest[PSI_LOGENTRY_DIGEST_BYTES];
+    unsigned char signature[PSI_LOGENTRY_SIGNATURE_BYTES];
+};
+
+/* QUOTA: from this entry on, `agency` may send at most `limit` queries per
+ * epoch to `vendor`'s feed (0: none). The hub refuses a batch that would
+ * pass it (a REFUSAL entry with PSI_ERR_QUOTA). */
+struct psi_logentry_quota {
+    char agency[PSI_LOGENTRY_ID_MAX + 1U];
+    char vendor[PSI_LOGENTRY_ID_MAX + 1U];
+    uint64_t limit;
+};
+
+/* ANSWER: `vendor` answered the query batch of entry query_index (`count`
+ * elements of `agency` in `epoch`) with evaluated elements and one DLEQ
+ * proof, which the hub verified against public_key before relaying it;
+ * answer_digest = SHA-256("psi/answer/v1" || 0x00 || blinded elements ||
+ * evaluated elements || proof). count >= 1. */
+struct psi_logentry_answer {
+    char vendor[PSI_LOGENTRY_ID_MAX + 1U];
+    char agency[PSI_LOGENTRY_ID_MAX + 1U];
+    char epoch[PSI_LOGENTRY_EPOCH_MAX + 1U];
+    uint64_t query_index;
+    uint64_t count;
+    unsigned char public_key[PSI_LOGENTRY_KEY_BYTES];
+    unsigned char answer_digest[PSI_LOGENTRY_DIGEST_BYTES];
 };
 
 struct psi_logentry {
@@ -186,6 +223,8 @@ struct psi_logentry {
         struct psi_logentry_refusal refusal;
         struct psi_logentry_feed feed;
         struct psi_logentry_query query;
+        struct psi_logentry_quota quota;
+        struct psi_logentry_answer answer;
     } u;
 };
 
@@ -193,7 +232,7 @@ struct psi_logentry {
  * unknown kind or role; an id, epoch or method outside its alphabet or
  * length; a flag other than 0/1; a share list that is malformed, not
  * strictly increasing, or not empty with share_all; a match pair not in
- * increasing order; a zero submission, cross-blind or query count; a refusal
+ * increasing order; a zero submission, cross-blind, query or answer count; a refusal
  * code that is not negative, or authenticated with an empty participant);
  * PSI_ERR_TOO_LARGE if out_cap is too small (*out_len is then the length
  * needed; PSI_LOGENTRY_MAX_BYTES always suffices). */
@@ -227,7 +266,8 @@ int psi_logentry_roster_allows(const struct psi_logentry_roster *roster, const c
 int psi_logentry_id_is_valid(const char *id);
 
 /* "admit", "policy", "remove", "epoch-key", "submission", "crossblind",
- * "match", "refusal", "feed", "query"; "unknown" otherwise. */
+ * "match", "refusal", "feed", "query", "quota", "answer"; "unknown"
+ * otherwise. */
 const char *psi_logentry_kind_name(unsigned kind);
 
 /* "agency", "vendor", "auditor"; "unknown" otherwise. */

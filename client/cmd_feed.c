@@ -1,0 +1,813 @@
+/* psi feed: publish a vendor's blinded feed, or query one (protocol 2). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "hub_client.h"
+#include "psi.pb-c.h"
+#include "psi/error.h"
+#include "psi/feed.h"
+#include "psi/feedfilter.h"
+#include "psi/indicator.h"
+#include "psi/ioc_reader.h"
+#include "psi/oprf.h"
+
+static const char feed_usage[] =
+    "usage: psi feed publish --state DIR [--fpr RATE] [--format FORMAT] FILE...\n"
+    "       psi feed query --state DIR --vendor ID [--json] [--timeout SECONDS]\n"
+    "                      [--format FORMAT] FILE...\n"
+    "\n"
+    "Blinded vendor feeds (docs/feeds.md).\n"
+    "\n"
+    "publish (vendors): reads indicator files, canonicalises and de-duplicates them\n"
+    "as 'psi ingest' does, derives this vendor's VOPRF key of the hub's current\n"
+    "epoch from DIR/mutual.seed, announces its public key (signed), evaluates every\n"
+    "indicator on all cores, builds a Bloom filter of the outputs and uploads it,\n"
+    "signed. Publishing again in the same epoch replaces the epoch's feed.\n"
+    "  --fpr RATE       false-positive rate per query the filter states\n"
+    "                   (default 1e-9; 1e-12 .. 0.1)\n"
+    "\n"
+    "query (agencies): reads indicator files, fetches the vendor's filter of the\n"
+    "epoch (kept in DIR/feeds/VENDOR/EPOCH.filter; checked against the vendor's\n"
+    "signatures and announced key), blinds the indicators, sends them through the\n"
+    "hub to the vendor's agent, verifies the vendor's proof that it answered with\n"
+    "its announced key (an answer that fails is refused), and prints the\n"
+    "indicators that are in the feed, then the filter's false-positive rate.\n"
+    "Every query counts against the quota the hub operator set for this agency at\n"
+    "the vendor.\n"
+    "  --vendor ID        the vendor whose feed to query\n"
+    "  --json             one JSON object a line: {\"type\",\"value\",\"vendor\"}\n"
+    "  --timeout SECONDS  how long to wait for the vendor's answer to each batch\n"
+    "                     (default 300)\n"
+    "\n"
+    "  --state DIR      the participant's state directory (from 'psi init')\n"
+    "  --format FORMAT  how to read the files: auto (default), text, csv, stix, misp\n"
+    "  FILE...          indicator files ('-' for standard input)\n"
+    "\n"
+    "PSI_HUB_TIMEOUT=SECONDS in the environment bounds each wait for the hub\n"
+    "(default 30).\n";
+
+/* Room for the envelope around a chunk or a batch: far more than it takes. */
+#define ENVELOPE_ALLOWANCE 4096u
+#define DEFAULT_TIMEOUT_S 300u
+#define FEEDS_DIR "feeds"
+/* Indicators evaluated or blinded per step: every core busy, progress shown. */
+#define SLICE 4096u
+
+/* ---------------------------------------------------------------- shared */
+
+struct feed_cmd {
+    const char *cmd; /* "feed publish" or "feed query" */
+    struct psi_cli_session session;
+    struct psi_hub_client *hub;
+    Psi__HubInfo *info;
+    struct psi_ioc_set *set;
+};
+
+static int read_files(const char *cmd, int n_files, char **files, enum psi_ioc_format fmt,
+                      struct psi_ioc_set *set)
+{
+    for (int i = 0; i < n_files; i++) {
+        char err[512] = "";
+        int rc = strcmp(files[i], "-") == 0
+                     ? psi_ioc_read_stream(stdin, "(stdin)", fmt, NULL, set, err, sizeof err)
+                     : psi_ioc_read_file(files[i], fmt, NULL, set, err, sizeof err);
+        if (rc)
+            return psi_cli_fail(cmd, "%s", err[0] ? err : psi_strerror(rc));
+    }
+    return 0;
+}
+
+/* The "type:value" bytes of set members [begin, begin + n), with pointers. */
+struct encoded {
+    unsigned char *bytes;
+    const unsigned char **inputs;
+    size_t *lens;
+};
+
+static void encoded_clear(struct encoded *e)
+{
+    free(e->bytes);
+    free(e->inputs);
+    free(e->lens);
+    memset(e, 0, sizeof *e);
+}
+
+static int encode_members(struct encoded *e, const struct psi_ioc_set *set, size_t begin, size_t n)
+{
+    memset(e, 0, sizeof *e);
+    e->bytes = malloc(n * PSI_IOC_ENCODED_MAX);
+    e->inputs = calloc(n, sizeof *e->inputs);
+    e->lens = calloc(n, sizeof *e->lens);
+    if (!e->bytes || !e->inputs || !e->lens)
+        return PSI_ERR_NOMEM;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct psi_ioc_ref ref;
+        int rc = psi_ioc_set_get(set, begin + i, &ref);
+        if (!rc)
+            rc = psi_ioc_encode(ref.type, ref.value, ref.len, e->bytes + at,
+                                n * PSI_IOC_ENCODED_MAX - at, &e->lens[i]);
+        if (rc)
+            return rc;
+        e->inputs[i] = e->bytes + at;
+        at += e->lens[i];
+    }
+    return 0;
+}
+
+static void feed_cmd_close(struct feed_cmd *fc)
+{
+    psi_ioc_set_free(fc->set);
+    if (fc->info)
+        protobuf_c_message_free_unpacked(&fc->info->base, NULL);
+    psi_hub_client_close(fc->hub);
+    psi_cli_session_close(&fc->session);
+}
+
+/* Session, indicator files (local mistakes first), hub and its info. */
+static int feed_cmd_open(struct feed_cmd *fc, const char *dir, int n_files, char **files,
+                         enum psi_ioc_format fmt)
+{
+    struct psi_hub_failure f;
+    if (psi_cli_session_open(&fc->session, fc->cmd, dir))
+        return PSI_CLI_EXIT_FAILURE;
+    if (psi_ioc_set_new(&fc->set))
+        return psi_cli_fail(fc->cmd, "out of memory");
+    int status = read_files(fc->cmd, n_files, files, fmt, fc->set);
+    if (status)
+        return status;
+    if (psi_ioc_set_count(fc->set) == 0)
+        return psi_cli_fail(fc->cmd, "no indicators in the files given");
+    if (psi_hub_client_open(&fc->hub, &fc->session.identity, &fc->session.config, &f))
+        return psi_cli_fail(fc->cmd, "%s", f.text);
+    if (psi_hub_client_call(fc->hub, "info", NULL, NULL, &psi__hub_info__descriptor,
+                            (ProtobufCMessage **)&fc->info, &f))
+        return psi_cli_fail(fc->cmd, "%s", f.text);
+    const Psi__HubInfo *hi = fc->info;
+    if (!psi_cli_epoch_is_valid(hi->epoch) || strlen(hi->epoch) > PSI_FEED_EPOCH_MAX)
+        return psi_cli_fail(fc->cmd, "the hub announced an invalid epoch label");
+    if (hi->max_chunk_elements == 0 || hi->max_message_bytes < 4 * ENVELOPE_ALLOWANCE)
+        return psi_cli_fail(fc->cmd, "the hub's limits leave no room for feeds");
+    psi_hub_client_set_max_message(fc->hub, hi->max_message_bytes);
+    return 0;
+}
+
+static void hex_prefix(char out[17], const unsigned char *bytes)
+{
+    sodium_bin2hex(out, 17, bytes, 8);
+}
+
+/* ---------------------------------------------------------------- publish */
+
+static int announce_key(struct feed_cmd *fc, const char *epoch, const unsigned char pk[32])
+{
+    unsigned char statement[PSI_FEED_STATEMENT_MAX], sig[64];
+    size_t len = 0;
+    struct psi_hub_failure f;
+    if (psi_feed_key_statement(statement, sizeof statement, &len, fc->session.config.hub_key, epoch,
+                               pk) ||
+        crypto_sign_detached(sig, NULL, statement, len, fc->session.identity.secret_key) != 0)
+        return psi_cli_fail(fc->cmd, "cannot sign the feed key");
+    Psi__FeedAnnounce msg = PSI__FEED_ANNOUNCE__INIT;
+    msg.epoch = (char *)epoch;
+    msg.public_key.data = (uint8_t *)pk;
+    msg.public_key.len = 32;
+    msg.signature.data = sig;
+    msg.signature.len = sizeof sig;
+    Psi__FeedAnnounceReceipt *receipt = NULL;
+    if (psi_hub_client_call(fc->hub, "feed.announce", NULL, &msg.base,
+                            &psi__feed_announce_receipt__descriptor, (ProtobufCMessage **)&receipt,
+                            &f))
+        return psi_cli_fail(fc->cmd, "%s", f.text);
+    protobuf_c_message_free_unpacked(&receipt->base, NULL);
+    return 0;
+}
+
+/* outputs[i] = F(k_v, member i), in slices with progress. */
+static int evaluate_all(struct feed_cmd *fc, const unsigned char sk[32], unsigned char *outputs)
+{
+    size_t n = psi_ioc_set_count(fc->set);
+    struct psi_cli_progress progress;
+    int status = 0;
+    psi_cli_progress_begin(&progress, fc->cmd, "evaluating", n);
+    for (size_t begin = 0; begin < n; begin += SLICE) {
+        size_t k = n - begin < SLICE ? n - begin : SLICE;
+        struct encoded e;
+        size_t bad = 0;
+        int rc = encode_members(&e, fc->set, begin, k);
+        if (!rc)
+            rc = psi_feed_evaluate_batch(sk, k, e.inputs, e.lens,
+                                         outputs + begin * PSI_OPRF_OUTPUT_BYTES, &bad, 0);
+        encoded_clear(&e);
+        if (rc) {
+            status = psi_cli_fail(fc->cmd, "cannot evaluate indicators %zu-%zu: %s", begin,
+                                  begin + k - 1, psi_strerror(rc));
+            break;
+        }
+        psi_cli_progress_add(&progress, k);
+    }
+    psi_cli_progress_end(&progress);
+    return status;
+}
+
+static int upload_and_commit(struct feed_cmd *fc, const char *epoch, const unsigned char *bytes,
+                             size_t size, const struct psi_feed_filter_info *info)
+{
+    unsigned char upload_id[16], statement[PSI_FEED_STATEMENT_MAX], sig[64];
+    size_t len = 0;
+    struct psi_hub_failure f;
+    struct psi_cli_progress progress;
+    randombytes_buf(upload_id, sizeof upload_id);
+    size_t chunk = fc->info->max_message_bytes - ENVELOPE_ALLOWANCE;
+    psi_cli_progress_begin(&progress, fc->cmd, "uploading bytes", size);
+    int rc = psi_hub_client_upload(fc->hub, upload_id, bytes, size, 1, chunk, &progress, &f);
+    psi_cli_progress_end(&progress);
+    if (rc)
+        return psi_cli_fail(fc->cmd, "%s", f.text);
+    if (psi_feed_commit_statement(statement, sizeof statement, &len, fc->session.config.hub_key,
+                                  epoch, info->item_count, (uint64_t)size, info->digest) ||
+        crypto_sign_detached(sig, NULL, statement, len, fc->session.identity.secret_key) != 0)
+        return psi_cli_fail(fc->cmd, "cannot sign the feed");
+    Psi__FeedCommit commit = PSI__FEED_COMMIT__INIT;
+    commit.upload_id.data = upload_id;
+    commit.upload_id.len = sizeof upload_id;
+    commit.epoch = (char *)epoch;
+    commit.count = info->item_count;
+    commit.rate = info->rate;
+    commit.size = size;
+    commit.digest.data = (uint8_t *)info->digest;
+    commit.digest.len = 32;
+    commit.signature.data = sig;
+    commit.signature.len = sizeof sig;
+    Psi__FeedReceipt *receipt = NULL;
+    if (psi_hub_client_call(fc->hub, "feed.commit", NULL, &commit.base,
+                            &psi__feed_receipt__descriptor, (ProtobufCMessage **)&receipt, &f))
+        return psi_cli_fail(fc->cmd, "%s", f.text);
+    protobuf_c_message_free_unpacked(&receipt->base, NULL);
+    return 0;
+}
+
+static int parse_rate(const char *text, double *rate)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno != 0 || end == text || *end != '\0' || !(v >= PSI_FEED_FILTER_MIN_RATE) ||
+        !(v <= PSI_FEED_FILTER_MAX_RATE))
+        return -1;
+    *rate = v;
+    return 0;
+}
+
+static int feed_publish(const char *dir, double rate, enum psi_ioc_format fmt, int n_files,
+                        char **files)
+{
+    struct feed_cmd fc;
+    memset(&fc, 0, sizeof fc);
+    fc.cmd = "feed publish";
+    unsigned char *outputs = NULL, *bytes = NULL;
+    unsigned char sk[32], pk[32], seed[32];
+    struct psi_feed_filter *filter = NULL;
+    char path[4096], err[512];
+    int status = feed_cmd_open(&fc, dir, n_files, files, fmt);
+    if (status)
+        goto out;
+    const char *epoch = fc.info->epoch;
+    size_t n = psi_ioc_set_count(fc.set);
+
+    if (psi_cli_path(path, sizeof path, dir, PSI_CLI_SEED_FILE)) {
+        status = psi_cli_fail(fc.cmd, "state directory path too long");
+        goto out;
+    }
+    if (psi_cli_seed_read(path, seed, err, sizeof err)) {
+        status = psi_cli_fail(fc.cmd, "%s", err);
+        goto out;
+    }
+    int rc = psi_feed_derive_key(seed, epoch, sk, pk);
+    sodium_memzero(seed, sizeof seed);
+    if (rc) {
+        status = psi_cli_fail(fc.cmd, "cannot derive the feed key of epoch %s: %s", epoch,
+                              psi_strerror(rc));
+        goto out;
+    }
+    if ((status = announce_key(&fc, epoch, pk)) != 0)
+        goto out;
+
+    if (n > SIZE_MAX / PSI_OPRF_OUTPUT_BYTES || !(outputs = malloc(n * PSI_OPRF_OUTPUT_BYTES))) {
+        status = psi_cli_fail(fc.cmd, "out of memory for %zu outputs", n);
+        goto out;
+    }
+    if ((status = evaluate_all(&fc, sk, outputs)) != 0)
+        goto out;
+    struct psi_feed_filter_params params = {epoch, fc.session.config.id, pk, rate, 0};
+    if ((rc = psi_feed_filter_build(&filter, &params, outputs, n, err, sizeof err)) != 0) {
+        status = psi_cli_fail(fc.cmd, "cannot build the filter: %s", err);
+        goto out;
+    }
+    struct psi_feed_filter_info info;
+    uint64_t size = 0;
+    size_t len = 0;
+    if (psi_feed_filter_get_info(filter, &info) || psi_feed_filter_encoded_size(filter, &size) ||
+        size > SIZE_MAX || !(bytes = malloc((size_t)size)) ||
+        psi_feed_filter_encode(filter, bytes, (size_t)size, &len)) {
+        status = psi_cli_fail(fc.cmd, "cannot encode the filter (%" PRIu64 " bytes)", size);
+        goto out;
+    }
+    if ((status = upload_and_commit(&fc, epoch, bytes, len, &info)) != 0)
+        goto out;
+    char digest[17];
+    hex_prefix(digest, info.digest);
+    printf("psi feed publish: epoch %s: %zu indicators published: filter of %zu bytes in %" PRIu32
+           " shard%s (%.2f bits per indicator), false-positive rate %g per query, digest "
+           "%s...\n",
+           epoch, n, len, info.shard_count, info.shard_count == 1 ? "" : "s",
+           (double)info.total_bits / (double)n, info.rate, digest);
+out:
+    sodium_memzero(sk, sizeof sk);
+    psi_feed_filter_free(filter);
+    free(outputs);
+    free(bytes);
+    if (fflush(stdout) != 0 && !status)
+        status = psi_cli_fail(fc.cmd, "cannot write to standard output");
+    feed_cmd_close(&fc);
+    return status;
+}
+
+/* ---------------------------------------------------------------- query */
+
+/* What the hub says identifies the vendor's feed, checked against the
+ * vendor's roster key: its two signatures bind the key and the filter. */
+static int check_feed_info(struct feed_cmd *fc, const Psi__FeedInfo *fi, const char *vendor,
+                           const unsigned char vendor_key[32])
+{
+    unsigned char statement[PSI_FEED_STATEMENT_MAX];
+    size_t len = 0;
+    if (!fi || !fi->vendor || strcmp(fi->vendor, vendor) != 0 || !fi->epoch ||
+        strcmp(fi->epoch, fc->info->epoch) != 0 || fi->public_key.len != 32 ||
+        fi->key_signature.len != 64 || fi->digest.len != 32 || fi->signature.len != 64 ||
+        fi->size == 0 || fi->size > ((uint64_t)1 << 40) || fi->count == 0)
+        return psi_cli_fail(fc->cmd, "the hub's description of %s's feed is malformed", vendor);
+    if (psi_feed_key_statement(statement, sizeof statement, &len, fc->session.config.hub_key,
+                               fi->epoch, fi->public_key.data) ||
+        crypto_sign_verify_detached(fi->key_signature.data, statement, len, vendor_key) != 0)
+        return psi_cli_fail(fc->cmd,
+                            "%s's feed key of epoch %s is not signed by %s's roster key: refused",
+                            vendor, fi->epoch, vendor);
+    if (psi_feed_commit_statement(statement, sizeof statement, &len, fc->session.config.hub_key,
+                                  fi->epoch, fi->count, fi->size, fi->digest.data) ||
+        crypto_sign_verify_detached(fi->signature.data, statement, len, vendor_key) != 0)
+        return psi_cli_fail(fc->cmd,
+                            "%s's feed of epoch %s is not signed by %s's roster key: refused",
+                            vendor, fi->epoch, vendor);
+    return 0;
+}
+
+/* The vendor's roster key (and that it is an active vendor). */
+static int vendor_key_of(struct feed_cmd *fc, const char *vendor, unsigned char key[32])
+{
+    Psi__Roster *roster = NULL;
+    struct psi_hub_failure f;
+    if (psi_hub_client_call(fc->hub, "roster", NULL, NULL, &psi__roster__descriptor,
+                            (ProtobufCMessage **)&roster, &f))
+        return psi_cli_fail(fc->cmd, "%s", f.text);
+    int status = -1;
+    for (size_t i = 0; i < roster->n_participants; i++) {
+        const Psi__Participant *p = roster->participants[i];
+        if (!p->id || strcmp(p->id, vendor) != 0)
+            continue;
+        if (!p->role || strcmp(p->role, "vendor") != 0 || p->removed || p->public_key.len != 32)
+            status = psi_cli_fail(fc->cmd, "%s is not an active vendor", vendor);
+        else {
+            memcpy(key, p->public_key.data, 32);
+            status = 0;
+        }
+        break;
+    }
+    if (status < 0)
+        status = psi_cli_fail(fc->cmd, "%s is not on the hub's roster", vendor);
+    protobuf_c_message_free_unpacked(&roster->base, NULL);
+    return status;
+}
+
+static int make_dir(const char *path)
+{
+    return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+/* DIR/feeds/VENDOR/EPOCH.filter, its directories made. */
+static int cache_path(struct feed_cmd *fc, const char *vendor, const char *epoch, char *out,
+                      size_t cap)
+{
+    char feeds[4096], mine[4096], name[PSI_FEED_EPOCH_MAX + 16];
+    snprintf(name, sizeof name, "%s.filter", epoch);
+    if (psi_cli_path(feeds, sizeof feeds, fc->session.dir, FEEDS_DIR) ||
+        psi_cli_path(mine, sizeof mine, feeds, vendor) || psi_cli_path(out, cap, mine, name))
+        return psi_cli_fail(fc->cmd, "state directory path too long");
+    if (make_dir(feeds) || make_dir(mine))
+        return psi_cli_fail(fc->cmd, "cannot create %s: %s", mine, strerror(errno));
+    return 0;
+}
+
+static int get_chunk(struct feed_cmd *fc, const char *vendor, uint64_t offset,
+                     Psi__FeedChunk **chunk)
+{
+    struct psi_hub_failure f;
+    Psi__FeedGetRequest req = PSI__FEED_GET_REQUEST__INIT;
+    req.vendor = (char *)vendor;
+    req.epoch = fc->info->epoch;
+    req.offset = offset;
+    req.limit = fc->info->max_message_bytes / 2 - ENVELOPE_ALLOWANCE;
+    *chunk = NULL;
+    if (psi_hub_client_call(fc->hub, "feed.get", NULL, &req.base, &psi__feed_chunk__descriptor,
+                            (ProtobufCMessage **)chunk, &f))
+        return psi_cli_fail(fc->cmd, "%s", f.text);
+    if ((*chunk)->offset != offset || !(*chunk)->feed)
+        return psi_cli_fail(fc->cmd, "the hub answered feed.get for another offset");
+    return 0;
+}
+
+/* The vendor's filter of the epoch: from the cache when it is the one the
+ * vendor signed, else fetched, checked and cached. *key gets the announced
+ * VOPRF key the filter and the answers must match. */
+static int fetch_filter(struct feed_cmd *fc, const char *vendor, struct psi_feed_filter **filter,
+                        unsigned char key[32])
+{
+    unsigned char vendor_key[32];
+    char path[4096], why[512] = "";
+    Psi__FeedChunk *first = NULL, *chunk = NULL;
+    unsigned char *bytes = NULL;
+    int status;
+    *filter = NULL;
+    if ((status = vendor_key_of(fc, vendor, vendor_key)) != 0)
+        return status;
+    if ((status = get_chunk(fc, vendor, 0, &first)) != 0)
+        goto out;
+    const Psi__FeedInfo *fi = first->feed;
+    if ((status = check_feed_info(fc, fi, vendor, vendor_key)) != 0)
+        goto out;
+    memcpy(key, fi->public_key.data, 32);
+    struct psi_feed_filter_expect expect = {fi->epoch, vendor, key};
+    if ((status = cache_path(fc, vendor, fi->epoch, path, sizeof path)) != 0)
+        goto out;
+    struct psi_feed_filter_info info;
+    int rc = psi_feed_filter_load(filter, path, &expect, why, sizeof why);
+    if (rc == 0 && psi_feed_filter_get_info(*filter, &info) == 0 &&
+        sodium_memcmp(info.digest, fi->digest.data, 32) == 0)
+        goto out; /* the cached filter is the published one */
+    if (rc != 0 && rc != PSI_ERR_NOT_FOUND)
+        psi_cli_note(fc->cmd, "the cached filter %s is refused (%s); fetching it again", path, why);
+    psi_feed_filter_free(*filter);
+    *filter = NULL;
+
+    if (fi->size > SIZE_MAX || !(bytes = malloc((size_t)fi->size))) {
+        status = psi_cli_fail(fc->cmd, "out of memory for a filter of %" PRIu64 " bytes", fi->size);
+        goto out;
+    }
+    struct psi_cli_progress progress;
+    psi_cli_progress_begin(&progress, fc->cmd, "fetching the filter, bytes", fi->size);
+    uint64_t have = 0;
+    chunk = first;
+    for (;;) {
+        const Psi__FeedInfo *ci = chunk->feed;
+        if (ci->digest.len != 32 || sodium_memcmp(ci->digest.data, fi->digest.data, 32) != 0 ||
+            ci->size != fi->size) {
+            status =
+                psi_cli_fail(fc->cmd, "%s's feed changed while it was fetched; run again", vendor);
+            break;
+        }
+        if (chunk->data.len == 0 || chunk->data.len > fi->size - have) {
+            status = psi_cli_fail(
+                fc->cmd, "the hub sent a feed chunk of %zu bytes at %" PRIu64 " of %" PRIu64,
+                chunk->data.len, have, fi->size);
+            break;
+        }
+        memcpy(bytes + have, chunk->data.data, chunk->data.len);
+        have += chunk->data.len;
+        psi_cli_progress_add(&progress, chunk->data.len);
+        if (chunk != first)
+            protobuf_c_message_free_unpacked(&chunk->base, NULL);
+        chunk = NULL;
+        if (have == fi->size)
+            break;
+        if ((status = get_chunk(fc, vendor, have, &chunk)) != 0)
+            break;
+    }
+    psi_cli_progress_end(&progress);
+    if (status)
+        goto out;
+    rc = psi_feed_filter_decode(filter, bytes, (size_t)fi->size, &expect, why, sizeof why);
+    if (rc) {
+        status = psi_cli_fail(fc->cmd, "%s's feed filter is refused: %s", vendor, why);
+        goto out;
+    }
+    if (psi_feed_filter_get_info(*filter, &info) != 0 ||
+        sodium_memcmp(info.digest, fi->digest.data, 32) != 0 || info.item_count != fi->count ||
+        info.rate != fi->rate) {
+        status = psi_cli_fail(fc->cmd, "%s's feed filter is not the one %s signed: refused", vendor,
+                              vendor);
+        goto out;
+    }
+    if (psi_feed_filter_save(*filter, path, why, sizeof why))
+        psi_cli_note(fc->cmd, "cannot cache the filter: %s", why);
+out:
+    if (status) {
+        psi_feed_filter_free(*filter);
+        *filter = NULL;
+    }
+    if (chunk && chunk != first)
+        protobuf_c_message_free_unpacked(&chunk->base, NULL);
+    if (first)
+        protobuf_c_message_free_unpacked(&first->base, NULL);
+    free(bytes);
+    return status;
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* Polls query.result until the batch is answered or the timeout passes. */
+static int wait_for_answer(struct feed_cmd *fc, const char *vendor, uint64_t query_id, size_t batch,
+                           size_t batches, uint64_t timeout_s, Psi__QueryResult **result)
+{
+    struct psi_hub_failure f;
+    Psi__QueryResultRequest req = PSI__QUERY_RESULT_REQUEST__INIT;
+    req.query_id = query_id;
+    double started = psi_cli_now();
+    unsigned pause = 200;
+    int terminal = isatty(fileno(stderr));
+    *result = NULL;
+    for (;;) {
+        if (psi_hub_client_call(fc->hub, "query.result", NULL, &req.base,
+                                &psi__query_result__descriptor, (ProtobufCMessage **)result, &f))
+            return psi_cli_fail(fc->cmd, "%s", f.text);
+        if ((*result)->answered)
+            break;
+        protobuf_c_message_free_unpacked(&(*result)->base, NULL);
+        *result = NULL;
+        double waited = psi_cli_now() - started;
+        if (waited >= (double)timeout_s) {
+            if (terminal)
+                fputs("\r\033[K", stderr);
+            return psi_cli_fail(fc->cmd,
+                                "no answer from %s to query batch %" PRIu64 " within %" PRIu64
+                                " s (is its agent running? it may also limit queries per "
+                                "agency); the batch stays counted against the quota",
+                                vendor, query_id, timeout_s);
+        }
+        if (terminal) {
+            fprintf(stderr, "\rpsi %s: waiting for %s's answer to batch %zu/%zu (%.0f s)\033[K",
+                    fc->cmd, vendor, batch, batches, waited);
+            fflush(stderr);
+        }
+        sleep_ms(pause);
+        pause = pause < 2000 ? pause * 2 : 2000;
+    }
+    if (terminal)
+        fputs("\r\033[K", stderr);
+    return 0;
+}
+
+static int print_found(const struct psi_ioc_ref *ref, const char *vendor, int json)
+{
+    if (!json)
+        return printf("%-6s  %s\n", psi_ioc_type_name(ref->type), ref->value) < 0 ? -1 : 0;
+    json_t *o = json_pack("{s:s, s:s, s:s}", "type", psi_ioc_type_name(ref->type), "value",
+                          ref->value, "vendor", vendor);
+    if (!o)
+        return -1;
+    int rc = json_dumpf(o, stdout, JSON_COMPACT) == 0 && putchar('\n') != EOF ? 0 : -1;
+    json_decref(o);
+    return rc;
+}
+
+/* One batch: blind, submit, wait, verify, finalise, check. */
+static int query_batch(struct feed_cmd *fc, const char *vendor, const unsigned char key[32],
+                       const struct psi_feed_filter *filter, size_t begin, size_t n, size_t batch,
+                       size_t batches, uint64_t timeout_s, int json, size_t *found)
+{
+    struct encoded e;
+    struct psi_hub_failure f;
+    unsigned char *blinds = sodium_malloc(n * 32);
+    unsigned char *blinded = malloc(n * 32);
+    unsigned char *outputs = malloc(n * PSI_OPRF_OUTPUT_BYTES);
+    Psi__QueryTicket *ticket = NULL;
+    Psi__QueryResult *result = NULL;
+    int status = 0;
+    int rc = encode_members(&e, fc->set, begin, n);
+    if (rc || !blinds || !blinded || !outputs) {
+        status = psi_cli_fail(fc->cmd, "cannot prepare the queries: %s",
+                              psi_strerror(rc ? rc : PSI_ERR_NOMEM));
+        goto out;
+    }
+    if ((rc = psi_feed_blind_batch(n, e.inputs, e.lens, blinds, blinded, 0)) != 0) {
+        status = psi_cli_fail(fc->cmd, "cannot blind the queries: %s", psi_strerror(rc));
+        goto out;
+    }
+    unsigned char digest[32], statement[PSI_FEED_STATEMENT_MAX], sig[64];
+    size_t len = 0;
+    if (psi_feed_query_digest(blinded, n, digest) ||
+        psi_feed_query_statement(statement, sizeof statement, &len, fc->session.config.hub_key,
+                                 vendor, fc->info->epoch, n, digest) ||
+        crypto_sign_detached(sig, NULL, statement, len, fc->session.identity.secret_key) != 0) {
+        status = psi_cli_fail(fc->cmd, "cannot sign the query batch");
+        goto out;
+    }
+    Psi__QuerySubmit submit = PSI__QUERY_SUBMIT__INIT;
+    submit.vendor = (char *)vendor;
+    submit.epoch = fc->info->epoch;
+    submit.elements.data = blinded;
+    submit.elements.len = n * 32;
+    submit.signature.data = sig;
+    submit.signature.len = sizeof sig;
+    if (psi_hub_client_call(fc->hub, "query.submit", NULL, &submit.base,
+                            &psi__query_ticket__descriptor, (ProtobufCMessage **)&ticket, &f)) {
+        status = psi_cli_fail(fc->cmd, "%s", f.text);
+        goto out;
+    }
+    if (ticket->count != n) {
+        status = psi_cli_fail(fc->cmd, "the hub's ticket counts %" PRIu64 " queries, not %zu",
+                              ticket->count, n);
+        goto out;
+    }
+    if ((status = wait_for_answer(fc, vendor, ticket->query_id, batch, batches, timeout_s,
+                                  &result)) != 0)
+        goto out;
+    if (!result->vendor || strcmp(result->vendor, vendor) != 0 || !result->epoch ||
+        strcmp(result->epoch, fc->info->epoch) != 0 || result->evaluated.len != n * 32 ||
+        result->proof.len != 64) {
+        status = psi_cli_fail(fc->cmd,
+                              "the answer to query batch %" PRIu64 " is malformed: "
+                              "refused",
+                              ticket->query_id);
+        goto out;
+    }
+    /* RFC 9497 VOPRF: nothing of an answer is used unless its proof holds
+     * against the key the vendor announced (and signed) for the epoch. */
+    rc = psi_feed_finish_batch(key, n, e.inputs, e.lens, blinds, blinded, result->evaluated.data,
+                               result->proof.data, outputs, 0);
+    if (rc == PSI_ERR_VERIFY || rc == PSI_ERR_ENCODING || rc == PSI_ERR_IDENTITY) {
+        status = psi_cli_fail(fc->cmd,
+                              "%s's answer to query batch %" PRIu64 " does not verify against "
+                              "its announced key of epoch %s: refused, nothing of it is used",
+                              vendor, ticket->query_id, fc->info->epoch);
+        goto out;
+    }
+    if (rc) {
+        status = psi_cli_fail(fc->cmd, "cannot finish the queries: %s", psi_strerror(rc));
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (psi_feed_filter_contains(filter, outputs + i * PSI_OPRF_OUTPUT_BYTES) != 1)
+            continue;
+        struct psi_ioc_ref ref;
+        if (psi_ioc_set_get(fc->set, begin + i, &ref) || print_found(&ref, vendor, json)) {
+            status = psi_cli_fail(fc->cmd, "cannot write to standard output");
+            goto out;
+        }
+        (*found)++;
+    }
+out:
+    encoded_clear(&e);
+    if (blinds)
+        sodium_free(blinds); /* wiped: the blinds unmask the vendor's answers */
+    free(blinded);
+    free(outputs);
+    if (ticket)
+        protobuf_c_message_free_unpacked(&ticket->base, NULL);
+    if (result)
+        protobuf_c_message_free_unpacked(&result->base, NULL);
+    return status;
+}
+
+static int feed_query(const char *dir, const char *vendor, int json, uint64_t timeout_s,
+                      enum psi_ioc_format fmt, int n_files, char **files)
+{
+    struct feed_cmd fc;
+    memset(&fc, 0, sizeof fc);
+    fc.cmd = "feed query";
+    struct psi_feed_filter *filter = NULL;
+    unsigned char key[32];
+    size_t found = 0;
+    int status = feed_cmd_open(&fc, dir, n_files, files, fmt);
+    if (status)
+        goto out;
+    if ((status = fetch_filter(&fc, vendor, &filter, key)) != 0)
+        goto out;
+    size_t n = psi_ioc_set_count(fc.set);
+    size_t per = fc.info->max_chunk_elements;
+    size_t by_size = (fc.info->max_message_bytes - ENVELOPE_ALLOWANCE) / 32;
+    if (per > by_size)
+        per = by_size;
+    if (per > PSI_VOPRF_MAX_BATCH)
+        per = PSI_VOPRF_MAX_BATCH;
+    size_t batches = (n + per - 1) / per;
+    for (size_t b = 0; b < batches; b++) {
+        size_t begin = b * per, k = n - begin < per ? n - begin : per;
+        status = query_batch(&fc, vendor, key, filter, begin, k, b + 1, batches, timeout_s, json,
+                             &found);
+        if (status)
+            goto out;
+    }
+    struct psi_feed_filter_info info;
+    if (psi_feed_filter_get_info(filter, &info) != 0) {
+        status = psi_cli_fail(fc.cmd, "cannot read the filter");
+        goto out;
+    }
+    if (fflush(stdout) != 0) {
+        status = psi_cli_fail(fc.cmd, "cannot write to standard output");
+        goto out;
+    }
+    /* The summary: on stdout with the text, on stderr beside JSON. */
+    fprintf(json ? stderr : stdout,
+            "psi feed query: %zu of %zu indicators are in %s's feed of epoch %s (%" PRIu64
+            " items); false-positive rate %g per query, so about %.2g of these may be false "
+            "positives\n",
+            found, n, vendor, info.epoch, info.item_count, info.rate, (double)n * info.rate);
+out:
+    psi_feed_filter_free(filter);
+    if (fflush(stdout) != 0 && !status)
+        status = psi_cli_fail(fc.cmd, "cannot write to standard output");
+    feed_cmd_close(&fc);
+    return status;
+}
+
+/* ---------------------------------------------------------------- the command */
+
+int psi_cmd_feed(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"state", required_argument, NULL, 's'}, {"format", required_argument, NULL, 'f'},
+        {"fpr", required_argument, NULL, 'r'},   {"vendor", required_argument, NULL, 'v'},
+        {"json", no_argument, NULL, 'j'},        {"timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(feed_usage, stdout);
+        return 0;
+    }
+    if (argc < 2 || (strcmp(argv[1], "publish") != 0 && strcmp(argv[1], "query") != 0)) {
+        fputs(feed_usage, stderr);
+        return PSI_CLI_EXIT_USAGE;
+    }
+    int publish = strcmp(argv[1], "publish") == 0;
+    const char *dir = NULL, *format = "auto", *rate_text = NULL, *vendor = NULL,
+               *timeout_text = NULL;
+    int json = 0, c;
+    argc--;
+    argv++;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (c) {
+        case 's': dir = optarg; break;
+        case 'f': format = optarg; break;
+        case 'r': rate_text = optarg; break;
+        case 'v': vendor = optarg; break;
+        case 'j': json = 1; break;
+        case 't': timeout_text = optarg; break;
+        case 'h': fputs(feed_usage, stdout); return 0;
+        default: fputs(feed_usage, stderr); return PSI_CLI_EXIT_USAGE;
+        }
+    }
+    double rate = PSI_FEED_FILTER_DEFAULT_RATE;
+    uint64_t timeout_s = DEFAULT_TIMEOUT_S;
+    enum psi_ioc_format fmt;
+    int bad = optind >= argc || !dir;
+    if (publish)
+        bad = bad || vendor || json || timeout_text || (rate_text && parse_rate(rate_text, &rate));
+    else
+        bad = bad || rate_text || !vendor ||
+              (timeout_text && psi_cli_parse_u64(timeout_text, 1, 86400, &timeout_s));
+    if (bad) {
+        if (rate_text && publish && parse_rate(rate_text, &rate))
+            psi_cli_fail("feed", "--fpr wants a rate in [%g, %g], not '%s'",
+                         PSI_FEED_FILTER_MIN_RATE, PSI_FEED_FILTER_MAX_RATE, rate_text);
+        fputs(feed_usage, stderr);
+        return PSI_CLI_EXIT_USAGE;
+    }
+    if (psi_ioc_format_from_name(format, &fmt) != 0) {
+        psi_cli_fail("feed", "unknown format '%s' (auto, text, csv, stix, misp)", format);
+        return PSI_CLI_EXIT_USAGE;
+    }
+    if (!publish && !psi_id_is_valid(vendor)) {
+        psi_cli_fail("feed", "'%s' is not a participant id", vendor);
+        return PSI_CLI_EXIT_USAGE;
+    }
+    return publish ? feed_publish(dir, rate, fmt, argc - optind, argv + optind)
+                   : feed_query(dir, vendor, json, timeout_s, fmt, argc - optind, argv + optind);
+}
