@@ -94,18 +94,24 @@ harness_init() {
     trap 'exit 143' TERM
 }
 
-# A port in 20000-60000 nobody listens on now. A connect that is refused
-# means free; the hub's bind is the real test (hub_start reports failure).
+# A loopback port nobody listens on now, below the kernel's range of
+# ephemeral ports (ip_local_port_range): a port in that range can be taken at
+# any moment by an outgoing connection of another test, between this check and
+# the hub's bind. A connect that is refused means free; the hub's bind is the
+# real test (hub_start reports failure).
 free_port() {
-    local port i
+    local port i low=32768 span
+    read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+    [ "$low" -gt 11024 ] || fail "ephemeral ports start at $low: no room below for test ports"
+    span=$((low - 1 - 10000))
     for i in $(seq 100); do
-        port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+        port=$((10000 + (RANDOM * 32768 + RANDOM) % span))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
             return 0
         fi
     done
-    fail "no free loopback port found in 20000-60000"
+    fail "no free loopback port found in 10000-$((low - 1))"
 }
 
 hub_init() {
