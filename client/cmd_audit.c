@@ -75,6 +75,30 @@ static int usage_error(void)
     return PSI_CLI_EXIT_USAGE;
 }
 
+/* What parse_state_option returns when the command is to go on. */
+#define OPTIONS_READ (-1)
+
+/* Reads the options of a subcommand whose only option is --state DIR (with
+ * --help), leaving optind at the first operand. Returns OPTIONS_READ, or the
+ * exit status to return at once (help shown, or a usage error). */
+static int parse_state_option(int argc, char **argv, const char **dir)
+{
+    static const struct option options[] = {{"state", required_argument, NULL, 's'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (c) {
+        case 's': *dir = optarg; break;
+        case 'h': fputs(audit_usage, stdout); return 0;
+        default: return usage_error();
+        }
+    }
+    return OPTIONS_READ;
+}
+
 /* ---------------------------------------------------------------- files */
 
 static int read_file(const char *path, size_t max, char **out, size_t *len, char *why,
@@ -482,6 +506,24 @@ static int verify_entry(void *ctx, uint64_t index, const unsigned char *entry, s
     return psi_audit_entry(v->audit, entry, len);
 }
 
+/* Loads the hub's log key, connects to the hub and fetches its latest
+ * checkpoint, verified under that key. Returns 0, or the exit status after
+ * saying why; either way the caller frees *note and closes *hub. */
+static int connect_at_checkpoint(struct psi_cli_session *s, struct psi_note_verifier *key,
+                                 struct psi_hub_client **hub, struct psi_checkpoint *cp,
+                                 char **note)
+{
+    char why[PSI_LOG_WHY_MAX];
+    struct psi_hub_failure f;
+    if (psi_log_key(&s->config, key, why, sizeof why))
+        return AUDIT_FAIL("%s", why);
+    if (psi_hub_client_open(hub, &s->identity, &s->config, &f))
+        return AUDIT_FAIL("%s", f.text);
+    if (psi_log_fetch_checkpoint(*hub, key, cp, note, why, sizeof why))
+        return AUDIT_FAIL("the hub's checkpoint: %s", why);
+    return 0;
+}
+
 static int cmd_verify(int argc, char **argv)
 {
     static const struct option options[] = {{"state", required_argument, NULL, 's'},
@@ -510,7 +552,6 @@ static int cmd_verify(int argc, char **argv)
     char why[PSI_LOG_WHY_MAX];
     struct psi_note_verifier key;
     struct psi_hub_client *hub = NULL;
-    struct psi_hub_failure f;
     struct psi_checkpoint cp;
     char *note = NULL;
     struct tree tree = {0};
@@ -518,18 +559,9 @@ static int cmd_verify(int argc, char **argv)
     struct violation_printer printer = {0};
     struct psi_state_checkpoint trusted = {0};
 
-    if (psi_log_key(&s.config, &key, why, sizeof why)) {
-        status = AUDIT_FAIL("%s", why);
+    status = connect_at_checkpoint(&s, &key, &hub, &cp, &note);
+    if (status)
         goto out;
-    }
-    if (psi_hub_client_open(&hub, &s.identity, &s.config, &f)) {
-        status = AUDIT_FAIL("%s", f.text);
-        goto out;
-    }
-    if (psi_log_fetch_checkpoint(hub, &key, &cp, &note, why, sizeof why)) {
-        status = AUDIT_FAIL("the hub's checkpoint: %s", why);
-        goto out;
-    }
     printf("checkpoint of %s, size %" PRIu64 " (signature by %s verified):\n", cp.origin, cp.size,
            key.name);
     print_note(note);
@@ -673,20 +705,10 @@ static int collect_stored(void *ctx, const char *what, uint64_t submission_id, c
 
 static int cmd_receipt(int argc, char **argv)
 {
-    static const struct option options[] = {{"state", required_argument, NULL, 's'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
     const char *dir = NULL;
-    int c;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case 's': dir = optarg; break;
-        case 'h': fputs(audit_usage, stdout); return 0;
-        default: return usage_error();
-        }
-    }
+    int done = parse_state_option(argc, argv, &dir);
+    if (done != OPTIONS_READ)
+        return done;
     if (!dir)
         return usage_error();
 
@@ -698,7 +720,6 @@ static int cmd_receipt(int argc, char **argv)
     char why[PSI_LOG_WHY_MAX];
     struct psi_note_verifier key;
     struct psi_hub_client *hub = NULL;
-    struct psi_hub_failure f;
     struct psi_checkpoint latest;
     char *note = NULL;
     struct receipt_list list = {0};
@@ -726,18 +747,9 @@ static int cmd_receipt(int argc, char **argv)
         status = AUDIT_FAIL("cannot read the receipts in %s: %s", dir, psi_state_error(s.state));
         goto out;
     }
-    if (psi_log_key(&s.config, &key, why, sizeof why)) {
-        status = AUDIT_FAIL("%s", why);
+    status = connect_at_checkpoint(&s, &key, &hub, &latest, &note);
+    if (status)
         goto out;
-    }
-    if (psi_hub_client_open(&hub, &s.identity, &s.config, &f)) {
-        status = AUDIT_FAIL("%s", f.text);
-        goto out;
-    }
-    if (psi_log_fetch_checkpoint(hub, &key, &latest, &note, why, sizeof why)) {
-        status = AUDIT_FAIL("the hub's checkpoint: %s", why);
-        goto out;
-    }
     if (psi_log_trust(s.state, hub, &latest, note, "receipt", NULL, NULL, why, sizeof why)) {
         printf("the hub's latest checkpoint (size %" PRIu64 "): FAILED: %s\n", latest.size, why);
         bad++;
@@ -798,20 +810,10 @@ out:
 
 static int cmd_checkpoint(int argc, char **argv)
 {
-    static const struct option options[] = {{"state", required_argument, NULL, 's'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
     const char *dir = NULL;
-    int c;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case 's': dir = optarg; break;
-        case 'h': fputs(audit_usage, stdout); return 0;
-        default: return usage_error();
-        }
-    }
+    int done = parse_state_option(argc, argv, &dir);
+    if (done != OPTIONS_READ)
+        return done;
     if (optind != argc || !dir)
         return usage_error();
     struct psi_cli_session s;
@@ -1063,7 +1065,6 @@ static int export_write(struct psi_cli_session *s, const char *out)
     char why[PSI_LOG_WHY_MAX], path[4200];
     struct psi_note_verifier key;
     struct psi_hub_client *hub = NULL;
-    struct psi_hub_failure f;
     struct psi_checkpoint cp;
     char *note = NULL;
     struct tree tree = {0};
@@ -1071,18 +1072,9 @@ static int export_write(struct psi_cli_session *s, const char *out)
     int status = 0;
     memset(&x, 0, sizeof x);
 
-    if (psi_log_key(&s->config, &key, why, sizeof why)) {
-        status = AUDIT_FAIL("%s", why);
+    status = connect_at_checkpoint(s, &key, &hub, &cp, &note);
+    if (status)
         goto out;
-    }
-    if (psi_hub_client_open(&hub, &s->identity, &s->config, &f)) {
-        status = AUDIT_FAIL("%s", f.text);
-        goto out;
-    }
-    if (psi_log_fetch_checkpoint(hub, &key, &cp, &note, why, sizeof why)) {
-        status = AUDIT_FAIL("the hub's checkpoint: %s", why);
-        goto out;
-    }
     /* Only a log consistent with what this state trusts is worth mirroring. */
     if (psi_log_trust(s->state, hub, &cp, note, "export", NULL, NULL, why, sizeof why)) {
         status = AUDIT_FAIL("%s", why);

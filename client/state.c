@@ -130,6 +130,17 @@ static void rollback(struct psi_state *st)
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* Ends the write transaction begun by the caller: commits it when rc is 0,
+ * rolls it back when rc is not or the commit fails. Returns that outcome. */
+static int end_transaction(struct psi_state *st, int rc)
+{
+    if (!rc)
+        rc = exec(st, "COMMIT");
+    if (rc)
+        rollback(st);
+    return rc;
+}
+
 /* SQLite integers are signed 64-bit: larger hub numbers would wrap. */
 static int check_u64(struct psi_state *st, uint64_t v, const char *what)
 {
@@ -253,10 +264,8 @@ int psi_state_create(struct psi_state **out, const char *dir, const struct psi_s
         snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", PSI_STATE_SCHEMA_VERSION);
         rc = exec(st, pragma);
     }
-    if (!rc)
-        rc = exec(st, "COMMIT");
+    rc = end_transaction(st, rc);
     if (rc) {
-        rollback(st);
         psi_state_close(st);
         remove_db_files(path);
         return rc;
@@ -359,11 +368,7 @@ int psi_state_filter_new(struct psi_state *st, const char *epoch,
         sqlite3_reset(stmt);
     }
     sqlite3_finalize(stmt);
-    if (!rc)
-        rc = exec(st, "COMMIT");
-    if (rc)
-        rollback(st);
-    return rc;
+    return end_transaction(st, rc);
 }
 
 int psi_state_pending_record(struct psi_state *st,
@@ -437,11 +442,7 @@ int psi_state_pending_record(struct psi_state *st,
     sqlite3_finalize(sub);
     sqlite3_finalize(seen);
     sqlite3_finalize(ins);
-    if (!rc)
-        rc = exec(st, "COMMIT");
-    if (rc)
-        rollback(st);
-    return rc;
+    return end_transaction(st, rc);
 }
 
 static int read_submission(sqlite3_stmt *stmt, struct psi_state_submission *out)
@@ -537,12 +538,25 @@ int psi_state_pending_items(struct psi_state *st,
     }
     sqlite3_finalize(count);
     sqlite3_finalize(stmt);
-    if (!rc)
-        rc = exec(st, "COMMIT");
-    if (rc) {
-        rollback(st);
+    rc = end_transaction(st, rc);
+    if (rc)
         psi_state_indicator_list_clear(out);
+    return rc;
+}
+
+/* Deletes the indicator order kept for a pending upload, in the caller's
+ * transaction. */
+static int clear_pending_order(struct psi_state *st,
+                               const unsigned char upload_id[PSI_STATE_UPLOAD_ID_BYTES])
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = prepare(st, "DELETE FROM pending_items WHERE upload_id = ?", &stmt);
+    if (!rc) {
+        sqlite3_bind_blob(stmt, 1, upload_id, PSI_STATE_UPLOAD_ID_BYTES, SQLITE_STATIC);
+        if (sqlite3_step(stmt) != SQLITE_DONE)
+            rc = fail_sql(st, "clearing the pending order");
     }
+    sqlite3_finalize(stmt);
     return rc;
 }
 
@@ -586,14 +600,7 @@ int psi_state_pending_done(struct psi_state *st,
     sqlite3_finalize(stmt);
     stmt = NULL;
     if (!rc)
-        rc = prepare(st, "DELETE FROM pending_items WHERE upload_id = ?", &stmt);
-    if (!rc) {
-        sqlite3_bind_blob(stmt, 1, upload_id, PSI_STATE_UPLOAD_ID_BYTES, SQLITE_STATIC);
-        if (sqlite3_step(stmt) != SQLITE_DONE)
-            rc = fail_sql(st, "clearing the pending order");
-    }
-    sqlite3_finalize(stmt);
-    stmt = NULL;
+        rc = clear_pending_order(st, upload_id);
     if (!rc)
         rc = prepare(st,
                      "UPDATE submissions SET status = 1, submission_id = ?, position_base = ?,"
@@ -612,11 +619,7 @@ int psi_state_pending_done(struct psi_state *st,
             rc = fail_sql(st, "marking the submission done");
     }
     sqlite3_finalize(stmt);
-    if (!rc)
-        rc = exec(st, "COMMIT");
-    if (rc)
-        rollback(st);
-    return rc;
+    return end_transaction(st, rc);
 }
 
 int psi_state_pending_refused(struct psi_state *st,
@@ -627,14 +630,7 @@ int psi_state_pending_refused(struct psi_state *st,
     int rc = exec(st, "BEGIN IMMEDIATE");
     if (rc)
         return rc;
-    rc = prepare(st, "DELETE FROM pending_items WHERE upload_id = ?", &stmt);
-    if (!rc) {
-        sqlite3_bind_blob(stmt, 1, upload_id, PSI_STATE_UPLOAD_ID_BYTES, SQLITE_STATIC);
-        if (sqlite3_step(stmt) != SQLITE_DONE)
-            rc = fail_sql(st, "clearing the pending order");
-    }
-    sqlite3_finalize(stmt);
-    stmt = NULL;
+    rc = clear_pending_order(st, upload_id);
     if (!rc)
         rc = prepare(st,
                      "UPDATE submissions SET status = 2, reason = ?, finished_ms = ?"
@@ -650,11 +646,7 @@ int psi_state_pending_refused(struct psi_state *st,
             rc = fail(st, PSI_ERR_NOT_FOUND, "no such pending submission");
     }
     sqlite3_finalize(stmt);
-    if (!rc)
-        rc = exec(st, "COMMIT");
-    if (rc)
-        rollback(st);
-    return rc;
+    return end_transaction(st, rc);
 }
 
 int psi_state_submitted_count(struct psi_state *st, const char *epoch, uint64_t *count)
@@ -858,11 +850,7 @@ int psi_state_results_store(struct psi_state *st, const char *epoch, uint32_t th
     sqlite3_finalize(del);
     sqlite3_finalize(ins);
     sqlite3_finalize(meta);
-    if (!rc)
-        rc = exec(st, "COMMIT");
-    if (rc)
-        rollback(st);
-    return rc;
+    return end_transaction(st, rc);
 }
 
 static int peers_append(struct psi_state_result *r, sqlite3_stmt *stmt, int col)
@@ -952,12 +940,9 @@ int psi_state_results_get(struct psi_state *st, const char *epoch,
     }
     sqlite3_finalize(meta);
     sqlite3_finalize(stmt);
-    if (!rc)
-        rc = exec(st, "COMMIT");
-    if (rc) {
-        rollback(st);
+    rc = end_transaction(st, rc);
+    if (rc)
         psi_state_result_list_clear(out);
-    }
     return rc;
 }
 
@@ -1113,11 +1098,7 @@ int psi_state_checkpoint_record(struct psi_state *st, uint64_t size, const unsig
     sqlite3_finalize(stmt);
     if (rc == 1)
         rc = 0;
-    if (!rc)
-        rc = exec(st, "COMMIT");
-    if (rc)
-        rollback(st);
-    return rc;
+    return end_transaction(st, rc);
 }
 
 int psi_state_receipts_each(struct psi_state *st, psi_state_receipt_fn fn, void *ctx)

@@ -148,6 +148,20 @@ static int sign_with_context(const char *context, const uint8_t *message, size_t
     return rc;
 }
 
+/* Packs msg into a new buffer *bytes of *len bytes and signs it under
+ * context. The caller wipes and frees *bytes, whatever this returns. */
+static int pack_and_sign(const ProtobufCMessage *msg, const char *context,
+                         const unsigned char *secret_key, uint8_t **bytes, size_t *len,
+                         unsigned char sig[SIGNATURE_BYTES])
+{
+    *len = protobuf_c_message_get_packed_size(msg);
+    *bytes = malloc(*len > 0 ? *len : 1);
+    if (*bytes == NULL)
+        return PSI_ERR_NOMEM;
+    protobuf_c_message_pack(msg, *bytes);
+    return sign_with_context(context, *bytes, *len, secret_key, sig);
+}
+
 /* 0x01 || crypto_box_seal(plain, X25519 form of the Ed25519 key). */
 static int seal_frame(const unsigned char ed_key[KEY_BYTES], const uint8_t *plain, size_t len,
                       uint8_t **frame, size_t *frame_len)
@@ -256,17 +270,11 @@ int psi_request_seal(const struct psi_identity *sender, const unsigned char hub_
     request.body.data = (uint8_t *)body;
     request.body.len = body_len;
 
-    int rc;
     uint8_t *request_bytes = NULL, *signed_bytes = NULL;
-    size_t request_len = psi__request__get_packed_size(&request), signed_len = 0;
+    size_t request_len = 0, signed_len = 0;
     unsigned char sig[SIGNATURE_BYTES];
-    request_bytes = malloc(request_len);
-    if (request_bytes == NULL) {
-        rc = PSI_ERR_NOMEM;
-        goto done;
-    }
-    psi__request__pack(&request, request_bytes);
-    rc = sign_with_context(REQUEST_CONTEXT, request_bytes, request_len, sender->secret_key, sig);
+    int rc = pack_and_sign(&request.base, REQUEST_CONTEXT, sender->secret_key, &request_bytes,
+                           &request_len, sig);
     if (rc != 0)
         goto done;
 
@@ -448,16 +456,11 @@ int psi_reply_seal(const struct psi_identity *hub, const unsigned char *recipien
     reply.body.len = body_len;
     reply.timestamp_ms = now_ms();
 
-    int rc;
-    size_t reply_len = psi__reply__get_packed_size(&reply), signed_len = 0;
-    uint8_t *reply_bytes = malloc(reply_len > 0 ? reply_len : 1), *signed_bytes = NULL;
+    uint8_t *reply_bytes = NULL, *signed_bytes = NULL;
+    size_t reply_len = 0, signed_len = 0;
     unsigned char sig[SIGNATURE_BYTES];
-    if (reply_bytes == NULL) {
-        rc = PSI_ERR_NOMEM;
-        goto done;
-    }
-    psi__reply__pack(&reply, reply_bytes);
-    rc = sign_with_context(REPLY_CONTEXT, reply_bytes, reply_len, hub->secret_key, sig);
+    int rc = pack_and_sign(&reply.base, REPLY_CONTEXT, hub->secret_key, &reply_bytes, &reply_len,
+                           sig);
     if (rc != 0)
         goto done;
 

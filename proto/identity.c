@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,6 +17,7 @@
 #include <sodium.h>
 
 #include "envelope.h"
+#include "error_text.h"
 #include "psi/error.h"
 #include "psi/note.h"
 
@@ -26,19 +26,6 @@
 #define COMMENT_PREFIX "untrusted comment: "
 /* A key file is two short lines; anything much larger is not one. */
 #define KEY_FILE_MAX 1024
-
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* Fills id from a name and a seed; the secret lives in guarded memory. */
 static int identity_from_seed(struct psi_identity *id, const char *name,
@@ -224,31 +211,31 @@ static int read_key_file(const char *path, char **text, size_t *text_len, char *
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        set_error(err, errlen, "cannot open key file %s: %s", path, strerror(errno));
+        psi_proto_set_error(err, errlen, "cannot open key file %s: %s", path, strerror(errno));
         return PSI_ERR_IO;
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        set_error(err, errlen, "cannot inspect key file %s: %s", path, strerror(errno));
+        psi_proto_set_error(err, errlen, "cannot inspect key file %s: %s", path, strerror(errno));
         close(fd);
         return PSI_ERR_IO;
     }
     if (!S_ISREG(st.st_mode)) {
-        set_error(err, errlen, "key file %s is not a regular file", path);
+        psi_proto_set_error(err, errlen, "key file %s is not a regular file", path);
         close(fd);
         return PSI_ERR_IO;
     }
     if ((st.st_mode & 077) != 0) {
-        set_error(err, errlen,
-                  "key file %s is accessible by group or others (mode %04o); "
-                  "run: chmod 600 %s",
-                  path, (unsigned)(st.st_mode & 07777), path);
+        psi_proto_set_error(err, errlen,
+                            "key file %s is accessible by group or others (mode %04o); "
+                            "run: chmod 600 %s",
+                            path, (unsigned)(st.st_mode & 07777), path);
         close(fd);
         return PSI_ERR_DENIED;
     }
     if (st.st_size > KEY_FILE_MAX) {
-        set_error(err, errlen, "key file %s is too large to be a key file (%lld bytes)", path,
-                  (long long)st.st_size);
+        psi_proto_set_error(err, errlen, "key file %s is too large to be a key file (%lld bytes)",
+                            path, (long long)st.st_size);
         close(fd);
         return PSI_ERR_PARSE;
     }
@@ -264,7 +251,7 @@ static int read_key_file(const char *path, char **text, size_t *text_len, char *
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            set_error(err, errlen, "cannot read key file %s: %s", path, strerror(errno));
+            psi_proto_set_error(err, errlen, "cannot read key file %s: %s", path, strerror(errno));
             sodium_free(buf);
             close(fd);
             return PSI_ERR_IO;
@@ -273,7 +260,7 @@ static int read_key_file(const char *path, char **text, size_t *text_len, char *
             break;
         len += (size_t)n;
         if (len > KEY_FILE_MAX) {
-            set_error(err, errlen, "key file %s is too large to be a key file", path);
+            psi_proto_set_error(err, errlen, "key file %s is too large to be a key file", path);
             sodium_free(buf);
             close(fd);
             return PSI_ERR_PARSE;
@@ -294,19 +281,19 @@ static int parse_key_file(const char *path, const char *text, size_t len,
 {
     const size_t prefix = sizeof COMMENT_PREFIX - 1;
     if (len < prefix || memcmp(text, COMMENT_PREFIX, prefix) != 0) {
-        set_error(err, errlen, "%s:1: not a psi key file (expected \"%s...\")", path,
-                  COMMENT_PREFIX);
+        psi_proto_set_error(err, errlen, "%s:1: not a psi key file (expected \"%s...\")", path,
+                            COMMENT_PREFIX);
         return PSI_ERR_PARSE;
     }
     const char *newline = memchr(text, '\n', len);
     if (newline == NULL) {
-        set_error(err, errlen, "%s:2: the key line is missing", path);
+        psi_proto_set_error(err, errlen, "%s:2: the key line is missing", path);
         return PSI_ERR_PARSE;
     }
     for (const char *p = text; p < newline; p++) {
         unsigned char c = (unsigned char)*p;
         if (c < 0x20 || c == 0x7f) {
-            set_error(err, errlen, "%s:1: control character in the comment line", path);
+            psi_proto_set_error(err, errlen, "%s:1: control character in the comment line", path);
             return PSI_ERR_PARSE;
         }
     }
@@ -315,25 +302,27 @@ static int parse_key_file(const char *path, const char *text, size_t len,
     if (key_len > 0 && key[key_len - 1] == '\n')
         key_len--; /* the final newline is optional */
     if (key_len == 0) {
-        set_error(err, errlen, "%s:2: the key line is missing", path);
+        psi_proto_set_error(err, errlen, "%s:2: the key line is missing", path);
         return PSI_ERR_PARSE;
     }
     if (memchr(key, '\n', key_len) != NULL || memchr(key, '\0', key_len) != NULL) {
-        set_error(err, errlen, "%s:3: unexpected text after the key line", path);
+        psi_proto_set_error(err, errlen, "%s:3: unexpected text after the key line", path);
         return PSI_ERR_PARSE;
     }
     int rc = psi_note_signer_parse(signer, key, key_len);
     if (rc == PSI_ERR_UNSUPPORTED) {
-        set_error(err, errlen, "%s:2: not an Ed25519 key", path);
+        psi_proto_set_error(err, errlen, "%s:2: not an Ed25519 key", path);
     } else if (rc == PSI_ERR_VERIFY) {
-        set_error(err, errlen, "%s:2: the key id does not match the key (damaged file?)", path);
+        psi_proto_set_error(err, errlen, "%s:2: the key id does not match the key (damaged file?)",
+                            path);
     } else if (rc != 0) {
-        set_error(err, errlen, "%s:2: malformed key line (expected PRIVATE+KEY+name+keyid+base64)",
-                  path);
+        psi_proto_set_error(
+            err, errlen, "%s:2: malformed key line (expected PRIVATE+KEY+name+keyid+base64)", path);
         rc = PSI_ERR_PARSE;
     } else if (!psi_id_is_valid(signer->name)) {
-        set_error(err, errlen, "%s:2: key name is not a valid id (1..%d of A-Z a-z 0-9 . _ -)",
-                  path, PSI_ID_MAX);
+        psi_proto_set_error(err, errlen,
+                            "%s:2: key name is not a valid id (1..%d of A-Z a-z 0-9 . _ -)", path,
+                            PSI_ID_MAX);
         rc = PSI_ERR_PARSE;
     }
     return rc;
@@ -344,12 +333,12 @@ int psi_identity_load(struct psi_identity *id, const char *path, char *err, size
     if (err != NULL && errlen > 0)
         err[0] = '\0';
     if (id == NULL || path == NULL) {
-        set_error(err, errlen, "no identity or path given");
+        psi_proto_set_error(err, errlen, "no identity or path given");
         return PSI_ERR_INVALID;
     }
     memset(id, 0, sizeof *id);
     if (sodium_init() < 0) {
-        set_error(err, errlen, "libsodium could not start");
+        psi_proto_set_error(err, errlen, "libsodium could not start");
         return PSI_ERR_CRYPTO;
     }
     char *text = NULL;
@@ -360,14 +349,15 @@ int psi_identity_load(struct psi_identity *id, const char *path, char *err, size
     struct psi_note_signer *signer = sodium_malloc(sizeof *signer);
     if (signer == NULL) {
         sodium_free(text);
-        set_error(err, errlen, "out of memory");
+        psi_proto_set_error(err, errlen, "out of memory");
         return PSI_ERR_NOMEM;
     }
     rc = parse_key_file(path, text, len, signer, err, errlen);
     if (rc == 0) {
         rc = identity_from_seed(id, signer->name, signer->secret_key);
         if (rc != 0)
-            set_error(err, errlen, "%s: cannot set up the key: %s", path, psi_strerror(rc));
+            psi_proto_set_error(err, errlen, "%s: cannot set up the key: %s", path,
+                                psi_strerror(rc));
     }
     sodium_free(signer);
     sodium_free(text);

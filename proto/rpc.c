@@ -3,7 +3,6 @@
  */
 #include "rpc.h"
 
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <nng/supplemental/util/platform.h>
 #include <sodium.h>
 
+#include "error_text.h"
 #include "psi/error.h"
 
 #define URL_MAX 255
@@ -30,19 +30,6 @@ struct psi_rpc {
     unsigned retries;
     atomic_int connected; /* set by nng's thread once a connection is up */
 };
-
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* "5 s" or "250 ms", as a person would say it. */
 static void format_duration(char *out, size_t outlen, unsigned ms)
@@ -66,7 +53,8 @@ static int open_socket(nng_socket *sock, const char *url, unsigned timeout_ms,
 {
     int rc = nng_req0_open(sock);
     if (rc != 0) {
-        set_error(err, errlen, "cannot open a socket for hub %s: %s", url, nng_strerror(rc));
+        psi_proto_set_error(err, errlen, "cannot open a socket for hub %s: %s", url,
+                            nng_strerror(rc));
         return PSI_ERR_NETWORK;
     }
     nng_duration timeout = (nng_duration)timeout_ms;
@@ -79,7 +67,8 @@ static int open_socket(nng_socket *sock, const char *url, unsigned timeout_ms,
         (rc = nng_socket_set_ms(*sock, NNG_OPT_RECONNMAXT, 2000)) != 0 ||
         (connected != NULL &&
          (rc = nng_pipe_notify(*sock, NNG_PIPE_EV_ADD_POST, on_pipe_added, connected)) != 0)) {
-        set_error(err, errlen, "cannot set up the socket for hub %s: %s", url, nng_strerror(rc));
+        psi_proto_set_error(err, errlen, "cannot set up the socket for hub %s: %s", url,
+                            nng_strerror(rc));
         nng_close(*sock);
         return PSI_ERR_NETWORK;
     }
@@ -88,8 +77,8 @@ static int open_socket(nng_socket *sock, const char *url, unsigned timeout_ms,
     rc = nng_dial(*sock, url, NULL, NNG_FLAG_NONBLOCK);
     if (rc != 0) {
         int invalid = rc == NNG_EADDRINVAL || rc == NNG_ENOTSUP || rc == NNG_EINVAL;
-        set_error(err, errlen, "%s hub address '%s': %s", invalid ? "invalid" : "cannot dial", url,
-                  nng_strerror(rc));
+        psi_proto_set_error(err, errlen, "%s hub address '%s': %s",
+                            invalid ? "invalid" : "cannot dial", url, nng_strerror(rc));
         nng_close(*sock);
         return invalid ? PSI_ERR_INVALID : PSI_ERR_NETWORK;
     }
@@ -99,11 +88,13 @@ static int open_socket(nng_socket *sock, const char *url, unsigned timeout_ms,
 static int check_url_and_timeout(const char *url, unsigned timeout_ms, char *err, size_t errlen)
 {
     if (url == NULL || url[0] == '\0' || strnlen(url, URL_MAX + 1) > URL_MAX) {
-        set_error(err, errlen, "invalid hub address (empty or longer than %d bytes)", URL_MAX);
+        psi_proto_set_error(err, errlen, "invalid hub address (empty or longer than %d bytes)",
+                            URL_MAX);
         return PSI_ERR_INVALID;
     }
     if (timeout_ms == 0 || timeout_ms > TIMEOUT_MAX_MS) {
-        set_error(err, errlen, "invalid timeout %u ms (1 .. %u)", timeout_ms, TIMEOUT_MAX_MS);
+        psi_proto_set_error(err, errlen, "invalid timeout %u ms (1 .. %u)", timeout_ms,
+                            TIMEOUT_MAX_MS);
         return PSI_ERR_INVALID;
     }
     return 0;
@@ -115,7 +106,7 @@ int psi_rpc_open(struct psi_rpc **rpc, const char *url, const struct psi_identit
     if (err != NULL && errlen > 0)
         err[0] = '\0';
     if (rpc == NULL || me == NULL || me->secret_key == NULL || hub_key == NULL) {
-        set_error(err, errlen, "no identity or hub key given");
+        psi_proto_set_error(err, errlen, "no identity or hub key given");
         return PSI_ERR_INVALID;
     }
     *rpc = NULL;
@@ -124,7 +115,7 @@ int psi_rpc_open(struct psi_rpc **rpc, const char *url, const struct psi_identit
         return rc;
     struct psi_rpc *r = calloc(1, sizeof *r);
     if (r == NULL) {
-        set_error(err, errlen, "out of memory");
+        psi_proto_set_error(err, errlen, "out of memory");
         return PSI_ERR_NOMEM;
     }
     memcpy(r->url, url, strlen(url) + 1);
@@ -167,30 +158,32 @@ static int take_reply(struct psi_rpc *rpc, const unsigned char request_id[PSI_RE
     switch (rc) {
     case 0: break;
     case PSI_ERR_VERIFY:
-        set_error(err, errlen,
-                  "reply from hub %s not signed by the expected hub key (or not sealed to '%s')",
-                  rpc->url, rpc->me->name);
+        psi_proto_set_error(
+            err, errlen,
+            "reply from hub %s not signed by the expected hub key (or not sealed to '%s')",
+            rpc->url, rpc->me->name);
         return PSI_ERR_NETWORK;
     case PSI_ERR_PROTOCOL:
-        set_error(err, errlen,
-                  "reply from hub %s does not answer this request (request id or status)",
-                  rpc->url);
+        psi_proto_set_error(err, errlen,
+                            "reply from hub %s does not answer this request (request id or status)",
+                            rpc->url);
         return PSI_ERR_NETWORK;
     case PSI_ERR_UNSUPPORTED:
-        set_error(err, errlen, "reply from hub %s has an unknown frame type 0x%02x", rpc->url,
-                  (unsigned)frame[0]);
+        psi_proto_set_error(err, errlen, "reply from hub %s has an unknown frame type 0x%02x",
+                            rpc->url, (unsigned)frame[0]);
         return PSI_ERR_NETWORK;
     case PSI_ERR_NOMEM:
-        set_error(err, errlen, "out of memory reading the reply from hub %s", rpc->url);
+        psi_proto_set_error(err, errlen, "out of memory reading the reply from hub %s", rpc->url);
         return PSI_ERR_NOMEM;
     default:
-        set_error(err, errlen, "malformed reply from hub %s (%s)", rpc->url, psi_strerror(rc));
+        psi_proto_set_error(err, errlen, "malformed reply from hub %s (%s)", rpc->url,
+                            psi_strerror(rc));
         return PSI_ERR_NETWORK;
     }
     if (reply.status != 0) {
         rc = reply.status;
-        set_error(err, errlen, "hub refused: %s",
-                  reply.error[0] != '\0' ? reply.error : psi_strerror(rc));
+        psi_proto_set_error(err, errlen, "hub refused: %s",
+                            reply.error[0] != '\0' ? reply.error : psi_strerror(rc));
         psi_reply_clear(&reply);
         return rc;
     }
@@ -214,7 +207,7 @@ int psi_rpc_call_id(struct psi_rpc *rpc, const unsigned char request_id[PSI_REQU
         *reply_len = 0;
     if (rpc == NULL || request_id == NULL || method == NULL || (body == NULL && body_len > 0) ||
         reply_body == NULL || reply_len == NULL) {
-        set_error(err, errlen, "invalid arguments to a hub call");
+        psi_proto_set_error(err, errlen, "invalid arguments to a hub call");
         return PSI_ERR_INVALID;
     }
 
@@ -225,8 +218,8 @@ int psi_rpc_call_id(struct psi_rpc *rpc, const unsigned char request_id[PSI_REQU
         int rc = psi_request_seal(rpc->me, rpc->hub_key, method, request_id, body, body_len, &frame,
                                   &frame_len);
         if (rc != 0) {
-            set_error(err, errlen, "cannot build the request '%s' for hub %s: %s", method, rpc->url,
-                      psi_strerror(rc));
+            psi_proto_set_error(err, errlen, "cannot build the request '%s' for hub %s: %s", method,
+                                rpc->url, psi_strerror(rc));
             return rc;
         }
         attempts++;
@@ -258,7 +251,8 @@ int psi_rpc_call_id(struct psi_rpc *rpc, const unsigned char request_id[PSI_REQU
             }
         }
         if (nrc != NNG_ETIMEDOUT) {
-            set_error(err, errlen, "cannot talk to hub %s: %s", rpc->url, nng_strerror(nrc));
+            psi_proto_set_error(err, errlen, "cannot talk to hub %s: %s", rpc->url,
+                                nng_strerror(nrc));
             return PSI_ERR_NETWORK;
         }
         /* Nobody to retry with: say so now rather than after every retry. */
@@ -268,13 +262,14 @@ int psi_rpc_call_id(struct psi_rpc *rpc, const unsigned char request_id[PSI_REQU
     char within[32];
     format_duration(within, sizeof within, rpc->timeout_ms);
     if (!atomic_load(&rpc->connected))
-        set_error(err, errlen, "could not connect to hub %s within %s (is psi-hub running there?)",
-                  rpc->url, within);
+        psi_proto_set_error(err, errlen,
+                            "could not connect to hub %s within %s (is psi-hub running there?)",
+                            rpc->url, within);
     else if (attempts > 1)
-        set_error(err, errlen, "hub %s did not answer within %s (%u attempts)", rpc->url, within,
-                  attempts);
+        psi_proto_set_error(err, errlen, "hub %s did not answer within %s (%u attempts)", rpc->url,
+                            within, attempts);
     else
-        set_error(err, errlen, "hub %s did not answer within %s", rpc->url, within);
+        psi_proto_set_error(err, errlen, "hub %s did not answer within %s", rpc->url, within);
     return PSI_ERR_TIMEOUT;
 }
 
@@ -283,7 +278,7 @@ int psi_rpc_call(struct psi_rpc *rpc, const char *method, const uint8_t *body, s
 {
     unsigned char request_id[PSI_REQUEST_ID_BYTES];
     if (sodium_init() < 0) {
-        set_error(err, errlen, "libsodium could not start");
+        psi_proto_set_error(err, errlen, "libsodium could not start");
         return PSI_ERR_CRYPTO;
     }
     randombytes_buf(request_id, sizeof request_id);

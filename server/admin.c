@@ -160,6 +160,29 @@ static int store_error(const char *cmd, struct psi_store *st, int rc)
     return 1;
 }
 
+/* Begins a write transaction *t (the caller rolls it back in every case) and
+ * reads participant id into *p. Returns the store's code; a participant that
+ * does not exist or is removed is said on stderr ("participant 'ID'
+ * <removed_words>") and sets *said to 1 instead. */
+static int begin_on_live_participant(const char *cmd, struct psi_store *st, const char *id,
+                                     const char *removed_words, struct psi_txn *t,
+                                     struct psi_store_participant *p, int *said)
+{
+    int rc = psi_txn_begin(t, &psi_store_sqlite_ops, st, PSI_TXN_WRITE);
+    if (rc == 0)
+        rc = psi_store_sqlite_ops.participant_get(t, id, p);
+    if (rc == PSI_ERR_NOT_FOUND) {
+        fprintf(stderr, "psi-hub %s: no participant '%s'\n", cmd, id);
+        *said = 1;
+        return 0;
+    }
+    if (rc == 0 && p->removed) {
+        fprintf(stderr, "psi-hub %s: participant '%s' %s\n", cmd, id, removed_words);
+        *said = 1;
+    }
+    return rc;
+}
+
 static void print_policy(const struct psi_store_participant *p)
 {
     if (strcmp(p->role, "auditor") == 0) {
@@ -494,16 +517,8 @@ int psi_hub_cmd_policy(int argc, char **argv)
     memset(&p, 0, sizeof p);
     struct psi_txn t;
     int ret = 0;
-    int rc = psi_txn_begin(&t, &psi_store_sqlite_ops, st, PSI_TXN_WRITE);
-    if (rc == 0)
-        rc = psi_store_sqlite_ops.participant_get(&t, id, &p);
-    if (rc == PSI_ERR_NOT_FOUND) {
-        fprintf(stderr, "psi-hub policy: no participant '%s'\n", id);
-        ret = 1;
-    } else if (rc == 0 && p.removed) {
-        fprintf(stderr, "psi-hub policy: participant '%s' was removed\n", id);
-        ret = 1;
-    } else if (rc == 0) {
+    int rc = begin_on_live_participant("policy", st, id, "was removed", &t, &p, &ret);
+    if (rc == 0 && ret == 0) {
         if (share != NULL) {
             psi_store_participant_clear(&p);
             p.share_all = share_all;
@@ -570,16 +585,8 @@ int psi_hub_cmd_remove(int argc, char **argv)
     memset(&p, 0, sizeof p);
     struct psi_txn t;
     int ret = 0;
-    int rc = psi_txn_begin(&t, &psi_store_sqlite_ops, st, PSI_TXN_WRITE);
-    if (rc == 0)
-        rc = psi_store_sqlite_ops.participant_get(&t, id, &p);
-    if (rc == PSI_ERR_NOT_FOUND) {
-        fprintf(stderr, "psi-hub remove: no participant '%s'\n", id);
-        ret = 1;
-    } else if (rc == 0 && p.removed) {
-        fprintf(stderr, "psi-hub remove: participant '%s' is already removed\n", id);
-        ret = 1;
-    } else if (rc == 0) {
+    int rc = begin_on_live_participant("remove", st, id, "is already removed", &t, &p, &ret);
+    if (rc == 0 && ret == 0) {
         rc = psi_store_sqlite_ops.participant_remove(&t, id);
         if (rc == 0)
             rc = log_roster_change(&t, &hub, PSI_LOGENTRY_REMOVE, id);

@@ -2,7 +2,6 @@
 #include "feeds.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 
 #include "epoch.h"
 #include "log.h"
+#include "method_util.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"
 #include "psi/feed.h"
@@ -20,44 +20,9 @@
 /* Room left in a reply for everything but the elements it carries. */
 #define REPLY_ALLOWANCE (64u << 10)
 
-static int refuse(struct psi_method_call *call, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int refuse(struct psi_method_call *call, int status, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(call->error, sizeof call->error, fmt, ap);
-    va_end(ap);
-    return status;
-}
-
-static int reply_with(struct psi_method_call *call, const ProtobufCMessage *msg)
-{
-    size_t n = protobuf_c_message_get_packed_size(msg);
-    uint8_t *buf = malloc(n > 0 ? n : 1);
-    if (buf == NULL)
-        return PSI_ERR_NOMEM;
-    protobuf_c_message_pack(msg, buf);
-    call->reply_body = buf;
-    call->reply_len = n;
-    return 0;
-}
-
-#define UNPACK(type, fn, call, name)                                                               \
-    type *msg = fn(NULL, (call)->body_len, (call)->body);                                          \
-    if (msg == NULL)                                                                               \
-        return refuse(call, PSI_ERR_PARSE, "malformed body of %s", name);
-
 static int is_role(const struct psi_store_participant *p, const char *role)
 {
     return strcmp(p->role, role) == 0;
-}
-
-static int element_is_valid(const uint8_t e[PSI_STORE_ELEMENT_BYTES])
-{
-    return crypto_core_ristretto255_is_valid_point(e) == 1 &&
-           !sodium_is_zero(e, PSI_STORE_ELEMENT_BYTES);
 }
 
 /* The index of the first element of n that is not a valid non-identity
@@ -65,7 +30,7 @@ static int element_is_valid(const uint8_t e[PSI_STORE_ELEMENT_BYTES])
 static size_t first_bad_element(const uint8_t *elements, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (!element_is_valid(elements + i * PSI_STORE_ELEMENT_BYTES))
+        if (!psi_method_element_is_valid(elements + i * PSI_STORE_ELEMENT_BYTES))
             return i;
     return n;
 }
@@ -81,10 +46,10 @@ static int epoch_is_current(struct psi_method_call *call, const char *asked, con
 {
     *epoch = asked[0] ? asked : call->epoch;
     if (!psi_epoch_label_is_valid(*epoch))
-        return refuse(call, PSI_ERR_PROTOCOL, "invalid epoch label");
+        return psi_method_refuse(call, PSI_ERR_PROTOCOL, "invalid epoch label");
     if (strcmp(*epoch, call->epoch) != 0)
-        return refuse(call, PSI_ERR_EPOCH, "epoch %s is not the current epoch %s", *epoch,
-                      call->epoch);
+        return psi_method_refuse(call, PSI_ERR_EPOCH, "epoch %s is not the current epoch %s",
+                                 *epoch, call->epoch);
     return 0;
 }
 
@@ -94,16 +59,16 @@ static int vendor_of(struct psi_method_call *call, const char *id)
     struct psi_store_participant p;
     memset(&p, 0, sizeof p);
     if (!psi_id_is_valid(id))
-        return refuse(call, PSI_ERR_PROTOCOL, "'%s' is not a participant id", id);
+        return psi_method_refuse(call, PSI_ERR_PROTOCOL, "'%s' is not a participant id", id);
     int rc = call->txn->ops->participant_get(call->txn, id, &p);
     if (rc == PSI_ERR_NOT_FOUND)
-        return refuse(call, PSI_ERR_NOT_FOUND, "no participant '%s'", id);
+        return psi_method_refuse(call, PSI_ERR_NOT_FOUND, "no participant '%s'", id);
     if (rc != 0)
         return rc;
     if (!is_role(&p, "vendor"))
-        rc = refuse(call, PSI_ERR_NOT_FOUND, "'%s' is not a vendor", id);
+        rc = psi_method_refuse(call, PSI_ERR_NOT_FOUND, "'%s' is not a vendor", id);
     else if (p.removed)
-        rc = refuse(call, PSI_ERR_NOT_FOUND, "vendor '%s' was removed", id);
+        rc = psi_method_refuse(call, PSI_ERR_NOT_FOUND, "vendor '%s' was removed", id);
     psi_store_participant_clear(&p);
     return rc;
 }
@@ -119,19 +84,19 @@ int psi_feed_method_announce(struct psi_method_call *call)
     const char *epoch = NULL;
     int rc = 0;
     if (!is_role(call->sender, "vendor")) {
-        rc = refuse(call, PSI_ERR_DENIED, "only vendors announce feed keys");
+        rc = psi_method_refuse(call, PSI_ERR_DENIED, "only vendors announce feed keys");
         goto out;
     }
     if (msg->public_key.len != 32 || msg->signature.len != 64) {
-        rc = refuse(call, PSI_ERR_PROTOCOL,
-                    "feed.announce needs a 32-byte public key and a 64-byte signature");
+        rc = psi_method_refuse(call, PSI_ERR_PROTOCOL,
+                               "feed.announce needs a 32-byte public key and a 64-byte signature");
         goto out;
     }
     if ((rc = epoch_is_current(call, msg->epoch, &epoch)) != 0)
         goto out;
-    if (!element_is_valid(msg->public_key.data)) {
-        rc = refuse(call, PSI_ERR_ENCODING,
-                    "the public key is not a valid non-identity ristretto255 point");
+    if (!psi_method_element_is_valid(msg->public_key.data)) {
+        rc = psi_method_refuse(call, PSI_ERR_ENCODING,
+                               "the public key is not a valid non-identity ristretto255 point");
         goto out;
     }
     unsigned char statement[PSI_FEED_STATEMENT_MAX];
@@ -139,7 +104,7 @@ int psi_feed_method_announce(struct psi_method_call *call)
     if (psi_feed_key_statement(statement, sizeof statement, &len, call->hub->identity.public_key,
                                epoch, msg->public_key.data) != 0 ||
         !signature_ok(statement, len, msg->signature.data, call->sender->public_key)) {
-        rc = refuse(call, PSI_ERR_VERIFY, "bad signature of the feed key");
+        rc = psi_method_refuse(call, PSI_ERR_VERIFY, "bad signature of the feed key");
         goto out;
     }
     struct psi_store_feed_key known;
@@ -147,10 +112,11 @@ int psi_feed_method_announce(struct psi_method_call *call)
     if (rc == 0) {
         /* One key per vendor and epoch: the same one again is a no-op. */
         if (sodium_memcmp(known.public_key, msg->public_key.data, 32) != 0) {
-            rc = refuse(call, PSI_ERR_EXISTS,
-                        "%s announced another key for epoch %s already; a vendor has one key "
-                        "per epoch",
-                        sender, epoch);
+            rc = psi_method_refuse(
+                call, PSI_ERR_EXISTS,
+                "%s announced another key for epoch %s already; a vendor has one key "
+                "per epoch",
+                sender, epoch);
             goto out;
         }
         rc = psi_hub_log_seal_receipt(call->txn, &call->hub->identity, known.log_index,
@@ -182,7 +148,7 @@ int psi_feed_method_announce(struct psi_method_call *call)
     Psi__FeedAnnounceReceipt receipt = PSI__FEED_ANNOUNCE_RECEIPT__INIT;
     receipt.epoch = (char *)epoch;
     receipt.receipt = log_receipt;
-    rc = reply_with(call, &receipt.base);
+    rc = psi_method_reply(call, &receipt.base);
 out:
     free(log_receipt);
     psi__feed_announce__free_unpacked(msg, NULL);
@@ -203,14 +169,15 @@ int psi_feed_method_commit(struct psi_method_call *call)
     char hex[33];
     int rc = 0;
     if (!is_role(call->sender, "vendor")) {
-        rc = refuse(call, PSI_ERR_DENIED, "only vendors publish feeds");
+        rc = psi_method_refuse(call, PSI_ERR_DENIED, "only vendors publish feeds");
         goto out;
     }
     if (msg->upload_id.len != PSI_STORE_UPLOAD_ID_BYTES || msg->digest.len != 32 ||
         msg->signature.len != 64) {
-        rc = refuse(call, PSI_ERR_PROTOCOL,
-                    "feed.commit needs a 16-byte upload_id, a 32-byte digest and a 64-byte "
-                    "signature");
+        rc = psi_method_refuse(
+            call, PSI_ERR_PROTOCOL,
+            "feed.commit needs a 16-byte upload_id, a 32-byte digest and a 64-byte "
+            "signature");
         goto out;
     }
     if ((rc = epoch_is_current(call, msg->epoch, &epoch)) != 0)
@@ -218,8 +185,8 @@ int psi_feed_method_commit(struct psi_method_call *call)
     struct psi_store_feed_key key;
     rc = ops->feed_key_get(call->txn, sender, epoch, &key);
     if (rc == PSI_ERR_NOT_FOUND) {
-        rc =
-            refuse(call, PSI_ERR_STATE, "%s has announced no feed key for epoch %s", sender, epoch);
+        rc = psi_method_refuse(call, PSI_ERR_STATE, "%s has announced no feed key for epoch %s",
+                               sender, epoch);
         goto out;
     }
     if (rc != 0)
@@ -230,7 +197,7 @@ int psi_feed_method_commit(struct psi_method_call *call)
     if (psi_feed_commit_statement(statement, sizeof statement, &len, call->hub->identity.public_key,
                                   epoch, msg->count, msg->size, msg->digest.data) != 0 ||
         !signature_ok(statement, len, msg->signature.data, call->sender->public_key)) {
-        rc = refuse(call, PSI_ERR_VERIFY, "bad signature of the feed");
+        rc = psi_method_refuse(call, PSI_ERR_VERIFY, "bad signature of the feed");
         goto out;
     }
     uint64_t received = 0, total = 0;
@@ -239,12 +206,13 @@ int psi_feed_method_commit(struct psi_method_call *call)
     if (rc != 0)
         goto out;
     if (received == 0) {
-        rc = refuse(call, PSI_ERR_NOT_FOUND, "no upload %s", hex);
+        rc = psi_method_refuse(call, PSI_ERR_NOT_FOUND, "no upload %s", hex);
         goto out;
     }
     if (msg->size == 0 || msg->size > call->hub->staging_limit || received != msg->size) {
-        rc = refuse(call, PSI_ERR_PROTOCOL, "upload %s holds %" PRIu64 " bytes, the feed %" PRIu64,
-                    hex, received, msg->size);
+        rc = psi_method_refuse(call, PSI_ERR_PROTOCOL,
+                               "upload %s holds %" PRIu64 " bytes, the feed %" PRIu64, hex,
+                               received, msg->size);
         goto out;
     }
     bytes = malloc((size_t)msg->size);
@@ -263,8 +231,8 @@ int psi_feed_method_commit(struct psi_method_call *call)
     struct psi_feed_filter_expect expect = {epoch, sender, key.public_key};
     rc = psi_feed_filter_decode(&filter, bytes, (size_t)msg->size, &expect, why, sizeof why);
     if (rc != 0) {
-        rc = refuse(call, rc == PSI_ERR_NOMEM ? PSI_ERR_NOMEM : PSI_ERR_PROTOCOL,
-                    "the uploaded feed filter is refused: %s", why);
+        rc = psi_method_refuse(call, rc == PSI_ERR_NOMEM ? PSI_ERR_NOMEM : PSI_ERR_PROTOCOL,
+                               "the uploaded feed filter is refused: %s", why);
         goto out;
     }
     struct psi_feed_filter_info info;
@@ -272,13 +240,13 @@ int psi_feed_method_commit(struct psi_method_call *call)
         goto out;
     if (info.item_count != msg->count || info.rate != msg->rate ||
         sodium_memcmp(info.digest, msg->digest.data, 32) != 0) {
-        rc = refuse(call, PSI_ERR_PROTOCOL,
-                    "the commit says %" PRIu64 " items at rate %g, the filter %" PRIu64
-                    " items at rate %g%s",
-                    msg->count, msg->rate, info.item_count, info.rate,
-                    sodium_memcmp(info.digest, msg->digest.data, 32) != 0
-                        ? ", and its digest differs"
-                        : "");
+        rc = psi_method_refuse(call, PSI_ERR_PROTOCOL,
+                               "the commit says %" PRIu64 " items at rate %g, the filter %" PRIu64
+                               " items at rate %g%s",
+                               msg->count, msg->rate, info.item_count, info.rate,
+                               sodium_memcmp(info.digest, msg->digest.data, 32) != 0
+                                   ? ", and its digest differs"
+                                   : "");
         goto out;
     }
     struct psi_store_feed feed;
@@ -316,7 +284,7 @@ int psi_feed_method_commit(struct psi_method_call *call)
     receipt.digest.data = feed.digest;
     receipt.digest.len = 32;
     receipt.receipt = log_receipt;
-    rc = reply_with(call, &receipt.base);
+    rc = psi_method_reply(call, &receipt.base);
 out:
     psi_feed_filter_free(filter);
     free(log_receipt);
@@ -336,11 +304,11 @@ int psi_feed_method_get(struct psi_method_call *call)
     const char *epoch = msg->epoch[0] ? msg->epoch : call->epoch;
     uint32_t max = call->hub->max_message_bytes / 2;
     if (!psi_epoch_label_is_valid(epoch)) {
-        rc = refuse(call, PSI_ERR_PROTOCOL, "invalid epoch label");
+        rc = psi_method_refuse(call, PSI_ERR_PROTOCOL, "invalid epoch label");
         goto out;
     }
     if (msg->limit == 0 || msg->limit > max) {
-        rc = refuse(call, PSI_ERR_PROTOCOL, "limit must be 1..%" PRIu32 " bytes", max);
+        rc = psi_method_refuse(call, PSI_ERR_PROTOCOL, "limit must be 1..%" PRIu32 " bytes", max);
         goto out;
     }
     if ((rc = vendor_of(call, msg->vendor)) != 0)
@@ -349,8 +317,8 @@ int psi_feed_method_get(struct psi_method_call *call)
     struct psi_store_feed_key key;
     rc = ops->feed_get(call->txn, msg->vendor, epoch, &feed);
     if (rc == PSI_ERR_NOT_FOUND) {
-        rc = refuse(call, PSI_ERR_NOT_FOUND, "%s has published no feed for epoch %s", msg->vendor,
-                    epoch);
+        rc = psi_method_refuse(call, PSI_ERR_NOT_FOUND, "%s has published no feed for epoch %s",
+                               msg->vendor, epoch);
         goto out;
     }
     if (rc == 0)
@@ -358,9 +326,9 @@ int psi_feed_method_get(struct psi_method_call *call)
     if (rc != 0)
         goto out;
     if (msg->offset > feed.size) {
-        rc = refuse(call, PSI_ERR_PROTOCOL,
-                    "offset %" PRIu64 " is past the feed's %" PRIu64 " bytes", msg->offset,
-                    feed.size);
+        rc = psi_method_refuse(call, PSI_ERR_PROTOCOL,
+                               "offset %" PRIu64 " is past the feed's %" PRIu64 " bytes",
+                               msg->offset, feed.size);
         goto out;
     }
     size_t n = feed.size - msg->offset < msg->limit ? (size_t)(feed.size - msg->offset)
@@ -393,7 +361,7 @@ int psi_feed_method_get(struct psi_method_call *call)
     chunk.offset = msg->offset;
     chunk.data.data = data;
     chunk.data.len = n;
-    rc = reply_with(call, &chunk.base);
+    rc = psi_method_reply(call, &chunk.base);
 out:
     free(data);
     psi__feed_get_request__free_unpacked(msg, NULL);
@@ -411,7 +379,7 @@ int psi_query_method_submit(struct psi_method_call *call)
     const char *epoch = NULL;
     int rc = 0;
     if (!is_role(call->sender, "agency")) {
-        rc = refuse(call, PSI_ERR_DENIED, "only agencies query vendor feeds");
+        rc = psi_method_refuse(call, PSI_ERR_DENIED, "only agencies query vendor feeds");
         goto out;
     }
     if ((rc = epoch_is_current(call, msg->epoch, &epoch)) != 0)
@@ -422,9 +390,9 @@ int psi_query_method_submit(struct psi_method_call *call)
                                                                      : PSI_VOPRF_MAX_BATCH;
     size_t n = msg->elements.len / PSI_STORE_ELEMENT_BYTES;
     if (msg->elements.len % PSI_STORE_ELEMENT_BYTES != 0 || n == 0 || n > max) {
-        rc = refuse(call, PSI_ERR_PROTOCOL,
-                    "a query batch is 1..%zu elements of 32 bytes, not %zu bytes", max,
-                    msg->elements.len);
+        rc = psi_method_refuse(call, PSI_ERR_PROTOCOL,
+                               "a query batch is 1..%zu elements of 32 bytes, not %zu bytes", max,
+                               msg->elements.len);
         goto out;
     }
     /* The agency's signature: the log shows each batch was its own. */
@@ -434,20 +402,20 @@ int psi_query_method_submit(struct psi_method_call *call)
         psi_feed_query_statement(statement, sizeof statement, &len, call->hub->identity.public_key,
                                  msg->vendor, epoch, n, digest) != 0 ||
         !signature_ok(statement, len, msg->signature.data, call->sender->public_key)) {
-        rc = refuse(call, PSI_ERR_VERIFY, "bad signature of the query batch");
+        rc = psi_method_refuse(call, PSI_ERR_VERIFY, "bad signature of the query batch");
         goto out;
     }
     size_t bad = first_bad_element(msg->elements.data, n);
     if (bad < n) {
-        rc = refuse(call, PSI_ERR_ENCODING,
-                    "element %zu is not a valid non-identity ristretto255 point", bad);
+        rc = psi_method_refuse(call, PSI_ERR_ENCODING,
+                               "element %zu is not a valid non-identity ristretto255 point", bad);
         goto out;
     }
     struct psi_store_feed feed;
     rc = ops->feed_get(call->txn, msg->vendor, epoch, &feed);
     if (rc == PSI_ERR_NOT_FOUND) {
-        rc = refuse(call, PSI_ERR_NOT_FOUND, "%s has published no feed for epoch %s", msg->vendor,
-                    epoch);
+        rc = psi_method_refuse(call, PSI_ERR_NOT_FOUND, "%s has published no feed for epoch %s",
+                               msg->vendor, epoch);
         goto out;
     }
     if (rc != 0)
@@ -456,9 +424,10 @@ int psi_query_method_submit(struct psi_method_call *call)
     uint64_t limit = 0, used = 0;
     rc = ops->quota_get(call->txn, sender, msg->vendor, &limit);
     if (rc == PSI_ERR_NOT_FOUND) {
-        rc = refuse(call, PSI_ERR_QUOTA,
-                    "no query quota for %s at %s: the hub operator sets one with 'psi-hub quota'",
-                    sender, msg->vendor);
+        rc = psi_method_refuse(
+            call, PSI_ERR_QUOTA,
+            "no query quota for %s at %s: the hub operator sets one with 'psi-hub quota'", sender,
+            msg->vendor);
         goto out;
     }
     if (rc == 0)
@@ -466,10 +435,11 @@ int psi_query_method_submit(struct psi_method_call *call)
     if (rc != 0)
         goto out;
     if (used > limit || n > limit - used) {
-        rc = refuse(call, PSI_ERR_QUOTA,
-                    "over quota: %s has sent %" PRIu64 " of its %" PRIu64 " queries to %s in "
-                    "epoch %s; a batch of %zu would pass it",
-                    sender, used, limit, msg->vendor, epoch, n);
+        rc = psi_method_refuse(call, PSI_ERR_QUOTA,
+                               "over quota: %s has sent %" PRIu64 " of its %" PRIu64
+                               " queries to %s in "
+                               "epoch %s; a batch of %zu would pass it",
+                               sender, used, limit, msg->vendor, epoch, n);
         goto out;
     }
     struct psi_logentry e;
@@ -501,7 +471,7 @@ int psi_query_method_submit(struct psi_method_call *call)
     ticket.used = used + n;
     ticket.limit = limit;
     ticket.receipt = log_receipt;
-    rc = reply_with(call, &ticket.base);
+    rc = psi_method_reply(call, &ticket.base);
 out:
     free(log_receipt);
     psi__query_submit__free_unpacked(msg, NULL);
@@ -559,7 +529,7 @@ int psi_query_method_work(struct psi_method_call *call)
     UNPACK(Psi__Empty, psi__empty__unpack, call, "query.work");
     psi__empty__free_unpacked(msg, NULL);
     if (!is_role(call->sender, "vendor"))
-        return refuse(call, PSI_ERR_DENIED, "only vendors answer feed queries");
+        return psi_method_refuse(call, PSI_ERR_DENIED, "only vendors answer feed queries");
     struct work_build wb = {call, NULL, 0, 0, 0, 0, 0};
     wb.budget = call->hub->max_message_bytes > 2 * REPLY_ALLOWANCE
                     ? call->hub->max_message_bytes - REPLY_ALLOWANCE
@@ -571,7 +541,7 @@ int psi_query_method_work(struct psi_method_call *call)
         Psi__QueryWork work = PSI__QUERY_WORK__INIT;
         work.batches = wb.items;
         work.n_batches = wb.n;
-        rc = reply_with(call, &work.base);
+        rc = psi_method_reply(call, &work.base);
     }
     for (size_t i = 0; i < wb.n; i++) {
         free(wb.items[i]->elements.data);
@@ -606,41 +576,44 @@ int psi_query_method_answer(struct psi_method_call *call)
     uint8_t *blinded = NULL;
     int rc = 0;
     if (!is_role(call->sender, "vendor")) {
-        rc = refuse(call, PSI_ERR_DENIED, "only vendors answer feed queries");
+        rc = psi_method_refuse(call, PSI_ERR_DENIED, "only vendors answer feed queries");
         goto out;
     }
     struct psi_store_query q;
     rc = ops->query_get(call->txn, msg->query_id, &q, &blinded, NULL, NULL);
     if (rc == PSI_ERR_NOT_FOUND || (rc == 0 && strcmp(q.vendor, sender) != 0)) {
-        rc = refuse(call, PSI_ERR_NOT_FOUND, "no query batch %" PRIu64 " for %s", msg->query_id,
-                    sender);
+        rc = psi_method_refuse(call, PSI_ERR_NOT_FOUND, "no query batch %" PRIu64 " for %s",
+                               msg->query_id, sender);
         goto out;
     }
     if (rc != 0)
         goto out;
     if (q.answered) {
-        rc = refuse(call, PSI_ERR_EXISTS, "query batch %" PRIu64 " is answered already",
-                    msg->query_id);
+        rc = psi_method_refuse(call, PSI_ERR_EXISTS, "query batch %" PRIu64 " is answered already",
+                               msg->query_id);
         goto out;
     }
     size_t n = (size_t)q.count;
     if (msg->evaluated.len != n * PSI_STORE_ELEMENT_BYTES || msg->proof.len != 64) {
-        rc = refuse(call, PSI_ERR_PROTOCOL,
-                    "the answer of batch %" PRIu64 " needs %zu evaluated elements and a 64-byte "
-                    "proof",
-                    msg->query_id, n);
+        rc = psi_method_refuse(call, PSI_ERR_PROTOCOL,
+                               "the answer of batch %" PRIu64
+                               " needs %zu evaluated elements and a 64-byte "
+                               "proof",
+                               msg->query_id, n);
         goto out;
     }
     size_t bad = first_bad_element(msg->evaluated.data, n);
     if (bad < n) {
-        rc = refuse(call, PSI_ERR_ENCODING,
-                    "evaluated element %zu is not a valid non-identity ristretto255 point", bad);
+        rc = psi_method_refuse(
+            call, PSI_ERR_ENCODING,
+            "evaluated element %zu is not a valid non-identity ristretto255 point", bad);
         goto out;
     }
     struct psi_store_feed_key key;
     rc = ops->feed_key_get(call->txn, sender, q.epoch, &key);
     if (rc == PSI_ERR_NOT_FOUND) {
-        rc = refuse(call, PSI_ERR_STATE, "%s has announced no key for epoch %s", sender, q.epoch);
+        rc = psi_method_refuse(call, PSI_ERR_STATE, "%s has announced no key for epoch %s", sender,
+                               q.epoch);
         goto out;
     }
     if (rc != 0)
@@ -648,10 +621,11 @@ int psi_query_method_answer(struct psi_method_call *call)
     /* The proof that the vendor used its one announced key: the hub relays
      * no answer without it (agencies check it again). */
     if (psi_voprf_verify(key.public_key, n, blinded, msg->evaluated.data, msg->proof.data) != 0) {
-        rc = refuse(call, PSI_ERR_VERIFY,
-                    "the proof of the answer to batch %" PRIu64 " does not verify against %s's "
-                    "announced key of epoch %s",
-                    msg->query_id, sender, q.epoch);
+        rc = psi_method_refuse(call, PSI_ERR_VERIFY,
+                               "the proof of the answer to batch %" PRIu64
+                               " does not verify against %s's "
+                               "announced key of epoch %s",
+                               msg->query_id, sender, q.epoch);
         goto out;
     }
     struct psi_logentry e;
@@ -668,8 +642,8 @@ int psi_query_method_answer(struct psi_method_call *call)
     rc = ops->query_answer(call->txn, msg->query_id, msg->evaluated.data, msg->proof.data,
                            call->now_ms);
     if (rc == PSI_ERR_EXISTS) {
-        rc = refuse(call, PSI_ERR_EXISTS, "query batch %" PRIu64 " is answered already",
-                    msg->query_id);
+        rc = psi_method_refuse(call, PSI_ERR_EXISTS, "query batch %" PRIu64 " is answered already",
+                               msg->query_id);
         goto out;
     }
     if (rc == 0)
@@ -680,7 +654,7 @@ int psi_query_method_answer(struct psi_method_call *call)
         goto out;
     Psi__QueryAnswerAck ack = PSI__QUERY_ANSWER_ACK__INIT;
     ack.query_id = msg->query_id;
-    rc = reply_with(call, &ack.base);
+    rc = psi_method_reply(call, &ack.base);
 out:
     free(blinded);
     psi__query_answer__free_unpacked(msg, NULL);
@@ -697,8 +671,8 @@ int psi_query_method_result(struct psi_method_call *call)
     struct psi_store_query q;
     int rc = call->txn->ops->query_get(call->txn, msg->query_id, &q, NULL, &evaluated, proof);
     if (rc == PSI_ERR_NOT_FOUND || (rc == 0 && strcmp(q.agency, call->sender->id) != 0)) {
-        rc = refuse(call, PSI_ERR_NOT_FOUND, "no query batch %" PRIu64 " of %s", msg->query_id,
-                    call->sender->id);
+        rc = psi_method_refuse(call, PSI_ERR_NOT_FOUND, "no query batch %" PRIu64 " of %s",
+                               msg->query_id, call->sender->id);
         goto out;
     }
     if (rc != 0)
@@ -714,7 +688,7 @@ int psi_query_method_result(struct psi_method_call *call)
         result.proof.data = proof;
         result.proof.len = sizeof proof;
     }
-    rc = reply_with(call, &result.base);
+    rc = psi_method_reply(call, &result.base);
 out:
     free(evaluated);
     psi__query_result_request__free_unpacked(msg, NULL);

@@ -19,6 +19,7 @@
 
 #include "feeds.h"
 #include "hub.h"
+#include "hub_test_setup.h"
 #include "hub_test_util.h"
 #include "psi/error.h"
 #include "psi/feed.h"
@@ -55,37 +56,13 @@ static void admit(struct fixture *f, const struct psi_identity *who, const char 
     assert_int_equal(psi_txn_commit(&t), 0);
 }
 
-static void set_meta(struct psi_store *st, const char *key, const char *value)
-{
-    struct psi_txn t;
-    assert_int_equal(psi_txn_begin(&t, &psi_store_sqlite_ops, st, PSI_TXN_WRITE), 0);
-    assert_int_equal(psi_store_sqlite_ops.meta_set(&t, key, value), 0);
-    assert_int_equal(psi_txn_commit(&t), 0);
-}
-
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
     snprintf(f->dir, sizeof f->dir, "/tmp/psi-feeds-test-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    char path[512], err[256];
-    struct psi_identity hub_id;
-    assert_int_equal(psi_identity_generate(&hub_id, "test-hub"), 0);
-    snprintf(path, sizeof path, "%s/hub.key", f->dir);
-    assert_int_equal(psi_identity_save(&hub_id, path), 0);
-    psi_identity_clear(&hub_id);
-    snprintf(path, sizeof path, "%s/hub.db", f->dir);
-    struct psi_store *st = NULL;
-    assert_int_equal(psi_store_sqlite_ops.create(path, &st, err, sizeof err), 0);
-    set_meta(st, PSI_META_NAME, "test-hub");
-    set_meta(st, PSI_META_EPOCH_MODE, "manual");
-    set_meta(st, PSI_META_EPOCH_LABEL, EPOCH);
-    set_meta(st, PSI_META_THRESHOLD, "2");
-    set_meta(st, PSI_META_MAX_MESSAGE, "8388608");
-    psi_store_sqlite_ops.close(st);
-    assert_int_equal(psi_hub_load(&f->hub, f->dir, err, sizeof err), 0);
-    assert_int_equal(psi_hub_connect(&f->hub, &f->st, err, sizeof err), 0);
+    hub_test_create_hub(f->dir, "test-hub", EPOCH, &f->hub, &f->st);
     assert_int_equal(psi_identity_generate(&f->a, "agency-a"), 0);
     assert_int_equal(psi_identity_generate(&f->b, "agency-b"), 0);
     assert_int_equal(psi_identity_generate(&f->v, "vendor-v"), 0);
@@ -115,28 +92,9 @@ static int teardown(void **state)
     psi_identity_clear(&f->v);
     psi_identity_clear(&f->w);
     psi_identity_clear(&f->aud);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
+    hub_test_remove_dir(f->dir);
     free(f);
     return 0;
-}
-
-/* Rows of a table, counted by a connection of its own. */
-static long long rows(struct fixture *f, const char *table)
-{
-    char path[512], sql[128];
-    snprintf(path, sizeof path, "%s/hub.db", f->dir);
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
-    sqlite3 *db = NULL;
-    sqlite3_stmt *s = NULL;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    long long n = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    return n;
 }
 
 /* Log entries of a kind. */
@@ -180,15 +138,7 @@ static int call(struct fixture *f, const struct psi_identity *who, const char *m
     assert_int_equal(psi_reply_open(who, f->hub.identity.public_key, rid, reply, reply_len, &r), 0);
     snprintf(f->last_error, sizeof f->last_error, "%s", r.error);
     int status = r.status;
-    if (out != NULL) {
-        *out = NULL;
-        *out_len = 0;
-        if (status == 0) {
-            *out = malloc(r.body_len + 1);
-            memcpy(*out, r.body, r.body_len);
-            *out_len = r.body_len;
-        }
-    }
+    hub_test_take_body(&r, out, out_len);
     psi_reply_clear(&r);
     free(body);
     free(frame);
@@ -403,14 +353,14 @@ static void announce_refusals(void **state)
     assert_int_equal(announce(f, &f->v, EPOCH, f->pk, 1), PSI_ERR_VERIFY);
     assert_int_equal(announce(f, &f->v, "E0", f->pk, 0), PSI_ERR_EPOCH);
     assert_int_equal(announce(f, &f->v, EPOCH, bad, 0), PSI_ERR_ENCODING);
-    assert_int_equal(rows(f, "feed_key"), 0);
+    assert_int_equal(hub_test_count_rows(f->dir, "feed_key"), 0);
     assert_int_equal(entries_of(f, PSI_LOGENTRY_EPOCH_KEY), 0);
     assert_int_equal(announce(f, &f->v, EPOCH, f->pk, 0), 0);
     assert_int_equal(announce(f, &f->v, EPOCH, f->pk, 0), 0); /* the same: a no-op */
     assert_int_equal(entries_of(f, PSI_LOGENTRY_EPOCH_KEY), 1);
     assert_int_equal(announce(f, &f->v, EPOCH, f->wpk, 0), PSI_ERR_EXISTS);
     expect_error(f, "one key per epoch");
-    assert_int_equal(rows(f, "feed_key"), 1);
+    assert_int_equal(hub_test_count_rows(f->dir, "feed_key"), 1);
     /* Refusals the log records: the role, the signature. */
     assert_int_equal(entries_of(f, PSI_LOGENTRY_REFUSAL), 2);
 }
@@ -440,16 +390,16 @@ static void commit_refusals(void **state)
     assert_int_equal(commit_feed(f, &f->v, bytes, len, count, NULL), PSI_ERR_PROTOCOL);
     expect_error(f, "corrupted");
     bytes[len / 2] ^= 1;
-    assert_int_equal(rows(f, "feed"), 0);
+    assert_int_equal(hub_test_count_rows(f->dir, "feed"), 0);
     assert_int_equal(entries_of(f, PSI_LOGENTRY_FEED), 0);
 
     assert_int_equal(commit_feed(f, &f->v, bytes, len, count, NULL), 0);
-    assert_int_equal(rows(f, "feed"), 1);
-    long long blocks = rows(f, "feed_block");
+    assert_int_equal(hub_test_count_rows(f->dir, "feed"), 1);
+    long long blocks = hub_test_count_rows(f->dir, "feed_block");
     /* Publishing again replaces the epoch's feed. */
     assert_int_equal(commit_feed(f, &f->v, bytes, len, count, NULL), 0);
-    assert_int_equal(rows(f, "feed"), 1);
-    assert_int_equal(rows(f, "feed_block"), blocks);
+    assert_int_equal(hub_test_count_rows(f->dir, "feed"), 1);
+    assert_int_equal(hub_test_count_rows(f->dir, "feed_block"), blocks);
     assert_int_equal(entries_of(f, PSI_LOGENTRY_FEED), 2);
     free(bytes);
     free(wbytes);
@@ -539,12 +489,12 @@ static void query_round_trip_and_refusals(void **state)
     expect_error(f, "element 2");
     assert_int_equal(submit_as(f, &f->a, &f->b, "vendor-v", blinded, 4, &qid), PSI_ERR_VERIFY);
     expect_error(f, "bad signature of the query batch");
-    assert_int_equal(rows(f, "query"), 0);
+    assert_int_equal(hub_test_count_rows(f->dir, "query"), 0);
     assert_int_equal(submit(f, &f->a, "vendor-v", blinded, 4, &qid), 0);
     assert_int_equal(submit(f, &f->a, "vendor-v", blinded, 3, &other), PSI_ERR_QUOTA);
     expect_error(f, "over quota: agency-a has sent 4 of its 6 queries to vendor-v in epoch E1; "
                     "a batch of 3 would pass it");
-    assert_int_equal(rows(f, "query"), 1);
+    assert_int_equal(hub_test_count_rows(f->dir, "query"), 1);
     assert_int_equal(entries_of(f, PSI_LOGENTRY_QUERY), 1);
 
     /* Work: the vendor's only. */

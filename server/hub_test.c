@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "hub.h"
+#include "hub_test_setup.h"
 #include "hub_test_util.h"
 #include "psi/error.h"
 
@@ -50,41 +51,16 @@ static void admit(struct fixture *f, const struct psi_identity *who, const char 
     assert_int_equal(psi_txn_commit(&t), 0);
 }
 
-static void set_meta(struct psi_store *st, const char *key, const char *value)
-{
-    struct psi_txn t;
-    assert_int_equal(psi_txn_begin(&t, &psi_store_sqlite_ops, st, PSI_TXN_WRITE), 0);
-    assert_int_equal(psi_store_sqlite_ops.meta_set(&t, key, value), 0);
-    assert_int_equal(psi_txn_commit(&t), 0);
-}
-
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
     snprintf(f->dir, sizeof f->dir, "/tmp/psi-hub-test-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    char path[512], err[256];
-    struct psi_identity hub_id;
-    assert_int_equal(psi_identity_generate(&hub_id, "test-hub"), 0);
-    snprintf(path, sizeof path, "%s/hub.key", f->dir);
-    assert_int_equal(psi_identity_save(&hub_id, path), 0);
-    psi_identity_clear(&hub_id);
-    snprintf(path, sizeof path, "%s/hub.db", f->dir);
-    struct psi_store *st = NULL;
-    assert_int_equal(psi_store_sqlite_ops.create(path, &st, err, sizeof err), 0);
-    set_meta(st, PSI_META_NAME, "test-hub");
-    set_meta(st, PSI_META_EPOCH_MODE, "manual");
-    set_meta(st, PSI_META_EPOCH_LABEL, EPOCH);
-    set_meta(st, PSI_META_THRESHOLD, "2");
-    set_meta(st, PSI_META_MAX_MESSAGE, "8388608");
-    psi_store_sqlite_ops.close(st);
-
-    assert_int_equal(psi_hub_load(&f->hub, f->dir, err, sizeof err), 0);
+    hub_test_create_hub(f->dir, "test-hub", EPOCH, &f->hub, &f->st);
     assert_string_equal(f->hub.name, "test-hub");
     assert_int_equal(f->hub.threshold, 2);
     assert_int_equal(f->hub.max_chunk_elements, PSI_HUB_MAX_CHUNK_ELEMENTS);
-    assert_int_equal(psi_hub_connect(&f->hub, &f->st, err, sizeof err), 0);
     assert_int_equal(psi_identity_generate(&f->a, "agency-a"), 0);
     assert_int_equal(psi_identity_generate(&f->b, "agency-b"), 0);
     assert_int_equal(psi_identity_generate(&f->c, "agency-c"), 0);
@@ -111,28 +87,9 @@ static int teardown(void **state)
     psi_identity_clear(&f->v);
     psi_identity_clear(&f->aud);
     psi_identity_clear(&f->stranger);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
+    hub_test_remove_dir(f->dir);
     free(f);
     return 0;
-}
-
-/* Rows of a table, counted by a connection of its own. */
-static long long rows(struct fixture *f, const char *table)
-{
-    char path[512], sql[128];
-    snprintf(path, sizeof path, "%s/hub.db", f->dir);
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
-    sqlite3 *db = NULL;
-    sqlite3_stmt *s = NULL;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    long long n = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    return n;
 }
 
 /* ---------------------------------------------------------------- requests */
@@ -157,15 +114,7 @@ static int call_id(struct fixture *f, const struct psi_identity *who, const unsi
     assert_string_equal(o.method, method);
     snprintf(f->last_error, sizeof f->last_error, "%s", r.error);
     int status = r.status;
-    if (out != NULL) {
-        *out = NULL;
-        *out_len = 0;
-        if (status == 0) {
-            *out = malloc(r.body_len + 1);
-            memcpy(*out, r.body, r.body_len);
-            *out_len = r.body_len;
-        }
-    }
+    hub_test_take_body(&r, out, out_len);
     psi_reply_clear(&r);
     free(frame);
     free(reply);
@@ -455,8 +404,8 @@ static void two_parties_match(void **state)
     expect_results(f, &f->b, "0:agency-a;1:agency-a");
     assert_int_equal(work_count(f, &f->a, NULL), 0);
     assert_int_equal(work_count(f, &f->b, NULL), 0);
-    assert_int_equal(rows(f, "overlap"), 4);
-    assert_int_equal(rows(f, "upload"), 0); /* staging dropped on commit */
+    assert_int_equal(hub_test_count_rows(f->dir, "overlap"), 4);
+    assert_int_equal(hub_test_count_rows(f->dir, "upload"), 0); /* staging dropped on commit */
 
     /* A delta of a in the same epoch: positions go on from 4. */
     uint8_t *delta = hub_test_elements(2), upload_id[16];
@@ -549,7 +498,7 @@ static void work_follows_policy(void **state)
     assert_int_equal(call(f, &f->b, "work.fetch", body, n, NULL, NULL), PSI_ERR_DENIED);
     assert_int_equal(call(f, &f->c, "work.fetch", body, n, NULL, NULL), 0);
     free(body);
-    assert_int_equal(rows(f, "crossblind"), 0);
+    assert_int_equal(hub_test_count_rows(f->dir, "crossblind"), 0);
 }
 
 static void roles(void **state)
@@ -624,7 +573,7 @@ static void upload_rules(void **state)
     /* overlapping and extending: the overlap must agree, the rest appends */
     assert_int_equal(upload(f, &f->a, id, 80, bytes + 80, 120, &received), 0);
     assert_int_equal(received, 200);
-    assert_int_equal(rows(f, "upload_chunk"), 2);
+    assert_int_equal(hub_test_count_rows(f->dir, "upload_chunk"), 2);
     /* different bytes over a held range */
     uint8_t other[50];
     memcpy(other, bytes + 150, 50);
@@ -645,7 +594,7 @@ static void upload_rules(void **state)
     uint8_t *body = hub_test_pack(&m.base, &n);
     assert_int_equal(call(f, &f->a, "upload.chunk", body, n, NULL, NULL), PSI_ERR_PROTOCOL);
     free(body);
-    assert_int_equal(rows(f, "upload_chunk"), 2);
+    assert_int_equal(hub_test_count_rows(f->dir, "upload_chunk"), 2);
     /* uploads are per sender: b's upload of the same id is its own */
     assert_int_equal(upload(f, &f->b, id, 0, bytes, 10, &received), 0);
     assert_int_equal(received, 10);
@@ -654,7 +603,7 @@ static void upload_rules(void **state)
     assert_int_equal(upload(f, &f->a, id, 200, bytes + 200, 51, &received), PSI_ERR_QUOTA);
     assert_int_equal(upload(f, &f->a, id, 200, bytes + 200, 50, &received), 0);
     assert_int_equal(received, 250);
-    assert_int_equal(rows(f, "upload_chunk"), 4);
+    assert_int_equal(hub_test_count_rows(f->dir, "upload_chunk"), 4);
 }
 
 /* ---------------------------------------------------------------- submissions */
@@ -689,8 +638,8 @@ static void submission_refusals(void **state)
     /* b cannot commit a's upload: uploads are per sender */
     assert_int_equal(commit_submission(f, &f->b, id, elements, 5, NULL, NULL, NULL),
                      PSI_ERR_NOT_FOUND);
-    assert_int_equal(rows(f, "submission"), 0);
-    assert_int_equal(rows(f, "upload"), 1);
+    assert_int_equal(hub_test_count_rows(f->dir, "submission"), 0);
+    assert_int_equal(hub_test_count_rows(f->dir, "upload"), 1);
     free(elements);
 
     /* the identity, and a non-canonical encoding */
@@ -706,8 +655,8 @@ static void submission_refusals(void **state)
         expect_error(f, bad == 0 ? "element 2 " : "element 3 ");
         free(elements);
     }
-    assert_int_equal(rows(f, "submission"), 0);
-    assert_int_equal(rows(f, "element_block"), 0);
+    assert_int_equal(hub_test_count_rows(f->dir, "submission"), 0);
+    assert_int_equal(hub_test_count_rows(f->dir, "element_block"), 0);
 }
 
 /* A retry (same request id, fresh nonce) gets the first answer and does not
@@ -737,7 +686,7 @@ static void retry_and_replay(void **state)
     assert_int_equal(call_id(f, &f->a, rid, "submit.commit", body, n, &second, &len2), 0);
     assert_int_equal(len1, len2);
     assert_memory_equal(first, second, len1);
-    assert_int_equal(rows(f, "submission"), 1);
+    assert_int_equal(hub_test_count_rows(f->dir, "submission"), 1);
     assert_int_equal(call_id(f, &f->a, rid, "info", NULL, 0, NULL, NULL), PSI_ERR_PROTOCOL);
     expect_error(f, "request id already used");
     free(first);
@@ -796,18 +745,18 @@ static void crossblind_refusals(void **state)
     memset(&o, 0, sizeof o);
     o.claimed_count = 4; /* 3 tags staged, 4 claimed */
     assert_int_equal(crossblind(f, &f->b, sa, ind, 3, &o, NULL), PSI_ERR_PROTOCOL);
-    assert_int_equal(rows(f, "crossblind"), 0);
-    assert_int_equal(rows(f, "tag"), 0);
+    assert_int_equal(hub_test_count_rows(f->dir, "crossblind"), 0);
+    assert_int_equal(hub_test_count_rows(f->dir, "tag"), 0);
     assert_int_equal(crossblind(f, &f->b, sa, ind, 3, NULL, NULL), 0);
     assert_int_equal(crossblind(f, &f->b, sa, ind, 3, NULL, NULL), PSI_ERR_DENIED);
     expect_error(f, "already cross-blinded");
-    assert_int_equal(rows(f, "tag"), 3);
+    assert_int_equal(hub_test_count_rows(f->dir, "tag"), 3);
 
     /* a new epoch: the old submission is no longer cross-blinded */
-    set_meta(f->st, PSI_META_EPOCH_LABEL, "E2");
+    hub_test_set_meta(f->st, PSI_META_EPOCH_LABEL, "E2");
     assert_int_equal(crossblind(f, &f->c, sa, ind, 3, NULL, NULL), PSI_ERR_EPOCH);
     expect_error(f, "current epoch is E2");
-    assert_int_equal(rows(f, "tag"), 3);
+    assert_int_equal(hub_test_count_rows(f->dir, "tag"), 3);
 }
 
 static void fetch_refusals(void **state)
@@ -872,7 +821,7 @@ static void join_at_scale(void **state)
     assert_int_equal(crossblind(f, &f->b, sa, ia, N, NULL, &m2), 0);
     assert_int_equal(m1, 0);
     assert_int_equal(m2, N / 2);
-    assert_int_equal(rows(f, "overlap"), N);
+    assert_int_equal(hub_test_count_rows(f->dir, "overlap"), N);
     int status;
     Psi__Results *r = results(f, &f->a, NULL, &status);
     assert_int_equal(status, 0);

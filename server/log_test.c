@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "hub.h"
+#include "hub_test_setup.h"
 #include "hub_test_util.h"
 #include "log.h"
 #include "psi/audit.h"
@@ -55,37 +56,13 @@ static void admit(struct fixture *f, const struct psi_identity *who, const char 
     assert_int_equal(psi_txn_commit(&t), 0);
 }
 
-static void set_meta(struct psi_store *st, const char *key, const char *value)
-{
-    struct psi_txn t;
-    assert_int_equal(psi_txn_begin(&t, &psi_store_sqlite_ops, st, PSI_TXN_WRITE), 0);
-    assert_int_equal(psi_store_sqlite_ops.meta_set(&t, key, value), 0);
-    assert_int_equal(psi_txn_commit(&t), 0);
-}
-
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
     snprintf(f->dir, sizeof f->dir, "/tmp/psi-log-test-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    char path[512], err[256];
-    struct psi_identity hub_id;
-    assert_int_equal(psi_identity_generate(&hub_id, "log-hub"), 0);
-    snprintf(path, sizeof path, "%s/hub.key", f->dir);
-    assert_int_equal(psi_identity_save(&hub_id, path), 0);
-    psi_identity_clear(&hub_id);
-    snprintf(path, sizeof path, "%s/hub.db", f->dir);
-    struct psi_store *st = NULL;
-    assert_int_equal(psi_store_sqlite_ops.create(path, &st, err, sizeof err), 0);
-    set_meta(st, PSI_META_NAME, "log-hub");
-    set_meta(st, PSI_META_EPOCH_MODE, "manual");
-    set_meta(st, PSI_META_EPOCH_LABEL, EPOCH);
-    set_meta(st, PSI_META_THRESHOLD, "2");
-    set_meta(st, PSI_META_MAX_MESSAGE, "8388608");
-    psi_store_sqlite_ops.close(st);
-    assert_int_equal(psi_hub_load(&f->hub, f->dir, err, sizeof err), 0);
-    assert_int_equal(psi_hub_connect(&f->hub, &f->st, err, sizeof err), 0);
+    hub_test_create_hub(f->dir, "log-hub", EPOCH, &f->hub, &f->st);
     memcpy(f->log_key.name, "log-hub", 8);
     memcpy(f->log_key.public_key, f->hub.identity.public_key, 32);
     assert_int_equal(psi_note_key_id(&f->log_key.key_id, "log-hub", f->log_key.public_key), 0);
@@ -110,9 +87,7 @@ static int teardown(void **state)
     psi_identity_clear(&f->gone);
     psi_identity_clear(&f->impostor);
     psi_identity_clear(&f->stranger);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
+    hub_test_remove_dir(f->dir);
     free(f);
     return 0;
 }
@@ -400,15 +375,7 @@ static int send_frame(struct fixture *f, const struct psi_identity *who,
     memset(&r, 0, sizeof r);
     assert_int_equal(psi_reply_open(who, f->hub.identity.public_key, rid, reply, reply_len, &r), 0);
     int status = r.status;
-    if (out != NULL) {
-        *out = NULL;
-        *out_len = 0;
-        if (status == 0) {
-            *out = malloc(r.body_len + 1);
-            memcpy(*out, r.body, r.body_len);
-            *out_len = r.body_len;
-        }
-    }
+    hub_test_take_body(&r, out, out_len);
     psi_reply_clear(&r);
     free(reply);
     return status;

@@ -3,7 +3,6 @@
  * transaction, checks every field that came off the wire before it uses it,
  * and on refusal says what was wrong in call->error.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "hub.h"
 #include "feeds.h"
 #include "log.h"
+#include "method_util.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"
 
@@ -21,31 +21,6 @@ static const char SUBMISSION_DST[] = "psi/submission/v1";
 static const char SUBMISSION_SIG_DST[] = "psi/submission-sig/v1";
 static const char TAGS_DST[] = "psi/tags/v1";
 static const char CROSSBLIND_SIG_DST[] = "psi/crossblind-sig/v1";
-
-static int refuse(struct psi_method_call *call, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int refuse(struct psi_method_call *call, int status, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(call->error, sizeof call->error, fmt, ap);
-    va_end(ap);
-    return status;
-}
-
-/* Serialises a reply message into call->reply_body. */
-static int reply_with(struct psi_method_call *call, const ProtobufCMessage *msg)
-{
-    size_t n = protobuf_c_message_get_packed_size(msg);
-    uint8_t *buf = malloc(n > 0 ? n : 1);
-    if (buf == NULL)
-        return PSI_ERR_NOMEM;
-    protobuf_c_message_pack(msg, buf);
-    call->reply_body = buf;
-    call->reply_len = n;
-    return 0;
-}
 
 static void put_u64be(unsigned char out[8], uint64_t v)
 {
@@ -60,11 +35,6 @@ static void hex16(const unsigned char id[16], char out[33])
     sodium_bin2hex(out, 33, id, 16);
 }
 
-#define UNPACK(type, fn, call, name)                                                               \
-    type *msg = fn(NULL, (call)->body_len, (call)->body);                                          \
-    if (msg == NULL)                                                                               \
-        return refuse(call, PSI_ERR_PARSE, "malformed body of %s", name);
-
 /* ---------------------------------------------------------------- info, roster */
 
 static int method_info(struct psi_method_call *call)
@@ -77,7 +47,7 @@ static int method_info(struct psi_method_call *call)
     info.max_message_bytes = call->hub->max_message_bytes;
     info.max_chunk_elements = call->hub->max_chunk_elements;
     info.threshold = call->hub->threshold;
-    return reply_with(call, &info.base);
+    return psi_method_reply(call, &info.base);
 }
 
 struct roster_build {
@@ -147,7 +117,7 @@ static int method_roster(struct psi_method_call *call)
         Psi__Roster roster = PSI__ROSTER__INIT;
         roster.participants = rb.items;
         roster.n_participants = rb.n;
-        rc = reply_with(call, &roster.base);
+        rc = psi_method_reply(call, &roster.base);
     }
     roster_free(&rb);
     return rc;
@@ -163,12 +133,12 @@ static int method_upload_chunk(struct psi_method_call *call)
     int rc = 0;
     uint64_t received = 0, total = 0;
     if (msg->upload_id.len != PSI_STORE_UPLOAD_ID_BYTES) {
-        rc = refuse(call, PSI_ERR_PROTOCOL, "upload_id must be %d bytes, not %zu",
-                    PSI_STORE_UPLOAD_ID_BYTES, msg->upload_id.len);
+        rc = psi_method_refuse(call, PSI_ERR_PROTOCOL, "upload_id must be %d bytes, not %zu",
+                               PSI_STORE_UPLOAD_ID_BYTES, msg->upload_id.len);
         goto out;
     }
     if (msg->items.len == 0) {
-        rc = refuse(call, PSI_ERR_PROTOCOL, "empty chunk");
+        rc = psi_method_refuse(call, PSI_ERR_PROTOCOL, "empty chunk");
         goto out;
     }
     const unsigned char *upload_id = msg->upload_id.data;
@@ -178,9 +148,9 @@ static int method_upload_chunk(struct psi_method_call *call)
     uint64_t offset = msg->offset;
     size_t len = msg->items.len;
     if (offset > received) {
-        rc = refuse(call, PSI_ERR_PROTOCOL,
-                    "chunk at byte %llu leaves a gap: the upload holds %llu bytes",
-                    (unsigned long long)offset, (unsigned long long)received);
+        rc = psi_method_refuse(call, PSI_ERR_PROTOCOL,
+                               "chunk at byte %llu leaves a gap: the upload holds %llu bytes",
+                               (unsigned long long)offset, (unsigned long long)received);
         goto out;
     }
     /* offset <= received, so the sums below cannot overflow. */
@@ -197,17 +167,18 @@ static int method_upload_chunk(struct psi_method_call *call)
         if (rc != 0)
             goto out;
         if (!same) {
-            rc = refuse(call, PSI_ERR_PROTOCOL,
-                        "chunk at byte %llu differs from the bytes already held",
-                        (unsigned long long)offset);
+            rc = psi_method_refuse(call, PSI_ERR_PROTOCOL,
+                                   "chunk at byte %llu differs from the bytes already held",
+                                   (unsigned long long)offset);
             goto out;
         }
     }
     size_t tail = len - overlap;
     if (tail > 0) {
         if (total + tail > call->hub->staging_limit) {
-            rc = refuse(call, PSI_ERR_QUOTA, "staging limit of %llu bytes per participant reached",
-                        (unsigned long long)call->hub->staging_limit);
+            rc = psi_method_refuse(call, PSI_ERR_QUOTA,
+                                   "staging limit of %llu bytes per participant reached",
+                                   (unsigned long long)call->hub->staging_limit);
             goto out;
         }
         rc = ops->staging_append(call->txn, sender, upload_id, received, msg->items.data + overlap,
@@ -219,7 +190,7 @@ static int method_upload_chunk(struct psi_method_call *call)
     Psi__UploadAck ack = PSI__UPLOAD_ACK__INIT;
     ack.upload_id = msg->upload_id;
     ack.received = received;
-    rc = reply_with(call, &ack.base);
+    rc = psi_method_reply(call, &ack.base);
 out:
     psi__upload_chunk__free_unpacked(msg, NULL);
     return rc;
@@ -238,12 +209,12 @@ static int take_upload(struct psi_method_call *call, const unsigned char upload_
     char hex[33];
     hex16(upload_id, hex);
     if (received == 0)
-        return refuse(call, PSI_ERR_NOT_FOUND, "no upload %s", hex);
+        return psi_method_refuse(call, PSI_ERR_NOT_FOUND, "no upload %s", hex);
     if (count > call->hub->staging_limit / item_bytes || received != count * item_bytes)
-        return refuse(call, PSI_ERR_PROTOCOL,
-                      "upload %s holds %llu bytes, %llu items of %zu bytes need %llu", hex,
-                      (unsigned long long)received, (unsigned long long)count, item_bytes,
-                      (unsigned long long)(count * item_bytes));
+        return psi_method_refuse(call, PSI_ERR_PROTOCOL,
+                                 "upload %s holds %llu bytes, %llu items of %zu bytes need %llu",
+                                 hex, (unsigned long long)received, (unsigned long long)count,
+                                 item_bytes, (unsigned long long)(count * item_bytes));
     uint8_t *buf = malloc((size_t)received);
     if (buf == NULL)
         return PSI_ERR_NOMEM;
@@ -288,13 +259,6 @@ static int submission_signature_ok(const unsigned char hub_key[32], const unsign
     return crypto_sign_verify_detached(signature, m, sizeof m, owner_key) == 0;
 }
 
-static int element_is_valid(const uint8_t e[PSI_STORE_ELEMENT_BYTES])
-{
-    static const uint8_t identity[PSI_STORE_ELEMENT_BYTES] = {0};
-    return crypto_core_ristretto255_is_valid_point(e) == 1 &&
-           memcmp(e, identity, PSI_STORE_ELEMENT_BYTES) != 0;
-}
-
 static int method_submit_commit(struct psi_method_call *call)
 {
     const struct psi_store_ops *ops = call->txn->ops;
@@ -305,22 +269,23 @@ static int method_submit_commit(struct psi_method_call *call)
     int rc = 0;
     if (msg->upload_id.len != PSI_STORE_UPLOAD_ID_BYTES || msg->digest.len != 32 ||
         msg->signature.len != 64) {
-        rc = refuse(call, PSI_ERR_PROTOCOL,
-                    "submit.commit needs a 16-byte upload_id, a 32-byte digest and a 64-byte "
-                    "signature");
+        rc = psi_method_refuse(
+            call, PSI_ERR_PROTOCOL,
+            "submit.commit needs a 16-byte upload_id, a 32-byte digest and a 64-byte "
+            "signature");
         goto out;
     }
     if (!psi_epoch_label_is_valid(msg->epoch)) {
-        rc = refuse(call, PSI_ERR_PROTOCOL, "invalid epoch label");
+        rc = psi_method_refuse(call, PSI_ERR_PROTOCOL, "invalid epoch label");
         goto out;
     }
     if (strcmp(msg->epoch, call->epoch) != 0) {
-        rc = refuse(call, PSI_ERR_EPOCH, "submission for epoch %s, current epoch is %s", msg->epoch,
-                    call->epoch);
+        rc = psi_method_refuse(call, PSI_ERR_EPOCH, "submission for epoch %s, current epoch is %s",
+                               msg->epoch, call->epoch);
         goto out;
     }
     if (msg->count == 0) {
-        rc = refuse(call, PSI_ERR_PROTOCOL, "empty submission");
+        rc = psi_method_refuse(call, PSI_ERR_PROTOCOL, "empty submission");
         goto out;
     }
     rc = take_upload(call, msg->upload_id.data, msg->count, PSI_STORE_ELEMENT_BYTES, &elements);
@@ -329,19 +294,20 @@ static int method_submit_commit(struct psi_method_call *call)
     unsigned char digest[32];
     submission_digest(msg->epoch, sender, msg->count, elements, digest);
     if (sodium_memcmp(digest, msg->digest.data, 32) != 0) {
-        rc = refuse(call, PSI_ERR_VERIFY, "submission digest does not match the uploaded elements");
+        rc = psi_method_refuse(call, PSI_ERR_VERIFY,
+                               "submission digest does not match the uploaded elements");
         goto out;
     }
     if (!submission_signature_ok(call->hub->identity.public_key, digest, msg->signature.data,
                                  call->sender->public_key)) {
-        rc = refuse(call, PSI_ERR_VERIFY, "bad submission signature");
+        rc = psi_method_refuse(call, PSI_ERR_VERIFY, "bad submission signature");
         goto out;
     }
     for (uint64_t k = 0; k < msg->count; k++) {
-        if (!element_is_valid(elements + k * PSI_STORE_ELEMENT_BYTES)) {
-            rc = refuse(call, PSI_ERR_ENCODING,
-                        "element %llu is not a valid non-identity ristretto255 point",
-                        (unsigned long long)k);
+        if (!psi_method_element_is_valid(elements + k * PSI_STORE_ELEMENT_BYTES)) {
+            rc = psi_method_refuse(call, PSI_ERR_ENCODING,
+                                   "element %llu is not a valid non-identity ristretto255 point",
+                                   (unsigned long long)k);
             goto out;
         }
     }
@@ -381,7 +347,7 @@ static int method_submit_commit(struct psi_method_call *call)
     receipt.submission_id = sub.id;
     receipt.position_base = sub.position_base;
     receipt.receipt = log_receipt;
-    rc = reply_with(call, &receipt.base);
+    rc = psi_method_reply(call, &receipt.base);
 out:
     free(log_receipt);
     free(elements);
@@ -440,11 +406,22 @@ static int method_work_list(struct psi_method_call *call)
         list.epoch = (char *)call->epoch;
         list.tasks = wb.items;
         list.n_tasks = wb.n;
-        rc = reply_with(call, &list.base);
+        rc = psi_method_reply(call, &list.base);
     }
     for (size_t i = 0; i < wb.n; i++)
         free(wb.items[i]); /* the struct task that starts with it */
     free(wb.items);
+    return rc;
+}
+
+/* The submission with this id, or a refusal saying there is none. */
+static int get_submission(struct psi_method_call *call, uint64_t id,
+                          struct psi_store_submission *sub)
+{
+    int rc = call->txn->ops->submission_get(call->txn, id, sub);
+    if (rc == PSI_ERR_NOT_FOUND)
+        return psi_method_refuse(call, PSI_ERR_NOT_FOUND, "no submission %llu",
+                                 (unsigned long long)id);
     return rc;
 }
 
@@ -456,16 +433,11 @@ static int method_work_fetch(struct psi_method_call *call)
     int rc = 0;
     struct psi_store_submission sub;
     if (msg->limit == 0 || msg->limit > call->hub->max_chunk_elements) {
-        rc = refuse(call, PSI_ERR_PROTOCOL, "limit must be 1..%u elements",
-                    call->hub->max_chunk_elements);
+        rc = psi_method_refuse(call, PSI_ERR_PROTOCOL, "limit must be 1..%u elements",
+                               call->hub->max_chunk_elements);
         goto out;
     }
-    rc = ops->submission_get(call->txn, msg->submission_id, &sub);
-    if (rc == PSI_ERR_NOT_FOUND) {
-        rc = refuse(call, PSI_ERR_NOT_FOUND, "no submission %llu",
-                    (unsigned long long)msg->submission_id);
-        goto out;
-    }
+    rc = get_submission(call, msg->submission_id, &sub);
     if (rc != 0)
         goto out;
     enum psi_work_status status;
@@ -473,13 +445,13 @@ static int method_work_fetch(struct psi_method_call *call)
     if (rc != 0)
         goto out;
     if (status == PSI_WORK_NONE) {
-        rc = refuse(call, PSI_ERR_DENIED, "submission %llu is not in your work",
-                    (unsigned long long)sub.id);
+        rc = psi_method_refuse(call, PSI_ERR_DENIED, "submission %llu is not in your work",
+                               (unsigned long long)sub.id);
         goto out;
     }
     if (msg->offset > sub.count) {
-        rc = refuse(call, PSI_ERR_PROTOCOL, "offset %llu is beyond the %llu elements",
-                    (unsigned long long)msg->offset, (unsigned long long)sub.count);
+        rc = psi_method_refuse(call, PSI_ERR_PROTOCOL, "offset %llu is beyond the %llu elements",
+                               (unsigned long long)msg->offset, (unsigned long long)sub.count);
         goto out;
     }
     uint64_t n = sub.count - msg->offset < msg->limit ? sub.count - msg->offset : msg->limit;
@@ -498,7 +470,7 @@ static int method_work_fetch(struct psi_method_call *call)
     reply.offset = msg->offset;
     reply.elements.data = elements;
     reply.elements.len = (size_t)n * PSI_STORE_ELEMENT_BYTES;
-    rc = reply_with(call, &reply.base);
+    rc = psi_method_reply(call, &reply.base);
 out:
     free(elements);
     psi__fetch_request__free_unpacked(msg, NULL);
@@ -547,22 +519,19 @@ static int method_crossblind_commit(struct psi_method_call *call)
     struct psi_store_submission sub;
     if (msg->upload_id.len != PSI_STORE_UPLOAD_ID_BYTES || msg->tag_digest.len != 32 ||
         msg->signature.len != 64) {
-        rc = refuse(call, PSI_ERR_PROTOCOL,
-                    "crossblind.commit needs a 16-byte upload_id, a 32-byte tag_digest and a "
-                    "64-byte signature");
+        rc = psi_method_refuse(
+            call, PSI_ERR_PROTOCOL,
+            "crossblind.commit needs a 16-byte upload_id, a 32-byte tag_digest and a "
+            "64-byte signature");
         goto out;
     }
-    rc = ops->submission_get(call->txn, msg->submission_id, &sub);
-    if (rc == PSI_ERR_NOT_FOUND) {
-        rc = refuse(call, PSI_ERR_NOT_FOUND, "no submission %llu",
-                    (unsigned long long)msg->submission_id);
-        goto out;
-    }
+    rc = get_submission(call, msg->submission_id, &sub);
     if (rc != 0)
         goto out;
     if (strcmp(sub.epoch, call->epoch) != 0) {
-        rc = refuse(call, PSI_ERR_EPOCH, "submission %llu is of epoch %s, current epoch is %s",
-                    (unsigned long long)sub.id, sub.epoch, call->epoch);
+        rc = psi_method_refuse(call, PSI_ERR_EPOCH,
+                               "submission %llu is of epoch %s, current epoch is %s",
+                               (unsigned long long)sub.id, sub.epoch, call->epoch);
         goto out;
     }
     enum psi_work_status status;
@@ -570,15 +539,17 @@ static int method_crossblind_commit(struct psi_method_call *call)
     if (rc != 0)
         goto out;
     if (status != PSI_WORK_PENDING) {
-        rc = refuse(call, PSI_ERR_DENIED,
-                    status == PSI_WORK_DONE ? "submission %llu is already cross-blinded by you"
-                                            : "submission %llu is not in your work",
-                    (unsigned long long)sub.id);
+        rc = psi_method_refuse(call, PSI_ERR_DENIED,
+                               status == PSI_WORK_DONE
+                                   ? "submission %llu is already cross-blinded by you"
+                                   : "submission %llu is not in your work",
+                               (unsigned long long)sub.id);
         goto out;
     }
     if (msg->count != sub.count) {
-        rc = refuse(call, PSI_ERR_PROTOCOL, "%llu tags for a submission of %llu elements",
-                    (unsigned long long)msg->count, (unsigned long long)sub.count);
+        rc =
+            psi_method_refuse(call, PSI_ERR_PROTOCOL, "%llu tags for a submission of %llu elements",
+                              (unsigned long long)msg->count, (unsigned long long)sub.count);
         goto out;
     }
     rc = take_upload(call, msg->upload_id.data, msg->count, PSI_STORE_TAG_BYTES, &tags);
@@ -587,12 +558,12 @@ static int method_crossblind_commit(struct psi_method_call *call)
     unsigned char digest[32];
     tag_digest_of(tags, msg->count, digest);
     if (sodium_memcmp(digest, msg->tag_digest.data, 32) != 0) {
-        rc = refuse(call, PSI_ERR_VERIFY, "tag digest does not match the uploaded tags");
+        rc = psi_method_refuse(call, PSI_ERR_VERIFY, "tag digest does not match the uploaded tags");
         goto out;
     }
     if (!crossblind_signature_ok(call->hub->identity.public_key, sub.digest, msg->count, digest,
                                  msg->signature.data, call->sender->public_key)) {
-        rc = refuse(call, PSI_ERR_VERIFY, "bad cross-blind signature");
+        rc = psi_method_refuse(call, PSI_ERR_VERIFY, "bad cross-blind signature");
         goto out;
     }
     struct psi_store_crossblind cb;
@@ -644,7 +615,7 @@ static int method_crossblind_commit(struct psi_method_call *call)
     receipt.submission_id = sub.id;
     receipt.matched = matched;
     receipt.receipt = log_receipt;
-    rc = reply_with(call, &receipt.base);
+    rc = psi_method_reply(call, &receipt.base);
 out:
     free(log_receipt);
     free(tags);
@@ -694,12 +665,12 @@ static int method_results(struct psi_method_call *call)
     struct results_build rb = {NULL, 0, 0};
     int rc = 0;
     if (strcmp(msg->participant, call->sender->id) != 0) {
-        rc = refuse(call, PSI_ERR_DENIED, "results of another participant");
+        rc = psi_method_refuse(call, PSI_ERR_DENIED, "results of another participant");
         goto out;
     }
     const char *epoch = msg->epoch[0] ? msg->epoch : call->epoch;
     if (!psi_epoch_label_is_valid(epoch)) {
-        rc = refuse(call, PSI_ERR_PROTOCOL, "invalid epoch label");
+        rc = psi_method_refuse(call, PSI_ERR_PROTOCOL, "invalid epoch label");
         goto out;
     }
     rc = call->txn->ops->results(call->txn, call->sender->id, epoch, call->hub->threshold,
@@ -711,7 +682,7 @@ static int method_results(struct psi_method_call *call)
     results.matches = rb.items;
     results.n_matches = rb.n;
     results.threshold = call->hub->threshold;
-    rc = reply_with(call, &results.base);
+    rc = psi_method_reply(call, &results.base);
 out:
     for (size_t i = 0; i < rb.n; i++) {
         for (size_t k = 0; k < rb.items[i]->n_peers; k++)
@@ -730,7 +701,7 @@ static int log_size(struct psi_method_call *call, uint64_t *size, char *checkpoi
 {
     int rc = psi_hub_log_latest(call->txn, size, checkpoint, cap);
     if (rc == PSI_ERR_NOT_FOUND)
-        return refuse(call, PSI_ERR_NOT_FOUND, "the log has no checkpoint yet");
+        return psi_method_refuse(call, PSI_ERR_NOT_FOUND, "the log has no checkpoint yet");
     return rc;
 }
 
@@ -745,7 +716,7 @@ static int method_log_checkpoint(struct psi_method_call *call)
         return rc;
     Psi__LogCheckpoint reply = PSI__LOG_CHECKPOINT__INIT;
     reply.checkpoint = checkpoint;
-    return reply_with(call, &reply.base);
+    return psi_method_reply(call, &reply.base);
 }
 
 static int method_log_entries(struct psi_method_call *call)
@@ -756,14 +727,15 @@ static int method_log_entries(struct psi_method_call *call)
     uint32_t count = msg->count;
     psi__log_entries_request__free_unpacked(msg, NULL);
     if (count == 0 || count > PSI_HUB_LOG_ENTRIES_MAX)
-        return refuse(call, PSI_ERR_PROTOCOL, "count must be 1..%u entries",
-                      PSI_HUB_LOG_ENTRIES_MAX);
+        return psi_method_refuse(call, PSI_ERR_PROTOCOL, "count must be 1..%u entries",
+                                 PSI_HUB_LOG_ENTRIES_MAX);
     int rc = log_size(call, &size, checkpoint, sizeof checkpoint);
     if (rc != 0)
         return rc;
     if (start > size)
-        return refuse(call, PSI_ERR_PROTOCOL, "entry %llu is beyond the log's %llu entries",
-                      (unsigned long long)start, (unsigned long long)size);
+        return psi_method_refuse(call, PSI_ERR_PROTOCOL,
+                                 "entry %llu is beyond the log's %llu entries",
+                                 (unsigned long long)start, (unsigned long long)size);
     uint64_t n = size - start < count ? size - start : count;
     ProtobufCBinaryData *items = calloc(n ? (size_t)n : 1, sizeof *items);
     if (items == NULL)
@@ -792,7 +764,7 @@ static int method_log_entries(struct psi_method_call *call)
         reply.start = start;
         reply.entries = items;
         reply.n_entries = have;
-        rc = reply_with(call, &reply.base);
+        rc = psi_method_reply(call, &reply.base);
     }
     for (size_t i = 0; i < have; i++)
         free(items[i].data);
@@ -810,7 +782,7 @@ static int reply_proof(struct psi_method_call *call, unsigned char (*proof)[32],
     Psi__LogProof reply = PSI__LOG_PROOF__INIT;
     reply.hashes = items;
     reply.n_hashes = count;
-    return reply_with(call, &reply.base);
+    return psi_method_reply(call, &reply.base);
 }
 
 static int method_log_inclusion(struct psi_method_call *call)
@@ -823,7 +795,7 @@ static int method_log_inclusion(struct psi_method_call *call)
     if (rc != 0)
         return rc;
     if (tree_size > size || index >= tree_size)
-        return refuse(
+        return psi_method_refuse(
             call, PSI_ERR_PROTOCOL, "no entry %llu in a tree of %llu entries (the log has %llu)",
             (unsigned long long)index, (unsigned long long)tree_size, (unsigned long long)size);
     unsigned char proof[PSI_MERKLE_MAX_PROOF_HASHES][32];
@@ -843,10 +815,10 @@ static int method_log_consistency(struct psi_method_call *call)
     if (rc != 0)
         return rc;
     if (old_size > new_size || new_size > size)
-        return refuse(call, PSI_ERR_PROTOCOL,
-                      "no consistency proof from %llu to %llu entries (the log has %llu)",
-                      (unsigned long long)old_size, (unsigned long long)new_size,
-                      (unsigned long long)size);
+        return psi_method_refuse(
+            call, PSI_ERR_PROTOCOL,
+            "no consistency proof from %llu to %llu entries (the log has %llu)",
+            (unsigned long long)old_size, (unsigned long long)new_size, (unsigned long long)size);
     unsigned char proof[PSI_MERKLE_MAX_PROOF_HASHES][32];
     size_t count = 0;
     rc = psi_hub_log_consistency(call->txn, old_size, new_size, proof, &count);

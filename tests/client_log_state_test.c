@@ -18,45 +18,17 @@
 #include <sodium.h>
 
 #include "psi/error.h"
+#include "client_state_fixture.h"
 #include "state.h"
-
-struct fixture {
-    char dir[64];
-    struct psi_state *st;
-};
-
-static const struct psi_state_config test_config = {
-    .id = "agency-a",
-    .hub_url = "tcp://127.0.0.1:4433",
-    .hub_key = {1, 2, 3},
-    .hub_vkey = "hub+01020304+AQID",
-};
 
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof *f);
-    if (!f || sodium_init() < 0)
-        return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/psi-client-log.XXXXXX");
-    if (!mkdtemp(f->dir) || psi_state_create(&f->st, f->dir, &test_config) != 0)
-        return -1;
-    *state = f;
-    return 0;
+    return state_fixture_setup(state, "/tmp/psi-client-log.XXXXXX");
 }
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-    static const char *const names[] = {"state.db", "state.db-wal", "state.db-shm"};
-    char path[128];
-    psi_state_close(f->st);
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path, sizeof path, "%s/%s", f->dir, names[i]);
-        unlink(path);
-    }
-    rmdir(f->dir);
-    free(f);
-    return 0;
+    return state_fixture_teardown(state);
 }
 
 static void root_of(unsigned char root[32], int n)

@@ -20,52 +20,17 @@
 
 #include "digest.h"
 #include "psi/error.h"
+#include "client_state_fixture.h"
 #include "state.h"
-
-struct fixture {
-    char dir[64];
-    struct psi_state *st;
-};
-
-static const struct psi_state_config test_config = {
-    .id = "agency-a",
-    .hub_url = "tcp://127.0.0.1:4433",
-    .hub_key = {1, 2, 3},
-    .hub_vkey = "hub+01020304+AQID",
-};
 
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof *f);
-    if (!f || sodium_init() < 0)
-        return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/psi-client-state.XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    if (psi_state_create(&f->st, f->dir, &test_config) != 0)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static void remove_db(const char *dir)
-{
-    static const char *const names[] = {"state.db", "state.db-wal", "state.db-shm"};
-    char path[128];
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        unlink(path);
-    }
+    return state_fixture_setup(state, "/tmp/psi-client-state.XXXXXX");
 }
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-    psi_state_close(f->st);
-    remove_db(f->dir);
-    rmdir(f->dir);
-    free(f);
-    return 0;
+    return state_fixture_teardown(state);
 }
 
 static void reopen(struct fixture *f)

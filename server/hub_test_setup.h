@@ -1,0 +1,91 @@
+/*
+ * The set-up the hub's in-process tests (server/hub_test.c, log_test.c,
+ * feeds_test.c) share: a fresh hub directory holding a new hub key and a
+ * store in manual epochs, loaded and connected as psi-hub serve would do it;
+ * a look at the store from outside; a reply body taken out of a reply; the
+ * directory removed. Failures are cmocka assertions: include after cmocka.h.
+ */
+#ifndef PSI_HUB_TEST_SETUP_H
+#define PSI_HUB_TEST_SETUP_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "hub.h"
+
+static inline void hub_test_set_meta(struct psi_store *st, const char *key, const char *value)
+{
+    struct psi_txn t;
+    assert_int_equal(psi_txn_begin(&t, &psi_store_sqlite_ops, st, PSI_TXN_WRITE), 0);
+    assert_int_equal(psi_store_sqlite_ops.meta_set(&t, key, value), 0);
+    assert_int_equal(psi_txn_commit(&t), 0);
+}
+
+/* Makes the existing, empty dir a hub called name (manual epochs, now at
+ * epoch; threshold 2; messages up to 8 MiB), then loads *hub from it and
+ * connects *st to its store. */
+static inline void hub_test_create_hub(const char *dir, const char *name, const char *epoch,
+                                       struct psi_hub *hub, struct psi_store **st)
+{
+    char path[512], err[256];
+    struct psi_identity hub_id;
+    assert_int_equal(psi_identity_generate(&hub_id, name), 0);
+    snprintf(path, sizeof path, "%s/hub.key", dir);
+    assert_int_equal(psi_identity_save(&hub_id, path), 0);
+    psi_identity_clear(&hub_id);
+    snprintf(path, sizeof path, "%s/hub.db", dir);
+    struct psi_store *created = NULL;
+    assert_int_equal(psi_store_sqlite_ops.create(path, &created, err, sizeof err), 0);
+    hub_test_set_meta(created, PSI_META_NAME, name);
+    hub_test_set_meta(created, PSI_META_EPOCH_MODE, "manual");
+    hub_test_set_meta(created, PSI_META_EPOCH_LABEL, epoch);
+    hub_test_set_meta(created, PSI_META_THRESHOLD, "2");
+    hub_test_set_meta(created, PSI_META_MAX_MESSAGE, "8388608");
+    psi_store_sqlite_ops.close(created);
+    assert_int_equal(psi_hub_load(hub, dir, err, sizeof err), 0);
+    assert_int_equal(psi_hub_connect(hub, st, err, sizeof err), 0);
+}
+
+/* Rows of a table of dir's store, counted by a connection of its own. */
+static inline long long hub_test_count_rows(const char *dir, const char *table)
+{
+    char path[512], sql[128];
+    snprintf(path, sizeof path, "%s/hub.db", dir);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    long long n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+}
+
+/* When out is not NULL: a malloc'd copy of the reply's body in *out when its
+ * status is 0, else NULL and 0. */
+static inline void hub_test_take_body(const struct psi_reply *r, uint8_t **out, size_t *out_len)
+{
+    if (out == NULL)
+        return;
+    *out = NULL;
+    *out_len = 0;
+    if (r->status == 0) {
+        *out = malloc(r->body_len + 1);
+        memcpy(*out, r->body, r->body_len);
+        *out_len = r->body_len;
+    }
+}
+
+static inline void hub_test_remove_dir(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+#endif
