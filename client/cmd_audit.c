@@ -585,6 +585,7 @@ static int cmd_verify(int argc, char **argv)
                trusted.size);
     }
 
+    why[0] = '\0'; /* it may still hold the consistency check's reason */
     if (tree_alloc(&tree, cp.size, why, sizeof why) ||
         psi_audit_create(&audit, s.config.hub_key, print_violation, &printer)) {
         status = AUDIT_FAIL("%s", why[0] ? why : "cannot start the checks");

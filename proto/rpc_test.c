@@ -514,5 +514,7 @@ int main(void)
         cmocka_unit_test(test_raw_frames),
         cmocka_unit_test(test_bad_arguments),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    int failed = cmocka_run_group_tests(tests, setup, teardown);
+    nng_fini(); /* let nng's threads free what they hold before the leak check */
+    return failed;
 }

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <nng/nng.h>
 #include <sodium.h>
 
 #include "commands.h"
@@ -65,8 +66,11 @@ int main(int argc, char **argv)
         return 1;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            int status = commands[i].run(argc - 1, argv + 1);
+            nng_fini(); /* nng's threads free what they hold before exit */
+            return status;
+        }
     fprintf(stderr, "psi-hub: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

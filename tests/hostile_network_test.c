@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <nng/nng.h>
 #include <sodium.h>
 #include <sqlite3.h>
 
@@ -1140,5 +1141,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hostile_flood),
     };
-    return cmocka_run_group_tests(tests, setup_group, teardown_group);
+    int failed = cmocka_run_group_tests(tests, setup_group, teardown_group);
+    nng_fini(); /* let nng's threads free what they hold before the leak check */
+    return failed;
 }

@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <nng/nng.h>
 #include <sodium.h>
 
 #include "envelope.h"
@@ -451,5 +452,7 @@ int main(void)
         cmocka_unit_test(live_memory),
         cmocka_unit_test(memory_as_deployed),
     };
-    return cmocka_run_group_tests(tests, setup_group, teardown_group);
+    int failed = cmocka_run_group_tests(tests, setup_group, teardown_group);
+    nng_fini(); /* let nng's threads free what they hold before the leak check */
+    return failed;
 }
