@@ -621,6 +621,56 @@ static void test_receipts_from_store(void **state)
     tlog_store_free(&s);
 }
 
+/* Found by fuzzing (tests/fuzz/fuzz_checkpoint): libsodium 1.0.18's decoder
+ * reads a byte above 0x7f as '/', so an em dash (e2 80 94) passed for "///"
+ * in a root hash and the checkpoint parsed. Every base64 field of the C2SP
+ * formats goes through one decoder; here a root, a receipt's proof hash, its
+ * extra line and a verifier key are each given a byte outside the alphabet. */
+static void test_base64_outside_alphabet(void **state)
+{
+    char text[256], root[45];
+    unsigned char extra[16];
+    struct psi_checkpoint cp;
+    struct psi_tlog_proof p;
+    (void)state;
+
+    memset(root, '/', 42); /* 32 bytes of 0xff */
+    memcpy(root + 42, "8=", 3);
+    snprintf(text, sizeof text, "%s\n1\n%s\n", origin, root);
+    assert_int_equal(psi_checkpoint_parse(&cp, text, strlen(text)), 0);
+    assert_int_equal(cp.root[0], 0xff);
+    memcpy(root, "\xe2\x80\x94", 3);
+    snprintf(text, sizeof text, "%s\n1\n%s\n", origin, root);
+    assert_int_equal(psi_checkpoint_parse(&cp, text, strlen(text)), PSI_ERR_PARSE);
+
+    snprintf(text, sizeof text, "c2sp.org/tlog-proof@v1\nindex 0\n%s\n\nx\n", root);
+    assert_int_equal(psi_tlog_proof_parse(&p, text, strlen(text), NULL, 0), PSI_ERR_PARSE);
+    snprintf(text, sizeof text, "c2sp.org/tlog-proof@v1\nextra AAA\xbf\nindex 0\n\nx\n");
+    assert_int_equal(psi_tlog_proof_parse(&p, text, strlen(text), extra, sizeof extra),
+                     PSI_ERR_PARSE);
+    snprintf(text, sizeof text, "c2sp.org/tlog-proof@v1\nextra AAA/\nindex 0\n\nx\n");
+    assert_int_equal(psi_tlog_proof_parse(&p, text, strlen(text), extra, sizeof extra), 0);
+
+    /* A verifier key string whose base64 holds a '/', then a 0xbf for it. */
+    struct psi_note_signer signer;
+    struct psi_note_verifier verifier;
+    unsigned char seed[32] = {0};
+    size_t len = 0;
+    char *slash = NULL;
+    for (unsigned i = 0; slash == NULL && i < 256; i++) {
+        seed[0] = (unsigned char)i;
+        assert_int_equal(psi_note_signer_from_seed(&signer, "fuzz", seed), 0);
+        psi_note_signer_verifier(&verifier, &signer);
+        assert_int_equal(psi_note_verifier_format(text, sizeof text, &len, &verifier), 0);
+        slash = strchr(strrchr(text, '+'), '/');
+    }
+    assert_non_null(slash);
+    assert_int_equal(psi_note_verifier_parse(&verifier, text, len), 0);
+    *slash = '\xbf';
+    assert_int_equal(psi_note_verifier_parse(&verifier, text, len), PSI_ERR_PARSE);
+    psi_note_signer_wipe(&signer);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -635,6 +685,7 @@ int main(void)
         cmocka_unit_test(test_receipt_parse_errors),
         cmocka_unit_test(test_receipt_format_errors),
         cmocka_unit_test(test_receipts_from_store),
+        cmocka_unit_test(test_base64_outside_alphabet),
     };
     if (sodium_init() < 0)
         return 1;

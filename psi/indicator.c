@@ -1065,6 +1065,17 @@ static void put_byte(struct builder *b, char c)
     put(b, &c, 1);
 }
 
+/* True when the output ends in a '%' that starts no escape and one hex digit
+ * (escapes are always written whole, so such a '%' is a stray one): a hex
+ * digit written next would complete an escape, which the next
+ * canonicalisation would read as a byte, and the value would not be a fixed
+ * point (found by fuzzing). Such a digit is written escaped instead. */
+static bool completes_stray_escape(const struct builder *b)
+{
+    return !b->overflow && b->len >= 2 && b->buf[b->len - 2] == '%' &&
+           is_hex((unsigned char)b->buf[b->len - 1]);
+}
+
 /* Length of a valid scheme followed by "://", or 0. */
 static size_t scheme_length(const char *s, size_t len)
 {
@@ -1200,14 +1211,15 @@ static enum reading canon_url(const char *s, size_t len, struct psi_ioc *out,
             is_hex((unsigned char)s[i + 2])) {
             unsigned v =
                 hex_value((unsigned char)s[i + 1]) * 16 + hex_value((unsigned char)s[i + 2]);
-            if (is_unreserved((unsigned char)v)) {
+            if (is_unreserved((unsigned char)v) &&
+                !(is_hex((unsigned char)v) && completes_stray_escape(&b))) {
                 put_byte(&b, (char)v);
             } else {
                 char esc[3] = {'%', hex_upper[v >> 4], hex_upper[v & 15]};
                 put(&b, esc, 3);
             }
             i += 2;
-        } else if (needs_escape(c)) {
+        } else if (needs_escape(c) || (is_hex(c) && completes_stray_escape(&b))) {
             char esc[3] = {'%', hex_upper[c >> 4], hex_upper[c & 15]};
             put(&b, esc, 3);
         } else {

@@ -423,6 +423,28 @@ static void test_url_rules(void **state)
     OK("http://invoice.zip/a", PSI_IOC_URL, "http://invoice.zip/a"); /* a host, not a file */
 }
 
+/* Found by fuzzing (tests/fuzz/fuzz_ioc_canonical): a '%' that starts no
+ * escape stays as it is, and decoding "%43" right after "%a" made "%aC", an
+ * escape that the next canonicalisation read as 0xAC. Canonical values must
+ * be fixed points, so a hex digit that would complete such an escape is
+ * written escaped; where nothing is completed, decoding goes on as before. */
+static void test_url_stray_percent(void **state)
+{
+    static const char *const canonical[] = {
+        "http://evil.com/a%a%43", "http://evil.com/%4%31", "http://evil.com/a%a%62",
+        "http://evil.com/%A/",    "http://evil.com/100%",
+    };
+    (void)state;
+    OK("http://evil.com/a%a%43", PSI_IOC_URL, canonical[0]);  /* not "a%aC" */
+    OK("http://evil.com/%%34%31", PSI_IOC_URL, canonical[1]); /* not "%41" */
+    OK("http://evil.com/%%341", PSI_IOC_URL, canonical[1]);
+    OK("http://evil.com/a%%61%62", PSI_IOC_URL, canonical[2]); /* not "a%ab" */
+    OK("http://evil.com/a%%61b", PSI_IOC_URL, canonical[2]);
+    OK("http://evil.com/%%41/", PSI_IOC_URL, canonical[3]); /* nothing completed */
+    for (size_t i = 0; i < sizeof canonical / sizeof canonical[0]; i++)
+        OK(canonical[i], PSI_IOC_URL, canonical[i]);
+}
+
 static void test_url_refang(void **state)
 {
     (void)state;
@@ -894,6 +916,7 @@ int main(void)
         cmocka_unit_test(test_domain_refused),
         cmocka_unit_test(test_email),
         cmocka_unit_test(test_url_rules),
+        cmocka_unit_test(test_url_stray_percent),
         cmocka_unit_test(test_url_refang),
         cmocka_unit_test(test_url_not_url),
         cmocka_unit_test(test_url_refused),

@@ -12,6 +12,15 @@
 #define B64_SLICE_CHARS 64U
 #define B64_SLICE_BYTES (B64_SLICE_CHARS / 4U * 3U)
 
+/* 1 for the characters of the base64 alphabet and '='. libsodium 1.0.18's
+ * decoder reads bytes above 0x7f as '/' (found by fuzzing: an em dash passed
+ * for "///"), so the alphabet is checked here, before it decodes. */
+static int b64_char_ok(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/' || c == '=';
+}
+
 int psi_tlog_b64_decode(const char *b64, size_t b64_len, unsigned char *out, size_t out_cap,
                         size_t *decoded_len)
 {
@@ -21,6 +30,9 @@ int psi_tlog_b64_decode(const char *b64, size_t b64_len, unsigned char *out, siz
     *decoded_len = 0;
     if (b64_len % 4U != 0U)
         return PSI_ERR_PARSE;
+    for (size_t i = 0; i < b64_len; i++)
+        if (!b64_char_ok((unsigned char)b64[i]))
+            return PSI_ERR_PARSE;
     while (pos < b64_len) {
         unsigned char slice[B64_SLICE_BYTES];
         size_t chunk = b64_len - pos;

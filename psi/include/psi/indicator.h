@@ -48,8 +48,11 @@
  *     IPv6), default port dropped (http 80, https 443, ftp 21, ws 80, wss
  *     443), empty path becomes "/", fragment dropped, path and query case
  *     kept; percent-escapes get upper-case hex and escaped unreserved
- *     characters are decoded (RFC 3986 section 6.2.2); bytes outside
- *     printable ASCII are percent-escaped; control characters are refused.
+ *     characters are decoded (RFC 3986 section 6.2.2); a '%' that starts
+ *     no escape stays, and a hex digit that would complete it into one is
+ *     written escaped ("%%34%31" -> "%4%31"), so that canonical values are
+ *     fixed points; bytes outside printable ASCII are percent-escaped;
+ *     control characters are refused.
  *     A URL without a scheme but with a path is read as "http://..." the way
  *     a browser would; without a path it is just its host (no forced
  *     "http://" on bare domains, and an IP is never reported as a URL).
