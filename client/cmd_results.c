@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "hub_client.h"
+#include "log_view.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"
 
@@ -22,6 +23,9 @@ static const char results_usage[] =
     "a table (type, value, held also by), or with --json one object a line:\n"
     "  {\"type\":\"ipv4\",\"value\":\"203.0.113.7\",\"peers\":[\"agency-b\",\"vendor-x\"]}\n"
     "Only indicators held by at least the hub's threshold of parties are shown.\n"
+    "Then prints the hub's log checkpoint it saw (on stderr with --json), after\n"
+    "checking its signature and its consistency with the one seen before: what\n"
+    "participants compare to catch a hub showing them different logs.\n"
     "\n"
     "  --state DIR     the participant's state directory (from 'psi init')\n"
     "  --json          JSON lines on stdout, for SIEM pipelines and scripts\n"
@@ -29,6 +33,31 @@ static const char results_usage[] =
     "\n"
     "PSI_HUB_TIMEOUT=SECONDS in the environment bounds each wait for the hub\n"
     "(default 30).\n";
+
+/* The hub's latest checkpoint: opened with the pinned hub key, trusted only
+ * along a consistency proof from the one this state trusted before, and
+ * printed, so that participants can compare what the hub showed each of them
+ * (psi audit compare) and catch a split view. */
+static int see_checkpoint(struct psi_cli_session *s, struct psi_hub_client *hub, FILE *out)
+{
+    struct psi_note_verifier key;
+    struct psi_checkpoint cp;
+    char *note = NULL;
+    char why[PSI_LOG_WHY_MAX] = "";
+    int rc = psi_log_key(&s->config, &key, why, sizeof why);
+    if (!rc)
+        rc = psi_log_fetch_checkpoint(hub, &key, &cp, &note, why, sizeof why);
+    if (!rc)
+        rc = psi_log_trust(s->state, hub, &cp, note, "results", NULL, NULL, why, sizeof why);
+    if (rc) {
+        psi_cli_fail("results", "the hub's log: %s", why);
+    } else {
+        fprintf(out, "checkpoint seen (compare with other participants: psi audit compare):\n%s",
+                note);
+    }
+    free(note);
+    return rc;
+}
 
 static int print_json(const struct psi_state_result_list *list)
 {
@@ -179,6 +208,9 @@ int psi_cmd_results(int argc, char **argv)
     } else {
         print_table(&list, s.config.id);
     }
+    /* With --json, stdout is for the JSON lines only. */
+    if (see_checkpoint(&s, hub, json ? stderr : stdout))
+        status = PSI_CLI_EXIT_FAILURE;
     if (list.unmapped > 0)
         psi_cli_note("results",
                      "%zu matched positions of epoch %s are not in %s"

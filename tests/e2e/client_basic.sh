@@ -145,6 +145,15 @@ echo "$table" | grep -q "90 of agency-a's indicators are also held by others" ||
 echo "$table" | grep -Eq '^ipv4 +203\.0\.113\.7 +agency-b$' ||
     fail "the table lacks 203.0.113.7: $table"
 echo "$table" | grep -q "198.51.100" && fail "the table shows an indicator nobody else holds"
+# results ends with the log checkpoint it saw, signed by the hub: the one the
+# state now trusts (what participants compare to catch a split view).
+echo "$table" | grep -q "^checkpoint seen" || fail "results printed no checkpoint: $table"
+seen=$(echo "$table" | sed -n '/^checkpoint seen/,$p' | sed 1d)
+echo "$seen" | grep -q "^— " || fail "the checkpoint results printed has no signature line: $seen"
+trusted=$(must "$PSI" audit checkpoint --state "$A")
+case "$trusted" in *"$(echo "$seen" | sed -n 3p)"*) ;; *)
+    fail "results printed a checkpoint (root $(echo "$seen" | sed -n 3p)) the state does not trust: $trusted" ;;
+esac
 must_to "$WORK/logs/by-epoch.jsonl" "$PSI" results --state "$A" --json --epoch 2026-W48
 cmp -s "$WORK/logs/by-epoch.jsonl" "$WORK/logs/results.agency-a.jsonl" ||
     fail "results --epoch of the current epoch differ from the default"
