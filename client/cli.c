@@ -14,6 +14,7 @@
 #include "psi/blind.h"
 #include "psi/error.h"
 
+__attribute__((format(printf, 2, 0)))
 static void vline(const char *cmd, const char *fmt, va_list ap)
 {
     char text[1024];
@@ -24,15 +25,6 @@ static void vline(const char *cmd, const char *fmt, va_list ap)
         if ((unsigned char)*c < 0x20 || *c == 0x7f)
             *c = ' ';
     fprintf(stderr, "psi %s: %s\n", cmd, text);
-}
-
-int psi_cli_fail(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vline(cmd, fmt, ap);
-    va_end(ap);
-    return PSI_CLI_EXIT_FAILURE;
 }
 
 void psi_cli_note(const char *cmd, const char *fmt, ...)
@@ -223,20 +215,20 @@ int psi_cli_session_open(struct psi_cli_session *s, const char *cmd, const char 
     if (rc)
         return psi_cli_fail(cmd, "cannot open %s/%s: %s", dir, PSI_STATE_DB_NAME, psi_strerror(rc));
     if (psi_state_config_get(s->state, &s->config)) {
-        psi_cli_fail(cmd, "%s/%s: %s", dir, PSI_STATE_DB_NAME, psi_state_error(s->state));
+        psi_cli_note(cmd, "%s/%s: %s", dir, PSI_STATE_DB_NAME, psi_state_error(s->state));
         psi_cli_session_close(s);
         return PSI_CLI_EXIT_FAILURE;
     }
     snprintf(err, sizeof err, "path too long");
     if (psi_cli_path(path, sizeof path, dir, PSI_CLI_IDENTITY_FILE) ||
         psi_identity_load(&s->identity, path, err, sizeof err) != 0) {
-        psi_cli_fail(cmd, "identity key %s/%s: %s", dir, PSI_CLI_IDENTITY_FILE, err);
+        psi_cli_note(cmd, "identity key %s/%s: %s", dir, PSI_CLI_IDENTITY_FILE, err);
         psi_cli_session_close(s);
         return PSI_CLI_EXIT_FAILURE;
     }
     s->have_identity = 1;
     if (strcmp(s->identity.name, s->config.id) != 0) {
-        psi_cli_fail(cmd, "identity key %s/%s is for '%s', the state is for '%s'", dir,
+        psi_cli_note(cmd, "identity key %s/%s is for '%s', the state is for '%s'", dir,
                      PSI_CLI_IDENTITY_FILE, s->identity.name, s->config.id);
         psi_cli_session_close(s);
         return PSI_CLI_EXIT_FAILURE;

@@ -23,10 +23,11 @@
 #define PSI_CLI_IDENTITY_FILE "id.key"
 #define PSI_CLI_SEED_FILE "mutual.seed"
 
-/* Prints "psi CMD: <message>" as one line on stderr; returns 1. */
-int psi_cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints "psi CMD: <message>" as one line on stderr (a note, not a failure). */
 void psi_cli_note(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same for a failure; evaluates to PSI_CLI_EXIT_FAILURE (a macro, so that
+ * the caller's code, and its static analysis, see the constant). */
+#define psi_cli_fail(cmd, ...) (psi_cli_note((cmd), __VA_ARGS__), PSI_CLI_EXIT_FAILURE)
 
 /* Parses a decimal unsigned integer in [min, max]; 0 or PSI_ERR_PARSE. */
 int psi_cli_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out);

@@ -338,6 +338,30 @@ static enum task_outcome return_tags(struct agent *a, const Psi__Submission *t,
     return TASK_DONE;
 }
 
+/* Cross-blinds one checked task: fetches its elements, computes the tags
+ * and returns them. */
+static enum task_outcome cross_blind(struct agent *a, const Psi__Submission *t,
+                                     struct psi_state_work *w, uint64_t *matched)
+{
+    unsigned char *elements = malloc((size_t)t->count * PSI_ELEMENT_BYTES);
+    unsigned char *tags = malloc((size_t)t->count * PSI_TAG_BYTES);
+    enum task_outcome outcome;
+    if (!elements || !tags)
+        outcome = fail_task(a, "out of memory for the %" PRIu64 " elements of submission %" PRIu64,
+                            t->count, t->submission_id);
+    else
+        outcome = fetch_elements(a, t, w, elements);
+    if (outcome == TASK_DONE)
+        outcome = compute_tags(a, t, w, elements, tags);
+    if (outcome == TASK_DONE && stop_requested)
+        outcome = TASK_STOPPED;
+    if (outcome == TASK_DONE)
+        outcome = return_tags(a, t, w, tags, matched);
+    free(elements);
+    free(tags);
+    return outcome;
+}
+
 static enum task_outcome do_task(struct agent *a, const Psi__Roster *roster, const char *list_epoch,
                                  const Psi__Submission *t, struct round_tally *tally)
 {
@@ -360,8 +384,7 @@ static enum task_outcome do_task(struct agent *a, const Psi__Roster *roster, con
         rc = PSI_ERR_PROTOCOL;
         snprintf(reason, sizeof reason, "the task's numbers are out of range");
     }
-    enum task_outcome outcome = TASK_DONE;
-    unsigned char *elements = NULL, *tags = NULL;
+    enum task_outcome outcome;
     uint64_t matched = 0;
     if (rc && !recordable) {
         /* Too malformed to record: reported and remembered only. */
@@ -370,23 +393,8 @@ static enum task_outcome do_task(struct agent *a, const Psi__Roster *roster, con
     } else if (rc) {
         outcome = refuse(a, &w, "%s", reason);
     } else {
-        elements = malloc((size_t)t->count * PSI_ELEMENT_BYTES);
-        tags = malloc((size_t)t->count * PSI_TAG_BYTES);
-        if (!elements || !tags)
-            outcome =
-                fail_task(a, "out of memory for the %" PRIu64 " elements of submission %" PRIu64,
-                          t->count, t->submission_id);
+        outcome = cross_blind(a, t, &w, &matched);
     }
-    if (outcome == TASK_DONE)
-        outcome = fetch_elements(a, t, &w, elements);
-    if (outcome == TASK_DONE)
-        outcome = compute_tags(a, t, &w, elements, tags);
-    if (outcome == TASK_DONE && stop_requested)
-        outcome = TASK_STOPPED;
-    if (outcome == TASK_DONE)
-        outcome = return_tags(a, t, &w, tags, &matched);
-    free(elements);
-    free(tags);
     if (outcome == TASK_DONE) {
         tally->done++;
         tally->elements += t->count;

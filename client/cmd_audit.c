@@ -381,6 +381,8 @@ static int fetch_entries(struct psi_hub_client *hub, uint64_t size, entry_fn fn,
                      "the hub served %zu entries from %" PRIu64 " where its checkpoint has %" PRIu64
                      ": entry %" PRIu64 " is missing",
                      reply->n_entries, start, want,
+                     /* cppcheck 2.10 wrongly calls this always false */
+                     // cppcheck-suppress knownConditionTrueFalse
                      start + (reply->n_entries < want ? reply->n_entries : want));
         }
         for (size_t i = 0; !rc && i < reply->n_entries; i++)
@@ -515,6 +517,8 @@ static int connect_at_checkpoint(struct psi_cli_session *s, struct psi_note_veri
 {
     char why[PSI_LOG_WHY_MAX];
     struct psi_hub_failure f;
+    memset(cp, 0, sizeof *cp);
+    *note = NULL;
     if (psi_log_key(&s->config, key, why, sizeof why))
         return AUDIT_FAIL("%s", why);
     if (psi_hub_client_open(hub, &s->identity, &s->config, &f))
@@ -1285,6 +1289,6 @@ int psi_cmd_audit(int argc, char **argv)
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         if (strcmp(argv[1], subcommands[i].name) == 0)
             return subcommands[i].run(argc - 1, argv + 1);
-    AUDIT_FAIL("unknown subcommand '%s'", argv[1]);
+    psi_cli_note("audit", "unknown subcommand '%s'", argv[1]);
     return usage_error();
 }

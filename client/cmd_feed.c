@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "digest.h"
 #include "hub_client.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"
@@ -34,7 +35,10 @@ static const char feed_usage[] =
     "as 'psi ingest' does, derives this vendor's VOPRF key of the hub's current\n"
     "epoch from DIR/mutual.seed, announces its public key (signed), evaluates every\n"
     "indicator on all cores, builds a Bloom filter of the outputs and uploads it,\n"
-    "signed. Publishing again in the same epoch replaces the epoch's feed.\n"
+    "signed. Publishing again in the same epoch replaces the epoch's feed. The\n"
+    "filter is a function of the seed, the epoch, the indicators and the rate: a\n"
+    "run that was interrupted, run again, continues the upload it left at the\n"
+    "hub, and a feed the hub already holds is not sent again.\n"
     "  --fpr RATE       false-positive rate per query the filter states\n"
     "                   (default 1e-9; 1e-12 .. 0.1)\n"
     "\n"
@@ -222,14 +226,51 @@ static int evaluate_all(struct feed_cmd *fc, const unsigned char sk[32], unsigne
     return status;
 }
 
+/* Whether the hub holds this very filter as this vendor's feed of the epoch:
+ * an earlier run was killed after the hub answered its commit, or the same
+ * feed is published twice. A feed without its signed commit is never held
+ * (the hub stores both in one transaction). */
+static int hub_holds_feed(struct feed_cmd *fc, const char *epoch, size_t size,
+                          const struct psi_feed_filter_info *info, int *holds)
+{
+    struct psi_hub_failure f;
+    Psi__FeedGetRequest req = PSI__FEED_GET_REQUEST__INIT;
+    Psi__FeedChunk *chunk = NULL;
+    *holds = 0;
+    req.vendor = (char *)fc->session.config.id;
+    req.epoch = (char *)epoch;
+    req.offset = 0;
+    req.limit = 1;
+    if (psi_hub_client_call(fc->hub, "feed.get", NULL, &req.base, &psi__feed_chunk__descriptor,
+                            (ProtobufCMessage **)&chunk, &f)) {
+        if (f.refused && f.code == PSI_ERR_NOT_FOUND)
+            return 0; /* no feed of this epoch yet */
+        return psi_cli_fail(fc->cmd, "%s", f.text);
+    }
+    const Psi__FeedInfo *fi = chunk->feed;
+    *holds = fi && fi->digest.len == 32 && sodium_memcmp(fi->digest.data, info->digest, 32) == 0 &&
+             fi->size == (uint64_t)size && fi->count == info->item_count && fi->rate == info->rate;
+    protobuf_c_message_free_unpacked(&chunk->base, NULL);
+    return 0;
+}
+
+/* Uploads the filter and commits it, unless the hub holds it already
+ * (*held). The upload id is derived from the filter's digest, so a run
+ * after one that was killed midway sends only the chunks the hub lacks
+ * (psi_hub_client_upload), rather than staging the filter once more beside
+ * the abandoned upload (which the hub would keep, counted against this
+ * vendor's staging limit, for two days). */
 static int upload_and_commit(struct feed_cmd *fc, const char *epoch, const unsigned char *bytes,
-                             size_t size, const struct psi_feed_filter_info *info)
+                             size_t size, const struct psi_feed_filter_info *info, int *held)
 {
     unsigned char upload_id[16], statement[PSI_FEED_STATEMENT_MAX], sig[64];
     size_t len = 0;
     struct psi_hub_failure f;
     struct psi_cli_progress progress;
-    randombytes_buf(upload_id, sizeof upload_id);
+    int status = hub_holds_feed(fc, epoch, size, info, held);
+    if (status || *held)
+        return status;
+    psi_feed_upload_id(upload_id, fc->session.config.hub_key, fc->session.config.id, info->digest);
     size_t chunk = fc->info->max_message_bytes - ENVELOPE_ALLOWANCE;
     psi_cli_progress_begin(&progress, fc->cmd, "uploading bytes", size);
     int rc = psi_hub_client_upload(fc->hub, upload_id, bytes, size, 1, chunk, &progress, &f);
@@ -312,7 +353,7 @@ static int feed_publish(const char *dir, double rate, enum psi_ioc_format fmt, i
     if ((status = evaluate_all(&fc, sk, outputs)) != 0)
         goto out;
     struct psi_feed_filter_params params = {epoch, fc.session.config.id, pk, rate, 0};
-    if ((rc = psi_feed_filter_build(&filter, &params, outputs, n, err, sizeof err)) != 0) {
+    if (psi_feed_filter_build(&filter, &params, outputs, n, err, sizeof err) != 0) {
         status = psi_cli_fail(fc.cmd, "cannot build the filter: %s", err);
         goto out;
     }
@@ -325,15 +366,17 @@ static int feed_publish(const char *dir, double rate, enum psi_ioc_format fmt, i
         status = psi_cli_fail(fc.cmd, "cannot encode the filter (%" PRIu64 " bytes)", size);
         goto out;
     }
-    if ((status = upload_and_commit(&fc, epoch, bytes, len, &info)) != 0)
+    int held = 0;
+    if ((status = upload_and_commit(&fc, epoch, bytes, len, &info, &held)) != 0)
         goto out;
     char digest[17];
     hex_prefix(digest, info.digest);
     printf("psi feed publish: epoch %s: %zu indicators published: filter of %zu bytes in %" PRIu32
            " shard%s (%.2f bits per indicator), false-positive rate %g per query, digest "
-           "%s...\n",
+           "%s...%s\n",
            epoch, n, len, info.shard_count, info.shard_count == 1 ? "" : "s",
-           (double)info.total_bits / (double)n, info.rate, digest);
+           (double)info.total_bits / (double)n, info.rate, digest,
+           held ? " (the hub held this feed already: nothing sent)" : "");
 out:
     sodium_memzero(sk, sizeof sk);
     psi_feed_filter_free(filter);
@@ -795,17 +838,17 @@ int psi_cmd_feed(int argc, char **argv)
               (timeout_text && psi_cli_parse_u64(timeout_text, 1, 86400, &timeout_s));
     if (bad) {
         if (rate_text && publish && parse_rate(rate_text, &rate))
-            psi_cli_fail("feed", "--fpr wants a rate in [%g, %g], not '%s'",
+            psi_cli_note("feed", "--fpr wants a rate in [%g, %g], not '%s'",
                          PSI_FEED_FILTER_MIN_RATE, PSI_FEED_FILTER_MAX_RATE, rate_text);
         fputs(feed_usage, stderr);
         return PSI_CLI_EXIT_USAGE;
     }
     if (psi_ioc_format_from_name(format, &fmt) != 0) {
-        psi_cli_fail("feed", "unknown format '%s' (auto, text, csv, stix, misp)", format);
+        psi_cli_note("feed", "unknown format '%s' (auto, text, csv, stix, misp)", format);
         return PSI_CLI_EXIT_USAGE;
     }
     if (!publish && !psi_id_is_valid(vendor)) {
-        psi_cli_fail("feed", "'%s' is not a participant id", vendor);
+        psi_cli_note("feed", "'%s' is not a participant id", vendor);
         return PSI_CLI_EXIT_USAGE;
     }
     return publish ? feed_publish(dir, rate, fmt, argc - optind, argv + optind)

@@ -4,6 +4,7 @@
  * so that a person can see exactly what would be blinded and sent.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,25 +66,6 @@ static int usage_error(const char *fmt, ...)
     va_end(ap);
     fputs("\n(psi ingest --help describes the options)\n", stderr);
     return 2;
-}
-
-/* --name VALUE or --name=VALUE or -n VALUE. Returns the value, or NULL if
- * argv[*i] is not this option; sets *missing when the value is absent. */
-static const char *option_value(int argc, char **argv, int *i, const char *short_name,
-                                const char *long_name, bool *missing)
-{
-    const char *arg = argv[*i];
-    size_t n = strlen(long_name);
-    if (strncmp(arg, long_name, n) == 0 && arg[n] == '=')
-        return arg + n + 1;
-    if (strcmp(arg, long_name) != 0 && strcmp(arg, short_name) != 0)
-        return NULL;
-    if (*i + 1 >= argc) {
-        *missing = true;
-        return NULL;
-    }
-    (*i)++;
-    return argv[*i];
 }
 
 static bool parse_column(const char *text, struct psi_csv_opts *csv)
@@ -184,44 +166,53 @@ static void print_unsupported(const struct psi_ioc_set *set)
     fputc('\n', stderr);
 }
 
+/* The option getopt_long just stopped at, as the user wrote it. */
+static const char *option_name(char **argv)
+{
+    static char short_name[3];
+    const char *last = argv[optind - 1];
+    if (optopt != 0 && strncmp(last, "--", 2) != 0) {
+        short_name[0] = '-';
+        short_name[1] = (char)optopt;
+        return short_name;
+    }
+    return last;
+}
+
 int psi_cmd_ingest(int argc, char **argv)
 {
     struct ingest_options opt = {PSI_IOC_FORMAT_AUTO, {NULL, 0, 0}, false, false};
-    int first_file = argc;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        const char *value;
-        bool missing = false;
-        if (strcmp(arg, "--") == 0) {
-            first_file = i + 1;
+    static const struct option options[] = {{"format", required_argument, NULL, 'f'},
+                                            {"column", required_argument, NULL, 'c'},
+                                            {"json", no_argument, NULL, 'j'},
+                                            {"quiet", no_argument, NULL, 'q'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
+    int c;
+    opterr = 0;
+    optind = 1;
+    /* '+': options end at the first FILE ("-" is one); ':' tells a missing
+     * value from an unknown option. */
+    while ((c = getopt_long(argc, argv, "+:f:c:jqh", options, NULL)) != -1) {
+        switch (c) {
+        case 'h': fputs(ingest_usage, stdout); return 0;
+        case 'j': opt.json = true; break;
+        case 'q': opt.quiet = true; break;
+        case 'f':
+            if (psi_ioc_format_from_name(optarg, &opt.format) != PSI_OK)
+                return usage_error("unknown format '%s' (auto, text, csv, stix, misp)", optarg);
             break;
-        }
-        if (arg[0] != '-' || strcmp(arg, "-") == 0) {
-            first_file = i;
-            break;
-        }
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            fputs(ingest_usage, stdout);
-            return 0;
-        } else if (strcmp(arg, "-j") == 0 || strcmp(arg, "--json") == 0) {
-            opt.json = true;
-        } else if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
-            opt.quiet = true;
-        } else if ((value = option_value(argc, argv, &i, "-f", "--format", &missing)) != NULL) {
-            if (psi_ioc_format_from_name(value, &opt.format) != PSI_OK)
-                return usage_error("unknown format '%s' (auto, text, csv, stix, misp)", value);
-        } else if (!missing &&
-                   (value = option_value(argc, argv, &i, "-c", "--column", &missing)) != NULL) {
+        case 'c':
             opt.csv.column_name = NULL;
             opt.csv.column_index = 0;
-            if (!parse_column(value, &opt.csv))
-                return usage_error("bad column '%s' (a header name or a number from 1)", value);
-        } else if (missing) {
-            return usage_error("option %s needs a value", arg);
-        } else {
-            return usage_error("unknown option '%s'", arg);
+            if (!parse_column(optarg, &opt.csv))
+                return usage_error("bad column '%s' (a header name or a number from 1)", optarg);
+            break;
+        case ':': return usage_error("option %s needs a value", option_name(argv));
+        default: return usage_error("unknown option '%s'", option_name(argv));
         }
     }
+    int first_file = optind;
     if (first_file >= argc)
         return usage_error("%s", "no FILE given");
     bool has_column = opt.csv.column_name != NULL || opt.csv.column_index > 0;

@@ -50,7 +50,7 @@ static int see_checkpoint(struct psi_cli_session *s, struct psi_hub_client *hub,
     if (!rc)
         rc = psi_log_trust(s->state, hub, &cp, note, "results", NULL, NULL, why, sizeof why);
     if (rc) {
-        psi_cli_fail("results", "the hub's log: %s", why);
+        psi_cli_note("results", "the hub's log: %s", why);
     } else {
         fprintf(out, "checkpoint seen (compare with other participants: psi audit compare):\n%s",
                 note);
@@ -134,7 +134,7 @@ int psi_cmd_results(int argc, char **argv)
         return PSI_CLI_EXIT_USAGE;
     }
     if (epoch[0] && !psi_cli_epoch_is_valid(epoch)) {
-        psi_cli_fail("results", "'%s' is not an epoch label", epoch);
+        psi_cli_note("results", "'%s' is not an epoch label", epoch);
         return PSI_CLI_EXIT_USAGE;
     }
 

@@ -377,7 +377,7 @@ int psi_cmd_submit(int argc, char **argv)
     }
     enum psi_ioc_format fmt;
     if (psi_ioc_format_from_name(format, &fmt) != 0) {
-        psi_cli_fail("submit", "unknown format '%s' (auto, text, csv, stix, misp)", format);
+        psi_cli_note("submit", "unknown format '%s' (auto, text, csv, stix, misp)", format);
         return PSI_CLI_EXIT_USAGE;
     }
 

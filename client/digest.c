@@ -11,6 +11,7 @@ static const char crossblind_sig_prefix[] = "psi/crossblind-sig/v1";
  * that a client of a later version resumes what this one left pending. */
 static const char commit_rid_label[] = "psi/client/commit-request-id/v1";
 static const char crossblind_upload_label[] = "psi/client/crossblind-upload-id/v1";
+static const char feed_upload_label[] = "psi/client/feed-upload-id/v1";
 
 static const unsigned char zero = 0;
 
@@ -109,7 +110,7 @@ int psi_crossblind_sign(unsigned char sig[PSI_SIGNATURE_BYTES], const unsigned c
                         const unsigned char submission_digest[PSI_DIGEST_BYTES], uint64_t count,
                         const unsigned char tag_digest[PSI_DIGEST_BYTES])
 {
-    unsigned char msg[sizeof crossblind_sig_prefix + 32 + 2 * PSI_DIGEST_BYTES + 8];
+    unsigned char msg[sizeof crossblind_sig_prefix + 32 + (size_t)2 * PSI_DIGEST_BYTES + 8];
     size_t n = strlen(crossblind_sig_prefix);
     memcpy(msg, crossblind_sig_prefix, n);
     msg[n++] = 0;
@@ -173,5 +174,18 @@ void psi_crossblind_upload_id(unsigned char upload_id[16], const unsigned char h
     crypto_generichash_update(&h, (const unsigned char *)agent, strlen(agent) + 1);
     crypto_generichash_update(&h, be, sizeof be);
     crypto_generichash_update(&h, submission_digest, PSI_DIGEST_BYTES);
+    crypto_generichash_final(&h, upload_id, 16);
+}
+
+void psi_feed_upload_id(unsigned char upload_id[16], const unsigned char hub_key[32],
+                        const char *vendor, const unsigned char feed_digest[PSI_DIGEST_BYTES])
+{
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, 16);
+    crypto_generichash_update(&h, (const unsigned char *)feed_upload_label,
+                              sizeof feed_upload_label);
+    crypto_generichash_update(&h, hub_key, 32);
+    crypto_generichash_update(&h, (const unsigned char *)vendor, strlen(vendor) + 1);
+    crypto_generichash_update(&h, feed_digest, PSI_DIGEST_BYTES);
     crypto_generichash_final(&h, upload_id, 16);
 }

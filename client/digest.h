@@ -78,4 +78,12 @@ void psi_crossblind_upload_id(unsigned char upload_id[16], const unsigned char h
                               const char *agent, uint64_t submission_id,
                               const unsigned char submission_digest[PSI_DIGEST_BYTES]);
 
+/* The upload id of a vendor's feed filter: a function of the hub, the vendor
+ * and the filter's digest (its SHA-256, docs/feeds.md), so that a psi feed
+ * publish that is killed and run again (the filter is a function of the
+ * seed, the epoch, the items and the rate) continues the same upload instead
+ * of staging the whole filter again beside the abandoned one. */
+void psi_feed_upload_id(unsigned char upload_id[16], const unsigned char hub_key[32],
+                        const char *vendor, const unsigned char feed_digest[PSI_DIGEST_BYTES]);
+
 #endif

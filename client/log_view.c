@@ -67,7 +67,7 @@ int psi_log_fetch_checkpoint(struct psi_hub_client *hub, const struct psi_note_v
     size_t len = strnlen(reply->checkpoint, PSI_LOG_TEXT_MAX + 1);
     if (len > PSI_LOG_TEXT_MAX) {
         protobuf_c_message_free_unpacked(&reply->base, NULL);
-        return say(why, whylen, PSI_ERR_TOO_LARGE, "the hub's checkpoint exceeds %u bytes",
+        return say(why, whylen, PSI_ERR_TOO_LARGE, "the hub's checkpoint exceeds %zu bytes",
                    PSI_LOG_TEXT_MAX);
     }
     rc = psi_log_open_checkpoint(reply->checkpoint, len, key, cp, why, whylen);
@@ -236,7 +236,7 @@ int psi_log_receipt_verify(const char *text, size_t text_len, const struct psi_n
     struct psi_tlog_proof proof;
     memset(out, 0, sizeof *out);
     if (text_len > PSI_LOG_TEXT_MAX)
-        return say(why, whylen, PSI_ERR_TOO_LARGE, "the receipt exceeds %u bytes",
+        return say(why, whylen, PSI_ERR_TOO_LARGE, "the receipt exceeds %zu bytes",
                    PSI_LOG_TEXT_MAX);
     int rc =
         psi_tlog_proof_parse(&proof, text, text_len, out->entry_bytes, sizeof out->entry_bytes);

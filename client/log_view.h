@@ -30,7 +30,7 @@
 /* Entries asked for in one log.entries call (a tlog-tiles bundle's worth). */
 #define PSI_LOG_ENTRIES_BATCH 256u
 /* The longest checkpoint note or receipt text accepted from the hub or a file. */
-#define PSI_LOG_TEXT_MAX (64u * 1024u)
+#define PSI_LOG_TEXT_MAX ((size_t)64 * 1024)
 #define PSI_LOG_WHY_MAX 768u
 
 /* The hub's log key: the verifier of the hub's identity key string recorded

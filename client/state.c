@@ -81,17 +81,19 @@ static const char schema_v1[] =
     "  peer TEXT NOT NULL,"
     "  PRIMARY KEY (epoch, position, peer)) WITHOUT ROWID;";
 
-static int fail(struct psi_state *st, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static void say(struct psi_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static int fail(struct psi_state *st, int code, const char *fmt, ...)
+static void say(struct psi_state *st, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(st->message, sizeof st->message, fmt, ap);
     va_end(ap);
-    return code;
 }
+
+/* Keeps the message and evaluates to code (a macro, so that the static
+ * analyzer, which does not follow variadic calls, sees the code returned). */
+#define fail(st, code, ...) (say((st), __VA_ARGS__), (code))
 
 static int fail_sql(struct psi_state *st, const char *what)
 {
@@ -109,7 +111,7 @@ static int exec(struct psi_state *st, const char *sql)
 {
     char *msg = NULL;
     if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        fail(st, PSI_ERR_STORE, "%s", msg ? msg : sqlite3_errmsg(st->db));
+        say(st, "%s", msg ? msg : sqlite3_errmsg(st->db));
         sqlite3_free(msg);
         return PSI_ERR_STORE;
     }

@@ -599,7 +599,7 @@ int psi_reply_open(const struct psi_identity *me, const unsigned char hub_key[32
     size_t n = strlen(reply->error);
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)reply->error[i];
-        out->error[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+        out->error[i] = (char)((c < 0x20 || c == 0x7f) ? '?' : c);
     }
     out->error[n] = '\0';
     rc = 0;

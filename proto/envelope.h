@@ -30,7 +30,7 @@
 #define PSI_FRAME_PLAIN_ERROR 0x02
 /* The largest frame either side builds or opens: a bound on every length that
  * follows from the frame's (the hub may accept less, see HubInfo). */
-#define PSI_FRAME_MAX_BYTES (64u * 1024u * 1024u)
+#define PSI_FRAME_MAX_BYTES ((size_t)64 * 1024 * 1024)
 
 /* A request as the hub sees it after opening the seal. body points into
  * storage owned by the struct; release with psi_request_clear(). */

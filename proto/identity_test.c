@@ -38,8 +38,10 @@ static int setup(void **state)
     if (d == NULL)
         return -1;
     snprintf(d->path, sizeof d->path, "/tmp/psi-identity-test-XXXXXX");
-    if (mkdtemp(d->path) == NULL)
+    if (mkdtemp(d->path) == NULL) {
+        free(d);
         return -1;
+    }
     *state = d;
     return 0;
 }
@@ -397,7 +399,7 @@ static void test_vkey_parse_failures(void **state)
     spoiled[13] = 'd';
     assert_int_equal(psi_vkey_parse(spoiled, name, key), PSI_ERR_VERIFY);
     /* seven hex digits, a changed key byte, a trailing newline, cut base64 */
-    snprintf(spoiled, sizeof spoiled, "PeterNeumann+c74f20a+%s", GO_VKEY + 22);
+    snprintf(spoiled, sizeof spoiled, "PeterNeumann+c74f20a+%s", &GO_VKEY[22]);
     assert_int_equal(psi_vkey_parse(spoiled, name, key), PSI_ERR_PARSE);
     snprintf(spoiled, sizeof spoiled, "%s", GO_VKEY);
     spoiled[30] = spoiled[30] == 'A' ? 'B' : 'A';

@@ -123,7 +123,7 @@ static void *table_find(const struct table *t, const unsigned char *key, size_t 
 static int table_grow(struct table *t)
 {
     size_t count = t->bucket_count * 2U;
-    struct node **buckets = calloc(count, sizeof *buckets);
+    struct node **buckets = calloc(count, sizeof(struct node *));
     if (buckets == NULL)
         return PSI_ERR_NOMEM;
     for (size_t i = 0; i < t->bucket_count; i++) {
@@ -289,7 +289,7 @@ int psi_audit_create(struct psi_audit **out, const unsigned char hub_key[32],
     if (a == NULL)
         return PSI_ERR_NOMEM;
     a->table.bucket_count = 256;
-    a->table.buckets = calloc(a->table.bucket_count, sizeof *a->table.buckets);
+    a->table.buckets = calloc(a->table.bucket_count, sizeof(struct node *));
     if (a->table.buckets == NULL) {
         free(a);
         return PSI_ERR_NOMEM;

@@ -99,6 +99,16 @@ static int teardown(void **state)
 
 /* ---------------------------------------------------------------- building entries */
 
+/* Copies the string src into the char array dst, terminator included; the
+ * test fails if it does not fit. */
+#define SET_STR(dst, src) set_str((dst), sizeof(dst), (src))
+static void set_str(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    assert_true(n < cap);
+    memcpy(dst, src, n + 1);
+}
+
 /* Encodes e and feeds it; returns its index. */
 static uint64_t feed(struct ctx *c, const struct psi_logentry *e)
 {
@@ -126,7 +136,7 @@ static uint64_t roster(struct ctx *c, enum psi_logentry_kind kind, int who,
     memset(&e, 0, sizeof e);
     e.kind = kind;
     e.time_ms = 1000 + c->next;
-    strcpy(e.u.roster.participant, parties[who].id);
+    SET_STR(e.u.roster.participant, parties[who].id);
     e.u.roster.role = role;
     memcpy(e.u.roster.public_key, key != NULL ? key : parties[who].pk, 32);
     if (share == NULL) {
@@ -205,8 +215,8 @@ static uint64_t submit_as(struct ctx *c, int who, const char *epoch, uint64_t id
     e.kind = PSI_LOGENTRY_SUBMISSION;
     e.time_ms = 1000 + c->next;
     struct psi_logentry_submission *s = &e.u.submission;
-    strcpy(s->participant, parties[who].id);
-    strcpy(s->epoch, epoch);
+    SET_STR(s->participant, parties[who].id);
+    SET_STR(s->epoch, epoch);
     s->submission_id = id;
     s->count = count;
     s->position_base = base;
@@ -232,7 +242,7 @@ static uint64_t crossblind_as(struct ctx *c, int who, uint64_t sub, uint64_t cou
     e.kind = PSI_LOGENTRY_CROSSBLIND;
     e.time_ms = 1000 + c->next;
     struct psi_logentry_crossblind *b = &e.u.crossblind;
-    strcpy(b->participant, parties[who].id);
+    SET_STR(b->participant, parties[who].id);
     b->submission_id = sub;
     b->count = count;
     memset(b->tag_digest, (int)(0x40 + sub), 32);
@@ -253,11 +263,11 @@ static uint64_t match(struct ctx *c, const char *epoch, int x, int y, uint64_t m
     memset(&e, 0, sizeof e);
     e.kind = PSI_LOGENTRY_MATCH;
     e.time_ms = 1000 + c->next;
-    strcpy(e.u.match.epoch, epoch);
+    SET_STR(e.u.match.epoch, epoch);
     /* the encoding wants the pair in byte order */
     int swap = strcmp(parties[x].id, parties[y].id) > 0;
-    strcpy(e.u.match.participant_a, parties[swap ? y : x].id);
-    strcpy(e.u.match.participant_b, parties[swap ? x : y].id);
+    SET_STR(e.u.match.participant_a, parties[swap ? y : x].id);
+    SET_STR(e.u.match.participant_b, parties[swap ? x : y].id);
     e.u.match.matched_a = swap ? my : mx;
     e.u.match.matched_b = swap ? mx : my;
     return feed(c, &e);
@@ -271,8 +281,8 @@ static uint64_t refusal(struct ctx *c, int authenticated, const char *id)
     e.time_ms = 1000 + c->next;
     e.u.refusal.code = PSI_ERR_REPLAY;
     e.u.refusal.authenticated = authenticated;
-    strcpy(e.u.refusal.participant, id);
-    strcpy(e.u.refusal.method, "submit.commit");
+    SET_STR(e.u.refusal.participant, id);
+    SET_STR(e.u.refusal.method, "submit.commit");
     memset(e.u.refusal.frame_digest, 0x99, 32);
     return feed(c, &e);
 }
@@ -283,8 +293,8 @@ static uint64_t epoch_key(struct ctx *c, int who, const char *epoch, unsigned ch
     memset(&e, 0, sizeof e);
     e.kind = PSI_LOGENTRY_EPOCH_KEY;
     e.time_ms = 1000 + c->next;
-    strcpy(e.u.epoch_key.participant, parties[who].id);
-    strcpy(e.u.epoch_key.epoch, epoch);
+    SET_STR(e.u.epoch_key.participant, parties[who].id);
+    SET_STR(e.u.epoch_key.epoch, epoch);
     memset(e.u.epoch_key.public_key, key_byte, 32);
     unsigned char m[PSI_FEED_STATEMENT_MAX];
     size_t len = 0;
@@ -300,8 +310,8 @@ static uint64_t feed_pub(struct ctx *c, int who, const char *epoch)
     memset(&e, 0, sizeof e);
     e.kind = PSI_LOGENTRY_FEED;
     e.time_ms = 1000 + c->next;
-    strcpy(e.u.feed.participant, parties[who].id);
-    strcpy(e.u.feed.epoch, epoch);
+    SET_STR(e.u.feed.participant, parties[who].id);
+    SET_STR(e.u.feed.epoch, epoch);
     e.u.feed.count = 1000;
     e.u.feed.size = 6000;
     memset(e.u.feed.feed_digest, 0xfe, 32);
@@ -322,9 +332,9 @@ static uint64_t query_signed(struct ctx *c, int who, int vendor, const char *epo
     memset(&e, 0, sizeof e);
     e.kind = PSI_LOGENTRY_QUERY;
     e.time_ms = 1000 + c->next;
-    strcpy(e.u.query.participant, parties[who].id);
-    strcpy(e.u.query.vendor, parties[vendor].id);
-    strcpy(e.u.query.epoch, epoch);
+    SET_STR(e.u.query.participant, parties[who].id);
+    SET_STR(e.u.query.vendor, parties[vendor].id);
+    SET_STR(e.u.query.epoch, epoch);
     e.u.query.count = count;
     memset(e.u.query.elements_digest, 0xe1, 32);
     unsigned char m[PSI_FEED_STATEMENT_MAX];
@@ -347,8 +357,8 @@ static uint64_t quota(struct ctx *c, int agency, int vendor, uint64_t limit)
     memset(&e, 0, sizeof e);
     e.kind = PSI_LOGENTRY_QUOTA;
     e.time_ms = 1000 + c->next;
-    strcpy(e.u.quota.agency, parties[agency].id);
-    strcpy(e.u.quota.vendor, parties[vendor].id);
+    SET_STR(e.u.quota.agency, parties[agency].id);
+    SET_STR(e.u.quota.vendor, parties[vendor].id);
     e.u.quota.limit = limit;
     return feed(c, &e);
 }
@@ -365,9 +375,9 @@ static uint64_t answer(struct ctx *c, int vendor, int agency, const char *epoch,
     memset(&e, 0, sizeof e);
     e.kind = PSI_LOGENTRY_ANSWER;
     e.time_ms = 1000 + c->next;
-    strcpy(e.u.answer.vendor, parties[vendor].id);
-    strcpy(e.u.answer.agency, parties[agency].id);
-    strcpy(e.u.answer.epoch, epoch);
+    SET_STR(e.u.answer.vendor, parties[vendor].id);
+    SET_STR(e.u.answer.agency, parties[agency].id);
+    SET_STR(e.u.answer.epoch, epoch);
     e.u.answer.query_index = query_index;
     e.u.answer.count = count;
     memset(e.u.answer.public_key, key_byte, 32);
@@ -572,8 +582,8 @@ static void test_feed_signatures(void **state)
     struct psi_logentry e;
     memset(&e, 0, sizeof e);
     e.kind = PSI_LOGENTRY_EPOCH_KEY;
-    strcpy(e.u.epoch_key.participant, parties[V].id);
-    strcpy(e.u.epoch_key.epoch, "e1");
+    SET_STR(e.u.epoch_key.participant, parties[V].id);
+    SET_STR(e.u.epoch_key.epoch, "e1");
     memset(e.u.epoch_key.public_key, 1, 32);
     unsigned char m[PSI_FEED_STATEMENT_MAX];
     size_t len = 0;
@@ -585,8 +595,8 @@ static void test_feed_signatures(void **state)
     epoch_key(c, V, "e1", 1);                        /* 7: fine */
     memset(&e, 0, sizeof e);
     e.kind = PSI_LOGENTRY_FEED;
-    strcpy(e.u.feed.participant, parties[V].id);
-    strcpy(e.u.feed.epoch, "e1");
+    SET_STR(e.u.feed.participant, parties[V].id);
+    SET_STR(e.u.feed.epoch, "e1");
     e.u.feed.count = 1000;
     e.u.feed.size = 6000;
     assert_int_equal(psi_feed_commit_statement(m, sizeof m, &len, hub_pk, "e1", 1000, 6001,
@@ -748,8 +758,8 @@ static void test_callback_stops(void **state)
     struct psi_logentry e;
     memset(&e, 0, sizeof e);
     e.kind = PSI_LOGENTRY_SUBMISSION;
-    strcpy(e.u.submission.participant, "nobody");
-    strcpy(e.u.submission.epoch, "e1");
+    SET_STR(e.u.submission.participant, "nobody");
+    SET_STR(e.u.submission.epoch, "e1");
     e.u.submission.count = 1;
     size_t len = 0;
     assert_int_equal(psi_logentry_encode(buf, sizeof buf, &len, &e), 0);

@@ -366,7 +366,7 @@ int psi_feed_query_digest(const unsigned char *elements, size_t n, unsigned char
                               sizeof PSI_FEED_QUERY_DST - 1U);
     crypto_hash_sha256_update(&h, &zero, 1);
     if (n > 0) {
-        crypto_hash_sha256_update(&h, elements, (unsigned long long)(n * 32U));
+        crypto_hash_sha256_update(&h, elements, (unsigned long long)n * 32U);
     }
     crypto_hash_sha256_final(&h, digest);
     return PSI_OK;

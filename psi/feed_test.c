@@ -89,6 +89,7 @@ static void test_derive_key(void **state)
 static void test_round_trip(void **state)
 {
     unsigned char seed[32], sk[32], pk[32], proof[64];
+    enum { FEED_ITEMS = 3000, QUERY_ITEMS = 1000 };
     struct items feed, query;
     unsigned char *outputs, *outputs1, *blinds, *blinded, *evaluated, *finals, *direct;
     struct psi_feed_filter_params params;
@@ -99,8 +100,8 @@ static void test_round_trip(void **state)
     (void)state;
     randombytes_buf(seed, sizeof seed);
     assert_int_equal(psi_feed_derive_key(seed, EPOCH, sk, pk), PSI_OK);
-    items_make(&feed, 3000, "feed", 0);
-    items_make(&query, 1000, "feed", 0);
+    items_make(&feed, FEED_ITEMS, "feed", 0);
+    items_make(&query, QUERY_ITEMS, "feed", 0);
     for (i = 0; i < query.n; i++) {
         if (i % 3 != 0) { /* not in the feed */
             int len = snprintf(query.text[i], sizeof query.text[i], "domain:other-%zu.example", i);
@@ -110,12 +111,12 @@ static void test_round_trip(void **state)
             query.lens[i] = (size_t)len;
         }
     }
-    outputs = malloc(feed.n * 64);
-    outputs1 = malloc(feed.n * 64);
-    blinds = malloc(query.n * 32);
-    blinded = malloc(query.n * 32);
-    evaluated = malloc(query.n * 32);
-    finals = malloc(query.n * 64);
+    outputs = malloc((size_t)FEED_ITEMS * 64);
+    outputs1 = malloc((size_t)FEED_ITEMS * 64);
+    blinds = malloc((size_t)QUERY_ITEMS * 32);
+    blinded = malloc((size_t)QUERY_ITEMS * 32);
+    evaluated = malloc((size_t)QUERY_ITEMS * 32);
+    finals = malloc((size_t)QUERY_ITEMS * 64);
     direct = malloc(64);
     assert_true(outputs && outputs1 && blinds && blinded && evaluated && finals && direct);
 
@@ -126,7 +127,7 @@ static void test_round_trip(void **state)
     assert_memory_equal(outputs, outputs1, feed.n * 64);
     assert_int_equal(
         psi_oprf_evaluate(PSI_OPRF_MODE_VOPRF, sk, feed.inputs[17], feed.lens[17], direct), PSI_OK);
-    assert_memory_equal(direct, outputs + 17 * 64, 64);
+    assert_memory_equal(direct, outputs + (size_t)17 * 64, 64);
 
     params.epoch = EPOCH;
     params.vendor = "vendor-a";
@@ -202,7 +203,7 @@ static void test_bad_answers_refused(void **state)
                      PSI_ERR_VERIFY);
     /* One element swapped for another valid one. */
     memcpy(evaluated2, evaluated, sizeof evaluated);
-    memcpy(evaluated2 + 32 * 3, evaluated + 32 * 4, 32);
+    memcpy(evaluated2 + (size_t)32 * 3, evaluated + (size_t)32 * 4, 32);
     assert_int_equal(psi_feed_finish_batch(pk, q.n, q.inputs, q.lens, blinds, blinded, evaluated2,
                                            proof, finals, 0),
                      PSI_ERR_VERIFY);

@@ -60,8 +60,9 @@ static unsigned char *shard_bit_array(struct bloom *shard)
     return shard->ready ? shard->bf : NULL;
 }
 
-__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t errlen, int code,
-                                                      const char *fmt, ...)
+/* Writes why something failed into err, when the caller gave one. */
+__attribute__((format(printf, 3, 4))) static void say(char *err, size_t errlen, const char *fmt,
+                                                      ...)
 {
     va_list ap;
 
@@ -70,8 +71,12 @@ __attribute__((format(printf, 4, 5))) static int fail(char *err, size_t errlen, 
         (void)vsnprintf(err, errlen, fmt, ap);
         va_end(ap);
     }
-    return code;
 }
+
+/* Says why and evaluates to code: a macro, so that the code returned is
+ * visible where it is used (the static analyzer does not follow variadic
+ * calls). code is evaluated after the message: it must not depend on errno. */
+#define fail(err, errlen, code, ...) (say((err), (errlen), __VA_ARGS__), (code))
 
 static void put_be16(unsigned char *p, uint16_t v)
 {
@@ -186,7 +191,7 @@ static uint32_t shard_of(const struct psi_feed_filter *f, const unsigned char *o
 
 static struct psi_feed_filter *filter_new(uint32_t shard_count)
 {
-    struct psi_feed_filter *f = calloc(1, sizeof *f);
+    struct psi_feed_filter *f = shard_count > 0 ? calloc(1, sizeof *f) : NULL;
 
     if (f == NULL) {
         return NULL;
@@ -812,9 +817,7 @@ static int read_structure(struct header *h, const unsigned char *bytes, size_t l
 static void hex_prefix(char out[17], const unsigned char *bytes)
 {
     static const char digits[] = "0123456789abcdef";
-    unsigned i;
-
-    for (i = 0; i < 8; i++) {
+    for (size_t i = 0; i < 8; i++) {
         out[2 * i] = digits[bytes[i] >> 4];
         out[2 * i + 1] = digits[bytes[i] & 15];
     }
@@ -988,8 +991,9 @@ int psi_feed_filter_load(struct psi_feed_filter **out, const char *path,
     *out = NULL;
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        return fail(err, errlen, errno == ENOENT ? PSI_ERR_NOT_FOUND : PSI_ERR_IO, "%s: %s", path,
-                    strerror(errno));
+        int e = errno;
+        return fail(err, errlen, e == ENOENT ? PSI_ERR_NOT_FOUND : PSI_ERR_IO, "%s: %s", path,
+                    strerror(e));
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);

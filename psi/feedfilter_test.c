@@ -53,12 +53,14 @@ static int setup(void **state)
     struct fixture *fx = calloc(1, sizeof *fx);
 
     if (fx == NULL || sodium_init() < 0) {
+        free(fx);
         return -1;
     }
     crypto_core_ristretto255_random(fx->key);
     crypto_core_ristretto255_random(fx->other_key);
     memcpy(fx->dir, "/tmp/psi-feedfilter-XXXXXX", sizeof "/tmp/psi-feedfilter-XXXXXX");
     if (mkdtemp(fx->dir) == NULL) {
+        free(fx);
         return -1;
     }
     *state = fx;
@@ -221,7 +223,7 @@ static void test_sharded_round_trip(void **state)
     struct psi_feed_filter_info a;
     unsigned char *bytes;
     size_t len;
-    uint32_t s;
+    size_t s;
     uint64_t held = 0;
     char err[256];
 

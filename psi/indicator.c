@@ -412,7 +412,7 @@ static size_t format_ipv6(const unsigned char a[16], char *out)
     bool dotted = memcmp(a, nat64, 12) == 0 || memcmp(a, translated, 12) == 0;
     if (dotted)
         ngroups = 6;
-    for (int i = 0; i < 8; i++)
+    for (size_t i = 0; i < 8; i++)
         groups[i] = ((unsigned)a[2 * i] << 8) | a[2 * i + 1];
     int best = -1, best_len = 0;
     for (int i = 0; i < ngroups;) {
@@ -472,17 +472,12 @@ static enum reading classify_ipv6(const unsigned char a[16], enum psi_ioc_skip *
 {
     static const unsigned char zero[16] = {0};
     static const unsigned char discard[8] = {0x01, 0x00, 0, 0, 0, 0, 0, 0};
-    bool reserved = false;
-    if (memcmp(a, zero, 15) == 0 && (a[15] == 0 || a[15] == 1))
-        reserved = true; /* unspecified, loopback */
-    else if (a[0] == 0xff)
-        reserved = true; /* multicast */
-    else if (a[0] == 0xfe && (a[1] & 0x80u) != 0)
-        reserved = true; /* link-local fe80::/10, site-local fec0::/10 */
-    else if ((a[0] & 0xfeu) == 0xfc)
-        reserved = true; /* unique local fc00::/7 */
-    else if (memcmp(a, discard, 8) == 0)
-        reserved = true; /* discard-only 100::/64 */
+    bool reserved = (memcmp(a, zero, 15) == 0 && a[15] <= 1) || /* unspecified, loopback */
+                    a[0] == 0xff ||                               /* multicast */
+                    /* link-local fe80::/10, site-local fec0::/10 */
+                    (a[0] == 0xfe && (a[1] & 0x80u) != 0) ||
+                    (a[0] & 0xfeu) == 0xfc ||        /* unique local fc00::/7 */
+                    memcmp(a, discard, 8) == 0;      /* discard-only 100::/64 */
     if (reserved) {
         *why = PSI_IOC_SKIP_RESERVED;
         return READ_SKIP;
@@ -597,8 +592,9 @@ static enum reading emit_cidr6(const unsigned char a[16], unsigned long bits, st
     }
     if (bits == 128)
         return emit_ipv6(a, out, why);
-    for (unsigned i = 0; i < 16; i++) {
-        unsigned keep = bits >= 8 * (i + 1) ? 8 : (bits > 8 * i ? (unsigned)bits - 8 * i : 0);
+    for (unsigned long i = 0; i < 16; i++) {
+        /* the bits of byte i inside the prefix */
+        unsigned keep = bits >= 8 * (i + 1) ? 8 : (bits > 8 * i ? (unsigned)(bits - 8 * i) : 0);
         unsigned char host_mask = (unsigned char)(0xffu >> keep);
         if ((a[i] & host_mask) != 0) {
             *why = PSI_IOC_SKIP_AMBIGUOUS;
@@ -618,8 +614,7 @@ static enum reading emit_cidr6(const unsigned char a[16], unsigned long bits, st
     text[n++] = '/';
     if (bits >= 100)
         text[n++] = (char)('0' + bits / 100);
-    if (bits >= 10)
-        text[n++] = (char)('0' + (bits / 10) % 10);
+    text[n++] = (char)('0' + (bits / 10) % 10); /* bits >= 16 here */
     text[n++] = (char)('0' + bits % 10);
     return set_value(out, PSI_IOC_CIDR6, text, n, why);
 }
@@ -1085,6 +1080,8 @@ static size_t scheme_length(const char *s, size_t len)
     while (i < len && (is_alpha((unsigned char)s[i]) || is_digit((unsigned char)s[i]) ||
                        s[i] == '+' || s[i] == '-' || s[i] == '.'))
         i++;
+    /* cppcheck 2.10 wrongly takes i == len after the loop */
+    // cppcheck-suppress knownConditionTrueFalse
     if (len - i >= 3 && memcmp(s + i, "://", 3) == 0)
         return i;
     return 0;
@@ -1302,12 +1299,13 @@ int psi_ioc_canonicalise(const char *in, size_t len, struct psi_ioc *out, enum p
     }
     if (len == 0 || has_control(work, len))
         return finish(READ_NO, out, reason, why);
-    if (has_prefix_ci(work, len, "mailto:")) {
+    /* "mailto:" is a scheme too: it is looked for first */
+    bool email = has_prefix_ci(work, len, "mailto:") ||
+                 (scheme_length(work, len) == 0 && find_byte(work, len, '@') != NULL);
+    if (email) {
         r = canon_email(work, len, true, out, &reason);
     } else if (scheme_length(work, len) > 0) {
         r = canon_url(work, len, out, &reason);
-    } else if (find_byte(work, len, '@') != NULL) {
-        r = canon_email(work, len, true, out, &reason);
     } else if (all_hex(work, len) && hash_type_of_length(len) != PSI_IOC_NONE) {
         r = canon_hash(PSI_IOC_NONE, work, len, out, &reason);
     } else {
@@ -1401,7 +1399,7 @@ struct chunk {
     char bytes[];
 };
 
-#define CHUNK_BYTES (64U * 1024U)
+#define CHUNK_BYTES ((size_t)64 * 1024)
 
 struct unsupported_name {
     char name[PSI_IOC_UNSUPPORTED_NAME_MAX + 1];

@@ -400,7 +400,7 @@ static bool stix_path_kind(const char *path, size_t len, enum psi_ioc_type *type
             continue;
         if (n + 1 >= sizeof name)
             return false;
-        name[n++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+        name[n++] = (char)((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
     }
     name[n] = '\0';
     return psi_ioc_type_from_name(name, type) == PSI_OK && *type >= PSI_IOC_MD5;

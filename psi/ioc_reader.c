@@ -468,7 +468,7 @@ static bool column_kind(const struct csv_record *rec, size_t i, enum psi_ioc_typ
     if (len == 0 || len >= sizeof name)
         return false;
     for (size_t k = 0; k < len; k++)
-        name[k] = (s[k] >= 'A' && s[k] <= 'Z') ? (char)(s[k] - 'A' + 'a') : s[k];
+        name[k] = (char)((s[k] >= 'A' && s[k] <= 'Z') ? s[k] - 'A' + 'a' : s[k]);
     name[len] = '\0';
     for (size_t k = 0; k < sizeof indicator_columns / sizeof indicator_columns[0]; k++) {
         if (strcmp(name, indicator_columns[k].name) == 0) {
@@ -523,8 +523,10 @@ static int read_csv(const struct psi_ioc_reader *r, const char *buf, size_t len,
     size_t column = 0, type_column = 0;
     enum psi_ioc_type column_type = PSI_IOC_NONE;
 
-    p.delimiter =
-        (opts != NULL && opts->delimiter != 0) ? opts->delimiter : detect_delimiter(buf, len);
+    if (opts != NULL && opts->delimiter != 0)
+        p.delimiter = opts->delimiter;
+    else
+        p.delimiter = detect_delimiter(buf, len);
     if (p.delimiter == '"' || p.delimiter == '\n' || p.delimiter == '\r') {
         rc = psi_ioc_reader_fail(r, PSI_ERR_INVALID, 0,
                                  "a quote or line end cannot be the "
@@ -786,7 +788,7 @@ int psi_ioc_read_stream(FILE *stream, const char *name, enum psi_ioc_format form
     struct psi_ioc_reader r = {name == NULL ? "(stream)" : name, set, err, errlen};
     if (stream == NULL)
         return psi_ioc_reader_fail(&r, PSI_ERR_INVALID, 0, "invalid arguments");
-    size_t cap = 64 * 1024, len = 0;
+    size_t cap = (size_t)64 * 1024, len = 0;
     char *buf = malloc(cap);
     if (buf == NULL)
         return psi_ioc_reader_fail(&r, PSI_ERR_NOMEM, 0, "out of memory");

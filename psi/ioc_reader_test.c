@@ -233,8 +233,10 @@ static void walk(const char *rel, bool *seen, size_t *files)
     char path[1024];
     (void)snprintf(path, sizeof path, "%s%s%s", IOC_DIR, rel[0] ? "/" : "", rel);
     DIR *dir = opendir(path);
-    if (dir == NULL)
+    if (dir == NULL) {
         fail_msg("cannot open %s", path);
+        return;
+    }
     struct dirent *e;
     while ((e = readdir(dir)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
@@ -251,13 +253,15 @@ static void walk(const char *rel, bool *seen, size_t *files)
         size_t i = 0;
         while (i < NEXPECT && strcmp(expectations[i].path, child) != 0)
             i++;
-        if (i == NEXPECT)
+        if (i == NEXPECT) {
             fail_msg("%s: no expected counts for this file", child);
-        struct psi_ioc_set *set = read_shared(child);
-        check_counts(child, set, &expectations[i].want);
-        psi_ioc_set_free(set);
-        seen[i] = true;
-        (*files)++;
+        } else {
+            struct psi_ioc_set *set = read_shared(child);
+            check_counts(child, set, &expectations[i].want);
+            psi_ioc_set_free(set);
+            seen[i] = true;
+            (*files)++;
+        }
     }
     closedir(dir);
 }
@@ -442,7 +446,7 @@ static void test_text_edge_input(void **state)
     psi_ioc_set_free(set);
 
     /* a huge line: one column too long, one indicator after it */
-    size_t big = 3u * 1024u * 1024u;
+    size_t big = (size_t)3 * 1024 * 1024;
     char *huge = malloc(big + 32);
     assert_non_null(huge);
     memset(huge, 'a', big);
@@ -1005,43 +1009,49 @@ static void test_garbage_input(void **state)
 {
     (void)state;
     uint32_t seed = 7;
-    static const char *const pieces[] = {
-        "{",
-        "}",
-        "[",
-        "]",
-        "\"",
-        ",",
-        ":",
-        "\n",
-        "'",
-        " ",
-        "\"type\"",
-        "\"bundle\"",
-        "\"objects\"",
-        "\"indicator\"",
-        "\"pattern\"",
-        "\"Event\"",
-        "\"Attribute\"",
-        "\"value\"",
-        "ipv4-addr:value",
-        " = ",
-        " OR ",
-        "(",
-        ")",
-        "1.2.3.4",
-        "evil[.]com",
-        "\\",
-        "\"\"",
-        ";",
-        "\t",
-        "\r\n",
-        "ip-dst|port",
-        "|",
-        "hxxp://",
-        "0",
+    /* byte strings with their lengths: buf below holds bytes, not a string */
+#define PIECE(lit) {(lit), sizeof(lit) - 1}
+    static const struct {
+        const char *bytes;
+        size_t len;
+    } pieces[] = {
+        PIECE("{"),
+        PIECE("}"),
+        PIECE("["),
+        PIECE("]"),
+        PIECE("\""),
+        PIECE(","),
+        PIECE(":"),
+        PIECE("\n"),
+        PIECE("'"),
+        PIECE(" "),
+        PIECE("\"type\""),
+        PIECE("\"bundle\""),
+        PIECE("\"objects\""),
+        PIECE("\"indicator\""),
+        PIECE("\"pattern\""),
+        PIECE("\"Event\""),
+        PIECE("\"Attribute\""),
+        PIECE("\"value\""),
+        PIECE("ipv4-addr:value"),
+        PIECE(" = "),
+        PIECE(" OR "),
+        PIECE("("),
+        PIECE(")"),
+        PIECE("1.2.3.4"),
+        PIECE("evil[.]com"),
+        PIECE("\\"),
+        PIECE("\"\""),
+        PIECE(";"),
+        PIECE("\t"),
+        PIECE("\r\n"),
+        PIECE("ip-dst|port"),
+        PIECE("|"),
+        PIECE("hxxp://"),
+        PIECE("0"),
     };
-    char buf[600];
+#undef PIECE
+    unsigned char buf[600]; /* bytes with a length, not a string */
     for (int round = 0; round < 3000; round++) {
         size_t len = 0;
         seed = seed * 1103515245u + 12345u;
@@ -1050,14 +1060,14 @@ static void test_garbage_input(void **state)
             seed = seed * 1103515245u + 12345u;
             unsigned v = seed >> 16;
             if (v % 5 == 0 && len < sizeof buf) {
-                buf[len++] = (char)(v >> 3);
+                buf[len++] = (unsigned char)(v >> 3);
                 continue;
             }
-            const char *piece = pieces[v % (sizeof pieces / sizeof pieces[0])];
-            size_t n = strlen(piece);
+            size_t k = v % (sizeof pieces / sizeof pieces[0]);
+            size_t n = pieces[k].len;
             if (len + n > sizeof buf)
                 break;
-            memcpy(buf + len, piece, n);
+            memcpy(buf + len, pieces[k].bytes, n);
             len += n;
         }
         enum psi_ioc_format format = (enum psi_ioc_format)(round % 5);

@@ -2,11 +2,13 @@
  * every kind, every truncation and any trailing byte refused, unknown
  * versions and kinds, every field rule in both directions, share lists, the
  * largest entry, and the names. */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -20,8 +22,12 @@ static void from_hex(unsigned char *out, size_t out_len, const char *hex)
 {
     assert_int_equal(strlen(hex), out_len * 2U);
     for (size_t i = 0; i < out_len; i++) {
-        unsigned v = 0;
-        assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
+        char pair[3] = {hex[2 * i], hex[2 * i + 1], '\0'};
+        char *end = NULL;
+        unsigned long v;
+        assert_true(isxdigit((unsigned char)pair[0]) && isxdigit((unsigned char)pair[1]));
+        v = strtoul(pair, &end, 16);
+        assert_true(end == pair + 2 && v <= 0xffUL);
         out[i] = (unsigned char)v;
     }
 }

@@ -666,7 +666,7 @@ static void test_proof_cost_with_stored_subtrees(void **state)
     for (uint64_t i = 0; i < n; i += 9973) {
         s.leaf_reads = s.subtree_reads = s.subtree_misses = 0;
         assert_int_equal(psi_merkle_inclusion_proof(proof, &count, &stored, i, n), 0);
-        assert_true(s.leaf_reads + s.subtree_reads <= 64 * 64);
+        assert_true(s.leaf_reads + s.subtree_reads <= (uint64_t)64 * 64);
         assert_int_equal(s.subtree_misses, 0);
         assert_int_equal(incl(s.leaves[i], i, n, proof, count, root), 0);
     }
@@ -674,7 +674,7 @@ static void test_proof_cost_with_stored_subtrees(void **state)
     psi_merkle_frontier_root(old_root, &f);
     s.leaf_reads = s.subtree_reads = 0;
     assert_int_equal(psi_merkle_consistency_proof(proof, &count, &stored, 77777, n), 0);
-    assert_true(s.leaf_reads + s.subtree_reads <= 64 * 64);
+    assert_true(s.leaf_reads + s.subtree_reads <= (uint64_t)64 * 64);
     assert_int_equal(cons(77777, n, proof, count, old_root, root), 0);
 
     /* A store that lacks a level falls back on the children. */

@@ -286,7 +286,7 @@ static void test_sign_vector(void **state)
                      PSI_ERR_TOO_LARGE);
     assert_int_equal(len, want_len);
     /* In place: the text already at the start of the buffer. */
-    memcpy(out, text, strlen(text));
+    memcpy(out, text, sizeof text);
     assert_int_equal(psi_note_sign(out, sizeof out, &len, out, strlen(text), &peter_signer, 1), 0);
     assert_int_equal(len, want_len);
     assert_memory_equal(out, want, want_len);
@@ -444,8 +444,8 @@ static void test_open_malformed(void **state)
     /* Bad signature lines: name with a space, no space, dash, base64. */
     {
         static const char *const lines[] = {
-            "\xE2\x80\x94 Bad Name x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNX"
-            "gKvqfqdngotpRZb6KE6RyyBwJnAM=\n",
+            ("\xE2\x80\x94 Bad Name x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNX"
+             "gKvqfqdngotpRZb6KE6RyyBwJnAM=\n"),
             "\xE2\x80\x94 PeterNeumann\n",
             "\xE2\x80\x94 PeterNeumann \n",
             "\xE2\x80\x94  AAAAAAA=\n",
@@ -472,12 +472,12 @@ static void test_open_malformed(void **state)
         char big[16384];
         memcpy(big, note, len);
         for (int i = 1; i < 100; i++) {
-            memcpy(big + len, unknown_sig, strlen(unknown_sig));
-            len += strlen(unknown_sig);
+            len += (size_t)snprintf(big + len, sizeof big - len, "%s", unknown_sig);
+            assert_true(len < sizeof big);
         }
         assert_int_equal(psi_note_open(big, len, &peter, 1, &text_len, NULL), 0);
-        memcpy(big + len, unknown_sig, strlen(unknown_sig));
-        len += strlen(unknown_sig);
+        len += (size_t)snprintf(big + len, sizeof big - len, "%s", unknown_sig);
+        assert_true(len < sizeof big);
         assert_int_equal(psi_note_open(big, len, &peter, 1, &text_len, NULL), PSI_ERR_PARSE);
     }
     /* A long signature by an unknown key (a post-quantum one, say) and a

@@ -1,6 +1,7 @@
 #include "psi/pool.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "psi/error.h"
@@ -61,11 +62,14 @@ int psi_parallel_for(size_t n, unsigned threads, psi_range_fn fn, void *ctx, siz
     /* Split evenly, then round each range up to the alignment; rounding may
      * leave fewer ranges than threads, never more. */
     per_range = n / threads + (n % threads != 0);
-    per_range =
-        (per_range + PSI_POOL_RANGE_ALIGN - 1) / PSI_POOL_RANGE_ALIGN * PSI_POOL_RANGE_ALIGN;
-    n_ranges = n / per_range + (n % per_range != 0);
+    if (per_range <= SIZE_MAX - (PSI_POOL_RANGE_ALIGN - 1)) { /* else rounding up would wrap */
+        per_range =
+            (per_range + PSI_POOL_RANGE_ALIGN - 1) / PSI_POOL_RANGE_ALIGN * PSI_POOL_RANGE_ALIGN;
+    }
+    n_ranges = (n - 1) / per_range + 1; /* n > 0 */
 
-    for (r = 0; r < n_ranges; r++) {
+    r = 0;
+    do { /* at least one range */
         tasks[r].fn = fn;
         tasks[r].ctx = ctx;
         tasks[r].begin = r * per_range;
@@ -73,7 +77,7 @@ int psi_parallel_for(size_t n, unsigned threads, psi_range_fn fn, void *ctx, siz
         tasks[r].failed_at = tasks[r].begin;
         tasks[r].rc = PSI_OK;
         started[r] = 0;
-    }
+    } while (++r < n_ranges);
     for (r = 1; r < n_ranges; r++) {
         started[r] = pthread_create(&ids[r], NULL, range_thread, &tasks[r]) == 0;
     }

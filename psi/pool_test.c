@@ -90,12 +90,53 @@ static void test_arguments_and_cores(void **state)
     assert_true(psi_online_cores() <= PSI_POOL_MAX_THREADS);
 }
 
+/* Records the ranges it is given, touching nothing else. */
+struct span_log {
+    size_t calls, covered;
+    size_t begin[PSI_POOL_MAX_THREADS], end[PSI_POOL_MAX_THREADS];
+};
+
+static int log_range(void *ctx, size_t begin, size_t end, size_t *failed_at)
+{
+    struct span_log *l = ctx;
+    (void)failed_at;
+    /* ranges run on several threads: claim a slot atomically */
+    size_t slot = __atomic_fetch_add(&l->calls, 1, __ATOMIC_RELAXED);
+    if (slot < PSI_POOL_MAX_THREADS) {
+        l->begin[slot] = begin;
+        l->end[slot] = end;
+    }
+    __atomic_fetch_add(&l->covered, end - begin, __ATOMIC_RELAXED);
+    return PSI_OK;
+}
+
+/* Counts near SIZE_MAX: rounding a range up to the alignment must not wrap
+ * (it once did: a range of 0 elements and a division by zero). */
+static void test_huge_counts(void **state)
+{
+    static const size_t counts[] = {SIZE_MAX, SIZE_MAX - 1, SIZE_MAX - PSI_POOL_RANGE_ALIGN,
+                                    SIZE_MAX / 2 + 1};
+    static const unsigned threads[] = {1, 2, 3, 7, PSI_POOL_MAX_THREADS};
+    (void)state;
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        for (size_t t = 0; t < sizeof threads / sizeof threads[0]; t++) {
+            struct span_log *l = calloc(1, sizeof *l);
+            assert_non_null(l);
+            assert_int_equal(psi_parallel_for(counts[i], threads[t], log_range, l, NULL), PSI_OK);
+            assert_true(l->calls >= 1 && l->calls <= threads[t]);
+            assert_true(l->covered == counts[i]);
+            free(l);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_index_once),
         cmocka_unit_test(test_lowest_failure_wins),
         cmocka_unit_test(test_arguments_and_cores),
+        cmocka_unit_test(test_huge_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

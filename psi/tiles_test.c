@@ -159,7 +159,7 @@ static void test_root_from_tiles_of_1000_leaves(void **state)
     assert_int_equal(
         psi_tile_build(t.level1, sizeof t.level1, &t.level1_len, &store_reader, 1, 0, 1000), 0);
     assert_int_equal(t.level1_len, 3 * 32);
-    for (unsigned i = 0; i < 3; i++)
+    for (size_t i = 0; i < 3; i++)
         assert_memory_equal(t.level1 + i * 32, s.subtrees[8][i], 32);
     /* Each level-1 hash is the root of the level-0 tile below it. */
     memset(tile_root, 0, sizeof tile_root);
@@ -187,7 +187,7 @@ static void test_root_from_tiles_of_1000_leaves(void **state)
                      PSI_ERR_INVALID);
     assert_int_equal(psi_tile_build(t.level1, sizeof t.level1, &len, &store_reader, 2, 0, 1000),
                      PSI_ERR_INVALID);
-    assert_int_equal(psi_tile_build(t.level1, 32 * 231, &len, &store_reader, 0, 3, 1000),
+    assert_int_equal(psi_tile_build(t.level1, (size_t)32 * 231, &len, &store_reader, 0, 3, 1000),
                      PSI_ERR_TOO_LARGE);
     assert_int_equal(psi_tile_build(NULL, 0, &len, &store_reader, 0, 3, 1000), PSI_ERR_INVALID);
     assert_int_equal(psi_tile_build(t.level1, sizeof t.level1, &len, NULL, 0, 3, 1000),

@@ -10,7 +10,7 @@
  * any length (post-quantum ones run to kilobytes) is checked without a buffer
  * of its size. A multiple of 4, so every slice but the last is padding-free. */
 #define B64_SLICE_CHARS 64U
-#define B64_SLICE_BYTES (B64_SLICE_CHARS / 4U * 3U)
+#define B64_SLICE_BYTES ((size_t)B64_SLICE_CHARS / 4U * 3U)
 
 /* 1 for the characters of the base64 alphabet and '='. libsodium 1.0.18's
  * decoder reads bytes above 0x7f as '/' (found by fuzzing: an em dash passed

@@ -67,11 +67,11 @@ static size_t make_msg(unsigned char *msg, const struct xmd_vector *v)
         return len;
     }
     if (v->long_msg == 128) {
-        memcpy(msg, "q128_", 5);
+        memcpy(msg, "q128_", 6); /* the NUL is overwritten next */
         memset(msg + 5, 'q', 128);
         return 133;
     }
-    memcpy(msg, "a512_", 5);
+    memcpy(msg, "a512_", 6); /* the NUL is overwritten next */
     memset(msg + 5, 'a', 512);
     return 517;
 }

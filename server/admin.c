@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "commands.h"
 #include "epoch.h"
 #include "feeds.h"
@@ -367,7 +369,23 @@ static const char ADMIT_USAGE[] =
     "  --share-with       whom its overlaps are shared with (default all); a pair\n"
     "                     is matched only when both sides allow each other\n"
     "  --contribute-only  it gives (submits, cross-blinds) but gets no results\n"
-    "An admitted id is changed with `psi-hub policy`, not admitted again.\n";
+    "An admitted id is changed with `psi-hub policy`, not admitted again. A key\n"
+    "belongs to one participant: one another participant holds (or held before\n"
+    "its removal) is refused.\n";
+
+/* Finds the participant, removed or not, that holds a public key. */
+struct key_owner {
+    const unsigned char *key;
+    char id[PSI_STORE_ID_MAX + 1];
+};
+
+static int find_key_owner(void *ctx, const struct psi_store_participant *p)
+{
+    struct key_owner *o = ctx;
+    if (sodium_memcmp(p->public_key, o->key, PSI_STORE_KEY_BYTES) == 0)
+        snprintf(o->id, sizeof o->id, "%s", p->id);
+    return 0;
+}
 
 int psi_hub_cmd_admit(int argc, char **argv)
 {
@@ -434,12 +452,18 @@ int psi_hub_cmd_admit(int argc, char **argv)
         return 1;
     }
     struct psi_txn t;
+    /* One key, one participant: a request names its sender, and a key held
+     * by two ids would let its holder act as either. */
+    struct key_owner owner = {p.public_key, ""};
     int rc = psi_txn_begin(&t, &psi_store_sqlite_ops, st, PSI_TXN_WRITE);
     if (rc == 0)
+        rc = psi_store_sqlite_ops.participant_list(&t, find_key_owner, &owner);
+    int key_taken = rc == 0 && owner.id[0] != '\0' && strcmp(owner.id, id) != 0;
+    if (rc == 0 && !key_taken)
         rc = psi_store_sqlite_ops.participant_add(&t, &p, psi_hub_now_ms());
-    if (rc == 0)
+    if (rc == 0 && !key_taken)
         rc = log_roster_change(&t, &hub, PSI_LOGENTRY_ADMIT, id);
-    if (rc == 0)
+    if (rc == 0 && !key_taken)
         rc = psi_txn_commit(&t);
     else
         psi_txn_rollback(&t);
@@ -447,6 +471,12 @@ int psi_hub_cmd_admit(int argc, char **argv)
     int ret = 0;
     if (rc == PSI_ERR_EXISTS) {
         fprintf(stderr, "psi-hub admit: participant '%s' exists already; use psi-hub policy\n", id);
+        ret = 1;
+    } else if (key_taken) {
+        fprintf(stderr,
+                "psi-hub admit: this key is already admitted as '%s' (removed participants "
+                "included); each participant needs a key of its own\n",
+                owner.id);
         ret = 1;
     } else if (rc != 0) {
         ret = store_error("admit", st, rc);

@@ -389,6 +389,8 @@ int psi_query_method_submit(struct psi_method_call *call)
     size_t max = call->hub->max_chunk_elements < PSI_VOPRF_MAX_BATCH ? call->hub->max_chunk_elements
                                                                      : PSI_VOPRF_MAX_BATCH;
     size_t n = msg->elements.len / PSI_STORE_ELEMENT_BYTES;
+    /* cppcheck 2.10 wrongly calls n > max always true */
+    // cppcheck-suppress knownConditionTrueFalse
     if (msg->elements.len % PSI_STORE_ELEMENT_BYTES != 0 || n == 0 || n > max) {
         rc = psi_method_refuse(call, PSI_ERR_PROTOCOL,
                                "a query batch is 1..%zu elements of 32 bytes, not %zu bytes", max,
@@ -485,7 +487,6 @@ struct work_build {
     Psi__QueryBatch **items;
     size_t n, cap;
     size_t bytes, budget;
-    int failed;
 };
 
 static int work_add(void *ctx, const struct psi_store_query *q)
@@ -496,7 +497,7 @@ static int work_add(void *ctx, const struct psi_store_query *q)
         return 1; /* full: the rest next time */
     if (wb->n == wb->cap) {
         size_t ncap = wb->cap ? wb->cap * 2 : 8;
-        void *m = realloc(wb->items, ncap * sizeof *wb->items);
+        void *m = realloc(wb->items, ncap * sizeof(Psi__QueryBatch *));
         if (m == NULL)
             return PSI_ERR_NOMEM;
         wb->items = m;
@@ -530,7 +531,7 @@ int psi_query_method_work(struct psi_method_call *call)
     psi__empty__free_unpacked(msg, NULL);
     if (!is_role(call->sender, "vendor"))
         return psi_method_refuse(call, PSI_ERR_DENIED, "only vendors answer feed queries");
-    struct work_build wb = {call, NULL, 0, 0, 0, 0, 0};
+    struct work_build wb = {call, NULL, 0, 0, 0, 0};
     wb.budget = call->hub->max_message_bytes > 2 * REPLY_ALLOWANCE
                     ? call->hub->max_message_bytes - REPLY_ALLOWANCE
                     : call->hub->max_message_bytes / 2;

@@ -1,5 +1,6 @@
 /* The request pipeline: from a sealed frame to a reply frame (see hub.h). */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -324,8 +325,8 @@ static void authenticated(struct request_state *rs, struct psi_txn *t)
     uint64_t ts = rs->req.timestamp_ms;
     uint64_t skew = ts > rs->now_ms ? ts - rs->now_ms : rs->now_ms - ts;
     if (skew > PSI_HUB_WINDOW_MS) {
-        refuse(rs, PSI_ERR_STALE, "request timestamp is %llu s off the hub clock (window %u s)",
-               (unsigned long long)(skew / 1000u), PSI_HUB_WINDOW_MS / 1000u);
+        refuse(rs, PSI_ERR_STALE, "request timestamp is %" PRIu64 " s off the hub clock (window %" PRIu64 " s)",
+               skew / 1000u, PSI_HUB_WINDOW_MS / 1000u);
         finish_refused(rs, t, 1);
         return;
     }

@@ -22,7 +22,7 @@
 #include "identity.h"
 #include "store.h"
 
-#define PSI_HUB_WINDOW_MS (300u * 1000u)       /* accepted clock skew of a request */
+#define PSI_HUB_WINDOW_MS ((uint64_t)300 * 1000) /* accepted clock skew of a request */
 #define PSI_HUB_DEFAULT_MAX_MESSAGE (8u << 20) /* bytes */
 #define PSI_HUB_MIN_MAX_MESSAGE (64u << 10)
 #define PSI_HUB_MAX_MAX_MESSAGE (256u << 20)

@@ -388,7 +388,7 @@ static void two_parties_match(void **state)
     Psi__FetchReply *reply = psi__fetch_reply__unpack(NULL, out_len, out);
     assert_non_null(reply);
     assert_int_equal(reply->elements.len, 3 * 32);
-    assert_memory_equal(reply->elements.data, elements_a + 32, 3 * 32);
+    assert_memory_equal(reply->elements.data, elements_a + 32, (size_t)3 * 32);
     psi__fetch_reply__free_unpacked(reply, NULL);
     free(out);
     free(body);
@@ -612,7 +612,7 @@ static void submission_refusals(void **state)
 {
     struct fixture *f = *state;
     uint8_t *elements = hub_test_elements(5), id[16];
-    upload_all(f, &f->a, id, elements, 5 * 32);
+    upload_all(f, &f->a, id, elements, (size_t)5 * 32);
     struct commit_opts o;
 
     memset(&o, 0, sizeof o);
@@ -646,10 +646,10 @@ static void submission_refusals(void **state)
     for (int bad = 0; bad < 2; bad++) {
         elements = hub_test_elements(4);
         if (bad == 0)
-            memset(elements + 2 * 32, 0, 32);
+            memset(elements + (size_t)2 * 32, 0, 32);
         else
-            memset(elements + 3 * 32, 0xff, 32);
-        upload_all(f, &f->a, id, elements, 4 * 32);
+            memset(elements + (size_t)3 * 32, 0xff, 32);
+        upload_all(f, &f->a, id, elements, (size_t)4 * 32);
         assert_int_equal(commit_submission(f, &f->a, id, elements, 4, NULL, NULL, NULL),
                          PSI_ERR_ENCODING);
         expect_error(f, bad == 0 ? "element 2 " : "element 3 ");

@@ -8,13 +8,18 @@
 #ifndef PSI_HUB_TEST_SETUP_H
 #define PSI_HUB_TEST_SETUP_H
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "hub.h"
+#include "hub_test_fs.h"
 
 static inline void hub_test_set_meta(struct psi_store *st, const char *key, const char *value)
 {
@@ -81,11 +86,10 @@ static inline void hub_test_take_body(const struct psi_reply *r, uint8_t **out, 
     }
 }
 
+
 static inline void hub_test_remove_dir(const char *dir)
 {
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(hub_test_remove_tree(dir), 0);
 }
 
 #endif

@@ -60,7 +60,7 @@ static int roster_add(void *ctx, const struct psi_store_participant *p)
     struct roster_build *rb = ctx;
     if (rb->n == rb->cap) {
         size_t ncap = rb->cap ? rb->cap * 2 : 16;
-        void *m = realloc(rb->items, ncap * sizeof *rb->items);
+        void *m = realloc(rb->items, ncap * sizeof(Psi__Participant *));
         if (m == NULL)
             return PSI_ERR_NOMEM;
         rb->items = m;
@@ -214,7 +214,7 @@ static int take_upload(struct psi_method_call *call, const unsigned char upload_
         return psi_method_refuse(call, PSI_ERR_PROTOCOL,
                                  "upload %s holds %llu bytes, %llu items of %zu bytes need %llu",
                                  hex, (unsigned long long)received, (unsigned long long)count,
-                                 item_bytes, (unsigned long long)(count * item_bytes));
+                                 item_bytes, (unsigned long long)count * item_bytes);
     uint8_t *buf = malloc((size_t)received);
     if (buf == NULL)
         return PSI_ERR_NOMEM;
@@ -367,7 +367,7 @@ static int work_add(void *ctx, const struct psi_store_submission *s)
     struct work_build *wb = ctx;
     if (wb->n == wb->cap) {
         size_t ncap = wb->cap ? wb->cap * 2 : 16;
-        void *m = realloc(wb->items, ncap * sizeof *wb->items);
+        void *m = realloc(wb->items, ncap * sizeof(Psi__Submission *));
         if (m == NULL)
             return PSI_ERR_NOMEM;
         wb->items = m;
@@ -635,7 +635,7 @@ static int results_add(void *ctx, uint64_t position, const char *const *peers, s
     struct results_build *rb = ctx;
     if (rb->n == rb->cap) {
         size_t ncap = rb->cap ? rb->cap * 2 : 64;
-        void *m = realloc(rb->items, ncap * sizeof *rb->items);
+        void *m = realloc(rb->items, ncap * sizeof(Psi__Match *));
         if (m == NULL)
             return PSI_ERR_NOMEM;
         rb->items = m;
@@ -749,7 +749,7 @@ static int method_log_entries(struct psi_method_call *call)
         rc = psi_hub_log_entry(call->txn, start + i, &entry, &len);
         if (rc == PSI_ERR_NOT_FOUND) {
             fprintf(stderr, "psi-hub: log entry %llu is missing from the store\n",
-                    (unsigned long long)(start + i));
+                    (unsigned long long)start + i);
             rc = 0;
             break;
         }

@@ -1339,11 +1339,11 @@ static int results(struct psi_txn *t, const char *me, const char *epoch, uint32_
     const char **peer_ptrs = NULL;
     size_t n = 0, cap = 0;
     uint64_t position = 0;
-    int rc, ret = 0, have = 0;
+    int rc, ret = 0;
     for (;;) {
         rc = sqlite3_step(s);
         uint64_t next = rc == SQLITE_ROW ? column_u64(s, 0) : 0;
-        if (have && (rc != SQLITE_ROW || next != position)) {
+        if (n > 0 && (rc != SQLITE_ROW || next != position)) {
             if ((uint64_t)n + 1 >= threshold) {
                 for (size_t i = 0; i < n; i++)
                     peer_ptrs[i] = peers[i];
@@ -1352,7 +1352,6 @@ static int results(struct psi_txn *t, const char *me, const char *epoch, uint32_
                     break;
             }
             n = 0;
-            have = 0;
         }
         if (rc != SQLITE_ROW)
             break;
@@ -1376,7 +1375,6 @@ static int results(struct psi_txn *t, const char *me, const char *epoch, uint32_
         }
         n++;
         position = next;
-        have = 1;
     }
     if (ret == 0 && rc != SQLITE_DONE)
         ret = fail(st, "results");

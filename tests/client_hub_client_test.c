@@ -28,6 +28,9 @@
 #include "psi.pb-c.h"
 #include "psi/error.h"
 
+/* chunk_bytes of the upload tests: at most 4 items of 32 bytes a chunk. */
+#define CHUNK_4 ((size_t)4 * 32)
+
 enum hub_mode {
     MODE_ACK,           /* acks exactly what it received */
     MODE_ACK_HOLDS_ALL, /* acks the whole upload at the first chunk */
@@ -89,7 +92,7 @@ static void answer(const struct psi_request *req)
         ack.upload_id = chunk->upload_id;
         ack.received = chunk->offset + chunk->items.len;
         if (hub.mode == MODE_ACK_HOLDS_ALL)
-            ack.received = 10 * 32; /* the test uploads 10 items of 32 bytes */
+            ack.received = (uint64_t)10 * 32; /* the test uploads 10 items of 32 bytes */
         if (hub.mode == MODE_ACK_SHORT)
             ack.received = chunk->offset;
         if (hub.mode == MODE_ACK_OTHER_ID) {
@@ -286,12 +289,12 @@ static void test_upload_in_chunks(void **state)
     hub.mode = MODE_ACK;
     hub.chunks = 0;
     /* 10 items, 4 a chunk: 3 chunks */
-    assert_int_equal(psi_hub_client_upload(c, id, items, sizeof items, 32, 4 * 32, NULL, &f), 0);
+    assert_int_equal(psi_hub_client_upload(c, id, items, sizeof items, 32, CHUNK_4, NULL, &f), 0);
     assert_int_equal(hub.chunks, 3);
     /* The hub holds it all already: one chunk is enough to learn it. */
     hub.mode = MODE_ACK_HOLDS_ALL;
     hub.chunks = 0;
-    assert_int_equal(psi_hub_client_upload(c, id, items, sizeof items, 32, 4 * 32, NULL, &f), 0);
+    assert_int_equal(psi_hub_client_upload(c, id, items, sizeof items, 32, CHUNK_4, NULL, &f), 0);
     assert_int_equal(hub.chunks, 1);
     psi_hub_client_close(c);
 }
@@ -303,15 +306,15 @@ static void test_upload_refuses_incoherent_acks(void **state)
     struct psi_hub_failure f;
     unsigned char id[16] = {2}, items[10 * 32] = {0};
     hub.mode = MODE_ACK_SHORT;
-    assert_int_equal(psi_hub_client_upload(c, id, items, sizeof items, 32, 4 * 32, NULL, &f),
+    assert_int_equal(psi_hub_client_upload(c, id, items, sizeof items, 32, CHUNK_4, NULL, &f),
                      PSI_ERR_PROTOCOL);
     assert_non_null(strstr(f.text, "incoherently"));
     hub.mode = MODE_ACK_OTHER_ID;
-    assert_int_equal(psi_hub_client_upload(c, id, items, sizeof items, 32, 4 * 32, NULL, &f),
+    assert_int_equal(psi_hub_client_upload(c, id, items, sizeof items, 32, CHUNK_4, NULL, &f),
                      PSI_ERR_PROTOCOL);
     /* Sizes that do not fit items are refused before anything is sent. */
     hub.chunks = 0;
-    assert_int_equal(psi_hub_client_upload(c, id, items, 33, 32, 4 * 32, NULL, &f),
+    assert_int_equal(psi_hub_client_upload(c, id, items, 33, 32, CHUNK_4, NULL, &f),
                      PSI_ERR_INVALID);
     assert_int_equal(psi_hub_client_upload(c, id, items, 64, 32, 16, NULL, &f), PSI_ERR_INVALID);
     assert_int_equal(hub.chunks, 0);

@@ -27,22 +27,6 @@ static const struct psi_state_config test_config = {
     .hub_vkey = "hub+01020304+AQID",
 };
 
-/* A cmocka set-up: a state of test_config in a new directory made from
- * dir_template (mkdtemp's XXXXXX at its end). */
-static inline int state_fixture_setup(void **state, const char *dir_template)
-{
-    struct fixture *f = calloc(1, sizeof *f);
-    if (!f || sodium_init() < 0)
-        return -1;
-    snprintf(f->dir, sizeof f->dir, "%s", dir_template);
-    if (!mkdtemp(f->dir))
-        return -1;
-    if (psi_state_create(&f->st, f->dir, &test_config) != 0)
-        return -1;
-    *state = f;
-    return 0;
-}
-
 /* Removes the state's database files (not the directory). */
 static inline void state_fixture_remove_db(const char *dir)
 {
@@ -52,6 +36,30 @@ static inline void state_fixture_remove_db(const char *dir)
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         unlink(path);
     }
+}
+
+/* A cmocka set-up: a state of test_config in a new directory made from
+ * dir_template (mkdtemp's XXXXXX at its end). */
+static inline int state_fixture_setup(void **state, const char *dir_template)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    if (!f || sodium_init() < 0) {
+        free(f);
+        return -1;
+    }
+    snprintf(f->dir, sizeof f->dir, "%s", dir_template);
+    if (!mkdtemp(f->dir)) {
+        free(f);
+        return -1;
+    }
+    if (psi_state_create(&f->st, f->dir, &test_config) != 0) {
+        state_fixture_remove_db(f->dir);
+        rmdir(f->dir);
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
 }
 
 /* The cmocka tear-down of state_fixture_setup. */

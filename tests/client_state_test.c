@@ -327,7 +327,6 @@ static void test_submission_digest_layout(void **state)
     crypto_sign_keypair(pk, sk);
     randombytes_buf(hub, sizeof hub);
     assert_int_equal(psi_submission_sign(sig, sk, hub, got), 0);
-    n = 0;
     memcpy(msg, "psi/submission-sig/v1", 21);
     n = 21;
     msg[n++] = 0;
@@ -407,6 +406,7 @@ static void test_tag_context_is_symmetric(void **state)
                         7);
     /* Byte order: 'Z' (0x5a) < 'a' (0x61). */
     n1 = psi_tag_context(c1, sizeof c1, "e", "a", "Z");
+    assert_int_equal(n1, 2 + 1 + 2 + 1 + 2 + 1);
     assert_memory_equal(c1 + 3,
                         "\x00\x01"
                         "Z",
@@ -439,6 +439,26 @@ static void test_derived_ids(void **state)
     digest[0] ^= 1;
     psi_crossblind_upload_id(u2, hub, "agency-a", 5, digest);
     assert_memory_not_equal(u1, u2, 16);
+
+    /* A feed's upload id: the same for the same hub, vendor and filter (a
+     * re-run continues the upload), another for any of them changed, and
+     * never a cross-blind batch's. */
+    unsigned char f1[16], f2[16], other_hub[32] = {10};
+    psi_feed_upload_id(f1, hub, "vendor-x", digest);
+    psi_feed_upload_id(f2, hub, "vendor-x", digest);
+    assert_memory_equal(f1, f2, 16);
+    psi_feed_upload_id(f2, other_hub, "vendor-x", digest);
+    assert_memory_not_equal(f1, f2, 16);
+    psi_feed_upload_id(f2, hub, "vendor-y", digest);
+    assert_memory_not_equal(f1, f2, 16);
+    psi_feed_upload_id(f2, hub, "vendor-", digest);
+    assert_memory_not_equal(f1, f2, 16);
+    digest[31] ^= 1;
+    psi_feed_upload_id(f2, hub, "vendor-x", digest);
+    assert_memory_not_equal(f1, f2, 16);
+    psi_crossblind_upload_id(u2, hub, "vendor-x", 0, digest);
+    assert_memory_not_equal(f2, u2, 16);
+    assert_memory_not_equal(f2, digest, 16);
 }
 
 int main(void)

@@ -60,7 +60,7 @@
 /* The re-ordered uploads: REORDER_CHUNKS chunks of REORDER_CHUNK_ELEMENTS. */
 #define REORDER_CHUNKS 4
 #define REORDER_CHUNK_ELEMENTS 8
-#define REORDER_ELEMENTS (REORDER_CHUNKS * REORDER_CHUNK_ELEMENTS)
+#define REORDER_ELEMENTS ((size_t)REORDER_CHUNKS * REORDER_CHUNK_ELEMENTS)
 #define REORDER_MAX 512
 
 static struct {
@@ -88,6 +88,8 @@ static int call(const struct psi_identity *who, const char *method, const uint8_
                 size_t body_len, uint8_t **reply, size_t *reply_len, char *err, size_t errlen)
 {
     struct psi_rpc *rpc = NULL;
+    *reply = NULL;
+    *reply_len = 0;
     int rc = psi_rpc_open(&rpc, H.hub.url, who, H.hub.hub_key, REPLY_MS, err, errlen);
     if (rc != 0)
         return rc;
@@ -162,12 +164,7 @@ static int psi_has_audit_verify(void)
     if (access(PSI_BIN, X_OK) != 0)
         return 0;
     char out[8192] = "";
-    FILE *p = popen("'" PSI_BIN "' audit --help 2>&1", "r");
-    if (p == NULL)
-        return 0;
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    int status = pclose(p);
+    int status = hub_test_run_capture("'" PSI_BIN "' audit --help 2>&1", out, sizeof out);
     return status == 0 && strstr(out, "audit verify") != NULL;
 }
 
@@ -181,8 +178,31 @@ static int run_psi(const char *fmt, ...)
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
     snprintf(cmd, sizeof cmd, "'%s' %s", PSI_BIN, args);
-    int status = system(cmd);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return hub_test_run_capture(cmd, NULL, 0);
+}
+
+/* The last lines of the text file at path (at most its last 8 KiB), on
+ * stderr: what a failed command said. */
+static void print_tail(const char *path, unsigned lines)
+{
+    char buf[8192];
+    size_t n = 0;
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long size = ftell(f);
+        long keep = (long)sizeof buf - 1;
+        if (size >= 0 && fseek(f, size > keep ? size - keep : 0, SEEK_SET) == 0)
+            n = fread(buf, 1, sizeof buf - 1, f);
+    }
+    fclose(f);
+    buf[n] = '\0';
+    size_t start = n > 0 && buf[n - 1] == '\n' ? n - 1 : n; /* the last line's end */
+    unsigned seen = 0;
+    while (start > 0 && !(buf[start - 1] == '\n' && ++seen == lines))
+        start--;
+    fputs(buf + start, stderr);
 }
 
 static void capture_frames(void)
@@ -255,11 +275,8 @@ static int setup_group(void **state)
         snprintf(cmd, sizeof cmd,
                  "'%s' init --state '%s' --id auditor-1 --hub '%s' --hub-key '%s' 2>&1", PSI_BIN,
                  H.auditor_state, H.hub.url, H.hub.vkey);
-        FILE *p = popen(cmd, "r");
-        assert_non_null(p);
-        size_t n = fread(out, 1, sizeof out - 1, p);
-        out[n] = '\0';
-        assert_int_equal(pclose(p), 0);
+        assert_int_equal(hub_test_run_capture(cmd, out, sizeof out), 0);
+        size_t n = strlen(out);
         while (n > 0 && out[n - 1] == '\n')
             out[--n] = '\0';
         const char *key = strrchr(out, '\n');
@@ -673,7 +690,7 @@ static void send_reordered(struct flood *f)
     uint8_t *elements = hub_test_elements(REORDER_ELEMENTS), upload_id[16];
     randombytes_buf(upload_id, sizeof upload_id);
     enum { STEPS = REORDER_CHUNKS + 1 };
-    const size_t chunk_bytes = REORDER_CHUNK_ELEMENTS * 32;
+    const size_t chunk_bytes = (size_t)REORDER_CHUNK_ELEMENTS * 32;
     uint8_t *bodies[STEPS];
     size_t lens[STEPS];
     unsigned char rids[STEPS][16], digest[32];
@@ -917,8 +934,11 @@ static uint64_t crossblind(const struct psi_identity *who, const char *owner,
     for (size_t i = 0; i < work->n_tasks; i++)
         if (strcmp(work->tasks[i]->owner, owner) == 0)
             task = work->tasks[i];
-    if (task == NULL)
+    if (task == NULL) {
+        psi__work_list__free_unpacked(work, NULL);
         fail_msg("%s: %s's set is not in its work list", who->name, owner);
+        return 0;
+    }
     assert_int_equal(task->submission_id, s->submission_id);
     assert_int_equal(task->count, s->count);
     unsigned char digest[32];
@@ -1038,9 +1058,9 @@ static void audit_verify_passes(void)
         return;
     int rc = run_psi("audit verify --state '%s' >'%s/audit.out' 2>&1", H.auditor_state, H.hub.dir);
     if (rc != 0) {
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, "tail -n 20 '%s/audit.out' >&2", H.hub.dir);
-        (void)system(cmd);
+        char path[600];
+        snprintf(path, sizeof path, "%s/audit.out", H.hub.dir);
+        print_tail(path, 20);
         fail_msg("psi audit verify exited %d after the flood", rc);
     }
     print_message("psi audit verify: passed\n");

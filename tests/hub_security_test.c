@@ -286,7 +286,7 @@ static void retried_commit(void **state)
     struct hub_test_counts before = snapshot();
     uint8_t *elements = hub_test_elements(300), upload_id[16];
     randombytes_buf(upload_id, sizeof upload_id);
-    upload_bytes(&H.a, upload_id, elements, 300 * 32);
+    upload_bytes(&H.a, upload_id, elements, (size_t)300 * 32);
     size_t n;
     uint8_t *body = submit_body(&H.a, H.epoch, upload_id, elements, 300, &n);
     unsigned char rid[16];
@@ -448,7 +448,7 @@ static void wrong_epoch(void **state)
     hub_answers();
     uint8_t *elements = hub_test_elements(10), upload_id[16];
     randombytes_buf(upload_id, sizeof upload_id);
-    upload_bytes(&H.b, upload_id, elements, 10 * 32);
+    upload_bytes(&H.b, upload_id, elements, (size_t)10 * 32);
     struct hub_test_counts before = snapshot();
     size_t n;
     uint8_t *body = submit_body(&H.b, "1999-W01", upload_id, elements, 10, &n);
@@ -524,9 +524,9 @@ static void invalid_point(void **state)
     (void)state;
     hub_answers();
     uint8_t *elements = hub_test_elements(50), upload_id[16];
-    memset(elements + 37 * 32, 0xee, 32); /* not a canonical encoding */
+    memset(elements + (size_t)37 * 32, 0xee, 32); /* not a canonical encoding */
     randombytes_buf(upload_id, sizeof upload_id);
-    upload_bytes(&H.b, upload_id, elements, 50 * 32);
+    upload_bytes(&H.b, upload_id, elements, (size_t)50 * 32);
     struct hub_test_counts before = snapshot();
     size_t n;
     uint8_t *body = submit_body(&H.b, H.epoch, upload_id, elements, 50, &n);
@@ -593,7 +593,7 @@ static void concurrent_clients(void **state)
     }
     struct hub_test_counts after = snapshot();
     assert_int_equal(after.uploads, before.uploads + THREADS);
-    assert_int_equal(after.chunks, before.chunks + THREADS * 10);
+    assert_int_equal(after.chunks, before.chunks + (long long)THREADS * 10);
     hub_answers();
 }
 

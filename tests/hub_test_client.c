@@ -3,8 +3,10 @@
  * hub_test_client.h).
  */
 #include "hub_test_client.h"
+#include "hub_test_fs.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,9 +31,11 @@
 
 /* ---------------------------------------------------------------- the process */
 
-static int run_capture(const char *cmd, char *out, size_t cap)
+int hub_test_run_capture(const char *cmd, char *out, size_t cap)
 {
-    FILE *p = popen(cmd, "r");
+    /* The tests run the built psi and psi-hub binaries: cmd is theirs (quoted
+     * scratch paths, fixed options, redirections), the shell is wanted. */
+    FILE *p = popen(cmd, "r"); /* NOLINT(cert-env33-c): runs the built binaries */
     if (p == NULL)
         return -1;
     size_t n = 0;
@@ -57,7 +62,7 @@ int hub_test_hub_command(const struct hub_test_hub *h, char *out, size_t cap, co
     n = snprintf(cmd, sizeof cmd, "'%s' %s 2>/dev/null", h->bin, args);
     if (n < 0 || (size_t)n >= sizeof cmd)
         return -1;
-    return run_capture(cmd, out, cap);
+    return hub_test_run_capture(cmd, out, cap);
 }
 
 int hub_test_hub_create(struct hub_test_hub *h, const char *bin, const char *tag, const char *name,
@@ -214,6 +219,7 @@ int hub_test_hub_stop(struct hub_test_hub *h)
     return WEXITSTATUS(status);
 }
 
+
 void hub_test_hub_destroy(struct hub_test_hub *h)
 {
     if (h->pid > 0) {
@@ -227,9 +233,7 @@ void hub_test_hub_destroy(struct hub_test_hub *h)
         fprintf(stderr, "hub_test: kept %s\n", h->dir);
         return;
     }
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", h->dir);
-    if (system(cmd) != 0)
+    if (hub_test_remove_tree(h->dir) != 0)
         fprintf(stderr, "hub_test: could not remove %s\n", h->dir);
 }
 

@@ -44,6 +44,11 @@ struct hub_test_hub {
 int hub_test_hub_create(struct hub_test_hub *h, const char *bin, const char *tag, const char *name,
                         const char *init_options);
 
+/* Runs the shell command cmd with its stdout in out (may be NULL; what does
+ * not fit in cap - 1 bytes is read and dropped), NUL-terminated; returns its
+ * exit status, or -1 if it could not run or died by a signal. */
+int hub_test_run_capture(const char *cmd, char *out, size_t cap);
+
 /* Runs `psi-hub ARGS` (printf-style; the caller quotes paths) with stdout in
  * out (may be NULL) and stderr discarded; returns the exit status, or -1. */
 int hub_test_hub_command(const struct hub_test_hub *h, char *out, size_t cap, const char *fmt, ...)

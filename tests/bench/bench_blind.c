@@ -35,6 +35,8 @@
 #include "psi/pool.h"
 #include "psi/xmd.h"
 
+#include "bench_util.h"
+
 static const char usage[] = "usage: bench_blind [--n N] [--threads T]\n";
 
 static double now_seconds(void)
@@ -60,20 +62,6 @@ static int parse_count(const char *text, unsigned long long max, unsigned long l
     }
     *value = v;
     return 0;
-}
-
-static double load_average(void)
-{
-    FILE *f = fopen("/proc/loadavg", "r");
-    double load = -1.0;
-
-    if (f != NULL) {
-        if (fscanf(f, "%lf", &load) != 1) {
-            load = -1.0;
-        }
-        fclose(f);
-    }
-    return load;
 }
 
 /* The raw single-thread loop: nothing of libpsi but the expander. */
@@ -132,9 +120,11 @@ static int raw_blind_parallel(const unsigned char key[32], size_t n,
         shares[t].out = out;
         shares[t].rc = 0;
         if (pthread_create(&ids[t], NULL, raw_share_thread, &shares[t]) != 0) {
-            return -1;
+            rc = -1;
+            break; /* join the threads already started */
         }
     }
+    threads = t;
     for (t = 0; t < threads; t++) {
         (void)pthread_join(ids[t], NULL);
         rc |= shares[t].rc;
@@ -154,7 +144,7 @@ int main(int argc, char **argv)
     unsigned threads, cores;
     double t0, raw_seconds, batch_seconds, parallel_seconds;
     double raw_eps, batch_eps, parallel_eps, ratio, parallel_ratio, load;
-    int a, rc;
+    int a, rc, status = 1;
 
     for (a = 1; a < argc; a++) {
         if (strcmp(argv[a], "--n") == 0 && a + 1 < argc) {
@@ -190,7 +180,7 @@ int main(int argc, char **argv)
     if (text == NULL || inputs == NULL || lens == NULL || raw_out == NULL || batch_out == NULL ||
         parallel_out == NULL) {
         fprintf(stderr, "bench_blind: out of memory for %zu elements\n", n);
-        return 1;
+        goto done;
     }
     for (i = 0; i < n; i++) {
         int len = snprintf(text + 24 * i, 24, "ipv4:10.%u.%u.%u", (unsigned)((i >> 16) & 0xff),
@@ -201,22 +191,22 @@ int main(int argc, char **argv)
     randombytes_buf(seed, sizeof seed);
     if (psi_mutual_derive_key(seed, "bench", key) != PSI_OK) {
         fprintf(stderr, "bench_blind: key derivation failed\n");
-        return 1;
+        goto done;
     }
-    load = load_average();
+    load = bench_load_average();
 
     /* Warm caches and the CPU clock on both paths. */
     warmup = n < 2000 ? n : 2000;
     if (raw_blind(key, warmup, inputs, lens, raw_out) != 0 ||
         psi_blind_batch(key, warmup, inputs, lens, batch_out, threads) != PSI_OK) {
         fprintf(stderr, "bench_blind: warm-up failed\n");
-        return 1;
+        goto done;
     }
 
     t0 = now_seconds();
     if (raw_blind(key, n, inputs, lens, raw_out) != 0) {
         fprintf(stderr, "bench_blind: raw blinding failed\n");
-        return 1;
+        goto done;
     }
     raw_seconds = now_seconds() - t0;
 
@@ -225,19 +215,19 @@ int main(int argc, char **argv)
     batch_seconds = now_seconds() - t0;
     if (rc != PSI_OK) {
         fprintf(stderr, "bench_blind: psi_blind_batch: %s\n", psi_strerror(rc));
-        return 1;
+        goto done;
     }
 
     t0 = now_seconds();
     if (raw_blind_parallel(key, n, inputs, lens, parallel_out, threads) != 0) {
         fprintf(stderr, "bench_blind: parallel raw blinding failed\n");
-        return 1;
+        goto done;
     }
     parallel_seconds = now_seconds() - t0;
 
     if (memcmp(raw_out, batch_out, n * 32) != 0 || memcmp(raw_out, parallel_out, n * 32) != 0) {
         fprintf(stderr, "bench_blind: batch and raw results differ\n");
-        return 1;
+        goto done;
     }
 
     raw_eps = (double)n / raw_seconds;
@@ -259,6 +249,9 @@ int main(int argc, char **argv)
            "raw_parallel_eps=%.1f parallel_ratio=%.4f load1=%.2f\n",
            n, cores, threads, raw_eps, batch_eps, ratio, parallel_eps, parallel_ratio, load);
 
+    status = 0;
+
+done:
     sodium_memzero(key, sizeof key);
     sodium_memzero(seed, sizeof seed);
     free(text);
@@ -267,5 +260,5 @@ int main(int argc, char **argv)
     free(raw_out);
     free(batch_out);
     free(parallel_out);
-    return 0;
+    return status;
 }

@@ -111,16 +111,18 @@ int main(int argc, char **argv)
     size_t n = (size_t)n_arg;
 
     /* Elements as a submission holds them: valid, random group points. */
+    unsigned char key[crypto_core_ristretto255_SCALARBYTES];
+    int status = 1;
+    unsigned started = 0;
     unsigned char *points = malloc(n * crypto_core_ristretto255_BYTES);
     struct share *shares = calloc(threads, sizeof *shares);
     pthread_t *ids = calloc(threads, sizeof *ids);
     if (points == NULL || shares == NULL || ids == NULL) {
         fprintf(stderr, "bench_crossblind: out of memory for %zu elements\n", n);
-        return 1;
+        goto out;
     }
     for (size_t i = 0; i < n; i++)
         crypto_core_ristretto255_random(points + i * crypto_core_ristretto255_BYTES);
-    unsigned char key[crypto_core_ristretto255_SCALARBYTES];
     crypto_core_ristretto255_scalar_random(key);
 
     double start = now_seconds();
@@ -133,18 +135,21 @@ int main(int argc, char **argv)
         done += count;
         if (pthread_create(&ids[t], NULL, cross_blind_share, &shares[t]) != 0) {
             fprintf(stderr, "bench_crossblind: cannot start thread %u\n", t);
-            return 1;
+            break;
         }
+        started++;
     }
     int failed = 0;
-    for (unsigned t = 0; t < threads; t++) {
+    for (unsigned t = 0; t < started; t++) {
         pthread_join(ids[t], NULL);
         failed |= shares[t].failed;
     }
     double seconds = now_seconds() - start;
+    if (started < threads)
+        goto out;
     if (failed) {
         fprintf(stderr, "bench_crossblind: a scalar multiplication failed\n");
-        return 1;
+        goto out;
     }
     double eps = seconds > 0 ? (double)n / seconds : 0;
     printf("elements:                 %zu\n", n);
@@ -154,9 +159,11 @@ int main(int argc, char **argv)
         "bench_crossblind n=%zu cores=%u threads=%u crossblind_eps=%.1f digest=%02x%02x%02x%02x\n",
         n, cores, threads, eps, shares[0].digest[0], shares[0].digest[1], shares[0].digest[2],
         shares[0].digest[3]);
+    status = 0;
+out:
     sodium_memzero(key, sizeof key);
     free(points);
     free(shares);
     free(ids);
-    return 0;
+    return status;
 }

@@ -38,6 +38,8 @@
 #include "psi/oprf.h"
 #include "psi/pool.h"
 
+#include "bench_util.h"
+
 #define EPOCH "2026-W48"
 #define VENDOR "bench-vendor"
 #define ITEM_MAX 64
@@ -50,20 +52,6 @@ static double now_seconds(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double load_average(void)
-{
-    FILE *f = fopen("/proc/loadavg", "r");
-    double load = -1.0;
-
-    if (f != NULL) {
-        if (fscanf(f, "%lf", &load) != 1) {
-            load = -1.0;
-        }
-        fclose(f);
-    }
-    return load;
 }
 
 /* Item i of the feed (or, with `query` set, an indicator no feed holds). */
@@ -174,7 +162,7 @@ int main(int argc, char **argv)
     double t0, t_single, t_eval, t_build, floor_s, publish_s;
     double t_blind, t_verify, t_finalize, t_check, t_beval, t_prove, t_check_miss;
     double bits_per_item, lg, load_before;
-    int rc;
+    int rc, status = 1;
 
     for (i = 1; i < (size_t)argc; i += 2) {
         const char *value = i + 1 < (size_t)argc ? argv[i + 1] : NULL;
@@ -199,7 +187,7 @@ int main(int argc, char **argv)
         return 1;
     }
     cores = psi_online_cores();
-    load_before = load_average();
+    load_before = bench_load_average();
     randombytes_buf(seed, sizeof seed);
     rc = psi_oprf_derive_keypair(PSI_OPRF_MODE_VOPRF, seed, (const unsigned char *)EPOCH,
                                  strlen(EPOCH), sk, pk);
@@ -215,7 +203,7 @@ int main(int argc, char **argv)
     if (outputs == NULL || blinds == NULL || blinded == NULL || evaluated == NULL ||
         finals == NULL) {
         fputs("bench_feed: out of memory\n", stderr);
-        return 1;
+        goto done;
     }
     job.sk = sk;
     job.outputs = outputs;
@@ -225,7 +213,7 @@ int main(int argc, char **argv)
     t0 = now_seconds();
     if ((rc = evaluate_range(&job, 0, sample, &i)) != PSI_OK) {
         fprintf(stderr, "bench_feed: evaluate: %s\n", psi_strerror(rc));
-        return 1;
+        goto done;
     }
     t_single = (now_seconds() - t0) / (double)sample;
     floor_s = t_single * (double)n / (double)cores;
@@ -234,7 +222,7 @@ int main(int argc, char **argv)
     t0 = now_seconds();
     if ((rc = psi_parallel_for(n, 0, evaluate_range, &job, &i)) != PSI_OK) {
         fprintf(stderr, "bench_feed: evaluate item %zu: %s\n", i, psi_strerror(rc));
-        return 1;
+        goto done;
     }
     t_eval = now_seconds() - t0;
     params.epoch = EPOCH;
@@ -247,7 +235,7 @@ int main(int argc, char **argv)
     t_build = now_seconds() - t0;
     if (rc != PSI_OK || psi_feed_filter_get_info(filter, &info) != PSI_OK) {
         fprintf(stderr, "bench_feed: filter: %s\n", err);
-        return 1;
+        goto done;
     }
     publish_s = t_eval + t_build;
 
@@ -260,7 +248,7 @@ int main(int argc, char **argv)
                             blinds + 32 * i, blinded + 32 * i);
         if (rc != PSI_OK) {
             fprintf(stderr, "bench_feed: blind: %s\n", psi_strerror(rc));
-            return 1;
+            goto done;
         }
     }
     t_blind = now_seconds() - t0;
@@ -268,20 +256,20 @@ int main(int argc, char **argv)
     for (i = 0; i < batch; i++) {
         if (psi_oprf_blind_evaluate(sk, blinded + 32 * i, evaluated + 32 * i) != PSI_OK) {
             fputs("bench_feed: blind evaluate failed\n", stderr);
-            return 1;
+            goto done;
         }
     }
     t_beval = now_seconds() - t0;
     t0 = now_seconds();
     if (psi_voprf_prove(sk, pk, batch, blinded, evaluated, NULL, proof) != PSI_OK) {
         fputs("bench_feed: prove failed\n", stderr);
-        return 1;
+        goto done;
     }
     t_prove = now_seconds() - t0;
     t0 = now_seconds();
     if (psi_voprf_verify(pk, batch, blinded, evaluated, proof) != PSI_OK) {
         fputs("bench_feed: the batch proof does not verify\n", stderr);
-        return 1;
+        goto done;
     }
     t_verify = now_seconds() - t0;
     t0 = now_seconds();
@@ -291,7 +279,7 @@ int main(int argc, char **argv)
                               blinds + 32 * i, evaluated + 32 * i,
                               finals + PSI_OPRF_OUTPUT_BYTES * i) != PSI_OK) {
             fputs("bench_feed: finalize failed\n", stderr);
-            return 1;
+            goto done;
         }
     }
     t_finalize = now_seconds() - t0;
@@ -301,15 +289,17 @@ int main(int argc, char **argv)
     }
     if (found < planted) {
         fprintf(stderr, "bench_feed: only %zu of %zu planted members found\n", found, planted);
-        return 1;
+        goto done;
     }
     /* Filter checks alone, members (all probes) and non-members (early exit). */
     members_checked = n < 1000000 ? n : 1000000;
     t0 = now_seconds();
+    /* cppcheck 2.10 wrongly calls the loop condition always false */
+    // cppcheck-suppress knownConditionTrueFalse
     for (i = 0; i < members_checked; i++) {
         if (psi_feed_filter_contains(filter, outputs + PSI_OPRF_OUTPUT_BYTES * i) != 1) {
             fprintf(stderr, "bench_feed: false negative at item %zu\n", i);
-            return 1;
+            goto done;
         }
     }
     t_check = (now_seconds() - t0) / (double)members_checked;
@@ -321,7 +311,7 @@ int main(int argc, char **argv)
     rc = psi_feed_filter_build(&filter6, &params, outputs, n, err, sizeof err);
     if (rc != PSI_OK || psi_feed_filter_get_info(filter6, &info6) != PSI_OK) {
         fprintf(stderr, "bench_feed: filter at 1e-6: %s\n", err);
-        return 1;
+        goto done;
     }
     fp6 = count_false_positives(filter6, fp_queries);
 
@@ -370,6 +360,9 @@ int main(int argc, char **argv)
            publish_s / floor_s, bits_per_item, lg, (unsigned long long)info.encoded_bytes,
            (t_blind + t_verify + t_finalize) / (double)batch * 1e6 + t_check * 1e6,
            (t_beval + t_prove) / (double)batch * 1e6, fp, fp6, fp_queries);
+    status = 0;
+
+done:
     psi_feed_filter_free(filter);
     psi_feed_filter_free(filter6);
     free(outputs);
@@ -377,5 +370,5 @@ int main(int argc, char **argv)
     free(blinded);
     free(evaluated);
     free(finals);
-    return 0;
+    return status;
 }

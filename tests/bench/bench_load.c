@@ -33,6 +33,7 @@
 
 #include <sodium.h>
 
+#include "bench_util.h"
 #include "envelope.h"
 #include "hub_test_client.h"
 #include "hub_test_util.h"
@@ -81,6 +82,8 @@ struct client {
 static int parse_uint(const char *text, unsigned lo, unsigned hi, unsigned *out)
 {
     char *end = NULL;
+    if (text == NULL)
+        return -1;
     errno = 0;
     unsigned long v = strtoul(text, &end, 10);
     if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || v < lo || v > hi)
@@ -414,6 +417,20 @@ static int setup(void)
     return 0;
 }
 
+/* Frees the participants and the indicator lists of the run. */
+static void free_run(void)
+{
+    for (unsigned i = 0; B.ids != NULL && i < B.clients; i++)
+        psi_identity_clear(&B.ids[i]);
+    free(B.ids);
+    B.ids = NULL;
+    for (size_t i = 0; i < B.indicators_cap; i++)
+        free(B.indicators_of[i]);
+    free(B.indicators_of);
+    B.indicators_of = NULL;
+    B.indicators_cap = 0;
+}
+
 int main(int argc, char **argv)
 {
     B.clients = 64;
@@ -424,14 +441,12 @@ int main(int argc, char **argv)
     B.every = 8;
     B.contexts = 8;
     snprintf(B.hub_bin, sizeof B.hub_bin, "%s/server/psi-hub", PSI_BINARY_DIR);
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) {
         const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = 0;
         if (strcmp(opt, "-h") == 0 || strcmp(opt, "--help") == 0) {
             fputs(usage, stdout);
             return 0;
-        } else if (val == NULL) {
-            bad = 1;
         } else if (strcmp(opt, "--clients") == 0) {
             bad = parse_uint(val, 1, 1000, &B.clients);
         } else if (strcmp(opt, "--seconds") == 0) {
@@ -446,7 +461,7 @@ int main(int argc, char **argv)
             bad = parse_uint(val, 1, 1000000, &B.every);
         } else if (strcmp(opt, "--contexts") == 0) {
             bad = parse_uint(val, 1, 256, &B.contexts);
-        } else if (strcmp(opt, "--hub") == 0) {
+        } else if (strcmp(opt, "--hub") == 0 && val != NULL) {
             snprintf(B.hub_bin, sizeof B.hub_bin, "%s", val);
         } else {
             bad = 1;
@@ -455,21 +470,15 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_load: bad option %s\n%s", opt, usage);
             return 2;
         }
-        i++;
     }
     if (sodium_init() < 0)
         return 1;
     pthread_rwlock_init(&B.lock, NULL);
-    double load = 0;
-    FILE *la = fopen("/proc/loadavg", "r");
-    if (la != NULL) {
-        if (fscanf(la, "%lf", &load) != 1)
-            load = 0;
-        fclose(la);
-    }
+    double load = bench_load_average();
     if (setup() != 0) {
         fprintf(stderr, "bench_load: could not set up the hub\n");
         hub_test_hub_destroy(&B.hub);
+        free_run();
         return 1;
     }
     printf("bench_load: %u clients (one participant each), %u s, %u elements a submission "
@@ -480,18 +489,26 @@ int main(int argc, char **argv)
 
     struct client *clients = calloc(B.clients, sizeof *clients);
     pthread_t *threads = calloc(B.clients, sizeof *threads);
-    if (clients == NULL || threads == NULL)
+    if (clients == NULL || threads == NULL) {
+        fprintf(stderr, "bench_load: out of memory for %u clients\n", B.clients);
+        hub_test_hub_destroy(&B.hub);
+        free_run();
+        free(clients);
+        free(threads);
         return 1;
+    }
     uint64_t start = hub_test_mono_ns();
     B.deadline_ns = start + (uint64_t)B.seconds * 1000000000u;
+    unsigned started = 0; /* the report covers these; the run fails if not all */
     for (unsigned i = 0; i < B.clients; i++) {
         clients[i].index = i;
         if (pthread_create(&threads[i], NULL, client_thread, &clients[i]) != 0) {
             fprintf(stderr, "bench_load: cannot start thread %u\n", i);
-            return 1;
+            break;
         }
+        started++;
     }
-    for (unsigned i = 0; i < B.clients; i++)
+    for (unsigned i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
     double seconds = (double)(hub_test_mono_ns() - start) / 1e9;
 
@@ -556,13 +573,8 @@ int main(int argc, char **argv)
                 B.hub.log_path);
     else
         hub_test_hub_destroy(&B.hub);
-    for (unsigned i = 0; i < B.clients; i++)
-        psi_identity_clear(&B.ids[i]);
-    free(B.ids);
-    for (size_t i = 0; i < B.indicators_cap; i++)
-        free(B.indicators_of[i]);
-    free(B.indicators_of);
+    free_run();
     free(clients);
     free(threads);
-    return total_errors == 0 && stop == 0 ? 0 : 1;
+    return total_errors == 0 && stop == 0 && started == B.clients ? 0 : 1;
 }

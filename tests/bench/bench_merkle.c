@@ -83,17 +83,23 @@ int main(int argc, char **argv)
     memset(&s, 0, sizeof s);
     s.size = n;
     s.leaves = malloc(n * 32);
-    for (unsigned l = 1; l < 64 && (n >> l) > 0; l++)
+    int status = 1, out_of_memory = s.leaves == NULL;
+    for (unsigned l = 1; l < 64 && (n >> l) > 0; l++) {
         s.levels[l] = malloc((n >> l) * 32);
-    if (s.leaves == NULL)
-        return 2;
+        out_of_memory |= s.levels[l] == NULL;
+    }
+    if (out_of_memory) {
+        fprintf(stderr, "bench_merkle: out of memory for %llu leaves\n", (unsigned long long)n);
+        status = 2;
+        goto done;
+    }
 
     t0 = now();
     psi_merkle_frontier_init(&f);
     for (uint64_t i = 0; i < n; i++) {
         psi_merkle_leaf_hash(s.leaves[i], (const unsigned char *)&i, sizeof i);
         if (psi_merkle_frontier_append(&f, s.leaves[i], store_sink, &s) != 0)
-            return 1;
+            goto done;
     }
     t_build = now() - t0;
     psi_merkle_frontier_root(froot, &f);
@@ -105,7 +111,7 @@ int main(int argc, char **argv)
 
     t0 = now();
     if (psi_merkle_root(root, &stored, n) != 0 || memcmp(root, froot, 32) != 0)
-        return 1;
+        goto done;
     t_root = now() - t0;
 
     t0 = now();
@@ -115,7 +121,7 @@ int main(int argc, char **argv)
         if (psi_merkle_inclusion_proof(proof, &count, &stored, i, n) != 0 ||
             psi_merkle_verify_inclusion(s.leaves[i], i, n, (const unsigned char(*)[32])proof, count,
                                         root) != 0)
-            return 1;
+            goto done;
         incl_reads += s.reads;
     }
     t_incl = now() - t0;
@@ -124,12 +130,12 @@ int main(int argc, char **argv)
     for (uint64_t p = 0; p < proofs; p++) {
         uint64_t m = 1 + randombytes_uniform((uint32_t)(n - 1 < UINT32_MAX ? n - 1 : UINT32_MAX));
         if (psi_merkle_root(old_root, &stored, m) != 0)
-            return 1;
+            goto done;
         s.reads = 0;
         if (psi_merkle_consistency_proof(proof, &count, &stored, m, n) != 0 ||
             psi_merkle_verify_consistency(m, n, (const unsigned char(*)[32])proof, count, old_root,
                                           root) != 0)
-            return 1;
+            goto done;
         cons_reads += s.reads;
     }
     t_cons = now() - t0;
@@ -139,7 +145,7 @@ int main(int argc, char **argv)
     if (psi_merkle_inclusion_proof(proof, &count, &plain, n / 3, n) != 0 ||
         psi_merkle_verify_inclusion(s.leaves[n / 3], n / 3, n, (const unsigned char(*)[32])proof,
                                     count, root) != 0)
-        return 1;
+        goto done;
     plain_reads = s.reads;
     t_plain = now() - t0;
 
@@ -157,8 +163,11 @@ int main(int argc, char **argv)
            (unsigned long long)n, t_build, t_root * 1e6, t_incl / (double)proofs * 1e6,
            (double)incl_reads / (double)proofs, t_cons / (double)proofs * 1e6,
            (double)cons_reads / (double)proofs, t_plain);
+    status = 0;
+
+done:
     free(s.leaves);
     for (unsigned l = 0; l < 64; l++)
         free(s.levels[l]);
-    return 0;
+    return status;
 }

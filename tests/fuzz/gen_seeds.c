@@ -57,7 +57,7 @@ static void target_dir(char *path, size_t cap, const char *target)
 }
 
 /* Writes one seed; seeds are numbered so that names never collide. */
-static void seed(const char *target, const void *bytes, size_t len)
+static void write_seed(const char *target, const void *bytes, size_t len)
 {
     char path[4096];
     target_dir(path, sizeof path, target);
@@ -77,7 +77,7 @@ static void seed_with_byte(const char *target, uint8_t first, const void *bytes,
     buf[0] = first;
     if (len > 0)
         memcpy(buf + 1, bytes, len);
-    seed(target, buf, len + 1);
+    write_seed(target, buf, len + 1);
     free(buf);
 }
 
@@ -149,7 +149,7 @@ static ProtobufCMessage *filled(const ProtobufCMessageDescriptor *d, unsigned de
                 break;
             case PROTOBUF_C_TYPE_MESSAGE:
                 sub = filled(f->descriptor, depth - 1);
-                memcpy(at, &sub, sizeof sub);
+                *(ProtobufCMessage **)at = sub; /* a message field is a pointer */
                 break;
             default:
                 if (size == 8)
@@ -275,7 +275,7 @@ static size_t hub_bodies(struct body *b, const struct psi_identity *party)
     unsigned char vendor_key[32], key_sig[64], feed_sig[64];
     memset(upload_id, 'U', sizeof upload_id);
     memset(feed_upload_id, 'F', sizeof feed_upload_id);
-    for (unsigned i = 0; i < 3; i++) {
+    for (size_t i = 0; i < 3; i++) {
         unsigned char h[64];
         memset(h, (int)i + 1, sizeof h);
         crypto_core_ristretto255_from_hash(elements + 32 * i, h);
@@ -431,12 +431,12 @@ static void envelope_seeds(void)
             die("out of memory");
         hub_record(one, &one_len, bodies[i].method, bodies[i].sender, bodies[i].bytes,
                    bodies[i].len);
-        seed("fuzz_hub_request", one, one_len);
+        write_seed("fuzz_hub_request", one, one_len);
         free(one);
         hub_record(story, &story_len, bodies[i].method, bodies[i].sender, bodies[i].bytes,
                    bodies[i].len);
         if ((i + 1) % FUZZ_HUB_REQUESTS_MAX == 0 || i + 1 == n) {
-            seed("fuzz_hub_request", story, story_len);
+            write_seed("fuzz_hub_request", story, story_len);
             story_len = 0;
         }
         /* The same request off the wire, and inside its seal. */
@@ -445,13 +445,13 @@ static void envelope_seeds(void)
         check(psi_request_seal(&party[bodies[i].sender], hub->public_key, bodies[i].method,
                                request_id, bodies[i].bytes, bodies[i].len, &frame, &frame_len),
               "sealing a request");
-        seed("fuzz_request_open", frame, frame_len);
+        write_seed("fuzz_request_open", frame, frame_len);
         size_t inner_len = frame_len - 1 - crypto_box_SEALBYTES;
         uint8_t *inner = malloc(inner_len + 1);
         if (inner == NULL ||
             crypto_box_seal_open(inner, frame + 1, frame_len - 1, hub_x_pk, hub_x_sk) != 0)
             die("opening a sealed request");
-        seed("fuzz_request_sealed", inner, inner_len);
+        write_seed("fuzz_request_sealed", inner, inner_len);
         free(inner);
         free(frame);
     }
@@ -459,7 +459,7 @@ static void envelope_seeds(void)
     size_t stranger_len = 0;
     uint8_t stranger[FUZZ_HUB_RECORD_HEADER];
     hub_record(stranger, &stranger_len, "info", FUZZ_STRANGER, NULL, 0);
-    seed("fuzz_hub_request", stranger, stranger_len);
+    write_seed("fuzz_hub_request", stranger, stranger_len);
 
     /* Replies: the Reply message for the target to sign (sealed and plain
      * modes), and a plain error frame exactly as the hub sends one. */
@@ -486,12 +486,12 @@ static void envelope_seeds(void)
     check(psi_reply_seal(hub, NULL, NULL, PSI_ERR_PARSE, "malformed request", NULL, 0, &frame,
                          &frame_len),
           "a plain error reply");
-    seed("fuzz_reply_open", frame, frame_len);
+    write_seed("fuzz_reply_open", frame, frame_len);
     free(frame);
     check(psi_reply_seal(hub, party[FUZZ_AGENCY].public_key, request_id, 0, NULL, bodies[0].bytes,
                          bodies[0].len, &frame, &frame_len),
           "a sealed reply");
-    seed("fuzz_reply_open", frame, frame_len);
+    write_seed("fuzz_reply_open", frame, frame_len);
     free(frame);
 
     for (size_t i = 0; i < n; i++)
@@ -514,7 +514,7 @@ static void key_seeds(void)
     snprintf(path + at, sizeof path - at, "/gen-%05u", seed_counter++);
     check(psi_identity_save(&agency, path), "saving an identity");
     check(psi_identity_vkey(&agency, text, sizeof text), "an identity's vkey");
-    seed("fuzz_vkey", text, strlen(text));
+    write_seed("fuzz_vkey", text, strlen(text));
     psi_identity_clear(&agency);
 
     struct psi_note_signer signer;
@@ -522,9 +522,9 @@ static void key_seeds(void)
     fuzz_log_signer(&signer);
     psi_note_signer_verifier(&verifier, &signer);
     check(psi_note_verifier_format(text, sizeof text, &len, &verifier), "a verifier key");
-    seed("fuzz_vkey", text, len);
+    write_seed("fuzz_vkey", text, len);
     check(psi_note_signer_format(text, sizeof text, &len, &signer), "a signer key");
-    seed("fuzz_vkey", text, len);
+    write_seed("fuzz_vkey", text, len);
     psi_note_signer_wipe(&signer);
     sodium_memzero(text, sizeof text);
 }
@@ -645,12 +645,12 @@ static void log_seeds(void)
     size_t lens[PSI_LOGENTRY_KIND_MAX], bundle_len = 0;
     size_t count = log_entries(entries, lens);
     for (size_t i = 0; i < count; i++) {
-        seed("fuzz_logentry", entries[i], lens[i]);
+        write_seed("fuzz_logentry", entries[i], lens[i]);
         check(psi_tile_bundle_append(bundle, sizeof bundle, &bundle_len, entries[i], lens[i]),
               "a bundle");
         psi_merkle_leaf_hash(leaves[i], entries[i], lens[i]);
     }
-    seed("fuzz_logentry", bundle, bundle_len);
+    write_seed("fuzz_logentry", bundle, bundle_len);
 
     /* A log of those entries: its checkpoint, signed, and receipts for
      * every third entry (each carries its entry in the extra line). */
@@ -668,14 +668,14 @@ static void log_seeds(void)
     static char note[4096], receipt[8192], body[PSI_CHECKPOINT_BODY_MAX + 64];
     size_t note_len, len;
     check(psi_checkpoint_format(body, sizeof body, &len, &cp), "a checkpoint body");
-    seed("fuzz_checkpoint", body, len);
+    write_seed("fuzz_checkpoint", body, len);
     check(psi_checkpoint_sign(note, sizeof note, &note_len, &cp, &signer), "a checkpoint");
-    seed("fuzz_checkpoint", note, note_len);
-    seed("fuzz_note_open", note, note_len);
+    write_seed("fuzz_checkpoint", note, note_len);
+    write_seed("fuzz_note_open", note, note_len);
     cp.extensions = "witness: fuzz\n";
     cp.extensions_len = strlen(cp.extensions);
     check(psi_checkpoint_sign(body, sizeof body, &len, &cp, &signer), "a checkpoint, extended");
-    seed("fuzz_checkpoint", body, len);
+    write_seed("fuzz_checkpoint", body, len);
 
     /* A note signed by the log and the agency key. */
     struct psi_note_signer two[2];
@@ -685,7 +685,7 @@ static void log_seeds(void)
     check(psi_note_signer_from_seed(&two[1], "agency-a", seed_bytes), "agency signer");
     static const char text[] = "psi fuzz seed\nsigned twice\n";
     check(psi_note_sign(receipt, sizeof receipt, &len, text, strlen(text), two, 2), "a note");
-    seed("fuzz_note_open", receipt, len);
+    write_seed("fuzz_note_open", receipt, len);
     psi_note_signer_wipe(&two[0]);
     psi_note_signer_wipe(&two[1]);
 
@@ -704,7 +704,7 @@ static void log_seeds(void)
         proof.checkpoint = note;
         proof.checkpoint_len = note_len;
         check(psi_tlog_proof_format(receipt, sizeof receipt, &len, &proof), "a receipt");
-        seed("fuzz_tlog_proof", receipt, len);
+        write_seed("fuzz_tlog_proof", receipt, len);
     }
     psi_note_signer_wipe(&signer);
 }
@@ -744,7 +744,7 @@ static void merkle_seeds(void)
                 memcpy(input + 81, path, count * 32);
                 len = 81 + count * 32;
             }
-            seed("fuzz_merkle_proof", input, len);
+            write_seed("fuzz_merkle_proof", input, len);
         }
     }
 }
@@ -758,7 +758,7 @@ static void feed_seeds(void)
     for (size_t i = 0; i < 3; i++) {
         size_t len = 0;
         unsigned char *bytes = feed_filter_bytes(counts[i], rates[i], &len);
-        seed("fuzz_feedfilter", bytes, len);
+        write_seed("fuzz_feedfilter", bytes, len);
         free(bytes);
     }
 }
@@ -809,7 +809,7 @@ static void state_seed(void)
     fclose(f);
     unlink(path);
     rmdir(dir);
-    seed("fuzz_client_state", db, len);
+    write_seed("fuzz_client_state", db, len);
 }
 
 /* ------------------------------------------------------------ indicators */
@@ -831,10 +831,10 @@ static json_t *cut_down(const json_t *v, size_t window, size_t *longest)
     }
     if (json_is_object(v)) {
         json_t *out = json_object();
-        const char *key;
-        json_t *value;
-        json_object_foreach((json_t *)v, key, value)
-            json_object_set_new(out, key, cut_down(value, window, longest));
+        for (void *it = json_object_iter((json_t *)v); it != NULL;
+             it = json_object_iter_next((json_t *)v, it))
+            json_object_set_new(out, json_object_iter_key(it),
+                                cut_down(json_object_iter_value(it), window, longest));
         return out;
     }
     return json_deep_copy(v);
@@ -854,7 +854,7 @@ static void json_seeds(const char *target, const char *file)
         char *text = json_dumps(small, JSON_INDENT(1));
         if (text == NULL)
             die("json_dumps");
-        seed(target, text, strlen(text));
+        write_seed(target, text, strlen(text));
         free(text);
         json_decref(small);
     }

@@ -82,6 +82,7 @@ static const char *rng_pick(struct rng *r, const char *const *list, size_t n)
 
 /* ------------------------------------------------------- small utilities */
 
+__attribute__((format(printf, 1, 2), noreturn))
 static void die(const char *fmt, ...)
 {
     va_list ap;
@@ -111,6 +112,7 @@ static char *xstrdup(const char *s)
 
 /* Appends formatted text to a fixed buffer; dies if it would not fit, which
  * only a bug in this file can cause (every value here is bounded). */
+__attribute__((format(printf, 3, 4)))
 static void cat(char *buf, size_t cap, const char *fmt, ...)
 {
     size_t used = strlen(buf);
@@ -124,7 +126,9 @@ static void cat(char *buf, size_t cap, const char *fmt, ...)
 
 static char upper(char c)
 {
-    return (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
+    if (c >= 'a' && c <= 'z')
+        return (char)(c - 'a' + 'A');
+    return c;
 }
 
 /* Replaces every occurrence of `from` in s[start, end) with `to`. */
@@ -717,7 +721,7 @@ static void write_expected(const char *dir, char **parties, size_t nparties, str
             cat(line, sizeof line, "{\"party\":\"%s\",\"type\":\"%s\",\"value\":\"%s\",\"peers\":[",
                 parties[p], type_names[it->type], it->canonical);
             /* Peers in alphabetical order. */
-            char *peers[MAX_PARTIES];
+            char *peers[MAX_PARTIES] = {0};
             size_t np = 0;
             for (size_t q = 0; q < nparties; q++)
                 if (q != p && (it->holders & (1ULL << q)))

@@ -40,7 +40,7 @@ extern "C" {
 
 #define PSI_TILE_HEIGHT 8U
 #define PSI_TILE_WIDTH 256U
-#define PSI_TILE_FULL_BYTES (PSI_TILE_WIDTH * 32U)
+#define PSI_TILE_FULL_BYTES ((size_t)PSI_TILE_WIDTH * 32U)
 /* Highest level a path may name (the specification's bound). Levels above 7
  * name tiles no 64-bit tree has, so psi_tile_width gives 0 there. */
 #define PSI_TILE_MAX_LEVEL 63U

@@ -28,7 +28,7 @@ extern "C" {
 
 /* SHA-512 output size (b_in_bytes) and the largest output: 255 blocks. */
 #define PSI_XMD_SHA512_BLOCK_BYTES 64U
-#define PSI_XMD_SHA512_MAX_OUTPUT_BYTES (255U * PSI_XMD_SHA512_BLOCK_BYTES)
+#define PSI_XMD_SHA512_MAX_OUTPUT_BYTES ((size_t)255 * PSI_XMD_SHA512_BLOCK_BYTES)
 /* A DST longer than this is hashed down first (RFC 9380, section 5.3.3). */
 #define PSI_XMD_MAX_DIRECT_DST_BYTES 255U
 
