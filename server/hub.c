@@ -243,11 +243,17 @@ static int refusal_is_logged(int status)
 }
 
 /* Appends the refusal rs->status of the request to the log in t and seals
- * the log. */
+ * the log, while the claimed sender's refusal budget lasts (beyond it the
+ * refusal is answered and in the request log only). */
 static int log_refusal(struct request_state *rs, struct psi_txn *t, int authenticated)
 {
-    int rc = psi_hub_log_refusal(t, rs->status, authenticated, rs->req.sender, rs->req.method,
-                                 rs->frame, rs->frame_len, rs->now_ms);
+    int granted = 0;
+    int rc = t->ops->refusal_budget_take(t, rs->req.sender, rs->now_ms, PSI_HUB_REFUSAL_WINDOW_MS,
+                                         PSI_HUB_REFUSAL_BUDGET, &granted);
+    if (rc != 0 || !granted)
+        return rc;
+    rc = psi_hub_log_refusal(t, rs->status, authenticated, rs->req.sender, rs->req.method,
+                             rs->frame, rs->frame_len, rs->now_ms);
     if (rc == 0)
         rc = psi_hub_log_seal(t, &rs->hub->identity, NULL);
     return rc;

@@ -32,6 +32,11 @@
 #define PSI_HUB_MAX_THRESHOLD 1000u
 #define PSI_HUB_REPLY_KEEP_MS (7ull * 24 * 3600 * 1000)  /* stored replies for retries */
 #define PSI_HUB_UPLOAD_KEEP_MS (2ull * 24 * 3600 * 1000) /* abandoned uploads */
+/* Refusal entries the audit log takes per claimed participant and window:
+ * anyone who knows a roster id can have requests refused under it, and the
+ * log is append-only (docs/log.md, "Refusals"). */
+#define PSI_HUB_REFUSAL_BUDGET 60u
+#define PSI_HUB_REFUSAL_WINDOW_MS ((uint64_t)60 * 1000)
 
 /* File names inside a hub directory. */
 #define PSI_HUB_KEY_FILE "hub.key"

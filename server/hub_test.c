@@ -724,6 +724,80 @@ static void retry_and_replay(void **state)
     free(reply);
 }
 
+/* ---------------------------------------------------------------- refusal budget */
+
+/* Requests under a roster member's name with another key are refused and
+ * logged, but no more than PSI_HUB_REFUSAL_BUDGET a window per name: anyone
+ * may send them, and the log is append-only. */
+static void refusal_budget(void **state)
+{
+    struct fixture *f = *state;
+    struct psi_identity impostor_a, impostor_b;
+    assert_int_equal(psi_identity_generate(&impostor_a, "agency-a"), 0);
+    assert_int_equal(psi_identity_generate(&impostor_b, "agency-b"), 0);
+    long long before = hub_test_count_rows(f->dir, "log_entry");
+    for (unsigned i = 0; i < PSI_HUB_REFUSAL_BUDGET + 25; i++) {
+        assert_int_equal(call(f, &impostor_a, "info", NULL, 0, NULL, NULL), PSI_ERR_VERIFY);
+        expect_error(f, "bad signature");
+    }
+    assert_int_equal(hub_test_count_rows(f->dir, "log_entry"), before + PSI_HUB_REFUSAL_BUDGET);
+    /* another name has a budget of its own */
+    assert_int_equal(call(f, &impostor_b, "info", NULL, 0, NULL, NULL), PSI_ERR_VERIFY);
+    assert_int_equal(hub_test_count_rows(f->dir, "log_entry"),
+                     before + PSI_HUB_REFUSAL_BUDGET + 1);
+    /* the real agency-a is served as ever */
+    assert_int_equal(call(f, &f->a, "info", NULL, 0, NULL, NULL), 0);
+    psi_identity_clear(&impostor_a);
+    psi_identity_clear(&impostor_b);
+
+    /* the windows, by the store's clock */
+    struct psi_txn t;
+    int granted = -1;
+    const uint64_t t0 = 1000000, w = 500;
+    assert_int_equal(psi_txn_begin(&t, f->hub.ops, f->st, PSI_TXN_WRITE), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(f->hub.ops->refusal_budget_take(&t, "agency-c", t0 + (uint64_t)i, w, 2,
+                                                         &granted),
+                         0);
+        assert_int_equal(granted, i < 2);
+    }
+    assert_int_equal(f->hub.ops->refusal_budget_take(&t, "agency-c", t0 + w - 1, w, 2, &granted),
+                     0);
+    assert_int_equal(granted, 0);
+    assert_int_equal(f->hub.ops->refusal_budget_take(&t, "agency-c", t0 + w, w, 2, &granted), 0);
+    assert_int_equal(granted, 1); /* a new window */
+    assert_int_equal(f->hub.ops->refusal_budget_take(&t, "agency-c", t0 - 5, w, 2, &granted), 0);
+    assert_int_equal(granted, 1); /* the clock went back: a new window too */
+    assert_int_equal(psi_txn_commit(&t), 0);
+}
+
+/* A store made before the refusal budget and the vendor feeds existed gets
+ * their tables when the hub opens it, and works. */
+static void older_store_gets_new_tables(void **state)
+{
+    struct fixture *f = *state;
+    f->hub.ops->close(f->st);
+    f->st = NULL;
+    char path[512], err[256];
+    snprintf(path, sizeof path, "%s/hub.db", f->dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP TABLE refusal_budget; DROP TABLE feed_key; DROP TABLE feed;"
+                                  " DROP TABLE feed_block; DROP TABLE quota; DROP TABLE query;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(psi_hub_connect(&f->hub, &f->st, err, sizeof err), 0);
+    assert_int_equal(hub_test_count_rows(f->dir, "refusal_budget"), 0);
+    assert_int_equal(hub_test_count_rows(f->dir, "feed_key"), 0);
+    struct psi_identity impostor;
+    assert_int_equal(psi_identity_generate(&impostor, "agency-b"), 0);
+    assert_int_equal(call(f, &impostor, "info", NULL, 0, NULL, NULL), PSI_ERR_VERIFY);
+    assert_int_equal(hub_test_count_rows(f->dir, "refusal_budget"), 1);
+    psi_identity_clear(&impostor);
+}
+
 /* ---------------------------------------------------------------- cross-blind */
 
 static void crossblind_refusals(void **state)
@@ -845,6 +919,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(upload_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(submission_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(retry_and_replay, setup, teardown),
+        cmocka_unit_test_setup_teardown(refusal_budget, setup, teardown),
+        cmocka_unit_test_setup_teardown(older_store_gets_new_tables, setup, teardown),
         cmocka_unit_test_setup_teardown(crossblind_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(fetch_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(join_at_scale, setup, teardown),

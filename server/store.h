@@ -173,6 +173,12 @@ struct psi_store_ops {
     int (*participant_remove)(struct psi_txn *t, const char *id);
     int (*participant_list)(struct psi_txn *t, psi_store_participant_fn fn, void *ctx);
 
+    /* The audit log's budget of refusal entries for one claimed participant:
+     * *granted = 1 (and the grant counted) while fewer than budget were
+     * granted in the current window, which begins with its first grant and
+     * lasts window_ms; *granted = 0, and nothing written, once it is spent. */
+    int (*refusal_budget_take)(struct psi_txn *t, const char *participant, uint64_t now_ms,
+                               uint64_t window_ms, uint32_t budget, int *granted);
     /* Records (sender, nonce) with the request's timestamp; PSI_ERR_REPLAY if
      * it was recorded before. Forgets nonces older than forget_before_ms. */
     int (*nonce_record)(struct psi_txn *t, const char *sender,

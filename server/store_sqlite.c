@@ -140,6 +140,24 @@ static const char FEED_SCHEMA[] =
     "CREATE INDEX IF NOT EXISTS query_pending ON query(vendor, answered_ms, id);"
     "CREATE INDEX IF NOT EXISTS query_usage ON query(agency, vendor, epoch);";
 
+/* The audit log's budget of refusal entries, per claimed participant
+ * (refusal_budget_take). Created with the store, and on open in a store made
+ * before it existed. */
+static const char REFUSAL_SCHEMA[] =
+    "CREATE TABLE IF NOT EXISTS refusal_budget ("
+    "  participant TEXT PRIMARY KEY, window_start_ms INTEGER NOT NULL,"
+    "  used INTEGER NOT NULL CHECK (used >= 0)) WITHOUT ROWID;";
+
+/* The groups of tables added after the first stores were made: store_open
+ * creates a group when its first table is missing. */
+static const struct {
+    const char *table, *schema, *what;
+} ADDED_SCHEMAS[] = {
+    {"log_head", LOG_SCHEMA, "the audit log's tables"},
+    {"feed_key", FEED_SCHEMA, "the vendor feeds' tables"},
+    {"refusal_budget", REFUSAL_SCHEMA, "the refusal budget's table"},
+};
+
 /* "a allows b": a shares with everyone, or lists b. Written once, used by
  * the work list and the results. */
 #define ALLOWS(a_id, a_all, b_id)                                                                  \
@@ -166,6 +184,8 @@ enum stmt_id {
     S_PART_LIST,
     S_NONCE_ADD,
     S_NONCE_FORGET,
+    S_REFUSAL_GET,
+    S_REFUSAL_SET,
     S_REPLY_GET,
     S_REPLY_PUT,
     S_REPLY_FORGET,
@@ -224,6 +244,9 @@ static const char *const STMT_SQL[S_COUNT] = {
     [S_NONCE_ADD] = "INSERT OR IGNORE INTO nonce(sender, nonce, timestamp_ms)"
                     " VALUES (?1, ?2, ?3)",
     [S_NONCE_FORGET] = "DELETE FROM nonce WHERE timestamp_ms < ?1",
+    [S_REFUSAL_GET] = "SELECT window_start_ms, used FROM refusal_budget WHERE participant = ?1",
+    [S_REFUSAL_SET] = "INSERT OR REPLACE INTO refusal_budget(participant, window_start_ms, used)"
+                      " VALUES (?1, ?2, ?3)",
     [S_REPLY_GET] = "SELECT method, body FROM reply WHERE sender = ?1 AND request_id = ?2",
     [S_REPLY_PUT] = "INSERT INTO reply(sender, request_id, method, body, created_ms)"
                     " VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -457,6 +480,7 @@ static int store_create(const char *path, struct psi_store **out, char *err, siz
         sqlite3_exec(st->db, SCHEMA, NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(st->db, LOG_SCHEMA, NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(st->db, FEED_SCHEMA, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(st->db, REFUSAL_SCHEMA, NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(st->db,
                      "INSERT INTO meta(key, value) VALUES ('schema_version', '" SCHEMA_VERSION
                      "'); COMMIT",
@@ -489,38 +513,26 @@ static int store_open(const char *path, struct psi_store **out, char *err, size_
     }
     sqlite3_finalize(s);
     s = NULL;
-    /* A store made before the audit log: give it the log's tables. */
-    int have_log = sqlite3_prepare_v2(st->db,
+    /* A store made before some tables existed: give it them. */
+    for (size_t i = 0; i < sizeof ADDED_SCHEMAS / sizeof ADDED_SCHEMAS[0]; i++) {
+        s = NULL;
+        int have = sqlite3_prepare_v2(st->db,
                                       "SELECT 1 FROM sqlite_master WHERE type = 'table'"
-                                      " AND name = 'log_head'",
+                                      " AND name = ?1",
                                       -1, &s, NULL) == SQLITE_OK &&
-                   sqlite3_step(s) == SQLITE_ROW;
-    sqlite3_finalize(s);
-    char *msg = NULL;
-    if (!have_log && (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
-                      sqlite3_exec(st->db, LOG_SCHEMA, NULL, NULL, &msg) != SQLITE_OK ||
-                      sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)) {
-        snprintf(err, errlen, "cannot add the audit log's tables to %s: %s", path, msg ? msg : "?");
-        sqlite3_free(msg);
-        store_close(st);
-        return PSI_ERR_STORE;
-    }
-    /* A store made before the vendor feeds: give it their tables. */
-    s = NULL;
-    int have_feeds = sqlite3_prepare_v2(st->db,
-                                        "SELECT 1 FROM sqlite_master WHERE type = 'table'"
-                                        " AND name = 'feed_key'",
-                                        -1, &s, NULL) == SQLITE_OK &&
-                     sqlite3_step(s) == SQLITE_ROW;
-    sqlite3_finalize(s);
-    if (!have_feeds && (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
-                        sqlite3_exec(st->db, FEED_SCHEMA, NULL, NULL, &msg) != SQLITE_OK ||
-                        sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)) {
-        snprintf(err, errlen, "cannot add the vendor feeds' tables to %s: %s", path,
-                 msg ? msg : "?");
-        sqlite3_free(msg);
-        store_close(st);
-        return PSI_ERR_STORE;
+                   bind_text(s, 1, ADDED_SCHEMAS[i].table) == 0 && sqlite3_step(s) == SQLITE_ROW;
+        sqlite3_finalize(s);
+        char *msg = NULL;
+        if (!have &&
+            (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+             sqlite3_exec(st->db, ADDED_SCHEMAS[i].schema, NULL, NULL, &msg) != SQLITE_OK ||
+             sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)) {
+            snprintf(err, errlen, "cannot add %s to %s: %s", ADDED_SCHEMAS[i].what, path,
+                     msg ? msg : "?");
+            sqlite3_free(msg);
+            store_close(st);
+            return PSI_ERR_STORE;
+        }
     }
     *out = st;
     return 0;
@@ -813,6 +825,48 @@ static int nonce_record(struct psi_txn *t, const char *sender,
     rc = step_done(st, s, "nonce");
     if (rc == 0 && sqlite3_changes(st->db) == 0)
         rc = PSI_ERR_REPLAY;
+    return rc;
+}
+
+static int refusal_budget_take(struct psi_txn *t, const char *participant, uint64_t now_ms,
+                               uint64_t window_ms, uint32_t budget, int *granted)
+{
+    struct psi_store *st = t->store;
+    *granted = 0;
+    sqlite3_stmt *s = prepare(st, S_REFUSAL_GET);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, participant) != 0) {
+        done(s);
+        return fail(st, "refusal budget");
+    }
+    int rc = sqlite3_step(s);
+    uint64_t start = now_ms, used = 0;
+    if (rc == SQLITE_ROW) {
+        start = column_u64(s, 0);
+        used = column_u64(s, 1);
+    }
+    done(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail(st, "refusal budget");
+    /* a new window once the last has passed (or the clock went back) */
+    if (now_ms < start || now_ms - start >= window_ms) {
+        start = now_ms;
+        used = 0;
+    }
+    if (used >= budget)
+        return 0; /* spent: nothing written */
+    s = prepare(st, S_REFUSAL_SET);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, participant) != 0 || bind_u64(s, 2, start) != 0 ||
+        bind_u64(s, 3, used + 1) != 0) {
+        done(s);
+        return fail(st, "refusal budget");
+    }
+    rc = step_done(st, s, "refusal budget");
+    if (rc == 0)
+        *granted = 1;
     return rc;
 }
 
@@ -1936,6 +1990,7 @@ const struct psi_store_ops psi_store_sqlite_ops = {
     .participant_remove = participant_remove,
     .participant_list = participant_list,
     .nonce_record = nonce_record,
+    .refusal_budget_take = refusal_budget_take,
     .reply_get = reply_get,
     .reply_put = reply_put,
     .forget_older = forget_older,

@@ -127,7 +127,8 @@ expect 1 --err "not a verifier key string" -- \
     "$HUB" admit --dir "$D" --id agency-c --role agency --key "agency-c+0000+AAAA"
 # agency-a's public key under another name (a valid key string: the key hash
 # is SHA-256("agency-c\n" || 0x01 || key)): one key, one participant
-key_b64=${KA##*+}
+key_b64=${KA#*+}          # NAME+HASH+BASE64: the base64 may hold + too
+key_b64=${key_b64#*+}
 key_hash=$({ printf 'agency-c\n'; printf '%s' "$key_b64" | base64 -d; } | sha256sum | cut -c1-8)
 expect 1 --err "this key is already admitted as 'agency-a'" -- \
     "$HUB" admit --dir "$D" --id agency-c --role agency --key "agency-c+$key_hash+$key_b64"
