@@ -495,14 +495,10 @@ static int work_add(void *ctx, const struct psi_store_query *q)
     size_t len = (size_t)q->count * PSI_STORE_ELEMENT_BYTES;
     if (wb->n > 0 && len > wb->budget - wb->bytes)
         return 1; /* full: the rest next time */
-    if (wb->n == wb->cap) {
-        size_t ncap = wb->cap ? wb->cap * 2 : 8;
-        void *m = realloc(wb->items, ncap * sizeof(Psi__QueryBatch *));
-        if (m == NULL)
-            return PSI_ERR_NOMEM;
-        wb->items = m;
-        wb->cap = ncap;
-    }
+    void *room;
+    if (psi_method_room(wb->items, wb->n, &wb->cap, sizeof(Psi__QueryBatch *), 8, &room) != 0)
+        return PSI_ERR_NOMEM;
+    wb->items = room;
     /* One allocation holds the message and copies of its strings. */
     struct batch {
         Psi__QueryBatch msg;

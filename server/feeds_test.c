@@ -42,20 +42,6 @@ struct fixture {
 
 /* ---------------------------------------------------------------- set-up */
 
-static void admit(struct fixture *f, const struct psi_identity *who, const char *role)
-{
-    struct psi_store_participant p;
-    memset(&p, 0, sizeof p);
-    snprintf(p.id, sizeof p.id, "%s", who->name);
-    snprintf(p.role, sizeof p.role, "%s", role);
-    memcpy(p.public_key, who->public_key, 32);
-    p.share_all = 1;
-    struct psi_txn t;
-    assert_int_equal(psi_txn_begin(&t, f->hub.ops, f->st, PSI_TXN_WRITE), 0);
-    assert_int_equal(f->hub.ops->participant_add(&t, &p, 1), 0);
-    assert_int_equal(psi_txn_commit(&t), 0);
-}
-
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
@@ -68,11 +54,11 @@ static int setup(void **state)
     assert_int_equal(psi_identity_generate(&f->v, "vendor-v"), 0);
     assert_int_equal(psi_identity_generate(&f->w, "vendor-w"), 0);
     assert_int_equal(psi_identity_generate(&f->aud, "auditor-1"), 0);
-    admit(f, &f->a, "agency");
-    admit(f, &f->b, "agency");
-    admit(f, &f->v, "vendor");
-    admit(f, &f->w, "vendor");
-    admit(f, &f->aud, "auditor");
+    hub_test_admit(&f->hub, f->st, &f->a, "agency", 0);
+    hub_test_admit(&f->hub, f->st, &f->b, "agency", 0);
+    hub_test_admit(&f->hub, f->st, &f->v, "vendor", 0);
+    hub_test_admit(&f->hub, f->st, &f->w, "vendor", 0);
+    hub_test_admit(&f->hub, f->st, &f->aud, "auditor", 0);
     unsigned char seed[32];
     randombytes_buf(seed, sizeof seed);
     assert_int_equal(psi_feed_derive_key(seed, EPOCH, f->sk, f->pk), 0);
@@ -124,25 +110,13 @@ static int call(struct fixture *f, const struct psi_identity *who, const char *m
                 const ProtobufCMessage *msg, uint8_t **out, size_t *out_len)
 {
     unsigned char rid[16];
-    uint8_t *frame = NULL, *reply = NULL, *body = NULL;
-    size_t frame_len = 0, reply_len = 0, body_len = 0;
+    size_t body_len = 0;
     randombytes_buf(rid, sizeof rid);
-    body = hub_test_pack(msg, &body_len);
-    assert_int_equal(psi_request_seal(who, f->hub.identity.public_key, method, rid, body, body_len,
-                                      &frame, &frame_len),
-                     0);
+    uint8_t *body = hub_test_pack(msg, &body_len);
     struct psi_hub_outcome o;
-    assert_int_equal(psi_hub_handle(&f->hub, f->st, frame, frame_len, &reply, &reply_len, &o), 0);
-    struct psi_reply r;
-    memset(&r, 0, sizeof r);
-    assert_int_equal(psi_reply_open(who, f->hub.identity.public_key, rid, reply, reply_len, &r), 0);
-    snprintf(f->last_error, sizeof f->last_error, "%s", r.error);
-    int status = r.status;
-    hub_test_take_body(&r, out, out_len);
-    psi_reply_clear(&r);
+    int status = hub_test_call(&f->hub, f->st, who, rid, method, body, body_len, f->last_error,
+                               sizeof f->last_error, out, out_len, &o);
     free(body);
-    free(frame);
-    free(reply);
     return status;
 }
 

@@ -35,22 +35,6 @@ struct fixture {
 
 /* ---------------------------------------------------------------- set-up */
 
-static void admit(struct fixture *f, const struct psi_identity *who, const char *role,
-                  int contribute_only)
-{
-    struct psi_store_participant p;
-    memset(&p, 0, sizeof p);
-    snprintf(p.id, sizeof p.id, "%s", who->name);
-    snprintf(p.role, sizeof p.role, "%s", role);
-    memcpy(p.public_key, who->public_key, 32);
-    p.share_all = 1;
-    p.contribute_only = contribute_only;
-    struct psi_txn t;
-    assert_int_equal(psi_txn_begin(&t, f->hub.ops, f->st, PSI_TXN_WRITE), 0);
-    assert_int_equal(f->hub.ops->participant_add(&t, &p, 1), 0);
-    assert_int_equal(psi_txn_commit(&t), 0);
-}
-
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
@@ -67,11 +51,11 @@ static int setup(void **state)
     assert_int_equal(psi_identity_generate(&f->v, "vendor-v"), 0);
     assert_int_equal(psi_identity_generate(&f->aud, "auditor-1"), 0);
     assert_int_equal(psi_identity_generate(&f->stranger, "stranger"), 0);
-    admit(f, &f->a, "agency", 0);
-    admit(f, &f->b, "agency", 0);
-    admit(f, &f->c, "agency", 0);
-    admit(f, &f->v, "vendor", 1);
-    admit(f, &f->aud, "auditor", 0);
+    hub_test_admit(&f->hub, f->st, &f->a, "agency", 0);
+    hub_test_admit(&f->hub, f->st, &f->b, "agency", 0);
+    hub_test_admit(&f->hub, f->st, &f->c, "agency", 0);
+    hub_test_admit(&f->hub, f->st, &f->v, "vendor", 1);
+    hub_test_admit(&f->hub, f->st, &f->aud, "auditor", 0);
     *state = f;
     return 0;
 }
@@ -100,24 +84,11 @@ static int call_id(struct fixture *f, const struct psi_identity *who, const unsi
                    const char *method, const uint8_t *body, size_t body_len, uint8_t **out,
                    size_t *out_len)
 {
-    uint8_t *frame = NULL, *reply = NULL;
-    size_t frame_len = 0, reply_len = 0;
-    assert_int_equal(psi_request_seal(who, f->hub.identity.public_key, method, rid, body, body_len,
-                                      &frame, &frame_len),
-                     0);
     struct psi_hub_outcome o;
-    assert_int_equal(psi_hub_handle(&f->hub, f->st, frame, frame_len, &reply, &reply_len, &o), 0);
-    struct psi_reply r;
-    memset(&r, 0, sizeof r);
-    assert_int_equal(psi_reply_open(who, f->hub.identity.public_key, rid, reply, reply_len, &r), 0);
-    assert_int_equal(o.status, r.status);
+    int status = hub_test_call(&f->hub, f->st, who, rid, method, body, body_len, f->last_error,
+                               sizeof f->last_error, out, out_len, &o);
+    assert_int_equal(o.status, status);
     assert_string_equal(o.method, method);
-    snprintf(f->last_error, sizeof f->last_error, "%s", r.error);
-    int status = r.status;
-    hub_test_take_body(&r, out, out_len);
-    psi_reply_clear(&r);
-    free(frame);
-    free(reply);
     return status;
 }
 

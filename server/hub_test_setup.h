@@ -86,6 +86,67 @@ static inline void hub_test_take_body(const struct psi_reply *r, uint8_t **out, 
     }
 }
 
+/* Puts who on the roster (sharing with all) without a log entry. */
+static inline void hub_test_admit(const struct psi_hub *hub, struct psi_store *st,
+                                  const struct psi_identity *who, const char *role,
+                                  int contribute_only)
+{
+    struct psi_store_participant p;
+    memset(&p, 0, sizeof p);
+    snprintf(p.id, sizeof p.id, "%s", who->name);
+    snprintf(p.role, sizeof p.role, "%s", role);
+    memcpy(p.public_key, who->public_key, 32);
+    p.share_all = 1;
+    p.contribute_only = contribute_only;
+    struct psi_txn t;
+    assert_int_equal(psi_txn_begin(&t, hub->ops, st, PSI_TXN_WRITE), 0);
+    assert_int_equal(hub->ops->participant_add(&t, &p, 1), 0);
+    assert_int_equal(psi_txn_commit(&t), 0);
+}
+
+/* Hands a request frame to the hub and opens the reply as who's answer to
+ * request rid (it must be the hub's). Returns the status; the error text goes
+ * to error (error_cap > 0), the body to *out (hub_test_take_body) and the
+ * request log's view to *o. */
+static inline int hub_test_send_frame(const struct psi_hub *hub, struct psi_store *st,
+                                      const struct psi_identity *who, const unsigned char rid[16],
+                                      const uint8_t *frame, size_t frame_len, char *error,
+                                      size_t error_cap, uint8_t **out, size_t *out_len,
+                                      struct psi_hub_outcome *o)
+{
+    uint8_t *reply = NULL;
+    size_t reply_len = 0;
+    assert_int_equal(psi_hub_handle(hub, st, frame, frame_len, &reply, &reply_len, o), 0);
+    struct psi_reply r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(psi_reply_open(who, hub->identity.public_key, rid, reply, reply_len, &r), 0);
+    if (error_cap > 0)
+        snprintf(error, error_cap, "%s", r.error);
+    int status = r.status;
+    hub_test_take_body(&r, out, out_len);
+    psi_reply_clear(&r);
+    free(reply);
+    return status;
+}
+
+/* Seals body as who's request for method, with request id rid, and sends it
+ * (hub_test_send_frame). */
+static inline int hub_test_call(const struct psi_hub *hub, struct psi_store *st,
+                                const struct psi_identity *who, const unsigned char rid[16],
+                                const char *method, const uint8_t *body, size_t body_len,
+                                char *error, size_t error_cap, uint8_t **out, size_t *out_len,
+                                struct psi_hub_outcome *o)
+{
+    uint8_t *frame = NULL;
+    size_t frame_len = 0;
+    assert_int_equal(psi_request_seal(who, hub->identity.public_key, method, rid, body, body_len,
+                                      &frame, &frame_len),
+                     0);
+    int status = hub_test_send_frame(hub, st, who, rid, frame, frame_len, error, error_cap, out,
+                                     out_len, o);
+    free(frame);
+    return status;
+}
 
 static inline void hub_test_remove_dir(const char *dir)
 {

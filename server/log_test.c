@@ -367,34 +367,22 @@ static int send_frame(struct fixture *f, const struct psi_identity *who,
                       const unsigned char rid[16], const uint8_t *frame, size_t frame_len,
                       uint8_t **out, size_t *out_len)
 {
-    uint8_t *reply = NULL;
-    size_t reply_len = 0;
     struct psi_hub_outcome o;
-    assert_int_equal(psi_hub_handle(&f->hub, f->st, frame, frame_len, &reply, &reply_len, &o), 0);
-    struct psi_reply r;
-    memset(&r, 0, sizeof r);
-    assert_int_equal(psi_reply_open(who, f->hub.identity.public_key, rid, reply, reply_len, &r), 0);
-    int status = r.status;
-    hub_test_take_body(&r, out, out_len);
-    psi_reply_clear(&r);
-    free(reply);
-    return status;
+    return hub_test_send_frame(&f->hub, f->st, who, rid, frame, frame_len, NULL, 0, out, out_len,
+                               &o);
 }
 
 static int call(struct fixture *f, const struct psi_identity *who, const char *method,
                 const ProtobufCMessage *msg, uint8_t **out, size_t *out_len)
 {
     unsigned char rid[16];
-    uint8_t *frame = NULL, *body = NULL;
-    size_t frame_len = 0, n = 0;
+    size_t n = 0;
     Psi__Empty empty = PSI__EMPTY__INIT;
     randombytes_buf(rid, sizeof rid);
-    body = hub_test_pack(msg ? msg : &empty.base, &n);
-    assert_int_equal(
-        psi_request_seal(who, f->hub.identity.public_key, method, rid, body, n, &frame, &frame_len),
-        0);
-    int status = send_frame(f, who, rid, frame, frame_len, out, out_len);
-    free(frame);
+    uint8_t *body = hub_test_pack(msg ? msg : &empty.base, &n);
+    struct psi_hub_outcome o;
+    int status =
+        hub_test_call(&f->hub, f->st, who, rid, method, body, n, NULL, 0, out, out_len, &o);
     free(body);
     return status;
 }

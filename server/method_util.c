@@ -2,6 +2,7 @@
 #include "method_util.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -34,4 +35,21 @@ int psi_method_element_is_valid(const uint8_t e[PSI_STORE_ELEMENT_BYTES])
 {
     return crypto_core_ristretto255_is_valid_point(e) == 1 &&
            !sodium_is_zero(e, PSI_STORE_ELEMENT_BYTES);
+}
+
+int psi_method_room(void *items, size_t n, size_t *cap, size_t item_bytes, size_t first,
+                    void **out)
+{
+    *out = items;
+    if (n < *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : first;
+    if (ncap > SIZE_MAX / item_bytes)
+        return PSI_ERR_NOMEM;
+    void *m = realloc(items, ncap * item_bytes);
+    if (m == NULL)
+        return PSI_ERR_NOMEM;
+    *out = m;
+    *cap = ncap;
+    return 0;
 }

@@ -24,6 +24,13 @@ int psi_method_refuse(struct psi_method_call *call, int status, const char *fmt,
  * call). 0 or PSI_ERR_NOMEM. */
 int psi_method_reply(struct psi_method_call *call, const ProtobufCMessage *msg);
 
+/* Room for one more item in a reply's growing array (n used of *cap, items
+ * of item_bytes): when full, reallocates it to twice as many (first when
+ * empty). *out is the array to use from now on. 0, or PSI_ERR_NOMEM with
+ * items and *cap as they were. */
+int psi_method_room(void *items, size_t n, size_t *cap, size_t item_bytes, size_t first,
+                    void **out);
+
 /* Whether e is a valid ristretto255 encoding other than the identity. */
 int psi_method_element_is_valid(const uint8_t e[PSI_STORE_ELEMENT_BYTES]);
 

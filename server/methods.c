@@ -58,14 +58,10 @@ struct roster_build {
 static int roster_add(void *ctx, const struct psi_store_participant *p)
 {
     struct roster_build *rb = ctx;
-    if (rb->n == rb->cap) {
-        size_t ncap = rb->cap ? rb->cap * 2 : 16;
-        void *m = realloc(rb->items, ncap * sizeof(Psi__Participant *));
-        if (m == NULL)
-            return PSI_ERR_NOMEM;
-        rb->items = m;
-        rb->cap = ncap;
-    }
+    void *room;
+    if (psi_method_room(rb->items, rb->n, &rb->cap, sizeof(Psi__Participant *), 16, &room) != 0)
+        return PSI_ERR_NOMEM;
+    rb->items = room;
     Psi__Participant *q = calloc(1, sizeof *q);
     if (q == NULL)
         return PSI_ERR_NOMEM;
@@ -365,14 +361,10 @@ struct work_build {
 static int work_add(void *ctx, const struct psi_store_submission *s)
 {
     struct work_build *wb = ctx;
-    if (wb->n == wb->cap) {
-        size_t ncap = wb->cap ? wb->cap * 2 : 16;
-        void *m = realloc(wb->items, ncap * sizeof(Psi__Submission *));
-        if (m == NULL)
-            return PSI_ERR_NOMEM;
-        wb->items = m;
-        wb->cap = ncap;
-    }
+    void *room;
+    if (psi_method_room(wb->items, wb->n, &wb->cap, sizeof(Psi__Submission *), 16, &room) != 0)
+        return PSI_ERR_NOMEM;
+    wb->items = room;
     /* One allocation holds the message and copies of its fields. */
     struct task {
         Psi__Submission msg;
@@ -633,14 +625,10 @@ struct results_build {
 static int results_add(void *ctx, uint64_t position, const char *const *peers, size_t count)
 {
     struct results_build *rb = ctx;
-    if (rb->n == rb->cap) {
-        size_t ncap = rb->cap ? rb->cap * 2 : 64;
-        void *m = realloc(rb->items, ncap * sizeof(Psi__Match *));
-        if (m == NULL)
-            return PSI_ERR_NOMEM;
-        rb->items = m;
-        rb->cap = ncap;
-    }
+    void *room;
+    if (psi_method_room(rb->items, rb->n, &rb->cap, sizeof(Psi__Match *), 64, &room) != 0)
+        return PSI_ERR_NOMEM;
+    rb->items = room;
     Psi__Match *m = calloc(1, sizeof *m);
     if (m == NULL)
         return PSI_ERR_NOMEM;
