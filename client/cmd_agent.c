@@ -72,7 +72,6 @@ struct round_tally {
     size_t done;
     size_t refused;
     uint64_t elements;
-    uint64_t matched;
 };
 
 enum task_outcome {
@@ -270,8 +269,7 @@ static enum task_outcome compute_tags(struct agent *a, const Psi__Submission *t,
  * request id are functions of the task, so a re-run continues the same
  * upload and repeats the same commit, which the hub answers once. */
 static enum task_outcome return_tags(struct agent *a, const Psi__Submission *t,
-                                     struct psi_state_work *w, const unsigned char *tags,
-                                     uint64_t *matched)
+                                     struct psi_state_work *w, const unsigned char *tags)
 {
     struct psi_cli_session *s = a->session;
     unsigned char upload_id[16], request_id[16], tag_sum[PSI_DIGEST_BYTES];
@@ -321,10 +319,8 @@ static enum task_outcome return_tags(struct agent *a, const Psi__Submission *t,
     if (rc)
         return fail_task(a, "committing tags of submission %" PRIu64 ": %s", t->submission_id,
                          f.text);
-    int coherent = receipt->submission_id == t->submission_id && receipt->matched <= t->count;
-    *matched = receipt->matched;
-    if (coherent &&
-        psi_state_work_done(s->state, t->submission_id, receipt->matched, receipt->receipt))
+    int coherent = receipt->submission_id == t->submission_id;
+    if (coherent && psi_state_work_done(s->state, t->submission_id, 0, receipt->receipt))
         psi_cli_note("agent", "cannot record finished work in %s: %s", s->dir,
                      psi_state_error(s->state));
     char why[PSI_LOG_WHY_MAX];
@@ -341,7 +337,7 @@ static enum task_outcome return_tags(struct agent *a, const Psi__Submission *t,
 /* Cross-blinds one checked task: fetches its elements, computes the tags
  * and returns them. */
 static enum task_outcome cross_blind(struct agent *a, const Psi__Submission *t,
-                                     struct psi_state_work *w, uint64_t *matched)
+                                     struct psi_state_work *w)
 {
     unsigned char *elements = malloc((size_t)t->count * PSI_ELEMENT_BYTES);
     unsigned char *tags = malloc((size_t)t->count * PSI_TAG_BYTES);
@@ -356,7 +352,7 @@ static enum task_outcome cross_blind(struct agent *a, const Psi__Submission *t,
     if (outcome == TASK_DONE && stop_requested)
         outcome = TASK_STOPPED;
     if (outcome == TASK_DONE)
-        outcome = return_tags(a, t, w, tags, matched);
+        outcome = return_tags(a, t, w, tags);
     free(elements);
     free(tags);
     return outcome;
@@ -385,7 +381,6 @@ static enum task_outcome do_task(struct agent *a, const Psi__Roster *roster, con
         snprintf(reason, sizeof reason, "the task's numbers are out of range");
     }
     enum task_outcome outcome;
-    uint64_t matched = 0;
     if (rc && !recordable) {
         /* Too malformed to record: reported and remembered only. */
         psi_cli_note("agent", "refused submission %" PRIu64 ": %s", t->submission_id, reason);
@@ -393,15 +388,13 @@ static enum task_outcome do_task(struct agent *a, const Psi__Roster *roster, con
     } else if (rc) {
         outcome = refuse(a, &w, "%s", reason);
     } else {
-        outcome = cross_blind(a, t, &w, &matched);
+        outcome = cross_blind(a, t, &w);
     }
     if (outcome == TASK_DONE) {
         tally->done++;
         tally->elements += t->count;
-        tally->matched += matched;
-        printf("psi agent: cross-blinded submission %" PRIu64 " of %s (%" PRIu64
-               " elements, %" PRIu64 " newly matched)\n",
-               t->submission_id, w.owner, t->count, matched);
+        printf("psi agent: cross-blinded submission %" PRIu64 " of %s (%" PRIu64 " elements)\n",
+               t->submission_id, w.owner, t->count);
         fflush(stdout);
     } else if (outcome == TASK_REFUSED) {
         tally->refused++;
@@ -609,9 +602,8 @@ int psi_cmd_agent(int argc, char **argv)
         }
     }
     if ((once && !status) || tally.done || tally.refused)
-        printf("psi agent: %zu submission%s cross-blinded (%" PRIu64 " elements, %" PRIu64
-               " newly matched), %zu refused%s\n",
-               tally.done, tally.done == 1 ? "" : "s", tally.elements, tally.matched, tally.refused,
+        printf("psi agent: %zu submission%s cross-blinded (%" PRIu64 " elements), %zu refused%s\n",
+               tally.done, tally.done == 1 ? "" : "s", tally.elements, tally.refused,
                stop_requested ? "; stopped" : "");
     if (a.feed_tally.answered || a.feed_tally.declined)
         printf("psi agent: %zu feed query batch%s answered (%" PRIu64 " queries), %zu not "

@@ -225,8 +225,7 @@ struct crossblind_opts {
 
 /* Cross-blinds submission sid with tags standing for the indicators. */
 static int crossblind(struct fixture *f, const struct psi_identity *who, uint64_t sid,
-                      const uint32_t *indicators, uint64_t count, const struct crossblind_opts *o,
-                      uint64_t *matched)
+                      const uint32_t *indicators, uint64_t count, const struct crossblind_opts *o)
 {
     uint8_t *tags = malloc((size_t)count * 16 + 1), upload_id[16];
     for (uint64_t k = 0; k < count; k++)
@@ -262,8 +261,6 @@ static int crossblind(struct fixture *f, const struct psi_identity *who, uint64_
         Psi__CrossBlindReceipt *r = psi__cross_blind_receipt__unpack(NULL, out_len, out);
         assert_non_null(r);
         assert_int_equal(r->submission_id, sid);
-        if (matched)
-            *matched = r->matched;
         psi__cross_blind_receipt__free_unpacked(r, NULL);
     }
     free(out);
@@ -365,12 +362,9 @@ static void two_parties_match(void **state)
     free(body);
     free(elements_a);
 
-    uint64_t matched = 99;
-    assert_int_equal(crossblind(f, &f->b, sa, set_a, 4, NULL, &matched), 0);
-    assert_int_equal(matched, 0); /* a has not blinded b's set yet */
-    expect_results(f, &f->a, "");
-    assert_int_equal(crossblind(f, &f->a, sb, set_b, 3, NULL, &matched), 0);
-    assert_int_equal(matched, 2);
+    assert_int_equal(crossblind(f, &f->b, sa, set_a, 4, NULL), 0);
+    expect_results(f, &f->a, ""); /* a has not blinded b's set yet */
+    assert_int_equal(crossblind(f, &f->a, sb, set_b, 3, NULL), 0);
     expect_results(f, &f->a, "2:agency-b;3:agency-b");
     expect_results(f, &f->b, "0:agency-a;1:agency-a");
     assert_int_equal(work_count(f, &f->a, NULL), 0);
@@ -386,8 +380,7 @@ static void two_parties_match(void **state)
     assert_int_equal(base, 4);
     free(delta);
     const uint32_t delta_ind[] = {5, 6};
-    assert_int_equal(crossblind(f, &f->b, sd, delta_ind, 2, NULL, &matched), 0);
-    assert_int_equal(matched, 1);
+    assert_int_equal(crossblind(f, &f->b, sd, delta_ind, 2, NULL), 0);
     expect_results(f, &f->a, "2:agency-b;3:agency-b;4:agency-b");
     expect_results(f, &f->b, "0:agency-a;1:agency-a;2:agency-a");
 }
@@ -399,12 +392,12 @@ static void threshold_and_policy(void **state)
     const uint32_t set_a[] = {1, 2}, set_b[] = {1, 3}, set_c[] = {1, 2};
     uint64_t sa = submit(f, &f->a, 2, NULL), sb = submit(f, &f->b, 2, NULL),
              sc = submit(f, &f->c, 2, NULL);
-    assert_int_equal(crossblind(f, &f->a, sb, set_b, 2, NULL, NULL), 0);
-    assert_int_equal(crossblind(f, &f->a, sc, set_c, 2, NULL, NULL), 0);
-    assert_int_equal(crossblind(f, &f->b, sa, set_a, 2, NULL, NULL), 0);
-    assert_int_equal(crossblind(f, &f->b, sc, set_c, 2, NULL, NULL), 0);
-    assert_int_equal(crossblind(f, &f->c, sa, set_a, 2, NULL, NULL), 0);
-    assert_int_equal(crossblind(f, &f->c, sb, set_b, 2, NULL, NULL), 0);
+    assert_int_equal(crossblind(f, &f->a, sb, set_b, 2, NULL), 0);
+    assert_int_equal(crossblind(f, &f->a, sc, set_c, 2, NULL), 0);
+    assert_int_equal(crossblind(f, &f->b, sa, set_a, 2, NULL), 0);
+    assert_int_equal(crossblind(f, &f->b, sc, set_c, 2, NULL), 0);
+    assert_int_equal(crossblind(f, &f->c, sa, set_a, 2, NULL), 0);
+    assert_int_equal(crossblind(f, &f->c, sb, set_b, 2, NULL), 0);
     expect_results(f, &f->a, "0:agency-b,agency-c;1:agency-c");
     f->hub.threshold = 3;
     expect_results(f, &f->a, "0:agency-b,agency-c");
@@ -459,7 +452,7 @@ static void work_follows_policy(void **state)
     assert_int_equal(work_count(f, &f->b, NULL), 0);
     assert_int_equal(work_count(f, &f->c, NULL), 1);
     const uint32_t ind[] = {1, 2, 3};
-    assert_int_equal(crossblind(f, &f->b, sa, ind, 3, NULL, NULL), PSI_ERR_DENIED);
+    assert_int_equal(crossblind(f, &f->b, sa, ind, 3, NULL), PSI_ERR_DENIED);
     expect_error(f, "not in your work");
     Psi__FetchRequest fr = PSI__FETCH_REQUEST__INIT;
     fr.submission_id = sa;
@@ -777,29 +770,29 @@ static void crossblind_refusals(void **state)
     uint64_t sa = submit(f, &f->a, 3, NULL);
     const uint32_t ind[] = {1, 2, 3};
     struct crossblind_opts o;
-    assert_int_equal(crossblind(f, &f->b, 999, ind, 3, NULL, NULL), PSI_ERR_NOT_FOUND);
+    assert_int_equal(crossblind(f, &f->b, 999, ind, 3, NULL), PSI_ERR_NOT_FOUND);
     expect_error(f, "no submission 999");
-    assert_int_equal(crossblind(f, &f->a, sa, ind, 3, NULL, NULL), PSI_ERR_DENIED); /* own */
-    assert_int_equal(crossblind(f, &f->b, sa, ind, 2, NULL, NULL), PSI_ERR_PROTOCOL);
+    assert_int_equal(crossblind(f, &f->a, sa, ind, 3, NULL), PSI_ERR_DENIED); /* own */
+    assert_int_equal(crossblind(f, &f->b, sa, ind, 2, NULL), PSI_ERR_PROTOCOL);
     memset(&o, 0, sizeof o);
     o.bad_digest = 1;
-    assert_int_equal(crossblind(f, &f->b, sa, ind, 3, &o, NULL), PSI_ERR_VERIFY);
+    assert_int_equal(crossblind(f, &f->b, sa, ind, 3, &o), PSI_ERR_VERIFY);
     memset(&o, 0, sizeof o);
     o.bad_signature = 1;
-    assert_int_equal(crossblind(f, &f->b, sa, ind, 3, &o, NULL), PSI_ERR_VERIFY);
+    assert_int_equal(crossblind(f, &f->b, sa, ind, 3, &o), PSI_ERR_VERIFY);
     memset(&o, 0, sizeof o);
     o.claimed_count = 4; /* 3 tags staged, 4 claimed */
-    assert_int_equal(crossblind(f, &f->b, sa, ind, 3, &o, NULL), PSI_ERR_PROTOCOL);
+    assert_int_equal(crossblind(f, &f->b, sa, ind, 3, &o), PSI_ERR_PROTOCOL);
     assert_int_equal(hub_test_count_rows(f->dir, "crossblind"), 0);
     assert_int_equal(hub_test_count_rows(f->dir, "tag"), 0);
-    assert_int_equal(crossblind(f, &f->b, sa, ind, 3, NULL, NULL), 0);
-    assert_int_equal(crossblind(f, &f->b, sa, ind, 3, NULL, NULL), PSI_ERR_DENIED);
+    assert_int_equal(crossblind(f, &f->b, sa, ind, 3, NULL), 0);
+    assert_int_equal(crossblind(f, &f->b, sa, ind, 3, NULL), PSI_ERR_DENIED);
     expect_error(f, "already cross-blinded");
     assert_int_equal(hub_test_count_rows(f->dir, "tag"), 3);
 
     /* a new epoch: the old submission is no longer cross-blinded */
     hub_test_set_meta(f->st, PSI_META_EPOCH_LABEL, "E2");
-    assert_int_equal(crossblind(f, &f->c, sa, ind, 3, NULL, NULL), PSI_ERR_EPOCH);
+    assert_int_equal(crossblind(f, &f->c, sa, ind, 3, NULL), PSI_ERR_EPOCH);
     expect_error(f, "current epoch is E2");
     assert_int_equal(hub_test_count_rows(f->dir, "tag"), 3);
 }
@@ -861,11 +854,8 @@ static void join_at_scale(void **state)
         ib[k] = N - 1 - k; /* 0..N-1 reversed: shares the evens below N */
     }
     uint64_t sa = submit(f, &f->a, N, NULL), sb = submit(f, &f->b, N, NULL);
-    uint64_t m1 = 0, m2 = 0;
-    assert_int_equal(crossblind(f, &f->a, sb, ib, N, NULL, &m1), 0);
-    assert_int_equal(crossblind(f, &f->b, sa, ia, N, NULL, &m2), 0);
-    assert_int_equal(m1, 0);
-    assert_int_equal(m2, N / 2);
+    assert_int_equal(crossblind(f, &f->a, sb, ib, N, NULL), 0);
+    assert_int_equal(crossblind(f, &f->b, sa, ia, N, NULL), 0);
     assert_int_equal(hub_test_count_rows(f->dir, "overlap"), N);
     int status;
     Psi__Results *r = results(f, &f->a, NULL, &status);

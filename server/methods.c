@@ -605,7 +605,6 @@ static int method_crossblind_commit(struct psi_method_call *call)
         goto out;
     Psi__CrossBlindReceipt receipt = PSI__CROSS_BLIND_RECEIPT__INIT;
     receipt.submission_id = sub.id;
-    receipt.matched = matched;
     receipt.receipt = log_receipt;
     rc = psi_method_reply(call, &receipt.base);
 out:

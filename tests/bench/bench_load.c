@@ -75,7 +75,7 @@ struct client {
     unsigned index;
     struct psi_rpc *rpc;
     struct latencies lat[M_COUNT];
-    unsigned long submissions, crossblinds, elements_sent, tags_sent, matched, results_positions;
+    unsigned long submissions, crossblinds, elements_sent, tags_sent, results_positions;
     char first_error[512];
 };
 
@@ -286,10 +286,8 @@ static int crossblind_one(struct client *c, const Psi__Submission *task)
         free(body);
         if (rc == 0) {
             Psi__CrossBlindReceipt *r = psi__cross_blind_receipt__unpack(NULL, reply_len, reply);
-            if (r != NULL) {
-                c->matched += r->matched;
+            if (r != NULL)
                 psi__cross_blind_receipt__free_unpacked(r, NULL);
-            }
             c->crossblinds++;
             c->tags_sent += count;
         }
@@ -515,7 +513,7 @@ int main(int argc, char **argv)
     printf("%-18s %8s %7s %9s %9s %9s %9s\n", "method", "calls", "errors", "calls/s", "p50 ms",
            "p99 ms", "max ms");
     unsigned long total_calls = 0, total_errors = 0, submissions = 0, crossblinds = 0, elements = 0,
-                  tags = 0, matched = 0;
+                  tags = 0;
     for (int m = 0; m < M_COUNT; m++) {
         size_t n = 0;
         unsigned long errors = 0;
@@ -544,7 +542,6 @@ int main(int argc, char **argv)
         crossblinds += clients[i].crossblinds;
         elements += clients[i].elements_sent;
         tags += clients[i].tags_sent;
-        matched += clients[i].matched;
         if (first_error == NULL && clients[i].first_error[0] != '\0')
             first_error = clients[i].first_error;
         for (int m = 0; m < M_COUNT; m++)
@@ -555,9 +552,9 @@ int main(int argc, char **argv)
     memset(&counts, 0, sizeof counts);
     (void)hub_test_counts_read(&B.hub, NULL, &counts);
     printf("total: %lu calls in %.1f s = %.1f calls/s, %lu errors; %lu submissions (%lu "
-           "elements), %lu sets cross-blinded (%lu tags, %lu positions newly matched)\n",
+           "elements), %lu sets cross-blinded (%lu tags)\n",
            total_calls, seconds, (double)total_calls / seconds, total_errors, submissions, elements,
-           crossblinds, tags, matched);
+           crossblinds, tags);
     printf("hub: VmHWM %ld KiB; rows: %lld submissions, %lld cross-blind batches, %lld tags, "
            "%lld overlaps\n",
            hwm, counts.submissions, counts.crossblinds, counts.tags, counts.overlaps);
