@@ -207,6 +207,15 @@ struct member {
     size_t share_count;
     unsigned char *share_list; /* malloc'd copy of the encoded list */
     size_t share_list_len;
+    /* The party's own statement (PARTY_POLICY), once one verified: the
+     * operator's policy above is narrowed by it. */
+    int has_party;
+    uint64_t party_at; /* entry index */
+    uint64_t party_issued_ms;
+    int party_share_all;
+    int party_contribute_only;
+    unsigned char *party_share_list; /* malloc'd copy of the encoded list */
+    size_t party_share_list_len;
 };
 
 /* 'S' u64 id: a submission. */
@@ -242,6 +251,12 @@ struct epoch_key {
 
 struct feed_done {
     uint64_t logged_at;
+};
+
+/* 'E' id: the operator's element quota of a participant (per epoch). No
+ * record: PSI_ELEMENT_QUOTA_DEFAULT. */
+struct element_quota {
+    uint64_t limit;
 };
 
 /* 'L' agency vendor: the operator's query quota (per epoch). No record: 0. */
@@ -313,6 +328,7 @@ void psi_audit_destroy(struct psi_audit *a)
             if (node_key(n)[0] == 'R') {
                 struct member *m = node_value(n);
                 free(m->share_list);
+                free(m->party_share_list);
             }
             free(n);
             n = next;
@@ -372,15 +388,15 @@ static struct member *member_find(struct psi_audit *a, const char *id)
     return table_find(&a->table, k.bytes, k.len);
 }
 
+/* The hub's effective policy: the operator's, narrowed by the party's own
+ * statement when it made one (a peer must be allowed by both). */
 static int member_allows(const struct member *m, const char *id)
 {
-    struct psi_logentry_roster r;
-    memset(&r, 0, sizeof r);
-    r.share_all = m->share_all;
-    r.share_count = m->share_count;
-    r.share_list = m->share_list;
-    r.share_list_len = m->share_list_len;
-    return psi_logentry_roster_allows(&r, id);
+    int operator_allows =
+        m->share_all || psi_logentry_share_list_has(m->share_list, m->share_list_len, id);
+    int party_allows = !m->has_party || m->party_share_all ||
+                       psi_logentry_share_list_has(m->party_share_list, m->party_share_list_len, id);
+    return operator_allows && party_allows;
 }
 
 static struct positions *positions_get(struct psi_audit *a, const char *epoch, const char *owner,
@@ -513,6 +529,68 @@ static int check_remove(struct psi_audit *a, const struct psi_logentry_roster *r
         REPORT(a, PSI_AUDIT_ROSTER, "the removal of %s names another key or role", r->participant);
     m->removed = 1;
     m->removed_at = a->index;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- a party's own word */
+
+/* A party's statement must be signed with its roster key at that point and
+ * issued after the one before it; then it narrows the operator's policy of
+ * the party from here on. A statement that does not verify is reported and
+ * not applied: a party's policy is only what the party signed. */
+static int check_party_policy(struct psi_audit *a, const struct psi_logentry_party_policy *p)
+{
+    struct member *m;
+    int rc = check_party(a, p->participant, "the policy's party", 1, &m);
+    if (rc != 0 || m == NULL)
+        return rc;
+    unsigned char statement[PSI_POLICY_STATEMENT_MAX];
+    size_t len = 0;
+    int built = psi_policy_statement(statement, sizeof statement, &len, a->hub_key, p);
+    if (built != 0 ||
+        crypto_sign_verify_detached(p->signature, statement, len, m->public_key) != 0) {
+        REPORT(a, PSI_AUDIT_SIGNATURE,
+               "the policy statement of %s is not signed with its roster key", p->participant);
+        return 0;
+    }
+    if (m->has_party && p->issued_ms <= m->party_issued_ms) {
+        REPORT(a, PSI_AUDIT_SEQUENCE,
+               "the policy statement of %s was issued at %" PRIu64 ", not after the one of entry "
+               "%" PRIu64 " (issued at %" PRIu64 ")",
+               p->participant, p->issued_ms, m->party_at, m->party_issued_ms);
+        return 0;
+    }
+    unsigned char *copy = NULL;
+    if (p->share_list_len > 0) {
+        copy = malloc(p->share_list_len);
+        if (copy == NULL)
+            return PSI_ERR_NOMEM;
+        memcpy(copy, p->share_list, p->share_list_len);
+    }
+    free(m->party_share_list);
+    m->party_share_list = copy;
+    m->party_share_list_len = p->share_list_len;
+    m->party_share_all = p->share_all;
+    m->party_contribute_only = p->contribute_only;
+    m->party_issued_ms = p->issued_ms;
+    m->party_at = a->index;
+    m->has_party = 1;
+    return 0;
+}
+
+static int check_element_quota(struct psi_audit *a, const struct psi_logentry_element_quota *q)
+{
+    struct member *m;
+    int rc = check_party(a, q->participant, "the quota's participant", 1, &m);
+    if (rc != 0)
+        return rc;
+    struct key k;
+    key_begin(&k, 'E');
+    key_str(&k, q->participant);
+    struct element_quota *quota = table_get_or_add(&a->table, k.bytes, k.len, sizeof *quota, NULL);
+    if (quota == NULL)
+        return PSI_ERR_NOMEM;
+    quota->limit = q->limit;
     return 0;
 }
 
@@ -758,7 +836,19 @@ static int check_submission(struct psi_audit *a, const struct psi_logentry_submi
         pos->total += s->count;
     }
 
+    /* The element quota in force now bounds everything submitted in the
+     * epoch so far. */
     struct key k;
+    key_begin(&k, 'E');
+    key_str(&k, s->participant);
+    const struct element_quota *quota = table_find(&a->table, k.bytes, k.len);
+    uint64_t limit = quota != NULL ? quota->limit : PSI_ELEMENT_QUOTA_DEFAULT;
+    if (pos->total > limit)
+        REPORT(a, PSI_AUDIT_QUOTA,
+               "submission %" PRIu64 " takes %s to %" PRIu64 " elements in epoch %s, over its "
+               "quota of %" PRIu64,
+               s->submission_id, s->participant, pos->total, s->epoch, limit);
+
     int created = 0;
     key_begin(&k, 'S');
     key_u64(&k, s->submission_id);
@@ -857,35 +947,39 @@ static int check_crossblind(struct psi_audit *a, const struct psi_logentry_cross
     return 0;
 }
 
-/* One side of a match record: x's positions newly matched with y. */
+/* One side of a match record: x's positions newly matched with y. A side
+ * with nothing new says nothing about x's submissions (the hub writes a
+ * record after every batch, also before the pair's other direction was
+ * cross-blinded); one with new matches needs x's positions cross-blinded by
+ * y, at least as many as are matched. */
 static int check_match_side(struct psi_audit *a, const char *epoch, const char *x, const char *y,
                             uint64_t matched, uint64_t *total)
 {
-    struct positions *pos = positions_get(a, epoch, x, 0);
     struct pair_side *side = pair_get(a, epoch, x, y, 0);
-    *total = 0;
+    uint64_t blinded = side != NULL ? side->blinded : 0;
+    uint64_t before = side != NULL ? side->matched : 0;
+    *total = before;
+    if (matched == 0)
+        return 0;
+    struct positions *pos = positions_get(a, epoch, x, 0);
     if (pos == NULL || pos->total == 0) {
         REPORT(a, PSI_AUDIT_SEQUENCE, "%s has no submission in epoch %s before this match", x,
                epoch);
-    } else if (side == NULL || side->blinded == 0) {
+    } else if (blinded == 0) {
         REPORT(a, PSI_AUDIT_SEQUENCE,
                "no cross-blind batch by %s of a submission of %s in epoch %s before this match", y,
                x, epoch);
     }
-    uint64_t blinded = side != NULL ? side->blinded : 0;
-    uint64_t before = side != NULL ? side->matched : 0;
     uint64_t after = matched > UINT64_MAX - before ? UINT64_MAX : before + matched;
     if (after > blinded)
         REPORT(a, PSI_AUDIT_COUNTS,
                "%" PRIu64 " positions of %s matched with %s in epoch %s, but %s cross-blinded "
                "only %" PRIu64,
                after, x, y, epoch, y, blinded);
-    if (matched > 0) {
-        side = pair_get(a, epoch, x, y, 1);
-        if (side == NULL)
-            return PSI_ERR_NOMEM;
-        side->matched = after;
-    }
+    side = pair_get(a, epoch, x, y, 1);
+    if (side == NULL)
+        return PSI_ERR_NOMEM;
+    side->matched = after;
     *total = after;
     return 0;
 }
@@ -898,10 +992,21 @@ static int check_match(struct psi_audit *a, const struct psi_logentry_match *m)
         rc = check_party(a, m->participant_b, "the matched party", 1, &mb);
     if (rc == 0)
         rc = check_pair_policy(a, m->participant_a, m->participant_b);
+    if (rc != 0)
+        return rc;
+    if (m->matched_a == 0 && m->matched_b == 0) {
+        /* A record of nothing new still follows a batch of the pair. */
+        const struct pair_side *ab = pair_get(a, m->epoch, m->participant_a, m->participant_b, 0);
+        const struct pair_side *ba = pair_get(a, m->epoch, m->participant_b, m->participant_a, 0);
+        if ((ab == NULL || ab->blinded == 0) && (ba == NULL || ba->blinded == 0))
+            REPORT(a, PSI_AUDIT_SEQUENCE,
+                   "a match record of %s and %s in epoch %s before any cross-blind batch "
+                   "between them",
+                   m->participant_a, m->participant_b, m->epoch);
+        return 0;
+    }
     uint64_t total_a = 0, total_b = 0;
-    if (rc == 0)
-        rc = check_match_side(a, m->epoch, m->participant_a, m->participant_b, m->matched_a,
-                              &total_a);
+    rc = check_match_side(a, m->epoch, m->participant_a, m->participant_b, m->matched_a, &total_a);
     if (rc == 0)
         rc = check_match_side(a, m->epoch, m->participant_b, m->participant_a, m->matched_b,
                               &total_b);
@@ -959,6 +1064,8 @@ int psi_audit_entry(struct psi_audit *a, const unsigned char *bytes, size_t len)
     case PSI_LOGENTRY_QUERY: rc = check_query(a, &e.u.query); break;
     case PSI_LOGENTRY_QUOTA: rc = check_quota(a, &e.u.quota); break;
     case PSI_LOGENTRY_ANSWER: rc = check_answer(a, &e.u.answer); break;
+    case PSI_LOGENTRY_PARTY_POLICY: rc = check_party_policy(a, &e.u.party_policy); break;
+    case PSI_LOGENTRY_ELEMENT_QUOTA: rc = check_element_quota(a, &e.u.element_quota); break;
     }
     if (rc == PSI_ERR_NOMEM)
         a->failed = 1;

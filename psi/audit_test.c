@@ -678,7 +678,7 @@ static void test_sequence(void **state)
     query(c, A, V, "e2");        /* 17: fine (the feed of 15 exists) */
     EXPECT(c, {5, PSI_AUDIT_SEQUENCE}, {7, PSI_AUDIT_SEQUENCE}, {10, PSI_AUDIT_SEQUENCE},
            {11, PSI_AUDIT_SEQUENCE}, {11, PSI_AUDIT_COUNTS}, {12, PSI_AUDIT_SEQUENCE},
-           {12, PSI_AUDIT_SEQUENCE}, {14, PSI_AUDIT_SEQUENCE}, {15, PSI_AUDIT_SEQUENCE},
+           {14, PSI_AUDIT_SEQUENCE}, {15, PSI_AUDIT_SEQUENCE},
            {16, PSI_AUDIT_SEQUENCE}, {16, PSI_AUDIT_QUOTA}, {17, PSI_AUDIT_QUOTA});
 }
 
@@ -745,6 +745,141 @@ static void test_counts(void **state)
     match(c, "e2", A, C, 1, 0);  /* 18 */
     match(c, "e2", A, C, 0, 1);  /* 19: now both sides have one */
     EXPECT(c, {18, PSI_AUDIT_COUNTS});
+}
+
+/* The hub writes a match record after every batch, zero counts included: a
+ * zero record is valid as soon as one direction of the pair was
+ * cross-blinded (the other may not be yet), never before; the invariants of
+ * nonzero counts stay. */
+static void test_zero_match_records(void **state)
+{
+    struct ctx *c = *state;
+    admit_all(c);                /* 0..4 */
+    submit(c, A, "e1", 1, 4, 0); /* 5 */
+    match(c, "e1", A, B, 0, 0);  /* 6: no batch between A and B yet */
+    crossblind(c, B, 1, 4);      /* 7: first batch of the pair; B has no submission */
+    match(c, "e1", A, B, 0, 0);  /* 8: fine */
+    submit(c, B, "e1", 2, 3, 0); /* 9 */
+    crossblind(c, A, 2, 3);      /* 10 */
+    match(c, "e1", A, B, 2, 2);  /* 11: fine */
+    match(c, "e1", A, B, 0, 0);  /* 12: fine, totals stay 2 and 2 */
+    match(c, "e1", A, C, 0, 0);  /* 13: nothing between A and C */
+    match(c, "e1", A, B, 3, 0);  /* 14: 5 of A's 4 blinded */
+    match(c, "e2", A, B, 0, 0);  /* 15: another epoch, no batch */
+    EXPECT(c, {6, PSI_AUDIT_SEQUENCE}, {13, PSI_AUDIT_SEQUENCE}, {14, PSI_AUDIT_COUNTS},
+           {15, PSI_AUDIT_SEQUENCE});
+    struct psi_audit_summary s;
+    psi_audit_get_summary(c->audit, &s);
+    assert_true(s.per_kind[PSI_LOGENTRY_MATCH] == 7);
+}
+
+/* A party's statement, signed by hand as a client would. */
+static uint64_t party_policy_as(struct ctx *c, int who, uint64_t issued_ms,
+                                const char *const *share, int contribute_only,
+                                const unsigned char *signer_sk)
+{
+    unsigned char list[16 * 65], statement[PSI_POLICY_STATEMENT_MAX];
+    size_t count = 0, len = 0, slen = 0;
+    struct psi_logentry e;
+    memset(&e, 0, sizeof e);
+    e.kind = PSI_LOGENTRY_PARTY_POLICY;
+    e.time_ms = 1000 + c->next;
+    SET_STR(e.u.party_policy.participant, parties[who].id);
+    e.u.party_policy.issued_ms = issued_ms;
+    e.u.party_policy.contribute_only = contribute_only;
+    if (share == NULL) {
+        e.u.party_policy.share_all = 1;
+    } else {
+        while (share[count] != NULL)
+            count++;
+        assert_int_equal(psi_logentry_share_list_build(list, sizeof list, &len, share, count), 0);
+        e.u.party_policy.share_count = count;
+        e.u.party_policy.share_list = len ? list : NULL;
+        e.u.party_policy.share_list_len = len;
+    }
+    assert_int_equal(
+        psi_policy_statement(statement, sizeof statement, &slen, hub_pk, &e.u.party_policy), 0);
+    crypto_sign_detached(e.u.party_policy.signature, NULL, statement, slen, signer_sk);
+    return feed(c, &e);
+}
+
+/* A party's statement narrows the operator's policy from its entry on; a
+ * forged one (another key, or bound to another hub) is reported and not
+ * applied; a statement not issued after the last is reported. */
+static void test_party_policy(void **state)
+{
+    struct ctx *c = *state;
+    static const char *const only_c[] = {"agency-c", NULL};
+    static const char *const only_b[] = {"agency-b", NULL};
+    admit_all(c);                                            /* 0..4: all share with all */
+    submit(c, A, "e1", 1, 4, 0);                             /* 5 */
+    submit(c, C, "e1", 2, 2, 0);                             /* 6 */
+    party_policy_as(c, A, 100, only_c, 0, parties[A].sk);    /* 7: A: C only */
+    crossblind(c, B, 1, 4);                                  /* 8: A no longer allows B */
+    crossblind(c, C, 1, 4);                                  /* 9: fine */
+    party_policy_as(c, A, 200, only_b, 0, parties[B].sk);    /* 10: forged: B's key */
+    crossblind(c, A, 2, 2);                                  /* 11: still C only: fine */
+    party_policy_as(c, A, 100, NULL, 0, parties[A].sk);      /* 12: not after 100 */
+    party_policy_as(c, A, 300, only_b, 1, parties[A].sk);    /* 13: B only */
+    submit(c, B, "e1", 3, 1, 0);                             /* 14 */
+    crossblind(c, A, 3, 1);                                  /* 15: fine */
+    submit(c, A, "e1", 4, 1, 4);                             /* 16 */
+    crossblind(c, C, 4, 1);                                  /* 17: A no longer allows C */
+    /* The operator narrows B to C; the party's word cannot widen it back. */
+    roster(c, PSI_LOGENTRY_POLICY, B, PSI_LOGENTRY_ROLE_AGENCY, NULL, only_c); /* 18 */
+    party_policy_as(c, B, 50, NULL, 0, parties[B].sk); /* 19: B says "all" */
+    crossblind(c, B, 4, 1);                            /* 20: the operator's word holds */
+    party_policy_as(c, X, 60, NULL, 0, parties[X].sk); /* 21: an auditor */
+    EXPECT(c, {8, PSI_AUDIT_POLICY}, {10, PSI_AUDIT_SIGNATURE}, {12, PSI_AUDIT_SEQUENCE},
+           {17, PSI_AUDIT_POLICY}, {20, PSI_AUDIT_POLICY}, {21, PSI_AUDIT_ROLE});
+
+    /* Signed for another hub: the statement names the hub's key. */
+    struct ctx other;
+    memset(&other, 0, sizeof other);
+    assert_int_equal(psi_audit_create(&other.audit, other_hub_pk, collect, &other), 0);
+    admit_all(&other);
+    party_policy_as(&other, A, 100, NULL, 0, parties[A].sk); /* 5 */
+    EXPECT(&other, {5, PSI_AUDIT_SIGNATURE});
+    psi_audit_destroy(other.audit);
+    struct psi_audit_summary s;
+    psi_audit_get_summary(c->audit, &s);
+    assert_true(s.per_kind[PSI_LOGENTRY_PARTY_POLICY] == 6);
+}
+
+static uint64_t element_quota(struct ctx *c, int who, uint64_t limit)
+{
+    struct psi_logentry e;
+    memset(&e, 0, sizeof e);
+    e.kind = PSI_LOGENTRY_ELEMENT_QUOTA;
+    e.time_ms = 1000 + c->next;
+    SET_STR(e.u.element_quota.participant, parties[who].id);
+    e.u.element_quota.limit = limit;
+    return feed(c, &e);
+}
+
+/* Submissions of a participant in an epoch stay within the element quota in
+ * force (the default without an entry). */
+static void test_element_quota(void **state)
+{
+    struct ctx *c = *state;
+    admit_all(c);                                               /* 0..4 */
+    submit(c, A, "e1", 1, PSI_ELEMENT_QUOTA_DEFAULT, 0);        /* 5: the default, exactly */
+    submit(c, A, "e1", 2, 1, PSI_ELEMENT_QUOTA_DEFAULT);        /* 6: one past it */
+    element_quota(c, B, 10);                                    /* 7 */
+    submit(c, B, "e1", 3, 6, 0);                                /* 8 */
+    submit(c, B, "e1", 4, 4, 6);                                /* 9: 10 of 10 */
+    submit(c, B, "e1", 5, 1, 10);                               /* 10: 11 */
+    submit(c, B, "e2", 6, 10, 0);                               /* 11: a new epoch */
+    element_quota(c, B, 20);                                    /* 12: raised */
+    submit(c, B, "e1", 7, 9, 11);                               /* 13: 20 of 20 */
+    element_quota(c, X, 5);                                     /* 14: an auditor */
+    element_quota(c, C, 0);                                     /* 15 */
+    submit(c, C, "e1", 8, 1, 0);                                /* 16: quota 0 */
+    EXPECT(c, {6, PSI_AUDIT_QUOTA}, {10, PSI_AUDIT_QUOTA}, {14, PSI_AUDIT_ROLE},
+           {16, PSI_AUDIT_QUOTA});
+    struct psi_audit_summary s;
+    psi_audit_get_summary(c->audit, &s);
+    assert_true(s.per_kind[PSI_LOGENTRY_ELEMENT_QUOTA] == 4);
 }
 
 static void test_callback_stops(void **state)
@@ -872,6 +1007,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sequence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quotas_and_proofs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zero_match_records, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_party_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_element_quota, setup, teardown),
         cmocka_unit_test_setup_teardown(test_callback_stops, setup, teardown),
         cmocka_unit_test(test_without_callback_counts),
         cmocka_unit_test_setup_teardown(test_many_entries, setup, teardown),

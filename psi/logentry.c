@@ -189,6 +189,17 @@ static int check_roster(const struct psi_logentry_roster *r)
     return 0;
 }
 
+static int check_party_policy(const struct psi_logentry_party_policy *p)
+{
+    size_t used = 0;
+    if (!id_ok(p->participant) || !flag_ok(p->share_all) || !flag_ok(p->contribute_only))
+        return PSI_ERR_INVALID;
+    if (share_list_walk(p->share_list, p->share_list_len, p->share_count, &used) != 0 ||
+        used != p->share_list_len || (p->share_all && p->share_count > 0))
+        return PSI_ERR_INVALID;
+    return 0;
+}
+
 static int check_entry(const struct psi_logentry *e)
 {
     switch (e->kind) {
@@ -235,8 +246,21 @@ static int check_entry(const struct psi_logentry *e)
                        epoch_ok(e->u.answer.epoch) && e->u.answer.count > 0
                    ? 0
                    : PSI_ERR_INVALID;
+    case PSI_LOGENTRY_PARTY_POLICY: return check_party_policy(&e->u.party_policy);
+    case PSI_LOGENTRY_ELEMENT_QUOTA:
+        return id_ok(e->u.element_quota.participant) ? 0 : PSI_ERR_INVALID;
     }
     return PSI_ERR_INVALID;
+}
+
+/* The flags, share count and share list, as roster and party-policy entries
+ * and the policy statement write them. */
+static void put_policy(struct writer *w, int share_all, int contribute_only, size_t share_count,
+                       const unsigned char *share_list, size_t share_list_len)
+{
+    put_u8(w, (unsigned)share_all | (unsigned)contribute_only << 1);
+    put_u16(w, share_count);
+    put_bytes(w, share_list, share_list_len);
 }
 
 int psi_logentry_encode(unsigned char *out, size_t out_cap, size_t *out_len,
@@ -259,9 +283,8 @@ int psi_logentry_encode(unsigned char *out, size_t out_cap, size_t *out_len,
         put_str(&w, r->participant);
         put_u8(&w, (unsigned)r->role);
         put_bytes(&w, r->public_key, PSI_LOGENTRY_KEY_BYTES);
-        put_u8(&w, (unsigned)r->share_all | (unsigned)r->contribute_only << 1);
-        put_u16(&w, r->share_count);
-        put_bytes(&w, r->share_list, r->share_list_len);
+        put_policy(&w, r->share_all, r->contribute_only, r->share_count, r->share_list,
+                   r->share_list_len);
         break;
     }
     case PSI_LOGENTRY_EPOCH_KEY:
@@ -341,6 +364,19 @@ int psi_logentry_encode(unsigned char *out, size_t out_cap, size_t *out_len,
         put_bytes(&w, a->answer_digest, PSI_LOGENTRY_DIGEST_BYTES);
         break;
     }
+    case PSI_LOGENTRY_PARTY_POLICY: {
+        const struct psi_logentry_party_policy *p = &e->u.party_policy;
+        put_str(&w, p->participant);
+        put_u64(&w, p->issued_ms);
+        put_policy(&w, p->share_all, p->contribute_only, p->share_count, p->share_list,
+                   p->share_list_len);
+        put_bytes(&w, p->signature, PSI_LOGENTRY_SIGNATURE_BYTES);
+        break;
+    }
+    case PSI_LOGENTRY_ELEMENT_QUOTA:
+        put_str(&w, e->u.element_quota.participant);
+        put_u64(&w, e->u.element_quota.limit);
+        break;
     }
     *out_len = w.len;
     return w.len <= out_cap ? 0 : PSI_ERR_TOO_LARGE;
@@ -428,6 +464,31 @@ static void get_str(struct reader *r, char *out, size_t max, enum str_rule rule)
     out[n] = '\0';
 }
 
+/* Flags, share count and share list (see put_policy); the list points into
+ * the input. */
+static void get_policy(struct reader *r, int *share_all, int *contribute_only, size_t *share_count,
+                       const unsigned char **share_list, size_t *share_list_len)
+{
+    unsigned flags = get_u8(r);
+    if (flags > 3U)
+        r->bad = 1;
+    *share_all = (int)(flags & 1U);
+    *contribute_only = (int)(flags >> 1 & 1U);
+    *share_count = get_u16(r);
+    if (r->bad || *share_count > PSI_LOGENTRY_SHARE_MAX || (*share_all && *share_count > 0)) {
+        r->bad = 1;
+        return;
+    }
+    size_t used = 0;
+    if (share_list_walk(r->in + r->off, r->len - r->off, *share_count, &used) != 0) {
+        r->bad = 1;
+        return;
+    }
+    *share_list = used ? r->in + r->off : NULL;
+    *share_list_len = used;
+    r->off += used;
+}
+
 static void get_roster(struct reader *r, struct psi_logentry_roster *ro)
 {
     get_str(r, ro->participant, PSI_LOGENTRY_ID_MAX, STR_ID);
@@ -436,25 +497,8 @@ static void get_roster(struct reader *r, struct psi_logentry_roster *ro)
         r->bad = 1;
     ro->role = (enum psi_logentry_role)role;
     get_fixed(r, ro->public_key, PSI_LOGENTRY_KEY_BYTES);
-    unsigned flags = get_u8(r);
-    if (flags > 3U)
-        r->bad = 1;
-    ro->share_all = (int)(flags & 1U);
-    ro->contribute_only = (int)(flags >> 1 & 1U);
-    ro->share_count = get_u16(r);
-    if (r->bad || ro->share_count > PSI_LOGENTRY_SHARE_MAX ||
-        (ro->share_all && ro->share_count > 0)) {
-        r->bad = 1;
-        return;
-    }
-    size_t used = 0;
-    if (share_list_walk(r->in + r->off, r->len - r->off, ro->share_count, &used) != 0) {
-        r->bad = 1;
-        return;
-    }
-    ro->share_list = used ? r->in + r->off : NULL;
-    ro->share_list_len = used;
-    r->off += used;
+    get_policy(r, &ro->share_all, &ro->contribute_only, &ro->share_count, &ro->share_list,
+               &ro->share_list_len);
 }
 
 int psi_logentry_decode(struct psi_logentry *e, const unsigned char *in, size_t in_len)
@@ -566,6 +610,19 @@ int psi_logentry_decode(struct psi_logentry *e, const unsigned char *in, size_t 
             r.bad = 1;
         break;
     }
+    case PSI_LOGENTRY_PARTY_POLICY: {
+        struct psi_logentry_party_policy *p = &e->u.party_policy;
+        get_str(&r, p->participant, PSI_LOGENTRY_ID_MAX, STR_ID);
+        p->issued_ms = get_u64(&r);
+        get_policy(&r, &p->share_all, &p->contribute_only, &p->share_count, &p->share_list,
+                   &p->share_list_len);
+        get_fixed(&r, p->signature, PSI_LOGENTRY_SIGNATURE_BYTES);
+        break;
+    }
+    case PSI_LOGENTRY_ELEMENT_QUOTA:
+        get_str(&r, e->u.element_quota.participant, PSI_LOGENTRY_ID_MAX, STR_ID);
+        e->u.element_quota.limit = get_u64(&r);
+        break;
     }
     if (r.bad || r.off != r.len) {
         memset(e, 0, sizeof *e);
@@ -609,22 +666,53 @@ int psi_logentry_share_next(const unsigned char *list, size_t list_len, size_t *
     return 0;
 }
 
+int psi_logentry_share_list_has(const unsigned char *list, size_t list_len, const char *id)
+{
+    if (id == NULL || (list == NULL && list_len > 0))
+        return 0;
+    size_t want = strlen(id), off = 0;
+    while (off < list_len) {
+        size_t len = list[off];
+        if (len > list_len - off - 1U)
+            return 0;
+        if (len == want && memcmp(list + off + 1U, id, len) == 0)
+            return 1;
+        off += 1U + len;
+    }
+    return 0;
+}
+
 int psi_logentry_roster_allows(const struct psi_logentry_roster *roster, const char *id)
 {
     if (roster == NULL || id == NULL)
         return 0;
     if (roster->share_all)
         return 1;
-    size_t want = strlen(id), off = 0;
-    while (off < roster->share_list_len) {
-        size_t len = roster->share_list[off];
-        if (len > roster->share_list_len - off - 1U)
-            return 0;
-        if (len == want && memcmp(roster->share_list + off + 1U, id, len) == 0)
-            return 1;
-        off += 1U + len;
-    }
-    return 0;
+    return psi_logentry_share_list_has(roster->share_list, roster->share_list_len, id);
+}
+
+/* ---------------------------------------------------------------- policy statements */
+
+static const char POLICY_SIG_CONTEXT[] = "psi/policy-sig/v1"; /* sizeof counts the 0x00 */
+
+int psi_policy_statement(unsigned char *out, size_t out_cap, size_t *out_len,
+                         const unsigned char hub_key[PSI_LOGENTRY_KEY_BYTES],
+                         const struct psi_logentry_party_policy *p)
+{
+    if (out_len == NULL || hub_key == NULL || p == NULL || (out == NULL && out_cap > 0))
+        return PSI_ERR_INVALID;
+    int rc = check_party_policy(p);
+    if (rc != 0)
+        return rc;
+    struct writer w = {out, out_cap, 0};
+    put_bytes(&w, POLICY_SIG_CONTEXT, sizeof POLICY_SIG_CONTEXT);
+    put_bytes(&w, hub_key, PSI_LOGENTRY_KEY_BYTES);
+    put_str(&w, p->participant);
+    put_u64(&w, p->issued_ms);
+    put_policy(&w, p->share_all, p->contribute_only, p->share_count, p->share_list,
+               p->share_list_len);
+    *out_len = w.len;
+    return w.len <= out_cap ? 0 : PSI_ERR_TOO_LARGE;
 }
 
 /* ---------------------------------------------------------------- names */
@@ -634,7 +722,7 @@ const char *psi_logentry_kind_name(unsigned kind)
     static const char *const names[PSI_LOGENTRY_KIND_MAX + 1U] = {
         "unknown",    "admit", "policy",  "remove", "epoch-key", "submission",
         "crossblind", "match", "refusal", "feed",   "query",     "quota",
-        "answer",
+        "answer",     "party-policy", "element-quota",
     };
     return kind <= PSI_LOGENTRY_KIND_MAX ? names[kind] : names[0];
 }

@@ -32,7 +32,7 @@ static void from_hex(unsigned char *out, size_t out_len, const char *hex)
     }
 }
 
-/* One valid entry of each kind (kind 1..10), deterministic. */
+/* One valid entry of each kind, deterministic. */
 static void sample(struct psi_logentry *e, unsigned kind)
 {
     static const char *const share[] = {"agency-a", "agency-c"};
@@ -119,6 +119,21 @@ static void sample(struct psi_logentry *e, unsigned kind)
         e->u.answer.count = 200;
         memset(e->u.answer.public_key, 0x99, 32);
         memset(e->u.answer.answer_digest, 0xaa, 32);
+        break;
+    case PSI_LOGENTRY_PARTY_POLICY:
+        strcpy(e->u.party_policy.participant, "vendor-b");
+        e->u.party_policy.issued_ms = 1700000000123ULL;
+        e->u.party_policy.contribute_only = 1;
+        assert_int_equal(psi_logentry_share_list_build(share_buf, sizeof share_buf, &len, share, 2),
+                         0);
+        e->u.party_policy.share_count = 2;
+        e->u.party_policy.share_list = share_buf;
+        e->u.party_policy.share_list_len = len;
+        memset(e->u.party_policy.signature, 0xbb, 64);
+        break;
+    case PSI_LOGENTRY_ELEMENT_QUOTA:
+        strcpy(e->u.element_quota.participant, "agency-a");
+        e->u.element_quota.limit = 250000;
         break;
     }
 }
@@ -253,6 +268,22 @@ static void assert_same(const struct psi_logentry *a, const struct psi_logentry 
         assert_true(a->u.answer.count == b->u.answer.count);
         assert_memory_equal(a->u.answer.public_key, b->u.answer.public_key, 32);
         assert_memory_equal(a->u.answer.answer_digest, b->u.answer.answer_digest, 32);
+        break;
+    case PSI_LOGENTRY_PARTY_POLICY:
+        assert_string_equal(a->u.party_policy.participant, b->u.party_policy.participant);
+        assert_true(a->u.party_policy.issued_ms == b->u.party_policy.issued_ms);
+        assert_int_equal(a->u.party_policy.share_all, b->u.party_policy.share_all);
+        assert_int_equal(a->u.party_policy.contribute_only, b->u.party_policy.contribute_only);
+        assert_int_equal(a->u.party_policy.share_count, b->u.party_policy.share_count);
+        assert_int_equal(a->u.party_policy.share_list_len, b->u.party_policy.share_list_len);
+        if (a->u.party_policy.share_list_len > 0)
+            assert_memory_equal(a->u.party_policy.share_list, b->u.party_policy.share_list,
+                                a->u.party_policy.share_list_len);
+        assert_memory_equal(a->u.party_policy.signature, b->u.party_policy.signature, 64);
+        break;
+    case PSI_LOGENTRY_ELEMENT_QUOTA:
+        assert_string_equal(a->u.element_quota.participant, b->u.element_quota.participant);
+        assert_true(a->u.element_quota.limit == b->u.element_quota.limit);
         break;
     }
 }
@@ -686,8 +717,10 @@ static void test_largest_entry(void **state)
         ids[i] = names[i];
     }
     size_t len = 0;
-    struct psi_logentry e, d;
-    sample(&e, PSI_LOGENTRY_POLICY); /* before the list: it builds its own in share_buf */
+    struct psi_logentry e, d, pp;
+    /* Samples before the list: they build their own in share_buf. */
+    sample(&pp, PSI_LOGENTRY_PARTY_POLICY);
+    sample(&e, PSI_LOGENTRY_POLICY);
     assert_int_equal(psi_logentry_share_list_build(share_buf, sizeof share_buf, &len, ids,
                                                    PSI_LOGENTRY_SHARE_MAX),
                      0);
@@ -697,8 +730,17 @@ static void test_largest_entry(void **state)
     e.u.roster.share_list = share_buf;
     e.u.roster.share_list_len = len;
     size_t elen = 0;
-    assert_int_equal(psi_logentry_encode(entry, sizeof entry, &elen, &e), 0);
+    /* The longest party policy: the longest entry of all. */
+    memcpy(pp.u.party_policy.participant, e.u.roster.participant, PSI_LOGENTRY_ID_MAX + 1U);
+    pp.u.party_policy.share_count = PSI_LOGENTRY_SHARE_MAX;
+    pp.u.party_policy.share_list = share_buf;
+    pp.u.party_policy.share_list_len = len;
+    assert_int_equal(psi_logentry_encode(entry, sizeof entry, &elen, &pp), 0);
     assert_int_equal(elen, PSI_LOGENTRY_MAX_BYTES);
+    assert_int_equal(psi_logentry_decode(&d, entry, elen), 0);
+    assert_same(&pp, &d);
+    assert_int_equal(psi_logentry_encode(entry, sizeof entry, &elen, &e), 0);
+    assert_int_equal(elen, PSI_LOGENTRY_MAX_BYTES - 39U);
     assert_true(PSI_LOGENTRY_MAX_BYTES <= 65535U);
     assert_int_equal(psi_logentry_decode(&d, entry, elen), 0);
     assert_same(&e, &d);
@@ -710,6 +752,100 @@ static void test_largest_entry(void **state)
     assert_int_equal(psi_logentry_decode(&d, entry, elen + 1 + PSI_LOGENTRY_ID_MAX), PSI_ERR_PARSE);
 }
 
+/* Party policy: the entry's layout, its field rules, and the statement a
+ * party signs, byte by byte. */
+static void test_party_policy(void **state)
+{
+    (void)state;
+    struct psi_logentry e, d;
+    unsigned char buf[512];
+    sample(&e, PSI_LOGENTRY_PARTY_POLICY);
+    size_t len = encode(&e, buf, sizeof buf);
+    /* 10 header, 1+8 "vendor-b", issued 19..26, flags 27, count 28..29,
+     * list 30..47 (08 "agency-a" 08 "agency-c"), signature 48..111. */
+    assert_int_equal(len, 112);
+    assert_int_equal(buf[1], PSI_LOGENTRY_PARTY_POLICY);
+    assert_int_equal(buf[27], 2); /* contribute_only */
+    assert_int_equal(buf[29], 2);
+    assert_int_equal(buf[30], 8);
+    assert_int_equal(buf[48], 0xbb);
+    expect_parse_error_with(buf, len, 27, 4);       /* undefined flag bit */
+    expect_parse_error_with(buf, len, 27, 1);       /* share_all with a list */
+    expect_parse_error_with(buf, len, 29, 1);       /* count 1: a trailing id */
+    expect_parse_error_with(buf, len, 29, 3);       /* count 3: missing id */
+    expect_parse_error_with(buf, len, 31 + 7, 'c'); /* "agency-c" twice */
+    expect_parse_error_with(buf, len, 11, '.');     /* id starting with '.' */
+
+    /* share_all, no list: round trip. */
+    e.u.party_policy.share_all = 1;
+    e.u.party_policy.contribute_only = 0;
+    e.u.party_policy.share_count = 0;
+    e.u.party_policy.share_list = NULL;
+    e.u.party_policy.share_list_len = 0;
+    len = encode(&e, buf, sizeof buf);
+    assert_int_equal(len, 94);
+    assert_int_equal(psi_logentry_decode(&d, buf, len), 0);
+    assert_same(&e, &d);
+
+    /* The encoder refuses what has no encoding. */
+    size_t out = 0;
+    sample(&e, PSI_LOGENTRY_PARTY_POLICY);
+    e.u.party_policy.share_all = 1; /* with a list */
+    assert_int_equal(psi_logentry_encode(buf, sizeof buf, &out, &e), PSI_ERR_INVALID);
+    sample(&e, PSI_LOGENTRY_PARTY_POLICY);
+    e.u.party_policy.contribute_only = 2;
+    assert_int_equal(psi_logentry_encode(buf, sizeof buf, &out, &e), PSI_ERR_INVALID);
+    sample(&e, PSI_LOGENTRY_PARTY_POLICY);
+    e.u.party_policy.share_count = 1; /* the list holds two */
+    assert_int_equal(psi_logentry_encode(buf, sizeof buf, &out, &e), PSI_ERR_INVALID);
+    sample(&e, PSI_LOGENTRY_PARTY_POLICY);
+    strcpy(e.u.party_policy.participant, "a b");
+    assert_int_equal(psi_logentry_encode(buf, sizeof buf, &out, &e), PSI_ERR_INVALID);
+
+    /* The statement: context, 0x00, hub key, the participant, issued_ms,
+     * flags, count, list; the same policy fields as the entry, no signature. */
+    unsigned char hub_key[32], st[PSI_POLICY_STATEMENT_MAX], want[128];
+    memset(hub_key, 0x5a, sizeof hub_key);
+    sample(&e, PSI_LOGENTRY_PARTY_POLICY);
+    size_t slen = 0;
+    assert_int_equal(psi_policy_statement(st, sizeof st, &slen, hub_key, &e.u.party_policy), 0);
+    from_hex(want, 18, "7073692f706f6c6963792d7369672f763100"); /* "psi/policy-sig/v1" 0x00 */
+    memcpy(want + 18, hub_key, 32);
+    from_hex(want + 50, 9 + 8 + 1 + 2 + 18,
+             "0876656e646f722d62" "0000018bcfe5687b" "02" "0002"
+             "086167656e63792d61" "086167656e63792d63");
+    assert_int_equal(slen, 50 + 38);
+    assert_memory_equal(st, want, slen);
+    /* The flags and list are exactly the entry's. */
+    len = encode(&e, buf, sizeof buf);
+    assert_memory_equal(st + 50 + 9 + 8, buf + 27, 1 + 2 + 18);
+    /* Too small: the length needed; invalid values refused. */
+    assert_int_equal(psi_policy_statement(st, 10, &slen, hub_key, &e.u.party_policy),
+                     PSI_ERR_TOO_LARGE);
+    assert_int_equal(slen, 88);
+    assert_int_equal(psi_policy_statement(NULL, 0, &slen, NULL, &e.u.party_policy),
+                     PSI_ERR_INVALID);
+    e.u.party_policy.share_all = 1;
+    assert_int_equal(psi_policy_statement(st, sizeof st, &slen, hub_key, &e.u.party_policy),
+                     PSI_ERR_INVALID);
+}
+
+static void test_element_quota(void **state)
+{
+    (void)state;
+    struct psi_logentry e;
+    unsigned char buf[64], want[64];
+    sample(&e, PSI_LOGENTRY_ELEMENT_QUOTA);
+    size_t len = encode(&e, buf, sizeof buf);
+    from_hex(want, 27,
+             "010e0000018bcfe5680e" "086167656e63792d61" "000000000003d090");
+    assert_int_equal(len, 27);
+    assert_memory_equal(buf, want, len);
+    expect_parse_error_with(buf, len, 10, 0); /* empty id */
+    expect_parse_error_with(buf, len, 11, '-');
+    assert_true(PSI_ELEMENT_QUOTA_DEFAULT == 1000000U);
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -718,6 +854,8 @@ static void test_names(void **state)
     assert_string_equal(psi_logentry_kind_name(PSI_LOGENTRY_QUERY), "query");
     assert_string_equal(psi_logentry_kind_name(PSI_LOGENTRY_QUOTA), "quota");
     assert_string_equal(psi_logentry_kind_name(PSI_LOGENTRY_ANSWER), "answer");
+    assert_string_equal(psi_logentry_kind_name(PSI_LOGENTRY_PARTY_POLICY), "party-policy");
+    assert_string_equal(psi_logentry_kind_name(PSI_LOGENTRY_ELEMENT_QUOTA), "element-quota");
     assert_string_equal(psi_logentry_kind_name(0), "unknown");
     assert_string_equal(psi_logentry_kind_name(99), "unknown");
     assert_string_equal(psi_logentry_role_name(PSI_LOGENTRY_ROLE_AUDITOR), "auditor");
@@ -749,6 +887,8 @@ int main(void)
         cmocka_unit_test(test_encoder_too_small),
         cmocka_unit_test(test_share_lists),
         cmocka_unit_test(test_largest_entry),
+        cmocka_unit_test(test_party_policy),
+        cmocka_unit_test(test_element_quota),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,16 +20,26 @@
  *   ("psi/submission-sig/v1" and "psi/crossblind-sig/v1" over the hub key
  *   and the digests); likewise a vendor's epoch key and feed and an
  *   agency's query batch (the statements of psi/feed.h);
+ * - a party's own policy statement (PARTY_POLICY) that does not verify
+ *   against its roster key with psi_policy_statement (such a statement is
+ *   not applied), or that was not issued after its previous one;
  * - a cross-blind batch or match record between parties whose policies did
- *   not both allow the other at that time (or with a removed party);
+ *   not both allow the other at that time (or with a removed party); a
+ *   party's policy is the operator's (roster entries) narrowed by the
+ *   party's latest verified statement;
  * - references and repeats that cannot be: a cross-blind batch of a
  *   submission no earlier entry holds, a submission id used twice, a batch
- *   done twice by the same party, a match before cross-blind batches both
- *   ways, a second different epoch key, a feed without an epoch key;
+ *   done twice by the same party, a match record of nothing new before any
+ *   batch of the pair, one with new matches of a side before that side was
+ *   cross-blinded, a second different epoch key, a feed without an epoch
+ *   key;
  * - counts that do not add up: position bases that are not the running total
  *   of the owner's positions in the epoch, a batch whose count is not its
  *   submission's, matched totals above the positions the peer cross-blinded,
- *   a pair where one side has matches and the other none.
+ *   a pair where one side has matches and the other none;
+ * - quotas: a participant's elements in an epoch above its element quota in
+ *   force (the latest ELEMENT_QUOTA entry, else PSI_ELEMENT_QUOTA_DEFAULT);
+ *   an agency's queries to a vendor above the query quota.
  *
  * The module allocates (its tables grow with the log) but does no I/O; its
  * hash tables are keyed with a random SipHash key, so a hostile log cannot
@@ -65,7 +75,7 @@ enum psi_audit_check {
     PSI_AUDIT_POLICY = 7,       /* a pair whose policies did not allow it */
     PSI_AUDIT_SEQUENCE = 8,     /* a reference to nothing before it, or a repeat */
     PSI_AUDIT_COUNTS = 9,       /* counts that do not add up */
-    PSI_AUDIT_QUOTA = 10,       /* queries of an agency past its quota at a vendor */
+    PSI_AUDIT_QUOTA = 10,       /* queries or elements past a quota */
     PSI_AUDIT_PROOF = 11,       /* an answer not proven under the vendor's announced key */
 };
 #define PSI_AUDIT_CHECK_MAX 11U

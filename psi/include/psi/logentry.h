@@ -3,7 +3,8 @@
  *
  * Every state change of the hub is one entry (a leaf of the Merkle tree of
  * psi/merkle.h): roster changes, epoch keys, submissions, cross-blind batches,
- * match records, refusals, feed publications and query batches. Entries hold
+ * match records, refusals, feed publications and query batches, parties' own
+ * signed policy statements and element quotas. Entries hold
  * identities, digests, counts and signatures, never indicators, elements or
  * tags. The encoding is the contract between the hub that writes the log and
  * every auditor that re-checks it, so it is deterministic and strict: each
@@ -52,12 +53,18 @@ extern "C" {
 #define PSI_LOGENTRY_KEY_BYTES 32U
 #define PSI_LOGENTRY_DIGEST_BYTES 32U
 #define PSI_LOGENTRY_SIGNATURE_BYTES 64U
-/* The longest encoded entry: a roster entry with the longest share list
- * (1 + 1 + 8 + 65 + 1 + 32 + 1 + 2 + 512 * 65 = 33391 bytes). It fits the
- * 16-bit length of a tlog-tiles entry bundle (psi/tiles.h). */
+/* The longest encoded entry: a party-policy entry with the longest share
+ * list (1 + 1 + 8 + 65 + 8 + 1 + 2 + 512 * 65 + 64 = 33430 bytes; a roster
+ * entry's is 39 bytes shorter). It fits the 16-bit length of a tlog-tiles
+ * entry bundle (psi/tiles.h). */
 #define PSI_LOGENTRY_MAX_BYTES                                                                     \
-    (10U + 1U + PSI_LOGENTRY_ID_MAX + 1U + PSI_LOGENTRY_KEY_BYTES + 1U + 2U +                      \
-     PSI_LOGENTRY_SHARE_MAX * (1U + PSI_LOGENTRY_ID_MAX))
+    (10U + 1U + PSI_LOGENTRY_ID_MAX + 8U + 1U + 2U +                                               \
+     PSI_LOGENTRY_SHARE_MAX * (1U + PSI_LOGENTRY_ID_MAX) + PSI_LOGENTRY_SIGNATURE_BYTES)
+
+/* The element quota of a participant that no ELEMENT_QUOTA entry names: the
+ * most elements it may submit in one epoch. The hub refuses a submission
+ * that would pass its quota; auditors check every epoch against it. */
+#define PSI_ELEMENT_QUOTA_DEFAULT 1000000U
 
 enum psi_logentry_kind {
     PSI_LOGENTRY_ADMIT = 1,      /* the operator admitted a participant */
@@ -72,9 +79,11 @@ enum psi_logentry_kind {
     PSI_LOGENTRY_QUERY = 10,     /* a batch of feed queries was relayed */
     PSI_LOGENTRY_QUOTA = 11,     /* the operator set an agency's query quota at a vendor */
     PSI_LOGENTRY_ANSWER = 12,    /* a vendor's proven answer to a query batch was relayed */
+    PSI_LOGENTRY_PARTY_POLICY = 13,  /* a party's own signed policy statement */
+    PSI_LOGENTRY_ELEMENT_QUOTA = 14, /* the operator set a participant's element quota */
 };
 /* Kinds are 1..PSI_LOGENTRY_KIND_MAX; arrays indexed by kind have this + 1. */
-#define PSI_LOGENTRY_KIND_MAX 12U
+#define PSI_LOGENTRY_KIND_MAX 14U
 
 enum psi_logentry_role {
     PSI_LOGENTRY_ROLE_AGENCY = 1,
@@ -139,8 +148,10 @@ struct psi_logentry_crossblind {
 
 /* MATCH: in the epoch, matched_a positions of participant_a became matched
  * with participant_b, and matched_b positions of b with a, by the batch just
- * committed (counts of newly matched positions, not totals). The pair is in
- * strictly increasing byte order (a < b), so a pair has one encoding. */
+ * committed (counts of newly matched positions, not totals; zero counts are
+ * valid: the hub writes one after every batch, so that the log's size never
+ * depends on whether a batch matched). The pair is in strictly increasing
+ * byte order (a < b), so a pair has one encoding. */
 struct psi_logentry_match {
     char epoch[PSI_LOGENTRY_EPOCH_MAX + 1U];
     char participant_a[PSI_LOGENTRY_ID_MAX + 1U];
@@ -211,6 +222,33 @@ struct psi_logentry_answer {
     unsigned char answer_digest[PSI_LOGENTRY_DIGEST_BYTES];
 };
 
+/* PARTY_POLICY: `participant`'s own statement of whom it shares with and
+ * whether it takes results, as it signed it at issued_ms (its clock). The
+ * hub's policy for it is from then on the operator's narrowed by this one: a
+ * peer must be allowed by both (share_all on one side: the other's list), and
+ * it is contribute-only if either says so. The share list is encoded as in
+ * struct psi_logentry_roster (strictly increasing, empty with share_all).
+ * signature: the participant's Ed25519 signature of psi_policy_statement. */
+struct psi_logentry_party_policy {
+    char participant[PSI_LOGENTRY_ID_MAX + 1U];
+    uint64_t issued_ms;
+    int share_all;       /* 0 or 1 */
+    int contribute_only; /* 0 or 1 */
+    size_t share_count;
+    const unsigned char *share_list;
+    size_t share_list_len;
+    unsigned char signature[PSI_LOGENTRY_SIGNATURE_BYTES];
+};
+
+/* ELEMENT_QUOTA: from this entry on, `participant` may submit at most
+ * `limit` elements per epoch (0: none). Without one, the quota is
+ * PSI_ELEMENT_QUOTA_DEFAULT. The hub refuses a submission that would pass it
+ * (a REFUSAL entry with PSI_ERR_QUOTA). */
+struct psi_logentry_element_quota {
+    char participant[PSI_LOGENTRY_ID_MAX + 1U];
+    uint64_t limit;
+};
+
 struct psi_logentry {
     enum psi_logentry_kind kind;
     uint64_t time_ms;
@@ -225,6 +263,8 @@ struct psi_logentry {
         struct psi_logentry_query query;
         struct psi_logentry_quota quota;
         struct psi_logentry_answer answer;
+        struct psi_logentry_party_policy party_policy;
+        struct psi_logentry_element_quota element_quota;
     } u;
 };
 
@@ -233,7 +273,8 @@ struct psi_logentry {
  * length; a flag other than 0/1; a share list that is malformed, not
  * strictly increasing, or not empty with share_all; a match pair not in
  * increasing order; a zero submission, cross-blind, query or answer count; a refusal
- * code that is not negative, or authenticated with an empty participant);
+ * code that is not negative, or authenticated with an empty participant; a
+ * party policy with a malformed share list or flag);
  * PSI_ERR_TOO_LARGE if out_cap is too small (*out_len is then the length
  * needed; PSI_LOGENTRY_MAX_BYTES always suffices). */
 int psi_logentry_encode(unsigned char *out, size_t out_cap, size_t *out_len,
@@ -262,12 +303,36 @@ int psi_logentry_share_next(const unsigned char *list, size_t list_len, size_t *
  * its share list), else 0. */
 int psi_logentry_roster_allows(const struct psi_logentry_roster *roster, const char *id);
 
+/* 1 if the encoded share list (share_list_len bytes) holds `id`, else 0. */
+int psi_logentry_share_list_has(const unsigned char *share_list, size_t share_list_len,
+                                const char *id);
+
+/* The bytes a party signs to state its own policy (method policy.set; the
+ * PARTY_POLICY entry carries the signature):
+ *
+ *   "psi/policy-sig/v1" || 0x00 || hub_key (32) || u8 len(participant) ||
+ *   participant || u64be(issued_ms) || u8 flags (1 share_all, 2
+ *   contribute_only) || u16be(share_count) || the share list, encoded as in a
+ *   roster entry (strictly increasing; empty with share_all)
+ *
+ * The hub's key binds the statement to one hub, so it cannot be replayed at
+ * another. p->signature is not read. 0; PSI_ERR_INVALID for a value without
+ * an encoding (as psi_logentry_encode refuses it); PSI_ERR_TOO_LARGE when
+ * out_cap is too small (*out_len is then the length needed;
+ * PSI_POLICY_STATEMENT_MAX always suffices). */
+#define PSI_POLICY_STATEMENT_MAX                                                                   \
+    (18U + PSI_LOGENTRY_KEY_BYTES + 1U + PSI_LOGENTRY_ID_MAX + 8U + 1U + 2U +                      \
+     PSI_LOGENTRY_SHARE_MAX * (1U + PSI_LOGENTRY_ID_MAX))
+int psi_policy_statement(unsigned char *out, size_t out_cap, size_t *out_len,
+                         const unsigned char hub_key[PSI_LOGENTRY_KEY_BYTES],
+                         const struct psi_logentry_party_policy *p) PSI_MUST_CHECK;
+
 /* 1 if `id` is a valid participant id (see PSI_LOGENTRY_ID_MAX), else 0. */
 int psi_logentry_id_is_valid(const char *id);
 
 /* "admit", "policy", "remove", "epoch-key", "submission", "crossblind",
- * "match", "refusal", "feed", "query", "quota", "answer"; "unknown"
- * otherwise. */
+ * "match", "refusal", "feed", "query", "quota", "answer", "party-policy",
+ * "element-quota"; "unknown" otherwise. */
 const char *psi_logentry_kind_name(unsigned kind);
 
 /* "agency", "vendor", "auditor"; "unknown" otherwise. */
