@@ -1,6 +1,7 @@
 /* The agent's checks before any work (see agent_check.h). */
 #include "agent_check.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,13 +31,25 @@ static const Psi__Participant *roster_find(const Psi__Roster *roster, const char
     return NULL;
 }
 
-/* True if p's policy lets it share overlaps with other. */
-static int policy_allows(const Psi__Participant *p, const char *other)
+/* True if the hub's copy of p's policy lets it share overlaps with other. */
+static int roster_policy_allows(const Psi__Participant *p, const char *other)
 {
     if (p->share_all)
         return 1;
     for (size_t i = 0; i < p->n_share_with; i++)
         if (p->share_with[i] && strcmp(p->share_with[i], other) == 0)
+            return 1;
+    return 0;
+}
+
+int psi_agent_policy_allows(const struct psi_state_policy *policy, const char *id)
+{
+    if (!policy)
+        return 0;
+    if (policy->share_all)
+        return 1;
+    for (size_t i = 0; i < policy->share_count; i++)
+        if (strcmp(policy->share_with[i], id) == 0)
             return 1;
     return 0;
 }
@@ -47,8 +60,8 @@ static int role_submits(const char *role)
 }
 
 int psi_agent_check_task(const struct psi_agent_self *self, const Psi__Roster *roster,
-                         const char *list_epoch, const Psi__Submission *t, char *reason,
-                         size_t reason_len)
+                         const struct psi_agent_owner *owner_state, const char *list_epoch,
+                         const Psi__Submission *t, char *reason, size_t reason_len)
 {
     /* The task's own fields first: nothing below prints or compares a
      * string that has not been checked. */
@@ -68,6 +81,26 @@ int psi_agent_check_task(const struct psi_agent_self *self, const Psi__Roster *r
         return verdict(PSI_ERR_DENIED, reason, reason_len,
                        "the task is this participant's own set");
 
+    /* This party's own rules, whatever the hub says. */
+    if (!self->policy)
+        return verdict(PSI_ERR_DENIED, reason, reason_len,
+                       "this participant has no sharing policy of its own (set one with "
+                       "'psi policy')");
+    if (!psi_agent_policy_allows(self->policy, t->owner))
+        return verdict(PSI_ERR_DENIED, reason, reason_len,
+                       "this participant's own policy does not share with %s", t->owner);
+    const struct psi_state_peer *pinned = owner_state ? owner_state->pinned : NULL;
+    if (!pinned)
+        return verdict(PSI_ERR_DENIED, reason, reason_len,
+                       "%s's admission is not proven in the hub's log: not a peer of this "
+                       "participant",
+                       t->owner);
+    if (!role_submits(pinned->role))
+        return verdict(PSI_ERR_DENIED, reason, reason_len,
+                       "%s was admitted as %s, not as an agency or a vendor", t->owner,
+                       pinned->role);
+
+    /* The hub's word can only narrow. */
     const Psi__Participant *owner = roster_find(roster, t->owner);
     if (!owner)
         return verdict(PSI_ERR_DENIED, reason, reason_len, "%s is not in the hub's roster",
@@ -75,12 +108,12 @@ int psi_agent_check_task(const struct psi_agent_self *self, const Psi__Roster *r
     if (owner->removed)
         return verdict(PSI_ERR_DENIED, reason, reason_len, "%s has been removed from the roster",
                        t->owner);
-    if (!role_submits(owner->role))
-        return verdict(PSI_ERR_DENIED, reason, reason_len, "%s is not an agency or a vendor",
-                       t->owner);
-    if (owner->public_key.len != 32)
-        return verdict(PSI_ERR_DENIED, reason, reason_len, "the roster holds no valid key for %s",
-                       t->owner);
+    if (owner->public_key.len != 32 ||
+        memcmp(owner->public_key.data, pinned->public_key, 32) != 0)
+        return verdict(PSI_ERR_DENIED, reason, reason_len,
+                       "the hub shows another key for %s than the one pinned from log entry "
+                       "%" PRIu64,
+                       t->owner, pinned->admit_index);
     const Psi__Participant *me = roster_find(roster, self->id);
     if (!me || me->removed)
         return verdict(PSI_ERR_DENIED, reason, reason_len,
@@ -88,17 +121,25 @@ int psi_agent_check_task(const struct psi_agent_self *self, const Psi__Roster *r
     if (me->public_key.len != 32 || memcmp(me->public_key.data, self->public_key, 32) != 0)
         return verdict(PSI_ERR_DENIED, reason, reason_len,
                        "the roster holds another key for this participant (%s)", self->id);
-    if (!policy_allows(owner, self->id))
+    if (!roster_policy_allows(owner, self->id))
         return verdict(PSI_ERR_DENIED, reason, reason_len, "%s's policy does not share with %s",
                        t->owner, self->id);
-    if (!policy_allows(me, t->owner))
-        return verdict(PSI_ERR_DENIED, reason, reason_len, "%s's policy does not share with %s",
-                       self->id, t->owner);
-    if (psi_submission_verify(t->signature.data, owner->public_key.data, self->hub_key,
+    if (!roster_policy_allows(me, t->owner))
+        return verdict(PSI_ERR_DENIED, reason, reason_len,
+                       "the hub's policy for %s does not share with %s", self->id, t->owner);
+
+    if (psi_submission_verify(t->signature.data, pinned->public_key, self->hub_key,
                               t->digest.data) != 0)
         return verdict(
             PSI_ERR_DENIED, reason, reason_len,
-            "the signature is not %s's (by the roster's key) over this digest for this hub",
+            "the signature is not %s's (by its pinned key) over this digest for this hub",
             t->owner);
+    uint64_t used = owner_state->used;
+    if (used > self->peer_limit || t->count > self->peer_limit - used)
+        return verdict(PSI_ERR_QUOTA, reason, reason_len,
+                       "its %" PRIu64 " elements would take %s past this agent's limit of "
+                       "%" PRIu64 " elements per peer and epoch (%" PRIu64
+                       " taken on in %s already); refused whole",
+                       t->count, t->owner, self->peer_limit, used, t->epoch);
     return 0;
 }

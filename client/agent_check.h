@@ -1,30 +1,53 @@
 /*
- * The checks an agent makes before it does any work on a set the hub lists:
- * a set is cross-blinded only if an active roster member whose role submits
- * sets signed it, for this hub, and both that member's policy and ours allow
- * the pair. This is what keeps a hub from making an agent blind guesses of
- * the hub's own choosing (PROTOCOL.md, "Why it is safe").
+ * The checks an agent makes before it does any work on a set the hub lists.
+ * The hub is trusted for availability, never for privacy (docs/trust.md), so
+ * every check that protects this party rests on what the party itself holds:
+ * a set is cross-blinded only if
+ *   - this party's own policy (its state, never the hub's copy) shares with
+ *     the owner;
+ *   - the owner is a peer this party pinned: its admission (id, role, key) is
+ *     a log entry proven included in a checkpoint this party verified, and
+ *     the key the hub shows now is that key;
+ *   - the owner signed the set, for this hub, with that pinned key;
+ *   - the set fits this party's budget for the owner in the epoch.
+ * The hub's word (its roster, the owner's policy as the hub holds it) can
+ * only add refusals: it narrows, it never widens.
  *
- * Pure: a roster and a task in, a verdict and a reason for a person out.
+ * Pure: a roster, a pinned peer, a task in; a verdict and a reason for a
+ * person out.
  */
 #ifndef PSI_CLIENT_AGENT_CHECK_H
 #define PSI_CLIENT_AGENT_CHECK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "psi.pb-c.h"
+#include "state.h"
 
 /* What the agent knows of itself and its hub. */
 struct psi_agent_self {
     const char *id;
-    const unsigned char *public_key; /* 32 bytes: this participant's identity key */
-    const unsigned char *hub_key;    /* 32 bytes: the pinned hub key */
+    const unsigned char *public_key;       /* 32 bytes: this participant's identity key */
+    const unsigned char *hub_key;          /* 32 bytes: the pinned hub key */
+    const struct psi_state_policy *policy; /* this party's own policy */
+    uint64_t peer_limit;                   /* elements per peer and epoch */
 };
 
-/* 0 if the task may be worked on; otherwise PSI_ERR_DENIED (a check failed)
- * or PSI_ERR_PROTOCOL (the task is malformed), with the reason in reason. */
+/* What the agent knows of the task's owner from its own state. */
+struct psi_agent_owner {
+    const struct psi_state_peer *pinned; /* NULL: no proven admission */
+    uint64_t used; /* elements of the owner's sets in the epoch already taken on */
+};
+
+/* 1 if the policy shares with id, else 0. */
+int psi_agent_policy_allows(const struct psi_state_policy *policy, const char *id);
+
+/* 0 if the task may be worked on; otherwise PSI_ERR_DENIED (a check failed),
+ * PSI_ERR_QUOTA (the set would pass the budget) or PSI_ERR_PROTOCOL (the
+ * task is malformed), with the reason in reason. */
 int psi_agent_check_task(const struct psi_agent_self *self, const Psi__Roster *roster,
-                         const char *list_epoch, const Psi__Submission *task, char *reason,
-                         size_t reason_len);
+                         const struct psi_agent_owner *owner, const char *list_epoch,
+                         const Psi__Submission *task, char *reason, size_t reason_len);
 
 #endif

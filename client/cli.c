@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -309,4 +310,67 @@ void psi_cli_progress_end(struct psi_cli_progress *p)
     fprintf(stderr, "\r\033[K");
     fflush(stderr);
     p->enabled = 0;
+}
+
+static int compare_ids(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+int psi_cli_parse_share_with(const char *text, struct psi_state_policy *policy, char *err,
+                             size_t errlen)
+{
+    free(policy->share_with);
+    policy->share_with = NULL;
+    policy->share_count = 0;
+    policy->share_all = strcmp(text, "all") == 0;
+    if (policy->share_all || strcmp(text, "none") == 0)
+        return 0;
+    size_t n = 1;
+    for (const char *c = text; *c; c++)
+        n += *c == ',';
+    if (n > PSI_STATE_SHARE_MAX) {
+        snprintf(err, errlen, "--share-with lists more than %d ids", PSI_STATE_SHARE_MAX);
+        return PSI_ERR_PARSE;
+    }
+    policy->share_with = calloc(n, sizeof *policy->share_with);
+    if (!policy->share_with) {
+        snprintf(err, errlen, "out of memory");
+        return PSI_ERR_PARSE;
+    }
+    const char *c = text;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strcspn(c, ",");
+        if (len == 0 || len > PSI_ID_MAX) {
+            snprintf(err, errlen, "--share-with takes all, none or ids separated by commas");
+            goto bad;
+        }
+        memcpy(policy->share_with[i], c, len);
+        policy->share_with[i][len] = '\0';
+        if (!psi_id_is_valid(policy->share_with[i])) {
+            snprintf(err, errlen, "--share-with: '%s' is not a valid participant id",
+                     policy->share_with[i]);
+            goto bad;
+        }
+        c += len + (c[len] == ',');
+    }
+    qsort(policy->share_with, n, sizeof *policy->share_with, compare_ids);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        if (kept == 0 || strcmp(policy->share_with[kept - 1], policy->share_with[i]) != 0)
+            memmove(policy->share_with[kept++], policy->share_with[i],
+                    sizeof policy->share_with[0]);
+    policy->share_count = kept;
+    return 0;
+bad:
+    free(policy->share_with);
+    policy->share_with = NULL;
+    return PSI_ERR_PARSE;
+}
+
+int64_t psi_cli_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

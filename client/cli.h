@@ -39,6 +39,13 @@ int psi_cli_check_hub_url(const char *url);
  * ASCII characters without blanks. */
 int psi_cli_epoch_is_valid(const char *label);
 
+/* Parses a --share-with value into policy (share_all, share_count and
+ * share_with; the other fields are left as they are): "all", "none", or
+ * participant ids separated by commas (sorted and de-duplicated here).
+ * 0, or PSI_ERR_PARSE with a reason for a person in err. */
+int psi_cli_parse_share_with(const char *text, struct psi_state_policy *policy, char *err,
+                             size_t errlen);
+
 /* Joins dir and name into out; PSI_ERR_TOO_LARGE if it does not fit. */
 int psi_cli_path(char *out, size_t outlen, const char *dir, const char *name);
 
@@ -89,5 +96,7 @@ void psi_cli_progress_end(struct psi_cli_progress *p);
 
 /* Seconds on a monotonic clock. */
 double psi_cli_now(void);
+/* The wall clock, Unix milliseconds. */
+int64_t psi_cli_wall_ms(void);
 
 #endif

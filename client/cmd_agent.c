@@ -18,19 +18,29 @@
 #include "feed_agent.h"
 #include "hub_client.h"
 #include "log_view.h"
+#include "party_policy.h"
+#include "peers.h"
 #include "psi.pb-c.h"
 #include "psi/blind.h"
 #include "psi/error.h"
 
 static const char agent_usage[] =
-    "usage: psi agent --state DIR [--once] [--interval SECONDS] [--feed-limit N]\n"
+    "usage: psi agent --state DIR [--once] [--interval SECONDS] [--peer-limit N]\n"
+    "                 [--feed-limit N]\n"
     "\n"
     "Does the work the protocol asks of this participant: for every set the hub\n"
-    "lists (a submission of another participant that both policies allow), it\n"
-    "checks the owner against the hub's roster and the owner's signature, fetches\n"
-    "the blinded set, checks it against the signed digest, re-blinds it with this\n"
-    "participant's key of the epoch and returns only 16-byte tags, signed.\n"
-    "A set that fails a check is refused and reported, and no work is done on it.\n"
+    "lists, it re-blinds the set with this participant's key of the epoch and\n"
+    "returns only 16-byte tags, signed. It never takes the hub's word for whom\n"
+    "it works: a set is cross-blinded only if\n"
+    "  - this participant's own policy ('psi policy') shares with its owner;\n"
+    "  - the owner is a pinned peer: its admission (id, role, key) is an entry of\n"
+    "    the hub's log, proven included in a checkpoint this state verified\n"
+    "    ('psi peers' lists them);\n"
+    "  - the owner signed it for this hub with that key, and the blinded set\n"
+    "    matches the signed digest;\n"
+    "  - it fits this agent's budget for the owner in the epoch (--peer-limit).\n"
+    "A set that fails a check is refused whole and reported in one line, and no\n"
+    "work is done on it.\n"
     "\n"
     "A vendor's agent also answers the feed queries the hub relays (protocol 2):\n"
     "every blinded element evaluated with the vendor's key of the epoch, and one\n"
@@ -41,6 +51,10 @@ static const char agent_usage[] =
     "  --interval SECONDS  without --once: poll every SECONDS (default 10); the\n"
     "                      wait doubles while there is nothing to do, up to 16\n"
     "                      times that, and drops back when work comes\n"
+    "  --peer-limit N      cross-blind at most N elements of each peer's sets per\n"
+    "                      epoch, counted in DIR/state.db (default 250000): this\n"
+    "                      bounds how many guesses anyone can have tested against\n"
+    "                      this participant's set in an epoch\n"
     "  --feed-limit N      a vendor answers at most N feed queries per agency and\n"
     "                      epoch (counted in DIR/feed-agent.db); later batches are\n"
     "                      left unanswered and reported (default: no limit of its\n"
@@ -54,6 +68,7 @@ static const char agent_usage[] =
     "(default 30).\n";
 
 #define DEFAULT_INTERVAL_S 10u
+#define DEFAULT_PEER_LIMIT 250000u
 #define BACKOFF_FACTOR_MAX 16u
 #define MAX_INTERVAL_S 86400u
 /* Room for the envelope around a chunk of tags. */
@@ -96,7 +111,24 @@ struct agent {
      * run cannot loop on it. */
     uint64_t *settled;
     size_t n_settled, cap_settled;
+    uint64_t peer_limit;             /* elements per peer and epoch */
+    struct psi_state_policy policy;  /* this party's own, read every round */
+    char reported[64][PSI_ID_MAX + 1]; /* peers whose pinning failure was reported */
+    size_t n_reported;
+    int policy_send_failed; /* reported once; not retried by this process */
 };
+
+/* Reports a roster member that cannot be pinned, once per process. */
+static void report_unpinned(void *ctx, const char *id, const char *reason)
+{
+    struct agent *a = ctx;
+    for (size_t i = 0; i < a->n_reported; i++)
+        if (strcmp(a->reported[i], id) == 0)
+            return;
+    if (a->n_reported < sizeof a->reported / sizeof a->reported[0])
+        snprintf(a->reported[a->n_reported++], sizeof a->reported[0], "%s", id);
+    psi_cli_note("agent", "peer %s: %s", id, reason);
+}
 
 static int already_settled(const struct agent *a, uint64_t id)
 {
@@ -372,8 +404,24 @@ static enum task_outcome do_task(struct agent *a, const Psi__Roster *roster, con
         snprintf(w.epoch, sizeof w.epoch, "%s", t->epoch);
     char reason[512];
     struct psi_agent_self self = {a->session->config.id, a->session->identity.public_key,
-                                  a->session->config.hub_key};
-    int rc = psi_agent_check_task(&self, roster, list_epoch, t, reason, sizeof reason);
+                                  a->session->config.hub_key, &a->policy, a->peer_limit};
+    struct psi_state_peer pinned;
+    struct psi_agent_owner owner = {NULL, 0};
+    int rc = 0;
+    if (w.owner[0]) {
+        rc = psi_state_peer_get(a->session->state, w.owner, &pinned);
+        if (rc == 0)
+            owner.pinned = &pinned;
+        else if (rc != PSI_ERR_NOT_FOUND)
+            return fail_task(a, "cannot read the pinned peers: %s",
+                             psi_state_error(a->session->state));
+        if (w.epoch[0] && t->submission_id <= (uint64_t)INT64_MAX &&
+            psi_state_work_elements(a->session->state, w.owner, w.epoch, t->submission_id,
+                                    &owner.used) != 0)
+            return fail_task(a, "cannot read the work done for %s: %s", w.owner,
+                             psi_state_error(a->session->state));
+    }
+    rc = psi_agent_check_task(&self, roster, &owner, list_epoch, t, reason, sizeof reason);
     int recordable = w.owner[0] && w.epoch[0] && t->submission_id <= (uint64_t)INT64_MAX &&
                      t->count <= (uint64_t)INT64_MAX;
     if (rc == 0 && (!recordable || t->count > SIZE_MAX / PSI_ELEMENT_BYTES)) {
@@ -457,6 +505,45 @@ static int run_round(struct agent *a, struct round_tally *tally, int *new_tasks)
         status = 1;
         goto out;
     }
+    /* This party's own rules, read afresh: 'psi policy' may have changed
+     * them while the agent runs. */
+    psi_state_policy_clear(&a->policy);
+    int prc = psi_state_policy_get(a->session->state, &a->policy);
+    if (prc) {
+        if (prc == PSI_ERR_NOT_FOUND)
+            psi_cli_note("agent",
+                         "%s has no sharing policy of its own: set one with 'psi policy --state "
+                         "%s --share-with all|ID,...'",
+                         a->session->dir, a->session->dir);
+        else
+            psi_cli_note("agent", "cannot read the policy in %s: %s", a->session->dir,
+                         psi_state_error(a->session->state));
+        status = 1;
+        goto out;
+    }
+    char why[PSI_LOG_WHY_MAX];
+    if (!a->policy.sent_ms && !a->policy_send_failed) {
+        /* 'psi init' or 'psi policy --local' left the hub untold. */
+        if (psi_party_policy_send(a->session, a->hub, &a->policy, why, sizeof why)) {
+            a->policy_send_failed = 1;
+            psi_cli_note("agent",
+                         "the hub did not take this participant's policy (it is enforced here "
+                         "all the same): %s",
+                         why);
+        } else {
+            psi_cli_note("agent", "this participant's policy was sent to the hub");
+        }
+    }
+    struct psi_peers_tally pins;
+    if (psi_peers_update(a->session, a->hub, roster, report_unpinned, a, &pins, why,
+                         sizeof why)) {
+        psi_cli_note("agent", "cannot verify peers' admissions in the hub's log: %s", why);
+        status = 1;
+        goto out;
+    }
+    if (pins.pinned)
+        psi_cli_note("agent", "%zu new peer%s pinned from the hub's log ('psi peers' lists them)",
+                     pins.pinned, pins.pinned == 1 ? "" : "s");
     for (size_t i = 0; i < work->n_tasks; i++) {
         const Psi__Submission *t = work->tasks[i];
         if (already_settled(a, t->submission_id))
@@ -516,9 +603,11 @@ int psi_cmd_agent(int argc, char **argv)
                                             {"once", no_argument, NULL, 'o'},
                                             {"interval", required_argument, NULL, 'i'},
                                             {"feed-limit", required_argument, NULL, 'l'},
+                                            {"peer-limit", required_argument, NULL, 'p'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
-    const char *dir = NULL, *interval_text = NULL, *feed_limit_text = NULL;
+    const char *dir = NULL, *interval_text = NULL, *feed_limit_text = NULL,
+               *peer_limit_text = NULL;
     int once = 0, c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -527,12 +616,15 @@ int psi_cmd_agent(int argc, char **argv)
         case 'o': once = 1; break;
         case 'i': interval_text = optarg; break;
         case 'l': feed_limit_text = optarg; break;
+        case 'p': peer_limit_text = optarg; break;
         case 'h': fputs(agent_usage, stdout); return 0;
         default: fputs(agent_usage, stderr); return PSI_CLI_EXIT_USAGE;
         }
     }
-    uint64_t interval = DEFAULT_INTERVAL_S, feed_limit = 0;
+    uint64_t interval = DEFAULT_INTERVAL_S, feed_limit = 0, peer_limit = DEFAULT_PEER_LIMIT;
     if (optind != argc || !dir ||
+        (peer_limit_text &&
+         psi_cli_parse_u64(peer_limit_text, 1, (uint64_t)INT64_MAX, &peer_limit)) ||
         (interval_text && psi_cli_parse_u64(interval_text, 1, MAX_INTERVAL_S, &interval)) ||
         (feed_limit_text &&
          psi_cli_parse_u64(feed_limit_text, 1, (uint64_t)INT64_MAX, &feed_limit))) {
@@ -546,6 +638,7 @@ int psi_cmd_agent(int argc, char **argv)
     struct agent a;
     memset(&a, 0, sizeof a);
     a.session = &s;
+    a.peer_limit = peer_limit;
     struct psi_hub_failure f;
     if (psi_hub_client_open(&a.hub, &s.identity, &s.config, &f)) {
         psi_cli_session_close(&s);
@@ -615,6 +708,7 @@ int psi_cmd_agent(int argc, char **argv)
     psi_feed_agent_close(a.feeds);
     sodium_memzero(a.key, sizeof a.key);
     free(a.settled);
+    psi_state_policy_clear(&a.policy);
     psi_hub_client_close(a.hub);
     psi_cli_session_close(&s);
     return status;

@@ -18,6 +18,7 @@
 
 static const char init_usage[] =
     "usage: psi init --state DIR --id ID --hub tcp://HOST:PORT --hub-key HUBKEY\n"
+    "                [--share-with all|none|ID,...] [--contribute-only]\n"
     "\n"
     "Creates the state directory of a participant and prints, as its last line,\n"
     "the participant's public key string: give it to the hub operator, who\n"
@@ -30,7 +31,11 @@ static const char init_usage[] =
     "  --id ID           participant id as in the hub's roster: 1-64 of A-Z a-z 0-9 . _ -\n"
     "  --hub URL         the hub's address, tcp://HOST:PORT\n"
     "  --hub-key HUBKEY  the hub's public key string, as psi-hub printed it\n"
-    "                    (NAME+KEYID+BASE64); every reply must be signed by it\n";
+    "                    (NAME+KEYID+BASE64); every reply must be signed by it\n"
+    "  --share-with ...  this participant's own sharing policy, kept in state.db:\n"
+    "                    whose sets its agent cross-blinds (default: all peers\n"
+    "                    proven admitted in the hub's log); 'psi policy' changes it\n"
+    "  --contribute-only ask for no results (the hub is told with the policy)\n";
 
 static int is_empty_dir(const char *dir)
 {
@@ -74,8 +79,10 @@ int psi_cmd_init(int argc, char **argv)
     static const struct option options[] = {
         {"state", required_argument, NULL, 's'}, {"id", required_argument, NULL, 'i'},
         {"hub", required_argument, NULL, 'u'},   {"hub-key", required_argument, NULL, 'k'},
+        {"share-with", required_argument, NULL, 'w'}, {"contribute-only", no_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
-    const char *dir = NULL, *id = NULL, *hub = NULL, *hub_vkey = NULL;
+    const char *dir = NULL, *id = NULL, *hub = NULL, *hub_vkey = NULL, *share_with = "all";
+    int contribute_only = 0;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -84,6 +91,8 @@ int psi_cmd_init(int argc, char **argv)
         case 'i': id = optarg; break;
         case 'u': hub = optarg; break;
         case 'k': hub_vkey = optarg; break;
+        case 'w': share_with = optarg; break;
+        case 'c': contribute_only = 1; break;
         case 'h': fputs(init_usage, stdout); return 0;
         default: fputs(init_usage, stderr); return PSI_CLI_EXIT_USAGE;
         }
@@ -99,6 +108,12 @@ int psi_cmd_init(int argc, char **argv)
                             "'%s' is not a valid participant id (1-64 of A-Z a-z 0-9 . _ -,"
                             " not starting with . or -)",
                             id);
+    struct psi_state_policy policy;
+    memset(&policy, 0, sizeof policy);
+    char policy_err[256];
+    if (psi_cli_parse_share_with(share_with, &policy, policy_err, sizeof policy_err))
+        return psi_cli_fail("init", "%s", policy_err);
+    psi_state_policy_clear(&policy); /* parsed again where it is recorded */
     if (psi_cli_check_hub_url(hub))
         return psi_cli_fail("init", "'%s' is not a hub address of the form tcp://HOST:PORT", hub);
     struct psi_state_config cfg;
@@ -162,6 +177,17 @@ int psi_cmd_init(int argc, char **argv)
                               psi_strerror(rc));
         goto out;
     }
+    rc = psi_cli_parse_share_with(share_with, &policy, policy_err, sizeof policy_err);
+    policy.contribute_only = contribute_only;
+    policy.issued_ms = psi_cli_wall_ms();
+    if (!rc)
+        rc = psi_state_policy_set(state, &policy);
+    if (rc) {
+        status = psi_cli_fail("init", "cannot record the policy in %s/%s: %s", dir,
+                              PSI_STATE_DB_NAME, psi_state_error(state));
+        psi_state_close(state);
+        goto out;
+    }
     psi_state_close(state);
     sync_dir(dir);
     printf("psi init: %s ready in %s for hub %s (%s)\n", id, dir, hub, hub_name);
@@ -170,6 +196,7 @@ int psi_cmd_init(int argc, char **argv)
     if (fflush(stdout) != 0)
         status = PSI_CLI_EXIT_FAILURE;
 out:
+    psi_state_policy_clear(&policy);
     psi_identity_clear(&identity);
     if (status)
         remove_partial(dir, made_dir);

@@ -18,6 +18,8 @@ static const struct command commands[] = {
     {"ingest", psi_cmd_ingest, "canonicalise indicator files and print the set"},
     {"submit", psi_cmd_submit, "blind and submit indicators to the hub"},
     {"agent", psi_cmd_agent, "cross-blind other participants' sets (the work the hub lists)"},
+    {"policy", psi_cmd_policy, "set or show this participant's own sharing policy"},
+    {"peers", psi_cmd_peers, "list the peers verified through the hub's log"},
     {"results", psi_cmd_results, "show which of my indicators others also hold, and who"},
     {"audit", psi_cmd_audit, "verify the hub's log, receipts and checkpoints (auditors)"},
     {"feed", psi_cmd_feed, "publish a blinded vendor feed, or query one (protocol 2)"},

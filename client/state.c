@@ -1132,3 +1132,273 @@ int psi_state_receipts_each(struct psi_state *st, psi_state_receipt_fn fn, void 
     exec(st, "COMMIT");
     return rc;
 }
+
+/* ---------------------------------------------------------------- the party's own rules
+ *
+ * The policy is one row; its share list is kept as ids joined by ',' (an id
+ * never holds one, proto/envelope.h). Peers are pinned once and never
+ * updated but for the reviewed mark. */
+
+static const char party_schema[] = "CREATE TABLE IF NOT EXISTS party_policy("
+                                   "  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),"
+                                   "  share_all INTEGER NOT NULL CHECK (share_all IN (0, 1)),"
+                                   "  contribute_only INTEGER NOT NULL"
+                                   "    CHECK (contribute_only IN (0, 1)),"
+                                   "  share_with TEXT NOT NULL,"
+                                   "  issued_ms INTEGER NOT NULL,"
+                                   "  sent_ms INTEGER NOT NULL DEFAULT 0);"
+                                   "CREATE TABLE IF NOT EXISTS peers("
+                                   "  id TEXT PRIMARY KEY,"
+                                   "  role TEXT NOT NULL,"
+                                   "  public_key BLOB NOT NULL CHECK (length(public_key) = 32),"
+                                   "  admit_index INTEGER NOT NULL,"
+                                   "  proven_size INTEGER NOT NULL,"
+                                   "  pinned_ms INTEGER NOT NULL,"
+                                   "  reviewed INTEGER NOT NULL DEFAULT 0);";
+
+static int party_tables(struct psi_state *st)
+{
+    return exec(st, party_schema);
+}
+
+void psi_state_policy_clear(struct psi_state_policy *p)
+{
+    free(p->share_with);
+    memset(p, 0, sizeof *p);
+}
+
+/* Splits a stored share list into p->share_with. */
+static int policy_split(struct psi_state *st, const char *joined, struct psi_state_policy *p)
+{
+    size_t n = 0;
+    if (*joined) {
+        n = 1;
+        for (const char *c = joined; *c; c++)
+            n += *c == ',';
+    }
+    if (n > PSI_STATE_SHARE_MAX)
+        return fail(st, PSI_ERR_STORE, "the stored policy lists too many ids");
+    p->share_with = n ? calloc(n, sizeof *p->share_with) : NULL;
+    if (n && !p->share_with)
+        return PSI_ERR_NOMEM;
+    const char *c = joined;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strcspn(c, ",");
+        if (len == 0 || len > PSI_ID_MAX)
+            return fail(st, PSI_ERR_STORE, "the stored policy is damaged");
+        memcpy(p->share_with[i], c, len);
+        p->share_with[i][len] = '\0';
+        c += len + (c[len] == ',');
+    }
+    p->share_count = n;
+    return 0;
+}
+
+int psi_state_policy_get(struct psi_state *st, struct psi_state_policy *out)
+{
+    sqlite3_stmt *stmt = NULL;
+    memset(out, 0, sizeof *out);
+    int rc = party_tables(st);
+    if (!rc)
+        rc = prepare(st,
+                     "SELECT share_all, contribute_only, share_with, issued_ms, sent_ms"
+                     " FROM party_policy",
+                     &stmt);
+    if (!rc) {
+        int step = sqlite3_step(stmt);
+        if (step == SQLITE_ROW) {
+            out->share_all = sqlite3_column_int(stmt, 0);
+            out->contribute_only = sqlite3_column_int(stmt, 1);
+            const char *joined = (const char *)sqlite3_column_text(stmt, 2);
+            out->issued_ms = sqlite3_column_int64(stmt, 3);
+            out->sent_ms = sqlite3_column_int64(stmt, 4);
+            rc = policy_split(st, joined ? joined : "", out);
+            if (!rc && out->share_all && out->share_count)
+                rc = fail(st, PSI_ERR_STORE, "the stored policy is damaged");
+        } else if (step == SQLITE_DONE) {
+            rc = PSI_ERR_NOT_FOUND;
+        } else {
+            rc = fail_sql(st, "reading the policy");
+        }
+    }
+    sqlite3_finalize(stmt);
+    if (rc)
+        psi_state_policy_clear(out);
+    return rc;
+}
+
+int psi_state_policy_set(struct psi_state *st, const struct psi_state_policy *p)
+{
+    if (p->share_count > PSI_STATE_SHARE_MAX || (p->share_all && p->share_count))
+        return fail(st, PSI_ERR_INVALID, "a policy shares with all or with a list, not both");
+    size_t cap = p->share_count * (PSI_ID_MAX + 1) + 1, len = 0;
+    char *joined = malloc(cap);
+    if (!joined)
+        return PSI_ERR_NOMEM;
+    joined[0] = '\0';
+    for (size_t i = 0; i < p->share_count; i++) {
+        size_t n = strlen(p->share_with[i]);
+        if (n == 0 || n > PSI_ID_MAX || strchr(p->share_with[i], ',')) {
+            free(joined);
+            return fail(st, PSI_ERR_INVALID, "an id of the policy is invalid");
+        }
+        if (i)
+            joined[len++] = ',';
+        memcpy(joined + len, p->share_with[i], n + 1);
+        len += n;
+    }
+    sqlite3_stmt *stmt = NULL;
+    int rc = party_tables(st);
+    if (!rc)
+        rc = prepare(st,
+                     "INSERT OR REPLACE INTO party_policy(singleton, share_all, contribute_only,"
+                     " share_with, issued_ms, sent_ms) VALUES (1, ?, ?, ?, ?, 0)",
+                     &stmt);
+    if (!rc) {
+        sqlite3_bind_int(stmt, 1, p->share_all ? 1 : 0);
+        sqlite3_bind_int(stmt, 2, p->contribute_only ? 1 : 0);
+        sqlite3_bind_text(stmt, 3, joined, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 4, p->issued_ms);
+        if (sqlite3_step(stmt) != SQLITE_DONE)
+            rc = fail_sql(st, "recording the policy");
+    }
+    sqlite3_finalize(stmt);
+    free(joined);
+    return rc;
+}
+
+int psi_state_policy_sent(struct psi_state *st, int64_t issued_ms)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = party_tables(st);
+    if (!rc)
+        rc = prepare(st, "UPDATE party_policy SET sent_ms = ? WHERE issued_ms = ?", &stmt);
+    if (!rc) {
+        sqlite3_bind_int64(stmt, 1, now_ms());
+        sqlite3_bind_int64(stmt, 2, issued_ms);
+        if (sqlite3_step(stmt) != SQLITE_DONE)
+            rc = fail_sql(st, "recording that the hub has the policy");
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+static int peer_row(struct psi_state *st, sqlite3_stmt *stmt, struct psi_state_peer *out)
+{
+    const char *id = (const char *)sqlite3_column_text(stmt, 0);
+    const char *role = (const char *)sqlite3_column_text(stmt, 1);
+    memset(out, 0, sizeof *out);
+    if (!id || !role || strlen(id) > PSI_ID_MAX || strlen(role) >= sizeof out->role ||
+        sqlite3_column_bytes(stmt, 2) != 32 || sqlite3_column_int64(stmt, 3) < 0 ||
+        sqlite3_column_int64(stmt, 4) < 0)
+        return fail(st, PSI_ERR_STORE, "a pinned peer is damaged");
+    snprintf(out->id, sizeof out->id, "%s", id);
+    snprintf(out->role, sizeof out->role, "%s", role);
+    memcpy(out->public_key, sqlite3_column_blob(stmt, 2), 32);
+    out->admit_index = (uint64_t)sqlite3_column_int64(stmt, 3);
+    out->proven_size = (uint64_t)sqlite3_column_int64(stmt, 4);
+    out->pinned_ms = sqlite3_column_int64(stmt, 5);
+    out->reviewed = sqlite3_column_int(stmt, 6);
+    return 0;
+}
+
+#define PEER_COLUMNS "id, role, public_key, admit_index, proven_size, pinned_ms, reviewed"
+
+int psi_state_peer_get(struct psi_state *st, const char *id, struct psi_state_peer *out)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = party_tables(st);
+    if (!rc)
+        rc = prepare(st, "SELECT " PEER_COLUMNS " FROM peers WHERE id = ?", &stmt);
+    if (!rc) {
+        sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+        int step = sqlite3_step(stmt);
+        if (step == SQLITE_ROW)
+            rc = peer_row(st, stmt, out);
+        else if (step == SQLITE_DONE)
+            rc = PSI_ERR_NOT_FOUND;
+        else
+            rc = fail_sql(st, "reading a pinned peer");
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int psi_state_peer_pin(struct psi_state *st, const struct psi_state_peer *peer)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = check_u64(st, peer->admit_index, "log index");
+    if (!rc)
+        rc = check_u64(st, peer->proven_size, "log size");
+    if (!rc)
+        rc = party_tables(st);
+    if (!rc)
+        rc = prepare(st,
+                     "INSERT INTO peers(id, role, public_key, admit_index, proven_size, pinned_ms)"
+                     " VALUES (?, ?, ?, ?, ?, ?)",
+                     &stmt);
+    if (!rc) {
+        sqlite3_bind_text(stmt, 1, peer->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 2, peer->role, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(stmt, 3, peer->public_key, 32, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 4, (sqlite3_int64)peer->admit_index);
+        sqlite3_bind_int64(stmt, 5, (sqlite3_int64)peer->proven_size);
+        sqlite3_bind_int64(stmt, 6, now_ms());
+        int step = sqlite3_step(stmt);
+        if ((step & 0xff) == SQLITE_CONSTRAINT)
+            rc = fail(st, PSI_ERR_EXISTS, "%s is pinned already", peer->id);
+        else if (step != SQLITE_DONE)
+            rc = fail_sql(st, "pinning a peer");
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int psi_state_peers_each(struct psi_state *st, psi_state_peer_fn fn, void *ctx)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = party_tables(st);
+    if (!rc)
+        rc = prepare(st, "SELECT " PEER_COLUMNS " FROM peers ORDER BY id", &stmt);
+    int step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct psi_state_peer peer;
+        rc = peer_row(st, stmt, &peer);
+        if (!rc)
+            rc = fn(ctx, &peer);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = fail_sql(st, "reading the pinned peers");
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int psi_state_peers_reviewed(struct psi_state *st)
+{
+    int rc = party_tables(st);
+    return rc ? rc : exec(st, "UPDATE peers SET reviewed = 1 WHERE reviewed = 0");
+}
+
+int psi_state_work_elements(struct psi_state *st, const char *owner, const char *epoch,
+                            uint64_t except, uint64_t *elements)
+{
+    sqlite3_stmt *stmt = NULL;
+    *elements = 0;
+    int rc = check_u64(st, except, "submission id");
+    if (!rc)
+        rc = prepare(st,
+                     "SELECT coalesce(sum(count), 0) FROM agent_work WHERE owner = ? AND epoch = ?"
+                     " AND status IN (0, 1) AND submission_id <> ?",
+                     &stmt);
+    if (!rc) {
+        sqlite3_bind_text(stmt, 1, owner, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 2, epoch, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 3, (sqlite3_int64)except);
+        if (sqlite3_step(stmt) != SQLITE_ROW || sqlite3_column_int64(stmt, 0) < 0)
+            rc = fail_sql(st, "counting the work done for a peer");
+        else
+            *elements = (uint64_t)sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}

@@ -205,4 +205,62 @@ typedef int (*psi_state_receipt_fn)(void *ctx, const char *what, uint64_t submis
                                     const char *receipt);
 int psi_state_receipts_each(struct psi_state *st, psi_state_receipt_fn fn, void *ctx);
 
+/* ---------------------------------------------------------------- the party's own rules
+ *
+ * What this participant decides for itself, whatever the hub says
+ * (docs/trust.md): its sharing policy, the peers it has proven admitted in
+ * the hub's log, and the work its agent has done for each peer. Tables are
+ * created on first use. */
+
+/* The longest share list a policy holds (as the log's, PSI_LOGENTRY_SHARE_MAX). */
+#define PSI_STATE_SHARE_MAX 512
+
+/* The party's own sharing policy. share_with (when !share_all) is sorted,
+ * without duplicates. */
+struct psi_state_policy {
+    int share_all;
+    int contribute_only;
+    size_t share_count;
+    char (*share_with)[PSI_ID_MAX + 1]; /* malloc'd */
+    int64_t issued_ms; /* when it was set: the statement's time */
+    int64_t sent_ms;   /* when the hub acknowledged it; 0: not yet */
+};
+
+/* The policy; PSI_ERR_NOT_FOUND when none was ever set. */
+int psi_state_policy_get(struct psi_state *st, struct psi_state_policy *out);
+/* Replaces the policy (issued_ms as given, not sent yet). */
+int psi_state_policy_set(struct psi_state *st, const struct psi_state_policy *p);
+/* The hub acknowledged the statement issued at issued_ms. */
+int psi_state_policy_sent(struct psi_state *st, int64_t issued_ms);
+void psi_state_policy_clear(struct psi_state_policy *p);
+
+/* A peer as this party has verified it: its admission (id, role, key) is the
+ * log entry at admit_index, proven included in a checkpoint of size
+ * proven_size that this state trusted. */
+struct psi_state_peer {
+    char id[PSI_ID_MAX + 1];
+    char role[16];
+    unsigned char public_key[32];
+    uint64_t admit_index;
+    uint64_t proven_size;
+    int64_t pinned_ms;
+    int reviewed; /* listed by `psi peers` since it was pinned */
+};
+
+/* The pinned peer of that id; PSI_ERR_NOT_FOUND if none. */
+int psi_state_peer_get(struct psi_state *st, const char *id, struct psi_state_peer *out);
+/* Pins a peer; PSI_ERR_EXISTS if the id is pinned already (a pin never
+ * changes: another key for the same id is a conflict for a person). */
+int psi_state_peer_pin(struct psi_state *st, const struct psi_state_peer *peer);
+/* Calls fn for every pinned peer, by id. */
+typedef int (*psi_state_peer_fn)(void *ctx, const struct psi_state_peer *peer);
+int psi_state_peers_each(struct psi_state *st, psi_state_peer_fn fn, void *ctx);
+/* Marks every pinned peer as reviewed (`psi peers` listed them). */
+int psi_state_peers_reviewed(struct psi_state *st);
+
+/* Elements of owner's sets in epoch that the agent has cross-blinded or begun
+ * to (refused tasks do not count), other than submission `except`. */
+int psi_state_work_elements(struct psi_state *st, const char *owner, const char *epoch,
+                            uint64_t except, uint64_t *elements);
+
 #endif

@@ -2,12 +2,14 @@
  * Tests of the agent's checks before any work (client/agent_check.c): each
  * refusal the agent can make on a task the hub lists, and the one case where
  * it works. A malicious hub is the adversary here, so every test is a task or
- * a roster a hub could send.
+ * a roster a hub could send; what protects the party comes from its own
+ * state (its policy, its pinned peers, its budget), built here by hand.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -28,6 +30,10 @@ struct world {
     Psi__Roster roster;
     Psi__Submission task;
     struct psi_agent_self self;
+    char my_list[2][PSI_ID_MAX + 1];
+    struct psi_state_policy my_policy;
+    struct psi_state_peer pinned_owner;
+    struct psi_agent_owner owner_state;
     char reason[512];
 };
 
@@ -77,13 +83,23 @@ static int setup(void **state)
     w.self.id = "agency-a";
     w.self.public_key = w.me_pk;
     w.self.hub_key = w.hub_key;
+    w.my_policy.share_all = 1;
+    w.self.policy = &w.my_policy;
+    w.self.peer_limit = 1000;
+    snprintf(w.pinned_owner.id, sizeof w.pinned_owner.id, "agency-b");
+    snprintf(w.pinned_owner.role, sizeof w.pinned_owner.role, "agency");
+    memcpy(w.pinned_owner.public_key, w.owner_pk, 32);
+    w.pinned_owner.admit_index = 1;
+    w.owner_state.pinned = &w.pinned_owner;
+    w.owner_state.used = 0;
     return 0;
 }
 
 static int check(void)
 {
     w.reason[0] = '\0';
-    return psi_agent_check_task(&w.self, &w.roster, "2026-W48", &w.task, w.reason, sizeof w.reason);
+    return psi_agent_check_task(&w.self, &w.roster, &w.owner_state, "2026-W48", &w.task, w.reason,
+                                sizeof w.reason);
 }
 
 static void expect_refusal(int code, const char *words)
@@ -123,11 +139,68 @@ static void test_owner_policy_excludes_me(void **state)
     expect_refusal(PSI_ERR_DENIED, "agency-b's policy does not share with agency-a");
 }
 
-static void test_my_policy_excludes_owner(void **state)
+static void test_hub_policy_for_me_excludes_owner(void **state)
 {
     (void)state;
     w.me.share_all = 0;
-    expect_refusal(PSI_ERR_DENIED, "agency-a's policy does not share with agency-b");
+    expect_refusal(PSI_ERR_DENIED, "the hub's policy for agency-a does not share with agency-b");
+}
+
+/* The attack of the issue: the operator widens this party's policy at the
+ * hub (the roster says share_all) to include a participant the party never
+ * allowed. The party's own policy decides. */
+static void test_own_policy_decides_whatever_the_hub_says(void **state)
+{
+    (void)state;
+    w.my_policy.share_all = 0;
+    snprintf(w.my_list[0], sizeof w.my_list[0], "agency-c");
+    w.my_policy.share_with = w.my_list;
+    w.my_policy.share_count = 1;
+    w.me.share_all = 1; /* the hub's copy: rewritten to all */
+    expect_refusal(PSI_ERR_DENIED, "this participant's own policy does not share with agency-b");
+    snprintf(w.my_list[1], sizeof w.my_list[1], "agency-b");
+    w.my_policy.share_count = 2;
+    assert_int_equal(check(), 0);
+    w.self.policy = NULL;
+    expect_refusal(PSI_ERR_DENIED, "no sharing policy of its own");
+}
+
+/* A participant that exists only in the hub's store is not a peer. */
+static void test_unpinned_owner_is_refused(void **state)
+{
+    (void)state;
+    w.owner_state.pinned = NULL;
+    expect_refusal(PSI_ERR_DENIED, "admission is not proven in the hub's log");
+}
+
+/* The hub swaps the owner's key (to one it holds, and signs with it): the
+ * pinned key decides. */
+static void test_roster_key_other_than_pinned(void **state)
+{
+    (void)state;
+    assert_int_equal(psi_submission_sign(w.signature, w.me_sk, w.hub_key, w.digest), 0);
+    w.owner.public_key.data = w.me_pk;
+    expect_refusal(PSI_ERR_DENIED, "another key for agency-b than the one pinned");
+}
+
+static void test_pinned_as_auditor(void **state)
+{
+    (void)state;
+    snprintf(w.pinned_owner.role, sizeof w.pinned_owner.role, "auditor");
+    expect_refusal(PSI_ERR_DENIED, "admitted as auditor");
+}
+
+/* The budget: a set that would pass it is refused whole, never cut. */
+static void test_peer_limit(void **state)
+{
+    (void)state;
+    w.self.peer_limit = 10;
+    w.owner_state.used = 7;
+    assert_int_equal(check(), 0); /* 7 + 3 = 10: at the limit */
+    w.owner_state.used = 8;
+    expect_refusal(PSI_ERR_QUOTA, "limit of 10 elements per peer");
+    w.owner_state.used = UINT64_MAX;
+    expect_refusal(PSI_ERR_QUOTA, "refused whole");
 }
 
 static void test_bad_signature(void **state)
@@ -150,8 +223,8 @@ static void test_signature_for_another_hub(void **state)
 static void test_signature_by_another_key(void **state)
 {
     (void)state;
-    /* The hub's roster says the owner's key is this one; a set signed with
-     * another key (the hub's own, say) is refused. */
+    /* The pinned key is the owner's; a set signed with another key (the
+     * hub's own, say) is refused. */
     assert_int_equal(psi_submission_sign(w.signature, w.me_sk, w.hub_key, w.digest), 0);
     expect_refusal(PSI_ERR_DENIED, "signature");
 }
@@ -180,15 +253,15 @@ static void test_owner_removed(void **state)
 static void test_owner_is_an_auditor(void **state)
 {
     (void)state;
-    w.owner.role = (char *)"auditor";
-    expect_refusal(PSI_ERR_DENIED, "not an agency or a vendor");
+    snprintf(w.pinned_owner.role, sizeof w.pinned_owner.role, "auditor");
+    expect_refusal(PSI_ERR_DENIED, "not as an agency or a vendor");
 }
 
 static void test_owner_key_missing(void **state)
 {
     (void)state;
     w.owner.public_key.len = 31;
-    expect_refusal(PSI_ERR_DENIED, "no valid key");
+    expect_refusal(PSI_ERR_DENIED, "another key for agency-b");
 }
 
 static void test_me_removed_or_absent_or_rekeyed(void **state)
@@ -243,7 +316,12 @@ int main(void)
         cmocka_unit_test_setup(test_a_good_task_passes, setup),
         cmocka_unit_test_setup(test_listed_share_with_both_ways_passes, setup),
         cmocka_unit_test_setup(test_owner_policy_excludes_me, setup),
-        cmocka_unit_test_setup(test_my_policy_excludes_owner, setup),
+        cmocka_unit_test_setup(test_hub_policy_for_me_excludes_owner, setup),
+        cmocka_unit_test_setup(test_own_policy_decides_whatever_the_hub_says, setup),
+        cmocka_unit_test_setup(test_unpinned_owner_is_refused, setup),
+        cmocka_unit_test_setup(test_roster_key_other_than_pinned, setup),
+        cmocka_unit_test_setup(test_pinned_as_auditor, setup),
+        cmocka_unit_test_setup(test_peer_limit, setup),
         cmocka_unit_test_setup(test_bad_signature, setup),
         cmocka_unit_test_setup(test_signature_for_another_hub, setup),
         cmocka_unit_test_setup(test_signature_by_another_key, setup),
