@@ -318,6 +318,21 @@ static void describe_entry(char *out, size_t cap, const struct psi_logentry *e)
         snprintf(out, cap, "cross-blind batch of submission %" PRIu64 " by %s, %" PRIu64 " tags",
                  e->u.crossblind.submission_id, e->u.crossblind.participant, e->u.crossblind.count);
         break;
+    case PSI_LOGENTRY_MATCH:
+        snprintf(out, cap, "match record of %s and %s, epoch %s", e->u.match.participant_a,
+                 e->u.match.participant_b, e->u.match.epoch);
+        break;
+    case PSI_LOGENTRY_PARTY_POLICY:
+        snprintf(out, cap, "policy statement of %s (%s, %zu listed%s)",
+                 e->u.party_policy.participant,
+                 e->u.party_policy.share_all ? "shares with all" : "shares with a list",
+                 e->u.party_policy.share_count,
+                 e->u.party_policy.contribute_only ? ", contribute-only" : "");
+        break;
+    case PSI_LOGENTRY_ELEMENT_QUOTA:
+        snprintf(out, cap, "element quota of %s: %" PRIu64 " per epoch",
+                 e->u.element_quota.participant, e->u.element_quota.limit);
+        break;
     default: snprintf(out, cap, "%s", psi_logentry_kind_name(e->kind)); break;
     }
 }

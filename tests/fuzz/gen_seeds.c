@@ -621,6 +621,20 @@ static size_t log_entries(unsigned char entries[][PSI_LOGENTRY_MAX_BYTES], size_
             fuzz_vendor_key(e.u.answer.public_key);
             memset(e.u.answer.answer_digest, 'A', 32);
             break;
+        case PSI_LOGENTRY_PARTY_POLICY:
+            snprintf(e.u.party_policy.participant, sizeof e.u.party_policy.participant,
+                     "agency-b");
+            e.u.party_policy.issued_ms = 1700000000000ULL;
+            e.u.party_policy.share_count = 2;
+            e.u.party_policy.share_list = share_list;
+            e.u.party_policy.share_list_len = share_len;
+            memset(e.u.party_policy.signature, 'S', 64);
+            break;
+        case PSI_LOGENTRY_ELEMENT_QUOTA:
+            snprintf(e.u.element_quota.participant, sizeof e.u.element_quota.participant,
+                     "agency-a");
+            e.u.element_quota.limit = 5000;
+            break;
         default: /* a kind added since: no seed of it until it is added here */ continue;
         }
         check(psi_logentry_encode(entries[n], PSI_LOGENTRY_MAX_BYTES, &lens[n], &e),
