@@ -139,14 +139,19 @@ static int load_hub_key(const char *cmd, const char *dir, struct psi_identity *h
 }
 
 /* The roster entry of participant id as the change left it, and a checkpoint
- * over it: in t, so the entry commits with the change. */
+ * over it: in t, so the entry commits with the change. An admission keeps
+ * the index of its entry with the participant: the roster hands the entry
+ * out, for parties to prove it included in a checkpoint. */
 static int log_roster_change(struct psi_txn *t, const struct psi_identity *hub,
                              enum psi_logentry_kind kind, const char *id)
 {
     struct psi_store_participant p;
+    uint64_t index = 0;
     int rc = psi_store_sqlite_ops.participant_get(t, id, &p);
     if (rc == 0)
-        rc = psi_hub_log_roster(t, kind, &p, psi_hub_now_ms(), NULL);
+        rc = psi_hub_log_roster(t, kind, &p, psi_hub_now_ms(), &index);
+    if (rc == 0 && kind == PSI_LOGENTRY_ADMIT)
+        rc = psi_store_sqlite_ops.participant_set_admit_index(t, id, index);
     if (rc == 0)
         rc = psi_hub_log_seal(t, hub, NULL);
     psi_store_participant_clear(&p);
@@ -185,6 +190,19 @@ static int begin_on_live_participant(const char *cmd, struct psi_store *st, cons
     return rc;
 }
 
+static void print_shares(int share_all, char (*share_with)[PSI_STORE_ID_MAX + 1], size_t count)
+{
+    if (share_all) {
+        printf("all");
+        return;
+    }
+    if (count == 0)
+        printf("nobody");
+    for (size_t i = 0; i < count; i++)
+        printf("%s%s", i ? "," : "", share_with[i]);
+}
+
+/* The operator's policy of p. */
 static void print_policy(const struct psi_store_participant *p)
 {
     if (strcmp(p->role, "auditor") == 0) {
@@ -192,14 +210,20 @@ static void print_policy(const struct psi_store_participant *p)
         return;
     }
     printf("%s, shares with ", p->contribute_only ? "contribute-only" : "receives results");
-    if (p->share_all) {
-        printf("all");
+    print_shares(p->share_all, p->share_with, p->share_count);
+}
+
+/* The party's own statement of p, which narrows the operator's policy. */
+static void print_party_policy(const struct psi_store_participant *p)
+{
+    if (!p->party.set) {
+        printf("no statement");
         return;
     }
-    if (p->share_count == 0)
-        printf("nobody");
-    for (size_t i = 0; i < p->share_count; i++)
-        printf("%s%s", i ? "," : "", p->share_with[i]);
+    printf("%s, shares with ", p->party.contribute_only ? "contribute-only" : "receives results");
+    print_shares(p->party.share_all, p->party.share_with, p->party.share_count);
+    printf(" (issued %llu ms, entry %llu)", (unsigned long long)p->party.issued_ms,
+           (unsigned long long)p->party.log_index);
 }
 
 /* ---------------------------------------------------------------- init */
@@ -697,7 +721,9 @@ int psi_hub_cmd_epoch(int argc, char **argv)
 static const char ROSTER_USAGE[] =
     "usage: psi-hub roster --dir DIR\n"
     "\n"
-    "Lists the participants, one a line: id, role, status, policy, verifier key.\n";
+    "Lists the participants, one a line: id, role, status, the operator's policy,\n"
+    "the party's own statement (policy.set; the hub acts on the operator's policy\n"
+    "narrowed by it), the log entry that admitted it, verifier key.\n";
 
 static int print_participant(void *ctx, const struct psi_store_participant *p)
 {
@@ -711,6 +737,12 @@ static int print_participant(void *ctx, const struct psi_store_participant *p)
         snprintf(vkey, sizeof vkey, "?");
     printf("%-20s %-8s %-8s ", p->id, p->role, p->removed ? "removed" : "active");
     print_policy(p);
+    if (strcmp(p->role, "auditor") != 0) {
+        printf("; party: ");
+        print_party_policy(p);
+    }
+    if (p->admit_logged)
+        printf("; admitted at entry %llu", (unsigned long long)p->admit_index);
     printf("  %s\n", vkey);
     return 0;
 }
@@ -740,45 +772,116 @@ int psi_hub_cmd_roster(int argc, char **argv)
 /* ---------------------------------------------------------------- quota */
 
 static const char QUOTA_USAGE[] =
-    "usage: psi-hub quota --dir DIR --agency ID --vendor ID --limit N\n"
+    "usage: psi-hub quota --dir DIR --id ID --elements N\n"
+    "       psi-hub quota --dir DIR --agency ID --vendor ID --limit N\n"
     "\n"
-    "Sets how many feed queries agency ID may send to vendor ID's feed in each\n"
-    "epoch (0..2^63-1; 0 refuses every query). Without a quota an agency may not\n"
-    "query the vendor at all. A batch that would pass the limit is refused whole,\n"
-    "and the refusal is logged. The quota is an entry of the audit log, and the\n"
-    "auditor checks that every epoch's queries kept it.\n";
+    "--id ID --elements N: sets how many elements participant ID may submit in\n"
+    "each epoch (0..2^63-1; 0 refuses every submission). Without one the quota\n"
+    "is 1000000 (PSI_ELEMENT_QUOTA_DEFAULT). A submission that would pass it is\n"
+    "refused whole.\n"
+    "\n"
+    "--agency ID --vendor ID --limit N: sets how many feed queries agency ID may\n"
+    "send to vendor ID's feed in each epoch (0..2^63-1; 0 refuses every query).\n"
+    "Without a quota an agency may not query the vendor at all. A batch that\n"
+    "would pass the limit is refused whole.\n"
+    "\n"
+    "Both are entries of the audit log (ELEMENT_QUOTA, QUOTA), refusals are\n"
+    "logged, and the auditor checks that every epoch kept the quota in force.\n";
+
+_Static_assert(PSI_ELEMENT_QUOTA_DEFAULT == 1000000U, "QUOTA_USAGE states the default");
+
+/* A number 0..INT64_MAX (what SQLite's integers hold), or -1. */
+static int parse_limit(const char *text, unsigned long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || text[0] == '-' ||
+        v > (unsigned long long)INT64_MAX)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* The element quota of participant id, its ELEMENT_QUOTA entry, in t. err
+ * says why for PSI_ERR_NOT_FOUND (no such participant) and PSI_ERR_DENIED
+ * (removed, or an auditor, who never submits). */
+static int element_quota_set(struct psi_txn *t, const char *id, uint64_t limit, char *err,
+                             size_t errlen)
+{
+    const struct psi_store_ops *ops = t->ops;
+    struct psi_store_participant p;
+    int rc = ops->participant_get(t, id, &p);
+    if (rc == PSI_ERR_NOT_FOUND)
+        snprintf(err, errlen, "no participant '%s'", id);
+    else if (rc == 0 && (p.removed || strcmp(p.role, "auditor") == 0)) {
+        snprintf(err, errlen, "'%s' is %s", id,
+                 p.removed ? "removed" : "an auditor, who submits nothing");
+        rc = PSI_ERR_DENIED;
+    }
+    if (rc != PSI_ERR_NOT_FOUND)
+        psi_store_participant_clear(&p);
+    if (rc == 0)
+        rc = ops->element_quota_set(t, id, limit);
+    if (rc == 0) {
+        struct psi_logentry e;
+        memset(&e, 0, sizeof e);
+        e.kind = PSI_LOGENTRY_ELEMENT_QUOTA;
+        e.time_ms = psi_hub_now_ms();
+        snprintf(e.u.element_quota.participant, sizeof e.u.element_quota.participant, "%s", id);
+        e.u.element_quota.limit = limit;
+        rc = psi_hub_log_append(t, &e, NULL);
+    }
+    return rc;
+}
 
 int psi_hub_cmd_quota(int argc, char **argv)
 {
-    const char *dir = NULL, *agency = NULL, *vendor = NULL, *limit_text = NULL;
+    const char *dir = NULL, *agency = NULL, *vendor = NULL, *limit_text = NULL, *id = NULL,
+               *elements_text = NULL;
     const struct psi_hub_option opts[] = {{"--dir", &dir, NULL},
                                           {"--agency", &agency, NULL},
                                           {"--vendor", &vendor, NULL},
                                           {"--limit", &limit_text, NULL},
+                                          {"--id", &id, NULL},
+                                          {"--elements", &elements_text, NULL},
                                           {NULL, NULL, NULL}};
     int status;
     if (psi_hub_parse_options("quota", QUOTA_USAGE, argc, argv, opts, &status))
         return status;
     if (dir == NULL)
         return missing("quota", QUOTA_USAGE, "--dir");
-    if (agency == NULL)
-        return missing("quota", QUOTA_USAGE, "--agency");
-    if (vendor == NULL)
-        return missing("quota", QUOTA_USAGE, "--vendor");
-    if (limit_text == NULL)
-        return missing("quota", QUOTA_USAGE, "--limit");
-    char *end = NULL;
-    errno = 0;
-    unsigned long long limit = strtoull(limit_text, &end, 10);
-    if (errno != 0 || end == limit_text || *end != '\0' || limit_text[0] == '-' ||
-        limit > (unsigned long long)INT64_MAX) {
-        fprintf(stderr, "psi-hub quota: --limit wants a number 0..%lld, not '%s'\n",
-                (long long)INT64_MAX, limit_text);
+    int elements_form = id != NULL || elements_text != NULL;
+    if (elements_form && (agency != NULL || vendor != NULL || limit_text != NULL)) {
+        fprintf(stderr, "psi-hub quota: --id/--elements (an element quota) and "
+                        "--agency/--vendor/--limit (a query quota) are two forms; give one\n");
+        fputs(QUOTA_USAGE, stderr);
         return 2;
     }
-    if (!psi_id_is_valid(agency) || !psi_id_is_valid(vendor)) {
+    if (elements_form) {
+        if (id == NULL)
+            return missing("quota", QUOTA_USAGE, "--id");
+        if (elements_text == NULL)
+            return missing("quota", QUOTA_USAGE, "--elements");
+    } else {
+        if (agency == NULL)
+            return missing("quota", QUOTA_USAGE, "--agency");
+        if (vendor == NULL)
+            return missing("quota", QUOTA_USAGE, "--vendor");
+        if (limit_text == NULL)
+            return missing("quota", QUOTA_USAGE, "--limit");
+    }
+    unsigned long long limit = 0;
+    if (parse_limit(elements_form ? elements_text : limit_text, &limit) != 0) {
+        fprintf(stderr, "psi-hub quota: %s wants a number 0..%lld, not '%s'\n",
+                elements_form ? "--elements" : "--limit", (long long)INT64_MAX,
+                elements_form ? elements_text : limit_text);
+        return 2;
+    }
+    if (elements_form ? !psi_id_is_valid(id)
+                      : !psi_id_is_valid(agency) || !psi_id_is_valid(vendor)) {
         fprintf(stderr, "psi-hub quota: '%s' is not a participant id\n",
-                psi_id_is_valid(agency) ? vendor : agency);
+                elements_form ? id : psi_id_is_valid(agency) ? vendor : agency);
         return 2;
     }
     struct psi_store *st = NULL;
@@ -793,7 +896,9 @@ int psi_hub_cmd_quota(int argc, char **argv)
     char why[256] = "";
     int ret = 0;
     int rc = psi_txn_begin(&t, &psi_store_sqlite_ops, st, PSI_TXN_WRITE);
-    if (rc == 0)
+    if (rc == 0 && elements_form)
+        rc = element_quota_set(&t, id, (uint64_t)limit, why, sizeof why);
+    else if (rc == 0)
         rc = psi_feed_quota_set(&t, agency, vendor, (uint64_t)limit, psi_hub_now_ms(), why,
                                 sizeof why);
     if (rc == PSI_ERR_NOT_FOUND || rc == PSI_ERR_DENIED || rc == PSI_ERR_INVALID) {
@@ -808,7 +913,9 @@ int psi_hub_cmd_quota(int argc, char **argv)
         ret = store_error("quota", st, rc);
     psi_txn_rollback(&t);
     psi_identity_clear(&hub);
-    if (ret == 0)
+    if (ret == 0 && elements_form)
+        printf("psi-hub: %s may submit %llu elements per epoch\n", id, limit);
+    else if (ret == 0)
         printf("psi-hub: %s may send %llu queries per epoch to %s's feed\n", agency, limit,
                vendor);
     psi_store_sqlite_ops.close(st);

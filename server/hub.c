@@ -379,7 +379,8 @@ static void authenticated(struct request_state *rs, struct psi_txn *t)
         refuse(rs, PSI_ERR_DENIED, "auditors may not call %s", rs->method->name);
     } else if (strcmp(rs->sender.role, "auditor") != 0 && rs->method->auditors_only) {
         refuse(rs, PSI_ERR_DENIED, "only auditors may call %s", rs->method->name);
-    } else if (rs->sender.contribute_only && rs->method->gives_results) {
+    } else if (psi_store_participant_contribute_only(&rs->sender) &&
+               rs->method->gives_results) {
         refuse(rs, PSI_ERR_DENIED, "contribute-only: participant '%s' receives no results", sender);
     }
     if (rs->status != 0) {

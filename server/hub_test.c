@@ -18,10 +18,14 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "commands.h"
 #include "hub.h"
 #include "hub_test_setup.h"
 #include "hub_test_util.h"
+#include "log.h"
+#include "psi/audit.h"
 #include "psi/error.h"
+#include "psi/logentry.h"
 
 #define EPOCH "E1"
 
@@ -307,6 +311,8 @@ static void expect_results(struct fixture *f, const struct psi_identity *who, co
     assert_int_equal(status, 0);
     char got[1024];
     describe(r, got, sizeof got);
+    if (strcmp(got, want) != 0)
+        print_message("results of %s: '%s', want '%s'\n", who->name, got, want);
     assert_string_equal(got, want);
     psi__results__free_unpacked(r, NULL);
 }
@@ -868,6 +874,444 @@ static void join_at_scale(void **state)
     free(ib);
 }
 
+
+/* ---------------------------------------------------------------- the hub is not trusted for privacy */
+
+/* The log's size as its latest checkpoint states it, and its last entry. */
+static uint64_t log_size(struct fixture *f)
+{
+    struct psi_txn t;
+    char note[PSI_HUB_CHECKPOINT_MAX];
+    uint64_t size = 0;
+    assert_int_equal(psi_txn_begin(&t, f->hub.ops, f->st, PSI_TXN_READ), 0);
+    assert_int_equal(psi_hub_log_latest(&t, &size, note, sizeof note), 0);
+    psi_txn_rollback(&t);
+    return size;
+}
+
+/* Entry `index`, decoded; the bytes in *bytes (malloc'd) when bytes is not
+ * NULL. */
+static void log_entry_at(struct fixture *f, uint64_t index, struct psi_logentry *e,
+                         uint8_t **bytes, size_t *len)
+{
+    static uint8_t *held;
+    struct psi_txn t;
+    uint8_t *entry = NULL;
+    size_t n = 0;
+    assert_int_equal(psi_txn_begin(&t, f->hub.ops, f->st, PSI_TXN_READ), 0);
+    assert_int_equal(psi_hub_log_entry(&t, index, &entry, &n), 0);
+    psi_txn_rollback(&t);
+    /* The decoded share list points into the bytes: keep them until the
+     * next call. */
+    free(held);
+    held = entry;
+    assert_int_equal(psi_logentry_decode(e, entry, n), 0);
+    if (bytes != NULL) {
+        *bytes = malloc(n);
+        memcpy(*bytes, entry, n);
+        *len = n;
+    }
+}
+
+/* Each batch appends a CROSSBLIND and a MATCH entry, whether it matched or
+ * not: the size of the log, in every checkpoint the cross-blinder sees, says
+ * nothing about its match. */
+static void match_entry_after_every_batch(void **state)
+{
+    struct fixture *f = *state;
+    const uint32_t set_a[] = {1, 2}, set_b[] = {1, 3}, set_c[] = {7, 8};
+    uint64_t sa = submit(f, &f->a, 2, NULL), sb = submit(f, &f->b, 2, NULL),
+             sc = submit(f, &f->c, 2, NULL);
+    struct psi_logentry e;
+    uint64_t sizes[4], grew[4];
+    /* With a common indicator: b over a's set, then a over b's (matches). */
+    sizes[0] = log_size(f);
+    assert_int_equal(crossblind(f, &f->b, sa, set_a, 2, NULL), 0);
+    sizes[1] = log_size(f);
+    assert_int_equal(crossblind(f, &f->a, sb, set_b, 2, NULL), 0);
+    grew[1] = log_size(f) - sizes[1];
+    log_entry_at(f, log_size(f) - 1, &e, NULL, NULL);
+    assert_int_equal(e.kind, PSI_LOGENTRY_MATCH);
+    assert_true(e.u.match.matched_a == 1 && e.u.match.matched_b == 1);
+    grew[0] = sizes[1] - sizes[0];
+    /* Without one: c over a's set, then a over c's (nothing in common). */
+    sizes[2] = log_size(f);
+    assert_int_equal(crossblind(f, &f->c, sa, set_a, 2, NULL), 0);
+    sizes[3] = log_size(f);
+    assert_int_equal(crossblind(f, &f->a, sc, set_c, 2, NULL), 0);
+    grew[2] = sizes[3] - sizes[2];
+    grew[3] = log_size(f) - sizes[3];
+    for (int i = 0; i < 4; i++)
+        assert_true(grew[i] == 2);
+    log_entry_at(f, log_size(f) - 2, &e, NULL, NULL);
+    assert_int_equal(e.kind, PSI_LOGENTRY_CROSSBLIND);
+    log_entry_at(f, log_size(f) - 1, &e, NULL, NULL);
+    assert_int_equal(e.kind, PSI_LOGENTRY_MATCH);
+    assert_string_equal(e.u.match.participant_a, "agency-a");
+    assert_string_equal(e.u.match.participant_b, "agency-c");
+    assert_true(e.u.match.matched_a == 0 && e.u.match.matched_b == 0);
+    /* The first batch of a pair (nothing to join yet) has its record too. */
+    log_entry_at(f, sizes[2] + 1, &e, NULL, NULL);
+    assert_int_equal(e.kind, PSI_LOGENTRY_MATCH);
+    assert_true(e.u.match.matched_a == 0 && e.u.match.matched_b == 0);
+    expect_results(f, &f->a, "0:agency-b");
+}
+
+/* Signs and sends a policy statement of who; share lists the ids it shares
+ * with (sent in the order given: the hub sorts them as the statement
+ * wants). flip_signature breaks the signature. */
+static int policy_set(struct fixture *f, const struct psi_identity *who, uint64_t issued_ms,
+                      const char *const *share, size_t n, int contribute_only,
+                      int flip_signature)
+{
+    const char *sorted[8];
+    assert_true(n <= 8);
+    /* Not memcpy: with share NULL the compiler may take share for non-NULL. */
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = share[i];
+    for (size_t i = 1; i < n; i++)
+        for (size_t k = i; k > 0 && strcmp(sorted[k - 1], sorted[k]) > 0; k--) {
+            const char *tmp = sorted[k];
+            sorted[k] = sorted[k - 1];
+            sorted[k - 1] = tmp;
+        }
+    unsigned char list[8 * 65], statement[PSI_POLICY_STATEMENT_MAX], sig[64];
+    size_t list_len = 0, len = 0;
+    /* A list the statement cannot hold (an id twice) is signed as empty:
+     * the hub refuses it before it looks at the signature. */
+    int listed = psi_logentry_share_list_build(list, sizeof list, &list_len, sorted, n) == 0;
+    struct psi_logentry_party_policy pp;
+    memset(&pp, 0, sizeof pp);
+    snprintf(pp.participant, sizeof pp.participant, "%s", who->name);
+    pp.issued_ms = issued_ms;
+    pp.share_all = share == NULL;
+    pp.contribute_only = contribute_only;
+    pp.share_count = listed ? n : 0;
+    pp.share_list = listed && list_len ? list : NULL;
+    pp.share_list_len = listed ? list_len : 0;
+    assert_int_equal(
+        psi_policy_statement(statement, sizeof statement, &len, f->hub.identity.public_key, &pp),
+        0);
+    crypto_sign_detached(sig, NULL, statement, len, who->secret_key);
+    if (flip_signature)
+        sig[17] ^= 1;
+    Psi__PolicySet m = PSI__POLICY_SET__INIT;
+    m.share_all = share == NULL;
+    m.share_with = (char **)share;
+    m.n_share_with = n;
+    m.contribute_only = contribute_only != 0;
+    m.issued_ms = issued_ms;
+    m.signature.data = sig;
+    m.signature.len = 64;
+    size_t body_len, out_len = 0;
+    uint8_t *body = hub_test_pack(&m.base, &body_len), *out = NULL;
+    int rc = call(f, who, "policy.set", body, body_len, &out, &out_len);
+    free(body);
+    if (rc == 0) {
+        Psi__PolicyReceipt *r = psi__policy_receipt__unpack(NULL, out_len, out);
+        assert_non_null(r);
+        assert_non_null(strstr(r->receipt, "c2sp.org/tlog-proof@v1"));
+        psi__policy_receipt__free_unpacked(r, NULL);
+    }
+    free(out);
+    return rc;
+}
+
+static void set_operator_policy(struct fixture *f, const char *id, const char *only)
+{
+    char one[1][PSI_STORE_ID_MAX + 1];
+    snprintf(one[0], sizeof one[0], "%s", only ? only : "");
+    struct psi_txn t;
+    assert_int_equal(psi_txn_begin(&t, f->hub.ops, f->st, PSI_TXN_WRITE), 0);
+    assert_int_equal(
+        f->hub.ops->participant_set_policy(&t, id, only == NULL,
+                                           (const char(*)[PSI_STORE_ID_MAX + 1])one, only ? 1 : 0,
+                                           0),
+        0);
+    assert_int_equal(psi_txn_commit(&t), 0);
+}
+
+/* The roster's view of one participant: its effective policy. */
+static void expect_roster_policy(struct fixture *f, const char *id, int share_all,
+                                 const char *shares, int contribute_only)
+{
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    assert_int_equal(call(f, &f->a, "roster", NULL, 0, &out, &out_len), 0);
+    Psi__Roster *r = psi__roster__unpack(NULL, out_len, out);
+    assert_non_null(r);
+    int found = 0;
+    for (size_t i = 0; i < r->n_participants; i++) {
+        const Psi__Participant *p = r->participants[i];
+        if (strcmp(p->id, id) != 0)
+            continue;
+        found = 1;
+        char got[256] = "";
+        size_t at = 0;
+        for (size_t k = 0; k < p->n_share_with; k++)
+            at += (size_t)snprintf(got + at, sizeof got - at, "%s%s", k ? "," : "",
+                                   p->share_with[k]);
+        assert_int_equal(p->share_all, share_all);
+        assert_string_equal(got, shares);
+        assert_int_equal(p->contribute_only, contribute_only);
+    }
+    assert_true(found);
+    psi__roster__free_unpacked(r, NULL);
+    free(out);
+}
+
+/* A party's own statement narrows the operator's policy: work list, results
+ * and roster follow the intersection; the operator can narrow further but
+ * never widen what the party stated; a bad signature and an old statement
+ * are refused and logged. */
+static void party_policy(void **state)
+{
+    struct fixture *f = *state;
+    const uint32_t set_a[] = {1, 2}, set_b[] = {1, 3}, set_c[] = {2, 4};
+    uint64_t sa = submit(f, &f->a, 2, NULL), sb = submit(f, &f->b, 2, NULL);
+    assert_int_equal(work_count(f, &f->b, NULL), 1);
+    assert_int_equal(crossblind(f, &f->b, sa, set_a, 2, NULL), 0);
+    assert_int_equal(crossblind(f, &f->a, sb, set_b, 2, NULL), 0);
+    expect_results(f, &f->a, "0:agency-b");
+
+    /* a: "agency-c only", sent as a list of one. */
+    const char *only_c[] = {"agency-c"};
+    uint64_t before = log_size(f);
+    assert_int_equal(policy_set(f, &f->a, 1000, only_c, 1, 0, 0), 0);
+    struct psi_logentry e;
+    log_entry_at(f, before, &e, NULL, NULL);
+    assert_int_equal(e.kind, PSI_LOGENTRY_PARTY_POLICY);
+    assert_string_equal(e.u.party_policy.participant, "agency-a");
+    assert_true(e.u.party_policy.issued_ms == 1000 && e.u.party_policy.share_count == 1);
+    assert_true(log_size(f) == before + 1);
+    expect_results(f, &f->a, "");
+    expect_results(f, &f->b, "");
+    expect_roster_policy(f, "agency-a", 0, "agency-c", 0);
+    /* Work follows it: c's set is a's work, and a's is c's; b's is not a's. */
+    uint64_t sc = submit(f, &f->c, 2, NULL);
+    uint64_t sb2 = submit(f, &f->b, 1, NULL);
+    uint64_t first = 0;
+    assert_int_equal(work_count(f, &f->a, &first), 1);
+    assert_true(first == sc);
+    assert_int_equal(crossblind(f, &f->a, sb2, set_b, 1, NULL), PSI_ERR_DENIED);
+    assert_int_equal(crossblind(f, &f->c, sa, set_a, 2, NULL), 0);
+    assert_int_equal(crossblind(f, &f->a, sc, set_c, 2, NULL), 0);
+    expect_results(f, &f->a, "1:agency-c");
+
+    /* Refused: a bad signature (VERIFY), an old or equal statement (STALE),
+     * the same id twice (PROTOCOL); each leaves the policy as it was, and
+     * the first two are logged. */
+    const char *all_b[] = {"agency-b", "agency-c"};
+    before = log_size(f);
+    assert_int_equal(policy_set(f, &f->a, 2000, all_b, 2, 0, 1), PSI_ERR_VERIFY);
+    expect_error(f, "bad policy signature");
+    log_entry_at(f, before, &e, NULL, NULL);
+    assert_int_equal(e.kind, PSI_LOGENTRY_REFUSAL);
+    assert_int_equal(e.u.refusal.code, PSI_ERR_VERIFY);
+    assert_int_equal(policy_set(f, &f->a, 1000, all_b, 2, 0, 0), PSI_ERR_STALE);
+    expect_error(f, "not after the one accepted");
+    log_entry_at(f, before + 1, &e, NULL, NULL);
+    assert_int_equal(e.kind, PSI_LOGENTRY_REFUSAL);
+    assert_int_equal(e.u.refusal.code, PSI_ERR_STALE);
+    const char *twice[] = {"agency-b", "agency-b"};
+    assert_int_equal(policy_set(f, &f->a, 3000, twice, 2, 0, 0), PSI_ERR_PROTOCOL);
+    expect_error(f, "names agency-b twice");
+    expect_results(f, &f->a, "1:agency-c");
+
+    /* The operator narrows a to b only: with a's "c only", nobody. */
+    set_operator_policy(f, "agency-a", "agency-b");
+    expect_results(f, &f->a, "");
+    expect_roster_policy(f, "agency-a", 0, "", 0);
+    /* a now says all: the operator's "b only" holds; it cannot widen. */
+    assert_int_equal(policy_set(f, &f->a, 4000, NULL, 0, 0, 0), 0);
+    expect_roster_policy(f, "agency-a", 0, "agency-b", 0);
+    expect_results(f, &f->a, "0:agency-b");
+    expect_results(f, &f->c, "");
+    /* The operator opens again: a's "all" and the operator's all. */
+    set_operator_policy(f, "agency-a", NULL);
+    expect_results(f, &f->a, "0:agency-b;1:agency-c");
+    expect_roster_policy(f, "agency-a", 1, "", 0);
+    /* a takes no results, by its own word. */
+    assert_int_equal(policy_set(f, &f->a, 5000, NULL, 0, 1, 0), 0);
+    int status;
+    Psi__Results *r = results(f, &f->a, NULL, &status);
+    assert_null(r);
+    assert_int_equal(status, PSI_ERR_DENIED);
+    expect_roster_policy(f, "agency-a", 1, "", 1);
+    /* Auditors state no policy (they may call only info, roster, log). */
+    assert_int_equal(policy_set(f, &f->aud, 1, NULL, 0, 0, 0), PSI_ERR_DENIED);
+}
+
+/* The per-participant element quota: a submission that would pass it is
+ * refused whole and logged; a smaller one that fits goes through. */
+static void element_quota(void **state)
+{
+    struct fixture *f = *state;
+    char *quota_args[] = {"quota", "--dir", f->dir, "--id", "agency-a", "--elements", "10", NULL};
+    assert_int_equal(psi_hub_cmd_quota(7, quota_args), 0);
+    struct psi_logentry e;
+    log_entry_at(f, log_size(f) - 1, &e, NULL, NULL);
+    assert_int_equal(e.kind, PSI_LOGENTRY_ELEMENT_QUOTA);
+    assert_string_equal(e.u.element_quota.participant, "agency-a");
+    assert_true(e.u.element_quota.limit == 10);
+
+    submit(f, &f->a, 6, NULL);
+    uint8_t *elements = hub_test_elements(5), upload_id[16];
+    upload_all(f, &f->a, upload_id, elements, 5 * 32);
+    uint64_t before = log_size(f);
+    assert_int_equal(commit_submission(f, &f->a, upload_id, elements, 5, NULL, NULL, NULL),
+                     PSI_ERR_QUOTA);
+    expect_error(f, "used 6, limit 10");
+    assert_int_equal(hub_test_count_rows(f->dir, "submission"), 1);
+    log_entry_at(f, before, &e, NULL, NULL);
+    assert_int_equal(e.kind, PSI_LOGENTRY_REFUSAL);
+    assert_int_equal(e.u.refusal.code, PSI_ERR_QUOTA);
+    assert_true(e.u.refusal.authenticated);
+    assert_string_equal(e.u.refusal.participant, "agency-a");
+    assert_string_equal(e.u.refusal.method, "submit.commit");
+    free(elements);
+    /* 4 fit exactly; then nothing more. */
+    uint64_t base = 0;
+    elements = hub_test_elements(4);
+    upload_all(f, &f->a, upload_id, elements, 4 * 32);
+    assert_int_equal(commit_submission(f, &f->a, upload_id, elements, 4, NULL, NULL, &base), 0);
+    assert_true(base == 6);
+    free(elements);
+    elements = hub_test_elements(1);
+    upload_all(f, &f->a, upload_id, elements, 32);
+    assert_int_equal(commit_submission(f, &f->a, upload_id, elements, 1, NULL, NULL, NULL),
+                     PSI_ERR_QUOTA);
+    expect_error(f, "used 10, limit 10");
+    free(elements);
+    /* Without a quota of its own, b has the default (refused before the
+     * upload is even read). */
+    unsigned char junk[64] = {0};
+    Psi__SubmitCommit m = PSI__SUBMIT_COMMIT__INIT;
+    m.upload_id.data = upload_id;
+    m.upload_id.len = 16;
+    m.epoch = (char *)EPOCH;
+    m.count = PSI_ELEMENT_QUOTA_DEFAULT + 1U;
+    m.digest.data = junk;
+    m.digest.len = 32;
+    m.signature.data = junk;
+    m.signature.len = 64;
+    size_t n;
+    uint8_t *body = hub_test_pack(&m.base, &n);
+    assert_int_equal(call(f, &f->b, "submit.commit", body, n, NULL, NULL), PSI_ERR_QUOTA);
+    free(body);
+    expect_error(f, "used 0, limit 1000000");
+    /* The command's refusals. */
+    char *auditor[] = {"quota", "--dir", f->dir, "--id", "auditor-1", "--elements", "5", NULL};
+    assert_int_equal(psi_hub_cmd_quota(7, auditor), 1);
+    char *nobody[] = {"quota", "--dir", f->dir, "--id", "nobody", "--elements", "5", NULL};
+    assert_int_equal(psi_hub_cmd_quota(7, nobody), 1);
+    char *mixed[] = {"quota", "--dir", f->dir, "--id", "agency-a", "--limit", "5", NULL};
+    assert_int_equal(psi_hub_cmd_quota(7, mixed), 2);
+    char *negative[] = {"quota", "--dir", f->dir, "--id", "agency-a", "--elements", "-1", NULL};
+    assert_int_equal(psi_hub_cmd_quota(7, negative), 2);
+}
+
+/* Admits who through `psi-hub admit`, as the operator does. */
+static void admit_by_command(struct fixture *f, const struct psi_identity *who, const char *role,
+                             const char *share, int contribute_only)
+{
+    char vkey[PSI_VKEY_MAX], id[PSI_STORE_ID_MAX + 1], r[16], sh[128];
+    assert_int_equal(psi_identity_vkey(who, vkey, sizeof vkey), 0);
+    snprintf(id, sizeof id, "%s", who->name);
+    snprintf(r, sizeof r, "%s", role);
+    snprintf(sh, sizeof sh, "%s", share);
+    char *args[] = {"admit", "--dir",        f->dir, "--id",  id,   "--role", r, "--key", vkey,
+                    "--share-with", sh, contribute_only ? "--contribute-only" : NULL, NULL};
+    assert_int_equal(psi_hub_cmd_admit(contribute_only ? 12 : 11, args), 0);
+}
+
+/* Every roster member admitted through the log carries its ADMIT entry,
+ * verbatim, and its index: the entry names the same id, role and key, and
+ * its leaf is in the tree at that index. Then the log so far audits clean. */
+static void roster_pins_admissions(void **state)
+{
+    struct fixture *f = *state;
+    struct psi_identity p, q, x;
+    assert_int_equal(psi_identity_generate(&p, "party-p"), 0);
+    assert_int_equal(psi_identity_generate(&q, "party-q"), 0);
+    assert_int_equal(psi_identity_generate(&x, "auditor-x"), 0);
+    admit_by_command(f, &p, "agency", "all", 0);
+    admit_by_command(f, &q, "vendor", "party-p,agency-a", 1);
+    admit_by_command(f, &x, "auditor", "all", 0);
+    char *tighten[] = {"policy", "--dir", f->dir, "--id", "party-q", "--share-with", "party-p",
+                       NULL};
+    assert_int_equal(psi_hub_cmd_policy(7, tighten), 0);
+
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    assert_int_equal(call(f, &p, "roster", NULL, 0, &out, &out_len), 0);
+    Psi__Roster *r = psi__roster__unpack(NULL, out_len, out);
+    assert_non_null(r);
+    struct psi_note_verifier log_key;
+    memset(&log_key, 0, sizeof log_key);
+    memcpy(log_key.name, "test-hub", 9);
+    memcpy(log_key.public_key, f->hub.identity.public_key, 32);
+    assert_int_equal(psi_note_key_id(&log_key.key_id, "test-hub", log_key.public_key), 0);
+    struct psi_txn t;
+    char note[PSI_HUB_CHECKPOINT_MAX];
+    uint64_t size = 0;
+    assert_int_equal(psi_txn_begin(&t, f->hub.ops, f->st, PSI_TXN_READ), 0);
+    assert_int_equal(psi_hub_log_latest(&t, &size, note, sizeof note), 0);
+    struct psi_checkpoint cp;
+    assert_int_equal(psi_checkpoint_open(&cp, note, strlen(note), &log_key, NULL), 0);
+    size_t pinned = 0;
+    for (size_t i = 0; i < r->n_participants; i++) {
+        const Psi__Participant *m = r->participants[i];
+        if (m->admit_entry.len == 0)
+            continue; /* the fixture's members, put in the store without a log */
+        pinned++;
+        struct psi_logentry e;
+        assert_int_equal(psi_logentry_decode(&e, m->admit_entry.data, m->admit_entry.len), 0);
+        assert_int_equal(e.kind, PSI_LOGENTRY_ADMIT);
+        assert_string_equal(e.u.roster.participant, m->id);
+        assert_string_equal(psi_logentry_role_name(e.u.roster.role), m->role);
+        assert_int_equal(m->public_key.len, 32);
+        assert_memory_equal(e.u.roster.public_key, m->public_key.data, 32);
+        unsigned char leaf[32], proof[PSI_MERKLE_MAX_PROOF_HASHES][32];
+        size_t count = 0;
+        psi_merkle_leaf_hash(leaf, m->admit_entry.data, m->admit_entry.len);
+        assert_int_equal(psi_hub_log_inclusion(&t, m->admit_index, cp.size, proof, &count), 0);
+        assert_int_equal(psi_merkle_verify_inclusion(leaf, m->admit_index, cp.size,
+                                                     (const unsigned char(*)[32])proof, count,
+                                                     cp.root),
+                         0);
+        if (strcmp(m->id, "party-q") == 0) {
+            /* The roster shows the policy now; the entry, the admission. */
+            assert_int_equal(m->n_share_with, 1);
+            assert_int_equal(e.u.roster.share_count, 2);
+            assert_true(m->contribute_only && e.u.roster.contribute_only);
+        }
+    }
+    assert_int_equal(pinned, 3);
+    psi__roster__free_unpacked(r, NULL);
+    free(out);
+
+    /* The whole log (admissions, a policy change) audits clean. */
+    struct psi_audit *audit = NULL;
+    assert_int_equal(psi_audit_create(&audit, f->hub.identity.public_key, NULL, NULL), 0);
+    for (uint64_t i = 0; i < size; i++) {
+        uint8_t *entry = NULL;
+        size_t len = 0;
+        assert_int_equal(psi_hub_log_entry(&t, i, &entry, &len), 0);
+        assert_int_equal(psi_audit_entry(audit, entry, len), 0);
+        free(entry);
+    }
+    psi_txn_rollback(&t);
+    struct psi_audit_summary sum;
+    psi_audit_get_summary(audit, &sum);
+    assert_true(sum.violations == 0);
+    assert_true(sum.per_kind[PSI_LOGENTRY_ADMIT] == 3);
+    psi_audit_destroy(audit);
+    psi_identity_clear(&p);
+    psi_identity_clear(&q);
+    psi_identity_clear(&x);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -885,6 +1329,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(crossblind_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(fetch_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(join_at_scale, setup, teardown),
+        cmocka_unit_test_setup_teardown(match_entry_after_every_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(party_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(element_quota, setup, teardown),
+        cmocka_unit_test_setup_teardown(roster_pins_admissions, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -51,10 +51,15 @@ static int method_info(struct psi_method_call *call)
 }
 
 struct roster_build {
+    struct psi_method_call *call;
     Psi__Participant **items;
     size_t n, cap;
 };
 
+/* One participant as the hub acts on it: its effective policy (the
+ * operator's narrowed by its own statement), and the log entry that admitted
+ * it, verbatim, so that a party can prove the admission included in a
+ * checkpoint before it works for this id (docs/trust.md). */
 static int roster_add(void *ctx, const struct psi_store_participant *p)
 {
     struct roster_build *rb = ctx;
@@ -67,23 +72,44 @@ static int roster_add(void *ctx, const struct psi_store_participant *p)
         return PSI_ERR_NOMEM;
     psi__participant__init(q);
     rb->items[rb->n++] = q;
+    int share_all = 0;
+    char(*shares)[PSI_STORE_ID_MAX + 1] = NULL;
+    size_t share_count = 0;
+    int rc = psi_store_participant_effective_shares(p, &share_all, &shares, &share_count);
+    if (rc != 0)
+        return rc;
     q->id = strdup(p->id);
     q->role = strdup(p->role);
     q->public_key.data = malloc(PSI_STORE_KEY_BYTES);
-    q->share_with = p->share_count ? calloc(p->share_count, sizeof *q->share_with) : NULL;
+    q->share_with = share_count ? calloc(share_count, sizeof *q->share_with) : NULL;
     if (q->id == NULL || q->role == NULL || q->public_key.data == NULL ||
-        (p->share_count && q->share_with == NULL))
+        (share_count && q->share_with == NULL)) {
+        free(shares);
         return PSI_ERR_NOMEM;
+    }
     memcpy(q->public_key.data, p->public_key, PSI_STORE_KEY_BYTES);
     q->public_key.len = PSI_STORE_KEY_BYTES;
     q->removed = p->removed != 0;
-    q->share_all = p->share_all != 0;
-    q->contribute_only = p->contribute_only != 0;
-    for (size_t i = 0; i < p->share_count; i++) {
-        q->share_with[i] = strdup(p->share_with[i]);
-        if (q->share_with[i] == NULL)
+    q->share_all = share_all != 0;
+    q->contribute_only = psi_store_participant_contribute_only(p) != 0;
+    for (size_t i = 0; i < share_count; i++) {
+        q->share_with[i] = strdup(shares[i]);
+        if (q->share_with[i] == NULL) {
+            free(shares);
             return PSI_ERR_NOMEM;
+        }
         q->n_share_with = i + 1;
+    }
+    free(shares);
+    if (p->admit_logged) {
+        uint8_t *entry = NULL;
+        size_t len = 0;
+        rc = psi_hub_log_entry(rb->call->txn, p->admit_index, &entry, &len);
+        if (rc != 0)
+            return rc == PSI_ERR_NOT_FOUND ? PSI_ERR_STORE : rc;
+        q->admit_index = p->admit_index;
+        q->admit_entry.data = entry;
+        q->admit_entry.len = len;
     }
     return 0;
 }
@@ -95,6 +121,7 @@ static void roster_free(struct roster_build *rb)
         free(q->id);
         free(q->role);
         free(q->public_key.data);
+        free(q->admit_entry.data);
         for (size_t k = 0; k < q->n_share_with; k++)
             free(q->share_with[k]);
         free(q->share_with);
@@ -107,7 +134,7 @@ static int method_roster(struct psi_method_call *call)
 {
     UNPACK(Psi__Empty, psi__empty__unpack, call, "roster");
     psi__empty__free_unpacked(msg, NULL);
-    struct roster_build rb = {NULL, 0, 0};
+    struct roster_build rb = {call, NULL, 0, 0};
     int rc = call->txn->ops->participant_list(call->txn, roster_add, &rb);
     if (rc == 0) {
         Psi__Roster roster = PSI__ROSTER__INIT;
@@ -282,6 +309,27 @@ static int method_submit_commit(struct psi_method_call *call)
     }
     if (msg->count == 0) {
         rc = psi_method_refuse(call, PSI_ERR_PROTOCOL, "empty submission");
+        goto out;
+    }
+    /* The element quota, before anything is read: a submission that would
+     * pass it is refused whole, and the refusal is logged. */
+    uint64_t used = 0, limit = PSI_ELEMENT_QUOTA_DEFAULT;
+    rc = ops->positions_in_epoch(call->txn, sender, msg->epoch, &used);
+    if (rc == 0) {
+        rc = ops->element_quota_get(call->txn, sender, &limit);
+        if (rc == PSI_ERR_NOT_FOUND) {
+            limit = PSI_ELEMENT_QUOTA_DEFAULT;
+            rc = 0;
+        }
+    }
+    if (rc != 0)
+        goto out;
+    if (used > limit || msg->count > limit - used) {
+        rc = psi_method_refuse(call, PSI_ERR_QUOTA,
+                               "element quota: %llu elements would pass it in epoch %s "
+                               "(used %llu, limit %llu)",
+                               (unsigned long long)msg->count, msg->epoch,
+                               (unsigned long long)used, (unsigned long long)limit);
         goto out;
     }
     rc = take_upload(call, msg->upload_id.data, msg->count, PSI_STORE_ELEMENT_BYTES, &elements);
@@ -569,8 +617,10 @@ static int method_crossblind_commit(struct psi_method_call *call)
     rc = ops->crossblind_add(call->txn, &cb, tags, call->now_ms, &matched, &peer_matched);
     if (rc == 0)
         rc = ops->staging_drop(call->txn, sender, msg->upload_id.data);
-    /* The batch's entry, and the pair's match record when it matched
-     * anything (so a record always follows batches both ways). */
+    /* The batch's entry, then the pair's match record, always, zero counts
+     * included: were it written only when something matched, the log's size
+     * (in every checkpoint a participant sees) would tell the cross-blinder
+     * whether its batch matched (docs/trust.md). */
     uint64_t index = 0;
     if (rc == 0) {
         struct psi_logentry e;
@@ -584,7 +634,7 @@ static int method_crossblind_commit(struct psi_method_call *call)
         memcpy(e.u.crossblind.signature, cb.signature, 64);
         rc = psi_hub_log_append(call->txn, &e, &index);
     }
-    if (rc == 0 && (matched > 0 || peer_matched > 0)) {
+    if (rc == 0) {
         struct psi_logentry m;
         memset(&m, 0, sizeof m);
         m.kind = PSI_LOGENTRY_MATCH;
@@ -611,6 +661,142 @@ out:
     free(log_receipt);
     free(tags);
     psi__cross_blind_commit__free_unpacked(msg, NULL);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- a party's own policy */
+
+static int by_id(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * policy.set: the sender's own statement of whom it shares with and whether
+ * it takes results, signed over psi_policy_statement. From now on the hub
+ * acts on the operator's policy narrowed by it (store.h), and it is logged
+ * (PARTY_POLICY) so that auditors check the hub against the party's word.
+ */
+static int method_policy_set(struct psi_method_call *call)
+{
+    const struct psi_store_ops *ops = call->txn->ops;
+    const char *sender = call->sender->id;
+    UNPACK(Psi__PolicySet, psi__policy_set__unpack, call, "policy.set");
+    const char **ids = NULL;
+    unsigned char *list = NULL, *statement = NULL;
+    char *log_receipt = NULL;
+    struct psi_store_party_policy pp;
+    struct psi_store_participant me;
+    memset(&pp, 0, sizeof pp);
+    memset(&me, 0, sizeof me);
+    int rc = 0;
+    size_t n = msg->n_share_with;
+    if (msg->signature.len != PSI_LOGENTRY_SIGNATURE_BYTES) {
+        rc = psi_method_refuse(call, PSI_ERR_PROTOCOL, "policy.set needs a 64-byte signature");
+        goto out;
+    }
+    if (msg->share_all && n > 0) {
+        rc = psi_method_refuse(call, PSI_ERR_PROTOCOL, "share_all with a share list");
+        goto out;
+    }
+    if (n > PSI_LOGENTRY_SHARE_MAX) {
+        rc = psi_method_refuse(call, PSI_ERR_PROTOCOL, "a share list of at most %u ids",
+                               PSI_LOGENTRY_SHARE_MAX);
+        goto out;
+    }
+    /* The list in byte order, as the statement was signed over it. */
+    ids = malloc((n ? n : 1) * sizeof *ids);
+    list = malloc(n ? n * (PSI_LOGENTRY_ID_MAX + 1U) : 1);
+    statement = malloc(PSI_POLICY_STATEMENT_MAX);
+    pp.share_with = n ? calloc(n, sizeof *pp.share_with) : NULL;
+    if (ids == NULL || list == NULL || statement == NULL || (n && pp.share_with == NULL)) {
+        rc = PSI_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!psi_logentry_id_is_valid(msg->share_with[i])) {
+            rc = psi_method_refuse(call, PSI_ERR_PROTOCOL,
+                                   "share_with entry %zu is not a participant id", i);
+            goto out;
+        }
+        ids[i] = msg->share_with[i];
+    }
+    qsort(ids, n, sizeof *ids, by_id);
+    for (size_t i = 1; i < n; i++) {
+        if (strcmp(ids[i - 1], ids[i]) == 0) {
+            rc = psi_method_refuse(call, PSI_ERR_PROTOCOL, "share_with names %s twice", ids[i]);
+            goto out;
+        }
+    }
+    struct psi_logentry e;
+    memset(&e, 0, sizeof e);
+    e.kind = PSI_LOGENTRY_PARTY_POLICY;
+    e.time_ms = call->now_ms;
+    struct psi_logentry_party_policy *lp = &e.u.party_policy;
+    snprintf(lp->participant, sizeof lp->participant, "%s", sender);
+    lp->issued_ms = msg->issued_ms;
+    lp->share_all = msg->share_all != 0;
+    lp->contribute_only = msg->contribute_only != 0;
+    size_t list_len = 0, statement_len = 0;
+    rc = psi_logentry_share_list_build(list, n ? n * (PSI_LOGENTRY_ID_MAX + 1U) : 1, &list_len,
+                                       ids, n);
+    if (rc != 0)
+        goto out;
+    lp->share_count = n;
+    lp->share_list = list_len ? list : NULL;
+    lp->share_list_len = list_len;
+    memcpy(lp->signature, msg->signature.data, PSI_LOGENTRY_SIGNATURE_BYTES);
+    rc = psi_policy_statement(statement, PSI_POLICY_STATEMENT_MAX, &statement_len,
+                              call->hub->identity.public_key, lp);
+    if (rc != 0)
+        goto out;
+    if (crypto_sign_verify_detached(lp->signature, statement, statement_len,
+                                    call->sender->public_key) != 0) {
+        rc = psi_method_refuse(call, PSI_ERR_VERIFY, "bad policy signature");
+        goto out;
+    }
+    /* Statements only move forward: an older one (a replay of a captured
+     * request body, or one reordered on its way) cannot undo a newer one. */
+    rc = ops->participant_get(call->txn, sender, &me);
+    if (rc != 0)
+        goto out;
+    if (me.party.set && msg->issued_ms <= me.party.issued_ms) {
+        rc = psi_method_refuse(call, PSI_ERR_STALE,
+                               "policy statement issued at %llu ms, not after the one accepted "
+                               "(issued at %llu ms)",
+                               (unsigned long long)msg->issued_ms,
+                               (unsigned long long)me.party.issued_ms);
+        goto out;
+    }
+    uint64_t index = 0;
+    rc = psi_hub_log_append(call->txn, &e, &index);
+    if (rc != 0)
+        goto out;
+    pp.set = 1;
+    pp.issued_ms = lp->issued_ms;
+    pp.share_all = lp->share_all;
+    pp.contribute_only = lp->contribute_only;
+    for (size_t i = 0; i < n; i++)
+        snprintf(pp.share_with[i], sizeof pp.share_with[i], "%s", ids[i]);
+    pp.share_count = n;
+    memcpy(pp.signature, lp->signature, sizeof pp.signature);
+    pp.log_index = index;
+    rc = ops->party_policy_put(call->txn, sender, &pp, call->now_ms);
+    if (rc == 0)
+        rc = psi_hub_log_seal_receipt(call->txn, &call->hub->identity, index, &log_receipt);
+    if (rc != 0)
+        goto out;
+    Psi__PolicyReceipt receipt = PSI__POLICY_RECEIPT__INIT;
+    receipt.receipt = log_receipt;
+    rc = psi_method_reply(call, &receipt.base);
+out:
+    free(log_receipt);
+    free(statement);
+    free(list);
+    free(ids);
+    free(pp.share_with);
+    psi_store_participant_clear(&me);
+    psi__policy_set__free_unpacked(msg, NULL);
     return rc;
 }
 
@@ -822,6 +1008,7 @@ static const struct psi_method METHODS[] = {
     {"work.list", method_work_list, 0, 0, 0, 0},
     {"work.fetch", method_work_fetch, 0, 0, 0, 0},
     {"crossblind.commit", method_crossblind_commit, 1, 0, 0, 0},
+    {"policy.set", method_policy_set, 1, 0, 0, 0},
     {"results", method_results, 0, 0, 1, 0},
     {"feed.announce", psi_feed_method_announce, 1, 0, 0, 0},
     {"feed.commit", psi_feed_method_commit, 1, 0, 0, 0},

@@ -94,6 +94,22 @@ struct psi_txn {
     int open;
 };
 
+/* A party's own policy statement (method policy.set), as it signed it. */
+struct psi_store_party_policy {
+    int set; /* 0: the party stated none; the operator's policy alone holds */
+    uint64_t issued_ms;
+    int share_all;
+    int contribute_only;
+    size_t share_count; /* otherwise shares with these (malloc'd), in byte order */
+    char (*share_with)[PSI_STORE_ID_MAX + 1];
+    unsigned char signature[PSI_STORE_SIGNATURE_BYTES];
+    uint64_t log_index; /* its PARTY_POLICY entry */
+};
+
+/* A participant: the operator's policy (share_all, share_with,
+ * contribute_only: `psi-hub admit` / `policy`) and the party's own statement
+ * (party). The hub acts on the operator's policy narrowed by the party's:
+ * psi_store_participant_allows and psi_store_participant_contribute_only. */
 struct psi_store_participant {
     char id[PSI_STORE_ID_MAX + 1];
     char role[PSI_STORE_ROLE_MAX + 1]; /* "agency" | "vendor" | "auditor" */
@@ -103,6 +119,9 @@ struct psi_store_participant {
     int contribute_only; /* gives, never receives results */
     size_t share_count;  /* otherwise shares with these (malloc'd) */
     char (*share_with)[PSI_STORE_ID_MAX + 1];
+    int admit_logged;     /* admit_index is set (always, once the admission committed) */
+    uint64_t admit_index; /* the ADMIT entry that admitted this id with this role and key */
+    struct psi_store_party_policy party;
 };
 
 struct psi_store_submission {
@@ -172,6 +191,18 @@ struct psi_store_ops {
                                   size_t share_count, int contribute_only);
     int (*participant_remove)(struct psi_txn *t, const char *id);
     int (*participant_list)(struct psi_txn *t, psi_store_participant_fn fn, void *ctx);
+    /* Records the index of the ADMIT entry of the participant's admission. */
+    int (*participant_set_admit_index)(struct psi_txn *t, const char *id, uint64_t index);
+    /* Replaces the party's own statement (pp->set is ignored; the share list
+     * is stored as given). PSI_ERR_NOT_FOUND for no such participant. */
+    int (*party_policy_put)(struct psi_txn *t, const char *id,
+                            const struct psi_store_party_policy *pp, uint64_t now_ms);
+
+    /* Element quotas: the operator's limit of a participant's elements per
+     * epoch (PSI_ERR_NOT_FOUND if none was set: the default holds). The
+     * elements used in an epoch are positions_in_epoch. */
+    int (*element_quota_set)(struct psi_txn *t, const char *id, uint64_t limit);
+    int (*element_quota_get)(struct psi_txn *t, const char *id, uint64_t *limit);
 
     /* The audit log's budget of refusal entries for one claimed participant:
      * *granted = 1 (and the grant counted) while fewer than budget were
@@ -223,8 +254,10 @@ struct psi_store_ops {
                          uint8_t *out);
 
     /* Work: the submissions of the epoch whose owner i is active and
-     * different from me, where policy(i) allows me and policy(me) allows i
-     * (share_all, or listed), and that me has not cross-blinded yet. */
+     * different from me, where policy(i) allows me and policy(me) allows i,
+     * and that me has not cross-blinded yet. Here and in results, "x allows
+     * y" is the effective policy: the operator's allows y (share_all, or
+     * listed) and, if x stated its own, so does x's. */
     int (*work_list)(struct psi_txn *t, const char *me, const char *epoch,
                      psi_store_submission_fn fn, void *ctx);
     /* The same rule for one submission of the epoch. */
@@ -314,5 +347,17 @@ int psi_txn_commit(struct psi_txn *t);
 void psi_txn_rollback(struct psi_txn *t);
 
 void psi_store_participant_clear(struct psi_store_participant *p);
+
+/* The effective policy of p, as the hub acts on it: 1 if p allows `id`
+ * (the operator's policy and, if p stated one, p's own); 1 if p takes no
+ * results (either policy says contribute-only). */
+int psi_store_participant_allows(const struct psi_store_participant *p, const char *id);
+int psi_store_participant_contribute_only(const struct psi_store_participant *p);
+
+/* The effective share list of p: *share_all = 1 when both policies share
+ * with all; else the ids both allow (malloc'd, *count of them, in the order
+ * of the list they come from; NULL when none). 0 or PSI_ERR_NOMEM. */
+int psi_store_participant_effective_shares(const struct psi_store_participant *p, int *share_all,
+                                           char (**ids)[PSI_STORE_ID_MAX + 1], size_t *count);
 
 #endif

@@ -21,7 +21,9 @@
 #define BUSY_TIMEOUT_MS 30000
 /* Elements are kept in blocks so that a fetch reads one or two rows. */
 #define BLOCK_ELEMENTS 16384u
-#define SCHEMA_VERSION "1"
+/* 2: admissions pinned to their log entry, parties' own policies, element
+ * quotas. A store of version 1 is refused: recreate the hub (docs/hub.md). */
+#define SCHEMA_VERSION "2"
 
 static const char SCHEMA[] =
     "CREATE TABLE meta ("
@@ -33,11 +35,28 @@ static const char SCHEMA[] =
     "  share_all INTEGER NOT NULL CHECK (share_all IN (0, 1)),"
     "  contribute_only INTEGER NOT NULL CHECK (contribute_only IN (0, 1)),"
     "  removed INTEGER NOT NULL DEFAULT 0 CHECK (removed IN (0, 1)),"
-    "  admitted_ms INTEGER NOT NULL) WITHOUT ROWID;"
+    "  admitted_ms INTEGER NOT NULL,"
+    "  admit_index INTEGER) WITHOUT ROWID;"
     "CREATE TABLE share ("
     "  owner TEXT NOT NULL REFERENCES participant(id),"
     "  peer TEXT NOT NULL,"
     "  PRIMARY KEY (owner, peer)) WITHOUT ROWID;"
+    /* party_policy, party_share: a party's own signed statement (policy.set),
+     * which narrows the operator's policy above. */
+    "CREATE TABLE party_policy ("
+    "  id TEXT PRIMARY KEY REFERENCES participant(id),"
+    "  issued_ms INTEGER NOT NULL,"
+    "  share_all INTEGER NOT NULL CHECK (share_all IN (0, 1)),"
+    "  contribute_only INTEGER NOT NULL CHECK (contribute_only IN (0, 1)),"
+    "  signature BLOB NOT NULL CHECK (length(signature) = 64),"
+    "  log_index INTEGER NOT NULL, created_ms INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE party_share ("
+    "  owner TEXT NOT NULL REFERENCES participant(id),"
+    "  peer TEXT NOT NULL,"
+    "  PRIMARY KEY (owner, peer)) WITHOUT ROWID;"
+    "CREATE TABLE element_quota ("
+    "  participant TEXT PRIMARY KEY REFERENCES participant(id),"
+    "  max_elements INTEGER NOT NULL CHECK (max_elements >= 0)) WITHOUT ROWID;"
     "CREATE TABLE nonce ("
     "  sender TEXT NOT NULL, nonce BLOB NOT NULL, timestamp_ms INTEGER NOT NULL,"
     "  PRIMARY KEY (sender, nonce)) WITHOUT ROWID;"
@@ -158,11 +177,14 @@ static const struct {
     {"refusal_budget", REFUSAL_SCHEMA, "the refusal budget's table"},
 };
 
-/* "a allows b": a shares with everyone, or lists b. Written once, used by
- * the work list and the results. */
+/* "a allows b", the effective policy: the operator's policy of a shares with
+ * everyone or lists b, and a's own statement, if it made one, does too.
+ * Written once, used by the work list and the results. */
 #define ALLOWS(a_id, a_all, b_id)                                                                  \
-    "(" a_all " = 1 OR EXISTS (SELECT 1 FROM share sh WHERE sh.owner = " a_id                      \
-    " AND sh.peer = " b_id "))"
+    "((" a_all " = 1 OR EXISTS (SELECT 1 FROM share sh WHERE sh.owner = " a_id                     \
+    " AND sh.peer = " b_id ")) AND NOT EXISTS (SELECT 1 FROM party_policy pp"                      \
+    " WHERE pp.id = " a_id " AND pp.share_all = 0 AND NOT EXISTS (SELECT 1 FROM party_share ps"    \
+    " WHERE ps.owner = " a_id " AND ps.peer = " b_id ")))"
 
 enum stmt_id {
     S_BEGIN_READ,
@@ -182,6 +204,12 @@ enum stmt_id {
     S_PART_POLICY,
     S_PART_REMOVE,
     S_PART_LIST,
+    S_PART_ADMIT_INDEX,
+    S_PARTY_GET,
+    S_PARTY_SHARES,
+    S_PARTY_PUT,
+    S_PARTY_SHARE_CLEAR,
+    S_PARTY_SHARE_ADD,
     S_NONCE_ADD,
     S_NONCE_FORGET,
     S_REFUSAL_GET,
@@ -230,8 +258,8 @@ static const char *const STMT_SQL[S_COUNT] = {
     [S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [S_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2)"
                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-    [S_PART_GET] = "SELECT id, role, public_key, removed, share_all, contribute_only"
-                   " FROM participant WHERE id = ?1",
+    [S_PART_GET] = "SELECT id, role, public_key, removed, share_all, contribute_only,"
+                   " admit_index FROM participant WHERE id = ?1",
     [S_PART_SHARES] = "SELECT peer FROM share WHERE owner = ?1 ORDER BY peer",
     [S_PART_ADD] = "INSERT INTO participant(id, role, public_key, share_all, contribute_only,"
                    " removed, admitted_ms) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)",
@@ -241,6 +269,18 @@ static const char *const STMT_SQL[S_COUNT] = {
                       " WHERE id = ?1",
     [S_PART_REMOVE] = "UPDATE participant SET removed = 1 WHERE id = ?1",
     [S_PART_LIST] = "SELECT id FROM participant ORDER BY id",
+    [S_PART_ADMIT_INDEX] = "UPDATE participant SET admit_index = ?2 WHERE id = ?1",
+    [S_PARTY_GET] = "SELECT issued_ms, share_all, contribute_only, signature, log_index"
+                    " FROM party_policy WHERE id = ?1",
+    [S_PARTY_SHARES] = "SELECT peer FROM party_share WHERE owner = ?1 ORDER BY peer",
+    [S_PARTY_PUT] = "INSERT INTO party_policy(id, issued_ms, share_all, contribute_only,"
+                    " signature, log_index, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                    " ON CONFLICT(id) DO UPDATE SET issued_ms = excluded.issued_ms,"
+                    " share_all = excluded.share_all, contribute_only = excluded.contribute_only,"
+                    " signature = excluded.signature, log_index = excluded.log_index,"
+                    " created_ms = excluded.created_ms",
+    [S_PARTY_SHARE_CLEAR] = "DELETE FROM party_share WHERE owner = ?1",
+    [S_PARTY_SHARE_ADD] = "INSERT OR IGNORE INTO party_share(owner, peer) VALUES (?1, ?2)",
     [S_NONCE_ADD] = "INSERT OR IGNORE INTO nonce(sender, nonce, timestamp_ms)"
                     " VALUES (?1, ?2, ?3)",
     [S_NONCE_FORGET] = "DELETE FROM nonce WHERE timestamp_ms < ?1",
@@ -608,6 +648,72 @@ static int meta_set(struct psi_txn *t, const char *key, const char *value)
 
 /* ---------------------------------------------------------------- participants */
 
+/* The ids a listing statement (S_PART_SHARES, S_PARTY_SHARES) gives for
+ * owner `id`, appended to *list (malloc'd, grown). */
+static int read_ids(struct psi_store *st, enum stmt_id which, const char *id,
+                    char (**list)[PSI_STORE_ID_MAX + 1], size_t *count)
+{
+    sqlite3_stmt *s = prepare(st, which);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, id) != 0) {
+        done(s);
+        return fail(st, "participant");
+    }
+    size_t cap = *count;
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*count == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            void *n = realloc(*list, ncap * sizeof **list);
+            if (n == NULL) {
+                ret = PSI_ERR_NOMEM;
+                break;
+            }
+            *list = n;
+            cap = ncap;
+        }
+        if (column_text(s, 0, (*list)[*count], PSI_STORE_ID_MAX + 1) != 0) {
+            ret = fail(st, "participant");
+            break;
+        }
+        (*count)++;
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = fail(st, "participant");
+    done(s);
+    return ret;
+}
+
+/* The party's own statement of participant id, if it made one. */
+static int party_get(struct psi_store *st, const char *id, struct psi_store_party_policy *out)
+{
+    sqlite3_stmt *s = prepare(st, S_PARTY_GET);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, id) != 0) {
+        done(s);
+        return fail(st, "party policy");
+    }
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) {
+        done(s);
+        return 0;
+    }
+    if (rc != SQLITE_ROW || column_blob(s, 3, out->signature, sizeof out->signature) != 0) {
+        int ret = fail(st, "party policy");
+        done(s);
+        return ret;
+    }
+    out->set = 1;
+    out->issued_ms = column_u64(s, 0);
+    out->share_all = sqlite3_column_int(s, 1) != 0;
+    out->contribute_only = sqlite3_column_int(s, 2) != 0;
+    out->log_index = column_u64(s, 4);
+    done(s);
+    return read_ids(st, S_PARTY_SHARES, id, &out->share_with, &out->share_count);
+}
+
 static int participant_get(struct psi_txn *t, const char *id, struct psi_store_participant *out)
 {
     struct psi_store *st = t->store;
@@ -634,37 +740,13 @@ static int participant_get(struct psi_txn *t, const char *id, struct psi_store_p
     out->removed = sqlite3_column_int(s, 3) != 0;
     out->share_all = sqlite3_column_int(s, 4) != 0;
     out->contribute_only = sqlite3_column_int(s, 5) != 0;
+    out->admit_logged = sqlite3_column_type(s, 6) != SQLITE_NULL;
+    out->admit_index = out->admit_logged ? column_u64(s, 6) : 0;
     done(s);
 
-    s = prepare(st, S_PART_SHARES);
-    if (s == NULL)
-        return PSI_ERR_STORE;
-    if (bind_text(s, 1, id) != 0) {
-        done(s);
-        return fail(st, "participant");
-    }
-    size_t cap = 0;
-    int ret = 0;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (out->share_count == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            void *n = realloc(out->share_with, ncap * sizeof *out->share_with);
-            if (n == NULL) {
-                ret = PSI_ERR_NOMEM;
-                break;
-            }
-            out->share_with = n;
-            cap = ncap;
-        }
-        if (column_text(s, 0, out->share_with[out->share_count], PSI_STORE_ID_MAX + 1) != 0) {
-            ret = fail(st, "participant");
-            break;
-        }
-        out->share_count++;
-    }
-    if (ret == 0 && rc != SQLITE_DONE)
-        ret = fail(st, "participant");
-    done(s);
+    int ret = read_ids(st, S_PART_SHARES, id, &out->share_with, &out->share_count);
+    if (ret == 0)
+        ret = party_get(st, id, &out->party);
     if (ret != 0)
         psi_store_participant_clear(out);
     return ret;
@@ -795,6 +877,61 @@ static int participant_list(struct psi_txn *t, psi_store_participant_fn fn, void
     }
     free(ids);
     return ret;
+}
+
+static int participant_set_admit_index(struct psi_txn *t, const char *id, uint64_t index)
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = prepare(st, S_PART_ADMIT_INDEX);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, id) != 0 || bind_u64(s, 2, index) != 0) {
+        done(s);
+        return fail(st, "participant");
+    }
+    int rc = step_done(st, s, "participant");
+    if (rc == 0 && sqlite3_changes(st->db) == 0)
+        rc = PSI_ERR_NOT_FOUND;
+    return rc;
+}
+
+static int party_policy_put(struct psi_txn *t, const char *id,
+                            const struct psi_store_party_policy *pp, uint64_t now_ms)
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = prepare(st, S_PARTY_PUT);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, id) != 0 || bind_u64(s, 2, pp->issued_ms) != 0 ||
+        sqlite3_bind_int(s, 3, pp->share_all ? 1 : 0) != SQLITE_OK ||
+        sqlite3_bind_int(s, 4, pp->contribute_only ? 1 : 0) != SQLITE_OK ||
+        bind_blob(s, 5, pp->signature, sizeof pp->signature) != 0 ||
+        bind_u64(s, 6, pp->log_index) != 0 || bind_u64(s, 7, now_ms) != 0) {
+        done(s);
+        return fail(st, "party policy");
+    }
+    int rc = step_done(st, s, "party policy");
+    if (rc != 0)
+        return rc == PSI_ERR_EXISTS ? PSI_ERR_NOT_FOUND : rc; /* the foreign key */
+    s = prepare(st, S_PARTY_SHARE_CLEAR);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, id) != 0) {
+        done(s);
+        return fail(st, "party policy");
+    }
+    rc = step_done(st, s, "party policy");
+    for (size_t i = 0; rc == 0 && i < pp->share_count; i++) {
+        s = prepare(st, S_PARTY_SHARE_ADD);
+        if (s == NULL)
+            return PSI_ERR_STORE;
+        if (bind_text(s, 1, id) != 0 || bind_text(s, 2, pp->share_with[i]) != 0) {
+            done(s);
+            return fail(st, "party policy");
+        }
+        rc = step_done(st, s, "party policy");
+    }
+    return rc;
 }
 
 /* ---------------------------------------------------------------- nonces and replies */
@@ -1809,6 +1946,41 @@ static int queries_used(struct psi_txn *t, const char *agency, const char *vendo
                     agency, vendor, epoch, used, "queries");
 }
 
+static int element_quota_set(struct psi_txn *t, const char *id, uint64_t limit)
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = feed_stmt(st, "INSERT INTO element_quota(participant, max_elements)"
+                                    " VALUES (?1, ?2) ON CONFLICT(participant)"
+                                    " DO UPDATE SET max_elements = excluded.max_elements");
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, id) != 0 || bind_u64(s, 2, limit) != 0) {
+        sqlite3_finalize(s);
+        return fail(st, "element quota");
+    }
+    int rc = feed_step_done(st, s, "element quota");
+    return rc == PSI_ERR_EXISTS ? PSI_ERR_NOT_FOUND : rc; /* the foreign key */
+}
+
+static int element_quota_get(struct psi_txn *t, const char *id, uint64_t *limit)
+{
+    sqlite3_stmt *s = feed_stmt(t->store, "SELECT max_elements FROM element_quota"
+                                          " WHERE participant = ?1");
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    int rc;
+    if (bind_text(s, 1, id) != 0) {
+        rc = fail(t->store, "element quota");
+    } else if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        *limit = column_u64(s, 0);
+        rc = 0;
+    } else {
+        rc = rc == SQLITE_DONE ? PSI_ERR_NOT_FOUND : fail(t->store, "element quota");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
 static int query_add(struct psi_txn *t, struct psi_store_query *q, const uint8_t *elements,
                      uint64_t now_ms)
 {
@@ -1989,6 +2161,10 @@ const struct psi_store_ops psi_store_sqlite_ops = {
     .participant_set_policy = participant_set_policy,
     .participant_remove = participant_remove,
     .participant_list = participant_list,
+    .participant_set_admit_index = participant_set_admit_index,
+    .party_policy_put = party_policy_put,
+    .element_quota_set = element_quota_set,
+    .element_quota_get = element_quota_get,
     .nonce_record = nonce_record,
     .refusal_budget_take = refusal_budget_take,
     .reply_get = reply_get,

@@ -144,7 +144,7 @@ expect 1 --err "no hub in" -- "$HUB" admit --dir "$WORK/nowhere" --id agency-a -
 # ---------------------------------------------------------------- roster
 expect 0 -- "$HUB" roster --dir "$D"
 [ "$(wc -l <"$WORK/out")" -eq 4 ] || fail "roster has $(wc -l <"$WORK/out") lines, want 4"
-grep -E "^agency-b +agency +active +receives results, shares with agency-a +agency-b\+" "$WORK/out" >/dev/null ||
+grep -E "^agency-b +agency +active +receives results, shares with agency-a; party: no statement; admitted at entry [0-9]+ +agency-b\+" "$WORK/out" >/dev/null ||
     fail "roster line of agency-b: $(grep agency-b "$WORK/out")"
 grep -E "^auditor-x +auditor +active +audits" "$WORK/out" >/dev/null || fail "roster line of auditor-x"
 grep -qF "$KV" "$WORK/out" || fail "roster does not show vendor-v's key"
