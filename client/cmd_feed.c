@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "digest.h"
+#include "feed_agent.h"
 #include "hub_client.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"
@@ -344,6 +345,10 @@ static int feed_publish(const char *dir, double rate, enum psi_ioc_format fmt, i
         goto out;
     }
     if ((status = announce_key(&fc, epoch, pk)) != 0)
+        goto out;
+    /* The vendor's agent answers queries of this epoch only from now on:
+     * recorded before any agency can query the feed (feed.commit). */
+    if ((status = psi_feed_agent_note_announced(fc.cmd, dir, epoch)) != 0)
         goto out;
 
     if (n > SIZE_MAX / PSI_OPRF_OUTPUT_BYTES || !(outputs = malloc(n * PSI_OPRF_OUTPUT_BYTES))) {
