@@ -72,8 +72,7 @@ static int db_open(const char *dir, sqlite3 **db, char *err, size_t errlen)
         snprintf(err, errlen, "state directory path too long");
         return -1;
     }
-    if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-            SQLITE_OK ||
+    if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK ||
         sqlite3_busy_timeout(*db, 5000) != SQLITE_OK ||
         sqlite3_exec(*db, DB_SCHEMA, NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", path,
@@ -180,8 +179,8 @@ static int latest_announced(struct psi_feed_agent *fa, char out[PSI_STATE_EPOCH_
     sqlite3_stmt *s = NULL;
     *found = 0;
     out[0] = '\0';
-    if (sqlite3_prepare_v2(fa->db, "SELECT epoch FROM announced ORDER BY seq DESC LIMIT 1", -1,
-                           &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(fa->db, "SELECT epoch FROM announced ORDER BY seq DESC LIMIT 1", -1, &s,
+                           NULL) != SQLITE_OK)
         return PSI_ERR_STORE;
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
@@ -357,8 +356,8 @@ static int judge(struct psi_feed_agent *fa, const Psi__QueryBatch *b, const char
     const struct psi_cli_session *s = fa->session;
     size_t n = b->elements.len / 32;
     if (b->elements.len % 32 != 0 || n == 0 || n > PSI_VOPRF_MAX_BATCH || !b->epoch ||
-        !psi_cli_epoch_is_valid(b->epoch) || strlen(b->epoch) > PSI_FEED_EPOCH_MAX ||
-        !b->agency || !psi_id_is_valid(b->agency)) {
+        !psi_cli_epoch_is_valid(b->epoch) || strlen(b->epoch) > PSI_FEED_EPOCH_MAX || !b->agency ||
+        !psi_id_is_valid(b->agency)) {
         snprintf(reason, cap, "malformed batch (%zu bytes of elements, or a bad epoch or id)",
                  b->elements.len);
         return 1;
@@ -366,8 +365,7 @@ static int judge(struct psi_feed_agent *fa, const Psi__QueryBatch *b, const char
     unsigned char key[32];
     int rc = fa->key_of(fa->key_ctx, b->agency, key);
     if (rc == PSI_ERR_NOT_FOUND) {
-        snprintf(reason, cap, "%s is not a known agency (no pinned, logged agency key)",
-                 b->agency);
+        snprintf(reason, cap, "%s is not a known agency (no pinned, logged agency key)", b->agency);
         return 1;
     }
     if (rc)
@@ -402,8 +400,8 @@ static int judge(struct psi_feed_agent *fa, const Psi__QueryBatch *b, const char
         return 1;
     }
     if (psi_feed_query_digest(b->elements.data, n, digest) != 0 ||
-        psi_feed_query_statement(statement, sizeof statement, &len, s->config.hub_key,
-                                 s->config.id, b->epoch, n, digest) != 0 ||
+        psi_feed_query_statement(statement, sizeof statement, &len, s->config.hub_key, s->config.id,
+                                 b->epoch, n, digest) != 0 ||
         crypto_sign_verify_detached(b->signature.data, statement, len, key) != 0) {
         snprintf(reason, cap,
                  "the signature is not %s's over this batch for this vendor (forged or altered)",
@@ -457,8 +455,8 @@ static int admit(struct psi_feed_agent *fa, const Psi__QueryBatch *b,
     uint64_t used = 0, all = 0;
     const struct psi_feed_agent_limits *lim = &fa->limits;
     if (rc == 0)
-        rc = count_of(fa, "SELECT queries FROM answered WHERE epoch = ?1 AND agency = ?2",
-                      b->epoch, b->agency, &used);
+        rc = count_of(fa, "SELECT queries FROM answered WHERE epoch = ?1 AND agency = ?2", b->epoch,
+                      b->agency, &used);
     if (rc == 0)
         rc = count_of(fa, "SELECT coalesce(sum(queries), 0) FROM answered WHERE epoch = ?1",
                       b->epoch, NULL, &all);
@@ -512,9 +510,8 @@ static int admit(struct psi_feed_agent *fa, const Psi__QueryBatch *b,
     return PSI_ERR_STORE;
 }
 
-int psi_feed_agent_check(struct psi_feed_agent *fa, const Psi__QueryBatch *b,
-                         const char *hub_epoch, enum psi_feed_verdict *verdict, char *reason,
-                         size_t reason_cap)
+int psi_feed_agent_check(struct psi_feed_agent *fa, const Psi__QueryBatch *b, const char *hub_epoch,
+                         enum psi_feed_verdict *verdict, char *reason, size_t reason_cap)
 {
     unsigned char relayed[32], statement_digest[32];
     *verdict = PSI_FEED_REFUSED;

@@ -101,9 +101,8 @@ enum psi_feed_verdict {
  * or PSI_FEED_REFUSED_BEFORE, the reason (one sentence). Returns 0, or a
  * negative psi error when the checks could not be made (the state database,
  * the key lookup); then nothing is recorded and the batch is not evaluated. */
-int psi_feed_agent_check(struct psi_feed_agent *fa, const Psi__QueryBatch *b,
-                         const char *hub_epoch, enum psi_feed_verdict *verdict, char *reason,
-                         size_t reason_cap);
+int psi_feed_agent_check(struct psi_feed_agent *fa, const Psi__QueryBatch *b, const char *hub_epoch,
+                         enum psi_feed_verdict *verdict, char *reason, size_t reason_cap);
 
 /* One round: if the roster says this participant is a vendor, fetches the
  * pending batches (query.work), checks each (psi_feed_agent_check) and

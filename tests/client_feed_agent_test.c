@@ -58,8 +58,7 @@ static int key_of(void *ctx, const char *agency, unsigned char key[32])
 
 static void remove_db(const char *dir)
 {
-    static const char *const names[] = {"feed-agent.db", "feed-agent.db-wal",
-                                        "feed-agent.db-shm"};
+    static const char *const names[] = {"feed-agent.db", "feed-agent.db-wal", "feed-agent.db-shm"};
     char path[128];
     for (size_t i = 0; i < 3; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
@@ -116,8 +115,7 @@ struct batch {
 
 /* n random elements for agency, signed by signer for vendor and epoch. */
 static void make_batch(struct batch *b, uint64_t query_id, const char *agency,
-                       const struct agency *signer, const char *vendor, const char *epoch,
-                       size_t n)
+                       const struct agency *signer, const char *vendor, const char *epoch, size_t n)
 {
     unsigned char digest[32], statement[PSI_FEED_STATEMENT_MAX];
     size_t len = 0;
@@ -144,8 +142,8 @@ static void make_batch(struct batch *b, uint64_t query_id, const char *agency,
 static enum psi_feed_verdict check(const struct batch *b, const char *hub_epoch)
 {
     enum psi_feed_verdict v = PSI_FEED_EVALUATE;
-    assert_int_equal(
-        psi_feed_agent_check(w.fa, &b->msg, hub_epoch, &v, w.reason, sizeof w.reason), 0);
+    assert_int_equal(psi_feed_agent_check(w.fa, &b->msg, hub_epoch, &v, w.reason, sizeof w.reason),
+                     0);
     return v;
 }
 
@@ -219,8 +217,9 @@ static void replay_under_new_id_refused(void **state)
     make_batch(&b, 12, "agency-b", &w.b, VENDOR, "E1", 2);
     assert_int_equal(check(&b, "E1"), PSI_FEED_EVALUATE);
     b.msg.query_id = 13;
-    expect_refused(&b, "E1", "a replay: this vendor evaluated this very batch of agency-b before, "
-                             "as query batch 12");
+    expect_refused(&b, "E1",
+                   "a replay: this vendor evaluated this very batch of agency-b before, "
+                   "as query batch 12");
     /* ... and under the first id it is still a retry. */
     b.msg.query_id = 12;
     assert_int_equal(check(&b, "E1"), PSI_FEED_EVALUATE);
@@ -232,19 +231,22 @@ static void other_epochs_refused(void **state)
     struct batch b;
     /* Properly signed for an epoch this vendor never announced. */
     make_batch(&b, 14, "agency-a", &w.a, VENDOR, "E0", 2);
-    expect_refused(&b, "E1", "batch of epoch E0, but this vendor answers only its latest "
-                             "announced epoch E1");
+    expect_refused(&b, "E1",
+                   "batch of epoch E0, but this vendor answers only its latest "
+                   "announced epoch E1");
     /* The hub names another epoch than the vendor's latest. */
     make_batch(&b, 15, "agency-a", &w.a, VENDOR, "E1", 2);
-    expect_refused(&b, "E2", "the hub names epoch E2 now, not this vendor's latest announced "
-                             "epoch E1");
+    expect_refused(&b, "E2",
+                   "the hub names epoch E2 now, not this vendor's latest announced "
+                   "epoch E1");
     /* The vendor moves to E2: E1 batches are refused from then on, even if
      * E1 is announced again, and E2 ones pass. */
     assert_int_equal(psi_feed_agent_note_announced("feed publish", w.dir, "E2"), 0);
     assert_int_equal(psi_feed_agent_note_announced("feed publish", w.dir, "E1"), 0);
     make_batch(&b, 16, "agency-a", &w.a, VENDOR, "E1", 2);
-    expect_refused(&b, "E1", "batch of epoch E1, but this vendor answers only its latest "
-                             "announced epoch E2");
+    expect_refused(&b, "E1",
+                   "batch of epoch E1, but this vendor answers only its latest "
+                   "announced epoch E2");
     make_batch(&b, 17, "agency-a", &w.a, VENDOR, "E2", 2);
     assert_int_equal(check(&b, "E2"), PSI_FEED_EVALUATE);
 }
