@@ -26,7 +26,7 @@
 
 static const char agent_usage[] =
     "usage: psi agent --state DIR [--once] [--interval SECONDS] [--peer-limit N]\n"
-    "                 [--feed-limit N]\n"
+    "                 [--feed-limit N] [--feed-total-limit N]\n"
     "\n"
     "Does the work the protocol asks of this participant: for every set the hub\n"
     "lists, it re-blinds the set with this participant's key of the epoch and\n"
@@ -44,7 +44,10 @@ static const char agent_usage[] =
     "\n"
     "A vendor's agent also answers the feed queries the hub relays (protocol 2):\n"
     "every blinded element evaluated with the vendor's key of the epoch, and one\n"
-    "batched DLEQ proof per batch against the key it announced.\n"
+    "batched DLEQ proof per batch against the key it announced. It evaluates a\n"
+    "batch only if a known agency signed it for this vendor, for the latest epoch\n"
+    "'psi feed publish' announced (the one the hub names now), and it was never\n"
+    "evaluated before; any other batch is refused, reported once and recorded.\n"
     "\n"
     "  --state DIR         the participant's state directory (from 'psi init')\n"
     "  --once              do the work listed now (until none is left) and exit\n"
@@ -56,9 +59,12 @@ static const char agent_usage[] =
     "                      bounds how many guesses anyone can have tested against\n"
     "                      this participant's set in an epoch\n"
     "  --feed-limit N      a vendor answers at most N feed queries per agency and\n"
-    "                      epoch (counted in DIR/feed-agent.db); later batches are\n"
-    "                      left unanswered and reported (default: no limit of its\n"
-    "                      own; the hub's quota always holds)\n"
+    "                      epoch (counted on the agency that signed them, in\n"
+    "                      DIR/feed-agent.db); later batches are left unanswered\n"
+    "                      and reported (default: no limit of its own; the hub's\n"
+    "                      quota always holds)\n"
+    "  --feed-total-limit N  a vendor answers at most N feed queries per epoch for\n"
+    "                      all agencies together (default 1000000)\n"
     "\n"
     "Without --once it runs until SIGINT or SIGTERM, then stops cleanly. Killed\n"
     "at any point, it can be run again: it continues where it was and never\n"
@@ -101,6 +107,10 @@ struct agent {
     struct psi_hub_client *hub;
     struct psi_feed_agent *feeds; /* a vendor's answers to feed queries */
     struct psi_feed_agent_tally feed_tally;
+    /* What the current round fetched: the roster (agent_agency_key reads it)
+     * and the epoch the hub's info names. */
+    const Psi__Roster *roster;
+    char hub_epoch[PSI_STATE_EPOCH_MAX + 1];
     uint32_t fetch_limit;   /* elements a fetch may ask for */
     size_t tag_chunk_bytes; /* bytes of tags an upload chunk may carry */
     char key_epoch[PSI_STATE_EPOCH_MAX + 1];
@@ -472,6 +482,9 @@ static int read_limits(struct agent *a)
         a->tag_chunk_bytes = (size_t)a->fetch_limit * PSI_TAG_BYTES;
         psi_hub_client_set_max_message(a->hub, info->max_message_bytes);
     }
+    /* An invalid label matches no announced epoch: no batch is answered. */
+    snprintf(a->hub_epoch, sizeof a->hub_epoch, "%s",
+             info->epoch && psi_cli_epoch_is_valid(info->epoch) ? info->epoch : "");
     protobuf_c_message_free_unpacked(&info->base, NULL);
     if (!ok) {
         psi_cli_note("agent", "the hub's limits leave no room for work");
@@ -565,8 +578,11 @@ static int run_round(struct agent *a, struct round_tally *tally, int *new_tasks)
     }
     if (status == 0 && !stop_requested) {
         int answered = 0;
-        if (psi_feed_agent_round(a->feeds, a->hub, roster, &a->feed_tally, &answered))
+        a->roster = roster;
+        if (psi_feed_agent_round(a->feeds, a->hub, roster, a->hub_epoch, &a->feed_tally,
+                                 &answered))
             status = 1;
+        a->roster = NULL;
         if (answered)
             *new_tasks = 1;
     }
@@ -576,6 +592,29 @@ out:
     if (work)
         protobuf_c_message_free_unpacked(&work->base, NULL);
     return status;
+}
+
+/* The key of a feed query's claimed agency (psi_feed_agency_key_fn): an
+ * agency this party pinned through the log (client/peers.c), which the
+ * roster of this round still shows, not removed, with that key. */
+static int agent_agency_key(void *ctx, const char *agency, unsigned char key[32])
+{
+    const struct agent *a = ctx;
+    struct psi_state_peer peer;
+    /* The key this party pinned through the log; the hub's roster can only
+     * take the agency away (removed, or shown with another key). */
+    if (psi_state_peer_get(a->session->state, agency, &peer) != 0 ||
+        strcmp(peer.role, "agency") != 0)
+        return PSI_ERR_NOT_FOUND;
+    for (size_t i = 0; a->roster && i < a->roster->n_participants; i++) {
+        const Psi__Participant *p = a->roster->participants[i];
+        if (p->id && strcmp(p->id, agency) == 0 && !p->removed && p->public_key.len == 32 &&
+            sodium_memcmp(p->public_key.data, peer.public_key, 32) == 0) {
+            memcpy(key, peer.public_key, 32);
+            return 0;
+        }
+    }
+    return PSI_ERR_NOT_FOUND;
 }
 
 /* Sleeps up to seconds, waking early for a stop request. */
@@ -604,10 +643,11 @@ int psi_cmd_agent(int argc, char **argv)
                                             {"interval", required_argument, NULL, 'i'},
                                             {"feed-limit", required_argument, NULL, 'l'},
                                             {"peer-limit", required_argument, NULL, 'p'},
+                                            {"feed-total-limit", required_argument, NULL, 't'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     const char *dir = NULL, *interval_text = NULL, *feed_limit_text = NULL,
-               *peer_limit_text = NULL;
+               *peer_limit_text = NULL, *feed_total_text = NULL;
     int once = 0, c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -617,17 +657,21 @@ int psi_cmd_agent(int argc, char **argv)
         case 'i': interval_text = optarg; break;
         case 'l': feed_limit_text = optarg; break;
         case 'p': peer_limit_text = optarg; break;
+        case 't': feed_total_text = optarg; break;
         case 'h': fputs(agent_usage, stdout); return 0;
         default: fputs(agent_usage, stderr); return PSI_CLI_EXIT_USAGE;
         }
     }
-    uint64_t interval = DEFAULT_INTERVAL_S, feed_limit = 0, peer_limit = DEFAULT_PEER_LIMIT;
+    uint64_t interval = DEFAULT_INTERVAL_S, feed_limit = 0, peer_limit = DEFAULT_PEER_LIMIT,
+             feed_total = PSI_FEED_AGENT_TOTAL_LIMIT_DEFAULT;
     if (optind != argc || !dir ||
         (peer_limit_text &&
          psi_cli_parse_u64(peer_limit_text, 1, (uint64_t)INT64_MAX, &peer_limit)) ||
         (interval_text && psi_cli_parse_u64(interval_text, 1, MAX_INTERVAL_S, &interval)) ||
         (feed_limit_text &&
-         psi_cli_parse_u64(feed_limit_text, 1, (uint64_t)INT64_MAX, &feed_limit))) {
+         psi_cli_parse_u64(feed_limit_text, 1, (uint64_t)INT64_MAX, &feed_limit)) ||
+        (feed_total_text &&
+         psi_cli_parse_u64(feed_total_text, 1, (uint64_t)INT64_MAX, &feed_total))) {
         fputs(agent_usage, stderr);
         return PSI_CLI_EXIT_USAGE;
     }
@@ -644,7 +688,8 @@ int psi_cmd_agent(int argc, char **argv)
         psi_cli_session_close(&s);
         return psi_cli_fail("agent", "%s", f.text);
     }
-    if (psi_feed_agent_open(&a.feeds, &s, feed_limit)) {
+    struct psi_feed_agent_limits limits = {feed_limit, feed_total};
+    if (psi_feed_agent_open(&a.feeds, &s, &limits, agent_agency_key, &a)) {
         psi_hub_client_close(a.hub);
         psi_cli_session_close(&s);
         return PSI_CLI_EXIT_FAILURE;
@@ -698,11 +743,11 @@ int psi_cmd_agent(int argc, char **argv)
         printf("psi agent: %zu submission%s cross-blinded (%" PRIu64 " elements), %zu refused%s\n",
                tally.done, tally.done == 1 ? "" : "s", tally.elements, tally.refused,
                stop_requested ? "; stopped" : "");
-    if (a.feed_tally.answered || a.feed_tally.declined)
+    if (a.feed_tally.answered || a.feed_tally.declined || a.feed_tally.refused)
         printf("psi agent: %zu feed query batch%s answered (%" PRIu64 " queries), %zu not "
-               "answered\n",
+               "answered, %zu refused\n",
                a.feed_tally.answered, a.feed_tally.answered == 1 ? "" : "es",
-               a.feed_tally.elements, a.feed_tally.declined);
+               a.feed_tally.elements, a.feed_tally.declined, a.feed_tally.refused);
     if (fflush(stdout) != 0 && !status)
         status = PSI_CLI_EXIT_FAILURE;
     psi_feed_agent_close(a.feeds);

@@ -15,7 +15,10 @@
 #include "cli.h"
 #include "commands.h"
 #include "digest.h"
+#include "feed_agent.h"
 #include "hub_client.h"
+#include "log_view.h"
+#include "peers.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"
 #include "psi/feed.h"
@@ -345,6 +348,10 @@ static int feed_publish(const char *dir, double rate, enum psi_ioc_format fmt, i
     }
     if ((status = announce_key(&fc, epoch, pk)) != 0)
         goto out;
+    /* The vendor's agent answers queries of this epoch only from now on:
+     * recorded before any agency can query the feed (feed.commit). */
+    if ((status = psi_feed_agent_note_announced(fc.cmd, dir, epoch)) != 0)
+        goto out;
 
     if (n > SIZE_MAX / PSI_OPRF_OUTPUT_BYTES || !(outputs = malloc(n * PSI_OPRF_OUTPUT_BYTES))) {
         status = psi_cli_fail(fc.cmd, "out of memory for %zu outputs", n);
@@ -391,7 +398,7 @@ out:
 /* ---------------------------------------------------------------- query */
 
 /* What the hub says identifies the vendor's feed, checked against the
- * vendor's roster key: its two signatures bind the key and the filter. */
+ * vendor's pinned key: its two signatures bind the key and the filter. */
 static int check_feed_info(struct feed_cmd *fc, const Psi__FeedInfo *fi, const char *vendor,
                            const unsigned char vendor_key[32])
 {
@@ -406,18 +413,19 @@ static int check_feed_info(struct feed_cmd *fc, const Psi__FeedInfo *fi, const c
                                fi->epoch, fi->public_key.data) ||
         crypto_sign_verify_detached(fi->key_signature.data, statement, len, vendor_key) != 0)
         return psi_cli_fail(fc->cmd,
-                            "%s's feed key of epoch %s is not signed by %s's roster key: refused",
+                            "%s's feed key of epoch %s is not signed by %s's pinned key: refused",
                             vendor, fi->epoch, vendor);
     if (psi_feed_commit_statement(statement, sizeof statement, &len, fc->session.config.hub_key,
                                   fi->epoch, fi->count, fi->size, fi->digest.data) ||
         crypto_sign_verify_detached(fi->signature.data, statement, len, vendor_key) != 0)
         return psi_cli_fail(fc->cmd,
-                            "%s's feed of epoch %s is not signed by %s's roster key: refused",
+                            "%s's feed of epoch %s is not signed by %s's pinned key: refused",
                             vendor, fi->epoch, vendor);
     return 0;
 }
 
-/* The vendor's roster key (and that it is an active vendor). */
+/* The vendor's key as this party pinned it through the log (peers.h), and
+ * that the roster still shows it, an active vendor with that key. */
 static int vendor_key_of(struct feed_cmd *fc, const char *vendor, unsigned char key[32])
 {
     Psi__Roster *roster = NULL;
@@ -425,21 +433,42 @@ static int vendor_key_of(struct feed_cmd *fc, const char *vendor, unsigned char 
     if (psi_hub_client_call(fc->hub, "roster", NULL, NULL, &psi__roster__descriptor,
                             (ProtobufCMessage **)&roster, &f))
         return psi_cli_fail(fc->cmd, "%s", f.text);
+    struct psi_peers_tally tally;
+    char why[PSI_LOG_WHY_MAX];
+    if (psi_peers_update(&fc->session, fc->hub, roster, NULL, NULL, &tally, why, sizeof why)) {
+        protobuf_c_message_free_unpacked(&roster->base, NULL);
+        return psi_cli_fail(fc->cmd, "cannot verify admissions in the hub's log: %s", why);
+    }
+    struct psi_state_peer pinned;
     int status = -1;
+    if (psi_state_peer_get(fc->session.state, vendor, &pinned) != 0) {
+        status = psi_cli_fail(fc->cmd,
+                              "%s is not a pinned peer: its admission is not proven in the hub's "
+                              "log ('psi peers' says why)",
+                              vendor);
+        goto out;
+    }
     for (size_t i = 0; i < roster->n_participants; i++) {
         const Psi__Participant *p = roster->participants[i];
         if (!p->id || strcmp(p->id, vendor) != 0)
             continue;
-        if (!p->role || strcmp(p->role, "vendor") != 0 || p->removed || p->public_key.len != 32)
+        if (strcmp(pinned.role, "vendor") != 0 || p->removed)
             status = psi_cli_fail(fc->cmd, "%s is not an active vendor", vendor);
+        else if (p->public_key.len != 32 ||
+                 sodium_memcmp(p->public_key.data, pinned.public_key, 32) != 0)
+            status = psi_cli_fail(fc->cmd,
+                                  "the hub shows another key for %s than the one pinned from log "
+                                  "entry %" PRIu64 ": refused",
+                                  vendor, pinned.admit_index);
         else {
-            memcpy(key, p->public_key.data, 32);
+            memcpy(key, pinned.public_key, 32);
             status = 0;
         }
         break;
     }
     if (status < 0)
         status = psi_cli_fail(fc->cmd, "%s is not on the hub's roster", vendor);
+out:
     protobuf_c_message_free_unpacked(&roster->base, NULL);
     return status;
 }

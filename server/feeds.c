@@ -460,6 +460,9 @@ int psi_query_method_submit(struct psi_method_call *call)
     snprintf(q.vendor, sizeof q.vendor, "%s", msg->vendor);
     snprintf(q.epoch, sizeof q.epoch, "%s", epoch);
     q.count = n;
+    /* Kept for the vendor's agent: it evaluates a batch only with it. */
+    memcpy(q.signature, msg->signature.data, sizeof q.signature);
+    q.has_signature = 1;
     rc = psi_hub_log_append(call->txn, &e, &q.log_index);
     if (rc == 0)
         rc = ops->query_add(call->txn, &q, msg->elements.data, call->now_ms);
@@ -511,6 +514,10 @@ static int work_add(void *ctx, const struct psi_store_query *q)
     b->msg.query_id = q->id;
     b->msg.agency = b->row.agency;
     b->msg.epoch = b->row.epoch;
+    if (b->row.has_signature) {
+        b->msg.signature.data = b->row.signature;
+        b->msg.signature.len = sizeof b->row.signature;
+    }
     wb->items[wb->n++] = &b->msg;
     int rc = wb->call->txn->ops->query_get(wb->call->txn, q->id, &b->row, &b->msg.elements.data,
                                            NULL, NULL);

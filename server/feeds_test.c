@@ -483,6 +483,22 @@ static void query_round_trip_and_refusals(void **state)
     assert_int_equal(work->batches[0]->query_id, qid);
     assert_string_equal(work->batches[0]->agency, "agency-a");
     assert_memory_equal(work->batches[0]->elements.data, blinded, sizeof blinded);
+    assert_string_equal(work->batches[0]->epoch, EPOCH);
+    /* The agency's signature is relayed: the vendor's agent checks it against
+     * the agency's key over (hub, vendor, epoch, count, digest). */
+    {
+        unsigned char digest[32], statement[PSI_FEED_STATEMENT_MAX];
+        size_t slen = 0;
+        assert_int_equal(work->batches[0]->signature.len, 64);
+        assert_int_equal(psi_feed_query_digest(blinded, 4, digest), 0);
+        assert_int_equal(psi_feed_query_statement(statement, sizeof statement, &slen,
+                                                  f->hub.identity.public_key, "vendor-v", EPOCH,
+                                                  4, digest),
+                         0);
+        assert_int_equal(crypto_sign_verify_detached(work->batches[0]->signature.data, statement,
+                                                     slen, f->a.public_key),
+                         0);
+    }
     psi__query_work__free_unpacked(work, NULL);
     free(out);
 

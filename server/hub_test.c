@@ -768,6 +768,63 @@ static void older_store_gets_new_tables(void **state)
     psi_identity_clear(&impostor);
 }
 
+/* A query table made before the hub kept the agencies' signatures gets the
+ * column on open; its old batches are listed without one (which the
+ * vendor's agent refuses), new ones keep theirs. */
+static int first_pending(void *ctx, const struct psi_store_query *q)
+{
+    *(struct psi_store_query *)ctx = *q;
+    return 1;
+}
+
+static void older_query_table_gets_signatures(void **state)
+{
+    struct fixture *f = *state;
+    f->hub.ops->close(f->st);
+    f->st = NULL;
+    char path[512], err[256];
+    snprintf(path, sizeof path, "%s/hub.db", f->dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "DROP TABLE query; CREATE TABLE query ("
+                     " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                     " agency TEXT NOT NULL, vendor TEXT NOT NULL, epoch TEXT NOT NULL,"
+                     " count INTEGER NOT NULL CHECK (count > 0), elements BLOB NOT NULL,"
+                     " log_index INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
+                     " evaluated BLOB, proof BLOB, answered_ms INTEGER);"
+                     "INSERT INTO query(agency, vendor, epoch, count, elements, log_index,"
+                     " created_ms) VALUES ('agency-a', 'vendor-v', 'E1', 1, zeroblob(32), 0, 0);",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(psi_hub_connect(&f->hub, &f->st, err, sizeof err), 0);
+    struct psi_txn t;
+    struct psi_store_query q;
+    memset(&q, 0xff, sizeof q);
+    assert_int_equal(psi_txn_begin(&t, f->hub.ops, f->st, PSI_TXN_WRITE), 0);
+    /* first_pending stops the listing at the first batch: 1 */
+    assert_int_equal(f->hub.ops->query_pending(&t, "vendor-v", first_pending, &q), 1);
+    assert_int_equal(q.id, 1);
+    assert_int_equal(q.has_signature, 0);
+    struct psi_store_query fresh;
+    memset(&fresh, 0, sizeof fresh);
+    snprintf(fresh.agency, sizeof fresh.agency, "agency-b");
+    snprintf(fresh.vendor, sizeof fresh.vendor, "vendor-w");
+    snprintf(fresh.epoch, sizeof fresh.epoch, "E1");
+    fresh.count = 1;
+    memset(fresh.signature, 7, sizeof fresh.signature);
+    fresh.has_signature = 1;
+    const uint8_t element[32] = {1};
+    assert_int_equal(f->hub.ops->query_add(&t, &fresh, element, 1), 0);
+    memset(&q, 0, sizeof q);
+    assert_int_equal(f->hub.ops->query_get(&t, fresh.id, &q, NULL, NULL, NULL), 0);
+    assert_int_equal(q.has_signature, 1);
+    assert_memory_equal(q.signature, fresh.signature, sizeof q.signature);
+    assert_int_equal(psi_txn_commit(&t), 0);
+}
+
 /* ---------------------------------------------------------------- cross-blind */
 
 static void crossblind_refusals(void **state)
@@ -1326,6 +1383,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(retry_and_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(refusal_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(older_store_gets_new_tables, setup, teardown),
+        cmocka_unit_test_setup_teardown(older_query_table_gets_signatures, setup, teardown),
         cmocka_unit_test_setup_teardown(crossblind_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(fetch_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(join_at_scale, setup, teardown),

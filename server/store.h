@@ -69,7 +69,9 @@ struct psi_store_feed {
 };
 
 /* A batch of blinded queries of an agency for a vendor; log_index: its
- * QUERY entry. */
+ * QUERY entry. signature: the agency's QuerySubmit signature, relayed to the
+ * vendor's agent, which evaluates nothing without it (has_signature is 0
+ * for a batch stored before the hub kept them). */
 struct psi_store_query {
     uint64_t id;
     char agency[PSI_STORE_ID_MAX + 1];
@@ -77,6 +79,8 @@ struct psi_store_query {
     char epoch[PSI_STORE_EPOCH_MAX + 1];
     uint64_t count;
     uint64_t log_index;
+    unsigned char signature[PSI_STORE_SIGNATURE_BYTES];
+    int has_signature;
     int answered;
 };
 
@@ -322,8 +326,8 @@ struct psi_store_ops {
     int (*queries_used)(struct psi_txn *t, const char *agency, const char *vendor,
                         const char *epoch, uint64_t *used);
 
-    /* Query batches. query_add stores q and its q->count elements (fills
-     * q->id). query_get: the batch, its elements (malloc'd) and, once
+    /* Query batches. query_add stores q (with its signature) and its
+     * q->count elements (fills q->id). query_get: the batch, its elements (malloc'd) and, once
      * answered, the evaluated elements (malloc'd; else NULL) and the proof.
      * query_pending lists the vendor's unanswered batches, oldest first, until
      * fn returns non-zero. query_answer records the answer of a batch. */

@@ -125,6 +125,13 @@ static const char LOG_SCHEMA[] =
     "CREATE TRIGGER IF NOT EXISTS log_hash_not_deleted BEFORE DELETE ON log_hash"
     "  BEGIN SELECT RAISE(ABORT, 'log hashes are never deleted'); END;";
 
+/* The agency's signature of a query batch, relayed to the vendor's agent.
+ * Added after the first feed stores were made: store_open adds it to a
+ * query table that lacks it (its old rows keep NULL, which no agent
+ * evaluates). */
+#define QUERY_SIGNATURE_COLUMN                                                                     \
+    "signature BLOB CHECK (signature IS NULL OR length(signature) = 64)"
+
 /* Vendor feeds (docs/feeds.md): announced keys, published filters (their
  * bytes in blocks), the operator's query quotas and the query batches with
  * their answers. Created with the store, and on open in a store made before
@@ -155,7 +162,7 @@ static const char FEED_SCHEMA[] =
     "  agency TEXT NOT NULL, vendor TEXT NOT NULL, epoch TEXT NOT NULL,"
     "  count INTEGER NOT NULL CHECK (count > 0), elements BLOB NOT NULL,"
     "  log_index INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
-    "  evaluated BLOB, proof BLOB, answered_ms INTEGER);"
+    "  evaluated BLOB, proof BLOB, answered_ms INTEGER," QUERY_SIGNATURE_COLUMN ");"
     "CREATE INDEX IF NOT EXISTS query_pending ON query(vendor, answered_ms, id);"
     "CREATE INDEX IF NOT EXISTS query_usage ON query(agency, vendor, epoch);";
 
@@ -573,6 +580,21 @@ static int store_open(const char *path, struct psi_store **out, char *err, size_
             store_close(st);
             return PSI_ERR_STORE;
         }
+    }
+    /* A query table made before it kept the agencies' signatures. */
+    s = NULL;
+    int have_signature =
+        sqlite3_prepare_v2(st->db, "SELECT signature FROM query LIMIT 0", -1, &s, NULL) ==
+        SQLITE_OK;
+    sqlite3_finalize(s);
+    char *msg = NULL;
+    if (!have_signature &&
+        sqlite3_exec(st->db, "ALTER TABLE query ADD COLUMN " QUERY_SIGNATURE_COLUMN, NULL, NULL,
+                     &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot add the query signatures to %s: %s", path, msg ? msg : "?");
+        sqlite3_free(msg);
+        store_close(st);
+        return PSI_ERR_STORE;
     }
     *out = st;
     return 0;
@@ -1987,14 +2009,16 @@ static int query_add(struct psi_txn *t, struct psi_store_query *q, const uint8_t
     struct psi_store *st = t->store;
     sqlite3_stmt *s =
         feed_stmt(st, "INSERT INTO query(agency, vendor, epoch, count, elements, log_index,"
-                      " created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+                      " created_ms, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
     if (s == NULL)
         return PSI_ERR_STORE;
     if (q->count > SIZE_MAX / PSI_STORE_ELEMENT_BYTES || bind_text(s, 1, q->agency) != 0 ||
         bind_text(s, 2, q->vendor) != 0 || bind_text(s, 3, q->epoch) != 0 ||
         bind_u64(s, 4, q->count) != 0 ||
         bind_blob(s, 5, elements, (size_t)q->count * PSI_STORE_ELEMENT_BYTES) != 0 ||
-        bind_u64(s, 6, q->log_index) != 0 || bind_u64(s, 7, now_ms) != 0) {
+        bind_u64(s, 6, q->log_index) != 0 || bind_u64(s, 7, now_ms) != 0 ||
+        (q->has_signature ? bind_blob(s, 8, q->signature, sizeof q->signature)
+                          : sqlite3_bind_null(s, 8)) != 0) {
         sqlite3_finalize(s);
         return fail(st, "query");
     }
@@ -2024,6 +2048,10 @@ static int query_row(sqlite3_stmt *s, struct psi_store_query *q)
     q->count = column_u64(s, 4);
     q->log_index = column_u64(s, 5);
     q->answered = sqlite3_column_type(s, 6) != SQLITE_NULL;
+    /* A signature of another length (a store written by hand) is relayed as
+     * none: the vendor's agent refuses the batch either way. */
+    q->has_signature = sqlite3_column_type(s, 7) == SQLITE_BLOB &&
+                       column_blob(s, 7, q->signature, sizeof q->signature) == 0;
     return column_text(s, 1, q->agency, sizeof q->agency) != 0 ||
                    column_text(s, 2, q->vendor, sizeof q->vendor) != 0 ||
                    column_text(s, 3, q->epoch, sizeof q->epoch) != 0 ||
@@ -2042,7 +2070,7 @@ static int query_get(struct psi_txn *t, uint64_t id, struct psi_store_query *out
     if (evaluated != NULL)
         *evaluated = NULL;
     sqlite3_stmt *s = feed_stmt(st, "SELECT id, agency, vendor, epoch, count, log_index,"
-                                    " answered_ms, elements, evaluated, proof"
+                                    " answered_ms, signature, elements, evaluated, proof"
                                     " FROM query WHERE id = ?1");
     if (s == NULL)
         return PSI_ERR_STORE;
@@ -2054,11 +2082,11 @@ static int query_get(struct psi_txn *t, uint64_t id, struct psi_store_query *out
         if (query_row(s, out) != 0)
             rc = fail(st, "query");
         size_t bytes = (size_t)out->count * PSI_STORE_ELEMENT_BYTES;
-        if (rc == 0 && elements != NULL && column_blob_copy(s, 7, bytes, elements) != 0)
+        if (rc == 0 && elements != NULL && column_blob_copy(s, 8, bytes, elements) != 0)
             rc = fail(st, "query elements");
         if (rc == 0 && out->answered && evaluated != NULL &&
-            (column_blob_copy(s, 8, bytes, evaluated) != 0 ||
-             (proof != NULL && column_blob(s, 9, proof, PSI_STORE_PROOF_BYTES) != 0)))
+            (column_blob_copy(s, 9, bytes, evaluated) != 0 ||
+             (proof != NULL && column_blob(s, 10, proof, PSI_STORE_PROOF_BYTES) != 0)))
             rc = fail(st, "query answer");
     } else {
         rc = rc == SQLITE_DONE ? PSI_ERR_NOT_FOUND : fail(st, "query");
@@ -2082,7 +2110,7 @@ static int query_pending(struct psi_txn *t, const char *vendor,
 {
     struct psi_store *st = t->store;
     sqlite3_stmt *s = feed_stmt(st, "SELECT id, agency, vendor, epoch, count, log_index,"
-                                    " answered_ms FROM query"
+                                    " answered_ms, signature FROM query"
                                     " WHERE vendor = ?1 AND answered_ms IS NULL ORDER BY id");
     if (s == NULL)
         return PSI_ERR_STORE;
