@@ -101,8 +101,10 @@ must "$PSI" audit verify --state "$X" --save "$WORK/x.cp" >"$WORK/logs/verify"
 v="$WORK/logs/verify"
 expect_line "$v" "^consistency: first use" "the first verify"
 expect_line "$v" "^root: recomputed from the [0-9]+ entries, equal to the checkpoint's" "verify"
-# One match record per cross-blind batch, matched or not (docs/log.md).
-expect_line "$v" "^  admit 5 policy 1 remove 1 epoch-key 0 submission $n_sub crossblind $n_cb match $n_cb refusal 2 feed 0 query 0 quota 0 answer 0 party-policy 0 element-quota 0$" \
+# One match record per cross-blind batch, matched or not (docs/log.md); one
+# policy statement per agency, sent by its agent's first round (psi init
+# records the party's own policy; docs/client.md).
+expect_line "$v" "^  admit 5 policy 1 remove 1 epoch-key 0 submission $n_sub crossblind $n_cb match $n_cb refusal 2 feed 0 query 0 quota 0 answer 0 party-policy 3 element-quota 0$" \
     "the per-kind counts"
 expect_line "$v" "^violations: 0$" "verify"
 expect_line "$v" "^the log of audit-hub verifies$" "verify"
