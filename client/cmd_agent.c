@@ -324,9 +324,13 @@ static enum task_outcome return_tags(struct agent *a, const Psi__Submission *t,
         psi_cli_note("agent", "cannot record finished work in %s: %s", s->dir,
                      psi_state_error(s->state));
     char why[PSI_LOG_WHY_MAX];
-    if (coherent && psi_log_keep_receipt(s, a->hub, "crossblind", t->submission_id,
-                                         receipt->receipt, why, sizeof why))
-        psi_cli_note("agent", "WARNING: the hub's log receipt does not verify: %s", why);
+    const struct psi_log_expected sent = {.kind = PSI_LOGENTRY_CROSSBLIND,
+                                          .submission_id = t->submission_id,
+                                          .count = t->count,
+                                          .digest = tag_sum,
+                                          .signature = sig};
+    if (coherent && psi_log_keep_receipt(s, a->hub, &sent, receipt->receipt, why, sizeof why))
+        psi_cli_note("agent", "WARNING: the hub's log receipt is not kept: %s", why);
     protobuf_c_message_free_unpacked(&receipt->base, NULL);
     if (!coherent)
         return fail_task(a, "the hub's receipt for submission %" PRIu64 " is incoherent",
