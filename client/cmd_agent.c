@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "digest.h"
+#include "epoch_guard.h"
 #include "agent_check.h"
 #include "feed_agent.h"
 #include "hub_client.h"
@@ -458,6 +459,15 @@ static int run_round(struct agent *a, struct round_tally *tally, int *new_tasks)
     }
     if (!psi_cli_epoch_is_valid(work->epoch)) {
         psi_cli_note("agent", "the hub's work list names an invalid epoch");
+        status = 1;
+        goto out;
+    }
+    /* Nothing is cross-blinded under an epoch the clock or the party does
+     * not vouch for, nor under one left behind (epoch_guard.h). */
+    char why[PSI_LOG_WHY_MAX];
+    if (work->n_tasks > 0 && psi_epoch_guard_admit_hub(a->session, a->hub, work->epoch, why,
+                                                       sizeof why)) {
+        psi_cli_note("agent", "refused this round's work: %s", why);
         status = 1;
         goto out;
     }

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "digest.h"
+#include "epoch_guard.h"
 #include "hub_client.h"
 #include "log_view.h"
 #include "psi.pb-c.h"
@@ -420,6 +421,14 @@ int psi_cmd_submit(int argc, char **argv)
     status = hub_info(&sb, &info);
     if (status)
         goto out;
+    /* The epoch is this side's decision before its key is used: the clock's
+     * for week and day labels, the party's for manual ones, never back. */
+    char why[PSI_LOG_WHY_MAX];
+    if (psi_epoch_guard_admit(s.state, info->epoch_mode, info->epoch, psi_epoch_guard_now_ms(),
+                              why, sizeof why)) {
+        status = psi_cli_fail("submit", "%s", why);
+        goto out;
+    }
 
     /* An interrupted submission is finished before anything new is sent. */
     struct psi_state_submission pending;

@@ -14,5 +14,6 @@ int psi_cmd_agent(int argc, char **argv);
 int psi_cmd_results(int argc, char **argv);
 int psi_cmd_audit(int argc, char **argv);
 int psi_cmd_feed(int argc, char **argv);
+int psi_cmd_epoch(int argc, char **argv);
 
 #endif
