@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "digest.h"
+#include "epoch_guard.h"
 #include "agent_check.h"
 #include "feed_agent.h"
 #include "hub_client.h"
@@ -366,9 +367,13 @@ static enum task_outcome return_tags(struct agent *a, const Psi__Submission *t,
         psi_cli_note("agent", "cannot record finished work in %s: %s", s->dir,
                      psi_state_error(s->state));
     char why[PSI_LOG_WHY_MAX];
-    if (coherent && psi_log_keep_receipt(s, a->hub, "crossblind", t->submission_id,
-                                         receipt->receipt, why, sizeof why))
-        psi_cli_note("agent", "WARNING: the hub's log receipt does not verify: %s", why);
+    const struct psi_log_expected sent = {.kind = PSI_LOGENTRY_CROSSBLIND,
+                                          .submission_id = t->submission_id,
+                                          .count = t->count,
+                                          .digest = tag_sum,
+                                          .signature = sig};
+    if (coherent && psi_log_keep_receipt(s, a->hub, &sent, receipt->receipt, why, sizeof why))
+        psi_cli_note("agent", "WARNING: the hub's log receipt is not kept: %s", why);
     protobuf_c_message_free_unpacked(&receipt->base, NULL);
     if (!coherent)
         return fail_task(a, "the hub's receipt for submission %" PRIu64 " is incoherent",
@@ -518,6 +523,15 @@ static int run_round(struct agent *a, struct round_tally *tally, int *new_tasks)
         status = 1;
         goto out;
     }
+    char why[PSI_LOG_WHY_MAX];
+    /* Nothing is cross-blinded under an epoch the clock or the party does
+     * not vouch for, nor under one left behind (epoch_guard.h). */
+    if (work->n_tasks > 0 && psi_epoch_guard_admit_hub(a->session, a->hub, work->epoch, why,
+                                                       sizeof why)) {
+        psi_cli_note("agent", "refused this round's work: %s", why);
+        status = 1;
+        goto out;
+    }
     /* This party's own rules, read afresh: 'psi policy' may have changed
      * them while the agent runs. */
     psi_state_policy_clear(&a->policy);
@@ -534,7 +548,6 @@ static int run_round(struct agent *a, struct round_tally *tally, int *new_tasks)
         status = 1;
         goto out;
     }
-    char why[PSI_LOG_WHY_MAX];
     if (!a->policy.sent_ms && !a->policy_send_failed) {
         /* 'psi init' or 'psi policy --local' left the hub untold. */
         if (psi_party_policy_send(a->session, a->hub, &a->policy, why, sizeof why)) {

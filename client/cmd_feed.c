@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "digest.h"
 #include "feed_agent.h"
+#include "epoch_guard.h"
 #include "hub_client.h"
 #include "log_view.h"
 #include "peers.h"
@@ -165,6 +166,11 @@ static int feed_cmd_open(struct feed_cmd *fc, const char *dir, int n_files, char
     const Psi__HubInfo *hi = fc->info;
     if (!psi_cli_epoch_is_valid(hi->epoch) || strlen(hi->epoch) > PSI_FEED_EPOCH_MAX)
         return psi_cli_fail(fc->cmd, "the hub announced an invalid epoch label");
+    /* Before the epoch's key is derived or a filter of it trusted. */
+    char why[256 + 2 * PSI_STATE_EPOCH_MAX];
+    if (psi_epoch_guard_admit(fc->session.state, hi->epoch_mode, hi->epoch,
+                              psi_epoch_guard_now_ms(), why, sizeof why))
+        return psi_cli_fail(fc->cmd, "%s", why);
     if (hi->max_chunk_elements == 0 || hi->max_message_bytes < 4 * ENVELOPE_ALLOWANCE)
         return psi_cli_fail(fc->cmd, "the hub's limits leave no room for feeds");
     psi_hub_client_set_max_message(fc->hub, hi->max_message_bytes);

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "digest.h"
+#include "epoch_guard.h"
 #include "hub_client.h"
 #include "log_view.h"
 #include "psi.pb-c.h"
@@ -183,14 +184,17 @@ static int commit_failure(const struct psi_hub_failure *f, int *refused, int qui
  * refusals, so a commit refused for an incomplete upload can be sent again
  * once the upload is complete). On success *receipt is the hub's (free it).
  * On failure the one line has been printed; *refused says whether the hub
- * refused for good.
+ * refused for good. sum and sig receive the digest and signature sent, which
+ * the receipt must log.
  */
 static int upload_and_commit(struct submit *sb, const struct psi_state_submission *sub,
                              const struct psi_state_indicator_list *items, int resumed,
-                             Psi__SubmitReceipt **receipt, int *refused, int quiet_epoch)
+                             Psi__SubmitReceipt **receipt, int *refused, int quiet_epoch,
+                             unsigned char sum[PSI_DIGEST_BYTES],
+                             unsigned char sig[PSI_SIGNATURE_BYTES])
 {
     struct psi_cli_session *s = sb->session;
-    unsigned char sum[PSI_DIGEST_BYTES], sig[PSI_SIGNATURE_BYTES], request_id[16];
+    unsigned char request_id[16];
     struct psi_hub_failure f;
 
     *receipt = NULL;
@@ -217,9 +221,9 @@ static int upload_and_commit(struct submit *sb, const struct psi_state_submissio
     commit.epoch = (char *)sub->epoch;
     commit.count = sub->count;
     commit.digest.data = sum;
-    commit.digest.len = sizeof sum;
+    commit.digest.len = PSI_DIGEST_BYTES;
     commit.signature.data = sig;
-    commit.signature.len = sizeof sig;
+    commit.signature.len = PSI_SIGNATURE_BYTES;
 
     int rc = -1;
     if (resumed) {
@@ -274,12 +278,14 @@ static int finish_submission(struct submit *sb, const struct psi_state_submissio
     struct psi_cli_session *s = sb->session;
     struct psi_state_indicator_list items;
     Psi__SubmitReceipt *receipt = NULL;
+    unsigned char sum[PSI_DIGEST_BYTES], sig[PSI_SIGNATURE_BYTES];
 
     *refused = 0;
     if (psi_state_pending_items(s->state, sub->upload_id, &items))
         return psi_cli_fail("submit", "cannot read the pending submission from %s: %s", s->dir,
                             psi_state_error(s->state));
-    int status = upload_and_commit(sb, sub, &items, resumed, &receipt, refused, quiet_epoch);
+    int status =
+        upload_and_commit(sb, sub, &items, resumed, &receipt, refused, quiet_epoch, sum, sig);
     psi_state_indicator_list_clear(&items);
     if (status) {
         /* Refused for good: forget it, so that its indicators may be sent
@@ -291,12 +297,18 @@ static int finish_submission(struct submit *sb, const struct psi_state_submissio
     }
     int rc = psi_state_pending_done(s->state, sub->upload_id, receipt->submission_id,
                                     receipt->position_base, receipt->receipt);
-    /* The log receipt: verified, its checkpoint proved consistent with the
-     * one trusted and kept (log_view.h); the submission stands anyway. */
+    /* The log receipt: verified, its entry equal to what was sent and
+     * signed, its checkpoint proved consistent with the one trusted and kept
+     * (log_view.h); the submission stands anyway. */
     char why[PSI_LOG_WHY_MAX];
-    if (!rc && psi_log_keep_receipt(s, sb->hub, "submission", receipt->submission_id,
-                                    receipt->receipt, why, sizeof why))
-        psi_cli_note("submit", "WARNING: the hub's log receipt does not verify: %s", why);
+    const struct psi_log_expected sent = {.kind = PSI_LOGENTRY_SUBMISSION,
+                                          .submission_id = receipt->submission_id,
+                                          .epoch = sub->epoch,
+                                          .count = sub->count,
+                                          .digest = sum,
+                                          .signature = sig};
+    if (!rc && psi_log_keep_receipt(s, sb->hub, &sent, receipt->receipt, why, sizeof why))
+        psi_cli_note("submit", "WARNING: the hub's log receipt is not kept: %s", why);
     *submission_id = receipt->submission_id;
     *position_base = receipt->position_base;
     protobuf_c_message_free_unpacked(&receipt->base, NULL);
@@ -409,6 +421,14 @@ int psi_cmd_submit(int argc, char **argv)
     status = hub_info(&sb, &info);
     if (status)
         goto out;
+    /* The epoch is this side's decision before its key is used: the clock's
+     * for week and day labels, the party's for manual ones, never back. */
+    char why[PSI_LOG_WHY_MAX];
+    if (psi_epoch_guard_admit(s.state, info->epoch_mode, info->epoch, psi_epoch_guard_now_ms(),
+                              why, sizeof why)) {
+        status = psi_cli_fail("submit", "%s", why);
+        goto out;
+    }
 
     /* An interrupted submission is finished before anything new is sent. */
     struct psi_state_submission pending;

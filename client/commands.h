@@ -16,5 +16,6 @@ int psi_cmd_audit(int argc, char **argv);
 int psi_cmd_feed(int argc, char **argv);
 int psi_cmd_policy(int argc, char **argv);
 int psi_cmd_peers(int argc, char **argv);
+int psi_cmd_epoch(int argc, char **argv);
 
 #endif

@@ -274,12 +274,51 @@ int psi_log_receipt_verify(const char *text, size_t text_len, const struct psi_n
     return 0;
 }
 
-int psi_log_keep_receipt(struct psi_cli_session *s, struct psi_hub_client *hub, const char *what,
-                         uint64_t submission_id, const char *receipt, char *why, size_t whylen)
+int psi_log_entry_matches(const struct psi_logentry *e, const char *participant,
+                          const struct psi_log_expected *x, char *why, size_t whylen)
+{
+    int submission = x->kind == PSI_LOGENTRY_SUBMISSION;
+    const char *what = submission ? "submission" : "cross-blind batch";
+    const char *id = submission ? e->u.submission.participant : e->u.crossblind.participant;
+    uint64_t sid = submission ? e->u.submission.submission_id : e->u.crossblind.submission_id;
+    if (e->kind != x->kind || strcmp(id, participant) != 0 || sid != x->submission_id)
+        return say(why, whylen, PSI_ERR_VERIFY,
+                   "the hub's receipt proves another entry (%s), not this %s of submission "
+                   "%" PRIu64,
+                   psi_logentry_kind_name((unsigned)e->kind), what, x->submission_id);
+    /* Kind, owner and id are what the hub chose; the rest is what this
+     * participant signed, and a receipt for anything else proves nothing
+     * about what was sent. */
+    if (submission && strcmp(e->u.submission.epoch, x->epoch) != 0)
+        return say(why, whylen, PSI_ERR_VERIFY,
+                   "the hub's receipt logs another epoch than the one sent (%s)", x->epoch);
+    uint64_t count = submission ? e->u.submission.count : e->u.crossblind.count;
+    if (count != x->count)
+        return say(why, whylen, PSI_ERR_VERIFY,
+                   "the hub's receipt logs another count (%" PRIu64 ") than the one sent "
+                   "(%" PRIu64 ")",
+                   count, x->count);
+    const unsigned char *digest = submission ? e->u.submission.digest : e->u.crossblind.tag_digest;
+    if (sodium_memcmp(digest, x->digest, PSI_LOGENTRY_DIGEST_BYTES) != 0)
+        return say(why, whylen, PSI_ERR_VERIFY,
+                   "the hub's receipt logs another %s than the one sent",
+                   submission ? "digest" : "tag digest");
+    const unsigned char *sig = submission ? e->u.submission.signature : e->u.crossblind.signature;
+    if (sodium_memcmp(sig, x->signature, PSI_LOGENTRY_SIGNATURE_BYTES) != 0)
+        return say(why, whylen, PSI_ERR_VERIFY,
+                   "the hub's receipt logs another signature than the one sent");
+    return 0;
+}
+
+int psi_log_keep_receipt(struct psi_cli_session *s, struct psi_hub_client *hub,
+                         const struct psi_log_expected *x, const char *receipt, char *why,
+                         size_t whylen)
 {
     struct psi_note_verifier key;
     if (!receipt || !receipt[0])
         return 0;
+    if (x->kind != PSI_LOGENTRY_SUBMISSION && x->kind != PSI_LOGENTRY_CROSSBLIND)
+        return say(why, whylen, PSI_ERR_INVALID, "no receipt is kept for this kind of entry");
     int rc = psi_log_key(&s->config, &key, why, whylen);
     if (rc)
         return rc;
@@ -287,23 +326,13 @@ int psi_log_keep_receipt(struct psi_cli_session *s, struct psi_hub_client *hub, 
     if (!r)
         return say(why, whylen, PSI_ERR_NOMEM, "out of memory");
     rc = psi_log_receipt_verify(receipt, strlen(receipt), &key, r, why, whylen);
-    if (!rc) {
-        int is_submission = strcmp(what, "submission") == 0;
-        const struct psi_logentry *e = &r->entry;
-        int fits = is_submission ? e->kind == PSI_LOGENTRY_SUBMISSION &&
-                                       strcmp(e->u.submission.participant, s->config.id) == 0 &&
-                                       e->u.submission.submission_id == submission_id
-                                 : e->kind == PSI_LOGENTRY_CROSSBLIND &&
-                                       strcmp(e->u.crossblind.participant, s->config.id) == 0 &&
-                                       e->u.crossblind.submission_id == submission_id;
-        if (!fits)
-            rc = say(why, whylen, PSI_ERR_VERIFY,
-                     "the hub's receipt proves entry %" PRIu64 " (%s), not this %s of submission "
-                     "%" PRIu64,
-                     r->index, psi_logentry_kind_name((unsigned)e->kind), what, submission_id);
-    }
     if (!rc)
-        rc = psi_log_trust(s->state, hub, &r->checkpoint, r->note, what, NULL, NULL, why, whylen);
+        rc = psi_log_entry_matches(&r->entry, s->config.id, x, why, whylen);
+    if (!rc)
+        rc = psi_log_trust(s->state, hub,
+                           &r->checkpoint, r->note,
+                           x->kind == PSI_LOGENTRY_SUBMISSION ? "submission" : "crossblind", NULL,
+                           NULL, why, whylen);
     psi_log_receipt_clear(r);
     free(r);
     return rc;

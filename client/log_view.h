@@ -92,13 +92,37 @@ int psi_log_receipt_verify(const char *text, size_t text_len, const struct psi_n
                            struct psi_log_receipt *out, char *why, size_t whylen);
 void psi_log_receipt_clear(struct psi_log_receipt *r);
 
+/* What a participant sent and signed, which its receipt must log exactly.
+ * kind PSI_LOGENTRY_SUBMISSION: submission_id, epoch, count, digest (the
+ * submission digest) and signature of submit.commit. kind
+ * PSI_LOGENTRY_CROSSBLIND: submission_id (the set cross-blinded), count,
+ * digest (the tag digest) and signature of crossblind.commit; epoch unused. */
+struct psi_log_expected {
+    enum psi_logentry_kind kind;
+    uint64_t submission_id;
+    const char *epoch;
+    uint64_t count;
+    const unsigned char *digest;    /* PSI_LOGENTRY_DIGEST_BYTES */
+    const unsigned char *signature; /* PSI_LOGENTRY_SIGNATURE_BYTES */
+};
+
+/* 0 if entry logs exactly what this participant (participant) sent, as x
+ * says; else PSI_ERR_VERIFY with one line in why naming the first field that
+ * differs ("the hub's receipt logs another digest than the one sent"). */
+int psi_log_entry_matches(const struct psi_logentry *entry, const char *participant,
+                          const struct psi_log_expected *x, char *why, size_t whylen);
+
 /* For the commands that write: verifies the receipt the hub just gave for
- * (what = "submission" or "crossblind", submission_id, by this participant),
- * checks that its entry is that, and advances the trusted checkpoint to the
- * receipt's (with a consistency proof). An empty receipt (a hub without a
- * log) is accepted with a note. 0, or non-zero with why: the caller tells the
- * person (the write itself stands; the receipt is kept for `psi audit`). */
-int psi_log_keep_receipt(struct psi_cli_session *s, struct psi_hub_client *hub, const char *what,
-                         uint64_t submission_id, const char *receipt, char *why, size_t whylen);
+ * what this participant sent (x), checks with psi_log_entry_matches that its
+ * entry is exactly that (kind, participant, submission, and every field the
+ * participant signed), and only then advances the trusted checkpoint to the
+ * receipt's (with a consistency proof; hub may be NULL only when no proof is
+ * needed). A receipt that fails any check advances nothing. An empty receipt
+ * (a hub without a log) is accepted with a note. 0, or non-zero with why: the
+ * caller tells the person (the write itself stands; the receipt text stays
+ * in the state for `psi audit`, which checks it again). */
+int psi_log_keep_receipt(struct psi_cli_session *s, struct psi_hub_client *hub,
+                         const struct psi_log_expected *x, const char *receipt, char *why,
+                         size_t whylen);
 
 #endif

@@ -23,6 +23,7 @@ static const struct command commands[] = {
     {"results", psi_cmd_results, "show which of my indicators others also hold, and who"},
     {"audit", psi_cmd_audit, "verify the hub's log, receipts and checkpoints (auditors)"},
     {"feed", psi_cmd_feed, "publish a blinded vendor feed, or query one (protocol 2)"},
+    {"epoch", psi_cmd_epoch, "show the epochs used here, or accept a manual one"},
 };
 
 static void usage(FILE *out)

@@ -1402,3 +1402,183 @@ int psi_state_work_elements(struct psi_state *st, const char *owner, const char 
     sqlite3_finalize(stmt);
     return rc;
 }
+
+/* ---------------------------------------------------------------- epochs
+ *
+ * Created on first use (as the log tables), so older databases need no
+ * migration. */
+
+static const char epoch_schema[] = "CREATE TABLE IF NOT EXISTS epochs("
+                                   "  label TEXT PRIMARY KEY,"
+                                   "  kind INTEGER NOT NULL CHECK (kind IN (0, 1, 2)),"
+                                   "  start_ms INTEGER NOT NULL,"
+                                   "  accepted INTEGER NOT NULL CHECK (accepted IN (0, 1)),"
+                                   "  seq INTEGER NOT NULL,"
+                                   "  used_ms INTEGER NOT NULL);";
+
+#define EPOCH_COLUMNS "label, kind, start_ms, accepted, seq, used_ms"
+
+static int epoch_row(struct psi_state *st, sqlite3_stmt *stmt, struct psi_state_epoch *out)
+{
+    const unsigned char *label = sqlite3_column_text(stmt, 0);
+    int n = sqlite3_column_bytes(stmt, 0);
+    int kind = sqlite3_column_int(stmt, 1);
+    if (!label || n < 1 || n > PSI_STATE_EPOCH_MAX || kind < 0 || kind > 2)
+        return fail(st, PSI_ERR_STORE, "a recorded epoch is damaged");
+    memset(out, 0, sizeof *out);
+    memcpy(out->label, label, (size_t)n);
+    out->kind = (enum psi_state_epoch_kind)kind;
+    out->start_ms = sqlite3_column_int64(stmt, 2);
+    out->accepted = sqlite3_column_int(stmt, 3);
+    out->seq = sqlite3_column_int64(stmt, 4);
+    out->used_ms = sqlite3_column_int64(stmt, 5);
+    return 0;
+}
+
+/* One row of a query with label (may be NULL) bound to ?1. */
+static int epoch_query_one(struct psi_state *st, const char *sql, const char *label,
+                           struct psi_state_epoch *out)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = exec(st, epoch_schema);
+    if (!rc)
+        rc = prepare(st, sql, &stmt);
+    if (!rc && label && sqlite3_bind_text(stmt, 1, label, -1, SQLITE_STATIC) != SQLITE_OK)
+        rc = fail_sql(st, "reading an epoch");
+    if (!rc) {
+        int step = sqlite3_step(stmt);
+        if (step == SQLITE_ROW)
+            rc = epoch_row(st, stmt, out);
+        else if (step == SQLITE_DONE)
+            rc = PSI_ERR_NOT_FOUND;
+        else
+            rc = fail_sql(st, "reading an epoch");
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+static int epoch_label_ok(struct psi_state *st, const char *label)
+{
+    size_t n = label ? strnlen(label, PSI_STATE_EPOCH_MAX + 1) : 0;
+    if (n < 1 || n > PSI_STATE_EPOCH_MAX)
+        return fail(st, PSI_ERR_INVALID, "an epoch label must have 1 to %d characters",
+                    PSI_STATE_EPOCH_MAX);
+    return 0;
+}
+
+int psi_state_epoch_get(struct psi_state *st, const char *label, struct psi_state_epoch *out)
+{
+    int rc = epoch_label_ok(st, label);
+    return rc ? rc
+              : epoch_query_one(st, "SELECT " EPOCH_COLUMNS " FROM epochs WHERE label = ?1",
+                                label, out);
+}
+
+int psi_state_epoch_newest(struct psi_state *st, struct psi_state_epoch *out)
+{
+    return epoch_query_one(
+        st, "SELECT " EPOCH_COLUMNS " FROM epochs WHERE seq > 0 ORDER BY seq DESC LIMIT 1", NULL,
+        out);
+}
+
+int psi_state_epoch_latest_clock(struct psi_state *st, struct psi_state_epoch *out)
+{
+    return epoch_query_one(st,
+                           "SELECT " EPOCH_COLUMNS " FROM epochs WHERE seq > 0 AND kind IN (0, 1)"
+                           " ORDER BY start_ms DESC LIMIT 1",
+                           NULL, out);
+}
+
+int psi_state_epoch_accept(struct psi_state *st, const char *label)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = epoch_label_ok(st, label);
+    if (!rc)
+        rc = exec(st, epoch_schema);
+    if (!rc)
+        rc = prepare(st,
+                     "INSERT INTO epochs(" EPOCH_COLUMNS ") VALUES (?1, 2, 0, 1, 0, 0)"
+                     " ON CONFLICT(label) DO UPDATE SET accepted = 1",
+                     &stmt);
+    if (!rc && (sqlite3_bind_text(stmt, 1, label, -1, SQLITE_STATIC) != SQLITE_OK ||
+                sqlite3_step(stmt) != SQLITE_DONE))
+        rc = fail_sql(st, "recording an accepted epoch");
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int psi_state_epoch_use(struct psi_state *st, const char *label, enum psi_state_epoch_kind kind,
+                        int64_t start_ms)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = epoch_label_ok(st, label);
+    if (!rc)
+        rc = exec(st, epoch_schema);
+    /* Checked and recorded in one write transaction: two commands of one
+     * state cannot both take a step back. */
+    if (!rc)
+        rc = exec(st, "BEGIN IMMEDIATE");
+    if (rc)
+        return rc;
+    struct psi_state_epoch newest, mine;
+    int have_newest = psi_state_epoch_newest(st, &newest);
+    int have_mine = psi_state_epoch_get(st, label, &mine);
+    if ((have_newest && have_newest != PSI_ERR_NOT_FOUND) ||
+        (have_mine && have_mine != PSI_ERR_NOT_FOUND)) {
+        exec(st, "ROLLBACK");
+        return PSI_ERR_STORE;
+    }
+    if (have_mine == 0 && mine.seq > 0) {
+        /* Used before: only the newest may be used again. */
+        if (have_newest == 0 && strcmp(newest.label, label) != 0) {
+            exec(st, "ROLLBACK");
+            return fail(st, PSI_ERR_EPOCH, "epoch %s was used before and %s since; never going back", label,
+                        newest.label);
+        }
+        return exec(st, "COMMIT");
+    }
+    int64_t seq = have_newest == 0 ? newest.seq + 1 : 1;
+    rc = prepare(st,
+                 "INSERT INTO epochs(" EPOCH_COLUMNS ") VALUES (?1, ?2, ?3, 0, ?4, ?5)"
+                 " ON CONFLICT(label) DO UPDATE SET kind = ?2, start_ms = ?3, seq = ?4,"
+                 " used_ms = ?5",
+                 &stmt);
+    if (!rc && (sqlite3_bind_text(stmt, 1, label, -1, SQLITE_STATIC) != SQLITE_OK ||
+                sqlite3_bind_int(stmt, 2, (int)kind) != SQLITE_OK ||
+                sqlite3_bind_int64(stmt, 3, start_ms) != SQLITE_OK ||
+                sqlite3_bind_int64(stmt, 4, seq) != SQLITE_OK ||
+                sqlite3_bind_int64(stmt, 5, now_ms()) != SQLITE_OK ||
+                sqlite3_step(stmt) != SQLITE_DONE))
+        rc = fail_sql(st, "recording an epoch used");
+    sqlite3_finalize(stmt);
+    if (rc) {
+        exec(st, "ROLLBACK");
+        return rc;
+    }
+    return exec(st, "COMMIT");
+}
+
+int psi_state_epoch_each(struct psi_state *st, psi_state_epoch_fn fn, void *ctx)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = exec(st, epoch_schema);
+    if (!rc)
+        rc = prepare(st,
+                     "SELECT " EPOCH_COLUMNS " FROM epochs ORDER BY seq = 0, seq, label", &stmt);
+    while (!rc) {
+        int step = sqlite3_step(stmt);
+        if (step == SQLITE_DONE)
+            break;
+        if (step != SQLITE_ROW) {
+            rc = fail_sql(st, "reading the epochs");
+            break;
+        }
+        struct psi_state_epoch e;
+        rc = epoch_row(st, stmt, &e);
+        if (!rc)
+            rc = fn(ctx, &e);
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}

@@ -263,4 +263,43 @@ int psi_state_peers_reviewed(struct psi_state *st);
 int psi_state_work_elements(struct psi_state *st, const char *owner, const char *epoch,
                             uint64_t except, uint64_t *elements);
 
+/* ---------------------------------------------------------------- epochs
+ *
+ * The epochs this participant has used or accepted (client/epoch_guard.c
+ * decides; this is its memory). Created on first use, like the log tables.
+ * seq orders first uses: a label used later has a larger seq; 0 = never used
+ * (only accepted). kind says how the label was admitted. */
+
+enum psi_state_epoch_kind {
+    PSI_STATE_EPOCH_WEEK = 0,   /* a week label checked against the clock */
+    PSI_STATE_EPOCH_DAY = 1,    /* a day label checked against the clock */
+    PSI_STATE_EPOCH_MANUAL = 2, /* a label the party accepted (psi epoch --accept) */
+};
+
+struct psi_state_epoch {
+    char label[PSI_STATE_EPOCH_MAX + 1];
+    enum psi_state_epoch_kind kind;
+    int64_t start_ms;  /* week/day: when the period starts (UTC); manual: 0 */
+    int accepted;      /* psi epoch --accept was run for it */
+    int64_t seq;       /* order of first use; 0 if never used */
+    int64_t used_ms;   /* first use; 0 if never used */
+};
+
+/* The row of label; PSI_ERR_NOT_FOUND if it was never used nor accepted. */
+int psi_state_epoch_get(struct psi_state *st, const char *label, struct psi_state_epoch *out);
+/* The most recently first-used epoch (largest seq); PSI_ERR_NOT_FOUND if none. */
+int psi_state_epoch_newest(struct psi_state *st, struct psi_state_epoch *out);
+/* The used week or day epoch that starts latest; PSI_ERR_NOT_FOUND if none. */
+int psi_state_epoch_latest_clock(struct psi_state *st, struct psi_state_epoch *out);
+/* Records that the party accepted label (a manual epoch). Idempotent. */
+int psi_state_epoch_accept(struct psi_state *st, const char *label);
+/* Records a use of label admitted as kind: the first use gets the next seq;
+ * a later use of the newest label is a no-op. PSI_ERR_EPOCH if label was
+ * used before and another label has been first used since (never back). */
+int psi_state_epoch_use(struct psi_state *st, const char *label, enum psi_state_epoch_kind kind,
+                        int64_t start_ms);
+/* Calls fn for every epoch row, in order of first use, accepted-only last. */
+typedef int (*psi_state_epoch_fn)(void *ctx, const struct psi_state_epoch *e);
+int psi_state_epoch_each(struct psi_state *st, psi_state_epoch_fn fn, void *ctx);
+
 #endif

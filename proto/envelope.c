@@ -505,7 +505,7 @@ int psi_reply_open(const struct psi_identity *me, const unsigned char hub_key[32
     if (out == NULL)
         return PSI_ERR_INVALID;
     memset(out, 0, sizeof *out);
-    if (me == NULL || me->secret_key == NULL || hub_key == NULL || request_id == NULL ||
+    if (me == NULL || me->secret_key == NULL || hub_key == NULL ||
         (frame == NULL && frame_len > 0))
         return PSI_ERR_INVALID;
     if (frame_len > PSI_FRAME_MAX_BYTES)
@@ -572,16 +572,20 @@ int psi_reply_open(const struct psi_identity *me, const unsigned char hub_key[32
         rc = PSI_ERR_TOO_LARGE;
         goto done;
     }
-    /* A sealed reply answers exactly our request; a plain error may not know
-     * which request it answers (the hub could not open it). */
-    int id_matches = reply->request_id.len == PSI_REQUEST_ID_BYTES &&
-                     memcmp(reply->request_id.data, request_id, PSI_REQUEST_ID_BYTES) == 0;
-    if (sealed ? !id_matches : (reply->request_id.len != 0 && !id_matches)) {
+    /* The form first: a hub that signs a success or a body into a plain frame
+     * is broken whatever request it names. */
+    if (reply->status > 0 || (!sealed && (reply->status == 0 || reply->body.len != 0))) {
         rc = PSI_ERR_PROTOCOL;
         goto done;
     }
-    if (reply->status > 0 || (!sealed && (reply->status == 0 || reply->body.len != 0))) {
-        rc = PSI_ERR_PROTOCOL;
+    /* A reply counts only for the request it names. Signed replies hold no
+     * secret and anyone on the path can copy one, so a reply naming another
+     * request, or none (a plain error the hub could not bind), would let
+     * them end any call with a refusal of their choosing. */
+    if (request_id != NULL &&
+        (reply->request_id.len != PSI_REQUEST_ID_BYTES ||
+         sodium_memcmp(reply->request_id.data, request_id, PSI_REQUEST_ID_BYTES) != 0)) {
+        rc = PSI_ERR_REPLAY;
         goto done;
     }
 

@@ -87,8 +87,9 @@ void psi_request_clear(struct psi_request *req);
 
 /* Hub side: build a reply frame. recipient_key NULL makes a plain (unsealed)
  * error frame, for failures before the sender is authenticated: it must have
- * a negative status and no body (else PSI_ERR_INVALID); request_id may then
- * be NULL (unknown). A sealed reply needs the request_id. status is 0 or a
+ * a negative status and no body (else PSI_ERR_INVALID); request_id should be
+ * the request's whenever it could be read (the requester takes no unbound
+ * error as an answer) and is NULL only when it could not. A sealed reply needs the request_id. status is 0 or a
  * negative psi error code; error (may be NULL) is cut to PSI_ERROR_TEXT_MAX
  * bytes at a UTF-8 boundary. */
 int psi_reply_seal(const struct psi_identity *hub, const unsigned char *recipient_key,
@@ -97,11 +98,15 @@ int psi_reply_seal(const struct psi_identity *hub, const unsigned char *recipien
                    size_t *frame_len);
 
 /* Requester side: open a reply frame, verify the hub's signature and that it
- * answers request_id (a plain error frame is accepted with an empty id).
- * Returns 0 if the frame is authentic (the hub's status is in out->status).
- * Errors: PSI_ERR_TOO_LARGE, PSI_ERR_UNSUPPORTED (frame type), PSI_ERR_VERIFY
- * (seal or hub signature), PSI_ERR_PARSE, PSI_ERR_PROTOCOL (another request's
- * id, a positive status, a success or a body in a plain frame). Control
+ * answers request_id: sealed or plain, a reply must name exactly that id.
+ * request_id NULL accepts a reply naming any request or none: only for tools
+ * and tests that inspect what the hub answered, never for a call's answer.
+ * Returns 0 if the frame is authentic and bound (the hub's status is in
+ * out->status). Errors: PSI_ERR_TOO_LARGE, PSI_ERR_UNSUPPORTED (frame type),
+ * PSI_ERR_VERIFY (seal or hub signature), PSI_ERR_PARSE, PSI_ERR_PROTOCOL (a
+ * positive status, a success or a body in a plain frame: a broken hub),
+ * PSI_ERR_REPLAY (authentic, but naming another request or none: a copy of
+ * some other answer, which a requester treats like a lost reply). Control
  * characters in the error text come out as '?'. */
 int psi_reply_open(const struct psi_identity *me, const unsigned char hub_key[32],
                    const unsigned char request_id[PSI_REQUEST_ID_BYTES], const uint8_t *frame,

@@ -371,9 +371,9 @@ static void test_reply_every_flipped_byte(void **state)
     psi_reply_clear(&reply);
     free(frame);
     /* plain: no seal, the signature alone must catch every change */
-    assert_int_equal(
-        psi_reply_seal(&f->hub, NULL, NULL, PSI_ERR_NOT_FOUND, "unknown", NULL, 0, &frame, &len),
-        0);
+    assert_int_equal(psi_reply_seal(&f->hub, NULL, f->request_id, PSI_ERR_NOT_FOUND, "unknown",
+                                    NULL, 0, &frame, &len),
+                     0);
     assert_int_equal(frame[0], PSI_FRAME_PLAIN_ERROR);
     for (size_t i = 0; i < len; i++) {
         for (unsigned bit = 0; bit < 8; bit++) {
@@ -615,21 +615,21 @@ static void test_reply_for_another_request(void **state)
         psi_reply_seal(&f->hub, f->alice.public_key, other_id, 0, NULL, NULL, 0, &frame, &len), 0);
     assert_int_equal(
         psi_reply_open(&f->alice, f->hub.public_key, f->request_id, frame, len, &reply),
-        PSI_ERR_PROTOCOL);
+        PSI_ERR_REPLAY);
     free(frame);
     /* a plain error naming another request too */
     assert_int_equal(
         psi_reply_seal(&f->hub, NULL, other_id, PSI_ERR_STALE, "stale", NULL, 0, &frame, &len), 0);
     assert_int_equal(
         psi_reply_open(&f->alice, f->hub.public_key, f->request_id, frame, len, &reply),
-        PSI_ERR_PROTOCOL);
+        PSI_ERR_REPLAY);
     free(frame);
     /* a sealed reply must name its request: an empty id is refused */
     Psi__Reply r = PSI__REPLY__INIT;
     frame = frame_of_reply(&f->hub, &f->alice, &r, &len);
     assert_int_equal(
         psi_reply_open(&f->alice, f->hub.public_key, f->request_id, frame, len, &reply),
-        PSI_ERR_PROTOCOL);
+        PSI_ERR_REPLAY);
     free(frame);
 }
 
@@ -820,18 +820,21 @@ static void test_plain_error_frames(void **state)
                                     "unknown participant 'x'", NULL, 0, &frame, &len),
                      0);
     assert_int_equal(frame[0], PSI_FRAME_PLAIN_ERROR);
+    /* bound to no request, it answers none: anyone could replay it to end any call */
     assert_int_equal(
-        psi_reply_open(&f->alice, f->hub.public_key, f->request_id, frame, len, &reply), 0);
+        psi_reply_open(&f->alice, f->hub.public_key, f->request_id, frame, len, &reply),
+        PSI_ERR_REPLAY);
+    /* inspected (no request id expected), it is the hub's */
+    assert_int_equal(psi_reply_open(&f->alice, f->hub.public_key, NULL, frame, len, &reply), 0);
     assert_int_equal(reply.status, PSI_ERR_NOT_FOUND);
     assert_string_equal(reply.error, "unknown participant 'x'");
     assert_int_equal(reply.body_len, 0);
     psi_reply_clear(&reply);
     /* anyone can read it (nothing secret), the other hub's key does not verify it */
-    assert_int_equal(
-        psi_reply_open(&f->mallory, f->hub.public_key, f->request_id, frame, len, &reply), 0);
+    assert_int_equal(psi_reply_open(&f->mallory, f->hub.public_key, NULL, frame, len, &reply), 0);
     psi_reply_clear(&reply);
     assert_int_equal(
-        psi_reply_open(&f->alice, f->other_hub.public_key, f->request_id, frame, len, &reply),
+        psi_reply_open(&f->alice, f->other_hub.public_key, NULL, frame, len, &reply),
         PSI_ERR_VERIFY);
     free(frame);
 
@@ -968,8 +971,7 @@ static void test_long_error_text_cut(void **state)
     assert_int_equal(
         psi_reply_seal(&f->hub, NULL, NULL, PSI_ERR_PARSE, text, NULL, 0, &frame, &len), 0);
     struct psi_reply reply;
-    assert_int_equal(
-        psi_reply_open(&f->alice, f->hub.public_key, f->request_id, frame, len, &reply), 0);
+    assert_int_equal(psi_reply_open(&f->alice, f->hub.public_key, NULL, frame, len, &reply), 0);
     assert_int_equal(strlen(reply.error), 255);
     assert_memory_equal(reply.error, text, 255);
     psi_reply_clear(&reply);
@@ -1106,7 +1108,7 @@ static void test_bad_arguments(void **state)
     assert_int_equal(psi_request_verify(NULL, f->alice.public_key), PSI_ERR_INVALID);
     assert_int_equal(psi_request_verify(&req, f->alice.public_key), PSI_ERR_INVALID);
     struct psi_reply reply;
-    assert_int_equal(psi_reply_open(&f->alice, f->hub.public_key, NULL, frame, 0, &reply),
+    assert_int_equal(psi_reply_open(&f->alice, NULL, f->request_id, frame, 0, &reply),
                      PSI_ERR_INVALID);
     assert_int_equal(psi_reply_open(&f->alice, f->hub.public_key, f->request_id, NULL, 0, &reply),
                      PSI_ERR_PARSE);

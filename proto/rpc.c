@@ -148,15 +148,25 @@ void psi_rpc_close(struct psi_rpc *rpc)
     free(rpc);
 }
 
-/* Turns an answer frame into the call's result. */
+/* Turns an answer frame into the call's result. *unbound is set when the
+ * frame is the hub's, authentic, but answers another request or none: no
+ * answer to this one (the caller asks again). */
 static int take_reply(struct psi_rpc *rpc, const unsigned char request_id[PSI_REQUEST_ID_BYTES],
                       const uint8_t *frame, size_t frame_len, uint8_t **reply_body,
-                      size_t *reply_len, char *err, size_t errlen)
+                      size_t *reply_len, int *unbound, char *err, size_t errlen)
 {
     struct psi_reply reply;
+    *unbound = 0;
     int rc = psi_reply_open(rpc->me, rpc->hub_key, request_id, frame, frame_len, &reply);
     switch (rc) {
     case 0: break;
+    case PSI_ERR_REPLAY:
+        *unbound = 1;
+        psi_proto_set_error(err, errlen,
+                            "hub %s: the answers that came name another request, or none "
+                            "(copies of other answers?); this request got none",
+                            rpc->url);
+        return PSI_ERR_NETWORK;
     case PSI_ERR_VERIFY:
         psi_proto_set_error(
             err, errlen,
@@ -238,9 +248,17 @@ int psi_rpc_call_id(struct psi_rpc *rpc, const unsigned char request_id[PSI_REQU
             if (nrc == 0)
                 nrc = nng_recv(rpc->socket, &answer, &answer_len, NNG_FLAG_ALLOC);
             if (nrc == 0) {
-                rc = take_reply(rpc, request_id, answer, answer_len, reply_body, reply_len, err,
-                                errlen);
+                int unbound = 0;
+                rc = take_reply(rpc, request_id, answer, answer_len, reply_body, reply_len,
+                                &unbound, err, errlen);
                 nng_free(answer, answer_len);
+                /* Not an answer to this request, whatever it says: anyone on
+                 * the path can copy a signed reply. Asked again like a lost
+                 * reply (same request id, new nonce); if only such copies
+                 * come, the call fails as a transport failure, never as a
+                 * refusal. */
+                if (unbound && attempt < rpc->retries)
+                    continue;
                 /* Our nonce is fresh on every attempt, so the hub calls it a replay only
                  * when nng itself re-sent this very frame after a reconnect and the hub
                  * saw both copies. Asking again under the same request id (new nonce)

@@ -6,7 +6,8 @@
  * hub that is down or silent yields PSI_ERR_TIMEOUT after the timeout rather
  * than a hang. It promises that a reply is acted on only if it is authentic:
  * sealed to us and signed by the hub key given at open (or a signed plain
- * error) and answering our request id. And it makes retries safe: a request
+ * error) and naming our request id; an authentic reply naming another
+ * request, or none, is no answer: the request is sent again. And it makes retries safe: a request
  * that timed out is sent again with the same request id (and a fresh nonce
  * and timestamp, so it is no replay), and the hub answers a retry with its
  * first answer instead of acting twice. nng's own resending is switched off,
@@ -49,8 +50,10 @@ void psi_rpc_set_retries(struct psi_rpc *rpc, unsigned retries);
  *  - the hub's negative status, err = "hub refused: <its text>";
  *  - PSI_ERR_TIMEOUT when no answer came in time;
  *  - PSI_ERR_NETWORK when the transport failed or the answer was not
- *    authentic (not from the expected hub key, for another request,
- *    malformed);
+ *    authentic (not from the expected hub key, malformed), or when every
+ *    attempt was answered by a reply naming another request or none (an
+ *    authentic copy of some other answer: asked again like a lost reply,
+ *    never taken as this call's answer);
  *  - PSI_ERR_INVALID / PSI_ERR_TOO_LARGE / PSI_ERR_NOMEM for the request.
  * *reply_body is NULL on every failure. */
 int psi_rpc_call(struct psi_rpc *rpc, const char *method, const uint8_t *body, size_t body_len,

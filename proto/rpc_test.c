@@ -434,8 +434,13 @@ static void test_raw_frames(void **state)
     assert_int_equal(reply[0], PSI_FRAME_PLAIN_ERROR);
     struct psi_reply opened;
     unsigned char any_id[PSI_REQUEST_ID_BYTES] = {0};
+    /* it names no request, so no requester takes it as an answer ... */
     assert_int_equal(
         psi_reply_open(&f->client, f->hub.identity.public_key, any_id, reply, reply_len, &opened),
+        PSI_ERR_REPLAY);
+    /* ... but it is the hub's, and can be inspected */
+    assert_int_equal(
+        psi_reply_open(&f->client, f->hub.identity.public_key, NULL, reply, reply_len, &opened),
         0);
     assert_int_equal(opened.status, PSI_ERR_PARSE); /* 4 sealed bytes cannot be a seal */
     assert_string_equal(opened.error, "cannot open the request");

@@ -47,6 +47,12 @@ static int method_info(struct psi_method_call *call)
     info.max_message_bytes = call->hub->max_message_bytes;
     info.max_chunk_elements = call->hub->max_chunk_elements;
     info.threshold = call->hub->threshold;
+    /* The mode as the store's settings say, read in the same transaction as
+     * the label: clients decide by it whether the clock or their party must
+     * vouch for the label. */
+    char mode[16] = "";
+    if (call->txn->ops->meta_get(call->txn, PSI_META_EPOCH_MODE, mode, sizeof mode) == 0)
+        info.epoch_mode = mode;
     return psi_method_reply(call, &info.base);
 }
 

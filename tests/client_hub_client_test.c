@@ -5,7 +5,10 @@
  * broken or hostile hub can answer. What is checked is what the commands rely
  * on: refusals come back as authentic refusals with the hub's status, answers
  * that are not the hub's or not well formed never reach a command, an upload
- * skips what the hub says it holds and refuses incoherent acknowledgements.
+ * skips what the hub says it holds and refuses incoherent acknowledgements,
+ * and a signed reply copied from another exchange is never taken as the
+ * answer: the request is asked again, and a refusal that is not bound to it
+ * never reaches a command as the hub's verdict.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -39,6 +42,8 @@ enum hub_mode {
     MODE_REFUSE_EPOCH,  /* refuses every request with PSI_ERR_EPOCH */
     MODE_GARBAGE_BODY,  /* status 0 and a body that is no protobuf message */
     MODE_IMPOSTOR,      /* answers signed by another key */
+    MODE_REPLAY_FIRST,  /* first answers with a copied plain error, then as MODE_ACK */
+    MODE_REPLAY_ALWAYS, /* answers every request with a copied plain error */
 };
 
 struct fake_hub {
@@ -51,6 +56,13 @@ struct fake_hub {
     int chunks; /* upload.chunk requests seen */
     char last_method[PSI_METHOD_MAX + 1];
     unsigned char last_request_id[PSI_REQUEST_ID_BYTES];
+    /* what the replaying modes send: a signed plain error of another
+     * exchange, as anyone on the path could have captured it */
+    uint8_t *captured;
+    size_t captured_len;
+    int requests; /* requests seen since the test reset it */
+    unsigned char nonces[2][PSI_NONCE_BYTES];
+    unsigned char request_ids[2][PSI_REQUEST_ID_BYTES];
 };
 
 static struct fake_hub hub;
@@ -77,6 +89,15 @@ static void answer(const struct psi_request *req)
 
     snprintf(hub.last_method, sizeof hub.last_method, "%s", req->method);
     memcpy(hub.last_request_id, req->request_id, PSI_REQUEST_ID_BYTES);
+    int n = hub.requests++;
+    if (n < 2) {
+        memcpy(hub.nonces[n], req->nonce, PSI_NONCE_BYTES);
+        memcpy(hub.request_ids[n], req->request_id, PSI_REQUEST_ID_BYTES);
+    }
+    if (hub.mode == MODE_REPLAY_ALWAYS || (hub.mode == MODE_REPLAY_FIRST && n == 0)) {
+        nng_send(hub.sock, hub.captured, hub.captured_len, 0);
+        return;
+    }
     if (hub.mode == MODE_REFUSE_EPOCH) {
         status = PSI_ERR_EPOCH;
         error = "submission for epoch e0, current epoch is e1";
@@ -158,6 +179,18 @@ static int setup(void **state)
     return 0;
 }
 
+/* A plain error the real hub signed for another request (other_id), or for
+ * none (NULL: the hub could not read one): what a replayer would send. */
+static void capture_plain_error(const unsigned char *other_id)
+{
+    free(hub.captured);
+    hub.captured = NULL;
+    assert_int_equal(psi_reply_seal(&hub.identity, NULL, other_id, PSI_ERR_EPOCH,
+                                    "submission for epoch e0, current epoch is e1", NULL, 0,
+                                    &hub.captured, &hub.captured_len),
+                     0);
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -166,6 +199,7 @@ static int teardown(void **state)
     psi_identity_clear(&hub.identity);
     psi_identity_clear(&hub.impostor);
     psi_identity_clear(&me);
+    free(hub.captured);
     return 0;
 }
 
@@ -279,6 +313,59 @@ static void test_impostor_is_not_the_hub(void **state)
     psi_hub_client_close(c);
 }
 
+/* A copied plain error, bound to another request or to none, is a lost
+ * reply: asked again under the same request id with a fresh nonce, and the
+ * hub's real answer is taken. */
+static void test_copied_plain_error_is_retried(void **state)
+{
+    (void)state;
+    unsigned char other[PSI_REQUEST_ID_BYTES];
+    randombytes_buf(other, sizeof other);
+    for (int unbound = 0; unbound < 2; unbound++) {
+        capture_plain_error(unbound ? NULL : other);
+        struct psi_hub_client *c = open_client();
+        struct psi_hub_failure f;
+        Psi__HubInfo *info = NULL;
+        unsigned char rid[PSI_REQUEST_ID_BYTES];
+        randombytes_buf(rid, sizeof rid);
+        hub.mode = MODE_REPLAY_FIRST;
+        hub.requests = 0;
+        assert_int_equal(psi_hub_client_call(c, "info", rid, NULL, &psi__hub_info__descriptor,
+                                             (ProtobufCMessage **)&info, &f),
+                         0);
+        assert_string_equal(info->epoch, "e1");
+        assert_int_equal(hub.requests, 2);
+        assert_memory_equal(hub.request_ids[0], rid, sizeof rid);
+        assert_memory_equal(hub.request_ids[1], rid, sizeof rid);
+        assert_memory_not_equal(hub.nonces[0], hub.nonces[1], PSI_NONCE_BYTES);
+        protobuf_c_message_free_unpacked(&info->base, NULL);
+        psi_hub_client_close(c);
+    }
+}
+
+/* Only copies come: the call fails as a transport failure, never as the
+ * hub's refusal (which a command would record as final). */
+static void test_copied_plain_error_is_no_refusal(void **state)
+{
+    (void)state;
+    capture_plain_error(NULL);
+    struct psi_hub_client *c = open_client();
+    struct psi_hub_failure f;
+    Psi__HubInfo *info = NULL;
+    hub.mode = MODE_REPLAY_ALWAYS;
+    hub.requests = 0;
+    int rc = psi_hub_client_call(c, "info", NULL, NULL, &psi__hub_info__descriptor,
+                                 (ProtobufCMessage **)&info, &f);
+    assert_int_equal(rc, PSI_ERR_NETWORK);
+    assert_null(info);
+    assert_int_equal(f.refused, 0);
+    assert_int_not_equal(f.code, PSI_ERR_EPOCH);
+    assert_null(strstr(f.text, "hub refused"));
+    assert_non_null(strstr(f.text, "another request"));
+    assert_int_equal(hub.requests, 3); /* the first send and the two retries */
+    psi_hub_client_close(c);
+}
+
 static void test_upload_in_chunks(void **state)
 {
     (void)state;
@@ -379,6 +466,8 @@ int main(void)
         cmocka_unit_test(test_refusal_classes),
         cmocka_unit_test(test_malformed_answer_is_refused),
         cmocka_unit_test(test_impostor_is_not_the_hub),
+        cmocka_unit_test(test_copied_plain_error_is_retried),
+        cmocka_unit_test(test_copied_plain_error_is_no_refusal),
         cmocka_unit_test(test_upload_in_chunks),
         cmocka_unit_test(test_upload_refuses_incoherent_acks),
         cmocka_unit_test(test_request_larger_than_hub_allows),

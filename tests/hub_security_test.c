@@ -247,7 +247,7 @@ static void flipped_byte(void **state)
         assert_int_equal(send_frame(frame, len, &reply, &reply_len), 0);
         assert_int_equal(reply[0], PSI_FRAME_PLAIN_ERROR);
         struct psi_reply r;
-        assert_int_equal(psi_reply_open(&H.a, H.hub.hub_key, rid, reply, reply_len, &r), 0);
+        assert_int_equal(psi_reply_open(&H.a, H.hub.hub_key, NULL, reply, reply_len, &r), 0);
         assert_int_not_equal(r.status, 0);
         assert_non_null(strstr(r.error, "malformed request"));
         psi_reply_clear(&r);
@@ -403,7 +403,7 @@ static void truncated_frame(void **state)
         assert_int_equal(send_frame(frame, cuts[i], &reply, &reply_len), 0);
         assert_int_equal(reply[0], PSI_FRAME_PLAIN_ERROR);
         struct psi_reply r;
-        assert_int_equal(psi_reply_open(&H.a, H.hub.hub_key, rid, reply, reply_len, &r), 0);
+        assert_int_equal(psi_reply_open(&H.a, H.hub.hub_key, NULL, reply, reply_len, &r), 0);
         assert_int_not_equal(r.status, 0);
         psi_reply_clear(&r);
         free(reply);
@@ -433,7 +433,7 @@ static void malformed_inside(void **state)
     assert_int_equal(send_frame(frame, len, &reply, &reply_len), 0);
     assert_int_equal(reply[0], PSI_FRAME_PLAIN_ERROR);
     struct psi_reply r;
-    assert_int_equal(psi_reply_open(&H.a, H.hub.hub_key, rid, reply, reply_len, &r), 0);
+    assert_int_equal(psi_reply_open(&H.a, H.hub.hub_key, NULL, reply, reply_len, &r), 0);
     assert_int_equal(r.status, PSI_ERR_PARSE);
     psi_reply_clear(&r);
     free(reply);

@@ -192,6 +192,10 @@ printf '%s\n' "$out" | grep -q 'is refused (feed filter of vendor "vendor-w", ex
 # Another epoch's: the hub moves to E2, the vendor publishes again, and the
 # E1 filter put in E2's place is refused.
 must "$PSI_HUB" epoch --dir "$HUB_DIR" --set E2 >/dev/null
+# A manual epoch is the operator's word: the parties that work in it accept it.
+for p in vendor-v agency-a; do
+    must "$PSI" epoch --state "$(party_dir "$p")" --accept E2 >/dev/null
+done
 must "$PSI" feed publish --state "$(party_dir vendor-v)" "${real[@]}" >/dev/null
 mkdir -p "$(party_dir agency-a)/feeds/vendor-v"
 cp "$cache" "$(party_dir agency-a)/feeds/vendor-v/E2.filter"

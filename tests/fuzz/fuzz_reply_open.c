@@ -81,6 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK((unsigned char)reply.error[i] >= 0x20 && reply.error[i] != 0x7f,
                    "no control characters reach a person through the error text");
     FUZZ_CHECK(reply.body != NULL || reply.body_len == 0, "a body has bytes");
+    FUZZ_CHECK(memcmp(reply.request_id, request_id, PSI_REQUEST_ID_BYTES) == 0,
+               "a reply is taken only as the answer to the request it names");
     psi_reply_clear(&reply);
     return 0;
 }

@@ -3,8 +3,10 @@
 # loud failure voice. Sourced, never run (ctest only picks up tests/e2e/*.sh).
 #
 #   harness_init NAME BUILD_DIR   sets PSI, PSI_HUB, PSI_SCENARIO, WORK; installs the trap
-#   hub_init DIR NAME [ARGS]      psi-hub init; sets HUB_DIR, HUB_KEY, HUB_URL (free port)
-#   party_new ID ROLE [ADMIT...]  psi init + psi-hub admit; state in $WORK/parties/ID
+#   hub_init DIR NAME [ARGS]      psi-hub init; sets HUB_DIR, HUB_KEY, HUB_URL (free port),
+#                                 and HUB_MANUAL_EPOCH (the label of --epoch manual:LABEL)
+#   party_new ID ROLE [ADMIT...]  psi init + psi-hub admit; state in $WORK/parties/ID; with a
+#                                 manual hub epoch, the party accepts it (psi epoch --accept)
 #   hub_start / hub_stop / hub_kill   serve in the background / SIGTERM / SIGKILL
 #   must CMD...                   runs CMD; on failure shows it, its output, and exits 1
 #   fail MSG                      prints "NAME: FAIL: MSG" and exits 1
@@ -118,7 +120,17 @@ hub_init() {
     HUB_DIR=$1
     local name=$2
     shift 2
-    local out
+    local out arg prev=""
+    # A manual epoch is the operator's word: each party must accept it
+    # (client/epoch_guard.h), which party_new does for the test's parties.
+    HUB_MANUAL_EPOCH=""
+    for arg in "$@"; do
+        case "$prev:$arg" in
+        --epoch:manual:*) HUB_MANUAL_EPOCH=${arg#manual:} ;;
+        *:--epoch=manual:*) HUB_MANUAL_EPOCH=${arg#--epoch=manual:} ;;
+        esac
+        prev=$arg
+    done
     out=$(must "$PSI_HUB" init --dir "$HUB_DIR" --name "$name" "$@")
     HUB_KEY=$(printf '%s\n' "$out" | tail -n 1)
     [ -n "$HUB_KEY" ] || fail "psi-hub init printed no hub key"
@@ -137,6 +149,9 @@ party_new() {
     key=$(printf '%s\n' "$out" | tail -n 1)
     [ -n "$key" ] || fail "psi init printed no key for $id"
     must "$PSI_HUB" admit --dir "$HUB_DIR" --id "$id" --role "$role" --key "$key" "$@" >/dev/null
+    if [ -n "${HUB_MANUAL_EPOCH:-}" ]; then
+        must "$PSI" epoch --state "$(party_dir "$id")" --accept "$HUB_MANUAL_EPOCH" >/dev/null
+    fi
 }
 
 # Starts psi-hub serve in the background and waits for its "serving" line.
