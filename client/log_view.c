@@ -274,9 +274,35 @@ int psi_log_receipt_verify(const char *text, size_t text_len, const struct psi_n
     return 0;
 }
 
+/* A policy statement's entry: the statement it restates must be, byte for
+ * byte, the one this participant signed, with the same signature. */
+static int policy_entry_matches(const struct psi_logentry *e, const char *participant,
+                                const struct psi_log_expected *x, char *why, size_t whylen)
+{
+    unsigned char statement[PSI_POLICY_STATEMENT_MAX];
+    size_t len = 0;
+    if (e->kind != PSI_LOGENTRY_PARTY_POLICY ||
+        strcmp(e->u.party_policy.participant, participant) != 0)
+        return say(why, whylen, PSI_ERR_VERIFY,
+                   "the hub's receipt proves another entry (%s), not this policy statement",
+                   psi_logentry_kind_name((unsigned)e->kind));
+    if (psi_policy_statement(statement, sizeof statement, &len, x->hub_key,
+                             &e->u.party_policy) != 0 ||
+        len != x->statement_len || memcmp(statement, x->statement, len) != 0)
+        return say(why, whylen, PSI_ERR_VERIFY,
+                   "the hub's receipt logs another policy than the one sent");
+    if (sodium_memcmp(e->u.party_policy.signature, x->signature, PSI_LOGENTRY_SIGNATURE_BYTES) !=
+        0)
+        return say(why, whylen, PSI_ERR_VERIFY,
+                   "the hub's receipt logs another signature than the one sent");
+    return 0;
+}
+
 int psi_log_entry_matches(const struct psi_logentry *e, const char *participant,
                           const struct psi_log_expected *x, char *why, size_t whylen)
 {
+    if (x->kind == PSI_LOGENTRY_PARTY_POLICY)
+        return policy_entry_matches(e, participant, x, why, whylen);
     int submission = x->kind == PSI_LOGENTRY_SUBMISSION;
     const char *what = submission ? "submission" : "cross-blind batch";
     const char *id = submission ? e->u.submission.participant : e->u.crossblind.participant;
@@ -317,7 +343,8 @@ int psi_log_keep_receipt(struct psi_cli_session *s, struct psi_hub_client *hub,
     struct psi_note_verifier key;
     if (!receipt || !receipt[0])
         return 0;
-    if (x->kind != PSI_LOGENTRY_SUBMISSION && x->kind != PSI_LOGENTRY_CROSSBLIND)
+    if (x->kind != PSI_LOGENTRY_SUBMISSION && x->kind != PSI_LOGENTRY_CROSSBLIND &&
+        x->kind != PSI_LOGENTRY_PARTY_POLICY)
         return say(why, whylen, PSI_ERR_INVALID, "no receipt is kept for this kind of entry");
     int rc = psi_log_key(&s->config, &key, why, whylen);
     if (rc)
@@ -331,7 +358,10 @@ int psi_log_keep_receipt(struct psi_cli_session *s, struct psi_hub_client *hub,
     if (!rc)
         rc = psi_log_trust(s->state, hub,
                            &r->checkpoint, r->note,
-                           x->kind == PSI_LOGENTRY_SUBMISSION ? "submission" : "crossblind", NULL,
+                           x->kind == PSI_LOGENTRY_SUBMISSION   ? "submission"
+                           : x->kind == PSI_LOGENTRY_CROSSBLIND ? "crossblind"
+                                                                : "policy",
+                           NULL,
                            NULL, why, whylen);
     psi_log_receipt_clear(r);
     free(r);

@@ -96,7 +96,10 @@ void psi_log_receipt_clear(struct psi_log_receipt *r);
  * kind PSI_LOGENTRY_SUBMISSION: submission_id, epoch, count, digest (the
  * submission digest) and signature of submit.commit. kind
  * PSI_LOGENTRY_CROSSBLIND: submission_id (the set cross-blinded), count,
- * digest (the tag digest) and signature of crossblind.commit; epoch unused. */
+ * digest (the tag digest) and signature of crossblind.commit; epoch unused.
+ * kind PSI_LOGENTRY_PARTY_POLICY: statement (the bytes signed, as
+ * psi_policy_statement built them for hub_key) and signature of policy.set;
+ * the entry must restate exactly those bytes. */
 struct psi_log_expected {
     enum psi_logentry_kind kind;
     uint64_t submission_id;
@@ -104,6 +107,9 @@ struct psi_log_expected {
     uint64_t count;
     const unsigned char *digest;    /* PSI_LOGENTRY_DIGEST_BYTES */
     const unsigned char *signature; /* PSI_LOGENTRY_SIGNATURE_BYTES */
+    const unsigned char *statement; /* PARTY_POLICY only */
+    size_t statement_len;
+    const unsigned char *hub_key; /* PARTY_POLICY only: 32 bytes */
 };
 
 /* 0 if entry logs exactly what this participant (participant) sent, as x

@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "log_view.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"
 #include "psi/logentry.h"
@@ -60,7 +61,18 @@ int psi_party_policy_send(struct psi_cli_session *s, struct psi_hub_client *hub,
         snprintf(why, whylen, "%s", f.text);
         return rc;
     }
+    /* The receipt must log exactly the statement signed here. */
+    struct psi_log_expected x;
+    memset(&x, 0, sizeof x);
+    x.kind = PSI_LOGENTRY_PARTY_POLICY;
+    x.signature = sig;
+    x.statement = statement;
+    x.statement_len = statement_len;
+    x.hub_key = s->config.hub_key;
+    rc = psi_log_keep_receipt(s, hub, &x, reply->receipt, why, whylen);
     protobuf_c_message_free_unpacked(&reply->base, NULL);
+    if (rc)
+        return rc;
     rc = psi_state_policy_sent(s->state, policy->issued_ms);
     if (rc)
         snprintf(why, whylen, "cannot record that the hub has the policy: %s",
