@@ -175,6 +175,10 @@ must "$PSI_HUB" epoch --dir "$HUB_DIR" --set E2 >/dev/null
 agent_once "$WORK/logs/agent4.log"
 grep -qF "refused query batch $Q3 of agency-a: the hub names epoch E2 now, not this vendor's latest announced epoch E1" \
     "$WORK/logs/agent4.log" || fail "the pending E1 batch in E2: $(cat "$WORK/logs/agent4.log")"
+# A manual epoch is the operator's word: the parties that work in it accept it.
+for p in vendor-v agency-a; do
+    must "$PSI" epoch --state "$(party_dir "$p")" --accept E2 >/dev/null
+done
 must "$PSI" feed publish --state "$(party_dir vendor-v)" "$data/feed.txt" >/dev/null
 # agency-a's genuinely signed E1 batch, never evaluated, staged under a new id.
 hub_stop

@@ -105,7 +105,8 @@ phantom_out=$(must "$PSI" init --state "$WORK/parties/phantom" --id phantom --hu
     --hub-key "$HUB_KEY")
 phantom_key=$(printf '%s\n' "$phantom_out" | tail -n 1)
 # the raw Ed25519 key: the last field of NAME+KEYID+BASE64 holds a type byte first
-phantom_hex=$(printf '%s' "${phantom_key##*+}" | base64 -d | tail -c 32 | od -An -tx1 | tr -d ' \n')
+# (NAME and KEYID hold no '+'; base64 may)
+phantom_hex=$(printf '%s' "$phantom_key" | cut -d+ -f3- | base64 -d | tail -c 32 | od -An -tx1 | tr -d ' \n')
 [ ${#phantom_hex} -eq 64 ] || fail "cannot read phantom's key"
 a_index=$(sqlite3 "$WORK/hub/hub.db" "SELECT admit_index FROM participant WHERE id = 'a';")
 sqlite3 "$WORK/hub/hub.db" "INSERT INTO participant(id, role, public_key, share_all, contribute_only,
