@@ -54,9 +54,20 @@ int psi_party_policy_send(struct psi_cli_session *s, struct psi_hub_client *hub,
     req.issued_ms = p.issued_ms;
     req.signature.data = sig;
     req.signature.len = sizeof sig;
+    /* The request id is a function of the statement: sending it again (the
+     * hub's answer was lost, or not recorded here) is a retry of the same
+     * request, which the hub answers with its first reply, not a stale
+     * second statement. */
+    unsigned char request_id[16];
+    static const char context[] = "psi/policy-request/v1";
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, sizeof request_id);
+    crypto_generichash_update(&h, (const unsigned char *)context, sizeof context);
+    crypto_generichash_update(&h, sig, sizeof sig);
+    crypto_generichash_final(&h, request_id, sizeof request_id);
     struct psi_hub_failure f;
-    rc = psi_hub_client_call(hub, "policy.set", NULL, &req.base, &psi__policy_receipt__descriptor,
-                             (ProtobufCMessage **)&reply, &f);
+    rc = psi_hub_client_call(hub, "policy.set", request_id, &req.base,
+                             &psi__policy_receipt__descriptor, (ProtobufCMessage **)&reply, &f);
     if (rc) {
         snprintf(why, whylen, "%s", f.text);
         return rc;

@@ -130,6 +130,15 @@ grep -q "^a " "$WORK/logs/peers.b" && grep -q "^ghost " "$WORK/logs/peers.b" ||
 grep -q "^phantom " "$WORK/logs/peers.b" && fail "psi peers lists phantom: $(cat "$WORK/logs/peers.b")"
 grep -q "phantom: not pinned" "$WORK/logs/peers.b.err" ||
     fail "psi peers does not report phantom: $(cat "$WORK/logs/peers.b.err")"
+grep -q "^ghost .*  new$" "$WORK/logs/peers.b" ||
+    fail "psi peers does not mark ghost new at the first listing: $(cat "$WORK/logs/peers.b")"
+"$PSI" peers --state "$B" --json --offline >"$WORK/logs/peers.b.json" ||
+    fail "psi peers --json --offline failed"
+grep -q '^{"id":"ghost","role":"agency","fingerprint":"[0-9a-f:]*","admit_index":[0-9]*,"shared":true,"new":false}$' \
+    "$WORK/logs/peers.b.json" || fail "psi peers --json after a listing: $(cat "$WORK/logs/peers.b.json")"
+must "$PSI" policy --state "$B" >"$WORK/logs/policy.b"
+grep -q "^share with: all$" "$WORK/logs/policy.b" && grep -q "^hub told:   yes$" "$WORK/logs/policy.b" ||
+    fail "psi policy does not show b's policy as sent: $(cat "$WORK/logs/policy.b")"
 say "2. ok: phantom, in the store only, got nothing"
 
 # ---------------------------------------------------------------- 3. the budget
