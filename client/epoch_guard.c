@@ -1,16 +1,14 @@
 /* Epoch labels checked against the clock and the state (see epoch_guard.h). */
 #include "epoch_guard.h"
 
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "psi.pb-c.h"
+#include "psi/epoch.h"
 #include "psi/error.h"
-
-#define DAY_MS ((int64_t)86400 * 1000)
 
 static int say(char *why, size_t whylen, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -24,123 +22,24 @@ static int say(char *why, size_t whylen, int code, const char *fmt, ...)
     return code;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12). The
- * year is shifted to start in March, so the leap day is the year's last. */
-static int64_t days_of(int64_t y, int m, int d)
+/* The clock check of a week or day label: it must be the label of now, or of
+ * a time within the tolerance either side. */
+static int clock_admits(enum psi_epoch_kind kind, const char *label, int64_t now_ms, char *why,
+                        size_t whylen)
 {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* The date of a day count (the inverse of days_of). */
-static void date_of(int64_t days, int64_t *y, int *m, int *d)
-{
-    days += 719468;
-    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-    int64_t doe = days - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
-}
-
-/* Monday = 0 .. Sunday = 6; day 0 (1970-01-01) was a Thursday. */
-static int weekday(int64_t days)
-{
-    return (int)(((days + 3) % 7 + 7) % 7);
-}
-
-int psi_epoch_guard_label_at(int day, int64_t unix_ms, char *out, size_t outlen)
-{
-    int64_t days = floor_div(unix_ms, DAY_MS);
-    int64_t y;
-    int m, d;
-    if (!day) {
-        /* The ISO week belongs to the year of its Thursday. */
-        int64_t thursday = days - weekday(days) + 3;
-        date_of(thursday, &y, &m, &d);
-        int64_t week = (thursday - days_of(y, 1, 1)) / 7 + 1;
-        if (y < 1 || y > 9999)
-            return PSI_ERR_INVALID;
-        snprintf(out, outlen, "%04" PRId64 "-W%02" PRId64, y, week);
-        return 0;
-    }
-    date_of(days, &y, &m, &d);
-    if (y < 1 || y > 9999)
-        return PSI_ERR_INVALID;
-    snprintf(out, outlen, "%04" PRId64 "-%02d-%02d", y, m, d);
-    return 0;
-}
-
-/* n decimal digits at s, nothing else. */
-static int digits(const char *s, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 1;
-}
-
-int psi_epoch_guard_parse(int day, const char *label, int64_t *start_ms)
-{
-    int y, a, b = 1;
-    int64_t days;
-    if (!day) {
-        if (strlen(label) != 8 || !digits(label, 4, &y) || label[4] != '-' || label[5] != 'W' ||
-            !digits(label + 6, 2, &a) || a < 1 || a > 53)
-            return 0;
-        /* 4 January is always in week 1. */
-        int64_t jan4 = days_of(y, 1, 4);
-        days = jan4 - weekday(jan4) + (int64_t)(a - 1) * 7;
-    } else {
-        if (strlen(label) != 10 || !digits(label, 4, &y) || label[4] != '-' ||
-            !digits(label + 5, 2, &a) || label[7] != '-' || !digits(label + 8, 2, &b) || a < 1 ||
-            a > 12 || b < 1 || b > 31)
-            return 0;
-        days = days_of(y, a, b);
-    }
-    if (y < 1)
-        return 0;
-    /* Only a label the calendar really has: week 53 of a 52-week year, or
-     * 31 February, would not come back the same. */
-    char again[16];
-    if (psi_epoch_guard_label_at(day, days * DAY_MS, again, sizeof again) != 0 ||
-        strcmp(again, label) != 0)
-        return 0;
-    *start_ms = days * DAY_MS;
-    return 1;
-}
-
-/* The clock check of a week or day label. */
-static int clock_admits(int day, const char *label, int64_t now_ms, char *why, size_t whylen)
-{
-    char now_label[16], before[16], after[16];
-    if (psi_epoch_guard_label_at(day, now_ms, now_label, sizeof now_label) != 0 ||
-        psi_epoch_guard_label_at(day, now_ms - PSI_EPOCH_GUARD_TOLERANCE_MS, before,
-                                 sizeof before) != 0 ||
-        psi_epoch_guard_label_at(day, now_ms + PSI_EPOCH_GUARD_TOLERANCE_MS, after,
-                                 sizeof after) != 0)
+    char now_label[PSI_EPOCH_CALENDAR_LABEL_SIZE], before[PSI_EPOCH_CALENDAR_LABEL_SIZE],
+        after[PSI_EPOCH_CALENDAR_LABEL_SIZE];
+    if (psi_epoch_label_of_time(kind, now_ms, now_label, sizeof now_label) != 0 ||
+        psi_epoch_label_of_time(kind, now_ms - PSI_EPOCH_GUARD_TOLERANCE_MS, before,
+                                sizeof before) != 0 ||
+        psi_epoch_label_of_time(kind, now_ms + PSI_EPOCH_GUARD_TOLERANCE_MS, after,
+                                sizeof after) != 0)
         return say(why, whylen, PSI_ERR_EPOCH, "this machine's clock is out of range");
     if (strcmp(label, now_label) == 0 || strcmp(label, before) == 0 || strcmp(label, after) == 0)
         return 0;
     return say(why, whylen, PSI_ERR_EPOCH,
                "the hub's epoch %s is not the current %s by this machine's clock (%s); refused",
-               label, day ? "day" : "week", now_label);
+               label, kind == PSI_EPOCH_KIND_DAY ? "day" : "week", now_label);
 }
 
 int psi_epoch_guard_admit(struct psi_state *st, const char *hub_mode, const char *label,
@@ -156,11 +55,14 @@ int psi_epoch_guard_admit(struct psi_state *st, const char *hub_mode, const char
 
     if (week || day) {
         kind = day ? PSI_STATE_EPOCH_DAY : PSI_STATE_EPOCH_WEEK;
-        if (!psi_epoch_guard_parse(day, label, &start_ms))
+        enum psi_epoch_kind want = day ? PSI_EPOCH_KIND_DAY : PSI_EPOCH_KIND_WEEK;
+        struct psi_epoch_period period;
+        if (psi_epoch_label_parse(label, &period) != 0 || period.kind != want)
             return say(why, whylen, PSI_ERR_EPOCH,
                        "the hub says its epochs are %s but announced '%s'; refused",
                        day ? "days (YYYY-MM-DD)" : "ISO weeks (YYYY-Www)", label);
-        rc = clock_admits(day, label, now_ms, why, whylen);
+        start_ms = period.start_ms;
+        rc = clock_admits(want, label, now_ms, why, whylen);
         if (rc)
             return rc;
         struct psi_state_epoch latest;

@@ -8,7 +8,8 @@
  * and query), psi_epoch_guard_admit decides on this side:
  *
  *  - in the hub's week or day mode the label must be the ISO week
- *    (YYYY-Www) or UTC day (YYYY-MM-DD) this machine's clock says it is now,
+ *    (YYYY-Www) or UTC day (YYYY-MM-DD) this machine's clock says it is now
+ *    (by psi/epoch.h, the rule the hub derives its label with),
  *    or the neighbouring one within PSI_EPOCH_GUARD_TOLERANCE_MS of the
  *    boundary (two clocks are never exactly equal);
  *  - any other label (the hub's manual mode, or a mode it does not say) is
@@ -57,13 +58,5 @@ int psi_epoch_guard_admit_hub(struct psi_cli_session *s, struct psi_hub_client *
 
 /* Now, by this machine's clock, in unix ms. */
 int64_t psi_epoch_guard_now_ms(void);
-
-/* The week ("YYYY-Www", ISO 8601) or day ("YYYY-MM-DD") label of the UTC
- * time unix_ms; out holds at least 11 bytes. 0 or PSI_ERR_INVALID. */
-int psi_epoch_guard_label_at(int day, int64_t unix_ms, char *out, size_t outlen);
-
-/* If label is a valid week (day = 0) or day (day = 1) label, 1 and its
- * start in *start_ms (UTC); else 0. */
-int psi_epoch_guard_parse(int day, const char *label, int64_t *start_ms);
 
 #endif

@@ -25,7 +25,9 @@ int psi_epoch_mode_parse(const char *text, enum psi_epoch_mode *mode,
                          char label[PSI_EPOCH_LABEL_MAX + 1]);
 const char *psi_epoch_mode_name(enum psi_epoch_mode mode);
 
-/* The label of the epoch that contains unix_seconds, for week and day mode. */
+/* The label of the epoch that contains unix_seconds, for week and day mode,
+ * by the rule of psi/epoch.h (the one the participants check it with).
+ * 0, or PSI_ERR_INVALID for manual mode or a time before 1970 or past 9999. */
 int psi_epoch_label_at(enum psi_epoch_mode mode, int64_t unix_seconds,
                        char out[PSI_EPOCH_LABEL_MAX + 1]);
 

@@ -21,6 +21,7 @@
 
 #include "client_state_fixture.h"
 #include "epoch_guard.h"
+#include "psi/epoch.h"
 #include "psi/error.h"
 #include "state.h"
 
@@ -36,11 +37,22 @@ static int teardown(void **state)
     return state_fixture_teardown(state);
 }
 
+/* Whether label is a week (day = 0) or day (day = 1) label, and its start. */
+static int parses_as(int day, const char *label, int64_t *start_ms)
+{
+    struct psi_epoch_period p;
+    assert_int_equal(psi_epoch_label_parse(label, &p), 0);
+    if (p.kind != (day ? PSI_EPOCH_KIND_DAY : PSI_EPOCH_KIND_WEEK))
+        return 0;
+    *start_ms = p.start_ms;
+    return 1;
+}
+
 /* The start of a day label, in unix ms. */
 static int64_t day_ms(const char *date)
 {
     int64_t t = 0;
-    assert_true(psi_epoch_guard_parse(1, date, &t));
+    assert_true(parses_as(1, date, &t));
     return t;
 }
 
@@ -58,8 +70,10 @@ static int admit(struct fixture *f, const char *mode, const char *label, int64_t
 
 static void expect_label(int day, int64_t ms, const char *want)
 {
-    char out[16];
-    assert_int_equal(psi_epoch_guard_label_at(day, ms, out, sizeof out), 0);
+    char out[PSI_EPOCH_CALENDAR_LABEL_SIZE];
+    assert_int_equal(
+        psi_epoch_label_of_time(day ? PSI_EPOCH_KIND_DAY : PSI_EPOCH_KIND_WEEK, ms, out, sizeof out),
+        0);
     assert_string_equal(out, want);
 }
 
@@ -73,21 +87,21 @@ static void test_labels(void **state)
     expect_label(0, day_ms("2024-12-30"), "2025-W01");
     expect_label(0, day_ms("2026-01-01"), "2026-W01");
     expect_label(0, 0, "1970-W01");
-    int64_t t;
-    assert_true(psi_epoch_guard_parse(0, "2020-W53", &t));
+    int64_t t = 0;
+    assert_true(parses_as(0, "2020-W53", &t));
     assert_true(t == day_ms("2020-12-28"));
-    assert_true(psi_epoch_guard_parse(0, "2026-W48", &t));
+    assert_true(parses_as(0, "2026-W48", &t));
     assert_true(t == day_ms("2026-11-23"));
     /* only labels the calendar has */
-    assert_false(psi_epoch_guard_parse(0, "2021-W53", &t));
-    assert_false(psi_epoch_guard_parse(0, "2026-W00", &t));
-    assert_false(psi_epoch_guard_parse(0, "2026-W4", &t));
-    assert_false(psi_epoch_guard_parse(0, "2026-w48", &t));
-    assert_false(psi_epoch_guard_parse(1, "2026-02-29", &t));
-    assert_true(psi_epoch_guard_parse(1, "2024-02-29", &t));
-    assert_false(psi_epoch_guard_parse(1, "2026-13-01", &t));
-    assert_false(psi_epoch_guard_parse(1, "2026-11-27x", &t));
-    assert_false(psi_epoch_guard_parse(1, "2026-W48", &t));
+    assert_false(parses_as(0, "2021-W53", &t));
+    assert_false(parses_as(0, "2026-W00", &t));
+    assert_false(parses_as(0, "2026-W4", &t));
+    assert_false(parses_as(0, "2026-w48", &t));
+    assert_false(parses_as(1, "2026-02-29", &t));
+    assert_true(parses_as(1, "2024-02-29", &t));
+    assert_false(parses_as(1, "2026-13-01", &t));
+    assert_false(parses_as(1, "2026-11-27x", &t));
+    assert_false(parses_as(1, "2026-W48", &t));
 }
 
 static void test_clock(void **state)
