@@ -818,6 +818,7 @@ static void test_party_policy(void **state)
     assert_memory_equal(st, want, slen);
     /* The flags and list are exactly the entry's. */
     len = encode(&e, buf, sizeof buf);
+    assert_true(len >= 27 + 1 + 2 + 18);
     assert_memory_equal(st + 50 + 9 + 8, buf + 27, 1 + 2 + 18);
     /* Too small: the length needed; invalid values refused. */
     assert_int_equal(psi_policy_statement(st, 10, &slen, hub_key, &e.u.party_policy),

@@ -1214,7 +1214,7 @@ static void element_quota(void **state)
 
     submit(f, &f->a, 6, NULL);
     uint8_t *elements = hub_test_elements(5), upload_id[16];
-    upload_all(f, &f->a, upload_id, elements, 5 * 32);
+    upload_all(f, &f->a, upload_id, elements, (size_t)5 * 32);
     uint64_t before = log_size(f);
     assert_int_equal(commit_submission(f, &f->a, upload_id, elements, 5, NULL, NULL, NULL),
                      PSI_ERR_QUOTA);
@@ -1230,7 +1230,7 @@ static void element_quota(void **state)
     /* 4 fit exactly; then nothing more. */
     uint64_t base = 0;
     elements = hub_test_elements(4);
-    upload_all(f, &f->a, upload_id, elements, 4 * 32);
+    upload_all(f, &f->a, upload_id, elements, (size_t)4 * 32);
     assert_int_equal(commit_submission(f, &f->a, upload_id, elements, 4, NULL, NULL, &base), 0);
     assert_true(base == 6);
     free(elements);

@@ -38,9 +38,12 @@ struct fixture {
 
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof *f);
-    if (!f || sodium_init() < 0)
+    if (sodium_init() < 0)
         return -1;
+    struct fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    *state = f; /* the teardown frees it, whatever fails below */
     snprintf(f->dir, sizeof f->dir, "/tmp/psi-client-receipt.XXXXXX");
     if (!mkdtemp(f->dir))
         return -1;
@@ -60,7 +63,6 @@ static int setup(void **state)
         return -1;
     randombytes_buf(f->digest, sizeof f->digest);
     randombytes_buf(f->signature, sizeof f->signature);
-    *state = f;
     return 0;
 }
 
