@@ -26,8 +26,8 @@ static int not_catalogued(struct psi_method_call *call, const char *what,
                           const ProtobufCMessageDescriptor *got,
                           const ProtobufCMessageDescriptor *want)
 {
-    fprintf(stderr, "psi-hub: %s: the handler's %s is %s, the catalogue's %s\n",
-            call->method->name, what, got->name, want->name);
+    fprintf(stderr, "psi-hub: %s: the handler's %s is %s, the catalogue's %s\n", call->method->name,
+            what, got->name, want->name);
     return psi_method_refuse(call, PSI_ERR_INVALID,
                              "the hub's %s of %s disagrees with its method catalogue", what,
                              call->method->name);
@@ -56,8 +56,8 @@ int psi_method_reply(struct psi_method_call *call, const ProtobufCMessage *msg)
 }
 
 int psi_method_take_upload(struct psi_method_call *call,
-                           const unsigned char upload_id[PSI_STORE_UPLOAD_ID_BYTES],
-                           uint64_t count, size_t item_bytes, uint8_t **out)
+                           const unsigned char upload_id[PSI_STORE_UPLOAD_ID_BYTES], uint64_t count,
+                           size_t item_bytes, uint8_t **out)
 {
     const struct psi_store_ops *ops = call->txn->ops;
     uint64_t received = 0, total = 0;
@@ -73,9 +73,8 @@ int psi_method_take_upload(struct psi_method_call *call,
      * can never hold more than the limit anyway. */
     if (count > call->hub->staging_limit / item_bytes || received != count * item_bytes) {
         if (item_bytes == 1)
-            return psi_method_refuse(call, PSI_ERR_PROTOCOL,
-                                     "upload %s holds %llu bytes, not %llu", hex,
-                                     (unsigned long long)received, (unsigned long long)count);
+            return psi_method_refuse(call, PSI_ERR_PROTOCOL, "upload %s holds %llu bytes, not %llu",
+                                     hex, (unsigned long long)received, (unsigned long long)count);
         return psi_method_refuse(call, PSI_ERR_PROTOCOL,
                                  "upload %s holds %llu bytes, %llu items of %zu bytes need %llu",
                                  hex, (unsigned long long)received, (unsigned long long)count,

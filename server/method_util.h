@@ -38,8 +38,8 @@ int psi_method_request_is_catalogued(struct psi_method_call *call, const Protobu
  * limit could; a store failure as the store says. The upload stays staged:
  * the caller drops it in the transaction that uses it. */
 int psi_method_take_upload(struct psi_method_call *call,
-                           const unsigned char upload_id[PSI_STORE_UPLOAD_ID_BYTES],
-                           uint64_t count, size_t item_bytes, uint8_t **out);
+                           const unsigned char upload_id[PSI_STORE_UPLOAD_ID_BYTES], uint64_t count,
+                           size_t item_bytes, uint8_t **out);
 
 /* Room for one more item in a reply's growing array (n used of *cap, items
  * of item_bytes): when full, reallocates it to twice as many (first when

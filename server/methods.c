@@ -302,7 +302,8 @@ int hub_method_submit_commit(struct psi_method_call *call)
                                (unsigned long long)used, (unsigned long long)limit);
         goto out;
     }
-    rc = psi_method_take_upload(call, msg->upload_id.data, msg->count, PSI_STORE_ELEMENT_BYTES, &elements);
+    rc = psi_method_take_upload(call, msg->upload_id.data, msg->count, PSI_STORE_ELEMENT_BYTES,
+                                &elements);
     if (rc != 0)
         goto out;
     unsigned char digest[32];
@@ -978,10 +979,10 @@ int hub_method_log_consistency(struct psi_method_call *call)
         .handler = hub_method_##handler_,                                                          \
         .request = &request_,                                                                      \
         .reply = &reply_,                                                                          \
-        .writes = ((flags) & PSI_MF_WRITES) != 0,                                                  \
-        .for_auditors = ((flags) & PSI_MF_FOR_AUDITORS) != 0,                                      \
-        .gives_results = ((flags) & PSI_MF_GIVES_RESULTS) != 0,                                    \
-        .auditors_only = ((flags) & PSI_MF_AUDITORS_ONLY) != 0,                                    \
+        .writes = (PSI_MF_WRITES & (flags)) != 0,                                                  \
+        .for_auditors = (PSI_MF_FOR_AUDITORS & (flags)) != 0,                                      \
+        .gives_results = (PSI_MF_GIVES_RESULTS & (flags)) != 0,                                    \
+        .auditors_only = (PSI_MF_AUDITORS_ONLY & (flags)) != 0,                                    \
     },
 static const struct psi_method METHODS[PSI_METHOD_COUNT] = {PSI_METHODS(HUB_METHOD_ROW)};
 #undef HUB_METHOD_ROW
