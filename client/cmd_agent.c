@@ -19,6 +19,7 @@
 #include "feed_agent.h"
 #include "hub_client.h"
 #include "log_view.h"
+#include "methods.h"
 #include "party_policy.h"
 #include "peers.h"
 #include "psi.pb-c.h"
@@ -218,7 +219,7 @@ static enum task_outcome fetch_elements(struct agent *a, const Psi__Submission *
         req.submission_id = t->submission_id;
         req.offset = offset;
         req.limit = (uint32_t)want;
-        if (psi_hub_client_call(a->hub, "work.fetch", NULL, &req.base,
+        if (psi_hub_client_call(a->hub, PSI_METHOD_NAME(WORK_FETCH), NULL, &req.base,
                                 &psi__fetch_reply__descriptor, (ProtobufCMessage **)&rep, &f)) {
             psi_cli_progress_end(&progress);
             /* A fetch acts on nothing: any refusal just ends this task. */
@@ -354,7 +355,7 @@ static enum task_outcome return_tags(struct agent *a, const Psi__Submission *t,
     commit.tag_digest.len = sizeof tag_sum;
     commit.signature.data = sig;
     commit.signature.len = sizeof sig;
-    rc = psi_hub_client_call(a->hub, "crossblind.commit", request_id, &commit.base,
+    rc = psi_hub_client_call(a->hub, PSI_METHOD_NAME(CROSSBLIND_COMMIT), request_id, &commit.base,
                              &psi__cross_blind_receipt__descriptor, (ProtobufCMessage **)&receipt,
                              &f);
     if (rc && f.refused && psi_hub_refusal_is_final(f.code))
@@ -473,7 +474,7 @@ static int read_limits(struct agent *a)
 {
     struct psi_hub_failure f;
     Psi__HubInfo *info = NULL;
-    if (psi_hub_client_call(a->hub, "info", NULL, NULL, &psi__hub_info__descriptor,
+    if (psi_hub_client_call(a->hub, PSI_METHOD_NAME(INFO), NULL, NULL, &psi__hub_info__descriptor,
                             (ProtobufCMessage **)&info, &f)) {
         psi_cli_note("agent", "%s", f.text);
         return PSI_CLI_EXIT_FAILURE;
@@ -510,10 +511,10 @@ static int run_round(struct agent *a, struct round_tally *tally, int *new_tasks)
     *new_tasks = 0;
     if (read_limits(a))
         return 1;
-    if (psi_hub_client_call(a->hub, "roster", NULL, NULL, &psi__roster__descriptor,
+    if (psi_hub_client_call(a->hub, PSI_METHOD_NAME(ROSTER), NULL, NULL, &psi__roster__descriptor,
                             (ProtobufCMessage **)&roster, &f) ||
-        psi_hub_client_call(a->hub, "work.list", NULL, NULL, &psi__work_list__descriptor,
-                            (ProtobufCMessage **)&work, &f)) {
+        psi_hub_client_call(a->hub, PSI_METHOD_NAME(WORK_LIST), NULL, NULL,
+                            &psi__work_list__descriptor, (ProtobufCMessage **)&work, &f)) {
         psi_cli_note("agent", "%s", f.text);
         status = 1;
         goto out;

@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "hub_client.h"
 #include "log_view.h"
+#include "methods.h"
 #include "psi.pb-c.h"
 #include "psi/audit.h"
 #include "psi/checkpoint.h"
@@ -380,8 +381,8 @@ static int fetch_entries(struct psi_hub_client *hub, uint64_t size, entry_fn fn,
         struct psi_hub_failure f;
         req.start = start;
         req.count = (uint32_t)want;
-        rc = psi_hub_client_call(hub, "log.entries", NULL, &req.base, &psi__log_entries__descriptor,
-                                 (ProtobufCMessage **)&reply, &f);
+        rc = psi_hub_client_call(hub, PSI_METHOD_NAME(LOG_ENTRIES), NULL, &req.base,
+                                 &psi__log_entries__descriptor, (ProtobufCMessage **)&reply, &f);
         if (rc) {
             snprintf(why, whylen, "fetching entries from %" PRIu64 ": %.600s", start, f.text);
             break;

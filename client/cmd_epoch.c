@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "epoch_guard.h"
 #include "hub_client.h"
+#include "methods.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"
 
@@ -86,7 +87,7 @@ static int list_epochs(struct psi_cli_session *s)
     Psi__HubInfo *info = NULL;
     int status = 0;
     if (psi_hub_client_open(&hub, &s->identity, &s->config, &f) ||
-        psi_hub_client_call(hub, "info", NULL, NULL, &psi__hub_info__descriptor,
+        psi_hub_client_call(hub, PSI_METHOD_NAME(INFO), NULL, NULL, &psi__hub_info__descriptor,
                             (ProtobufCMessage **)&info, &f)) {
         status = psi_cli_fail("epoch", "%s", f.text);
     } else {

@@ -19,6 +19,7 @@
 #include "epoch_guard.h"
 #include "hub_client.h"
 #include "log_view.h"
+#include "methods.h"
 #include "peers.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"
@@ -160,7 +161,7 @@ static int feed_cmd_open(struct feed_cmd *fc, const char *dir, int n_files, char
         return psi_cli_fail(fc->cmd, "no indicators in the files given");
     if (psi_hub_client_open(&fc->hub, &fc->session.identity, &fc->session.config, &f))
         return psi_cli_fail(fc->cmd, "%s", f.text);
-    if (psi_hub_client_call(fc->hub, "info", NULL, NULL, &psi__hub_info__descriptor,
+    if (psi_hub_client_call(fc->hub, PSI_METHOD_NAME(INFO), NULL, NULL, &psi__hub_info__descriptor,
                             (ProtobufCMessage **)&fc->info, &f))
         return psi_cli_fail(fc->cmd, "%s", f.text);
     const Psi__HubInfo *hi = fc->info;
@@ -200,7 +201,7 @@ static int announce_key(struct feed_cmd *fc, const char *epoch, const unsigned c
     msg.signature.data = sig;
     msg.signature.len = sizeof sig;
     Psi__FeedAnnounceReceipt *receipt = NULL;
-    if (psi_hub_client_call(fc->hub, "feed.announce", NULL, &msg.base,
+    if (psi_hub_client_call(fc->hub, PSI_METHOD_NAME(FEED_ANNOUNCE), NULL, &msg.base,
                             &psi__feed_announce_receipt__descriptor, (ProtobufCMessage **)&receipt,
                             &f))
         return psi_cli_fail(fc->cmd, "%s", f.text);
@@ -250,8 +251,8 @@ static int hub_holds_feed(struct feed_cmd *fc, const char *epoch, size_t size,
     req.epoch = (char *)epoch;
     req.offset = 0;
     req.limit = 1;
-    if (psi_hub_client_call(fc->hub, "feed.get", NULL, &req.base, &psi__feed_chunk__descriptor,
-                            (ProtobufCMessage **)&chunk, &f)) {
+    if (psi_hub_client_call(fc->hub, PSI_METHOD_NAME(FEED_GET), NULL, &req.base,
+                            &psi__feed_chunk__descriptor, (ProtobufCMessage **)&chunk, &f)) {
         if (f.refused && f.code == PSI_ERR_NOT_FOUND)
             return 0; /* no feed of this epoch yet */
         return psi_cli_fail(fc->cmd, "%s", f.text);
@@ -302,7 +303,7 @@ static int upload_and_commit(struct feed_cmd *fc, const char *epoch, const unsig
     commit.signature.data = sig;
     commit.signature.len = sizeof sig;
     Psi__FeedReceipt *receipt = NULL;
-    if (psi_hub_client_call(fc->hub, "feed.commit", NULL, &commit.base,
+    if (psi_hub_client_call(fc->hub, PSI_METHOD_NAME(FEED_COMMIT), NULL, &commit.base,
                             &psi__feed_receipt__descriptor, (ProtobufCMessage **)&receipt, &f))
         return psi_cli_fail(fc->cmd, "%s", f.text);
     protobuf_c_message_free_unpacked(&receipt->base, NULL);
@@ -436,7 +437,7 @@ static int vendor_key_of(struct feed_cmd *fc, const char *vendor, unsigned char 
 {
     Psi__Roster *roster = NULL;
     struct psi_hub_failure f;
-    if (psi_hub_client_call(fc->hub, "roster", NULL, NULL, &psi__roster__descriptor,
+    if (psi_hub_client_call(fc->hub, PSI_METHOD_NAME(ROSTER), NULL, NULL, &psi__roster__descriptor,
                             (ProtobufCMessage **)&roster, &f))
         return psi_cli_fail(fc->cmd, "%s", f.text);
     struct psi_peers_tally tally;
@@ -508,8 +509,8 @@ static int get_chunk(struct feed_cmd *fc, const char *vendor, uint64_t offset,
     req.offset = offset;
     req.limit = fc->info->max_message_bytes / 2 - ENVELOPE_ALLOWANCE;
     *chunk = NULL;
-    if (psi_hub_client_call(fc->hub, "feed.get", NULL, &req.base, &psi__feed_chunk__descriptor,
-                            (ProtobufCMessage **)chunk, &f))
+    if (psi_hub_client_call(fc->hub, PSI_METHOD_NAME(FEED_GET), NULL, &req.base,
+                            &psi__feed_chunk__descriptor, (ProtobufCMessage **)chunk, &f))
         return psi_cli_fail(fc->cmd, "%s", f.text);
     if ((*chunk)->offset != offset || !(*chunk)->feed)
         return psi_cli_fail(fc->cmd, "the hub answered feed.get for another offset");
@@ -631,7 +632,7 @@ static int wait_for_answer(struct feed_cmd *fc, const char *vendor, uint64_t que
     int terminal = isatty(fileno(stderr));
     *result = NULL;
     for (;;) {
-        if (psi_hub_client_call(fc->hub, "query.result", NULL, &req.base,
+        if (psi_hub_client_call(fc->hub, PSI_METHOD_NAME(QUERY_RESULT), NULL, &req.base,
                                 &psi__query_result__descriptor, (ProtobufCMessage **)result, &f))
             return psi_cli_fail(fc->cmd, "%s", f.text);
         if ((*result)->answered)
@@ -713,7 +714,7 @@ static int query_batch(struct feed_cmd *fc, const char *vendor, const unsigned c
     submit.elements.len = n * 32;
     submit.signature.data = sig;
     submit.signature.len = sizeof sig;
-    if (psi_hub_client_call(fc->hub, "query.submit", NULL, &submit.base,
+    if (psi_hub_client_call(fc->hub, PSI_METHOD_NAME(QUERY_SUBMIT), NULL, &submit.base,
                             &psi__query_ticket__descriptor, (ProtobufCMessage **)&ticket, &f)) {
         status = psi_cli_fail(fc->cmd, "%s", f.text);
         goto out;

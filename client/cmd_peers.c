@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "hub_client.h"
 #include "log_view.h"
+#include "methods.h"
 #include "peers.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"
@@ -122,7 +123,7 @@ int psi_cmd_peers(int argc, char **argv)
         struct psi_peers_tally tally;
         char why[PSI_LOG_WHY_MAX];
         if (psi_hub_client_open(&hub, &s.identity, &s.config, &f) ||
-            psi_hub_client_call(hub, "roster", NULL, NULL, &psi__roster__descriptor,
+            psi_hub_client_call(hub, PSI_METHOD_NAME(ROSTER), NULL, NULL, &psi__roster__descriptor,
                                 (ProtobufCMessage **)&roster, &f)) {
             status = psi_cli_fail("peers", "%s", f.text);
             goto out;

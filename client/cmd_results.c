@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "hub_client.h"
 #include "log_view.h"
+#include "methods.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"
 
@@ -156,8 +157,8 @@ int psi_cmd_results(int argc, char **argv)
     Psi__ResultsRequest req = PSI__RESULTS_REQUEST__INIT;
     req.participant = s.config.id;
     req.epoch = (char *)epoch;
-    if (psi_hub_client_call(hub, "results", NULL, &req.base, &psi__results__descriptor,
-                            (ProtobufCMessage **)&res, &f)) {
+    if (psi_hub_client_call(hub, PSI_METHOD_NAME(RESULTS), NULL, &req.base,
+                            &psi__results__descriptor, (ProtobufCMessage **)&res, &f)) {
         status = psi_cli_fail("results", "%s", f.text);
         goto out;
     }

@@ -13,6 +13,7 @@
 #include "epoch_guard.h"
 #include "hub_client.h"
 #include "log_view.h"
+#include "methods.h"
 #include "psi.pb-c.h"
 #include "psi/blind.h"
 #include "psi/error.h"
@@ -228,7 +229,7 @@ static int upload_and_commit(struct submit *sb, const struct psi_state_submissio
     int rc = -1;
     if (resumed) {
         rc =
-            psi_hub_client_call(sb->hub, "submit.commit", request_id, &commit.base,
+            psi_hub_client_call(sb->hub, PSI_METHOD_NAME(SUBMIT_COMMIT), request_id, &commit.base,
                                 &psi__submit_receipt__descriptor, (ProtobufCMessage **)receipt, &f);
         /* Refused as not there yet (no upload, or an incomplete one): upload
          * below. Any other answer stands. */
@@ -245,9 +246,9 @@ static int upload_and_commit(struct submit *sb, const struct psi_state_submissio
                                    (size_t)sb->chunk_elements * PSI_ELEMENT_BYTES, &progress, &f);
         psi_cli_progress_end(&progress);
         if (!rc)
-            rc = psi_hub_client_call(sb->hub, "submit.commit", request_id, &commit.base,
-                                     &psi__submit_receipt__descriptor, (ProtobufCMessage **)receipt,
-                                     &f);
+            rc = psi_hub_client_call(sb->hub, PSI_METHOD_NAME(SUBMIT_COMMIT), request_id,
+                                     &commit.base, &psi__submit_receipt__descriptor,
+                                     (ProtobufCMessage **)receipt, &f);
         if (rc) {
             free(elements);
             return commit_failure(&f, refused, quiet_epoch);
@@ -327,7 +328,7 @@ static int finish_submission(struct submit *sb, const struct psi_state_submissio
 static int hub_info(struct submit *sb, Psi__HubInfo **info)
 {
     struct psi_hub_failure f;
-    if (psi_hub_client_call(sb->hub, "info", NULL, NULL, &psi__hub_info__descriptor,
+    if (psi_hub_client_call(sb->hub, PSI_METHOD_NAME(INFO), NULL, NULL, &psi__hub_info__descriptor,
                             (ProtobufCMessage **)info, &f))
         return psi_cli_fail("submit", "%s", f.text);
     const Psi__HubInfo *hi = *info;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "methods.h"
 #include "psi.pb-c.h"
 #include "psi/epoch.h"
 #include "psi/error.h"
@@ -105,7 +106,7 @@ int psi_epoch_guard_admit_hub(struct psi_cli_session *s, struct psi_hub_client *
 {
     struct psi_hub_failure f;
     Psi__HubInfo *info = NULL;
-    if (psi_hub_client_call(hub, "info", NULL, NULL, &psi__hub_info__descriptor,
+    if (psi_hub_client_call(hub, PSI_METHOD_NAME(INFO), NULL, NULL, &psi__hub_info__descriptor,
                             (ProtobufCMessage **)&info, &f))
         return say(why, whylen, f.code, "%s", f.text);
     int rc = psi_epoch_guard_admit(s->state, info->epoch_mode, label, psi_epoch_guard_now_ms(),

@@ -10,6 +10,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "methods.h"
 #include "psi/error.h"
 #include "psi/feed.h"
 #include "psi/oprf.h"
@@ -582,7 +583,7 @@ static enum batch_outcome answer_batch(struct psi_feed_agent *fa, struct psi_hub
     answer.proof.len = sizeof proof;
     Psi__QueryAnswerAck *ack = NULL;
     struct psi_hub_failure f;
-    rc = psi_hub_client_call(hub, "query.answer", request_id, &answer.base,
+    rc = psi_hub_client_call(hub, PSI_METHOD_NAME(QUERY_ANSWER), request_id, &answer.base,
                              &psi__query_answer_ack__descriptor, (ProtobufCMessage **)&ack, &f);
     sodium_memzero(evaluated, b->elements.len);
     free(evaluated);
@@ -616,8 +617,8 @@ int psi_feed_agent_round(struct psi_feed_agent *fa, struct psi_hub_client *hub,
         return 0;
     Psi__QueryWork *work = NULL;
     struct psi_hub_failure f;
-    if (psi_hub_client_call(hub, "query.work", NULL, NULL, &psi__query_work__descriptor,
-                            (ProtobufCMessage **)&work, &f)) {
+    if (psi_hub_client_call(hub, PSI_METHOD_NAME(QUERY_WORK), NULL, NULL,
+                            &psi__query_work__descriptor, (ProtobufCMessage **)&work, &f)) {
         psi_cli_note(cmd, "%s", f.text);
         return 1;
     }

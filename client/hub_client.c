@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "methods.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"
 #include "rpc.h"
@@ -166,7 +167,7 @@ int psi_hub_client_upload(struct psi_hub_client *c, const unsigned char upload_i
         chunk.offset = offset;
         chunk.items.data = (uint8_t *)bytes + offset;
         chunk.items.len = len;
-        int rc = psi_hub_client_call(c, "upload.chunk", NULL, &chunk.base,
+        int rc = psi_hub_client_call(c, PSI_METHOD_NAME(UPLOAD_CHUNK), NULL, &chunk.base,
                                      &psi__upload_ack__descriptor, (ProtobufCMessage **)&ack, f);
         if (rc)
             return rc;

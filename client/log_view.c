@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "methods.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"
 
@@ -60,7 +61,7 @@ int psi_log_fetch_checkpoint(struct psi_hub_client *hub, const struct psi_note_v
     struct psi_hub_failure f;
     Psi__LogCheckpoint *reply = NULL;
     *note = NULL;
-    int rc = psi_hub_client_call(hub, "log.checkpoint", NULL, NULL,
+    int rc = psi_hub_client_call(hub, PSI_METHOD_NAME(LOG_CHECKPOINT), NULL, NULL,
                                  &psi__log_checkpoint__descriptor, (ProtobufCMessage **)&reply, &f);
     if (rc)
         return say(why, whylen, rc, "%s", f.text);
@@ -131,8 +132,8 @@ int psi_log_fetch_inclusion(struct psi_hub_client *hub, uint64_t index, uint64_t
     Psi__LogProof *reply = NULL;
     req.index = index;
     req.tree_size = size;
-    int rc = psi_hub_client_call(hub, "log.inclusion", NULL, &req.base, &psi__log_proof__descriptor,
-                                 (ProtobufCMessage **)&reply, &f);
+    int rc = psi_hub_client_call(hub, PSI_METHOD_NAME(LOG_INCLUSION), NULL, &req.base,
+                                 &psi__log_proof__descriptor, (ProtobufCMessage **)&reply, &f);
     if (rc)
         return say(why, whylen, rc, "%s", f.text);
     *count = inclusion_length(index, size);
@@ -164,7 +165,7 @@ int psi_log_prove_consistency(struct psi_hub_client *hub, uint64_t old_size,
     Psi__LogProof *reply = NULL;
     req.old_size = old_size;
     req.new_size = new_size;
-    int rc = psi_hub_client_call(hub, "log.consistency", NULL, &req.base,
+    int rc = psi_hub_client_call(hub, PSI_METHOD_NAME(LOG_CONSISTENCY), NULL, &req.base,
                                  &psi__log_proof__descriptor, (ProtobufCMessage **)&reply, &f);
     if (rc == PSI_ERR_TIMEOUT || rc == PSI_ERR_NETWORK || rc == PSI_ERR_NOMEM)
         return say(why, whylen, rc, "%s", f.text);

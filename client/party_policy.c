@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "log_view.h"
+#include "methods.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"
 #include "psi/logentry.h"
@@ -66,7 +67,7 @@ int psi_party_policy_send(struct psi_cli_session *s, struct psi_hub_client *hub,
     crypto_generichash_update(&h, sig, sizeof sig);
     crypto_generichash_final(&h, request_id, sizeof request_id);
     struct psi_hub_failure f;
-    rc = psi_hub_client_call(hub, "policy.set", request_id, &req.base,
+    rc = psi_hub_client_call(hub, PSI_METHOD_NAME(POLICY_SET), request_id, &req.base,
                              &psi__policy_receipt__descriptor, (ProtobufCMessage **)&reply, &f);
     if (rc) {
         snprintf(why, whylen, "%s", f.text);

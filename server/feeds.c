@@ -75,11 +75,11 @@ static int vendor_of(struct psi_method_call *call, const char *id)
 
 /* ---------------------------------------------------------------- feed.announce */
 
-int psi_feed_method_announce(struct psi_method_call *call)
+int hub_method_feed_announce(struct psi_method_call *call)
 {
     const struct psi_store_ops *ops = call->txn->ops;
     const char *sender = call->sender->id;
-    UNPACK(Psi__FeedAnnounce, psi__feed_announce__unpack, call, "feed.announce");
+    UNPACK(Psi__FeedAnnounce, psi__feed_announce__unpack, call);
     char *log_receipt = NULL;
     const char *epoch = NULL;
     int rc = 0;
@@ -157,16 +157,15 @@ out:
 
 /* ---------------------------------------------------------------- feed.commit */
 
-int psi_feed_method_commit(struct psi_method_call *call)
+int hub_method_feed_commit(struct psi_method_call *call)
 {
     const struct psi_store_ops *ops = call->txn->ops;
     const char *sender = call->sender->id;
-    UNPACK(Psi__FeedCommit, psi__feed_commit__unpack, call, "feed.commit");
+    UNPACK(Psi__FeedCommit, psi__feed_commit__unpack, call);
     uint8_t *bytes = NULL;
     char *log_receipt = NULL;
     struct psi_feed_filter *filter = NULL;
     const char *epoch = NULL;
-    char hex[33];
     int rc = 0;
     if (!is_role(call->sender, "vendor")) {
         rc = psi_method_refuse(call, PSI_ERR_DENIED, "only vendors publish feeds");
@@ -200,31 +199,9 @@ int psi_feed_method_commit(struct psi_method_call *call)
         rc = psi_method_refuse(call, PSI_ERR_VERIFY, "bad signature of the feed");
         goto out;
     }
-    uint64_t received = 0, total = 0;
-    sodium_bin2hex(hex, sizeof hex, msg->upload_id.data, 16);
-    rc = ops->staging_size(call->txn, sender, msg->upload_id.data, &received, &total);
+    rc = psi_method_take_upload(call, msg->upload_id.data, msg->size, 1, &bytes);
     if (rc != 0)
         goto out;
-    if (received == 0) {
-        rc = psi_method_refuse(call, PSI_ERR_NOT_FOUND, "no upload %s", hex);
-        goto out;
-    }
-    if (msg->size == 0 || msg->size > call->hub->staging_limit || received != msg->size) {
-        rc = psi_method_refuse(call, PSI_ERR_PROTOCOL,
-                               "upload %s holds %" PRIu64 " bytes, the feed %" PRIu64, hex,
-                               received, msg->size);
-        goto out;
-    }
-    bytes = malloc((size_t)msg->size);
-    if (bytes == NULL) {
-        rc = PSI_ERR_NOMEM;
-        goto out;
-    }
-    rc = ops->staging_read(call->txn, sender, msg->upload_id.data, 0, bytes, (size_t)msg->size);
-    if (rc != 0) {
-        rc = rc == PSI_ERR_NOT_FOUND ? PSI_ERR_STORE : rc;
-        goto out;
-    }
     /* The filter must be what the vendor signed, for the vendor, the epoch
      * and the announced key: agencies will check the same. */
     char why[256] = "";
@@ -295,10 +272,10 @@ out:
 
 /* ---------------------------------------------------------------- feed.get */
 
-int psi_feed_method_get(struct psi_method_call *call)
+int hub_method_feed_get(struct psi_method_call *call)
 {
     const struct psi_store_ops *ops = call->txn->ops;
-    UNPACK(Psi__FeedGetRequest, psi__feed_get_request__unpack, call, "feed.get");
+    UNPACK(Psi__FeedGetRequest, psi__feed_get_request__unpack, call);
     uint8_t *data = NULL;
     int rc = 0;
     const char *epoch = msg->epoch[0] ? msg->epoch : call->epoch;
@@ -370,11 +347,11 @@ out:
 
 /* ---------------------------------------------------------------- query.submit */
 
-int psi_query_method_submit(struct psi_method_call *call)
+int hub_method_query_submit(struct psi_method_call *call)
 {
     const struct psi_store_ops *ops = call->txn->ops;
     const char *sender = call->sender->id;
-    UNPACK(Psi__QuerySubmit, psi__query_submit__unpack, call, "query.submit");
+    UNPACK(Psi__QuerySubmit, psi__query_submit__unpack, call);
     char *log_receipt = NULL;
     const char *epoch = NULL;
     int rc = 0;
@@ -528,9 +505,9 @@ static int work_add(void *ctx, const struct psi_store_query *q)
     return 0;
 }
 
-int psi_query_method_work(struct psi_method_call *call)
+int hub_method_query_work(struct psi_method_call *call)
 {
-    UNPACK(Psi__Empty, psi__empty__unpack, call, "query.work");
+    UNPACK(Psi__Empty, psi__empty__unpack, call);
     psi__empty__free_unpacked(msg, NULL);
     if (!is_role(call->sender, "vendor"))
         return psi_method_refuse(call, PSI_ERR_DENIED, "only vendors answer feed queries");
@@ -572,11 +549,11 @@ static void answer_digest(const uint8_t *blinded, const uint8_t *evaluated, size
     crypto_hash_sha256_final(&h, digest);
 }
 
-int psi_query_method_answer(struct psi_method_call *call)
+int hub_method_query_answer(struct psi_method_call *call)
 {
     const struct psi_store_ops *ops = call->txn->ops;
     const char *sender = call->sender->id;
-    UNPACK(Psi__QueryAnswer, psi__query_answer__unpack, call, "query.answer");
+    UNPACK(Psi__QueryAnswer, psi__query_answer__unpack, call);
     uint8_t *blinded = NULL;
     int rc = 0;
     if (!is_role(call->sender, "vendor")) {
@@ -667,9 +644,9 @@ out:
 
 /* ---------------------------------------------------------------- query.result */
 
-int psi_query_method_result(struct psi_method_call *call)
+int hub_method_query_result(struct psi_method_call *call)
 {
-    UNPACK(Psi__QueryResultRequest, psi__query_result_request__unpack, call, "query.result");
+    UNPACK(Psi__QueryResultRequest, psi__query_result_request__unpack, call);
     uint8_t *evaluated = NULL;
     unsigned char proof[PSI_STORE_PROOF_BYTES];
     struct psi_store_query q;

@@ -1,7 +1,8 @@
 /*
  * The hub's side of protocol 2 (blinded vendor feeds, docs/feeds.md): the
  * methods feed.announce, feed.commit, feed.get, query.submit, query.work,
- * query.answer and query.result, run by the request pipeline of hub.c like
+ * query.answer and query.result (hub_method_feed_announce, ..., declared
+ * from the catalogue in hub.h), run by the request pipeline of hub.c like
  * every other method.
  *
  * The hub promises: one VOPRF key per vendor and epoch, announced under the
@@ -22,14 +23,6 @@
 
 /* Domain separation of an answer's digest in its log entry. */
 #define PSI_HUB_ANSWER_DST "psi/answer/v1"
-
-int psi_feed_method_announce(struct psi_method_call *call);
-int psi_feed_method_commit(struct psi_method_call *call);
-int psi_feed_method_get(struct psi_method_call *call);
-int psi_query_method_submit(struct psi_method_call *call);
-int psi_query_method_work(struct psi_method_call *call);
-int psi_query_method_answer(struct psi_method_call *call);
-int psi_query_method_result(struct psi_method_call *call);
 
 /* The operator's quota (admin.c): sets the limit of agency's queries per
  * epoch to vendor's feed and logs it (a QUOTA entry), in t. err gets the

@@ -299,6 +299,7 @@ static int run_method(struct request_state *rs, struct psi_txn *t)
     }
     struct psi_method_call call = {
         .hub = rs->hub,
+        .method = rs->method,
         .txn = t,
         .sender = &rs->sender,
         .epoch = epoch,
@@ -306,7 +307,7 @@ static int run_method(struct request_state *rs, struct psi_txn *t)
         .body = rs->req.body,
         .body_len = rs->req.body_len,
     };
-    rc = rs->method->run(&call);
+    rc = rs->method->handler(&call);
     if (rc == 0) {
         rs->body = call.reply_body;
         rs->body_len = call.reply_len;

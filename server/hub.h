@@ -18,8 +18,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <protobuf-c/protobuf-c.h>
+
 #include "envelope.h"
 #include "identity.h"
+#include "methods.h"
 #include "store.h"
 
 #define PSI_HUB_WINDOW_MS ((uint64_t)300 * 1000) /* accepted clock skew of a request */
@@ -87,10 +90,15 @@ uint64_t psi_hub_now_ms(void);
 /* "DENIED", "REPLAY", ...: the error code's name for logs; "ok" for 0. */
 const char *psi_hub_status_name(int status);
 
-/* ---- the methods (methods.c), called by the pipeline inside a transaction */
+/* ---- the methods (methods.c, feeds.c), called by the pipeline inside a
+ * transaction. Which methods there are, and what each takes, answers and
+ * is allowed, is the catalogue's (proto/methods.h). */
+
+struct psi_method;
 
 struct psi_method_call {
     const struct psi_hub *hub;
+    const struct psi_method *method; /* the one called: its name and messages */
     struct psi_txn *txn;
     const struct psi_store_participant *sender;
     const char *epoch; /* current epoch */
@@ -103,14 +111,23 @@ struct psi_method_call {
     char error[PSI_ERROR_TEXT_MAX + 1];
 };
 
+/* A row of the dispatch table, made from the catalogue's entry. */
 struct psi_method {
     const char *name;
-    int (*run)(struct psi_method_call *call);
-    int writes;        /* changes state: runs in a write transaction, reply stored */
-    int for_auditors;  /* auditors may call it */
-    int gives_results; /* refused to contribute-only participants */
-    int auditors_only; /* refused to every role but auditors */
+    int (*handler)(struct psi_method_call *call);
+    const ProtobufCMessageDescriptor *request; /* the body it parses */
+    const ProtobufCMessageDescriptor *reply;   /* the body it answers with */
+    int writes;        /* PSI_MF_WRITES: a write transaction, reply stored */
+    int for_auditors;  /* PSI_MF_FOR_AUDITORS: auditors may call it */
+    int gives_results; /* PSI_MF_GIVES_RESULTS: refused to contribute-only participants */
+    int auditors_only; /* PSI_MF_AUDITORS_ONLY: refused to every role but auditors */
 };
+
+/* The handlers, one per catalogue entry: hub_method_info, ... */
+#define PSI_HUB_HANDLER_DECL_(id, handler, name, request, reply, flags)                            \
+    int hub_method_##handler(struct psi_method_call *call);
+PSI_METHODS(PSI_HUB_HANDLER_DECL_)
+#undef PSI_HUB_HANDLER_DECL_
 
 /* The method of that name, or NULL. */
 const struct psi_method *psi_hub_method(const char *name);

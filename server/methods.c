@@ -30,16 +30,11 @@ static void put_u64be(unsigned char out[8], uint64_t v)
     }
 }
 
-static void hex16(const unsigned char id[16], char out[33])
-{
-    sodium_bin2hex(out, 33, id, 16);
-}
-
 /* ---------------------------------------------------------------- info, roster */
 
-static int method_info(struct psi_method_call *call)
+int hub_method_info(struct psi_method_call *call)
 {
-    UNPACK(Psi__Empty, psi__empty__unpack, call, "info");
+    UNPACK(Psi__Empty, psi__empty__unpack, call);
     psi__empty__free_unpacked(msg, NULL);
     Psi__HubInfo info = PSI__HUB_INFO__INIT;
     info.name = (char *)call->hub->name;
@@ -136,9 +131,9 @@ static void roster_free(struct roster_build *rb)
     free(rb->items);
 }
 
-static int method_roster(struct psi_method_call *call)
+int hub_method_roster(struct psi_method_call *call)
 {
-    UNPACK(Psi__Empty, psi__empty__unpack, call, "roster");
+    UNPACK(Psi__Empty, psi__empty__unpack, call);
     psi__empty__free_unpacked(msg, NULL);
     struct roster_build rb = {call, NULL, 0, 0};
     int rc = call->txn->ops->participant_list(call->txn, roster_add, &rb);
@@ -154,11 +149,11 @@ static int method_roster(struct psi_method_call *call)
 
 /* ---------------------------------------------------------------- uploads */
 
-static int method_upload_chunk(struct psi_method_call *call)
+int hub_method_upload_chunk(struct psi_method_call *call)
 {
     const struct psi_store_ops *ops = call->txn->ops;
     const char *sender = call->sender->id;
-    UNPACK(Psi__UploadChunk, psi__upload_chunk__unpack, call, "upload.chunk");
+    UNPACK(Psi__UploadChunk, psi__upload_chunk__unpack, call);
     int rc = 0;
     uint64_t received = 0, total = 0;
     if (msg->upload_id.len != PSI_STORE_UPLOAD_ID_BYTES) {
@@ -225,37 +220,6 @@ out:
     return rc;
 }
 
-/* Reads a whole upload of exactly count items of item_bytes each. */
-static int take_upload(struct psi_method_call *call, const unsigned char upload_id[16],
-                       uint64_t count, size_t item_bytes, uint8_t **out)
-{
-    const struct psi_store_ops *ops = call->txn->ops;
-    uint64_t received = 0, total = 0;
-    *out = NULL;
-    int rc = ops->staging_size(call->txn, call->sender->id, upload_id, &received, &total);
-    if (rc != 0)
-        return rc;
-    char hex[33];
-    hex16(upload_id, hex);
-    if (received == 0)
-        return psi_method_refuse(call, PSI_ERR_NOT_FOUND, "no upload %s", hex);
-    if (count > call->hub->staging_limit / item_bytes || received != count * item_bytes)
-        return psi_method_refuse(call, PSI_ERR_PROTOCOL,
-                                 "upload %s holds %llu bytes, %llu items of %zu bytes need %llu",
-                                 hex, (unsigned long long)received, (unsigned long long)count,
-                                 item_bytes, (unsigned long long)count * item_bytes);
-    uint8_t *buf = malloc((size_t)received);
-    if (buf == NULL)
-        return PSI_ERR_NOMEM;
-    rc = ops->staging_read(call->txn, call->sender->id, upload_id, 0, buf, (size_t)received);
-    if (rc != 0) {
-        free(buf);
-        return rc == PSI_ERR_NOT_FOUND ? PSI_ERR_STORE : rc;
-    }
-    *out = buf;
-    return 0;
-}
-
 /* ---------------------------------------------------------------- submissions */
 
 static void submission_digest(const char *epoch, const char *sender, uint64_t count,
@@ -288,11 +252,11 @@ static int submission_signature_ok(const unsigned char hub_key[32], const unsign
     return crypto_sign_verify_detached(signature, m, sizeof m, owner_key) == 0;
 }
 
-static int method_submit_commit(struct psi_method_call *call)
+int hub_method_submit_commit(struct psi_method_call *call)
 {
     const struct psi_store_ops *ops = call->txn->ops;
     const char *sender = call->sender->id;
-    UNPACK(Psi__SubmitCommit, psi__submit_commit__unpack, call, "submit.commit");
+    UNPACK(Psi__SubmitCommit, psi__submit_commit__unpack, call);
     uint8_t *elements = NULL;
     char *log_receipt = NULL;
     int rc = 0;
@@ -338,7 +302,8 @@ static int method_submit_commit(struct psi_method_call *call)
                                (unsigned long long)used, (unsigned long long)limit);
         goto out;
     }
-    rc = take_upload(call, msg->upload_id.data, msg->count, PSI_STORE_ELEMENT_BYTES, &elements);
+    rc = psi_method_take_upload(call, msg->upload_id.data, msg->count, PSI_STORE_ELEMENT_BYTES,
+                                &elements);
     if (rc != 0)
         goto out;
     unsigned char digest[32];
@@ -441,9 +406,9 @@ static int work_add(void *ctx, const struct psi_store_submission *s)
     return 0;
 }
 
-static int method_work_list(struct psi_method_call *call)
+int hub_method_work_list(struct psi_method_call *call)
 {
-    UNPACK(Psi__Empty, psi__empty__unpack, call, "work.list");
+    UNPACK(Psi__Empty, psi__empty__unpack, call);
     psi__empty__free_unpacked(msg, NULL);
     struct work_build wb = {NULL, 0, 0};
     int rc = call->txn->ops->work_list(call->txn, call->sender->id, call->epoch, work_add, &wb);
@@ -471,10 +436,10 @@ static int get_submission(struct psi_method_call *call, uint64_t id,
     return rc;
 }
 
-static int method_work_fetch(struct psi_method_call *call)
+int hub_method_work_fetch(struct psi_method_call *call)
 {
     const struct psi_store_ops *ops = call->txn->ops;
-    UNPACK(Psi__FetchRequest, psi__fetch_request__unpack, call, "work.fetch");
+    UNPACK(Psi__FetchRequest, psi__fetch_request__unpack, call);
     uint8_t *elements = NULL;
     int rc = 0;
     struct psi_store_submission sub;
@@ -554,11 +519,11 @@ static int crossblind_signature_ok(const unsigned char hub_key[32],
     return crypto_sign_verify_detached(signature, m, sizeof m, blinder_key) == 0;
 }
 
-static int method_crossblind_commit(struct psi_method_call *call)
+int hub_method_crossblind_commit(struct psi_method_call *call)
 {
     const struct psi_store_ops *ops = call->txn->ops;
     const char *sender = call->sender->id;
-    UNPACK(Psi__CrossBlindCommit, psi__cross_blind_commit__unpack, call, "crossblind.commit");
+    UNPACK(Psi__CrossBlindCommit, psi__cross_blind_commit__unpack, call);
     uint8_t *tags = NULL;
     char *log_receipt = NULL;
     int rc = 0;
@@ -598,7 +563,7 @@ static int method_crossblind_commit(struct psi_method_call *call)
                               (unsigned long long)msg->count, (unsigned long long)sub.count);
         goto out;
     }
-    rc = take_upload(call, msg->upload_id.data, msg->count, PSI_STORE_TAG_BYTES, &tags);
+    rc = psi_method_take_upload(call, msg->upload_id.data, msg->count, PSI_STORE_TAG_BYTES, &tags);
     if (rc != 0)
         goto out;
     unsigned char digest[32];
@@ -683,11 +648,11 @@ static int by_id(const void *a, const void *b)
  * acts on the operator's policy narrowed by it (store.h), and it is logged
  * (PARTY_POLICY) so that auditors check the hub against the party's word.
  */
-static int method_policy_set(struct psi_method_call *call)
+int hub_method_policy_set(struct psi_method_call *call)
 {
     const struct psi_store_ops *ops = call->txn->ops;
     const char *sender = call->sender->id;
-    UNPACK(Psi__PolicySet, psi__policy_set__unpack, call, "policy.set");
+    UNPACK(Psi__PolicySet, psi__policy_set__unpack, call);
     const char **ids = NULL;
     unsigned char *list = NULL, *statement = NULL;
     char *log_receipt = NULL;
@@ -838,9 +803,9 @@ static int results_add(void *ctx, uint64_t position, const char *const *peers, s
     return 0;
 }
 
-static int method_results(struct psi_method_call *call)
+int hub_method_results(struct psi_method_call *call)
 {
-    UNPACK(Psi__ResultsRequest, psi__results_request__unpack, call, "results");
+    UNPACK(Psi__ResultsRequest, psi__results_request__unpack, call);
     struct results_build rb = {NULL, 0, 0};
     int rc = 0;
     if (strcmp(msg->participant, call->sender->id) != 0) {
@@ -884,9 +849,9 @@ static int log_size(struct psi_method_call *call, uint64_t *size, char *checkpoi
     return rc;
 }
 
-static int method_log_checkpoint(struct psi_method_call *call)
+int hub_method_log_checkpoint(struct psi_method_call *call)
 {
-    UNPACK(Psi__Empty, psi__empty__unpack, call, "log.checkpoint");
+    UNPACK(Psi__Empty, psi__empty__unpack, call);
     psi__empty__free_unpacked(msg, NULL);
     char checkpoint[PSI_HUB_CHECKPOINT_MAX];
     uint64_t size = 0;
@@ -898,9 +863,9 @@ static int method_log_checkpoint(struct psi_method_call *call)
     return psi_method_reply(call, &reply.base);
 }
 
-static int method_log_entries(struct psi_method_call *call)
+int hub_method_log_entries(struct psi_method_call *call)
 {
-    UNPACK(Psi__LogEntriesRequest, psi__log_entries_request__unpack, call, "log.entries");
+    UNPACK(Psi__LogEntriesRequest, psi__log_entries_request__unpack, call);
     char checkpoint[PSI_HUB_CHECKPOINT_MAX];
     uint64_t size = 0, start = msg->start;
     uint32_t count = msg->count;
@@ -964,9 +929,9 @@ static int reply_proof(struct psi_method_call *call, unsigned char (*proof)[32],
     return psi_method_reply(call, &reply.base);
 }
 
-static int method_log_inclusion(struct psi_method_call *call)
+int hub_method_log_inclusion(struct psi_method_call *call)
 {
-    UNPACK(Psi__LogInclusionRequest, psi__log_inclusion_request__unpack, call, "log.inclusion");
+    UNPACK(Psi__LogInclusionRequest, psi__log_inclusion_request__unpack, call);
     uint64_t index = msg->index, tree_size = msg->tree_size, size = 0;
     psi__log_inclusion_request__free_unpacked(msg, NULL);
     char checkpoint[PSI_HUB_CHECKPOINT_MAX];
@@ -983,10 +948,9 @@ static int method_log_inclusion(struct psi_method_call *call)
     return rc != 0 ? rc : reply_proof(call, proof, count);
 }
 
-static int method_log_consistency(struct psi_method_call *call)
+int hub_method_log_consistency(struct psi_method_call *call)
 {
-    UNPACK(Psi__LogConsistencyRequest, psi__log_consistency_request__unpack, call,
-           "log.consistency");
+    UNPACK(Psi__LogConsistencyRequest, psi__log_consistency_request__unpack, call);
     uint64_t old_size = msg->old_size, new_size = msg->new_size, size = 0;
     psi__log_consistency_request__free_unpacked(msg, NULL);
     char checkpoint[PSI_HUB_CHECKPOINT_MAX];
@@ -1006,30 +970,22 @@ static int method_log_consistency(struct psi_method_call *call)
 
 /* ---------------------------------------------------------------- the table */
 
-static const struct psi_method METHODS[] = {
-    {"info", method_info, 0, 1, 0, 0},
-    {"roster", method_roster, 0, 1, 0, 0},
-    {"upload.chunk", method_upload_chunk, 1, 0, 0, 0},
-    {"submit.commit", method_submit_commit, 1, 0, 0, 0},
-    {"work.list", method_work_list, 0, 0, 0, 0},
-    {"work.fetch", method_work_fetch, 0, 0, 0, 0},
-    {"crossblind.commit", method_crossblind_commit, 1, 0, 0, 0},
-    {"policy.set", method_policy_set, 1, 0, 0, 0},
-    {"results", method_results, 0, 0, 1, 0},
-    {"feed.announce", psi_feed_method_announce, 1, 0, 0, 0},
-    {"feed.commit", psi_feed_method_commit, 1, 0, 0, 0},
-    {"feed.get", psi_feed_method_get, 0, 0, 0, 0},
-    {"query.submit", psi_query_method_submit, 1, 0, 1, 0},
-    {"query.work", psi_query_method_work, 0, 0, 0, 0},
-    {"query.answer", psi_query_method_answer, 1, 0, 0, 0},
-    {"query.result", psi_query_method_result, 0, 0, 1, 0},
-    /* Anyone on the roster checks receipts and checkpoints; only auditors
-     * read the entries themselves (who submitted what, when, how much). */
-    {"log.checkpoint", method_log_checkpoint, 0, 1, 0, 0},
-    {"log.inclusion", method_log_inclusion, 0, 1, 0, 0},
-    {"log.consistency", method_log_consistency, 0, 1, 0, 0},
-    {"log.entries", method_log_entries, 0, 1, 0, 1},
-};
+/* Made from the catalogue (proto/methods.h), row for row: a method exists
+ * here exactly when it is catalogued, with the catalogue's messages and
+ * flags, and its handler is hub_method_<handler>. */
+#define HUB_METHOD_ROW(id, handler_, name_, request_, reply_, flags)                               \
+    [PSI_METHOD_##id] = {                                                                          \
+        .name = name_,                                                                             \
+        .handler = hub_method_##handler_,                                                          \
+        .request = &request_,                                                                      \
+        .reply = &reply_,                                                                          \
+        .writes = (PSI_MF_WRITES & (flags)) != 0,                                                  \
+        .for_auditors = (PSI_MF_FOR_AUDITORS & (flags)) != 0,                                      \
+        .gives_results = (PSI_MF_GIVES_RESULTS & (flags)) != 0,                                    \
+        .auditors_only = (PSI_MF_AUDITORS_ONLY & (flags)) != 0,                                    \
+    },
+static const struct psi_method METHODS[PSI_METHOD_COUNT] = {PSI_METHODS(HUB_METHOD_ROW)};
+#undef HUB_METHOD_ROW
 
 const struct psi_method *psi_hub_method(const char *name)
 {

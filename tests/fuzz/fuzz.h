@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "identity.h"
+#include "methods.h"
 #include "psi/error.h"
 #include "psi/merkle.h"
 #include "psi/note.h"
@@ -133,22 +134,19 @@ static inline void fuzz_vendor_key(unsigned char key[32])
     sodium_memzero(sk, sizeof sk);
 }
 
-/* The methods of psi.proto as fuzz_hub_request chooses them (a record's
- * first byte, modulo the count), and one the hub does not know. A record is
- * method, sender, body length (2 bytes, big-endian), body. */
+/* The methods of the catalogue (proto/methods.h) as fuzz_hub_request
+ * chooses them (a record's first byte, modulo the count), and after them one
+ * the hub does not know. A record is method, sender, body length (2 bytes,
+ * big-endian), body. */
 #define FUZZ_HUB_RECORD_HEADER 4U
 #define FUZZ_HUB_REQUESTS_MAX 8U
-#define FUZZ_HUB_METHOD_COUNT 20U
+#define FUZZ_HUB_UNKNOWN_METHOD "no.such.method"
+#define FUZZ_HUB_METHOD_COUNT ((unsigned)PSI_METHOD_COUNT + 1U)
 static inline const char *fuzz_hub_method(unsigned i)
 {
-    static const char *const methods[FUZZ_HUB_METHOD_COUNT] = {
-        "info",           "roster",       "upload.chunk",      "submit.commit",
-        "work.list",      "work.fetch",   "crossblind.commit", "results",
-        "log.checkpoint", "log.entries",  "log.inclusion",     "log.consistency",
-        "feed.announce",  "feed.commit",  "feed.get",          "query.submit",
-        "query.work",     "query.answer", "query.result",      "no.such.method",
-    };
-    return methods[i % FUZZ_HUB_METHOD_COUNT];
+    i %= FUZZ_HUB_METHOD_COUNT;
+    return i < (unsigned)PSI_METHOD_COUNT ? psi_method_name((enum psi_method_id)i)
+                                          : FUZZ_HUB_UNKNOWN_METHOD;
 }
 
 /* Leaf `index` of the made-up tree of fuzz_merkle_proof: the leaf hash of

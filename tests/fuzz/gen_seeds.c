@@ -375,6 +375,21 @@ static size_t hub_bodies(struct body *b, const struct psi_identity *party)
     answer.proof = (ProtobufCBinaryData){sizeof proof, proof};
     Psi__QueryResultRequest result = PSI__QUERY_RESULT_REQUEST__INIT;
     result.query_id = 1;
+    /* The agency's own policy (share with all), signed as the hub checks it. */
+    struct psi_logentry_party_policy own;
+    memset(&own, 0, sizeof own);
+    snprintf(own.participant, sizeof own.participant, "%s", fuzz_party_name(FUZZ_AGENCY));
+    own.issued_ms = 1700000000000ULL;
+    own.share_all = 1;
+    unsigned char statement[PSI_POLICY_STATEMENT_MAX], policy_sig[64];
+    size_t statement_len = 0;
+    check(psi_policy_statement(statement, sizeof statement, &statement_len, hub_key, &own),
+          "a policy statement");
+    crypto_sign_detached(policy_sig, NULL, statement, statement_len, party[FUZZ_AGENCY].secret_key);
+    Psi__PolicySet policy = PSI__POLICY_SET__INIT;
+    policy.issued_ms = own.issued_ms;
+    policy.share_all = 1;
+    policy.signature = (ProtobufCBinaryData){sizeof policy_sig, policy_sig};
 
     /* In the order of the stories envelope_seeds makes, 8 requests each: a
      * feed published and queried, a submission and its results, the log. */
@@ -398,7 +413,8 @@ static size_t hub_bodies(struct body *b, const struct psi_identity *party)
     add_body(b, &n, "log.entries", FUZZ_AUDITOR, &entries.base);
     add_body(b, &n, "log.inclusion", FUZZ_AGENCY, &inclusion.base);
     add_body(b, &n, "log.consistency", FUZZ_AUDITOR, &consistency.base);
-    add_body(b, &n, "no.such.method", FUZZ_AGENCY, &empty.base);
+    add_body(b, &n, "policy.set", FUZZ_AGENCY, &policy.base);
+    add_body(b, &n, FUZZ_HUB_UNKNOWN_METHOD, FUZZ_AGENCY, &empty.base);
     free(filter);
     return n;
 }
