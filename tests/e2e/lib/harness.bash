@@ -10,6 +10,7 @@
 #   hub_start / hub_stop / hub_kill   serve in the background / SIGTERM / SIGKILL
 #   must CMD...                   runs CMD; on failure shows it, its output, and exits 1
 #   fail MSG                      prints "NAME: FAIL: MSG" and exits 1
+#   skip MSG                      prints "NAME: skipped: MSG" and exits 77 (ctest: skipped)
 
 harness_name=harness
 HUB_PID=""
@@ -20,6 +21,11 @@ say() { printf '%s: %s\n' "$harness_name" "$*"; }
 fail() {
     printf '%s: FAIL: %s\n' "$harness_name" "$*" >&2
     exit 1
+}
+# Exit status 77 is each e2e test's SKIP_RETURN_CODE (tests/CMakeLists.txt).
+skip() {
+    printf '%s: skipped: %s\n' "$harness_name" "$*"
+    exit 77
 }
 
 # Runs a command with its output kept in $WORK/logs; on failure shows the
