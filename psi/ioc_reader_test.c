@@ -1076,7 +1076,7 @@ static void test_files_and_streams(void **state)
         psi_ioc_read_file("/nonexistent/list.txt", PSI_IOC_FORMAT_AUTO, NULL, set, err, sizeof err),
         PSI_ERR_IO);
     assert_string_equal(err, "/nonexistent/list.txt: No such file or directory");
-    assert_int_equal(psi_ioc_read_file(IOC_DIR, PSI_IOC_FORMAT_AUTO, NULL, set, err, sizeof err),
+    assert_int_equal(psi_ioc_read_file(FIXTURE_DIR, PSI_IOC_FORMAT_AUTO, NULL, set, err, sizeof err),
                      PSI_ERR_IO);
     assert_non_null(strstr(err, ": Is a directory"));
     assert_int_equal(psi_ioc_read_file(NULL, PSI_IOC_FORMAT_AUTO, NULL, set, err, sizeof err),
