@@ -15,6 +15,9 @@
 #  4. A vendor agent answering under a wrong key (the agent's test hook
 #     PSI_TEST_FEED_WRONG_KEY) is refused by the hub (logged) and the agency
 #     gets no answer; the agency's own check of a proof is psi_feed_test.
+#     The hook exists only in builds configured -DPSI_TEST_HOOKS=ON (as
+#     scripts/setup.sh does); in another build this test says so and exits
+#     77 (skipped).
 #  5. The agency's cached filter, corrupted, is refused (and fetched again);
 #     a filter of another vendor or another epoch in its place is refused.
 #  6. The auditor's checks pass over the whole log: quotas kept, every
@@ -25,6 +28,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/harness.bash"
 harness_init feed "${PSI_BIN:-$here/../../build}"
+grep -q '^PSI_TEST_HOOKS:BOOL=ON$' "${PSI_BIN:-$here/../../build}/CMakeCache.txt" 2>/dev/null ||
+    skip "psi was built without -DPSI_TEST_HOOKS=ON: no wrong-key vendor to test"
 export PSI_HUB_TIMEOUT=20
 shared=${PSI_SHARED:-$here/../../../shared}
 fixtures="${PSI_SOURCE:-$here/../..}/tests/fixtures/ioc"
