@@ -25,7 +25,7 @@ struct psi_feed_agent {
     unsigned char sk[32];
     unsigned char pk[32];
     int have_key;
-    int wrong_key; /* the test hook */
+    int wrong_key; /* the test hook (PSI_TEST_HOOKS builds only; else always 0) */
     /* Batches settled by this process (answered, declined or refused): not
      * worked on or reported again. */
     uint64_t *settled;
@@ -123,8 +123,10 @@ int psi_feed_agent_open(struct psi_feed_agent **out, struct psi_cli_session *s,
     fa->limits = *limits;
     fa->key_of = key_of;
     fa->key_ctx = key_ctx;
+#ifdef PSI_TEST_HOOKS
     const char *hook = getenv(PSI_FEED_AGENT_WRONG_KEY_ENV);
     fa->wrong_key = hook != NULL && hook[0] != '\0';
+#endif
     if (db_open(s->dir, &fa->db, err, sizeof err)) {
         free(fa);
         return psi_cli_fail(s->cmd, "%s", err);
@@ -231,6 +233,7 @@ static int epoch_key(struct psi_feed_agent *fa, const char *epoch)
     if (psi_cli_seed_read(path, seed, err, sizeof err))
         return psi_cli_fail(s->cmd, "%s", err);
     int rc;
+#ifdef PSI_TEST_HOOKS
     if (fa->wrong_key) {
         /* The test hook: another epoch's key, which the proof will match but
          * the announced key will not. */
@@ -240,6 +243,9 @@ static int epoch_key(struct psi_feed_agent *fa, const char *epoch)
     } else {
         rc = psi_feed_derive_key(seed, epoch, fa->sk, fa->pk);
     }
+#else
+    rc = psi_feed_derive_key(seed, epoch, fa->sk, fa->pk);
+#endif
     sodium_memzero(seed, sizeof seed);
     if (rc)
         return psi_cli_fail(s->cmd, "cannot derive the feed key of epoch '%s': %s", epoch,
@@ -548,9 +554,11 @@ static enum batch_outcome answer_batch(struct psi_feed_agent *fa, struct psi_hub
     size_t n = b->elements.len / 32;
     if (epoch_key(fa, b->epoch))
         return BATCH_FAILED;
+#ifdef PSI_TEST_HOOKS
     if (fa->wrong_key)
         psi_cli_note(cmd, "TEST HOOK %s: answering batch %" PRIu64 " under a wrong key",
                      PSI_FEED_AGENT_WRONG_KEY_ENV, b->query_id);
+#endif
     unsigned char *evaluated = malloc(b->elements.len);
     unsigned char proof[64];
     size_t bad = 0;

@@ -35,10 +35,11 @@
  * answer (same query id, same batch) reuses its request id, so the hub
  * records it once.
  *
- * Test hook, never for production: with PSI_TEST_FEED_WRONG_KEY set in the
- * environment the agent answers under another key (with a proof that is
- * valid for that key), which the hub and agencies must refuse. It announces
- * itself on stderr at every answer.
+ * Test hook, compiled only in test builds (-DPSI_TEST_HOOKS=ON): with
+ * PSI_TEST_FEED_WRONG_KEY set in the environment the agent answers under
+ * another key (with a proof that is valid for that key), which the hub and
+ * agencies must refuse. It announces itself on stderr at every answer. A
+ * default build has neither the hook nor its name.
  */
 #ifndef PSI_CLIENT_FEED_AGENT_H
 #define PSI_CLIENT_FEED_AGENT_H
@@ -51,7 +52,9 @@
 #include "psi.pb-c.h"
 
 #define PSI_FEED_AGENT_DB_FILE "feed-agent.db"
+#ifdef PSI_TEST_HOOKS
 #define PSI_FEED_AGENT_WRONG_KEY_ENV "PSI_TEST_FEED_WRONG_KEY"
+#endif
 /* Queries per epoch this vendor answers for all agencies together, unless
  * `psi agent --feed-total-limit` says otherwise. */
 #define PSI_FEED_AGENT_TOTAL_LIMIT_DEFAULT 1000000u

@@ -2,6 +2,7 @@
  * The requester's side of the transport (see rpc.h).
  */
 #include "rpc.h"
+#include "rpc_socket.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -47,9 +48,9 @@ static void on_pipe_added(nng_pipe pipe, nng_pipe_ev event, void *arg)
     atomic_store((atomic_int *)arg, 1);
 }
 
-/* A REQ socket dialling url in the background, with our limits. */
-static int open_socket(nng_socket *sock, const char *url, unsigned timeout_ms,
-                       atomic_int *connected, char *err, size_t errlen)
+/* A REQ socket dialling url in the background, with our limits (rpc_socket.h). */
+int psi_rpc_open_socket(nng_socket *sock, const char *url, unsigned timeout_ms,
+                        atomic_int *connected, char *err, size_t errlen)
 {
     int rc = nng_req0_open(sock);
     if (rc != 0) {
@@ -85,7 +86,7 @@ static int open_socket(nng_socket *sock, const char *url, unsigned timeout_ms,
     return 0;
 }
 
-static int check_url_and_timeout(const char *url, unsigned timeout_ms, char *err, size_t errlen)
+int psi_rpc_check_url_and_timeout(const char *url, unsigned timeout_ms, char *err, size_t errlen)
 {
     if (url == NULL || url[0] == '\0' || strnlen(url, URL_MAX + 1) > URL_MAX) {
         psi_proto_set_error(err, errlen, "invalid hub address (empty or longer than %d bytes)",
@@ -110,7 +111,7 @@ int psi_rpc_open(struct psi_rpc **rpc, const char *url, const struct psi_identit
         return PSI_ERR_INVALID;
     }
     *rpc = NULL;
-    int rc = check_url_and_timeout(url, timeout_ms, err, errlen);
+    int rc = psi_rpc_check_url_and_timeout(url, timeout_ms, err, errlen);
     if (rc != 0)
         return rc;
     struct psi_rpc *r = calloc(1, sizeof *r);
@@ -124,7 +125,7 @@ int psi_rpc_open(struct psi_rpc **rpc, const char *url, const struct psi_identit
     r->timeout_ms = timeout_ms;
     r->retries = PSI_RPC_DEFAULT_RETRIES;
     atomic_init(&r->connected, 0);
-    rc = open_socket(&r->socket, url, timeout_ms, &r->connected, err, errlen);
+    rc = psi_rpc_open_socket(&r->socket, url, timeout_ms, &r->connected, err, errlen);
     if (rc != 0) {
         free(r);
         return rc;
@@ -302,57 +303,4 @@ int psi_rpc_call(struct psi_rpc *rpc, const char *method, const uint8_t *body, s
     randombytes_buf(request_id, sizeof request_id);
     return psi_rpc_call_id(rpc, request_id, method, body, body_len, reply_body, reply_len, err,
                            errlen);
-}
-
-int psi_rpc_raw(const char *url, const uint8_t *frame, size_t frame_len, uint8_t **reply,
-                size_t *reply_len, unsigned timeout_ms)
-{
-    if (reply != NULL)
-        *reply = NULL;
-    if (reply_len != NULL)
-        *reply_len = 0;
-    if (reply == NULL || reply_len == NULL || (frame == NULL && frame_len > 0))
-        return PSI_ERR_INVALID;
-    int rc = check_url_and_timeout(url, timeout_ms, NULL, 0);
-    if (rc != 0)
-        return rc;
-    nng_socket sock;
-    rc = open_socket(&sock, url, timeout_ms, NULL, NULL, 0);
-    if (rc != 0)
-        return rc;
-
-    nng_msg *msg = NULL;
-    int nrc = nng_msg_alloc(&msg, 0);
-    if (nrc == 0 && frame_len > 0)
-        nrc = nng_msg_append(msg, frame, frame_len);
-    if (nrc == 0) {
-        nrc = nng_sendmsg(sock, msg, 0);
-        if (nrc == 0)
-            msg = NULL; /* nng owns it now */
-    }
-    if (msg != NULL)
-        nng_msg_free(msg);
-    nng_msg *answer = NULL;
-    if (nrc == 0)
-        nrc = nng_recvmsg(sock, &answer, 0);
-    if (nrc == 0) {
-        size_t n = nng_msg_len(answer);
-        uint8_t *copy = malloc(n > 0 ? n : 1);
-        if (copy == NULL) {
-            rc = PSI_ERR_NOMEM;
-        } else {
-            if (n > 0)
-                memcpy(copy, nng_msg_body(answer), n);
-            *reply = copy;
-            *reply_len = n;
-            rc = 0;
-        }
-        nng_msg_free(answer);
-    } else {
-        rc = nrc == NNG_ETIMEDOUT ? PSI_ERR_TIMEOUT
-             : nrc == NNG_ENOMEM  ? PSI_ERR_NOMEM
-                                  : PSI_ERR_NETWORK;
-    }
-    nng_close(sock);
-    return rc;
 }

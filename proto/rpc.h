@@ -67,13 +67,4 @@ int psi_rpc_call_id(struct psi_rpc *rpc, const unsigned char request_id[PSI_REQU
 
 void psi_rpc_close(struct psi_rpc *rpc);
 
-/* For tests of the hub: sends the bytes of frame as they are (any length,
- * even 0) on a fresh REQ socket and returns the raw reply frame in *reply
- * (malloc'd, free() it). One attempt, no checks on the reply. 0, or
- * PSI_ERR_TIMEOUT (no reply: a hub that drops an oversized frame closes the
- * connection, which shows here as a timeout), PSI_ERR_NETWORK,
- * PSI_ERR_INVALID, PSI_ERR_NOMEM. */
-int psi_rpc_raw(const char *url, const uint8_t *frame, size_t frame_len, uint8_t **reply,
-                size_t *reply_len, unsigned timeout_ms);
-
 #endif

@@ -23,6 +23,7 @@
 #include "identity.h"
 #include "psi/error.h"
 #include "rpc.h"
+#include "rpc_raw.h"
 
 enum behaviour {
     ECHO,        /* answer every request with its body */

@@ -1,7 +1,11 @@
 /*
- * Tests of the indicator readers (ioc_reader.h): every file of the shared
- * real-data folder with counts derived by other tools, spot checks of values,
- * and small inline files for each rule and each error.
+ * Tests of the indicator readers (ioc_reader.h): the project's own fixture
+ * files (tests/fixtures/ioc), small inline files for each rule and each
+ * error, and, run as a separate ctest test (`--shared`), every file of the
+ * real-data folder beside the checkout (../shared/data/ioc) with counts
+ * derived by other tools and spot checks of values. Without that folder the
+ * `--shared` run says so in one line and exits 77, which ctest reports as
+ * skipped.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +24,9 @@
 #include "psi/ioc_reader.h"
 
 #define IOC_DIR PSI_SHARED_DIR "/data/ioc"
+#define FIXTURE_DIR PSI_SOURCE_DIR "/tests/fixtures/ioc"
+/* ctest's SKIP_RETURN_CODE for this test (psi/CMakeLists.txt) */
+#define SKIP_EXIT 77
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -114,6 +121,94 @@ static uint64_t unsupported_named(const struct psi_ioc_set *set, const char *nam
 #define U PSI_IOC_SKIP_UNSUPPORTED
 #define M PSI_IOC_SKIP_MALFORMED
 #define F PSI_IOC_SKIP_FILENAME
+
+/* ---- the project's own fixture files ------------------------------------ */
+
+/*
+ * tests/fixtures/ioc holds small files written for these tests in the shapes
+ * of published lists (a text list with notes and defanged forms, a hash
+ * list, a STIX 2.1 bundle, a MISP event), so that reading real-looking files
+ * from disk with format detection is tested from the repository alone.
+ * Counts by hand:
+ *  - campaign-notes.txt: 12 non-blank, non-comment lines: two headers
+ *    (unsupported), 203.0.113.45 fanged then defanged (1 duplicate), a URL,
+ *    a domain, an address written "[at]", an IPv6 address, 10.20.30.40
+ *    (reserved), a sha256 and an md5 after a type column, dropper.exe
+ *    (file name): 7 kept.
+ *  - beacon.sha256: 4 lines, the first repeated last: 3 kept, 1 duplicate.
+ *  - bundle.stix.json: 7 indicators, one an OR of two domains: 8 read;
+ *    process:command_line and file:name unsupported: 6 kept.
+ *  - event.misp.json: 9 attributes and 2 in an object; domain|ip gives two
+ *    values and filename|md5 one (the name is dropped): 12 read; regkey|value,
+ *    text and port unsupported: 9 kept.
+ */
+static const struct {
+    const char *path;
+    struct counts want;
+} fixtures[] = {
+    {"campaign-notes.txt", {12, 7, 1, {[U] = 2, [PSI_IOC_SKIP_RESERVED] = 1, [F] = 1}}},
+    {"beacon.sha256", {4, 3, 1, {0}}},
+    {"bundle.stix.json", {8, 6, 0, {[U] = 2}}},
+    {"event.misp.json", {12, 9, 0, {[U] = 3}}},
+};
+
+static struct psi_ioc_set *read_fixture(const char *rel)
+{
+    char path[1024];
+    char err[512];
+    (void)snprintf(path, sizeof path, "%s/%s", FIXTURE_DIR, rel);
+    struct psi_ioc_set *set = new_set();
+    int rc = psi_ioc_read_file(path, PSI_IOC_FORMAT_AUTO, NULL, set, err, sizeof err);
+    if (rc != PSI_OK)
+        fail_msg("%s: rc %d: %s", rel, rc, err);
+    return set;
+}
+
+static void test_fixture_files(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof fixtures / sizeof fixtures[0]; i++) {
+        struct psi_ioc_set *set = read_fixture(fixtures[i].path);
+        check_counts(fixtures[i].path, set, &fixtures[i].want);
+        psi_ioc_set_free(set);
+    }
+}
+
+static void test_fixture_values(void **state)
+{
+    (void)state;
+    struct psi_ioc_set *set;
+    struct psi_ioc_ref ref;
+
+    set = read_fixture("campaign-notes.txt");
+    assert_int_equal(psi_ioc_set_get(set, 0, &ref), PSI_OK);
+    assert_string_equal(ref.value, "203.0.113.45");
+    has(set, PSI_IOC_URL, "https://login-portal.example.net/owa/auth.php");
+    has(set, PSI_IOC_EMAIL, "mail@invoice-desk.example.com");
+    has(set, PSI_IOC_IPV6, "2001:db8::7");
+    has(set, PSI_IOC_MD5, "098f6bcd4621d373cade4e832627b4f6");
+    has_not(set, PSI_IOC_IPV4, "10.20.30.40");
+    has_not(set, PSI_IOC_DOMAIN, "dropper.exe");
+    psi_ioc_set_free(set);
+
+    set = read_fixture("bundle.stix.json");
+    has(set, PSI_IOC_DOMAIN, "update-check.example.org"); /* case folded */
+    has(set, PSI_IOC_DOMAIN, "cdn-sync.example.net");     /* second term of an OR */
+    has(set, PSI_IOC_SHA256, "fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9");
+    assert_int_equal(unsupported_named(set, "stix:process:command_line"), 1);
+    assert_int_equal(unsupported_named(set, "stix:file:name"), 1);
+    psi_ioc_set_free(set);
+
+    set = read_fixture("event.misp.json");
+    has(set, PSI_IOC_DOMAIN, "relay.example.org");
+    has(set, PSI_IOC_IPV4, "198.51.100.24");
+    has(set, PSI_IOC_URL, "https://relay.example.org/Gate.php?id=7"); /* path case kept */
+    has(set, PSI_IOC_SHA1, "a94a8fe5ccb19ba61c4c0873d391e987982fbbd3");
+    has(set, PSI_IOC_IPV4, "198.51.100.25"); /* an object attribute */
+    assert_int_equal(unsupported_named(set, "misp:regkey|value"), 1);
+    assert_int_equal(unsupported_named(set, "misp:port"), 1);
+    psi_ioc_set_free(set);
+}
 
 /* ---- every shared file --------------------------------------------------- */
 
@@ -981,7 +1076,7 @@ static void test_files_and_streams(void **state)
         psi_ioc_read_file("/nonexistent/list.txt", PSI_IOC_FORMAT_AUTO, NULL, set, err, sizeof err),
         PSI_ERR_IO);
     assert_string_equal(err, "/nonexistent/list.txt: No such file or directory");
-    assert_int_equal(psi_ioc_read_file(IOC_DIR, PSI_IOC_FORMAT_AUTO, NULL, set, err, sizeof err),
+    assert_int_equal(psi_ioc_read_file(FIXTURE_DIR, PSI_IOC_FORMAT_AUTO, NULL, set, err, sizeof err),
                      PSI_ERR_IO);
     assert_non_null(strstr(err, ": Is a directory"));
     assert_int_equal(psi_ioc_read_file(NULL, PSI_IOC_FORMAT_AUTO, NULL, set, err, sizeof err),
@@ -1087,12 +1182,16 @@ static void test_garbage_input(void **state)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    const struct CMUnitTest tests[] = {
+    const struct CMUnitTest shared_tests[] = {
         cmocka_unit_test(test_every_shared_file),
         cmocka_unit_test(test_shared_text_together),
         cmocka_unit_test(test_shared_spot_checks),
+    };
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fixture_files),
+        cmocka_unit_test(test_fixture_values),
         cmocka_unit_test(test_text_rules),
         cmocka_unit_test(test_text_edge_input),
         cmocka_unit_test(test_text_errors),
@@ -1110,5 +1209,17 @@ int main(void)
         cmocka_unit_test(test_files_and_streams),
         cmocka_unit_test(test_garbage_input),
     };
+    if (argc == 2 && strcmp(argv[1], "--shared") == 0) {
+        struct stat st;
+        if (stat(IOC_DIR, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            printf("ioc_reader_test --shared: skipped: no real indicator data in %s\n", IOC_DIR);
+            return SKIP_EXIT;
+        }
+        return cmocka_run_group_tests_name("shared real files", shared_tests, NULL, NULL);
+    }
+    if (argc != 1) {
+        fprintf(stderr, "usage: %s [--shared]\n", argv[0]);
+        return 2;
+    }
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

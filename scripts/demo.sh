@@ -3,6 +3,9 @@
 # answer planted in a generated scenario.
 #
 #   scripts/demo.sh [BUILD_DIR]       (after scripts/setup.sh; default ./build)
+#   scripts/demo.sh PREFIX            the programs of `cmake --install --prefix PREFIX`
+#                                     (PREFIX/bin); PSI_SCENARIO_BIN names the scenario
+#                                     generator, which is not installed (BUILD/tests/psi-scenario)
 #
 # Four agencies (fr-ccn, sg-csa, br-pf, ke-dci) and one contribute-only vendor
 # (vendor-x) each hold a list of a few hundred indicators, some written

@@ -5,8 +5,8 @@
 #
 # Configures and builds build-fuzz with clang (-DPSI_FUZZ=ON), writes the
 # seed corpora (gen_seeds: generated messages, notes, receipts, entries...;
-# the real indicator files of ../shared/data/ioc, cut down; the spec's note
-# vectors; tests/fuzz/seeds), runs each target for N seconds (default 20), J
+# the indicator fixtures of tests/fixtures/ioc and, when there, the real
+# files of ../shared/data/ioc, cut down; the spec's note vectors; tests/fuzz/seeds), runs each target for N seconds (default 20), J
 # at a time (default 1), and prints one line per target: executions, exec/s,
 # coverage (libFuzzer's cov: edges, ft: features), corpus (inputs/bytes
 # libFuzzer kept), crashes.
@@ -81,28 +81,32 @@ mkdir -p "$seeds" "$work/corpus" "$work/crashes" "$work/logs"
 ioc="${PSI_SHARED:-$here/../shared}/data/ioc"
 spec="${PSI_SHARED:-$here/../shared}/spec/tlog.md"
 sources=()
+# The repository's own fixtures always seed the indicator targets; the real
+# files of ../shared/data/ioc in addition when they are there.
+ioc_dirs=("$here/tests/fixtures/ioc")
 if [ -d "$ioc" ]; then
-  for kind in text csv stix misp; do mkdir -p "$seeds/fuzz_ioc_$kind"; done
-  while IFS= read -r -d '' f; do
-    case "$f" in
-      */LICENSE|*.md|*.adoc) continue ;;
-      *.json)
-        if grep -q '"bundle"' "$f"; then kind=stix; else kind=misp; fi
-        sources+=("$kind=$f")
-        # Whole files too, when small enough to mutate (the largest seed
-        # sets how long libFuzzer lets inputs grow).
-        if [ "$(stat -c %s "$f")" -le 20000 ]; then cp "$f" "$seeds/fuzz_ioc_$kind/"; fi
-        ;;
-      *)
-        sources+=("text=$f")
-        cp "$f" "$seeds/fuzz_ioc_text/"
-        cp "$f" "$seeds/fuzz_ioc_csv/"
-        ;;
-    esac
-  done < <(find "$ioc" -type f -print0 | sort -z)
+  ioc_dirs+=("$ioc")
 else
-  echo "fuzz: $ioc is missing: the indicator targets start from hand-written seeds only" >&2
+  echo "fuzz: $ioc is missing: the indicator targets start from the repository's fixtures and hand-written seeds" >&2
 fi
+for kind in text csv stix misp; do mkdir -p "$seeds/fuzz_ioc_$kind"; done
+while IFS= read -r -d '' f; do
+  case "$f" in
+    */LICENSE|*.md|*.adoc) continue ;;
+    *.json)
+      if grep -q '"bundle"' "$f"; then kind=stix; else kind=misp; fi
+      sources+=("$kind=$f")
+      # Whole files too, when small enough to mutate (the largest seed
+      # sets how long libFuzzer lets inputs grow).
+      if [ "$(stat -c %s "$f")" -le 20000 ]; then cp "$f" "$seeds/fuzz_ioc_$kind/"; fi
+      ;;
+    *)
+      sources+=("text=$f")
+      cp "$f" "$seeds/fuzz_ioc_text/"
+      cp "$f" "$seeds/fuzz_ioc_csv/"
+      ;;
+  esac
+done < <(find "${ioc_dirs[@]}" -type f -print0 | sort -z)
 "$build/tests/fuzz/gen_seeds" "$seeds" "${sources[@]}" >/dev/null
 # The signed-note vectors of the spec: a note by a key the target does not
 # know, the same note signed twice, and the spec's key strings.

@@ -48,10 +48,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" libclang-rt-14-dev >/dev/null
 fi
 
-# Every target, the fuzz targets included; only the generated headers are
-# built (clang-tidy and cppcheck read the sources).
+# Every target, the fuzz targets and the test hooks (PSI_TEST_HOOKS) included;
+# only the generated headers are built (clang-tidy and cppcheck read the
+# sources).
 CC=clang cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \
-  -DPSI_FUZZ=ON -DPSI_BUILD_TESTS=ON -DPSI_BUILD_BENCH=ON -DPSI_SANITIZE=OFF >/dev/null
+  -DPSI_FUZZ=ON -DPSI_BUILD_TESTS=ON -DPSI_BUILD_BENCH=ON -DPSI_SANITIZE=OFF -DPSI_TEST_HOOKS=ON >/dev/null
 cmake --build "$build" --target psiproto fuzz_proto_list -j "$(nproc)" >/dev/null
 
 failed=0

@@ -26,5 +26,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo ${PSI_CMAKE_FLAGS:-} >/dev/null
+# The build the tests run in: with the PSI_TEST_* hooks some tests need
+# (PSI_TEST_HOOKS; a release build leaves it off, the default).
+cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPSI_TEST_HOOKS=ON ${PSI_CMAKE_FLAGS:-} >/dev/null
 cmake --build "$build" -j "$(nproc)"

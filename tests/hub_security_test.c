@@ -37,6 +37,7 @@
 #include "psi.pb-c.h"
 #include "psi/error.h"
 #include "rpc.h"
+#include "rpc_raw.h"
 
 #define HUB_BIN PSI_BINARY_DIR "/server/psi-hub"
 #define MAX_MESSAGE 65536

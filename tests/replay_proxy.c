@@ -29,6 +29,7 @@
 #include "envelope.h"
 #include "psi/error.h"
 #include "rpc.h"
+#include "rpc_raw.h"
 
 #define WAIT_MS 30000
 

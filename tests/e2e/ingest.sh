@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# `psi ingest` end to end on the shared real indicator files: what it prints
-# (text and --json), its summary, its exit statuses and one-line errors.
-# Needs only the psi binary (not the hub). Counts are those derived by hand in
-# psi/ioc_reader_test.c.
+# `psi ingest` end to end on the repository's own fixture files
+# (tests/fixtures/ioc: a text list, a hash list, a STIX bundle, a MISP event):
+# what it prints (text and --json), its summary, its exit statuses and
+# one-line errors. Needs only the psi binary (not the hub). Counts are those
+# derived by hand in psi/ioc_reader_test.c. The same on the real published
+# files of ../shared is tests/e2e/ingest_shared.sh.
 #
-# Env (set by ctest): PSI_BIN build dir, PSI_SHARED shared dir.
+# Env (set by ctest): PSI_BIN build dir, PSI_SOURCE source dir.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${PSI_BIN:-$here/../../build}
-shared=${PSI_SHARED:-$here/../../../shared}
 PSI="$build/client/psi"
-DATA="$shared/data/ioc"
+DATA="${PSI_SOURCE:-$here/../..}/tests/fixtures/ioc"
 name=ingest
 
 fail() {
@@ -18,7 +19,7 @@ fail() {
     exit 1
 }
 [ -x "$PSI" ] || fail "missing binary $PSI (build the psi_cli target)"
-[ -d "$DATA" ] || fail "missing shared data folder $DATA"
+[ -d "$DATA" ] || fail "missing fixture folder $DATA"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/psi-ingest.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
@@ -62,22 +63,23 @@ run 2 --format stix --column 2 x.json
 grep -q -- "--column applies to CSV input" "$WORK/err" || fail "--column on STIX: $(cat "$WORK/err")"
 
 # ---- a text file with fanged and defanged forms of one address
-run 0 "$DATA/unit42-text/Conti_IOCs.txt"
-expect_lines "$WORK/out" 54
-expect_line "$WORK/out" $'ipv4\t185.178.209.193'
-expect_line "$WORK/out" $'domain\tbestarg.com'
-expect_line "$WORK/out" $'sha256\t124ccbfc91951101809fb9a889faa3353f4cf352caac216e446c36be3d1056a2'
-[ "$(head -n 1 "$WORK/out")" = $'ipv4\t185.178.209.193' ] || fail "first line is not the first indicator of the file"
+run 0 "$DATA/campaign-notes.txt"
+expect_lines "$WORK/out" 7
+expect_line "$WORK/out" $'ipv4\t203.0.113.45'
+expect_line "$WORK/out" $'url\thttps://login-portal.example.net/owa/auth.php'
+expect_line "$WORK/out" $'email\tmail@invoice-desk.example.com'
+expect_line "$WORK/out" $'sha256\t9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'
+[ "$(head -n 1 "$WORK/out")" = $'ipv4\t203.0.113.45' ] || fail "first line is not the first indicator of the file"
 grep -q '[][]' "$WORK/out" && fail "defanged brackets left in the output"
-expect_line "$WORK/err" "psi ingest: 1 file: 55 read, 54 kept, 1 duplicates, 0 skipped"
+expect_line "$WORK/err" "psi ingest: 1 file: 12 read, 7 kept, 1 duplicates, 4 skipped (unsupported 2, reserved 1, filename 1)"
 # every line is TYPE<TAB>VALUE with a known type
 awk -F '\t' 'NF != 2 || $1 !~ /^(ipv4|ipv6|cidr4|cidr6|domain|email|url|md5|sha1|sha256|sha512)$/ { bad = 1 }
              END { exit bad }' "$WORK/out" || fail "a line is not TYPE<TAB>VALUE"
 
 # ---- --json: one object a line, escaped by jansson
-run 0 --json "$DATA/unit42-text/Conti_IOCs.txt"
-expect_lines "$WORK/out" 54
-expect_line "$WORK/out" '{"type":"ipv4","value":"185.178.209.193"}'
+run 0 --json "$DATA/campaign-notes.txt"
+expect_lines "$WORK/out" 7
+expect_line "$WORK/out" '{"type":"ipv4","value":"203.0.113.45"}'
 grep -vq '^{"type":"[a-z0-9]*","value":"[^"]*"}$' "$WORK/out" && fail "--json line not of the documented shape"
 printf 'http://evil.com/a\\b"c\njörg@evil.com\n' >"$WORK/quote.txt"
 run 0 --json "$WORK/quote.txt"
@@ -85,20 +87,22 @@ expect_line "$WORK/out" '{"type":"url","value":"http://evil.com/a\\b%22c"}'
 expect_line "$WORK/out" '{"type":"email","value":"jörg@evil.com"}'
 
 # ---- several files and formats at once, with per-file counts
-run 0 "$DATA/unit42-stix/ryuk-ransomware.json" "$DATA/eset-misp/oceanlotus_oceanlotus.misp.event.json" \
-    "$DATA/unit42-text/DanaBotV4_C2s"
-expect_lines "$WORK/out" $((16 + 92 + 48))
-expect_line "$WORK/err" "psi ingest: $DATA/unit42-stix/ryuk-ransomware.json: 18 read, 16 kept, 0 duplicates, 2 skipped (unsupported 2)"
-expect_line "$WORK/err" "psi ingest: $DATA/eset-misp/oceanlotus_oceanlotus.misp.event.json: 114 read, 92 kept, 3 duplicates, 19 skipped (unsupported 19)"
-expect_line "$WORK/err" "psi ingest: 3 files: 180 read, 156 kept, 3 duplicates, 21 skipped (unsupported 21)"
+# The MISP event repeats two values of the bundle, the hash list one of the
+# bundle and one of its own: 6 + (9 - 2) + (3 - 1) printed.
+run 0 "$DATA/bundle.stix.json" "$DATA/event.misp.json" "$DATA/beacon.sha256"
+expect_lines "$WORK/out" $((6 + 7 + 2))
+expect_line "$WORK/err" "psi ingest: $DATA/bundle.stix.json: 8 read, 6 kept, 0 duplicates, 2 skipped (unsupported 2)"
+expect_line "$WORK/err" "psi ingest: $DATA/event.misp.json: 12 read, 7 kept, 2 duplicates, 3 skipped (unsupported 3)"
+expect_line "$WORK/err" "psi ingest: $DATA/beacon.sha256: 4 read, 2 kept, 2 duplicates, 0 skipped"
+expect_line "$WORK/err" "psi ingest: 3 files: 24 read, 15 kept, 4 duplicates, 5 skipped (unsupported 5)"
 grep -q 'unsupported kinds:.*stix:process:command_line 1' "$WORK/err" || fail "unsupported STIX kinds not named"
-grep -q 'misp:regkey|value 3' "$WORK/err" || fail "unsupported MISP kinds not named"
-expect_line "$WORK/out" $'domain\tdwarduong.com'
-expect_line "$WORK/out" $'ipv4\t46.183.78.191'
+grep -q 'misp:regkey|value 1' "$WORK/err" || fail "unsupported MISP kinds not named"
+expect_line "$WORK/out" $'domain\trelay.example.org'
+expect_line "$WORK/out" $'ipv4\t198.51.100.25'
 
 # ---- the same file twice: everything the second time is a duplicate
-run 0 -q "$DATA/eset-hashes/agrius.sha256" "$DATA/eset-hashes/agrius.sha256"
-expect_lines "$WORK/out" 7
+run 0 -q "$DATA/beacon.sha256" "$DATA/beacon.sha256"
+expect_lines "$WORK/out" 3
 [ -s "$WORK/err" ] && fail "-q still printed: $(cat "$WORK/err")"
 
 # ---- standard input, skipped values and their reasons
@@ -123,7 +127,7 @@ expect_line "$WORK/err" "psi ingest: $WORK/f.csv:1: no column named 'nope'"
 
 # ---- malformed files: one line FILE:LINE: what, exit 1, nothing printed
 printf '{\n "type": "bundle",\n "objects": [\n  {"type": "indicator",}\n ]\n}\n' >"$WORK/bad.json"
-run 1 "$DATA/unit42-text/DanaBotV4_C2s" "$WORK/bad.json"
+run 1 "$DATA/campaign-notes.txt" "$WORK/bad.json"
 expect_line "$WORK/err" "psi ingest: $WORK/bad.json:4: JSON: string or '}' expected near '}'"
 [ "$(wc -l <"$WORK/err")" -eq 1 ] || fail "an error takes more than one line: $(cat "$WORK/err")"
 [ -s "$WORK/out" ] && fail "a failed run printed a set"
@@ -135,10 +139,10 @@ run 1 "$WORK/bin.txt"
 expect_line "$WORK/err" "psi ingest: $WORK/bin.txt:1: NUL byte: this is not a text file"
 run 1 "$WORK/missing.txt"
 expect_line "$WORK/err" "psi ingest: $WORK/missing.txt: No such file or directory"
-run 1 --format misp "$DATA/unit42-stix/vicesociety.json"
+run 1 --format misp "$DATA/bundle.stix.json"
 grep -q 'no "Event", "response" or "Attribute"' "$WORK/err" || fail "STIX read as MISP: $(cat "$WORK/err")"
 
-# ---- every shared file at once: the set is the union, in a stable order
+# ---- every fixture file at once: the set is the union, in a stable order
 mapfile -t files < <(find "$DATA" -type f | LC_ALL=C sort)
 run 0 "${files[@]}"
 cp "$WORK/out" "$WORK/all.1"
@@ -148,4 +152,4 @@ dups=$(sort "$WORK/out" | uniq -d | wc -l)
 [ "$dups" -eq 0 ] || fail "the printed set has $dups repeated lines"
 total=$(grep -o '^psi ingest: [0-9]* files: [0-9]* read, [0-9]* kept' "$WORK/err" | tail -n 1 | awk '{print $7}')
 [ "$total" -eq "$(wc -l <"$WORK/out")" ] || fail "summary says $total kept, $(wc -l <"$WORK/out") printed"
-echo "$name: ok (${#files[@]} shared files, $total indicators)"
+echo "$name: ok (${#files[@]} fixture files, $total indicators)"

@@ -19,6 +19,9 @@
 #  4. threshold: on a hub initialised with --threshold 3, a position is
 #     revealed only if at least 3 parties (its owner included) hold it.
 #
+# Without $PSI_SHARED/data/ioc (../shared beside the checkout) it says so in
+# one line and exits 77, which ctest reports as skipped.
+#
 # Env (set by ctest): PSI_BIN build dir, PSI_SOURCE source dir, PSI_SHARED.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,7 +30,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 harness_init mutual_real "${PSI_BIN:-$here/../../build}"
 shared=${PSI_SHARED:-$here/../../../shared}
 ioc="$shared/data/ioc"
-[ -d "$ioc" ] || fail "no real indicator data in $ioc (PSI_SHARED=$shared)"
+[ -d "$ioc" ] || skip "no real indicator data in $ioc"
 
 file1="$ioc/unit42-text/Gamaredon_Gamaredon_IoCs_JAN2022.txt" # text, ~1000
 file2="$ioc/unit42-stix/trickbot.json"                         # STIX 2 bundle, ~700

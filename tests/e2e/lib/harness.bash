@@ -2,7 +2,10 @@
 # is removed on any exit, a hub on a free loopback port, participants, and one
 # loud failure voice. Sourced, never run (ctest only picks up tests/e2e/*.sh).
 #
-#   harness_init NAME BUILD_DIR   sets PSI, PSI_HUB, PSI_SCENARIO, WORK; installs the trap
+#   harness_init NAME BUILD_DIR   sets PSI, PSI_HUB, PSI_SCENARIO, WORK; installs the trap.
+#                                 BUILD_DIR may be an install prefix instead (PREFIX/bin/psi
+#                                 and PREFIX/bin/psi-hub); the scenario generator, a test
+#                                 tool that is not installed, is then $PSI_SCENARIO_BIN
 #   hub_init DIR NAME [ARGS]      psi-hub init; sets HUB_DIR, HUB_KEY, HUB_URL (free port),
 #                                 and HUB_MANUAL_EPOCH (the label of --epoch manual:LABEL)
 #   party_new ID ROLE [ADMIT...]  psi init + psi-hub admit; state in $WORK/parties/ID; with a
@@ -10,6 +13,7 @@
 #   hub_start / hub_stop / hub_kill   serve in the background / SIGTERM / SIGKILL
 #   must CMD...                   runs CMD; on failure shows it, its output, and exits 1
 #   fail MSG                      prints "NAME: FAIL: MSG" and exits 1
+#   skip MSG                      prints "NAME: skipped: MSG" and exits 77 (ctest: skipped)
 
 harness_name=harness
 HUB_PID=""
@@ -20,6 +24,11 @@ say() { printf '%s: %s\n' "$harness_name" "$*"; }
 fail() {
     printf '%s: FAIL: %s\n' "$harness_name" "$*" >&2
     exit 1
+}
+# Exit status 77 is each e2e test's SKIP_RETURN_CODE (tests/CMakeLists.txt).
+skip() {
+    printf '%s: skipped: %s\n' "$harness_name" "$*"
+    exit 77
 }
 
 # Runs a command with its output kept in $WORK/logs; on failure shows the
@@ -82,9 +91,15 @@ harness_init() {
     local build=$2
     [ -d "$build" ] || fail "no build directory '$build' (run scripts/setup.sh first)"
     build=$(cd "$build" && pwd)
-    PSI="$build/client/psi"
-    PSI_HUB="$build/server/psi-hub"
-    PSI_SCENARIO="$build/tests/psi-scenario"
+    if [ -x "$build/bin/psi" ] && [ ! -f "$build/CMakeCache.txt" ]; then
+        PSI="$build/bin/psi"
+        PSI_HUB="$build/bin/psi-hub"
+        PSI_SCENARIO=${PSI_SCENARIO_BIN:-$build/bin/psi-scenario}
+    else
+        PSI="$build/client/psi"
+        PSI_HUB="$build/server/psi-hub"
+        PSI_SCENARIO="$build/tests/psi-scenario"
+    fi
     local b
     for b in "$PSI" "$PSI_HUB" "$PSI_SCENARIO"; do
         [ -x "$b" ] || fail "missing binary $b (run scripts/setup.sh first)"

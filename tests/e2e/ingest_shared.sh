@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# `psi ingest` end to end on the real published indicator files of
+# ../shared/data/ioc (beside the checkout, never in it): what it prints, its
+# per-file and total counts, and the union of every file. Exits 77 (ctest:
+# skipped) with one line when that folder is not there; tests/e2e/ingest.sh
+# checks the same behaviour on the repository's own fixtures. Needs only the
+# psi binary (not the hub). Counts are those derived by hand in
+# psi/ioc_reader_test.c.
+#
+# Env (set by ctest): PSI_BIN build dir, PSI_SHARED shared dir.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=${PSI_BIN:-$here/../../build}
+shared=${PSI_SHARED:-$here/../../../shared}
+PSI="$build/client/psi"
+DATA="$shared/data/ioc"
+name=ingest_shared
+
+fail() {
+    printf '%s: FAIL: %s\n' "$name" "$*" >&2
+    exit 1
+}
+[ -x "$PSI" ] || fail "missing binary $PSI (build the psi_cli target)"
+if [ ! -d "$DATA" ]; then
+    echo "$name: skipped: no real indicator data in $DATA"
+    exit 77
+fi
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/psi-ingest.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+# run EXPECTED_STATUS ARGS...: runs psi ingest, output in $WORK/out, $WORK/err.
+run() {
+    local want=$1 rc=0
+    shift
+    "$PSI" ingest "$@" >"$WORK/out" 2>"$WORK/err" || rc=$?
+    if [ "$rc" -ne "$want" ]; then
+        printf '%s: FAIL: exit %d (expected %d) from: psi ingest %s\n' "$name" "$rc" "$want" "$*" >&2
+        sed 's/^/    | /' "$WORK/err" | tail -n 20 >&2
+        exit 1
+    fi
+}
+# expect_line FILE LINE: FILE has exactly that line, once.
+expect_line() {
+    local n
+    n=$(grep -cxF -- "$2" "$1" || true)
+    [ "$n" -eq 1 ] || fail "expected the line '$2' once in $(basename "$1"), found it $n times"
+}
+expect_lines() {
+    local n
+    n=$(wc -l <"$1")
+    [ "$n" -eq "$2" ] || fail "expected $2 lines in $(basename "$1"), got $n"
+}
+
+# ---- a text file with fanged and defanged forms of one address
+run 0 "$DATA/unit42-text/Conti_IOCs.txt"
+expect_lines "$WORK/out" 54
+expect_line "$WORK/out" $'ipv4\t185.178.209.193'
+expect_line "$WORK/out" $'domain\tbestarg.com'
+expect_line "$WORK/out" $'sha256\t124ccbfc91951101809fb9a889faa3353f4cf352caac216e446c36be3d1056a2'
+[ "$(head -n 1 "$WORK/out")" = $'ipv4\t185.178.209.193' ] || fail "first line is not the first indicator of the file"
+grep -q '[][]' "$WORK/out" && fail "defanged brackets left in the output"
+expect_line "$WORK/err" "psi ingest: 1 file: 55 read, 54 kept, 1 duplicates, 0 skipped"
+# every line is TYPE<TAB>VALUE with a known type
+awk -F '\t' 'NF != 2 || $1 !~ /^(ipv4|ipv6|cidr4|cidr6|domain|email|url|md5|sha1|sha256|sha512)$/ { bad = 1 }
+             END { exit bad }' "$WORK/out" || fail "a line is not TYPE<TAB>VALUE"
+
+# ---- several files and formats at once, with per-file counts
+run 0 "$DATA/unit42-stix/ryuk-ransomware.json" "$DATA/eset-misp/oceanlotus_oceanlotus.misp.event.json" \
+    "$DATA/unit42-text/DanaBotV4_C2s"
+expect_lines "$WORK/out" $((16 + 92 + 48))
+expect_line "$WORK/err" "psi ingest: $DATA/unit42-stix/ryuk-ransomware.json: 18 read, 16 kept, 0 duplicates, 2 skipped (unsupported 2)"
+expect_line "$WORK/err" "psi ingest: $DATA/eset-misp/oceanlotus_oceanlotus.misp.event.json: 114 read, 92 kept, 3 duplicates, 19 skipped (unsupported 19)"
+expect_line "$WORK/err" "psi ingest: 3 files: 180 read, 156 kept, 3 duplicates, 21 skipped (unsupported 21)"
+grep -q 'unsupported kinds:.*stix:process:command_line 1' "$WORK/err" || fail "unsupported STIX kinds not named"
+grep -q 'misp:regkey|value 3' "$WORK/err" || fail "unsupported MISP kinds not named"
+expect_line "$WORK/out" $'domain\tdwarduong.com'
+expect_line "$WORK/out" $'ipv4\t46.183.78.191'
+
+# ---- the same file twice: everything the second time is a duplicate
+run 0 -q "$DATA/eset-hashes/agrius.sha256" "$DATA/eset-hashes/agrius.sha256"
+expect_lines "$WORK/out" 7
+[ -s "$WORK/err" ] && fail "-q still printed: $(cat "$WORK/err")"
+
+# ---- a malformed file after a real one: one line, exit 1, nothing printed
+printf '{\n "type": "bundle",\n "objects": [\n  {"type": "indicator",}\n ]\n}\n' >"$WORK/bad.json"
+run 1 "$DATA/unit42-text/DanaBotV4_C2s" "$WORK/bad.json"
+expect_line "$WORK/err" "psi ingest: $WORK/bad.json:4: JSON: string or '}' expected near '}'"
+[ -s "$WORK/out" ] && fail "a failed run printed a set"
+run 1 --format misp "$DATA/unit42-stix/vicesociety.json"
+grep -q 'no "Event", "response" or "Attribute"' "$WORK/err" || fail "STIX read as MISP: $(cat "$WORK/err")"
+
+# ---- every shared file at once: the set is the union, in a stable order
+mapfile -t files < <(find "$DATA" -type f | LC_ALL=C sort)
+run 0 "${files[@]}"
+cp "$WORK/out" "$WORK/all.1"
+run 0 "${files[@]}"
+cmp -s "$WORK/out" "$WORK/all.1" || fail "two runs over the same files print different sets"
+dups=$(sort "$WORK/out" | uniq -d | wc -l)
+[ "$dups" -eq 0 ] || fail "the printed set has $dups repeated lines"
+total=$(grep -o '^psi ingest: [0-9]* files: [0-9]* read, [0-9]* kept' "$WORK/err" | tail -n 1 | awk '{print $7}')
+[ "$total" -eq "$(wc -l <"$WORK/out")" ] || fail "summary says $total kept, $(wc -l <"$WORK/out") printed"
+echo "$name: ok (${#files[@]} shared files, $total indicators)"
