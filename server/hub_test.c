@@ -854,7 +854,7 @@ static void crossblind_refusals(void **state)
     assert_int_equal(hub_test_count_rows(f->dir, "tag"), 3);
 
     /* a new epoch: the old submission is no longer cross-blinded */
-    hub_test_set_meta(f->st, PSI_META_EPOCH_LABEL, "E2");
+    hub_test_set_meta(f->hub.ops, f->st, PSI_META_EPOCH_LABEL, "E2");
     assert_int_equal(crossblind(f, &f->c, sa, ind, 3, NULL), PSI_ERR_EPOCH);
     expect_error(f, "current epoch is E2");
     assert_int_equal(hub_test_count_rows(f->dir, "tag"), 3);
