@@ -58,7 +58,10 @@ static inline void hub_test_create_hub(const char *dir, const char *name, const 
     assert_int_equal(psi_hub_connect(hub, st, err, sizeof err), 0);
 }
 
-/* Rows of a table of dir's store, counted by a connection of its own. */
+/* Rows of a table of dir's store, counted by a connection of its own. The
+ * SQLite backend's file seen from outside, as an operator would: the ops
+ * count nothing (the contract suite, store_contract_test.c, checks what
+ * they promise); these tests check what the file holds beside it. */
 static inline long long hub_test_count_rows(const char *dir, const char *table)
 {
     char path[512], sql[128];

@@ -326,7 +326,9 @@ static void test_rollback_and_append_only(void **state)
     assert_int_equal(psi_hub_log_seal(&t, &f->hub.identity, NULL), 0);
     assert_int_equal(psi_txn_commit(&t), 0);
 
-    /* Nor can anything rewrite or delete an entry or a hash through SQL. */
+    /* Nor can anything rewrite or delete an entry or a hash through SQL: a
+     * hostile operator's view of the SQLite backend's file, whose triggers
+     * refuse it (not part of the ops contract; store_contract_test.c). */
     char path[512];
     snprintf(path, sizeof path, "%s/hub.db", f->dir);
     sqlite3 *db = NULL;
