@@ -15,15 +15,20 @@
 #include <sqlite3.h>
 
 #include "psi/error.h"
+#include "psi_migrate.h"
 
 struct psi_state {
     sqlite3 *db;
     char message[512];
 };
 
-/* The whole schema of version 1. Positions are unique per epoch both by
- * position and by indicator: the second index is what makes "never submit
- * twice in an epoch" a property of the store and not only of the caller. */
+/* The schema is one numbered list of migrations on PRAGMA user_version
+ * (MIGRATIONS below, applied by sqlite/psi_migrate.h): psi_state_create runs
+ * all of it, psi_state_open what an older file lacks.
+ *
+ * 1: the first state. Positions are unique per epoch both by position and
+ * by indicator: the second index is what makes "never submit twice in an
+ * epoch" a property of the store and not only of the caller. */
 static const char schema_v1[] =
     "CREATE TABLE config("
     "  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),"
@@ -80,6 +85,56 @@ static const char schema_v1[] =
     "  position INTEGER NOT NULL,"
     "  peer TEXT NOT NULL,"
     "  PRIMARY KEY (epoch, position, peer)) WITHOUT ROWID;";
+
+/* 2..4 were tables "created on first use" (CREATE TABLE IF NOT EXISTS on
+ * each call) before the state had numbered migrations; a file of version 1
+ * may hold any of them already, so these steps keep IF NOT EXISTS. */
+
+/* 2: checkpoints of the hub's log this participant verified. */
+static const char log_schema[] = "CREATE TABLE IF NOT EXISTS log_checkpoints("
+                                 "  size INTEGER PRIMARY KEY,"
+                                 "  root BLOB NOT NULL CHECK (length(root) = 32),"
+                                 "  note TEXT NOT NULL,"
+                                 "  source TEXT NOT NULL,"
+                                 "  seen_ms INTEGER NOT NULL);";
+
+/* 3: the party's own policy (one row; its share list is ids joined by
+ * ',', which no id holds) and the peers it pinned. */
+static const char party_schema[] = "CREATE TABLE IF NOT EXISTS party_policy("
+                                   "  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),"
+                                   "  share_all INTEGER NOT NULL CHECK (share_all IN (0, 1)),"
+                                   "  contribute_only INTEGER NOT NULL"
+                                   "    CHECK (contribute_only IN (0, 1)),"
+                                   "  share_with TEXT NOT NULL,"
+                                   "  issued_ms INTEGER NOT NULL,"
+                                   "  sent_ms INTEGER NOT NULL DEFAULT 0);"
+                                   "CREATE TABLE IF NOT EXISTS peers("
+                                   "  id TEXT PRIMARY KEY,"
+                                   "  role TEXT NOT NULL,"
+                                   "  public_key BLOB NOT NULL CHECK (length(public_key) = 32),"
+                                   "  admit_index INTEGER NOT NULL,"
+                                   "  proven_size INTEGER NOT NULL,"
+                                   "  pinned_ms INTEGER NOT NULL,"
+                                   "  reviewed INTEGER NOT NULL DEFAULT 0);";
+
+/* 4: the epochs used and accepted. */
+static const char epoch_schema[] = "CREATE TABLE IF NOT EXISTS epochs("
+                                   "  label TEXT PRIMARY KEY,"
+                                   "  kind INTEGER NOT NULL CHECK (kind IN (0, 1, 2)),"
+                                   "  start_ms INTEGER NOT NULL,"
+                                   "  accepted INTEGER NOT NULL CHECK (accepted IN (0, 1)),"
+                                   "  seq INTEGER NOT NULL,"
+                                   "  used_ms INTEGER NOT NULL);";
+
+static const struct psi_sqlite_migration MIGRATIONS[] = {
+    {1, "the first state", schema_v1, NULL},
+    {2, "verified log checkpoints", log_schema, NULL},
+    {3, "the party's policy and pinned peers", party_schema, NULL},
+    {4, "epochs", epoch_schema, NULL},
+};
+
+_Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == PSI_STATE_SCHEMA_VERSION,
+               "the last migration is the schema version");
 
 static void say(struct psi_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -219,7 +274,38 @@ static int open_db(struct psi_state **out, const char *path, int flags)
     return 0;
 }
 
+/* Brings the open file to the current schema (or to upto, for tests). */
+static int migrate(struct psi_state *st, int create, int upto)
+{
+    const struct psi_sqlite_migrate_opts opts = {create, NULL, upto};
+    char why[sizeof st->message] = "";
+    int rc = psi_sqlite_migrate(st->db, MIGRATIONS, sizeof MIGRATIONS / sizeof MIGRATIONS[0],
+                                &opts, NULL, why, sizeof why);
+    if (rc)
+        say(st, "%s", why);
+    return rc == PSI_ERR_UNSUPPORTED ? rc : rc ? PSI_ERR_STORE : 0;
+}
+
+static int create_at(struct psi_state **out, const char *dir, const struct psi_state_config *cfg,
+                     int upto);
+
 int psi_state_create(struct psi_state **out, const char *dir, const struct psi_state_config *cfg)
+{
+    return create_at(out, dir, cfg, 0);
+}
+
+int psi_state_create_at_version(const char *dir, const struct psi_state_config *cfg, int version)
+{
+    if (version < 1 || version > PSI_STATE_SCHEMA_VERSION)
+        return PSI_ERR_INVALID;
+    struct psi_state *st = NULL;
+    int rc = create_at(&st, dir, cfg, version);
+    psi_state_close(st);
+    return rc;
+}
+
+static int create_at(struct psi_state **out, const char *dir, const struct psi_state_config *cfg,
+                     int upto)
 {
     char path[4096];
     struct stat sb;
@@ -242,9 +328,9 @@ int psi_state_create(struct psi_state **out, const char *dir, const struct psi_s
         remove_db_files(path);
         return rc;
     }
-    rc = exec(st, "BEGIN IMMEDIATE");
+    rc = migrate(st, 1, upto);
     if (!rc)
-        rc = exec(st, schema_v1);
+        rc = exec(st, "BEGIN IMMEDIATE");
     sqlite3_stmt *stmt = NULL;
     if (!rc)
         rc = prepare(st,
@@ -261,11 +347,6 @@ int psi_state_create(struct psi_state **out, const char *dir, const struct psi_s
             rc = fail_sql(st, "recording the configuration");
     }
     sqlite3_finalize(stmt);
-    if (!rc) {
-        char pragma[64];
-        snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", PSI_STATE_SCHEMA_VERSION);
-        rc = exec(st, pragma);
-    }
     rc = end_transaction(st, rc);
     if (rc) {
         psi_state_close(st);
@@ -289,17 +370,9 @@ int psi_state_open(struct psi_state **out, const char *dir)
     int rc = open_db(&st, path, SQLITE_OPEN_READWRITE);
     if (rc)
         return rc;
-    sqlite3_stmt *stmt = NULL;
-    rc = prepare(st, "PRAGMA user_version", &stmt);
-    if (!rc && sqlite3_step(stmt) == SQLITE_ROW) {
-        int version = sqlite3_column_int(stmt, 0);
-        /* A newer schema than this code knows: refuse rather than guess. */
-        if (version != PSI_STATE_SCHEMA_VERSION)
-            rc = PSI_ERR_UNSUPPORTED;
-    } else if (!rc) {
-        rc = PSI_ERR_STORE;
-    }
-    sqlite3_finalize(stmt);
+    /* An older file is migrated; a newer one (or one of no version) is
+     * refused rather than guessed at: PSI_ERR_UNSUPPORTED. */
+    rc = migrate(st, 0, 0);
     if (rc) {
         psi_state_close(st);
         return rc;
@@ -983,21 +1056,8 @@ void psi_state_result_list_clear(struct psi_state_result_list *list)
 
 /* ---------------------------------------------------------------- audit log
  *
- * Checkpoints of the hub's log that this participant verified (cmd_audit.c).
- * The table is created on first use rather than in schema_v1, so databases
- * made before it need no migration. */
-
-static const char log_schema[] = "CREATE TABLE IF NOT EXISTS log_checkpoints("
-                                 "  size INTEGER PRIMARY KEY,"
-                                 "  root BLOB NOT NULL CHECK (length(root) = 32),"
-                                 "  note TEXT NOT NULL,"
-                                 "  source TEXT NOT NULL,"
-                                 "  seen_ms INTEGER NOT NULL);";
-
-static int log_tables(struct psi_state *st)
-{
-    return exec(st, log_schema);
-}
+ * Checkpoints of the hub's log that this participant verified (cmd_audit.c;
+ * table log_checkpoints, migration 2). */
 
 void psi_state_checkpoint_clear(struct psi_state_checkpoint *cp)
 {
@@ -1028,9 +1088,7 @@ int psi_state_checkpoint_latest(struct psi_state *st, struct psi_state_checkpoin
 {
     sqlite3_stmt *stmt = NULL;
     memset(out, 0, sizeof *out);
-    int rc = log_tables(st);
-    if (!rc)
-        rc = prepare(st,
+    int rc = prepare(st,
                      "SELECT size, root, note, source, seen_ms FROM log_checkpoints"
                      " ORDER BY size DESC LIMIT 1",
                      &stmt);
@@ -1052,8 +1110,6 @@ int psi_state_checkpoint_record(struct psi_state *st, uint64_t size, const unsig
 {
     sqlite3_stmt *stmt = NULL;
     int rc = check_u64(st, size, "checkpoint size");
-    if (!rc)
-        rc = log_tables(st);
     if (!rc)
         rc = exec(st, "BEGIN IMMEDIATE");
     if (rc)
@@ -1139,27 +1195,6 @@ int psi_state_receipts_each(struct psi_state *st, psi_state_receipt_fn fn, void 
  * never holds one, proto/envelope.h). Peers are pinned once and never
  * updated but for the reviewed mark. */
 
-static const char party_schema[] = "CREATE TABLE IF NOT EXISTS party_policy("
-                                   "  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),"
-                                   "  share_all INTEGER NOT NULL CHECK (share_all IN (0, 1)),"
-                                   "  contribute_only INTEGER NOT NULL"
-                                   "    CHECK (contribute_only IN (0, 1)),"
-                                   "  share_with TEXT NOT NULL,"
-                                   "  issued_ms INTEGER NOT NULL,"
-                                   "  sent_ms INTEGER NOT NULL DEFAULT 0);"
-                                   "CREATE TABLE IF NOT EXISTS peers("
-                                   "  id TEXT PRIMARY KEY,"
-                                   "  role TEXT NOT NULL,"
-                                   "  public_key BLOB NOT NULL CHECK (length(public_key) = 32),"
-                                   "  admit_index INTEGER NOT NULL,"
-                                   "  proven_size INTEGER NOT NULL,"
-                                   "  pinned_ms INTEGER NOT NULL,"
-                                   "  reviewed INTEGER NOT NULL DEFAULT 0);";
-
-static int party_tables(struct psi_state *st)
-{
-    return exec(st, party_schema);
-}
 
 void psi_state_policy_clear(struct psi_state_policy *p)
 {
@@ -1198,9 +1233,7 @@ int psi_state_policy_get(struct psi_state *st, struct psi_state_policy *out)
 {
     sqlite3_stmt *stmt = NULL;
     memset(out, 0, sizeof *out);
-    int rc = party_tables(st);
-    if (!rc)
-        rc = prepare(st,
+    int rc = prepare(st,
                      "SELECT share_all, contribute_only, share_with, issued_ms, sent_ms"
                      " FROM party_policy",
                      &stmt);
@@ -1248,9 +1281,7 @@ int psi_state_policy_set(struct psi_state *st, const struct psi_state_policy *p)
         len += n;
     }
     sqlite3_stmt *stmt = NULL;
-    int rc = party_tables(st);
-    if (!rc)
-        rc = prepare(st,
+    int rc = prepare(st,
                      "INSERT OR REPLACE INTO party_policy(singleton, share_all, contribute_only,"
                      " share_with, issued_ms, sent_ms) VALUES (1, ?, ?, ?, ?, 0)",
                      &stmt);
@@ -1270,9 +1301,7 @@ int psi_state_policy_set(struct psi_state *st, const struct psi_state_policy *p)
 int psi_state_policy_sent(struct psi_state *st, int64_t issued_ms)
 {
     sqlite3_stmt *stmt = NULL;
-    int rc = party_tables(st);
-    if (!rc)
-        rc = prepare(st, "UPDATE party_policy SET sent_ms = ? WHERE issued_ms = ?", &stmt);
+    int rc = prepare(st, "UPDATE party_policy SET sent_ms = ? WHERE issued_ms = ?", &stmt);
     if (!rc) {
         sqlite3_bind_int64(stmt, 1, now_ms());
         sqlite3_bind_int64(stmt, 2, issued_ms);
@@ -1307,9 +1336,7 @@ static int peer_row(struct psi_state *st, sqlite3_stmt *stmt, struct psi_state_p
 int psi_state_peer_get(struct psi_state *st, const char *id, struct psi_state_peer *out)
 {
     sqlite3_stmt *stmt = NULL;
-    int rc = party_tables(st);
-    if (!rc)
-        rc = prepare(st, "SELECT " PEER_COLUMNS " FROM peers WHERE id = ?", &stmt);
+    int rc = prepare(st, "SELECT " PEER_COLUMNS " FROM peers WHERE id = ?", &stmt);
     if (!rc) {
         sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
         int step = sqlite3_step(stmt);
@@ -1330,8 +1357,6 @@ int psi_state_peer_pin(struct psi_state *st, const struct psi_state_peer *peer)
     int rc = check_u64(st, peer->admit_index, "log index");
     if (!rc)
         rc = check_u64(st, peer->proven_size, "log size");
-    if (!rc)
-        rc = party_tables(st);
     if (!rc)
         rc = prepare(st,
                      "INSERT INTO peers(id, role, public_key, admit_index, proven_size, pinned_ms)"
@@ -1357,9 +1382,7 @@ int psi_state_peer_pin(struct psi_state *st, const struct psi_state_peer *peer)
 int psi_state_peers_each(struct psi_state *st, psi_state_peer_fn fn, void *ctx)
 {
     sqlite3_stmt *stmt = NULL;
-    int rc = party_tables(st);
-    if (!rc)
-        rc = prepare(st, "SELECT " PEER_COLUMNS " FROM peers ORDER BY id", &stmt);
+    int rc = prepare(st, "SELECT " PEER_COLUMNS " FROM peers ORDER BY id", &stmt);
     int step = SQLITE_DONE;
     while (!rc && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
         struct psi_state_peer peer;
@@ -1375,8 +1398,7 @@ int psi_state_peers_each(struct psi_state *st, psi_state_peer_fn fn, void *ctx)
 
 int psi_state_peers_reviewed(struct psi_state *st)
 {
-    int rc = party_tables(st);
-    return rc ? rc : exec(st, "UPDATE peers SET reviewed = 1 WHERE reviewed = 0");
+    return exec(st, "UPDATE peers SET reviewed = 1 WHERE reviewed = 0");
 }
 
 int psi_state_work_elements(struct psi_state *st, const char *owner, const char *epoch,
@@ -1405,16 +1427,7 @@ int psi_state_work_elements(struct psi_state *st, const char *owner, const char 
 
 /* ---------------------------------------------------------------- epochs
  *
- * Created on first use (as the log tables), so older databases need no
- * migration. */
-
-static const char epoch_schema[] = "CREATE TABLE IF NOT EXISTS epochs("
-                                   "  label TEXT PRIMARY KEY,"
-                                   "  kind INTEGER NOT NULL CHECK (kind IN (0, 1, 2)),"
-                                   "  start_ms INTEGER NOT NULL,"
-                                   "  accepted INTEGER NOT NULL CHECK (accepted IN (0, 1)),"
-                                   "  seq INTEGER NOT NULL,"
-                                   "  used_ms INTEGER NOT NULL);";
+ * The epochs this participant used or accepted (table epochs, migration 4). */
 
 #define EPOCH_COLUMNS "label, kind, start_ms, accepted, seq, used_ms"
 
@@ -1440,9 +1453,7 @@ static int epoch_query_one(struct psi_state *st, const char *sql, const char *la
                            struct psi_state_epoch *out)
 {
     sqlite3_stmt *stmt = NULL;
-    int rc = exec(st, epoch_schema);
-    if (!rc)
-        rc = prepare(st, sql, &stmt);
+    int rc = prepare(st, sql, &stmt);
     if (!rc && label && sqlite3_bind_text(stmt, 1, label, -1, SQLITE_STATIC) != SQLITE_OK)
         rc = fail_sql(st, "reading an epoch");
     if (!rc) {
@@ -1495,8 +1506,6 @@ int psi_state_epoch_accept(struct psi_state *st, const char *label)
     sqlite3_stmt *stmt = NULL;
     int rc = epoch_label_ok(st, label);
     if (!rc)
-        rc = exec(st, epoch_schema);
-    if (!rc)
         rc = prepare(st,
                      "INSERT INTO epochs(" EPOCH_COLUMNS ") VALUES (?1, 2, 0, 1, 0, 0)"
                      " ON CONFLICT(label) DO UPDATE SET accepted = 1",
@@ -1513,8 +1522,6 @@ int psi_state_epoch_use(struct psi_state *st, const char *label, enum psi_state_
 {
     sqlite3_stmt *stmt = NULL;
     int rc = epoch_label_ok(st, label);
-    if (!rc)
-        rc = exec(st, epoch_schema);
     /* Checked and recorded in one write transaction: two commands of one
      * state cannot both take a step back. */
     if (!rc)
@@ -1562,9 +1569,7 @@ int psi_state_epoch_use(struct psi_state *st, const char *label, enum psi_state_
 int psi_state_epoch_each(struct psi_state *st, psi_state_epoch_fn fn, void *ctx)
 {
     sqlite3_stmt *stmt = NULL;
-    int rc = exec(st, epoch_schema);
-    if (!rc)
-        rc = prepare(st,
+    int rc = prepare(st,
                      "SELECT " EPOCH_COLUMNS " FROM epochs ORDER BY seq = 0, seq, label", &stmt);
     while (!rc) {
         int step = sqlite3_step(stmt);

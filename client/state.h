@@ -27,9 +27,10 @@
 #define PSI_STATE_URL_MAX 256
 #define PSI_STATE_EPOCH_MAX 64
 #define PSI_STATE_UPLOAD_ID_BYTES 16
-/* Schema version written by this code; a later one adds receipts and
- * checkpoints seen, migrating older databases forward. */
-#define PSI_STATE_SCHEMA_VERSION 1
+/* Schema version written by this code (PRAGMA user_version): the number of
+ * its last migration (client/state.c). Opening migrates an older file
+ * forward and refuses a newer one. */
+#define PSI_STATE_SCHEMA_VERSION 4
 
 struct psi_state;
 
@@ -112,6 +113,9 @@ struct psi_state_match {
 int psi_state_create(struct psi_state **st, const char *dir, const struct psi_state_config *cfg);
 /* Opens an existing DIR/state.db; PSI_ERR_NOT_FOUND if there is none. */
 int psi_state_open(struct psi_state **st, const char *dir);
+/* For tests of the migrations: creates dir's state as version `version`
+ * (1..PSI_STATE_SCHEMA_VERSION) of the schema left it, and closes it. */
+int psi_state_create_at_version(const char *dir, const struct psi_state_config *cfg, int version);
 void psi_state_close(struct psi_state *st);
 /* The last SQLite or consistency message, for a person; never NULL. */
 const char *psi_state_error(const struct psi_state *st);

@@ -98,20 +98,23 @@ bad:
 
 /* ---------------------------------------------------------------- the store */
 
+/* The backend of the hub being administered: chosen by open_store (or by
+ * init), once per command, from what the directory holds. */
+static const struct psi_store_ops *store_ops;
+
 static int open_store(const char *cmd, const char *dir, struct psi_store **st)
 {
     char path[4096], err[512];
-    int n = snprintf(path, sizeof path, "%s/" PSI_HUB_STORE_FILE, dir);
-    if (n < 0 || (size_t)n >= sizeof path) {
-        fprintf(stderr, "psi-hub %s: directory path too long\n", cmd);
+    int rc = psi_store_in_dir(dir, NULL, &store_ops, path, sizeof path, err, sizeof err);
+    if (rc == PSI_ERR_NOT_FOUND) {
+        fprintf(stderr, "psi-hub %s: no hub in %s (%s)\n", cmd, dir, err);
         return -1;
     }
-    struct stat sb;
-    if (stat(path, &sb) != 0) {
-        fprintf(stderr, "psi-hub %s: no hub in %s (%s: %s)\n", cmd, dir, path, strerror(errno));
+    if (rc != 0) {
+        fprintf(stderr, "psi-hub %s: %s\n", cmd, err);
         return -1;
     }
-    if (psi_store_sqlite_ops.open(path, st, err, sizeof err) != 0) {
+    if (store_ops->open(path, st, err, sizeof err) != 0) {
         fprintf(stderr, "psi-hub %s: %s\n", cmd, err);
         return -1;
     }
@@ -147,11 +150,11 @@ static int log_roster_change(struct psi_txn *t, const struct psi_identity *hub,
 {
     struct psi_store_participant p;
     uint64_t index = 0;
-    int rc = psi_store_sqlite_ops.participant_get(t, id, &p);
+    int rc = store_ops->participant_get(t, id, &p);
     if (rc == 0)
         rc = psi_hub_log_roster(t, kind, &p, psi_hub_now_ms(), &index);
     if (rc == 0 && kind == PSI_LOGENTRY_ADMIT)
-        rc = psi_store_sqlite_ops.participant_set_admit_index(t, id, index);
+        rc = store_ops->participant_set_admit_index(t, id, index);
     if (rc == 0)
         rc = psi_hub_log_seal(t, hub, NULL);
     psi_store_participant_clear(&p);
@@ -161,7 +164,7 @@ static int log_roster_change(struct psi_txn *t, const struct psi_identity *hub,
 static int store_error(const char *cmd, struct psi_store *st, int rc)
 {
     if (rc == PSI_ERR_STORE)
-        fprintf(stderr, "psi-hub %s: store: %s\n", cmd, psi_store_sqlite_ops.last_error(st));
+        fprintf(stderr, "psi-hub %s: store: %s\n", cmd, store_ops->last_error(st));
     else
         fprintf(stderr, "psi-hub %s: %s\n", cmd, psi_strerror(rc));
     return 1;
@@ -175,9 +178,9 @@ static int begin_on_live_participant(const char *cmd, struct psi_store *st, cons
                                      const char *removed_words, struct psi_txn *t,
                                      struct psi_store_participant *p, int *said)
 {
-    int rc = psi_txn_begin(t, &psi_store_sqlite_ops, st, PSI_TXN_WRITE);
+    int rc = psi_txn_begin(t, store_ops, st, PSI_TXN_WRITE);
     if (rc == 0)
-        rc = psi_store_sqlite_ops.participant_get(t, id, p);
+        rc = store_ops->participant_get(t, id, p);
     if (rc == PSI_ERR_NOT_FOUND) {
         fprintf(stderr, "psi-hub %s: no participant '%s'\n", cmd, id);
         *said = 1;
@@ -244,12 +247,7 @@ static const char INIT_USAGE[] =
 
 static void undo_init(const char *dir, const char *key_path, const char *store_path)
 {
-    char wal[4200], shm[4200];
-    snprintf(wal, sizeof wal, "%s-wal", store_path);
-    snprintf(shm, sizeof shm, "%s-shm", store_path);
-    unlink(wal);
-    unlink(shm);
-    unlink(store_path);
+    store_ops->destroy(store_path);
     unlink(key_path);
     rmdir(dir);
 }
@@ -295,10 +293,12 @@ int psi_hub_cmd_init(int argc, char **argv)
                 PSI_HUB_MIN_MAX_MESSAGE, PSI_HUB_MAX_MAX_MESSAGE, max_text);
         return 2;
     }
-    char key_path[4096], store_path[4096];
+    char key_path[4096], store_path[4096], where_err[256];
     int n1 = snprintf(key_path, sizeof key_path, "%s/" PSI_HUB_KEY_FILE, dir);
-    int n2 = snprintf(store_path, sizeof store_path, "%s/" PSI_HUB_STORE_FILE, dir);
-    if (n1 < 0 || (size_t)n1 >= sizeof key_path || n2 < 0 || (size_t)n2 >= sizeof store_path) {
+    /* A new hub gets the default backend (the only one, for now). */
+    int where = psi_store_in_dir(dir, PSI_STORE_DEFAULT_BACKEND, &store_ops, store_path,
+                                 sizeof store_path, where_err, sizeof where_err);
+    if (n1 < 0 || (size_t)n1 >= sizeof key_path || where != 0) {
         fprintf(stderr, "psi-hub init: directory path too long\n");
         return 2;
     }
@@ -333,7 +333,7 @@ int psi_hub_cmd_init(int argc, char **argv)
         fprintf(stderr, "psi-hub init: cannot format the verifier key: %s\n", psi_strerror(rc));
         goto fail;
     }
-    rc = psi_store_sqlite_ops.create(store_path, &st, err, sizeof err);
+    rc = store_ops->create(store_path, &st, err, sizeof err);
     if (rc != 0) {
         fprintf(stderr, "psi-hub init: %s\n", err);
         goto fail;
@@ -343,19 +343,19 @@ int psi_hub_cmd_init(int argc, char **argv)
     snprintf(max_s, sizeof max_s, "%u", max_message);
     snprintf(created_s, sizeof created_s, "%llu", (unsigned long long)psi_hub_now_ms());
     struct psi_txn t;
-    rc = psi_txn_begin(&t, &psi_store_sqlite_ops, st, PSI_TXN_WRITE);
+    rc = psi_txn_begin(&t, store_ops, st, PSI_TXN_WRITE);
     if (rc == 0)
-        rc = psi_store_sqlite_ops.meta_set(&t, PSI_META_NAME, name);
+        rc = store_ops->meta_set(&t, PSI_META_NAME, name);
     if (rc == 0)
-        rc = psi_store_sqlite_ops.meta_set(&t, PSI_META_EPOCH_MODE, psi_epoch_mode_name(mode));
+        rc = store_ops->meta_set(&t, PSI_META_EPOCH_MODE, psi_epoch_mode_name(mode));
     if (rc == 0 && mode == PSI_EPOCH_MANUAL)
-        rc = psi_store_sqlite_ops.meta_set(&t, PSI_META_EPOCH_LABEL, label);
+        rc = store_ops->meta_set(&t, PSI_META_EPOCH_LABEL, label);
     if (rc == 0)
-        rc = psi_store_sqlite_ops.meta_set(&t, PSI_META_THRESHOLD, threshold_s);
+        rc = store_ops->meta_set(&t, PSI_META_THRESHOLD, threshold_s);
     if (rc == 0)
-        rc = psi_store_sqlite_ops.meta_set(&t, PSI_META_MAX_MESSAGE, max_s);
+        rc = store_ops->meta_set(&t, PSI_META_MAX_MESSAGE, max_s);
     if (rc == 0)
-        rc = psi_store_sqlite_ops.meta_set(&t, "created_ms", created_s);
+        rc = store_ops->meta_set(&t, "created_ms", created_s);
     /* The log starts with a signed checkpoint of the empty tree, so that
      * the first thing anyone trusts is the hub's word that it was empty. */
     if (rc == 0)
@@ -368,7 +368,7 @@ int psi_hub_cmd_init(int argc, char **argv)
         store_error("init", st, rc);
         goto fail;
     }
-    psi_store_sqlite_ops.close(st);
+    store_ops->close(st);
     psi_identity_clear(&id);
     printf("psi-hub: created hub %s in %s (epoch %s, threshold %u)\n", name, dir, epoch, threshold);
     printf("%s\n", vkey);
@@ -376,7 +376,7 @@ int psi_hub_cmd_init(int argc, char **argv)
 
 fail:
     if (st != NULL)
-        psi_store_sqlite_ops.close(st);
+        store_ops->close(st);
     psi_identity_clear(&id);
     undo_init(dir, key_path, store_path);
     return 1;
@@ -471,7 +471,7 @@ int psi_hub_cmd_admit(int argc, char **argv)
         return 1;
     }
     if (load_hub_key("admit", dir, &hub) != 0) {
-        psi_store_sqlite_ops.close(st);
+        store_ops->close(st);
         psi_store_participant_clear(&p);
         return 1;
     }
@@ -479,12 +479,12 @@ int psi_hub_cmd_admit(int argc, char **argv)
     /* One key, one participant: a request names its sender, and a key held
      * by two ids would let its holder act as either. */
     struct key_owner owner = {p.public_key, ""};
-    int rc = psi_txn_begin(&t, &psi_store_sqlite_ops, st, PSI_TXN_WRITE);
+    int rc = psi_txn_begin(&t, store_ops, st, PSI_TXN_WRITE);
     if (rc == 0)
-        rc = psi_store_sqlite_ops.participant_list(&t, find_key_owner, &owner);
+        rc = store_ops->participant_list(&t, find_key_owner, &owner);
     int key_taken = rc == 0 && owner.id[0] != '\0' && strcmp(owner.id, id) != 0;
     if (rc == 0 && !key_taken)
-        rc = psi_store_sqlite_ops.participant_add(&t, &p, psi_hub_now_ms());
+        rc = store_ops->participant_add(&t, &p, psi_hub_now_ms());
     if (rc == 0 && !key_taken)
         rc = log_roster_change(&t, &hub, PSI_LOGENTRY_ADMIT, id);
     if (rc == 0 && !key_taken)
@@ -509,7 +509,7 @@ int psi_hub_cmd_admit(int argc, char **argv)
         print_policy(&p);
         printf(")\n");
     }
-    psi_store_sqlite_ops.close(st);
+    store_ops->close(st);
     psi_store_participant_clear(&p);
     return ret;
 }
@@ -563,7 +563,7 @@ int psi_hub_cmd_policy(int argc, char **argv)
         return 1;
     }
     if (load_hub_key("policy", dir, &hub) != 0) {
-        psi_store_sqlite_ops.close(st);
+        store_ops->close(st);
         free(list);
         return 1;
     }
@@ -584,7 +584,7 @@ int psi_hub_cmd_policy(int argc, char **argv)
             p.contribute_only = 1;
         if (receive)
             p.contribute_only = 0;
-        rc = psi_store_sqlite_ops.participant_set_policy(
+        rc = store_ops->participant_set_policy(
             &t, id, p.share_all, (const char(*)[PSI_STORE_ID_MAX + 1]) p.share_with, p.share_count,
             p.contribute_only);
         if (rc == 0)
@@ -603,7 +603,7 @@ int psi_hub_cmd_policy(int argc, char **argv)
     }
     psi_store_participant_clear(&p);
     free(list);
-    psi_store_sqlite_ops.close(st);
+    store_ops->close(st);
     return ret;
 }
 
@@ -632,7 +632,7 @@ int psi_hub_cmd_remove(int argc, char **argv)
     if (open_store("remove", dir, &st) != 0)
         return 1;
     if (load_hub_key("remove", dir, &hub) != 0) {
-        psi_store_sqlite_ops.close(st);
+        store_ops->close(st);
         return 1;
     }
     struct psi_store_participant p;
@@ -641,7 +641,7 @@ int psi_hub_cmd_remove(int argc, char **argv)
     int ret = 0;
     int rc = begin_on_live_participant("remove", st, id, "is already removed", &t, &p, &ret);
     if (rc == 0 && ret == 0) {
-        rc = psi_store_sqlite_ops.participant_remove(&t, id);
+        rc = store_ops->participant_remove(&t, id);
         if (rc == 0)
             rc = log_roster_change(&t, &hub, PSI_LOGENTRY_REMOVE, id);
         if (rc == 0)
@@ -654,7 +654,7 @@ int psi_hub_cmd_remove(int argc, char **argv)
     if (ret == 0)
         printf("psi-hub: removed %s\n", id);
     psi_store_participant_clear(&p);
-    psi_store_sqlite_ops.close(st);
+    store_ops->close(st);
     return ret;
 }
 
@@ -689,9 +689,9 @@ int psi_hub_cmd_epoch(int argc, char **argv)
     char mode[16] = "", current[PSI_EPOCH_LABEL_MAX + 1] = "";
     int ret = 0;
     int rc =
-        psi_txn_begin(&t, &psi_store_sqlite_ops, st, label != NULL ? PSI_TXN_WRITE : PSI_TXN_READ);
+        psi_txn_begin(&t, store_ops, st, label != NULL ? PSI_TXN_WRITE : PSI_TXN_READ);
     if (rc == 0)
-        rc = psi_store_sqlite_ops.meta_get(&t, PSI_META_EPOCH_MODE, mode, sizeof mode);
+        rc = store_ops->meta_get(&t, PSI_META_EPOCH_MODE, mode, sizeof mode);
     if (rc == 0 && label != NULL) {
         if (strcmp(mode, "manual") != 0) {
             fprintf(stderr,
@@ -700,7 +700,7 @@ int psi_hub_cmd_epoch(int argc, char **argv)
                     mode);
             ret = 1;
         } else {
-            rc = psi_store_sqlite_ops.meta_set(&t, PSI_META_EPOCH_LABEL, label);
+            rc = store_ops->meta_set(&t, PSI_META_EPOCH_LABEL, label);
         }
     }
     if (rc == 0 && ret == 0)
@@ -712,7 +712,7 @@ int psi_hub_cmd_epoch(int argc, char **argv)
     psi_txn_rollback(&t);
     if (ret == 0)
         printf("%s\n", current);
-    psi_store_sqlite_ops.close(st);
+    store_ops->close(st);
     return ret;
 }
 
@@ -760,12 +760,12 @@ int psi_hub_cmd_roster(int argc, char **argv)
     if (open_store("roster", dir, &st) != 0)
         return 1;
     struct psi_txn t;
-    int rc = psi_txn_begin(&t, &psi_store_sqlite_ops, st, PSI_TXN_READ);
+    int rc = psi_txn_begin(&t, store_ops, st, PSI_TXN_READ);
     if (rc == 0)
-        rc = psi_store_sqlite_ops.participant_list(&t, print_participant, NULL);
+        rc = store_ops->participant_list(&t, print_participant, NULL);
     psi_txn_rollback(&t);
     int ret = rc != 0 ? store_error("roster", st, rc) : 0;
-    psi_store_sqlite_ops.close(st);
+    store_ops->close(st);
     return ret;
 }
 
@@ -895,7 +895,7 @@ int psi_hub_cmd_quota(int argc, char **argv)
     struct psi_txn t;
     char why[256] = "";
     int ret = 0;
-    int rc = psi_txn_begin(&t, &psi_store_sqlite_ops, st, PSI_TXN_WRITE);
+    int rc = psi_txn_begin(&t, store_ops, st, PSI_TXN_WRITE);
     if (rc == 0 && elements_form)
         rc = element_quota_set(&t, id, (uint64_t)limit, why, sizeof why);
     else if (rc == 0)
@@ -918,6 +918,6 @@ int psi_hub_cmd_quota(int argc, char **argv)
     else if (ret == 0)
         printf("psi-hub: %s may send %llu queries per epoch to %s's feed\n", agency, limit,
                vendor);
-    psi_store_sqlite_ops.close(st);
+    store_ops->close(st);
     return ret;
 }

@@ -15,7 +15,6 @@
 
 #include <cmocka.h>
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "feeds.h"
 #include "hub.h"
@@ -83,26 +82,25 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Log entries of a kind. */
+/* Log entries of a kind, read through the store's operations. */
 static long long entries_of(struct fixture *f, enum psi_logentry_kind kind)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/hub.db", f->dir);
-    sqlite3 *db = NULL;
-    sqlite3_stmt *s = NULL;
+    struct psi_txn t;
+    struct psi_merkle_frontier head;
+    char checkpoint[2048];
     long long n = 0;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT entry FROM log_entry", -1, &s, NULL),
-                     SQLITE_OK);
-    while (sqlite3_step(s) == SQLITE_ROW) {
+    assert_int_equal(psi_txn_begin(&t, f->hub.ops, f->st, PSI_TXN_READ), 0);
+    assert_int_equal(f->hub.ops->log_head_get(&t, &head, checkpoint, sizeof checkpoint), 0);
+    for (uint64_t i = 0; i < head.size; i++) {
+        uint8_t *bytes = NULL;
+        size_t len = 0;
         struct psi_logentry e;
-        assert_int_equal(
-            psi_logentry_decode(&e, sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0)),
-            0);
+        assert_int_equal(f->hub.ops->log_entry_get(&t, i, &bytes, &len), 0);
+        assert_int_equal(psi_logentry_decode(&e, bytes, len), 0);
+        free(bytes);
         n += e.kind == kind;
     }
-    sqlite3_finalize(s);
-    sqlite3_close(db);
+    psi_txn_rollback(&t);
     return n;
 }
 

@@ -73,12 +73,10 @@ static int parse_u32(const char *text, uint32_t lo, uint32_t hi, uint32_t *out)
 int psi_hub_load(struct psi_hub *hub, const char *dir, char *err, size_t errlen)
 {
     memset(hub, 0, sizeof *hub);
-    hub->ops = &psi_store_sqlite_ops;
     hub->staging_limit = PSI_HUB_STAGING_LIMIT;
     char key_path[4096];
     int n = snprintf(key_path, sizeof key_path, "%s/" PSI_HUB_KEY_FILE, dir);
-    int m = snprintf(hub->store_path, sizeof hub->store_path, "%s/" PSI_HUB_STORE_FILE, dir);
-    if (n < 0 || (size_t)n >= sizeof key_path || m < 0 || (size_t)m >= sizeof hub->store_path) {
+    if (n < 0 || (size_t)n >= sizeof key_path) {
         snprintf(err, errlen, "hub directory path too long");
         return PSI_ERR_INVALID;
     }
@@ -87,6 +85,14 @@ int psi_hub_load(struct psi_hub *hub, const char *dir, char *err, size_t errlen)
     if (rc != 0) {
         snprintf(err, errlen, "cannot load the hub key %s: %s", key_path,
                  why[0] ? why : psi_strerror(rc));
+        return rc;
+    }
+    /* The backend is chosen here, once, from what the directory holds;
+     * every connection and request after this goes through hub->ops. */
+    rc = psi_store_in_dir(dir, NULL, &hub->ops, hub->store_path, sizeof hub->store_path, err,
+                          errlen);
+    if (rc != 0) {
+        psi_hub_unload(hub);
         return rc;
     }
     struct psi_store *st = NULL;

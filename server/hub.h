@@ -41,9 +41,9 @@
 #define PSI_HUB_REFUSAL_BUDGET 60u
 #define PSI_HUB_REFUSAL_WINDOW_MS ((uint64_t)60 * 1000)
 
-/* File names inside a hub directory. */
+/* The hub's key inside a hub directory; its store is where the registry
+ * says (psi_store_in_dir: hub.db for SQLite). */
 #define PSI_HUB_KEY_FILE "hub.key"
-#define PSI_HUB_STORE_FILE "hub.db"
 
 /* Meta keys of the store. */
 #define PSI_META_NAME "name"
@@ -60,8 +60,8 @@ struct psi_hub {
     uint32_t max_chunk_elements;
     uint32_t threshold;
     uint64_t staging_limit;
-    const struct psi_store_ops *ops;
-    char store_path[4096];
+    const struct psi_store_ops *ops; /* the backend, chosen once by psi_hub_load */
+    char store_path[4096];            /* its location */
 };
 
 /* What the request log says about one request. */

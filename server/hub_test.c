@@ -742,7 +742,11 @@ static void refusal_budget(void **state)
 }
 
 /* A store made before the refusal budget and the vendor feeds existed gets
- * their tables when the hub opens it, and works. */
+ * their tables when the hub opens it, and works. Such a store is one the
+ * hub left before its schema versions were numbered (user_version 0,
+ * schema_version 2 in meta): made so here by rewriting the SQLite file, as
+ * only a test of this backend's migrations may (store_migrate_test.c has
+ * the numbered versions). */
 static void older_store_gets_new_tables(void **state)
 {
     struct fixture *f = *state;
@@ -754,7 +758,9 @@ static void older_store_gets_new_tables(void **state)
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
                                   "DROP TABLE refusal_budget; DROP TABLE feed_key; DROP TABLE feed;"
-                                  " DROP TABLE feed_block; DROP TABLE quota; DROP TABLE query;",
+                                  " DROP TABLE feed_block; DROP TABLE quota; DROP TABLE query;"
+                                  " PRAGMA user_version = 0; INSERT INTO meta(key, value)"
+                                  " VALUES ('schema_version', '2');",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
@@ -768,8 +774,9 @@ static void older_store_gets_new_tables(void **state)
     psi_identity_clear(&impostor);
 }
 
-/* A query table made before the hub kept the agencies' signatures gets the
- * column on open; its old batches are listed without one (which the
+/* A query table made before the hub kept the agencies' signatures (in a
+ * store of before the numbered versions, made so by rewriting the file)
+ * gets the column on open; its old batches are listed without one (which the
  * vendor's agent refuses), new ones keep theirs. */
 static int first_pending(void *ctx, const struct psi_store_query *q)
 {
@@ -795,7 +802,9 @@ static void older_query_table_gets_signatures(void **state)
                      " log_index INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
                      " evaluated BLOB, proof BLOB, answered_ms INTEGER);"
                      "INSERT INTO query(agency, vendor, epoch, count, elements, log_index,"
-                     " created_ms) VALUES ('agency-a', 'vendor-v', 'E1', 1, zeroblob(32), 0, 0);",
+                     " created_ms) VALUES ('agency-a', 'vendor-v', 'E1', 1, zeroblob(32), 0, 0);"
+                     "PRAGMA user_version = 0;"
+                     "INSERT INTO meta(key, value) VALUES ('schema_version', '2');",
                      NULL, NULL, NULL),
         SQLITE_OK);
     sqlite3_close(db);
@@ -854,7 +863,7 @@ static void crossblind_refusals(void **state)
     assert_int_equal(hub_test_count_rows(f->dir, "tag"), 3);
 
     /* a new epoch: the old submission is no longer cross-blinded */
-    hub_test_set_meta(f->st, PSI_META_EPOCH_LABEL, "E2");
+    hub_test_set_meta(f->hub.ops, f->st, PSI_META_EPOCH_LABEL, "E2");
     assert_int_equal(crossblind(f, &f->c, sa, ind, 3, NULL), PSI_ERR_EPOCH);
     expect_error(f, "current epoch is E2");
     assert_int_equal(hub_test_count_rows(f->dir, "tag"), 3);

@@ -19,6 +19,11 @@
  * backend failed (then the transaction must be rolled back).
  *
  * store_sqlite.c is the embedded backend and the only file that knows SQL.
+ * The backend is chosen once, by name or by what a hub directory holds
+ * (psi_store_backend, psi_store_in_dir: store_backends.c, the registry), and
+ * everything else holds the const struct psi_store_ops * it got there.
+ * store_contract_test.c states this contract as tests that run on any
+ * backend: a backend is done when they pass on it (docs/hub.md, "The store").
  */
 #ifndef PSI_HUB_STORE_H
 #define PSI_HUB_STORE_H
@@ -170,6 +175,10 @@ struct psi_store_ops {
     int (*create)(const char *location, struct psi_store **out, char *err, size_t errlen);
     int (*open)(const char *location, struct psi_store **out, char *err, size_t errlen);
     void (*close)(struct psi_store *st);
+    /* Removes the closed store at location and all it holds: a store that
+     * could not be made whole (psi-hub init undoing itself). Nothing there
+     * is no error. */
+    void (*destroy)(const char *location);
     /* The backend's own words for its last failure, for the operator's log. */
     const char *(*last_error)(struct psi_store *st);
 
@@ -342,7 +351,19 @@ struct psi_store_ops {
                         const unsigned char proof[PSI_STORE_PROOF_BYTES], uint64_t now_ms);
 };
 
-extern const struct psi_store_ops psi_store_sqlite_ops;
+/* ---- the registry (store_backends.c) */
+
+#define PSI_STORE_DEFAULT_BACKEND "sqlite"
+
+/* The backend called name ("sqlite"; NULL: the default), or NULL. */
+const struct psi_store_ops *psi_store_backend(const char *name);
+
+/* The backend and location of the store of hub directory dir: the backend
+ * called name (NULL: the one whose store dir holds, PSI_ERR_NOT_FOUND if
+ * none) and where its store lives in dir (whether or not it exists yet). err
+ * gets a reason for a person. */
+int psi_store_in_dir(const char *dir, const char *name, const struct psi_store_ops **ops,
+                     char *location, size_t cap, char *err, size_t errlen);
 
 /* Transactions over any backend. psi_txn_commit/rollback close t. */
 int psi_txn_begin(struct psi_txn *t, const struct psi_store_ops *ops, struct psi_store *st,

@@ -5,6 +5,12 @@
  * write lock up front (BEGIN IMMEDIATE) so a transaction never fails half way
  * on an upgrade; readers use WAL snapshots and run beside them.
  *
+ * The schema's history is one numbered list of migrations (MIGRATIONS, on
+ * PRAGMA user_version, applied by sqlite/psi_migrate.h): create runs all of
+ * it on an empty file, open runs what an older store lacks. Every statement
+ * runs one way: from the table of statements (STMT_SQL), prepared once per
+ * connection and cached.
+ *
  * This is the only file of the hub that knows SQL.
  */
 #include <limits.h>
@@ -12,20 +18,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "psi/error.h"
+#include "psi_migrate.h"
 #include "store.h"
+#include "store_sqlite.h"
 
 #define BUSY_TIMEOUT_MS 30000
 /* Elements are kept in blocks so that a fetch reads one or two rows. */
 #define BLOCK_ELEMENTS 16384u
-/* 2: admissions pinned to their log entry, parties' own policies, element
- * quotas. A store of version 1 is refused: recreate the hub (docs/hub.md). */
-#define SCHEMA_VERSION "2"
+/* ---------------------------------------------------------------- the schema
+ *
+ * Step k of MIGRATIONS makes a store of version k - 1 one of version k. A
+ * store made before the versions were numbered (user_version 0, a
+ * 'schema_version' of 1 or 2 in meta) is placed at that version by
+ * legacy_version; the steps after 2 then tolerate what such a store may
+ * already hold (the tables it got on open, the query signature column), as
+ * the code before them added those piecemeal. */
 
-static const char SCHEMA[] =
+/* 1: the first store. */
+static const char SCHEMA_V1[] =
     "CREATE TABLE meta ("
     "  key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE participant ("
@@ -35,28 +50,11 @@ static const char SCHEMA[] =
     "  share_all INTEGER NOT NULL CHECK (share_all IN (0, 1)),"
     "  contribute_only INTEGER NOT NULL CHECK (contribute_only IN (0, 1)),"
     "  removed INTEGER NOT NULL DEFAULT 0 CHECK (removed IN (0, 1)),"
-    "  admitted_ms INTEGER NOT NULL,"
-    "  admit_index INTEGER) WITHOUT ROWID;"
+    "  admitted_ms INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE share ("
     "  owner TEXT NOT NULL REFERENCES participant(id),"
     "  peer TEXT NOT NULL,"
     "  PRIMARY KEY (owner, peer)) WITHOUT ROWID;"
-    /* party_policy, party_share: a party's own signed statement (policy.set),
-     * which narrows the operator's policy above. */
-    "CREATE TABLE party_policy ("
-    "  id TEXT PRIMARY KEY REFERENCES participant(id),"
-    "  issued_ms INTEGER NOT NULL,"
-    "  share_all INTEGER NOT NULL CHECK (share_all IN (0, 1)),"
-    "  contribute_only INTEGER NOT NULL CHECK (contribute_only IN (0, 1)),"
-    "  signature BLOB NOT NULL CHECK (length(signature) = 64),"
-    "  log_index INTEGER NOT NULL, created_ms INTEGER NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE party_share ("
-    "  owner TEXT NOT NULL REFERENCES participant(id),"
-    "  peer TEXT NOT NULL,"
-    "  PRIMARY KEY (owner, peer)) WITHOUT ROWID;"
-    "CREATE TABLE element_quota ("
-    "  participant TEXT PRIMARY KEY REFERENCES participant(id),"
-    "  max_elements INTEGER NOT NULL CHECK (max_elements >= 0)) WITHOUT ROWID;"
     "CREATE TABLE nonce ("
     "  sender TEXT NOT NULL, nonce BLOB NOT NULL, timestamp_ms INTEGER NOT NULL,"
     "  PRIMARY KEY (sender, nonce)) WITHOUT ROWID;"
@@ -102,11 +100,32 @@ static const char SCHEMA[] =
     "  peer TEXT NOT NULL,"
     "  PRIMARY KEY (epoch, owner, position, peer)) WITHOUT ROWID;";
 
-/* The audit log (server/log.h): entries, leaf and subtree hashes, and the
- * head (frontier and latest checkpoint). Entries and hashes are written once;
- * the triggers make the store itself refuse to rewrite them. Created with
- * the store, and on open in a store made before the log existed. */
-static const char LOG_SCHEMA[] =
+/* 2: admissions pinned to their log entry (admit_index; NULL for a
+ * participant admitted before, whom the roster then lists without an entry),
+ * parties' own policies (party_policy, party_share: a party's signed
+ * statement, policy.set, which narrows the operator's policy), element
+ * quotas. */
+static const char SCHEMA_V2[] =
+    "ALTER TABLE participant ADD COLUMN admit_index INTEGER;"
+    "CREATE TABLE party_policy ("
+    "  id TEXT PRIMARY KEY REFERENCES participant(id),"
+    "  issued_ms INTEGER NOT NULL,"
+    "  share_all INTEGER NOT NULL CHECK (share_all IN (0, 1)),"
+    "  contribute_only INTEGER NOT NULL CHECK (contribute_only IN (0, 1)),"
+    "  signature BLOB NOT NULL CHECK (length(signature) = 64),"
+    "  log_index INTEGER NOT NULL, created_ms INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE party_share ("
+    "  owner TEXT NOT NULL REFERENCES participant(id),"
+    "  peer TEXT NOT NULL,"
+    "  PRIMARY KEY (owner, peer)) WITHOUT ROWID;"
+    "CREATE TABLE element_quota ("
+    "  participant TEXT PRIMARY KEY REFERENCES participant(id),"
+    "  max_elements INTEGER NOT NULL CHECK (max_elements >= 0)) WITHOUT ROWID;";
+
+/* 3: the audit log (server/log.h): entries, leaf and subtree hashes, and the
+ * head (frontier and latest checkpoint). Entries and hashes are written
+ * once; the triggers make the store itself refuse to rewrite them. */
+static const char SCHEMA_V3[] =
     "CREATE TABLE IF NOT EXISTS log_entry ("
     "  idx INTEGER PRIMARY KEY CHECK (idx >= 0), entry BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS log_hash ("
@@ -125,18 +144,10 @@ static const char LOG_SCHEMA[] =
     "CREATE TRIGGER IF NOT EXISTS log_hash_not_deleted BEFORE DELETE ON log_hash"
     "  BEGIN SELECT RAISE(ABORT, 'log hashes are never deleted'); END;";
 
-/* The agency's signature of a query batch, relayed to the vendor's agent.
- * Added after the first feed stores were made: store_open adds it to a
- * query table that lacks it (its old rows keep NULL, which no agent
- * evaluates). */
-#define QUERY_SIGNATURE_COLUMN                                                                     \
-    "signature BLOB CHECK (signature IS NULL OR length(signature) = 64)"
-
-/* Vendor feeds (docs/feeds.md): announced keys, published filters (their
+/* 4: vendor feeds (docs/feeds.md): announced keys, published filters (their
  * bytes in blocks), the operator's query quotas and the query batches with
- * their answers. Created with the store, and on open in a store made before
- * the feeds existed. */
-static const char FEED_SCHEMA[] =
+ * their answers. */
+static const char SCHEMA_V4[] =
     "CREATE TABLE IF NOT EXISTS feed_key ("
     "  vendor TEXT NOT NULL, epoch TEXT NOT NULL,"
     "  public_key BLOB NOT NULL CHECK (length(public_key) = 32),"
@@ -162,27 +173,83 @@ static const char FEED_SCHEMA[] =
     "  agency TEXT NOT NULL, vendor TEXT NOT NULL, epoch TEXT NOT NULL,"
     "  count INTEGER NOT NULL CHECK (count > 0), elements BLOB NOT NULL,"
     "  log_index INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
-    "  evaluated BLOB, proof BLOB, answered_ms INTEGER," QUERY_SIGNATURE_COLUMN ");"
+    "  evaluated BLOB, proof BLOB, answered_ms INTEGER);"
     "CREATE INDEX IF NOT EXISTS query_pending ON query(vendor, answered_ms, id);"
     "CREATE INDEX IF NOT EXISTS query_usage ON query(agency, vendor, epoch);";
 
-/* The audit log's budget of refusal entries, per claimed participant
- * (refusal_budget_take). Created with the store, and on open in a store made
- * before it existed. */
-static const char REFUSAL_SCHEMA[] =
+/* 5: the agency's signature of a query batch, relayed to the vendor's
+ * agent. Old rows keep NULL, which no agent evaluates. A legacy store may
+ * have the column already. */
+static int add_query_signature(sqlite3 *db, char *err, size_t errlen)
+{
+    int have = psi_sqlite_has_column(db, "query", "signature");
+    if (have < 0) {
+        snprintf(err, errlen, "cannot look at the query table: %s", sqlite3_errmsg(db));
+        return PSI_ERR_STORE;
+    }
+    char *msg = NULL;
+    if (!have && sqlite3_exec(db,
+                              "ALTER TABLE query ADD COLUMN signature BLOB"
+                              " CHECK (signature IS NULL OR length(signature) = 64)",
+                              NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return PSI_ERR_STORE;
+    }
+    return 0;
+}
+
+/* 6: the audit log's budget of refusal entries, per claimed participant
+ * (refusal_budget_take). */
+static const char SCHEMA_V6[] =
     "CREATE TABLE IF NOT EXISTS refusal_budget ("
     "  participant TEXT PRIMARY KEY, window_start_ms INTEGER NOT NULL,"
     "  used INTEGER NOT NULL CHECK (used >= 0)) WITHOUT ROWID;";
 
-/* The groups of tables added after the first stores were made: store_open
- * creates a group when its first table is missing. */
-static const struct {
-    const char *table, *schema, *what;
-} ADDED_SCHEMAS[] = {
-    {"log_head", LOG_SCHEMA, "the audit log's tables"},
-    {"feed_key", FEED_SCHEMA, "the vendor feeds' tables"},
-    {"refusal_budget", REFUSAL_SCHEMA, "the refusal budget's table"},
+static const struct psi_sqlite_migration MIGRATIONS[] = {
+    {1, "the first store", SCHEMA_V1, NULL},
+    {2, "pinned admissions, party policies, element quotas", SCHEMA_V2, NULL},
+    {3, "the audit log", SCHEMA_V3, NULL},
+    {4, "vendor feeds", SCHEMA_V4, NULL},
+    {5, "signatures of query batches", NULL, add_query_signature},
+    {6, "the refusal budget", SCHEMA_V6, NULL},
 };
+
+#define MIGRATION_COUNT (sizeof MIGRATIONS / sizeof MIGRATIONS[0])
+
+_Static_assert(PSI_STORE_SQLITE_SCHEMA_VERSION == 6, "the last migration is the current version");
+
+/* A store made before the versions were numbered kept its version in meta:
+ * place it, and drop the old mark (user_version is the one record now). */
+static int legacy_version(sqlite3 *db, int *version, char *err, size_t errlen)
+{
+    *version = 0;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT value FROM meta WHERE key = 'schema_version'"
+                           " AND EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'participant')",
+                           -1, &s, NULL) != SQLITE_OK) {
+        sqlite3_finalize(s);
+        return 0; /* no meta table: not a store, or an empty file */
+    }
+    int rc = sqlite3_step(s);
+    const unsigned char *v = rc == SQLITE_ROW ? sqlite3_column_text(s, 0) : NULL;
+    if (v != NULL && strcmp((const char *)v, "1") == 0)
+        *version = 1;
+    else if (v != NULL && strcmp((const char *)v, "2") == 0)
+        *version = 2;
+    sqlite3_finalize(s);
+    if (*version == 0)
+        return 0;
+    char *msg = NULL;
+    if (sqlite3_exec(db, "DELETE FROM meta WHERE key = 'schema_version'", NULL, NULL, &msg) !=
+        SQLITE_OK) {
+        snprintf(err, errlen, "cannot renumber the store: %s", msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return PSI_ERR_STORE;
+    }
+    return 0;
+}
 
 /* "a allows b", the effective policy: the operator's policy of a shares with
  * everyone or lists b, and a's own statement, if it made one, does too.
@@ -251,6 +318,23 @@ enum stmt_id {
     S_LOG_ENTRY_GET,
     S_LOG_HASH_PUT,
     S_LOG_HASH_GET,
+    S_FEED_KEY_PUT,
+    S_FEED_KEY_GET,
+    S_FEED_BLOCK_CLEAR,
+    S_FEED_PUT,
+    S_FEED_BLOCK_ADD,
+    S_FEED_GET,
+    S_FEED_BLOCK_GET,
+    S_QUOTA_SET,
+    S_QUOTA_GET,
+    S_QUERIES_USED,
+    S_ELEMENT_QUOTA_SET,
+    S_ELEMENT_QUOTA_GET,
+    S_QUERY_ADD,
+    S_QUERY_GET,
+    S_QUERY_PENDING,
+    S_QUERY_COUNT,
+    S_QUERY_ANSWER,
     S_COUNT
 };
 
@@ -369,6 +453,41 @@ static const char *const STMT_SQL[S_COUNT] = {
     [S_LOG_ENTRY_GET] = "SELECT entry FROM log_entry WHERE idx = ?1",
     [S_LOG_HASH_PUT] = "INSERT INTO log_hash(level, idx, hash) VALUES (?1, ?2, ?3)",
     [S_LOG_HASH_GET] = "SELECT hash FROM log_hash WHERE level = ?1 AND idx = ?2",
+    [S_FEED_KEY_PUT] = "INSERT INTO feed_key(vendor, epoch, public_key, signature, log_index,"
+                       " created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_FEED_KEY_GET] = "SELECT public_key, signature, log_index FROM feed_key"
+                       " WHERE vendor = ?1 AND epoch = ?2",
+    [S_FEED_BLOCK_CLEAR] = "DELETE FROM feed_block WHERE vendor = ?1 AND epoch = ?2",
+    [S_FEED_PUT] = "INSERT INTO feed(vendor, epoch, count, rate, size, digest, signature,"
+                   " created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                   " ON CONFLICT(vendor, epoch) DO UPDATE SET count = excluded.count,"
+                   " rate = excluded.rate, size = excluded.size, digest = excluded.digest,"
+                   " signature = excluded.signature, created_ms = excluded.created_ms",
+    [S_FEED_BLOCK_ADD] = "INSERT INTO feed_block(vendor, epoch, block, bytes)"
+                         " VALUES (?1, ?2, ?3, ?4)",
+    [S_FEED_GET] = "SELECT count, rate, size, digest, signature FROM feed"
+                   " WHERE vendor = ?1 AND epoch = ?2",
+    [S_FEED_BLOCK_GET] = "SELECT bytes FROM feed_block"
+                         " WHERE vendor = ?1 AND epoch = ?2 AND block = ?3",
+    [S_QUOTA_SET] = "INSERT INTO quota(agency, vendor, max_queries) VALUES (?1, ?2, ?3)"
+                    " ON CONFLICT(agency, vendor) DO UPDATE SET max_queries = excluded.max_queries",
+    [S_QUOTA_GET] = "SELECT max_queries FROM quota WHERE agency = ?1 AND vendor = ?2",
+    [S_QUERIES_USED] = "SELECT coalesce(sum(count), 0) FROM query"
+                       " WHERE agency = ?1 AND vendor = ?2 AND epoch = ?3",
+    [S_ELEMENT_QUOTA_SET] = "INSERT INTO element_quota(participant, max_elements) VALUES (?1, ?2)"
+                            " ON CONFLICT(participant)"
+                            " DO UPDATE SET max_elements = excluded.max_elements",
+    [S_ELEMENT_QUOTA_GET] = "SELECT max_elements FROM element_quota WHERE participant = ?1",
+    [S_QUERY_ADD] = "INSERT INTO query(agency, vendor, epoch, count, elements, log_index,"
+                    " created_ms, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [S_QUERY_GET] = "SELECT id, agency, vendor, epoch, count, log_index, answered_ms, signature,"
+                    " elements, evaluated, proof FROM query WHERE id = ?1",
+    [S_QUERY_PENDING] = "SELECT id, agency, vendor, epoch, count, log_index, answered_ms,"
+                        " signature FROM query WHERE vendor = ?1 AND answered_ms IS NULL"
+                        " ORDER BY id",
+    [S_QUERY_COUNT] = "SELECT count FROM query WHERE id = ?1",
+    [S_QUERY_ANSWER] = "UPDATE query SET evaluated = ?2, proof = ?3, answered_ms = ?4"
+                       " WHERE id = ?1 AND answered_ms IS NULL",
 };
 
 struct psi_store {
@@ -511,7 +630,21 @@ static int store_connect(const char *path, int flags, struct psi_store **out, ch
     return 0;
 }
 
-static int store_create(const char *path, struct psi_store **out, char *err, size_t errlen)
+/* Brings the connected file to the current schema, or to upto (tests). */
+static int migrate(struct psi_store *st, const char *path, int create, int upto, char *err,
+                   size_t errlen)
+{
+    struct psi_sqlite_migrate_opts opts = {create, create ? NULL : legacy_version, upto};
+    char why[384] = "";
+    int rc = psi_sqlite_migrate(st->db, MIGRATIONS, MIGRATION_COUNT, &opts, NULL, why, sizeof why);
+    if (rc == PSI_ERR_UNSUPPORTED)
+        snprintf(err, errlen, "%s is not a psi-hub store this version can open: %s", path, why);
+    else if (rc != 0)
+        snprintf(err, errlen, "%s: %s", path, why);
+    return rc != 0 ? PSI_ERR_STORE : 0;
+}
+
+static int create_at(const char *path, int upto, struct psi_store **out, char *err, size_t errlen)
 {
     struct stat sb;
     if (stat(path, &sb) == 0) {
@@ -520,84 +653,58 @@ static int store_create(const char *path, struct psi_store **out, char *err, siz
     }
     struct psi_store *st = NULL;
     int rc = store_connect(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &st, err, errlen);
-    if (rc != 0)
-        return rc;
-    char *msg = NULL;
-    if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(st->db, SCHEMA, NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(st->db, LOG_SCHEMA, NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(st->db, FEED_SCHEMA, NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(st->db, REFUSAL_SCHEMA, NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(st->db,
-                     "INSERT INTO meta(key, value) VALUES ('schema_version', '" SCHEMA_VERSION
-                     "'); COMMIT",
-                     NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot create the schema in %s: %s", path, msg ? msg : "?");
-        sqlite3_free(msg);
+    if (rc == 0)
+        rc = migrate(st, path, 1, upto, err, errlen);
+    if (rc != 0) {
         store_close(st);
-        return PSI_ERR_STORE;
+        return rc;
     }
     *out = st;
     return 0;
 }
 
+static int store_create(const char *path, struct psi_store **out, char *err, size_t errlen)
+{
+    return create_at(path, 0, out, err, errlen);
+}
+
+int psi_store_sqlite_create_at_version(const char *path, int version, char *err, size_t errlen)
+{
+    if (version < 1 || version > PSI_STORE_SQLITE_SCHEMA_VERSION) {
+        snprintf(err, errlen, "no schema version %d", version);
+        return PSI_ERR_INVALID;
+    }
+    struct psi_store *st = NULL;
+    int rc = create_at(path, version, &st, err, errlen);
+    store_close(st);
+    return rc;
+}
+
+/* Opening migrates a store an older version of the hub left (each
+ * connection checks; the first one migrates, under the write lock). */
 static int store_open(const char *path, struct psi_store **out, char *err, size_t errlen)
 {
     struct psi_store *st = NULL;
     int rc = store_connect(path, SQLITE_OPEN_READWRITE, &st, err, errlen);
-    if (rc != 0)
+    if (rc == 0)
+        rc = migrate(st, path, 0, 0, err, errlen);
+    if (rc != 0) {
+        store_close(st);
         return rc;
-    sqlite3_stmt *s = NULL;
-    char version[16] = "";
-    if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &s,
-                           NULL) != SQLITE_OK ||
-        sqlite3_step(s) != SQLITE_ROW || column_text(s, 0, version, sizeof version) != 0 ||
-        strcmp(version, SCHEMA_VERSION) != 0) {
-        snprintf(err, errlen, "%s is not a psi-hub store of schema version " SCHEMA_VERSION, path);
-        sqlite3_finalize(s);
-        store_close(st);
-        return PSI_ERR_STORE;
-    }
-    sqlite3_finalize(s);
-    s = NULL;
-    /* A store made before some tables existed: give it them. */
-    for (size_t i = 0; i < sizeof ADDED_SCHEMAS / sizeof ADDED_SCHEMAS[0]; i++) {
-        s = NULL;
-        int have = sqlite3_prepare_v2(st->db,
-                                      "SELECT 1 FROM sqlite_master WHERE type = 'table'"
-                                      " AND name = ?1",
-                                      -1, &s, NULL) == SQLITE_OK &&
-                   bind_text(s, 1, ADDED_SCHEMAS[i].table) == 0 && sqlite3_step(s) == SQLITE_ROW;
-        sqlite3_finalize(s);
-        char *msg = NULL;
-        if (!have &&
-            (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
-             sqlite3_exec(st->db, ADDED_SCHEMAS[i].schema, NULL, NULL, &msg) != SQLITE_OK ||
-             sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)) {
-            snprintf(err, errlen, "cannot add %s to %s: %s", ADDED_SCHEMAS[i].what, path,
-                     msg ? msg : "?");
-            sqlite3_free(msg);
-            store_close(st);
-            return PSI_ERR_STORE;
-        }
-    }
-    /* A query table made before it kept the agencies' signatures. */
-    s = NULL;
-    int have_signature =
-        sqlite3_prepare_v2(st->db, "SELECT signature FROM query LIMIT 0", -1, &s, NULL) ==
-        SQLITE_OK;
-    sqlite3_finalize(s);
-    char *msg = NULL;
-    if (!have_signature &&
-        sqlite3_exec(st->db, "ALTER TABLE query ADD COLUMN " QUERY_SIGNATURE_COLUMN, NULL, NULL,
-                     &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot add the query signatures to %s: %s", path, msg ? msg : "?");
-        sqlite3_free(msg);
-        store_close(st);
-        return PSI_ERR_STORE;
     }
     *out = st;
     return 0;
+}
+
+/* The file and the companions WAL mode keeps beside it. */
+static void store_destroy(const char *path)
+{
+    char companion[4200];
+    snprintf(companion, sizeof companion, "%s-wal", path);
+    unlink(companion);
+    snprintf(companion, sizeof companion, "%s-shm", path);
+    unlink(companion);
+    unlink(path);
 }
 
 static const char *store_last_error(struct psi_store *st)
@@ -1732,55 +1839,27 @@ static int log_hash_get(struct psi_txn *t, unsigned level, uint64_t index, unsig
 
 /* ---------------------------------------------------------------- vendor feeds */
 
-/* Feed statements are prepared per call: they are few and far between
- * beside the per-request statements above. */
-static sqlite3_stmt *feed_stmt(struct psi_store *st, const char *sql)
-{
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
-        fail(st, "prepare");
-        sqlite3_finalize(s);
-        return NULL;
-    }
-    return s;
-}
-
-/* Runs a prepared feed statement that returns no rows, and finalizes it. */
-static int feed_step_done(struct psi_store *st, sqlite3_stmt *s, const char *what)
-{
-    int rc = sqlite3_step(s);
-    int ret = 0;
-    if (rc == SQLITE_CONSTRAINT)
-        ret = PSI_ERR_EXISTS;
-    else if (rc != SQLITE_DONE)
-        ret = fail(st, what);
-    sqlite3_finalize(s);
-    return ret;
-}
-
 static int feed_key_put(struct psi_txn *t, const struct psi_store_feed_key *k, uint64_t now_ms)
 {
     struct psi_store *st = t->store;
-    sqlite3_stmt *s = feed_stmt(st, "INSERT INTO feed_key(vendor, epoch, public_key, signature,"
-                                    " log_index, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    sqlite3_stmt *s = prepare(st, S_FEED_KEY_PUT);
     if (s == NULL)
         return PSI_ERR_STORE;
     if (bind_text(s, 1, k->vendor) != 0 || bind_text(s, 2, k->epoch) != 0 ||
         bind_blob(s, 3, k->public_key, sizeof k->public_key) != 0 ||
         bind_blob(s, 4, k->signature, sizeof k->signature) != 0 ||
         bind_u64(s, 5, k->log_index) != 0 || bind_u64(s, 6, now_ms) != 0) {
-        sqlite3_finalize(s);
+        done(s);
         return fail(st, "feed key");
     }
-    return feed_step_done(st, s, "feed key");
+    return step_done(st, s, "feed key");
 }
 
 static int feed_key_get(struct psi_txn *t, const char *vendor, const char *epoch,
                         struct psi_store_feed_key *out)
 {
     struct psi_store *st = t->store;
-    sqlite3_stmt *s = feed_stmt(st, "SELECT public_key, signature, log_index FROM feed_key"
-                                    " WHERE vendor = ?1 AND epoch = ?2");
+    sqlite3_stmt *s = prepare(st, S_FEED_KEY_GET);
     if (s == NULL)
         return PSI_ERR_STORE;
     int rc;
@@ -1798,54 +1877,58 @@ static int feed_key_get(struct psi_txn *t, const char *vendor, const char *epoch
     } else {
         rc = rc == SQLITE_DONE ? PSI_ERR_NOT_FOUND : fail(st, "feed key");
     }
-    sqlite3_finalize(s);
+    done(s);
     return rc;
 }
 
 #define FEED_BLOCK_BYTES ((uint64_t)1 << 20)
 
+/* Binds (vendor, epoch) to ?1, ?2 of the cached statement id. */
+static sqlite3_stmt *prepare_feed(struct psi_store *st, enum stmt_id id, const char *vendor,
+                                  const char *epoch, const char *what)
+{
+    sqlite3_stmt *s = prepare(st, id);
+    if (s == NULL)
+        return NULL;
+    if (bind_text(s, 1, vendor) != 0 || bind_text(s, 2, epoch) != 0) {
+        done(s);
+        fail(st, what);
+        return NULL;
+    }
+    return s;
+}
+
 static int feed_put(struct psi_txn *t, const struct psi_store_feed *f, const uint8_t *bytes,
                     uint64_t now_ms)
 {
     struct psi_store *st = t->store;
-    sqlite3_stmt *s = feed_stmt(st, "DELETE FROM feed_block WHERE vendor = ?1 AND epoch = ?2");
+    sqlite3_stmt *s = prepare_feed(st, S_FEED_BLOCK_CLEAR, f->vendor, f->epoch, "feed");
     if (s == NULL)
         return PSI_ERR_STORE;
-    if (bind_text(s, 1, f->vendor) != 0 || bind_text(s, 2, f->epoch) != 0) {
-        sqlite3_finalize(s);
-        return fail(st, "feed");
-    }
-    int rc = feed_step_done(st, s, "feed");
+    int rc = step_done(st, s, "feed");
     if (rc != 0)
         return rc;
-    s = feed_stmt(st, "INSERT INTO feed(vendor, epoch, count, rate, size, digest, signature,"
-                      " created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-                      " ON CONFLICT(vendor, epoch) DO UPDATE SET count = excluded.count,"
-                      " rate = excluded.rate, size = excluded.size, digest = excluded.digest,"
-                      " signature = excluded.signature, created_ms = excluded.created_ms");
+    s = prepare_feed(st, S_FEED_PUT, f->vendor, f->epoch, "feed");
     if (s == NULL)
         return PSI_ERR_STORE;
-    if (bind_text(s, 1, f->vendor) != 0 || bind_text(s, 2, f->epoch) != 0 ||
-        bind_u64(s, 3, f->count) != 0 || sqlite3_bind_double(s, 4, f->rate) != SQLITE_OK ||
+    if (bind_u64(s, 3, f->count) != 0 || sqlite3_bind_double(s, 4, f->rate) != SQLITE_OK ||
         bind_u64(s, 5, f->size) != 0 || bind_blob(s, 6, f->digest, sizeof f->digest) != 0 ||
         bind_blob(s, 7, f->signature, sizeof f->signature) != 0 || bind_u64(s, 8, now_ms) != 0) {
-        sqlite3_finalize(s);
+        done(s);
         return fail(st, "feed");
     }
-    if ((rc = feed_step_done(st, s, "feed")) != 0)
+    if ((rc = step_done(st, s, "feed")) != 0)
         return rc;
     for (uint64_t at = 0, block = 0; at < f->size; at += FEED_BLOCK_BYTES, block++) {
         uint64_t n = f->size - at < FEED_BLOCK_BYTES ? f->size - at : FEED_BLOCK_BYTES;
-        s = feed_stmt(st, "INSERT INTO feed_block(vendor, epoch, block, bytes)"
-                          " VALUES (?1, ?2, ?3, ?4)");
+        s = prepare_feed(st, S_FEED_BLOCK_ADD, f->vendor, f->epoch, "feed");
         if (s == NULL)
             return PSI_ERR_STORE;
-        if (bind_text(s, 1, f->vendor) != 0 || bind_text(s, 2, f->epoch) != 0 ||
-            bind_u64(s, 3, block) != 0 || bind_blob(s, 4, bytes + at, (size_t)n) != 0) {
-            sqlite3_finalize(s);
+        if (bind_u64(s, 3, block) != 0 || bind_blob(s, 4, bytes + at, (size_t)n) != 0) {
+            done(s);
             return fail(st, "feed");
         }
-        if ((rc = feed_step_done(st, s, "feed")) != 0)
+        if ((rc = step_done(st, s, "feed")) != 0)
             return rc;
     }
     return 0;
@@ -1855,14 +1938,11 @@ static int feed_get(struct psi_txn *t, const char *vendor, const char *epoch,
                     struct psi_store_feed *out)
 {
     struct psi_store *st = t->store;
-    sqlite3_stmt *s = feed_stmt(st, "SELECT count, rate, size, digest, signature FROM feed"
-                                    " WHERE vendor = ?1 AND epoch = ?2");
+    sqlite3_stmt *s = prepare_feed(st, S_FEED_GET, vendor, epoch, "feed");
     if (s == NULL)
         return PSI_ERR_STORE;
     int rc;
-    if (bind_text(s, 1, vendor) != 0 || bind_text(s, 2, epoch) != 0) {
-        rc = fail(st, "feed");
-    } else if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         memset(out, 0, sizeof *out);
         snprintf(out->vendor, sizeof out->vendor, "%s", vendor);
         snprintf(out->epoch, sizeof out->epoch, "%s", epoch);
@@ -1876,7 +1956,7 @@ static int feed_get(struct psi_txn *t, const char *vendor, const char *epoch,
     } else {
         rc = rc == SQLITE_DONE ? PSI_ERR_NOT_FOUND : fail(st, "feed");
     }
-    sqlite3_finalize(s);
+    done(s);
     return rc;
 }
 
@@ -1887,30 +1967,28 @@ static int feed_read(struct psi_txn *t, const char *vendor, const char *epoch, u
     uint64_t at = offset, end = offset + len;
     while (at < end) {
         uint64_t block = at / FEED_BLOCK_BYTES, within = at % FEED_BLOCK_BYTES;
-        sqlite3_stmt *s = feed_stmt(st, "SELECT bytes FROM feed_block"
-                                        " WHERE vendor = ?1 AND epoch = ?2 AND block = ?3");
+        sqlite3_stmt *s = prepare_feed(st, S_FEED_BLOCK_GET, vendor, epoch, "feed");
         if (s == NULL)
             return PSI_ERR_STORE;
         int rc;
-        if (bind_text(s, 1, vendor) != 0 || bind_text(s, 2, epoch) != 0 ||
-            bind_u64(s, 3, block) != 0) {
-            sqlite3_finalize(s);
+        if (bind_u64(s, 3, block) != 0) {
+            done(s);
             return fail(st, "feed");
         }
         if ((rc = sqlite3_step(s)) != SQLITE_ROW) {
             rc = rc == SQLITE_DONE ? PSI_ERR_NOT_FOUND : fail(st, "feed");
-            sqlite3_finalize(s);
+            done(s);
             return rc;
         }
         uint64_t held = (uint64_t)sqlite3_column_bytes(s, 0);
         const uint8_t *b = sqlite3_column_blob(s, 0);
         if (b == NULL || within >= held) {
-            sqlite3_finalize(s);
+            done(s);
             return PSI_ERR_NOT_FOUND;
         }
         uint64_t n = held - within < end - at ? held - within : end - at;
         memcpy(out + (at - offset), b + within, (size_t)n);
-        sqlite3_finalize(s);
+        done(s);
         at += n;
     }
     return 0;
@@ -1919,29 +1997,27 @@ static int feed_read(struct psi_txn *t, const char *vendor, const char *epoch, u
 static int quota_set(struct psi_txn *t, const char *agency, const char *vendor, uint64_t limit)
 {
     struct psi_store *st = t->store;
-    sqlite3_stmt *s = feed_stmt(st, "INSERT INTO quota(agency, vendor, max_queries)"
-                                    " VALUES (?1, ?2, ?3) ON CONFLICT(agency, vendor)"
-                                    " DO UPDATE SET max_queries = excluded.max_queries");
+    sqlite3_stmt *s = prepare_feed(st, S_QUOTA_SET, agency, vendor, "quota");
     if (s == NULL)
         return PSI_ERR_STORE;
-    if (bind_text(s, 1, agency) != 0 || bind_text(s, 2, vendor) != 0 ||
-        bind_u64(s, 3, limit) != 0) {
-        sqlite3_finalize(s);
+    if (bind_u64(s, 3, limit) != 0) {
+        done(s);
         return fail(st, "quota");
     }
-    return feed_step_done(st, s, "quota");
+    return step_done(st, s, "quota");
 }
 
-/* One unsigned integer from a one-row query with two or three text
- * parameters (the third may be NULL); PSI_ERR_NOT_FOUND without a row. */
-static int feed_u64(struct psi_store *st, const char *sql, const char *a, const char *b,
-                    const char *c, uint64_t *out, const char *what)
+/* One unsigned integer from a one-row statement with one to three text
+ * parameters (b and c may be NULL); PSI_ERR_NOT_FOUND without a row. */
+static int one_u64(struct psi_store *st, enum stmt_id id, const char *a, const char *b,
+                   const char *c, uint64_t *out, const char *what)
 {
-    sqlite3_stmt *s = feed_stmt(st, sql);
+    sqlite3_stmt *s = prepare(st, id);
     if (s == NULL)
         return PSI_ERR_STORE;
     int rc;
-    if (bind_text(s, 1, a) != 0 || bind_text(s, 2, b) != 0 || (c && bind_text(s, 3, c) != 0)) {
+    if (bind_text(s, 1, a) != 0 || (b && bind_text(s, 2, b) != 0) ||
+        (c && bind_text(s, 3, c) != 0)) {
         rc = fail(st, what);
     } else if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         *out = column_u64(s, 0);
@@ -1949,67 +2025,45 @@ static int feed_u64(struct psi_store *st, const char *sql, const char *a, const 
     } else {
         rc = rc == SQLITE_DONE ? PSI_ERR_NOT_FOUND : fail(st, what);
     }
-    sqlite3_finalize(s);
+    done(s);
     return rc;
 }
 
 static int quota_get(struct psi_txn *t, const char *agency, const char *vendor, uint64_t *limit)
 {
-    return feed_u64(t->store, "SELECT max_queries FROM quota WHERE agency = ?1 AND vendor = ?2",
-                    agency, vendor, NULL, limit, "quota");
+    return one_u64(t->store, S_QUOTA_GET, agency, vendor, NULL, limit, "quota");
 }
 
 static int queries_used(struct psi_txn *t, const char *agency, const char *vendor,
                         const char *epoch, uint64_t *used)
 {
-    return feed_u64(t->store,
-                    "SELECT coalesce(sum(count), 0) FROM query"
-                    " WHERE agency = ?1 AND vendor = ?2 AND epoch = ?3",
-                    agency, vendor, epoch, used, "queries");
+    return one_u64(t->store, S_QUERIES_USED, agency, vendor, epoch, used, "queries");
 }
 
 static int element_quota_set(struct psi_txn *t, const char *id, uint64_t limit)
 {
     struct psi_store *st = t->store;
-    sqlite3_stmt *s = feed_stmt(st, "INSERT INTO element_quota(participant, max_elements)"
-                                    " VALUES (?1, ?2) ON CONFLICT(participant)"
-                                    " DO UPDATE SET max_elements = excluded.max_elements");
+    sqlite3_stmt *s = prepare(st, S_ELEMENT_QUOTA_SET);
     if (s == NULL)
         return PSI_ERR_STORE;
     if (bind_text(s, 1, id) != 0 || bind_u64(s, 2, limit) != 0) {
-        sqlite3_finalize(s);
+        done(s);
         return fail(st, "element quota");
     }
-    int rc = feed_step_done(st, s, "element quota");
+    int rc = step_done(st, s, "element quota");
     return rc == PSI_ERR_EXISTS ? PSI_ERR_NOT_FOUND : rc; /* the foreign key */
 }
 
 static int element_quota_get(struct psi_txn *t, const char *id, uint64_t *limit)
 {
-    sqlite3_stmt *s = feed_stmt(t->store, "SELECT max_elements FROM element_quota"
-                                          " WHERE participant = ?1");
-    if (s == NULL)
-        return PSI_ERR_STORE;
-    int rc;
-    if (bind_text(s, 1, id) != 0) {
-        rc = fail(t->store, "element quota");
-    } else if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        *limit = column_u64(s, 0);
-        rc = 0;
-    } else {
-        rc = rc == SQLITE_DONE ? PSI_ERR_NOT_FOUND : fail(t->store, "element quota");
-    }
-    sqlite3_finalize(s);
-    return rc;
+    return one_u64(t->store, S_ELEMENT_QUOTA_GET, id, NULL, NULL, limit, "element quota");
 }
 
 static int query_add(struct psi_txn *t, struct psi_store_query *q, const uint8_t *elements,
                      uint64_t now_ms)
 {
     struct psi_store *st = t->store;
-    sqlite3_stmt *s =
-        feed_stmt(st, "INSERT INTO query(agency, vendor, epoch, count, elements, log_index,"
-                      " created_ms, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    sqlite3_stmt *s = prepare(st, S_QUERY_ADD);
     if (s == NULL)
         return PSI_ERR_STORE;
     if (q->count > SIZE_MAX / PSI_STORE_ELEMENT_BYTES || bind_text(s, 1, q->agency) != 0 ||
@@ -2019,10 +2073,10 @@ static int query_add(struct psi_txn *t, struct psi_store_query *q, const uint8_t
         bind_u64(s, 6, q->log_index) != 0 || bind_u64(s, 7, now_ms) != 0 ||
         (q->has_signature ? bind_blob(s, 8, q->signature, sizeof q->signature)
                           : sqlite3_bind_null(s, 8)) != 0) {
-        sqlite3_finalize(s);
+        done(s);
         return fail(st, "query");
     }
-    int rc = feed_step_done(st, s, "query");
+    int rc = step_done(st, s, "query");
     if (rc == 0)
         q->id = (uint64_t)sqlite3_last_insert_rowid(st->db);
     return rc;
@@ -2069,9 +2123,7 @@ static int query_get(struct psi_txn *t, uint64_t id, struct psi_store_query *out
         *elements = NULL;
     if (evaluated != NULL)
         *evaluated = NULL;
-    sqlite3_stmt *s = feed_stmt(st, "SELECT id, agency, vendor, epoch, count, log_index,"
-                                    " answered_ms, signature, elements, evaluated, proof"
-                                    " FROM query WHERE id = ?1");
+    sqlite3_stmt *s = prepare(st, S_QUERY_GET);
     if (s == NULL)
         return PSI_ERR_STORE;
     int rc;
@@ -2091,7 +2143,7 @@ static int query_get(struct psi_txn *t, uint64_t id, struct psi_store_query *out
     } else {
         rc = rc == SQLITE_DONE ? PSI_ERR_NOT_FOUND : fail(st, "query");
     }
-    sqlite3_finalize(s);
+    done(s);
     if (rc != 0) {
         if (elements != NULL) {
             free(*elements);
@@ -2109,13 +2161,11 @@ static int query_pending(struct psi_txn *t, const char *vendor,
                          int (*fn)(void *ctx, const struct psi_store_query *q), void *ctx)
 {
     struct psi_store *st = t->store;
-    sqlite3_stmt *s = feed_stmt(st, "SELECT id, agency, vendor, epoch, count, log_index,"
-                                    " answered_ms, signature FROM query"
-                                    " WHERE vendor = ?1 AND answered_ms IS NULL ORDER BY id");
+    sqlite3_stmt *s = prepare(st, S_QUERY_PENDING);
     if (s == NULL)
         return PSI_ERR_STORE;
     if (bind_text(s, 1, vendor) != 0) {
-        sqlite3_finalize(s);
+        done(s);
         return fail(st, "query");
     }
     int rc, ret = 0;
@@ -2130,7 +2180,7 @@ static int query_pending(struct psi_txn *t, const char *vendor,
     }
     if (ret == 0 && rc != SQLITE_DONE)
         ret = fail(st, "query");
-    sqlite3_finalize(s);
+    done(s);
     return ret;
 }
 
@@ -2139,7 +2189,7 @@ static int query_answer(struct psi_txn *t, uint64_t id, const uint8_t *evaluated
 {
     struct psi_store *st = t->store;
     uint64_t count = 0;
-    sqlite3_stmt *s = feed_stmt(st, "SELECT count FROM query WHERE id = ?1");
+    sqlite3_stmt *s = prepare(st, S_QUERY_COUNT);
     if (s == NULL)
         return PSI_ERR_STORE;
     int rc;
@@ -2150,22 +2200,21 @@ static int query_answer(struct psi_txn *t, uint64_t id, const uint8_t *evaluated
         rc = 0;
     } else
         rc = rc == SQLITE_DONE ? PSI_ERR_NOT_FOUND : fail(st, "query");
-    sqlite3_finalize(s);
+    done(s);
     if (rc != 0)
         return rc;
     if (count > SIZE_MAX / PSI_STORE_ELEMENT_BYTES)
         return fail(st, "query");
-    s = feed_stmt(st, "UPDATE query SET evaluated = ?2, proof = ?3, answered_ms = ?4"
-                      " WHERE id = ?1 AND answered_ms IS NULL");
+    s = prepare(st, S_QUERY_ANSWER);
     if (s == NULL)
         return PSI_ERR_STORE;
     if (bind_u64(s, 1, id) != 0 ||
         bind_blob(s, 2, evaluated, (size_t)count * PSI_STORE_ELEMENT_BYTES) != 0 ||
         bind_blob(s, 3, proof, PSI_STORE_PROOF_BYTES) != 0 || bind_u64(s, 4, now_ms) != 0) {
-        sqlite3_finalize(s);
+        done(s);
         return fail(st, "query answer");
     }
-    rc = feed_step_done(st, s, "query answer");
+    rc = step_done(st, s, "query answer");
     if (rc == 0 && sqlite3_changes(st->db) != 1)
         rc = PSI_ERR_EXISTS; /* answered already */
     return rc;
@@ -2176,6 +2225,7 @@ const struct psi_store_ops psi_store_sqlite_ops = {
     .create = store_create,
     .open = store_open,
     .close = store_close,
+    .destroy = store_destroy,
     .last_error = store_last_error,
     .begin = store_begin,
     .commit = store_commit,

@@ -840,7 +840,10 @@ static void hub_answers_info_and_roster(void)
     free(body);
 }
 
-/* Every re-ordered sequence is one submission of o, with the digest it signed. */
+/* Every re-ordered sequence is one submission of o, with the digest it signed.
+ * Read from the hub's SQLite file by a connection of the test's own: the hub
+ * is another process, and this is what its disk holds, not what its store
+ * operations promise (those: server/store_contract_test.c). */
 static void reordered_submissions_are_whole(size_t *count)
 {
     char path[400];

@@ -28,7 +28,6 @@
 #include <cmocka.h>
 #include <nng/nng.h>
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "envelope.h"
 #include "hub_test_client.h"

@@ -261,6 +261,10 @@ long hub_test_proc_kib(pid_t pid, const char *field)
 
 /* ---------------------------------------------------------------- the store */
 
+/* The counts are read from the SQLite file by a connection of the test's
+ * own: the hub runs as another process, and these are the tables an
+ * operator (or an attacker with the disk) sees; the store's operations have
+ * no counting operation, by design. */
 static int count_rows(sqlite3 *db, const char *sql, const char *except, long long *out)
 {
     sqlite3_stmt *s = NULL;

@@ -55,17 +55,19 @@ static void hub_setup(void)
     snprintf(path, sizeof path, "%s/" PSI_HUB_KEY_FILE, dir);
     if (psi_identity_save(&party[FUZZ_HUB], path) != 0)
         abort();
-    snprintf(path, sizeof path, "%s/" PSI_HUB_STORE_FILE, dir);
-    if (psi_store_sqlite_ops.create(path, &store, err, sizeof err) != 0 ||
-        psi_txn_begin(&t, &psi_store_sqlite_ops, store, PSI_TXN_WRITE) != 0 ||
-        psi_store_sqlite_ops.meta_set(&t, PSI_META_NAME, FUZZ_HUB_NAME) != 0 ||
-        psi_store_sqlite_ops.meta_set(&t, PSI_META_EPOCH_MODE, "manual") != 0 ||
-        psi_store_sqlite_ops.meta_set(&t, PSI_META_EPOCH_LABEL, FUZZ_EPOCH) != 0 ||
-        psi_store_sqlite_ops.meta_set(&t, PSI_META_THRESHOLD, "2") != 0 ||
-        psi_store_sqlite_ops.meta_set(&t, PSI_META_MAX_MESSAGE, "1048576") != 0 ||
+    const struct psi_store_ops *ops = NULL;
+    if (psi_store_in_dir(dir, PSI_STORE_DEFAULT_BACKEND, &ops, path, sizeof path, err,
+                         sizeof err) != 0 ||
+        ops->create(path, &store, err, sizeof err) != 0 ||
+        psi_txn_begin(&t, ops, store, PSI_TXN_WRITE) != 0 ||
+        ops->meta_set(&t, PSI_META_NAME, FUZZ_HUB_NAME) != 0 ||
+        ops->meta_set(&t, PSI_META_EPOCH_MODE, "manual") != 0 ||
+        ops->meta_set(&t, PSI_META_EPOCH_LABEL, FUZZ_EPOCH) != 0 ||
+        ops->meta_set(&t, PSI_META_THRESHOLD, "2") != 0 ||
+        ops->meta_set(&t, PSI_META_MAX_MESSAGE, "1048576") != 0 ||
         psi_hub_log_seal(&t, &party[FUZZ_HUB], NULL) != 0 || psi_txn_commit(&t) != 0)
         abort();
-    psi_store_sqlite_ops.close(store);
+    ops->close(store);
     if (psi_hub_load(&hub, dir, err, sizeof err) != 0 ||
         psi_hub_connect(&hub, &store, err, sizeof err) != 0 ||
         psi_txn_begin(&t, hub.ops, store, PSI_TXN_WRITE) != 0) {

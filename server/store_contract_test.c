@@ -1,0 +1,1001 @@
+/*
+ * The store contract: every operation of struct psi_store_ops (store.h), as
+ * its comment there promises it, checked through the operations table alone.
+ * Nothing here knows a backend: each test gets a fresh, empty location from
+ * the registry and the ops of the backend under test, PSI_STORE_BACKEND (the
+ * default backend when unset; ctest runs it on SQLite). A backend is done
+ * when this suite passes on it (docs/hub.md, "The store").
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "hub_test_fs.h"
+#include "psi/error.h"
+#include "psi/merkle.h"
+#include "store.h"
+
+#define EPOCH "2026-W01"
+#define NOW 1000000u
+
+struct fixture {
+    char dir[256];
+    char location[4096];
+    const struct psi_store_ops *ops;
+    struct psi_store *st;
+};
+
+static const char *backend_name(void)
+{
+    const char *name = getenv("PSI_STORE_BACKEND");
+    return name != NULL && name[0] != '\0' ? name : PSI_STORE_DEFAULT_BACKEND;
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/psi-store-contract-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    char err[256] = "";
+    assert_int_equal(psi_store_in_dir(f->dir, backend_name(), &f->ops, f->location,
+                                      sizeof f->location, err, sizeof err),
+                     0);
+    assert_int_equal(f->ops->create(f->location, &f->st, err, sizeof err), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    if (f->st != NULL)
+        f->ops->close(f->st);
+    f->ops->destroy(f->location);
+    hub_test_remove_tree(f->dir);
+    free(f);
+    return 0;
+}
+
+static void begin(struct fixture *f, struct psi_txn *t, enum psi_txn_kind kind)
+{
+    assert_int_equal(psi_txn_begin(t, f->ops, f->st, kind), 0);
+}
+
+/* Admits id with role; share: NULL for all, else a list of ids ending in
+ * NULL. */
+static void admit(struct fixture *f, struct psi_txn *t, const char *id, const char *role,
+                  const char *const *share)
+{
+    struct psi_store_participant p;
+    memset(&p, 0, sizeof p);
+    snprintf(p.id, sizeof p.id, "%s", id);
+    snprintf(p.role, sizeof p.role, "%s", role);
+    memset(p.public_key, id[0] + (int)strlen(id), sizeof p.public_key);
+    char list[8][PSI_STORE_ID_MAX + 1];
+    if (share == NULL) {
+        p.share_all = 1;
+    } else {
+        while (share[p.share_count] != NULL) {
+            snprintf(list[p.share_count], sizeof list[0], "%s", share[p.share_count]);
+            p.share_count++;
+        }
+        p.share_with = list;
+    }
+    assert_int_equal(f->ops->participant_add(t, &p, NOW), 0);
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+static void lifecycle(void **state)
+{
+    struct fixture *f = *state;
+    char err[256] = "";
+    struct psi_store *other = NULL;
+    /* create refuses an existing store; open opens it */
+    assert_int_equal(f->ops->create(f->location, &other, err, sizeof err), PSI_ERR_EXISTS);
+    assert_null(other);
+    assert_int_equal(f->ops->open(f->location, &other, err, sizeof err), 0);
+    struct psi_txn t;
+    char v[PSI_STORE_META_MAX + 1];
+    assert_int_equal(psi_txn_begin(&t, f->ops, other, PSI_TXN_WRITE), 0);
+    assert_int_equal(f->ops->meta_get(&t, "name", v, sizeof v), PSI_ERR_NOT_FOUND);
+    assert_int_equal(f->ops->meta_set(&t, "name", "hub-a"), 0);
+    assert_int_equal(f->ops->meta_set(&t, "name", "hub-b"), 0); /* replaced */
+    assert_int_equal(psi_txn_commit(&t), 0);
+    f->ops->close(other);
+    /* what one connection committed, another reads */
+    begin(f, &t, PSI_TXN_READ);
+    assert_int_equal(f->ops->meta_get(&t, "name", v, sizeof v), 0);
+    assert_string_equal(v, "hub-b");
+    psi_txn_rollback(&t);
+    /* destroyed, there is nothing left to open */
+    f->ops->close(f->st);
+    f->st = NULL;
+    f->ops->destroy(f->location);
+    assert_int_not_equal(f->ops->open(f->location, &other, err, sizeof err), 0);
+    assert_int_equal(f->ops->create(f->location, &f->st, err, sizeof err), 0);
+}
+
+static void transactions(void **state)
+{
+    struct fixture *f = *state;
+    struct psi_txn t;
+    char v[64];
+    /* a rolled-back write leaves nothing */
+    begin(f, &t, PSI_TXN_WRITE);
+    assert_int_equal(f->ops->meta_set(&t, "k", "1"), 0);
+    psi_txn_rollback(&t);
+    begin(f, &t, PSI_TXN_READ);
+    assert_int_equal(f->ops->meta_get(&t, "k", v, sizeof v), PSI_ERR_NOT_FOUND);
+    psi_txn_rollback(&t);
+    /* undo_to_mark forgets what came after the mark and keeps what came
+     * before (a refused request keeps its nonce) */
+    const unsigned char nonce[PSI_STORE_NONCE_BYTES] = {1};
+    begin(f, &t, PSI_TXN_WRITE);
+    assert_int_equal(f->ops->nonce_record(&t, "agency-a", nonce, NOW, 0), 0);
+    assert_int_equal(f->ops->mark(f->st), 0);
+    assert_int_equal(f->ops->meta_set(&t, "k", "2"), 0);
+    assert_int_equal(f->ops->undo_to_mark(f->st), 0);
+    assert_int_equal(psi_txn_commit(&t), 0);
+    begin(f, &t, PSI_TXN_WRITE);
+    assert_int_equal(f->ops->meta_get(&t, "k", v, sizeof v), PSI_ERR_NOT_FOUND);
+    assert_int_equal(f->ops->nonce_record(&t, "agency-a", nonce, NOW, 0), PSI_ERR_REPLAY);
+    psi_txn_rollback(&t);
+    /* a committed mark keeps what came after it too */
+    begin(f, &t, PSI_TXN_WRITE);
+    assert_int_equal(f->ops->mark(f->st), 0);
+    assert_int_equal(f->ops->meta_set(&t, "k", "3"), 0);
+    assert_int_equal(psi_txn_commit(&t), 0);
+    begin(f, &t, PSI_TXN_READ);
+    assert_int_equal(f->ops->meta_get(&t, "k", v, sizeof v), 0);
+    assert_string_equal(v, "3");
+    psi_txn_rollback(&t);
+}
+
+/* ---------------------------------------------------------------- roster */
+
+struct listed {
+    char ids[8][PSI_STORE_ID_MAX + 1];
+    size_t n;
+    size_t stop_after;
+};
+
+static int list_one(void *ctx, const struct psi_store_participant *p)
+{
+    struct listed *l = ctx;
+    snprintf(l->ids[l->n++], sizeof l->ids[0], "%s", p->id);
+    return l->stop_after != 0 && l->n == l->stop_after ? 7 : 0;
+}
+
+static void participants(void **state)
+{
+    struct fixture *f = *state;
+    struct psi_txn t;
+    struct psi_store_participant p;
+    begin(f, &t, PSI_TXN_WRITE);
+    assert_int_equal(f->ops->participant_get(&t, "agency-a", &p), PSI_ERR_NOT_FOUND);
+    static const char *const only_b[] = {"vendor-b", NULL};
+    admit(f, &t, "vendor-b", "vendor", NULL);
+    admit(f, &t, "agency-a", "agency", only_b);
+    admit(f, &t, "auditor-c", "auditor", NULL);
+    /* add refuses an existing id */
+    struct psi_store_participant dup;
+    memset(&dup, 0, sizeof dup);
+    snprintf(dup.id, sizeof dup.id, "agency-a");
+    snprintf(dup.role, sizeof dup.role, "vendor");
+    dup.share_all = 1;
+    assert_int_equal(f->ops->participant_add(&t, &dup, NOW), PSI_ERR_EXISTS);
+    assert_int_equal(psi_txn_commit(&t), 0);
+
+    begin(f, &t, PSI_TXN_WRITE);
+    assert_int_equal(f->ops->participant_get(&t, "agency-a", &p), 0);
+    assert_string_equal(p.id, "agency-a");
+    assert_string_equal(p.role, "agency");
+    unsigned char key[PSI_STORE_KEY_BYTES];
+    memset(key, 'a' + 8, sizeof key);
+    assert_memory_equal(p.public_key, key, sizeof key);
+    assert_int_equal(p.removed, 0);
+    assert_int_equal(p.share_all, 0);
+    assert_int_equal(p.contribute_only, 0);
+    assert_int_equal(p.share_count, 1);
+    assert_string_equal(p.share_with[0], "vendor-b");
+    assert_int_equal(p.admit_logged, 0);
+    assert_int_equal(p.party.set, 0);
+    assert_true(psi_store_participant_allows(&p, "vendor-b"));
+    assert_false(psi_store_participant_allows(&p, "auditor-c"));
+    psi_store_participant_clear(&p);
+
+    /* listing: every id in order, stopped by a non-zero return */
+    struct listed l;
+    memset(&l, 0, sizeof l);
+    assert_int_equal(f->ops->participant_list(&t, list_one, &l), 0);
+    assert_int_equal(l.n, 3);
+    assert_string_equal(l.ids[0], "agency-a");
+    assert_string_equal(l.ids[1], "auditor-c");
+    assert_string_equal(l.ids[2], "vendor-b");
+    memset(&l, 0, sizeof l);
+    l.stop_after = 2;
+    assert_int_equal(f->ops->participant_list(&t, list_one, &l), 7);
+    assert_int_equal(l.n, 2);
+
+    /* the operator's policy is replaced as a whole */
+    const char two[2][PSI_STORE_ID_MAX + 1] = {"auditor-c", "vendor-b"};
+    assert_int_equal(f->ops->participant_set_policy(&t, "agency-a", 0, two, 2, 1), 0);
+    assert_int_equal(f->ops->participant_get(&t, "agency-a", &p), 0);
+    assert_int_equal(p.share_count, 2);
+    assert_int_equal(p.contribute_only, 1);
+    assert_true(psi_store_participant_contribute_only(&p));
+    psi_store_participant_clear(&p);
+    assert_int_equal(f->ops->participant_set_policy(&t, "agency-a", 1, NULL, 0, 0), 0);
+    assert_int_equal(f->ops->participant_get(&t, "agency-a", &p), 0);
+    assert_int_equal(p.share_all, 1);
+    assert_int_equal(p.share_count, 0);
+    assert_int_equal(p.contribute_only, 0);
+    psi_store_participant_clear(&p);
+
+    /* the admission's log entry */
+    assert_int_equal(f->ops->participant_set_admit_index(&t, "agency-a", 41), 0);
+    assert_int_equal(f->ops->participant_get(&t, "agency-a", &p), 0);
+    assert_int_equal(p.admit_logged, 1);
+    assert_int_equal(p.admit_index, 41);
+    psi_store_participant_clear(&p);
+
+    /* removal keeps the participant, marked */
+    assert_int_equal(f->ops->participant_remove(&t, "vendor-b"), 0);
+    assert_int_equal(f->ops->participant_get(&t, "vendor-b", &p), 0);
+    assert_int_equal(p.removed, 1);
+    psi_store_participant_clear(&p);
+    memset(&l, 0, sizeof l);
+    assert_int_equal(f->ops->participant_list(&t, list_one, &l), 0);
+    assert_int_equal(l.n, 3);
+    assert_int_equal(psi_txn_commit(&t), 0);
+}
+
+static void party_policy_narrows(void **state)
+{
+    struct fixture *f = *state;
+    struct psi_txn t;
+    struct psi_store_participant p;
+    begin(f, &t, PSI_TXN_WRITE);
+    admit(f, &t, "agency-a", "agency", NULL);
+    admit(f, &t, "agency-b", "agency", NULL);
+    admit(f, &t, "vendor-c", "vendor", NULL);
+    struct psi_store_party_policy pp;
+    memset(&pp, 0, sizeof pp);
+    char only_c[1][PSI_STORE_ID_MAX + 1] = {"vendor-c"};
+    pp.issued_ms = 77;
+    pp.share_count = 1;
+    pp.share_with = only_c;
+    memset(pp.signature, 9, sizeof pp.signature);
+    pp.log_index = 5;
+    assert_int_equal(f->ops->party_policy_put(&t, "nobody", &pp, NOW), PSI_ERR_NOT_FOUND);
+    assert_int_equal(f->ops->party_policy_put(&t, "agency-a", &pp, NOW), 0);
+    assert_int_equal(f->ops->participant_get(&t, "agency-a", &p), 0);
+    assert_int_equal(p.party.set, 1);
+    assert_int_equal(p.party.issued_ms, 77);
+    assert_int_equal(p.party.share_all, 0);
+    assert_int_equal(p.party.contribute_only, 0);
+    assert_int_equal(p.party.share_count, 1);
+    assert_string_equal(p.party.share_with[0], "vendor-c");
+    assert_memory_equal(p.party.signature, pp.signature, sizeof pp.signature);
+    assert_int_equal(p.party.log_index, 5);
+    /* the operator shares with all; the party's own statement narrows it */
+    assert_true(psi_store_participant_allows(&p, "vendor-c"));
+    assert_false(psi_store_participant_allows(&p, "agency-b"));
+    psi_store_participant_clear(&p);
+    /* a later statement replaces the earlier one */
+    pp.issued_ms = 78;
+    pp.share_all = 1;
+    pp.share_count = 0;
+    pp.share_with = NULL;
+    pp.contribute_only = 1;
+    assert_int_equal(f->ops->party_policy_put(&t, "agency-a", &pp, NOW), 0);
+    assert_int_equal(f->ops->participant_get(&t, "agency-a", &p), 0);
+    assert_int_equal(p.party.issued_ms, 78);
+    assert_int_equal(p.party.share_all, 1);
+    assert_int_equal(p.party.share_count, 0);
+    assert_true(psi_store_participant_allows(&p, "agency-b"));
+    assert_true(psi_store_participant_contribute_only(&p));
+    psi_store_participant_clear(&p);
+    assert_int_equal(psi_txn_commit(&t), 0);
+}
+
+static void element_quotas(void **state)
+{
+    struct fixture *f = *state;
+    struct psi_txn t;
+    uint64_t limit = 99;
+    begin(f, &t, PSI_TXN_WRITE);
+    admit(f, &t, "agency-a", "agency", NULL);
+    assert_int_equal(f->ops->element_quota_get(&t, "agency-a", &limit), PSI_ERR_NOT_FOUND);
+    assert_int_equal(f->ops->element_quota_set(&t, "agency-a", 1000), 0);
+    assert_int_equal(f->ops->element_quota_get(&t, "agency-a", &limit), 0);
+    assert_int_equal(limit, 1000);
+    assert_int_equal(f->ops->element_quota_set(&t, "agency-a", 0), 0);
+    assert_int_equal(f->ops->element_quota_get(&t, "agency-a", &limit), 0);
+    assert_int_equal(limit, 0);
+    assert_int_equal(f->ops->element_quota_set(&t, "nobody", 5), PSI_ERR_NOT_FOUND);
+    assert_int_equal(psi_txn_commit(&t), 0);
+}
+
+/* ---------------------------------------------------------------- requests */
+
+static void refusal_budget(void **state)
+{
+    struct fixture *f = *state;
+    struct psi_txn t;
+    int granted = -1;
+    begin(f, &t, PSI_TXN_WRITE);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(f->ops->refusal_budget_take(&t, "agency-a", NOW + (uint64_t)i, 1000, 3,
+                                                     &granted),
+                         0);
+        assert_int_equal(granted, 1);
+    }
+    assert_int_equal(f->ops->refusal_budget_take(&t, "agency-a", NOW + 999, 1000, 3, &granted),
+                     0);
+    assert_int_equal(granted, 0);
+    /* another participant's budget is its own */
+    assert_int_equal(f->ops->refusal_budget_take(&t, "agency-b", NOW + 999, 1000, 3, &granted),
+                     0);
+    assert_int_equal(granted, 1);
+    /* the window, begun by the first grant, has passed: a new one */
+    assert_int_equal(f->ops->refusal_budget_take(&t, "agency-a", NOW + 1000, 1000, 3, &granted),
+                     0);
+    assert_int_equal(granted, 1);
+    assert_int_equal(psi_txn_commit(&t), 0);
+}
+
+static void nonces(void **state)
+{
+    struct fixture *f = *state;
+    struct psi_txn t;
+    const unsigned char n1[PSI_STORE_NONCE_BYTES] = {1}, n2[PSI_STORE_NONCE_BYTES] = {2};
+    begin(f, &t, PSI_TXN_WRITE);
+    assert_int_equal(f->ops->nonce_record(&t, "agency-a", n1, NOW, 0), 0);
+    assert_int_equal(f->ops->nonce_record(&t, "agency-a", n1, NOW + 5, 0), PSI_ERR_REPLAY);
+    assert_int_equal(f->ops->nonce_record(&t, "agency-b", n1, NOW, 0), 0); /* per sender */
+    assert_int_equal(f->ops->nonce_record(&t, "agency-a", n2, NOW, 0), 0);
+    assert_int_equal(psi_txn_commit(&t), 0);
+    /* forgotten once older than the limit (then the timestamp window, the
+     * hub's, refuses it instead) */
+    begin(f, &t, PSI_TXN_WRITE);
+    assert_int_equal(f->ops->nonce_record(&t, "agency-c", n2, NOW + 100, NOW + 1), 0);
+    assert_int_equal(f->ops->nonce_record(&t, "agency-a", n1, NOW + 100, NOW + 1), 0);
+    assert_int_equal(f->ops->nonce_record(&t, "agency-c", n2, NOW + 100, NOW + 1),
+                     PSI_ERR_REPLAY);
+    assert_int_equal(psi_txn_commit(&t), 0);
+}
+
+static void replies(void **state)
+{
+    struct fixture *f = *state;
+    struct psi_txn t;
+    const unsigned char rid[PSI_STORE_REQUEST_ID_BYTES] = {3};
+    char method[PSI_STORE_METHOD_MAX + 1];
+    uint8_t *body = NULL;
+    size_t len = 0;
+    const uint8_t stored[] = {0, 1, 2, 0, 4};
+    begin(f, &t, PSI_TXN_WRITE);
+    assert_int_equal(f->ops->reply_get(&t, "agency-a", rid, method, &body, &len),
+                     PSI_ERR_NOT_FOUND);
+    assert_int_equal(f->ops->reply_put(&t, "agency-a", rid, "submit", stored, sizeof stored, NOW),
+                     0);
+    /* a retry is answered with the stored reply, never a second one */
+    assert_int_equal(f->ops->reply_put(&t, "agency-a", rid, "submit", stored, 2, NOW),
+                     PSI_ERR_EXISTS);
+    assert_int_equal(f->ops->reply_put(&t, "agency-b", rid, "fetch", NULL, 0, NOW), 0);
+    assert_int_equal(psi_txn_commit(&t), 0);
+    begin(f, &t, PSI_TXN_READ);
+    assert_int_equal(f->ops->reply_get(&t, "agency-a", rid, method, &body, &len), 0);
+    assert_string_equal(method, "submit");
+    assert_int_equal(len, sizeof stored);
+    assert_memory_equal(body, stored, sizeof stored);
+    free(body);
+    body = NULL;
+    assert_int_equal(f->ops->reply_get(&t, "agency-b", rid, method, &body, &len), 0);
+    assert_string_equal(method, "fetch");
+    assert_int_equal(len, 0);
+    free(body);
+    psi_txn_rollback(&t);
+    /* forget_older drops replies older than its limit */
+    begin(f, &t, PSI_TXN_WRITE);
+    assert_int_equal(f->ops->forget_older(&t, NOW + 1, 0), 0);
+    body = NULL;
+    assert_int_equal(f->ops->reply_get(&t, "agency-a", rid, method, &body, &len),
+                     PSI_ERR_NOT_FOUND);
+    assert_int_equal(psi_txn_commit(&t), 0);
+}
+
+static void staging(void **state)
+{
+    struct fixture *f = *state;
+    struct psi_txn t;
+    const unsigned char u1[PSI_STORE_UPLOAD_ID_BYTES] = {1}, u2[PSI_STORE_UPLOAD_ID_BYTES] = {2};
+    uint8_t bytes[100];
+    for (size_t i = 0; i < sizeof bytes; i++)
+        bytes[i] = (uint8_t)i;
+    uint64_t received = 99, total = 99;
+    begin(f, &t, PSI_TXN_WRITE);
+    assert_int_equal(f->ops->staging_size(&t, "agency-a", u1, &received, &total), 0);
+    assert_int_equal(received, 0);
+    assert_int_equal(total, 0);
+    assert_int_equal(f->ops->staging_append(&t, "agency-a", u1, 0, bytes, 30, NOW), 0);
+    assert_int_equal(f->ops->staging_append(&t, "agency-a", u1, 30, bytes + 30, 50, NOW), 0);
+    assert_int_equal(f->ops->staging_append(&t, "agency-a", u2, 0, bytes, 7, NOW), 0);
+    assert_int_equal(f->ops->staging_append(&t, "agency-b", u1, 0, bytes, 11, NOW), 0);
+    assert_int_equal(f->ops->staging_size(&t, "agency-a", u1, &received, &total), 0);
+    assert_int_equal(received, 80);
+    assert_int_equal(total, 87);
+    uint8_t out[80];
+    assert_int_equal(f->ops->staging_read(&t, "agency-a", u1, 0, out, 80), 0);
+    assert_memory_equal(out, bytes, 80);
+    assert_int_equal(f->ops->staging_read(&t, "agency-a", u1, 25, out, 10), 0); /* across */
+    assert_memory_equal(out, bytes + 25, 10);
+    assert_int_equal(f->ops->staging_drop(&t, "agency-a", u1), 0);
+    assert_int_equal(f->ops->staging_size(&t, "agency-a", u1, &received, &total), 0);
+    assert_int_equal(received, 0);
+    assert_int_equal(total, 7);
+    assert_int_equal(psi_txn_commit(&t), 0);
+    /* abandoned uploads are forgotten */
+    begin(f, &t, PSI_TXN_WRITE);
+    assert_int_equal(f->ops->forget_older(&t, 0, NOW + 1), 0);
+    assert_int_equal(f->ops->staging_size(&t, "agency-b", u1, &received, &total), 0);
+    assert_int_equal(received, 0);
+    assert_int_equal(total, 0);
+    assert_int_equal(psi_txn_commit(&t), 0);
+}
+
+/* ---------------------------------------------------------------- matching */
+
+static uint64_t submit(struct fixture *f, struct psi_txn *t, const char *owner, const char *epoch,
+                       uint64_t count)
+{
+    struct psi_store_submission s;
+    memset(&s, 0, sizeof s);
+    snprintf(s.owner, sizeof s.owner, "%s", owner);
+    snprintf(s.epoch, sizeof s.epoch, "%s", epoch);
+    s.count = count;
+    assert_int_equal(f->ops->positions_in_epoch(t, owner, epoch, &s.position_base), 0);
+    memset(s.digest, 4, sizeof s.digest);
+    memset(s.signature, 5, sizeof s.signature);
+    uint8_t *elements = calloc(count, PSI_STORE_ELEMENT_BYTES);
+    assert_non_null(elements);
+    for (uint64_t i = 0; i < count; i++)
+        elements[i * PSI_STORE_ELEMENT_BYTES] = (uint8_t)(s.position_base + i);
+    assert_int_equal(f->ops->submission_add(t, &s, elements, NOW), 0);
+    free(elements);
+    return s.id;
+}
+
+struct work {
+    uint64_t ids[8];
+    size_t n;
+};
+
+static int work_one(void *ctx, const struct psi_store_submission *s)
+{
+    struct work *w = ctx;
+    w->ids[w->n++] = s->id;
+    return 0;
+}
+
+static enum psi_work_status status_of(struct fixture *f, struct psi_txn *t, const char *me,
+                                      uint64_t id)
+{
+    enum psi_work_status st = PSI_WORK_DONE + 1;
+    assert_int_equal(f->ops->work_status(t, me, EPOCH, id, &st), 0);
+    return st;
+}
+
+static void submissions(void **state)
+{
+    struct fixture *f = *state;
+    struct psi_txn t;
+    begin(f, &t, PSI_TXN_WRITE);
+    admit(f, &t, "agency-a", "agency", NULL);
+    uint64_t positions = 9;
+    assert_int_equal(f->ops->positions_in_epoch(&t, "agency-a", EPOCH, &positions), 0);
+    assert_int_equal(positions, 0);
+    uint64_t a1 = submit(f, &t, "agency-a", EPOCH, 3);
+    uint64_t a2 = submit(f, &t, "agency-a", EPOCH, 40000); /* more than a block of any size */
+    uint64_t other = submit(f, &t, "agency-a", "2026-W02", 2);
+    assert_true(a1 != a2 && a2 != other);
+    assert_int_equal(f->ops->positions_in_epoch(&t, "agency-a", EPOCH, &positions), 0);
+    assert_int_equal(positions, 40003);
+    struct psi_store_submission s;
+    assert_int_equal(f->ops->submission_get(&t, a2, &s), 0);
+    assert_int_equal(s.id, a2);
+    assert_string_equal(s.owner, "agency-a");
+    assert_string_equal(s.epoch, EPOCH);
+    assert_int_equal(s.count, 40000);
+    assert_int_equal(s.position_base, 3);
+    assert_int_equal(s.digest[0], 4);
+    assert_int_equal(s.signature[63], 5);
+    assert_int_equal(f->ops->submission_get(&t, a2 + other + 100, &s), PSI_ERR_NOT_FOUND);
+    uint8_t out[3 * PSI_STORE_ELEMENT_BYTES];
+    /* elements read from any offset, across the backend's blocks */
+    assert_int_equal(f->ops->elements_read(&t, a2, 16383, 3, out), 0);
+    for (unsigned i = 0; i < 3; i++)
+        assert_int_equal(out[i * PSI_STORE_ELEMENT_BYTES], (uint8_t)(3 + 16383 + i));
+    assert_int_equal(f->ops->elements_read(&t, a1, 0, 3, out), 0);
+    assert_int_equal(out[2 * PSI_STORE_ELEMENT_BYTES], 2);
+    assert_int_equal(psi_txn_commit(&t), 0);
+}
+
+/* Tags of owner's count positions from base under blinder's key: tag(x) is
+ * the same whoever's key blinded it second, as the commutative cross-blind
+ * makes it; values[] are the owner's indicators. */
+static void crossblind(struct fixture *f, struct psi_txn *t, uint64_t submission,
+                       const char *blinder, const uint8_t *values, uint64_t count,
+                       uint64_t *matched, uint64_t *peer_matched)
+{
+    struct psi_store_crossblind cb;
+    memset(&cb, 0, sizeof cb);
+    cb.submission_id = submission;
+    snprintf(cb.blinder, sizeof cb.blinder, "%s", blinder);
+    cb.count = count;
+    uint8_t tags[16 * PSI_STORE_TAG_BYTES];
+    memset(tags, 0, sizeof tags);
+    for (uint64_t i = 0; i < count; i++)
+        memset(tags + i * PSI_STORE_TAG_BYTES, values[i], PSI_STORE_TAG_BYTES);
+    assert_int_equal(f->ops->crossblind_add(t, &cb, tags, NOW, matched, peer_matched), 0);
+}
+
+struct results {
+    uint64_t positions[16];
+    size_t peers[16];
+    char first_peer[16][PSI_STORE_ID_MAX + 1];
+    size_t n;
+};
+
+static int result_one(void *ctx, uint64_t position, const char *const *peers, size_t count)
+{
+    struct results *r = ctx;
+    r->positions[r->n] = position;
+    r->peers[r->n] = count;
+    snprintf(r->first_peer[r->n], sizeof r->first_peer[0], "%s", count ? peers[0] : "");
+    r->n++;
+    return 0;
+}
+
+static struct results results_of(struct fixture *f, const char *me, uint32_t threshold)
+{
+    struct psi_txn t;
+    struct results r;
+    memset(&r, 0, sizeof r);
+    begin(f, &t, PSI_TXN_READ);
+    assert_int_equal(f->ops->results(&t, me, EPOCH, threshold, result_one, &r), 0);
+    psi_txn_rollback(&t);
+    return r;
+}
+
+/* A holds {1, 2, 3}, B holds {3, 4, 2}: they share 2 and 3. */
+static const uint8_t A_VALUES[] = {1, 2, 3}, B_VALUES[] = {3, 4, 2};
+
+static void join_in_order(struct fixture *f, int a_first)
+{
+    struct psi_txn t;
+    begin(f, &t, PSI_TXN_WRITE);
+    admit(f, &t, "agency-a", "agency", NULL);
+    admit(f, &t, "agency-b", "agency", NULL);
+    uint64_t sa = submit(f, &t, "agency-a", EPOCH, 3);
+    uint64_t sb = submit(f, &t, "agency-b", EPOCH, 3);
+    assert_int_equal(status_of(f, &t, "agency-b", sa), PSI_WORK_PENDING);
+    assert_int_equal(status_of(f, &t, "agency-a", sa), PSI_WORK_NONE); /* its own */
+    uint64_t m1 = 9, p1 = 9, m2 = 9, p2 = 9;
+    /* the first batch finds nothing to join yet; the second finds both
+     * sides: its owner's positions and the blinder's */
+    if (a_first) {
+        crossblind(f, &t, sa, "agency-b", A_VALUES, 3, &m1, &p1);
+        crossblind(f, &t, sb, "agency-a", B_VALUES, 3, &m2, &p2);
+    } else {
+        crossblind(f, &t, sb, "agency-a", B_VALUES, 3, &m1, &p1);
+        crossblind(f, &t, sa, "agency-b", A_VALUES, 3, &m2, &p2);
+    }
+    assert_int_equal(m1, 0);
+    assert_int_equal(p1, 0);
+    assert_int_equal(m2, 2);
+    assert_int_equal(p2, 2);
+    assert_int_equal(status_of(f, &t, "agency-b", sa), PSI_WORK_DONE);
+    assert_int_equal(status_of(f, &t, "agency-a", sb), PSI_WORK_DONE);
+    assert_int_equal(psi_txn_commit(&t), 0);
+    /* A's positions 1 and 2 (values 2, 3), B's 0 and 2 (values 3, 2) */
+    struct results r = results_of(f, "agency-a", 2);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.positions[0], 1);
+    assert_int_equal(r.positions[1], 2);
+    assert_int_equal(r.peers[0], 1);
+    assert_string_equal(r.first_peer[0], "agency-b");
+    r = results_of(f, "agency-b", 2);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.positions[0], 0);
+    assert_int_equal(r.positions[1], 2);
+    /* two parties hold each: a threshold of three shows none */
+    r = results_of(f, "agency-a", 3);
+    assert_int_equal(r.n, 0);
+}
+
+static void join_owner_first(void **state)
+{
+    join_in_order(*state, 1);
+}
+
+static void join_blinder_first(void **state)
+{
+    join_in_order(*state, 0);
+}
+
+static void threshold_and_policy_of_results(void **state)
+{
+    struct fixture *f = *state;
+    join_in_order(f, 1);
+    struct psi_txn t;
+    /* C holds {2}: A's position 1 is then held by three parties */
+    begin(f, &t, PSI_TXN_WRITE);
+    admit(f, &t, "agency-c", "agency", NULL);
+    uint64_t sc = submit(f, &t, "agency-c", EPOCH, 1);
+    const uint8_t c_values[] = {2};
+    struct work w;
+    memset(&w, 0, sizeof w);
+    assert_int_equal(f->ops->work_list(&t, "agency-c", EPOCH, work_one, &w), 0);
+    assert_int_equal(w.n, 2); /* A's and B's submissions */
+    uint64_t m = 0, p = 0;
+    crossblind(f, &t, sc, "agency-a", c_values, 1, &m, &p);
+    assert_int_equal(m, 0);
+    crossblind(f, &t, w.ids[0], "agency-c", w.ids[0] == 1 ? A_VALUES : B_VALUES, 3, &m, &p);
+    assert_int_equal(m, 1);
+    assert_int_equal(p, 1);
+    assert_int_equal(psi_txn_commit(&t), 0);
+    struct results r = results_of(f, "agency-a", 3);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.positions[0], 1);
+    assert_int_equal(r.peers[0], 2);
+    /* results name only peers that still allow me, that I allow, and that
+     * are not removed */
+    begin(f, &t, PSI_TXN_WRITE);
+    assert_int_equal(f->ops->participant_remove(&t, "agency-c"), 0);
+    assert_int_equal(psi_txn_commit(&t), 0);
+    r = results_of(f, "agency-a", 2);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.peers[0], 1);
+    assert_string_equal(r.first_peer[0], "agency-b");
+    begin(f, &t, PSI_TXN_WRITE);
+    const char none[1][PSI_STORE_ID_MAX + 1] = {"agency-z"};
+    assert_int_equal(f->ops->participant_set_policy(&t, "agency-b", 0, none, 1, 0), 0);
+    assert_int_equal(psi_txn_commit(&t), 0);
+    assert_int_equal(results_of(f, "agency-a", 2).n, 0);
+    begin(f, &t, PSI_TXN_WRITE);
+    assert_int_equal(f->ops->participant_set_policy(&t, "agency-b", 1, NULL, 0, 0), 0);
+    struct psi_store_party_policy pp;
+    memset(&pp, 0, sizeof pp);
+    pp.share_count = 1;
+    pp.share_with = (char(*)[PSI_STORE_ID_MAX + 1])none;
+    assert_int_equal(f->ops->party_policy_put(&t, "agency-a", &pp, NOW), 0);
+    assert_int_equal(psi_txn_commit(&t), 0);
+    assert_int_equal(results_of(f, "agency-a", 2).n, 0); /* A's own statement */
+    assert_int_equal(results_of(f, "agency-b", 2).n, 0); /* A no longer allows B */
+}
+
+static void work_follows_policy(void **state)
+{
+    struct fixture *f = *state;
+    struct psi_txn t;
+    static const char *const only_a[] = {"agency-a", NULL};
+    begin(f, &t, PSI_TXN_WRITE);
+    admit(f, &t, "agency-a", "agency", NULL);
+    admit(f, &t, "agency-b", "agency", NULL);
+    admit(f, &t, "vendor-c", "vendor", only_a);
+    admit(f, &t, "auditor-d", "auditor", NULL);
+    uint64_t sa = submit(f, &t, "agency-a", EPOCH, 1);
+    uint64_t sc = submit(f, &t, "vendor-c", EPOCH, 1);
+    submit(f, &t, "agency-a", "2026-W02", 1); /* another epoch */
+    struct work w;
+    memset(&w, 0, sizeof w);
+    assert_int_equal(f->ops->work_list(&t, "agency-b", EPOCH, work_one, &w), 0);
+    assert_int_equal(w.n, 1); /* C does not share with B */
+    assert_int_equal(w.ids[0], sa);
+    assert_int_equal(status_of(f, &t, "agency-b", sc), PSI_WORK_NONE);
+    memset(&w, 0, sizeof w);
+    assert_int_equal(f->ops->work_list(&t, "agency-a", EPOCH, work_one, &w), 0);
+    assert_int_equal(w.n, 1);
+    assert_int_equal(w.ids[0], sc);
+    /* auditors neither blind nor are blinded */
+    memset(&w, 0, sizeof w);
+    assert_int_equal(f->ops->work_list(&t, "auditor-d", EPOCH, work_one, &w), 0);
+    assert_int_equal(w.n, 0);
+    assert_int_equal(status_of(f, &t, "auditor-d", sa), PSI_WORK_NONE);
+    /* a removed owner's submissions are no one's work */
+    assert_int_equal(f->ops->participant_remove(&t, "vendor-c"), 0);
+    assert_int_equal(status_of(f, &t, "agency-a", sc), PSI_WORK_NONE);
+    /* nor are those of one whose own statement leaves me out */
+    struct psi_store_party_policy pp;
+    memset(&pp, 0, sizeof pp);
+    assert_int_equal(f->ops->party_policy_put(&t, "agency-a", &pp, NOW), 0); /* shares with none */
+    assert_int_equal(status_of(f, &t, "agency-b", sa), PSI_WORK_NONE);
+    assert_int_equal(psi_txn_commit(&t), 0);
+}
+
+/* ---------------------------------------------------------------- the log */
+
+static void log_storage(void **state)
+{
+    struct fixture *f = *state;
+    struct psi_txn t;
+    struct psi_merkle_frontier fr;
+    char cp[256];
+    begin(f, &t, PSI_TXN_WRITE);
+    assert_int_equal(f->ops->log_head_get(&t, &fr, cp, sizeof cp), PSI_ERR_NOT_FOUND);
+    psi_merkle_frontier_init(&fr);
+    assert_int_equal(f->ops->log_head_put(&t, &fr, NULL), 0);
+    assert_int_equal(f->ops->log_head_get(&t, &fr, cp, sizeof cp), 0);
+    assert_string_equal(cp, ""); /* none signed yet */
+    const uint8_t e0[] = {1, 2, 3}, e1[] = {4};
+    unsigned char h[32], got[32];
+    for (uint64_t i = 0; i < 2; i++) {
+        memset(h, (int)(i + 1), sizeof h);
+        assert_int_equal(f->ops->log_entry_put(&t, i, i ? e1 : e0, i ? sizeof e1 : sizeof e0), 0);
+        assert_int_equal(psi_merkle_frontier_append(&fr, h, NULL, NULL), 0);
+        assert_int_equal(f->ops->log_hash_put(&t, 0, i, h), 0);
+    }
+    assert_int_equal(f->ops->log_hash_put(&t, 1, 0, h), 0);
+    assert_int_equal(f->ops->log_head_put(&t, &fr, "checkpoint 2"), 0);
+    /* written once: a taken index is refused */
+    assert_int_equal(f->ops->log_entry_put(&t, 1, e0, sizeof e0), PSI_ERR_EXISTS);
+    assert_int_equal(f->ops->log_hash_put(&t, 0, 1, h), PSI_ERR_EXISTS);
+    assert_int_equal(psi_txn_commit(&t), 0);
+
+    begin(f, &t, PSI_TXN_WRITE);
+    struct psi_merkle_frontier back;
+    assert_int_equal(f->ops->log_head_get(&t, &back, cp, sizeof cp), 0);
+    assert_int_equal(back.size, 2);
+    assert_memory_equal(back.hashes, fr.hashes, psi_merkle_frontier_count(&fr) * 32);
+    assert_string_equal(cp, "checkpoint 2");
+    /* NULL keeps the stored checkpoint */
+    assert_int_equal(f->ops->log_head_put(&t, &fr, NULL), 0);
+    assert_int_equal(f->ops->log_head_get(&t, &back, cp, sizeof cp), 0);
+    assert_string_equal(cp, "checkpoint 2");
+    uint8_t *entry = NULL;
+    size_t len = 0;
+    assert_int_equal(f->ops->log_entry_get(&t, 0, &entry, &len), 0);
+    assert_int_equal(len, sizeof e0);
+    assert_memory_equal(entry, e0, sizeof e0);
+    free(entry);
+    entry = NULL;
+    assert_int_equal(f->ops->log_entry_get(&t, 2, &entry, &len), PSI_ERR_NOT_FOUND);
+    assert_null(entry);
+    assert_int_equal(f->ops->log_hash_get(&t, 0, 0, got), 0);
+    memset(h, 1, sizeof h);
+    assert_memory_equal(got, h, 32);
+    assert_int_equal(f->ops->log_hash_get(&t, 1, 0, got), 0);
+    assert_int_equal(f->ops->log_hash_get(&t, 1, 1, got), PSI_ERR_NOT_FOUND);
+    assert_int_equal(f->ops->log_hash_get(&t, 0, 2, got), PSI_ERR_NOT_FOUND);
+    assert_int_equal(psi_txn_commit(&t), 0);
+}
+
+/* ---------------------------------------------------------------- feeds */
+
+static void feed_keys(void **state)
+{
+    struct fixture *f = *state;
+    struct psi_txn t;
+    struct psi_store_feed_key k, got;
+    memset(&k, 0, sizeof k);
+    snprintf(k.vendor, sizeof k.vendor, "vendor-v");
+    snprintf(k.epoch, sizeof k.epoch, EPOCH);
+    memset(k.public_key, 1, sizeof k.public_key);
+    memset(k.signature, 2, sizeof k.signature);
+    k.log_index = 12;
+    begin(f, &t, PSI_TXN_WRITE);
+    assert_int_equal(f->ops->feed_key_get(&t, "vendor-v", EPOCH, &got), PSI_ERR_NOT_FOUND);
+    assert_int_equal(f->ops->feed_key_put(&t, &k, NOW), 0);
+    memset(k.public_key, 3, sizeof k.public_key);
+    assert_int_equal(f->ops->feed_key_put(&t, &k, NOW), PSI_ERR_EXISTS); /* one per epoch */
+    assert_int_equal(f->ops->feed_key_get(&t, "vendor-v", EPOCH, &got), 0);
+    assert_string_equal(got.vendor, "vendor-v");
+    assert_string_equal(got.epoch, EPOCH);
+    assert_int_equal(got.public_key[0], 1);
+    assert_int_equal(got.signature[0], 2);
+    assert_int_equal(got.log_index, 12);
+    assert_int_equal(f->ops->feed_key_get(&t, "vendor-v", "2026-W02", &got), PSI_ERR_NOT_FOUND);
+    assert_int_equal(psi_txn_commit(&t), 0);
+}
+
+static void feeds(void **state)
+{
+    struct fixture *f = *state;
+    struct psi_txn t;
+    size_t size = (5u << 20) / 2; /* more than a block of any size a backend picks */
+    uint8_t *bytes = malloc(size);
+    assert_non_null(bytes);
+    for (size_t i = 0; i < size; i++)
+        bytes[i] = (uint8_t)(i * 7 + (i >> 12));
+    struct psi_store_feed fd, got;
+    memset(&fd, 0, sizeof fd);
+    snprintf(fd.vendor, sizeof fd.vendor, "vendor-v");
+    snprintf(fd.epoch, sizeof fd.epoch, EPOCH);
+    fd.count = 1000;
+    fd.rate = 0.001;
+    fd.size = size;
+    memset(fd.digest, 8, sizeof fd.digest);
+    memset(fd.signature, 9, sizeof fd.signature);
+    begin(f, &t, PSI_TXN_WRITE);
+    assert_int_equal(f->ops->feed_get(&t, "vendor-v", EPOCH, &got), PSI_ERR_NOT_FOUND);
+    assert_int_equal(f->ops->feed_put(&t, &fd, bytes, NOW), 0);
+    assert_int_equal(psi_txn_commit(&t), 0);
+    begin(f, &t, PSI_TXN_READ);
+    assert_int_equal(f->ops->feed_get(&t, "vendor-v", EPOCH, &got), 0);
+    assert_int_equal(got.count, 1000);
+    assert_true(got.rate == 0.001);
+    assert_int_equal(got.size, size);
+    assert_int_equal(got.digest[31], 8);
+    assert_int_equal(got.signature[63], 9);
+    uint8_t *out = malloc(size);
+    assert_non_null(out);
+    assert_int_equal(f->ops->feed_read(&t, "vendor-v", EPOCH, 0, out, size), 0);
+    assert_memory_equal(out, bytes, size);
+    const uint64_t offsets[] = {1, (1u << 20) - 3, (2u << 20) + 5, size - 10};
+    for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
+        assert_int_equal(f->ops->feed_read(&t, "vendor-v", EPOCH, offsets[i], out, 10), 0);
+        assert_memory_equal(out, bytes + offsets[i], 10);
+    }
+    assert_int_equal(f->ops->feed_read(&t, "vendor-v", EPOCH, size - 5, out, 10),
+                     PSI_ERR_NOT_FOUND);
+    assert_int_equal(f->ops->feed_read(&t, "vendor-w", EPOCH, 0, out, 1), PSI_ERR_NOT_FOUND);
+    psi_txn_rollback(&t);
+    /* a second feed of the epoch replaces the first, bytes and all */
+    fd.size = 100;
+    fd.count = 3;
+    begin(f, &t, PSI_TXN_WRITE);
+    assert_int_equal(f->ops->feed_put(&t, &fd, bytes + 1000, NOW), 0);
+    assert_int_equal(f->ops->feed_get(&t, "vendor-v", EPOCH, &got), 0);
+    assert_int_equal(got.size, 100);
+    assert_int_equal(got.count, 3);
+    assert_int_equal(f->ops->feed_read(&t, "vendor-v", EPOCH, 0, out, 100), 0);
+    assert_memory_equal(out, bytes + 1000, 100);
+    assert_int_equal(f->ops->feed_read(&t, "vendor-v", EPOCH, 100, out, 1), PSI_ERR_NOT_FOUND);
+    assert_int_equal(psi_txn_commit(&t), 0);
+    free(out);
+    free(bytes);
+}
+
+struct pending {
+    uint64_t ids[8];
+    size_t n, stop_after;
+};
+
+static int pending_one(void *ctx, const struct psi_store_query *q)
+{
+    struct pending *p = ctx;
+    p->ids[p->n++] = q->id;
+    return p->stop_after != 0 && p->n == p->stop_after ? 1 : 0;
+}
+
+static uint64_t query(struct fixture *f, struct psi_txn *t, const char *agency, uint64_t count,
+                      int signed_)
+{
+    struct psi_store_query q;
+    memset(&q, 0, sizeof q);
+    snprintf(q.agency, sizeof q.agency, "%s", agency);
+    snprintf(q.vendor, sizeof q.vendor, "vendor-v");
+    snprintf(q.epoch, sizeof q.epoch, EPOCH);
+    q.count = count;
+    q.log_index = 30 + count;
+    q.has_signature = signed_;
+    memset(q.signature, 6, sizeof q.signature);
+    uint8_t elements[4 * PSI_STORE_ELEMENT_BYTES];
+    memset(elements, (int)count, sizeof elements);
+    assert_int_equal(f->ops->query_add(t, &q, elements, NOW), 0);
+    return q.id;
+}
+
+static void quotas_and_queries(void **state)
+{
+    struct fixture *f = *state;
+    struct psi_txn t;
+    uint64_t v = 99;
+    begin(f, &t, PSI_TXN_WRITE);
+    assert_int_equal(f->ops->quota_get(&t, "agency-a", "vendor-v", &v), PSI_ERR_NOT_FOUND);
+    assert_int_equal(f->ops->quota_set(&t, "agency-a", "vendor-v", 10), 0);
+    assert_int_equal(f->ops->quota_set(&t, "agency-a", "vendor-v", 20), 0);
+    assert_int_equal(f->ops->quota_get(&t, "agency-a", "vendor-v", &v), 0);
+    assert_int_equal(v, 20);
+    assert_int_equal(f->ops->queries_used(&t, "agency-a", "vendor-v", EPOCH, &v), 0);
+    assert_int_equal(v, 0);
+    uint64_t q1 = query(f, &t, "agency-a", 2, 1);
+    uint64_t q2 = query(f, &t, "agency-a", 3, 0);
+    uint64_t q3 = query(f, &t, "agency-b", 4, 1);
+    assert_true(q1 < q2 && q2 < q3);
+    assert_int_equal(f->ops->queries_used(&t, "agency-a", "vendor-v", EPOCH, &v), 0);
+    assert_int_equal(v, 5);
+    assert_int_equal(f->ops->queries_used(&t, "agency-a", "vendor-v", "2026-W02", &v), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(psi_txn_commit(&t), 0);
+
+    begin(f, &t, PSI_TXN_WRITE);
+    struct psi_store_query q;
+    uint8_t *elements = NULL, *evaluated = NULL;
+    unsigned char proof[PSI_STORE_PROOF_BYTES];
+    assert_int_equal(f->ops->query_get(&t, q1, &q, &elements, &evaluated, proof), 0);
+    assert_int_equal(q.id, q1);
+    assert_string_equal(q.agency, "agency-a");
+    assert_string_equal(q.vendor, "vendor-v");
+    assert_string_equal(q.epoch, EPOCH);
+    assert_int_equal(q.count, 2);
+    assert_int_equal(q.log_index, 32);
+    assert_int_equal(q.has_signature, 1);
+    assert_int_equal(q.signature[0], 6);
+    assert_int_equal(q.answered, 0);
+    assert_non_null(elements);
+    assert_int_equal(elements[2 * PSI_STORE_ELEMENT_BYTES - 1], 2);
+    assert_null(evaluated);
+    free(elements);
+    assert_int_equal(f->ops->query_get(&t, q2, &q, NULL, NULL, NULL), 0);
+    assert_int_equal(q.has_signature, 0);
+    assert_int_equal(f->ops->query_get(&t, q3 + 10, &q, NULL, NULL, NULL), PSI_ERR_NOT_FOUND);
+
+    /* pending: the vendor's unanswered batches, oldest first, until fn stops */
+    struct pending p;
+    memset(&p, 0, sizeof p);
+    assert_int_equal(f->ops->query_pending(&t, "vendor-v", pending_one, &p), 0);
+    assert_int_equal(p.n, 3);
+    assert_int_equal(p.ids[0], q1);
+    assert_int_equal(p.ids[2], q3);
+    memset(&p, 0, sizeof p);
+    p.stop_after = 1;
+    assert_int_equal(f->ops->query_pending(&t, "vendor-v", pending_one, &p), 1);
+    assert_int_equal(p.n, 1);
+
+    uint8_t answer[3 * PSI_STORE_ELEMENT_BYTES];
+    memset(answer, 0xee, sizeof answer);
+    memset(proof, 0xdd, sizeof proof);
+    assert_int_equal(f->ops->query_answer(&t, q2, answer, proof, NOW), 0);
+    assert_int_equal(f->ops->query_answer(&t, q2, answer, proof, NOW), PSI_ERR_EXISTS);
+    assert_int_equal(f->ops->query_answer(&t, q3 + 10, answer, proof, NOW), PSI_ERR_NOT_FOUND);
+    memset(proof, 0, sizeof proof);
+    assert_int_equal(f->ops->query_get(&t, q2, &q, &elements, &evaluated, proof), 0);
+    assert_int_equal(q.answered, 1);
+    assert_non_null(evaluated);
+    assert_memory_equal(evaluated, answer, sizeof answer);
+    assert_int_equal(proof[63], 0xdd);
+    free(elements);
+    free(evaluated);
+    memset(&p, 0, sizeof p);
+    assert_int_equal(f->ops->query_pending(&t, "vendor-v", pending_one, &p), 0);
+    assert_int_equal(p.n, 2);
+    assert_int_equal(p.ids[1], q3);
+    assert_int_equal(psi_txn_commit(&t), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(lifecycle, setup, teardown),
+        cmocka_unit_test_setup_teardown(transactions, setup, teardown),
+        cmocka_unit_test_setup_teardown(participants, setup, teardown),
+        cmocka_unit_test_setup_teardown(party_policy_narrows, setup, teardown),
+        cmocka_unit_test_setup_teardown(element_quotas, setup, teardown),
+        cmocka_unit_test_setup_teardown(refusal_budget, setup, teardown),
+        cmocka_unit_test_setup_teardown(nonces, setup, teardown),
+        cmocka_unit_test_setup_teardown(replies, setup, teardown),
+        cmocka_unit_test_setup_teardown(staging, setup, teardown),
+        cmocka_unit_test_setup_teardown(submissions, setup, teardown),
+        cmocka_unit_test_setup_teardown(join_owner_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(join_blinder_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(threshold_and_policy_of_results, setup, teardown),
+        cmocka_unit_test_setup_teardown(work_follows_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(log_storage, setup, teardown),
+        cmocka_unit_test_setup_teardown(feed_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(feeds, setup, teardown),
+        cmocka_unit_test_setup_teardown(quotas_and_queries, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
