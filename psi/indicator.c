@@ -1,5 +1,5 @@
 /*
- * Canonical indicators: the rules of PROTOCOL.md "Indicators", in one place.
+ * Canonical indicators: the rules of docs/protocol.md "Indicators", in one place.
  * The header states every rule; comments here say why a step is shaped so.
  */
 #include "psi/indicator.h"

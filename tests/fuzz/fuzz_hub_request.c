@@ -9,7 +9,7 @@
  * top bit that reuses the previous request id (a retry), the body's length (2 bytes, big-endian;
  * cut to what the input holds) and the body, which the sender signs and seals
  * as psi_request_seal does. Every reply must open as the hub's answer to its
- * request, and a refusal must say why (PROTOCOL.md, guarantee 4). The hub's
+ * request, and a refusal must say why (docs/protocol.md, guarantee 4). The hub's
  * store keeps what earlier inputs did, so a finding may need the inputs
  * before it: the corpus replays them. PSI_FUZZ_VERBOSE=1 prints every
  * answer, to see what a corpus reaches. */

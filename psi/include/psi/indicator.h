@@ -2,7 +2,7 @@
  * Canonical indicators of compromise: the one module that holds the rules.
  *
  * Two parties match an indicator only if both turn it into the same bytes, so
- * canonicalisation is part of the protocol (PROTOCOL.md, "Indicators") and is
+ * canonicalisation is part of the protocol (docs/protocol.md, "Indicators") and is
  * versioned with it (PSI_IOC_RULES_VERSION). This module promises:
  *
  *  - one canonical (type, value) pair for every spelling of an indicator that
