@@ -10,6 +10,7 @@
 #include "digest.h"
 #include "envelope.h"
 #include "psi/error.h"
+#include "psi/ident.h"
 
 static int verdict(int code, char *reason, size_t reason_len, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -24,6 +24,7 @@
 #include "psi.pb-c.h"
 #include "psi/blind.h"
 #include "psi/error.h"
+#include "psi/ident.h"
 
 static const char agent_usage[] =
     "usage: psi agent --state DIR [--once] [--interval SECONDS] [--peer-limit N]\n"

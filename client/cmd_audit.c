@@ -21,6 +21,7 @@
 #include "psi/audit.h"
 #include "psi/checkpoint.h"
 #include "psi/error.h"
+#include "psi/ident.h"
 #include "psi/logentry.h"
 #include "psi/merkle.h"
 #include "psi/tiles.h"

@@ -12,6 +12,7 @@
 #include "hub_client.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"
+#include "psi/ident.h"
 
 static const char epoch_usage[] =
     "usage: psi epoch --state DIR [--accept LABEL]\n"

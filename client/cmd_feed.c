@@ -24,6 +24,7 @@
 #include "psi/error.h"
 #include "psi/feed.h"
 #include "psi/feedfilter.h"
+#include "psi/ident.h"
 #include "psi/indicator.h"
 #include "psi/ioc_reader.h"
 #include "psi/oprf.h"

@@ -13,6 +13,7 @@
 #include "log_view.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"
+#include "psi/ident.h"
 
 static const char results_usage[] =
     "usage: psi results --state DIR [--json] [--epoch LABEL]\n"

@@ -16,6 +16,7 @@
 #include "psi.pb-c.h"
 #include "psi/blind.h"
 #include "psi/error.h"
+#include "psi/ident.h"
 #include "psi/indicator.h"
 #include "psi/ioc_reader.h"
 

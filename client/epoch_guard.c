@@ -9,6 +9,7 @@
 #include "psi.pb-c.h"
 #include "psi/epoch.h"
 #include "psi/error.h"
+#include "psi/ident.h"
 
 static int say(char *why, size_t whylen, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -12,6 +12,7 @@
 
 #include "psi/error.h"
 #include "psi/feed.h"
+#include "psi/ident.h"
 #include "psi/oprf.h"
 
 struct psi_feed_agent {

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "psi/error.h"
+#include "psi/ident.h"
 
 struct psi_state {
     sqlite3 *db;
