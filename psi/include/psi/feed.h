@@ -60,8 +60,8 @@ extern "C" {
 /*
  * The vendor's VOPRF key pair of an epoch: RFC 9497 DeriveKeyPair in VOPRF
  * mode from its secret seed with info = the epoch label (valid by
- * psi_epoch_label_is_valid of psi/ident.h, else PSI_ERR_INVALID). Deterministic: the vendor
- * re-derives it instead of storing it.
+ * psi_epoch_label_is_valid of psi/ident.h, else PSI_ERR_INVALID).
+ * Deterministic: the vendor re-derives it instead of storing it.
  */
 int psi_feed_derive_key(const unsigned char seed[32], const char *epoch, unsigned char sk[32],
                         unsigned char pk[32]) PSI_MUST_CHECK;
