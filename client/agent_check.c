@@ -10,6 +10,7 @@
 #include "digest.h"
 #include "envelope.h"
 #include "psi/error.h"
+#include "psi/ident.h"
 
 static int verdict(int code, char *reason, size_t reason_len, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -56,7 +57,8 @@ int psi_agent_policy_allows(const struct psi_state_policy *policy, const char *i
 
 static int role_submits(const char *role)
 {
-    return role && (strcmp(role, "agency") == 0 || strcmp(role, "vendor") == 0);
+    enum psi_role r = psi_role_parse(role);
+    return r == PSI_ROLE_AGENCY || r == PSI_ROLE_VENDOR;
 }
 
 int psi_agent_check_task(const struct psi_agent_self *self, const Psi__Roster *roster,
@@ -67,7 +69,7 @@ int psi_agent_check_task(const struct psi_agent_self *self, const Psi__Roster *r
      * string that has not been checked. */
     if (!psi_id_is_valid(t->owner))
         return verdict(PSI_ERR_PROTOCOL, reason, reason_len, "the task names no valid owner");
-    if (!psi_cli_epoch_is_valid(t->epoch))
+    if (!psi_epoch_label_is_valid(t->epoch))
         return verdict(PSI_ERR_PROTOCOL, reason, reason_len, "the task names no valid epoch");
     if (t->digest.len != PSI_DIGEST_BYTES || t->signature.len != PSI_SIGNATURE_BYTES)
         return verdict(PSI_ERR_PROTOCOL, reason, reason_len,

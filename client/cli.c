@@ -74,19 +74,6 @@ int psi_cli_check_hub_url(const char *url)
     return psi_cli_parse_u64(colon + 1, 1, 65535, &port);
 }
 
-/* An epoch label off the wire is printed and used as a database key: only
- * printable ASCII without blanks, of bounded length. */
-int psi_cli_epoch_is_valid(const char *label)
-{
-    size_t n = strnlen(label, PSI_STATE_EPOCH_MAX + 1);
-    if (n == 0 || n > PSI_STATE_EPOCH_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)label[i] <= 0x20 || (unsigned char)label[i] >= 0x7f)
-            return 0;
-    return 1;
-}
-
 int psi_cli_path(char *out, size_t outlen, const char *dir, const char *name)
 {
     int n = snprintf(out, outlen, "%s/%s", dir, name);

@@ -35,10 +35,6 @@ int psi_cli_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *ou
 /* Checks a hub URL of the form tcp://HOST:PORT (also tcp4://, tcp6://). */
 int psi_cli_check_hub_url(const char *url);
 
-/* True if label is a usable epoch label: 1..PSI_STATE_EPOCH_MAX printable
- * ASCII characters without blanks. */
-int psi_cli_epoch_is_valid(const char *label);
-
 /* Parses a --share-with value into policy (share_all, share_count and
  * share_with; the other fields are left as they are): "all", "none", or
  * participant ids separated by commas (sorted and de-duplicated here).

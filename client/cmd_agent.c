@@ -25,6 +25,7 @@
 #include "psi.pb-c.h"
 #include "psi/blind.h"
 #include "psi/error.h"
+#include "psi/ident.h"
 
 static const char agent_usage[] =
     "usage: psi agent --state DIR [--once] [--interval SECONDS] [--peer-limit N]\n"
@@ -416,7 +417,7 @@ static enum task_outcome do_task(struct agent *a, const Psi__Roster *roster, con
     /* Strings from the wire are checked before they are kept or printed. */
     if (psi_id_is_valid(t->owner))
         snprintf(w.owner, sizeof w.owner, "%s", t->owner);
-    if (psi_cli_epoch_is_valid(t->epoch))
+    if (psi_epoch_label_is_valid(t->epoch))
         snprintf(w.epoch, sizeof w.epoch, "%s", t->epoch);
     char reason[512];
     struct psi_agent_self self = {a->session->config.id, a->session->identity.public_key,
@@ -490,7 +491,7 @@ static int read_limits(struct agent *a)
     }
     /* An invalid label matches no announced epoch: no batch is answered. */
     snprintf(a->hub_epoch, sizeof a->hub_epoch, "%s",
-             info->epoch && psi_cli_epoch_is_valid(info->epoch) ? info->epoch : "");
+             info->epoch && psi_epoch_label_is_valid(info->epoch) ? info->epoch : "");
     protobuf_c_message_free_unpacked(&info->base, NULL);
     if (!ok) {
         psi_cli_note("agent", "the hub's limits leave no room for work");
@@ -519,7 +520,7 @@ static int run_round(struct agent *a, struct round_tally *tally, int *new_tasks)
         status = 1;
         goto out;
     }
-    if (!psi_cli_epoch_is_valid(work->epoch)) {
+    if (!psi_epoch_label_is_valid(work->epoch)) {
         psi_cli_note("agent", "the hub's work list names an invalid epoch");
         status = 1;
         goto out;
@@ -618,7 +619,7 @@ static int agent_agency_key(void *ctx, const char *agency, unsigned char key[32]
     /* The key this party pinned through the log; the hub's roster can only
      * take the agency away (removed, or shown with another key). */
     if (psi_state_peer_get(a->session->state, agency, &peer) != 0 ||
-        strcmp(peer.role, "agency") != 0)
+        psi_role_parse(peer.role) != PSI_ROLE_AGENCY)
         return PSI_ERR_NOT_FOUND;
     for (size_t i = 0; a->roster && i < a->roster->n_participants; i++) {
         const Psi__Participant *p = a->roster->participants[i];

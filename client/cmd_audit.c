@@ -22,6 +22,7 @@
 #include "psi/audit.h"
 #include "psi/checkpoint.h"
 #include "psi/error.h"
+#include "psi/ident.h"
 #include "psi/logentry.h"
 #include "psi/merkle.h"
 #include "psi/tiles.h"
@@ -308,7 +309,7 @@ static void describe_entry(char *out, size_t cap, const struct psi_logentry *e)
     case PSI_LOGENTRY_POLICY:
     case PSI_LOGENTRY_REMOVE:
         snprintf(out, cap, "%s of %s (%s)", psi_logentry_kind_name(e->kind),
-                 e->u.roster.participant, psi_logentry_role_name(e->u.roster.role));
+                 e->u.roster.participant, psi_role_name(e->u.roster.role));
         break;
     case PSI_LOGENTRY_SUBMISSION:
         snprintf(out, cap, "submission %" PRIu64 " of %s, %" PRIu64 " elements, epoch %s",

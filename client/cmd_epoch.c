@@ -13,6 +13,7 @@
 #include "methods.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"
+#include "psi/ident.h"
 
 static const char epoch_usage[] =
     "usage: psi epoch --state DIR [--accept LABEL]\n"
@@ -58,7 +59,7 @@ static int print_epoch(void *ctx, const struct psi_state_epoch *e)
 
 static int accept_label(struct psi_cli_session *s, const char *label)
 {
-    if (!psi_cli_epoch_is_valid(label)) {
+    if (!psi_epoch_label_is_valid(label)) {
         psi_cli_note("epoch", "'%s' is not an epoch label", label);
         return PSI_CLI_EXIT_USAGE;
     }
@@ -93,7 +94,7 @@ static int list_epochs(struct psi_cli_session *s)
     } else {
         const char *mode = info->epoch_mode[0] ? info->epoch_mode : "unstated";
         printf("hub: current epoch %s (%s mode)\n",
-               psi_cli_epoch_is_valid(info->epoch) ? info->epoch : "(invalid)", mode);
+               psi_epoch_label_is_valid(info->epoch) ? info->epoch : "(invalid)", mode);
         protobuf_c_message_free_unpacked(&info->base, NULL);
     }
     psi_hub_client_close(hub);

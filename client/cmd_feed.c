@@ -25,6 +25,7 @@
 #include "psi/error.h"
 #include "psi/feed.h"
 #include "psi/feedfilter.h"
+#include "psi/ident.h"
 #include "psi/indicator.h"
 #include "psi/ioc_reader.h"
 #include "psi/oprf.h"
@@ -165,7 +166,7 @@ static int feed_cmd_open(struct feed_cmd *fc, const char *dir, int n_files, char
                             (ProtobufCMessage **)&fc->info, &f))
         return psi_cli_fail(fc->cmd, "%s", f.text);
     const Psi__HubInfo *hi = fc->info;
-    if (!psi_cli_epoch_is_valid(hi->epoch) || strlen(hi->epoch) > PSI_FEED_EPOCH_MAX)
+    if (!psi_epoch_label_is_valid(hi->epoch))
         return psi_cli_fail(fc->cmd, "the hub announced an invalid epoch label");
     /* Before the epoch's key is derived or a filter of it trusted. */
     char why[256 + 2 * PSI_STATE_EPOCH_MAX];
@@ -459,7 +460,7 @@ static int vendor_key_of(struct feed_cmd *fc, const char *vendor, unsigned char 
         const Psi__Participant *p = roster->participants[i];
         if (!p->id || strcmp(p->id, vendor) != 0)
             continue;
-        if (strcmp(pinned.role, "vendor") != 0 || p->removed)
+        if (psi_role_parse(pinned.role) != PSI_ROLE_VENDOR || p->removed)
             status = psi_cli_fail(fc->cmd, "%s is not an active vendor", vendor);
         else if (p->public_key.len != 32 ||
                  sodium_memcmp(p->public_key.data, pinned.public_key, 32) != 0)

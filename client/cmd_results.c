@@ -14,6 +14,7 @@
 #include "methods.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"
+#include "psi/ident.h"
 
 static const char results_usage[] =
     "usage: psi results --state DIR [--json] [--epoch LABEL]\n"
@@ -134,7 +135,7 @@ int psi_cmd_results(int argc, char **argv)
         fputs(results_usage, stderr);
         return PSI_CLI_EXIT_USAGE;
     }
-    if (epoch[0] && !psi_cli_epoch_is_valid(epoch)) {
+    if (epoch[0] && !psi_epoch_label_is_valid(epoch)) {
         psi_cli_note("results", "'%s' is not an epoch label", epoch);
         return PSI_CLI_EXIT_USAGE;
     }
@@ -163,7 +164,7 @@ int psi_cmd_results(int argc, char **argv)
         goto out;
     }
     /* Everything in the answer is checked before it is stored or shown. */
-    if (!psi_cli_epoch_is_valid(res->epoch) || (epoch[0] && strcmp(res->epoch, epoch) != 0)) {
+    if (!psi_epoch_label_is_valid(res->epoch) || (epoch[0] && strcmp(res->epoch, epoch) != 0)) {
         status = psi_cli_fail("results", "the hub answered for epoch '%.64s', not the one asked",
                               res->epoch);
         goto out;

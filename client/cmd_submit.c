@@ -17,6 +17,7 @@
 #include "psi.pb-c.h"
 #include "psi/blind.h"
 #include "psi/error.h"
+#include "psi/ident.h"
 #include "psi/indicator.h"
 #include "psi/ioc_reader.h"
 
@@ -332,7 +333,7 @@ static int hub_info(struct submit *sb, Psi__HubInfo **info)
                             (ProtobufCMessage **)info, &f))
         return psi_cli_fail("submit", "%s", f.text);
     const Psi__HubInfo *hi = *info;
-    if (!psi_cli_epoch_is_valid(hi->epoch))
+    if (!psi_epoch_label_is_valid(hi->epoch))
         return psi_cli_fail("submit", "the hub announced an invalid epoch label");
     if (hi->max_chunk_elements == 0 || hi->max_message_bytes < 2 * ENVELOPE_ALLOWANCE)
         return psi_cli_fail("submit",

@@ -10,6 +10,7 @@
 #include "psi.pb-c.h"
 #include "psi/epoch.h"
 #include "psi/error.h"
+#include "psi/ident.h"
 
 static int say(char *why, size_t whylen, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -46,7 +47,7 @@ static int clock_admits(enum psi_epoch_kind kind, const char *label, int64_t now
 int psi_epoch_guard_admit(struct psi_state *st, const char *hub_mode, const char *label,
                           int64_t now_ms, char *why, size_t whylen)
 {
-    if (!label || !label[0] || strlen(label) > PSI_STATE_EPOCH_MAX)
+    if (!psi_epoch_label_is_valid(label))
         return say(why, whylen, PSI_ERR_INVALID, "the hub announced an invalid epoch label");
     int week = hub_mode && strcmp(hub_mode, PSI_EPOCH_MODE_WEEK) == 0;
     int day = hub_mode && strcmp(hub_mode, PSI_EPOCH_MODE_DAY) == 0;

@@ -13,6 +13,7 @@
 #include "methods.h"
 #include "psi/error.h"
 #include "psi/feed.h"
+#include "psi/ident.h"
 #include "psi/oprf.h"
 
 struct psi_feed_agent {
@@ -150,7 +151,7 @@ int psi_feed_agent_note_announced(const char *cmd, const char *dir, const char *
     char err[4200];
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
-    if (!psi_cli_epoch_is_valid(epoch))
+    if (!psi_epoch_label_is_valid(epoch))
         return psi_cli_fail(cmd, "invalid epoch label");
     if (db_open(dir, &db, err, sizeof err))
         return psi_cli_fail(cmd, "%s", err);
@@ -189,7 +190,7 @@ static int latest_announced(struct psi_feed_agent *fa, char out[PSI_STATE_EPOCH_
     if (rc == SQLITE_ROW) {
         const unsigned char *v = sqlite3_column_text(s, 0);
         int n = sqlite3_column_bytes(s, 0);
-        if (v && n > 0 && n <= PSI_STATE_EPOCH_MAX) {
+        if (v && n > 0 && (size_t)n <= PSI_STATE_EPOCH_MAX) {
             memcpy(out, v, (size_t)n);
             out[n] = '\0';
             *found = 1;
@@ -226,8 +227,8 @@ static int epoch_key(struct psi_feed_agent *fa, const char *epoch)
     char path[4096], err[512];
     unsigned char seed[32];
     struct psi_cli_session *s = fa->session;
-    if (strlen(epoch) > PSI_STATE_EPOCH_MAX)
-        return psi_cli_fail(s->cmd, "epoch label too long");
+    if (!psi_epoch_label_is_valid(epoch))
+        return psi_cli_fail(s->cmd, "invalid epoch label");
     if (psi_cli_path(path, sizeof path, s->dir, PSI_CLI_SEED_FILE))
         return psi_cli_fail(s->cmd, "state directory path too long");
     if (psi_cli_seed_read(path, seed, err, sizeof err))
@@ -363,7 +364,7 @@ static int judge(struct psi_feed_agent *fa, const Psi__QueryBatch *b, const char
     const struct psi_cli_session *s = fa->session;
     size_t n = b->elements.len / 32;
     if (b->elements.len % 32 != 0 || n == 0 || n > PSI_VOPRF_MAX_BATCH || !b->epoch ||
-        !psi_cli_epoch_is_valid(b->epoch) || strlen(b->epoch) > PSI_FEED_EPOCH_MAX || !b->agency ||
+        !psi_epoch_label_is_valid(b->epoch) || !b->agency ||
         !psi_id_is_valid(b->agency)) {
         snprintf(reason, cap, "malformed batch (%zu bytes of elements, or a bad epoch or id)",
                  b->elements.len);
@@ -397,7 +398,7 @@ static int judge(struct psi_feed_agent *fa, const Psi__QueryBatch *b, const char
     if (!hub_epoch || strcmp(hub_epoch, latest) != 0) {
         snprintf(reason, cap,
                  "the hub names epoch %s now, not this vendor's latest announced epoch %s",
-                 hub_epoch && psi_cli_epoch_is_valid(hub_epoch) ? hub_epoch : "(invalid)", latest);
+                 hub_epoch && psi_epoch_label_is_valid(hub_epoch) ? hub_epoch : "(invalid)", latest);
         return 1;
     }
     unsigned char digest[32], statement[PSI_FEED_STATEMENT_MAX];
@@ -610,7 +611,7 @@ static int is_vendor(const Psi__Roster *roster, const char *me)
     for (size_t i = 0; i < roster->n_participants; i++) {
         const Psi__Participant *p = roster->participants[i];
         if (p->id && strcmp(p->id, me) == 0)
-            return p->role && strcmp(p->role, "vendor") == 0 && !p->removed;
+            return psi_role_parse(p->role) == PSI_ROLE_VENDOR && !p->removed;
     }
     return 0;
 }

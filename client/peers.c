@@ -11,6 +11,7 @@
 
 #include "log_view.h"
 #include "psi/error.h"
+#include "psi/ident.h"
 #include "psi/logentry.h"
 #include "psi/merkle.h"
 
@@ -48,7 +49,7 @@ void psi_peers_fingerprint(const unsigned char key[32], char out[PSI_PEERS_FINGE
 static int member_usable(const Psi__Participant *p)
 {
     return p && p->id && psi_id_is_valid(p->id) && p->role && p->public_key.len == 32 &&
-           psi_logentry_role_parse(p->role) != 0;
+           psi_role_parse(p->role) != PSI_ROLE_NONE;
 }
 
 /* Verifies p's admission entry against the checkpoint cp: the entry admits
@@ -67,7 +68,7 @@ static int prove_admission(struct psi_hub_client *hub, const struct psi_checkpoi
         return PSI_ERR_VERIFY;
     }
     if (e.kind != PSI_LOGENTRY_ADMIT || strcmp(e.u.roster.participant, p->id) != 0 ||
-        strcmp(psi_logentry_role_name(e.u.roster.role), p->role) != 0 ||
+        e.u.roster.role != psi_role_parse(p->role) ||
         sodium_memcmp(e.u.roster.public_key, p->public_key.data, 32) != 0) {
         snprintf(why, whylen, "its admission entry does not admit this id, role and key");
         return PSI_ERR_VERIFY;

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "psi/error.h"
+#include "psi/ident.h"
 #include "psi_migrate.h"
 
 struct psi_state {
@@ -1436,7 +1437,7 @@ static int epoch_row(struct psi_state *st, sqlite3_stmt *stmt, struct psi_state_
     const unsigned char *label = sqlite3_column_text(stmt, 0);
     int n = sqlite3_column_bytes(stmt, 0);
     int kind = sqlite3_column_int(stmt, 1);
-    if (!label || n < 1 || n > PSI_STATE_EPOCH_MAX || kind < 0 || kind > 2)
+    if (!label || n < 1 || (size_t)n > PSI_STATE_EPOCH_MAX || kind < 0 || kind > 2)
         return fail(st, PSI_ERR_STORE, "a recorded epoch is damaged");
     memset(out, 0, sizeof *out);
     memcpy(out->label, label, (size_t)n);
@@ -1471,10 +1472,9 @@ static int epoch_query_one(struct psi_state *st, const char *sql, const char *la
 
 static int epoch_label_ok(struct psi_state *st, const char *label)
 {
-    size_t n = label ? strnlen(label, PSI_STATE_EPOCH_MAX + 1) : 0;
-    if (n < 1 || n > PSI_STATE_EPOCH_MAX)
-        return fail(st, PSI_ERR_INVALID, "an epoch label must have 1 to %d characters",
-                    PSI_STATE_EPOCH_MAX);
+    if (!psi_epoch_label_is_valid(label))
+        return fail(st, PSI_ERR_INVALID, "an epoch label must be 1 to %u of [A-Za-z0-9._:-]",
+                    PSI_EPOCH_LABEL_MAX);
     return 0;
 }
 

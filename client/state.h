@@ -22,10 +22,13 @@
 
 #include "envelope.h"
 #include "identity.h"
+#include "psi/ident.h"
 
 #define PSI_STATE_DB_NAME "state.db"
 #define PSI_STATE_URL_MAX 256
-#define PSI_STATE_EPOCH_MAX 64
+/* Epoch labels: psi/ident.h's limit (the client takes a label off the wire
+ * only if psi_epoch_label_is_valid). */
+#define PSI_STATE_EPOCH_MAX PSI_EPOCH_LABEL_MAX
 #define PSI_STATE_UPLOAD_ID_BYTES 16
 /* Schema version written by this code (PRAGMA user_version): the number of
  * its last migration (client/state.c). Opening migrates an older file

@@ -21,6 +21,7 @@
 
 #include "psi.pb-c.h"
 #include "psi/error.h"
+#include "psi/ident.h"
 
 #define REQUEST_CONTEXT "psi/request/v1"
 #define REPLY_CONTEXT "psi/reply/v1"
@@ -75,35 +76,6 @@ static uint8_t *copy_bytes(const uint8_t *src, size_t len)
     if (dst != NULL && len > 0)
         memcpy(dst, src, len);
     return dst;
-}
-
-/* ------------------------------------------------------------ syntax */
-
-int psi_id_is_valid(const char *id)
-{
-    if (id == NULL || id[0] == '\0' || id[0] == '.' || id[0] == '-')
-        return 0;
-    size_t n = 0;
-    for (const char *p = id; *p != '\0'; p++, n++) {
-        unsigned char c = (unsigned char)*p;
-        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                 c == '.' || c == '_' || c == '-';
-        if (!ok || n >= PSI_ID_MAX)
-            return 0;
-    }
-    return 1;
-}
-
-static int method_is_valid(const char *method)
-{
-    if (method == NULL || method[0] == '\0')
-        return 0;
-    size_t n = 0;
-    for (const char *p = method; *p != '\0'; p++, n++) {
-        if (n >= PSI_METHOD_MAX || !((*p >= 'a' && *p <= 'z') || *p == '.'))
-            return 0;
-    }
-    return 1;
 }
 
 static uint64_t now_ms(void)
@@ -248,7 +220,7 @@ int psi_request_seal(const struct psi_identity *sender, const unsigned char hub_
     if (sender == NULL || sender->secret_key == NULL || hub_key == NULL || request_id == NULL ||
         (body == NULL && body_len > 0))
         return PSI_ERR_INVALID;
-    if (!psi_id_is_valid(sender->name) || !method_is_valid(method))
+    if (!psi_id_is_valid(sender->name) || !psi_method_name_is_valid(method))
         return PSI_ERR_INVALID;
     if (body_len > PSI_FRAME_MAX_BYTES)
         return PSI_ERR_TOO_LARGE;
@@ -342,7 +314,7 @@ int psi_request_open(const struct psi_identity *hub, const uint8_t *frame, size_
     }
     if (request->hub_key.len != KEY_BYTES || request->nonce.len != PSI_NONCE_BYTES ||
         request->request_id.len != PSI_REQUEST_ID_BYTES || !psi_id_is_valid(request->sender) ||
-        !method_is_valid(request->method)) {
+        !psi_method_name_is_valid(request->method)) {
         rc = PSI_ERR_PARSE;
         goto done;
     }

@@ -19,11 +19,10 @@
 #include <stdint.h>
 
 #include "identity.h"
+#include "psi/ident.h"
 
 #define PSI_NONCE_BYTES 16
 #define PSI_REQUEST_ID_BYTES 16
-#define PSI_ID_MAX 64        /* participant ids: 1..64 bytes of [A-Za-z0-9._-] */
-#define PSI_METHOD_MAX 32
 #define PSI_ERROR_TEXT_MAX 256
 
 #define PSI_FRAME_SEALED 0x01
@@ -59,9 +58,6 @@ struct psi_reply {
     uint8_t *body;
     size_t body_len;
 };
-
-/* True if id is a valid participant id (1..64 of [A-Za-z0-9._-], not starting with '.' or '-'). */
-int psi_id_is_valid(const char *id);
 
 /* Sender side: build a sealed request frame (malloc'd, *frame_len bytes).
  * request_id is chosen by the caller (the same for retries); the nonce and

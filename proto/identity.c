@@ -321,7 +321,7 @@ static int parse_key_file(const char *path, const char *text, size_t len,
         rc = PSI_ERR_PARSE;
     } else if (!psi_id_is_valid(signer->name)) {
         psi_proto_set_error(err, errlen,
-                            "%s:2: key name is not a valid id (1..%d of A-Z a-z 0-9 . _ -)", path,
+                            "%s:2: key name is not a valid id (1..%u of A-Z a-z 0-9 . _ -)", path,
                             PSI_ID_MAX);
         rc = PSI_ERR_PARSE;
     }

@@ -12,6 +12,7 @@
 
 #include "psi/error.h"
 #include "psi/feed.h"
+#include "psi/ident.h"
 
 static const char SUBMISSION_SIG_CONTEXT[] = "psi/submission-sig/v1"; /* sizeof counts the 0x00 */
 static const char CROSSBLIND_SIG_CONTEXT[] = "psi/crossblind-sig/v1";
@@ -200,7 +201,7 @@ struct member {
     uint64_t admitted_at; /* entry index */
     int removed;
     uint64_t removed_at;
-    enum psi_logentry_role role;
+    enum psi_role role;
     unsigned char public_key[32];
     int share_all;
     int contribute_only;
@@ -442,7 +443,7 @@ static int check_party(struct psi_audit *a, const char *id, const char *what, in
     if (m->removed)
         REPORT(a, PSI_AUDIT_REMOVED, "%s %s was removed at entry %" PRIu64, what, id,
                m->removed_at);
-    if (acts && m->role == PSI_LOGENTRY_ROLE_AUDITOR)
+    if (acts && m->role == PSI_ROLE_AUDITOR)
         REPORT(a, PSI_AUDIT_ROLE, "%s %s is an auditor", what, id);
     return 0;
 }
@@ -645,7 +646,7 @@ static int check_feed(struct psi_audit *a, const struct psi_logentry_feed *f)
     int rc = check_party(a, f->participant, "the publisher", 1, &m);
     if (rc != 0)
         return rc;
-    if (m != NULL && m->role != PSI_LOGENTRY_ROLE_VENDOR && m->role != PSI_LOGENTRY_ROLE_AUDITOR)
+    if (m != NULL && m->role != PSI_ROLE_VENDOR && m->role != PSI_ROLE_AUDITOR)
         REPORT(a, PSI_AUDIT_ROLE, "the publisher %s is not a vendor", f->participant);
     unsigned char statement[PSI_FEED_STATEMENT_MAX];
     size_t len = 0;
@@ -687,7 +688,7 @@ static int check_query(struct psi_audit *a, const struct psi_logentry_query *q)
         rc = check_party(a, q->vendor, "the vendor", 1, &m);
     if (rc != 0)
         return rc;
-    if (m != NULL && m->role != PSI_LOGENTRY_ROLE_VENDOR)
+    if (m != NULL && m->role != PSI_ROLE_VENDOR)
         REPORT(a, PSI_AUDIT_ROLE, "%s queries %s, who is not a vendor", q->participant,
                q->vendor);
     struct key k;
@@ -735,12 +736,12 @@ static int check_quota(struct psi_audit *a, const struct psi_logentry_quota *q)
     int rc = check_party(a, q->agency, "the agency", 1, &m);
     if (rc != 0)
         return rc;
-    if (m != NULL && m->role != PSI_LOGENTRY_ROLE_AGENCY)
+    if (m != NULL && m->role != PSI_ROLE_AGENCY)
         REPORT(a, PSI_AUDIT_ROLE, "a query quota for %s, who is not an agency", q->agency);
     rc = check_party(a, q->vendor, "the vendor", 1, &m);
     if (rc != 0)
         return rc;
-    if (m != NULL && m->role != PSI_LOGENTRY_ROLE_VENDOR)
+    if (m != NULL && m->role != PSI_ROLE_VENDOR)
         REPORT(a, PSI_AUDIT_ROLE, "a query quota at %s, who is not a vendor", q->vendor);
     struct key k;
     key_begin(&k, 'L');

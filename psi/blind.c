@@ -62,11 +62,11 @@ int psi_mutual_derive_key(const unsigned char seed[32], const char *epoch, unsig
         return PSI_ERR_INVALID;
     }
     epoch_len = strnlen(epoch, PSI_MUTUAL_MAX_EPOCH_BYTES + 1);
-    if (epoch_len == 0) {
-        return PSI_ERR_INVALID;
-    }
     if (epoch_len > PSI_MUTUAL_MAX_EPOCH_BYTES) {
         return PSI_ERR_TOO_LARGE;
+    }
+    if (!psi_epoch_label_is_valid(epoch)) {
+        return PSI_ERR_INVALID;
     }
     epoch_len_prefix[0] = 0;
     epoch_len_prefix[1] = (unsigned char)epoch_len;

@@ -95,13 +95,16 @@ static void test_derive_key(void **state)
     assert_int_equal(psi_mutual_derive_key(seed, "2026-W48", other), PSI_OK);
     assert_memory_not_equal(key, other, 32);
 
-    /* epoch label limits */
+    /* epoch labels by the rule of psi/ident.h */
     memset(long_epoch, 'e', sizeof long_epoch - 1);
-    long_epoch[sizeof long_epoch - 1] = '\0'; /* 256 bytes */
+    long_epoch[sizeof long_epoch - 1] = '\0'; /* PSI_EPOCH_LABEL_MAX + 1 bytes */
     assert_int_equal(psi_mutual_derive_key(seed, long_epoch, key), PSI_ERR_TOO_LARGE);
-    long_epoch[PSI_MUTUAL_MAX_EPOCH_BYTES] = '\0'; /* 255 bytes */
+    long_epoch[PSI_MUTUAL_MAX_EPOCH_BYTES] = '\0'; /* PSI_EPOCH_LABEL_MAX bytes */
     assert_int_equal(psi_mutual_derive_key(seed, long_epoch, key), PSI_OK);
     assert_int_equal(psi_mutual_derive_key(seed, "", key), PSI_ERR_INVALID);
+    assert_int_equal(psi_mutual_derive_key(seed, "2026 W48", key), PSI_ERR_INVALID);
+    assert_int_equal(psi_mutual_derive_key(seed, "a/b", key), PSI_ERR_INVALID);
+    assert_int_equal(psi_mutual_derive_key(seed, "manual:x.y_z-1", key), PSI_OK);
     assert_int_equal(psi_mutual_derive_key(NULL, "e", key), PSI_ERR_INVALID);
     assert_int_equal(psi_mutual_derive_key(seed, NULL, key), PSI_ERR_INVALID);
     assert_int_equal(psi_mutual_derive_key(seed, "e", NULL), PSI_ERR_INVALID);

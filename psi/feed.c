@@ -5,29 +5,17 @@
 #include <sodium.h>
 
 #include "psi/error.h"
-#include "psi/logentry.h"
+#include "psi/ident.h"
 #include "psi/oprf.h"
 #include "psi/pool.h"
 
+/* The length of a valid epoch label (psi/ident.h), or PSI_ERR_INVALID. */
 static int epoch_length(const char *epoch, size_t *len)
 {
-    size_t n, i;
-
-    if (epoch == NULL) {
+    if (!psi_epoch_label_is_valid(epoch)) {
         return PSI_ERR_INVALID;
     }
-    n = strnlen(epoch, PSI_FEED_EPOCH_MAX + 1U);
-    if (n == 0 || n > PSI_FEED_EPOCH_MAX) {
-        return PSI_ERR_INVALID;
-    }
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)epoch[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == ':' || c == '-')) {
-            return PSI_ERR_INVALID;
-        }
-    }
-    *len = n;
+    *len = strlen(epoch);
     return PSI_OK;
 }
 
@@ -381,7 +369,7 @@ int psi_feed_query_statement(unsigned char *out, size_t cap, size_t *len,
     int rc;
 
     if (out == NULL || len == NULL || hub_key == NULL || vendor == NULL || digest == NULL ||
-        !psi_logentry_id_is_valid(vendor)) {
+        !psi_id_is_valid(vendor)) {
         return PSI_ERR_INVALID;
     }
     if ((rc = epoch_length(epoch, &epoch_len)) != PSI_OK) {

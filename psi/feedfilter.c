@@ -15,7 +15,7 @@
 #include <sodium.h>
 
 #include "psi/error.h"
-#include "psi/logentry.h"
+#include "psi/ident.h"
 #include "psi/pool.h"
 
 _Static_assert(sizeof(double) == 8, "the rate travels as an IEEE 754 binary64");
@@ -113,21 +113,11 @@ static uint64_t get_be64(const unsigned char *p)
     return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
 }
 
-static int epoch_is_valid(const char *epoch, size_t len)
+/* A header string of len bytes, copied and NUL-terminated: valid by its rule
+ * of psi/ident.h and without a NUL of its own (so it has one encoding). */
+static int header_str_ok(const char *s, size_t len, int (*rule)(const char *))
 {
-    size_t i;
-
-    if (len == 0 || len > PSI_FEED_FILTER_EPOCH_MAX) {
-        return 0;
-    }
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)epoch[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == ':' || c == '-')) {
-            return 0;
-        }
-    }
-    return 1;
+    return strlen(s) == len && rule(s);
 }
 
 static int rate_is_valid(double rate)
@@ -500,11 +490,11 @@ int psi_feed_filter_build(struct psi_feed_filter **out, const struct psi_feed_fi
     if (count == 0) {
         return fail(err, errlen, PSI_ERR_INVALID, "a feed needs at least one item");
     }
-    if (!epoch_is_valid(params->epoch, strnlen(params->epoch, PSI_FEED_FILTER_EPOCH_MAX + 1U))) {
+    if (!psi_epoch_label_is_valid(params->epoch)) {
         return fail(err, errlen, PSI_ERR_INVALID,
-                    "epoch label must be 1..64 bytes of [A-Za-z0-9._:-]");
+                    "epoch label must be 1..%u bytes of [A-Za-z0-9._:-]", PSI_EPOCH_LABEL_MAX);
     }
-    if (!psi_logentry_id_is_valid(params->vendor)) {
+    if (!psi_id_is_valid(params->vendor)) {
         return fail(err, errlen, PSI_ERR_INVALID, "vendor is not a valid participant id");
     }
     if (sodium_is_zero(params->vendor_key, PSI_FEED_FILTER_KEY_BYTES)) {
@@ -832,10 +822,10 @@ static int check_claims(const struct header *h, const struct psi_feed_filter_exp
     char have[17];
     char want[17];
 
-    if (!epoch_is_valid(h->epoch, h->epoch_len)) {
+    if (!header_str_ok(h->epoch, h->epoch_len, psi_epoch_label_is_valid)) {
         return fail(err, errlen, PSI_ERR_PARSE, "epoch label has a byte outside [A-Za-z0-9._:-]");
     }
-    if (!psi_logentry_id_is_valid(h->vendor)) {
+    if (!header_str_ok(h->vendor, h->vendor_len, psi_id_is_valid)) {
         return fail(err, errlen, PSI_ERR_PARSE, "vendor \"%s\" is not a valid participant id",
                     h->vendor);
     }

@@ -4,45 +4,30 @@
 #include <string.h>
 
 #include "psi/error.h"
+#include "psi/ident.h"
 
 /* ---------------------------------------------------------------- field rules */
 
-static int id_char_ok(unsigned char c)
+/* The rules are psi/ident.h's; the log adds only that a refusal's method may
+ * be empty (unknown). */
+
+/* A string field of n bytes at s (n from a u8 length), as its rule sees it:
+ * NUL-terminated in a copy; refused if it holds a NUL itself (its encoding
+ * would not be the string's). */
+static int bytes_ok(const unsigned char *s, size_t n, int (*rule)(const char *))
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-           c == '_' || c == '-';
+    char copy[UINT8_MAX + 1U];
+    if (n > UINT8_MAX || (n > 0 && memchr(s, '\0', n) != NULL))
+        return 0;
+    if (n > 0)
+        memcpy(copy, s, n);
+    copy[n] = '\0';
+    return rule(copy);
 }
 
-static int id_bytes_ok(const unsigned char *s, size_t len)
+static int method_or_empty(const char *s)
 {
-    if (len == 0 || len > PSI_LOGENTRY_ID_MAX || s[0] == '.' || s[0] == '-')
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        if (!id_char_ok(s[i]))
-            return 0;
-    return 1;
-}
-
-static int epoch_bytes_ok(const unsigned char *s, size_t len)
-{
-    if (len == 0 || len > PSI_LOGENTRY_EPOCH_MAX)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        if (!id_char_ok(s[i]) && s[i] != ':')
-            return 0;
-    return 1;
-}
-
-static int method_bytes_ok(const unsigned char *s, size_t len)
-{
-    if (len > PSI_LOGENTRY_METHOD_MAX)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
+    return s[0] == '\0' || psi_method_name_is_valid(s);
 }
 
 /* Byte order of two strings, shorter first on a common prefix (memcmp of the
@@ -54,24 +39,6 @@ static int bytes_cmp(const unsigned char *a, size_t alen, const unsigned char *b
     if (c != 0)
         return c;
     return alen < blen ? -1 : alen > blen ? 1 : 0;
-}
-
-/* strnlen within a fixed array: the length, or max + 1 if no NUL comes by
- * then (a field the caller forgot to terminate is refused, not overrun). */
-static size_t field_len(const char *s, size_t max)
-{
-    size_t n = 0;
-    while (n <= max && s[n] != '\0')
-        n++;
-    return n;
-}
-
-int psi_logentry_id_is_valid(const char *id)
-{
-    if (id == NULL)
-        return 0;
-    size_t n = field_len(id, PSI_LOGENTRY_ID_MAX);
-    return id_bytes_ok((const unsigned char *)id, n);
 }
 
 /* Walks `count` ids of an encoded share list within list[0..max_len): each a
@@ -88,7 +55,7 @@ static int share_list_walk(const unsigned char *list, size_t max_len, size_t cou
             return PSI_ERR_PARSE;
         size_t len = list[off];
         const unsigned char *id = list + off + 1U;
-        if (len > max_len - off - 1U || !id_bytes_ok(id, len) ||
+        if (len > max_len - off - 1U || !bytes_ok(id, len, psi_id_is_valid) ||
             (prev != NULL && bytes_cmp(prev, prev_len, id, len) >= 0))
             return PSI_ERR_PARSE;
         prev = id;
@@ -153,18 +120,18 @@ static void put_str(struct writer *w, const char *s)
 
 static int id_ok(const char *s)
 {
-    return psi_logentry_id_is_valid(s);
+    return psi_id_is_valid(s);
 }
 
 static int epoch_ok(const char *s)
 {
-    return epoch_bytes_ok((const unsigned char *)s, field_len(s, PSI_LOGENTRY_EPOCH_MAX));
+    return psi_epoch_label_is_valid(s);
 }
 
+/* A fixed-size field: read no further than its last byte. */
 static int method_ok(const char *s)
 {
-    size_t n = field_len(s, PSI_LOGENTRY_METHOD_MAX);
-    return n <= PSI_LOGENTRY_METHOD_MAX && method_bytes_ok((const unsigned char *)s, n);
+    return strnlen(s, PSI_LOGENTRY_METHOD_MAX + 1U) <= PSI_LOGENTRY_METHOD_MAX && method_or_empty(s);
 }
 
 static int flag_ok(int v)
@@ -174,7 +141,7 @@ static int flag_ok(int v)
 
 static int role_ok(unsigned role)
 {
-    return role >= PSI_LOGENTRY_ROLE_AGENCY && role <= PSI_LOGENTRY_ROLE_AUDITOR;
+    return psi_role_is_valid(role);
 }
 
 static int check_roster(const struct psi_logentry_roster *r)
@@ -451,10 +418,10 @@ static void get_str(struct reader *r, char *out, size_t max, enum str_rule rule)
         return;
     int ok = 0;
     switch (rule) {
-    case STR_ID: ok = id_bytes_ok(p, n); break;
-    case STR_ID_OR_EMPTY: ok = n == 0 || id_bytes_ok(p, n); break;
-    case STR_EPOCH: ok = epoch_bytes_ok(p, n); break;
-    case STR_METHOD: ok = method_bytes_ok(p, n); break;
+    case STR_ID: ok = bytes_ok(p, n, psi_id_is_valid); break;
+    case STR_ID_OR_EMPTY: ok = n == 0 || bytes_ok(p, n, psi_id_is_valid); break;
+    case STR_EPOCH: ok = bytes_ok(p, n, psi_epoch_label_is_valid); break;
+    case STR_METHOD: ok = bytes_ok(p, n, method_or_empty); break;
     }
     if (!ok || n > max) {
         r->bad = 1;
@@ -495,7 +462,7 @@ static void get_roster(struct reader *r, struct psi_logentry_roster *ro)
     unsigned role = get_u8(r);
     if (!role_ok(role))
         r->bad = 1;
-    ro->role = (enum psi_logentry_role)role;
+    ro->role = (enum psi_role)role;
     get_fixed(r, ro->public_key, PSI_LOGENTRY_KEY_BYTES);
     get_policy(r, &ro->share_all, &ro->contribute_only, &ro->share_count, &ro->share_list,
                &ro->share_list_len);
@@ -725,27 +692,4 @@ const char *psi_logentry_kind_name(unsigned kind)
         "answer",     "party-policy", "element-quota",
     };
     return kind <= PSI_LOGENTRY_KIND_MAX ? names[kind] : names[0];
-}
-
-const char *psi_logentry_role_name(unsigned role)
-{
-    switch (role) {
-    case PSI_LOGENTRY_ROLE_AGENCY: return "agency";
-    case PSI_LOGENTRY_ROLE_VENDOR: return "vendor";
-    case PSI_LOGENTRY_ROLE_AUDITOR: return "auditor";
-    }
-    return "unknown";
-}
-
-enum psi_logentry_role psi_logentry_role_parse(const char *name)
-{
-    if (name == NULL)
-        return (enum psi_logentry_role)0;
-    if (strcmp(name, "agency") == 0)
-        return PSI_LOGENTRY_ROLE_AGENCY;
-    if (strcmp(name, "vendor") == 0)
-        return PSI_LOGENTRY_ROLE_VENDOR;
-    if (strcmp(name, "auditor") == 0)
-        return PSI_LOGENTRY_ROLE_AUDITOR;
-    return (enum psi_logentry_role)0;
 }

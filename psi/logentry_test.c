@@ -456,6 +456,10 @@ static void test_decoder_field_rules(void **state)
     expect_parse_error_with(buf, len, 54, 3);       /* count 3: missing id */
     expect_parse_error_with(buf, len, 53, 0xff);    /* huge count */
     expect_parse_error_with(buf, len, 56 + 7, 'c'); /* "agency-c" twice: not increasing */
+    /* A NUL inside a string: the id "vendor" would be read, not its bytes. */
+    expect_parse_error_with(buf, len, 11 + 6, 0);   /* participant "vendor\0b" */
+    expect_parse_error_with(buf, len, 11 + 0, '.'); /* participant ".endor-b" */
+    expect_parse_error_with(buf, len, 56 + 6, 0);   /* share list "agency\0a" */
 }
 
 static void test_decoder_field_rules_more(void **state)

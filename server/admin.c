@@ -18,6 +18,7 @@
 #include "hub.h"
 #include "log.h"
 #include "psi/error.h"
+#include "psi/ident.h"
 
 /* A roster entry of the audit log holds at most this many ids. */
 #define MAX_SHARE_WITH ((size_t)PSI_LOGENTRY_SHARE_MAX)
@@ -208,7 +209,7 @@ static void print_shares(int share_all, char (*share_with)[PSI_STORE_ID_MAX + 1]
 /* The operator's policy of p. */
 static void print_policy(const struct psi_store_participant *p)
 {
-    if (strcmp(p->role, "auditor") == 0) {
+    if (psi_role_parse(p->role) == PSI_ROLE_AUDITOR) {
         printf("audits");
         return;
     }
@@ -269,16 +270,17 @@ int psi_hub_cmd_init(int argc, char **argv)
     if (name == NULL)
         return missing("init", INIT_USAGE, "--name");
     if (!psi_id_is_valid(name)) {
-        fprintf(stderr, "psi-hub init: the name must be 1..64 of [A-Za-z0-9._-], not '%s'\n", name);
+        fprintf(stderr, "psi-hub init: the name must be 1..%u of [A-Za-z0-9._-], not '%s'\n",
+                PSI_ID_MAX, name);
         return 2;
     }
     enum psi_epoch_mode mode;
     char label[PSI_EPOCH_LABEL_MAX + 1];
     if (psi_epoch_mode_parse(epoch, &mode, label) != 0) {
         fprintf(stderr,
-                "psi-hub init: --epoch wants week, day or manual:LABEL (LABEL 1..32 of "
+                "psi-hub init: --epoch wants week, day or manual:LABEL (LABEL 1..%u of "
                 "[A-Za-z0-9._:-]), not '%s'\n",
-                epoch);
+                PSI_EPOCH_LABEL_MAX, epoch);
         return 2;
     }
     uint32_t threshold = PSI_HUB_DEFAULT_THRESHOLD, max_message = PSI_HUB_DEFAULT_MAX_MESSAGE;
@@ -434,12 +436,11 @@ int psi_hub_cmd_admit(int argc, char **argv)
     if (vkey == NULL)
         return missing("admit", ADMIT_USAGE, "--key");
     if (!psi_id_is_valid(id)) {
-        fprintf(stderr, "psi-hub admit: '%s' is not a participant id (1..64 of [A-Za-z0-9._-])\n",
-                id);
+        fprintf(stderr, "psi-hub admit: '%s' is not a participant id (1..%u of [A-Za-z0-9._-])\n",
+                id, PSI_ID_MAX);
         return 2;
     }
-    if (strcmp(role, "agency") != 0 && strcmp(role, "vendor") != 0 &&
-        strcmp(role, "auditor") != 0) {
+    if (psi_role_parse(role) == PSI_ROLE_NONE) {
         fprintf(stderr, "psi-hub admit: --role must be agency, vendor or auditor, not '%s'\n",
                 role);
         return 2;
@@ -663,7 +664,7 @@ int psi_hub_cmd_remove(int argc, char **argv)
 static const char EPOCH_USAGE[] =
     "usage: psi-hub epoch --dir DIR [--set LABEL]\n"
     "\n"
-    "Prints the current epoch. In manual mode, --set LABEL (1..32 of\n"
+    "Prints the current epoch. In manual mode, --set LABEL (1..64 of\n"
     "[A-Za-z0-9._:-]) makes LABEL the current epoch: submissions and cross-blind\n"
     "batches of the previous epoch are refused from then on.\n";
 
@@ -678,8 +679,8 @@ int psi_hub_cmd_epoch(int argc, char **argv)
     if (dir == NULL)
         return missing("epoch", EPOCH_USAGE, "--dir");
     if (label != NULL && !psi_epoch_label_is_valid(label)) {
-        fprintf(stderr, "psi-hub epoch: an epoch label is 1..32 of [A-Za-z0-9._:-], not '%s'\n",
-                label);
+        fprintf(stderr, "psi-hub epoch: an epoch label is 1..%u of [A-Za-z0-9._:-], not '%s'\n",
+                PSI_EPOCH_LABEL_MAX, label);
         return 2;
     }
     struct psi_store *st = NULL;
@@ -737,7 +738,7 @@ static int print_participant(void *ctx, const struct psi_store_participant *p)
         snprintf(vkey, sizeof vkey, "?");
     printf("%-20s %-8s %-8s ", p->id, p->role, p->removed ? "removed" : "active");
     print_policy(p);
-    if (strcmp(p->role, "auditor") != 0) {
+    if (psi_role_parse(p->role) != PSI_ROLE_AUDITOR) {
         printf("; party: ");
         print_party_policy(p);
     }
@@ -814,7 +815,7 @@ static int element_quota_set(struct psi_txn *t, const char *id, uint64_t limit, 
     int rc = ops->participant_get(t, id, &p);
     if (rc == PSI_ERR_NOT_FOUND)
         snprintf(err, errlen, "no participant '%s'", id);
-    else if (rc == 0 && (p.removed || strcmp(p.role, "auditor") == 0)) {
+    else if (rc == 0 && (p.removed || psi_role_parse(p.role) == PSI_ROLE_AUDITOR)) {
         snprintf(err, errlen, "'%s' is %s", id,
                  p.removed ? "removed" : "an auditor, who submits nothing");
         rc = PSI_ERR_DENIED;

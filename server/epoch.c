@@ -1,5 +1,6 @@
 /* Epoch modes and the hub's current label (see epoch.h); the calendar rule
- * itself is psi/epoch.h, shared with the participant's clock check. */
+ * itself is psi/epoch.h, shared with the participant's clock check, and the
+ * label's syntax psi/ident.h, shared with every layer. */
 #include <string.h>
 
 #include "epoch.h"
@@ -9,21 +10,6 @@
 _Static_assert(PSI_EPOCH_LABEL_MAX >= PSI_EPOCH_DAY_LABEL_LEN &&
                    PSI_EPOCH_LABEL_MAX >= PSI_EPOCH_WEEK_LABEL_LEN,
                "a calendar label fits an epoch label");
-
-int psi_epoch_label_is_valid(const char *label)
-{
-    size_t n = strnlen(label, PSI_EPOCH_LABEL_MAX + 1);
-    if (n == 0 || n > PSI_EPOCH_LABEL_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = label[i];
-        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '.' || c == '_' || c == ':' || c == '-';
-        if (!ok)
-            return 0;
-    }
-    return 1;
-}
 
 int psi_epoch_mode_parse(const char *text, enum psi_epoch_mode *mode,
                          char label[PSI_EPOCH_LABEL_MAX + 1])

@@ -2,7 +2,9 @@
  * Epochs: the periods whose keys and tags belong together. A new epoch makes
  * the tags of the last one unlinkable, so every submission and cross-blind
  * batch names the epoch it belongs to and the hub accepts only the current
- * one. The label is part of every digest, so it is a short printable string.
+ * one. The label is part of every digest, so it is a short printable string:
+ * its syntax and limit (PSI_EPOCH_LABEL_MAX, psi_epoch_label_is_valid) are
+ * psi/ident.h's, the calendar of week and day labels psi/epoch.h's.
  *
  * Modes: "week" (ISO 8601 week of the UTC date, "2026-W48"), "day"
  * ("2026-11-27", UTC) and "manual" (a label the operator sets).
@@ -13,12 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PSI_EPOCH_LABEL_MAX 32
+#include "psi/ident.h"
 
 enum psi_epoch_mode { PSI_EPOCH_WEEK, PSI_EPOCH_DAY, PSI_EPOCH_MANUAL };
-
-/* True if label is 1..32 characters of [A-Za-z0-9._:-]. */
-int psi_epoch_label_is_valid(const char *label);
 
 /* Parses "week", "day" or "manual:LABEL" (label into label, for manual). */
 int psi_epoch_mode_parse(const char *text, enum psi_epoch_mode *mode,

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -61,12 +62,19 @@ static void modes_and_labels(void **state)
     assert_int_equal(psi_epoch_mode_parse("manual:a b", &mode, label), PSI_ERR_INVALID);
     assert_int_equal(psi_epoch_mode_parse("month", &mode, label), PSI_ERR_INVALID);
     assert_int_equal(psi_epoch_mode_parse("Week", &mode, label), PSI_ERR_INVALID);
-    assert_true(psi_epoch_label_is_valid("2026-W48"));
-    assert_true(psi_epoch_label_is_valid("12345678901234567890123456789012"));
-    assert_false(psi_epoch_label_is_valid("123456789012345678901234567890123"));
-    assert_false(psi_epoch_label_is_valid(""));
-    assert_false(psi_epoch_label_is_valid("a/b"));
-    assert_false(psi_epoch_label_is_valid("caf\xc3\xa9"));
+    assert_int_equal(psi_epoch_mode_parse("manual:a/b", &mode, label), PSI_ERR_INVALID);
+    assert_int_equal(psi_epoch_mode_parse("manual:caf\xc3\xa9", &mode, label), PSI_ERR_INVALID);
+
+    /* A manual label is any epoch label of psi/ident.h, up to its limit. */
+    char text[7 + PSI_EPOCH_LABEL_MAX + 2];
+    memcpy(text, "manual:", 7);
+    memset(text + 7, 'x', PSI_EPOCH_LABEL_MAX);
+    text[7 + PSI_EPOCH_LABEL_MAX] = '\0';
+    assert_int_equal(psi_epoch_mode_parse(text, &mode, label), 0);
+    assert_int_equal(strlen(label), PSI_EPOCH_LABEL_MAX);
+    text[7 + PSI_EPOCH_LABEL_MAX] = 'x';
+    text[7 + PSI_EPOCH_LABEL_MAX + 1] = '\0';
+    assert_int_equal(psi_epoch_mode_parse(text, &mode, label), PSI_ERR_INVALID);
 }
 
 int main(void)

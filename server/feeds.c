@@ -15,14 +15,15 @@
 #include "psi/error.h"
 #include "psi/feed.h"
 #include "psi/feedfilter.h"
+#include "psi/ident.h"
 #include "psi/oprf.h"
 
 /* Room left in a reply for everything but the elements it carries. */
 #define REPLY_ALLOWANCE (64u << 10)
 
-static int is_role(const struct psi_store_participant *p, const char *role)
+static int is_role(const struct psi_store_participant *p, enum psi_role role)
 {
-    return strcmp(p->role, role) == 0;
+    return psi_role_parse(p->role) == role;
 }
 
 /* The index of the first element of n that is not a valid non-identity
@@ -65,7 +66,7 @@ static int vendor_of(struct psi_method_call *call, const char *id)
         return psi_method_refuse(call, PSI_ERR_NOT_FOUND, "no participant '%s'", id);
     if (rc != 0)
         return rc;
-    if (!is_role(&p, "vendor"))
+    if (!is_role(&p, PSI_ROLE_VENDOR))
         rc = psi_method_refuse(call, PSI_ERR_NOT_FOUND, "'%s' is not a vendor", id);
     else if (p.removed)
         rc = psi_method_refuse(call, PSI_ERR_NOT_FOUND, "vendor '%s' was removed", id);
@@ -83,7 +84,7 @@ int hub_method_feed_announce(struct psi_method_call *call)
     char *log_receipt = NULL;
     const char *epoch = NULL;
     int rc = 0;
-    if (!is_role(call->sender, "vendor")) {
+    if (!is_role(call->sender, PSI_ROLE_VENDOR)) {
         rc = psi_method_refuse(call, PSI_ERR_DENIED, "only vendors announce feed keys");
         goto out;
     }
@@ -167,7 +168,7 @@ int hub_method_feed_commit(struct psi_method_call *call)
     struct psi_feed_filter *filter = NULL;
     const char *epoch = NULL;
     int rc = 0;
-    if (!is_role(call->sender, "vendor")) {
+    if (!is_role(call->sender, PSI_ROLE_VENDOR)) {
         rc = psi_method_refuse(call, PSI_ERR_DENIED, "only vendors publish feeds");
         goto out;
     }
@@ -355,7 +356,7 @@ int hub_method_query_submit(struct psi_method_call *call)
     char *log_receipt = NULL;
     const char *epoch = NULL;
     int rc = 0;
-    if (!is_role(call->sender, "agency")) {
+    if (!is_role(call->sender, PSI_ROLE_AGENCY)) {
         rc = psi_method_refuse(call, PSI_ERR_DENIED, "only agencies query vendor feeds");
         goto out;
     }
@@ -509,7 +510,7 @@ int hub_method_query_work(struct psi_method_call *call)
 {
     UNPACK(Psi__Empty, psi__empty__unpack, call);
     psi__empty__free_unpacked(msg, NULL);
-    if (!is_role(call->sender, "vendor"))
+    if (!is_role(call->sender, PSI_ROLE_VENDOR))
         return psi_method_refuse(call, PSI_ERR_DENIED, "only vendors answer feed queries");
     struct work_build wb = {call, NULL, 0, 0, 0, 0};
     wb.budget = call->hub->max_message_bytes > 2 * REPLY_ALLOWANCE
@@ -556,7 +557,7 @@ int hub_method_query_answer(struct psi_method_call *call)
     UNPACK(Psi__QueryAnswer, psi__query_answer__unpack, call);
     uint8_t *blinded = NULL;
     int rc = 0;
-    if (!is_role(call->sender, "vendor")) {
+    if (!is_role(call->sender, PSI_ROLE_VENDOR)) {
         rc = psi_method_refuse(call, PSI_ERR_DENIED, "only vendors answer feed queries");
         goto out;
     }
@@ -688,7 +689,7 @@ int psi_feed_quota_set(struct psi_txn *t, const char *agency, const char *vendor
     int rc = ops->participant_get(t, agency, &a);
     if (rc == PSI_ERR_NOT_FOUND)
         snprintf(err, errlen, "no participant '%s'", agency);
-    else if (rc == 0 && (strcmp(a.role, "agency") != 0 || a.removed)) {
+    else if (rc == 0 && (!is_role(&a, PSI_ROLE_AGENCY) || a.removed)) {
         snprintf(err, errlen, "'%s' is not an active agency", agency);
         rc = PSI_ERR_DENIED;
     }
@@ -696,7 +697,7 @@ int psi_feed_quota_set(struct psi_txn *t, const char *agency, const char *vendor
         rc = ops->participant_get(t, vendor, &v);
         if (rc == PSI_ERR_NOT_FOUND)
             snprintf(err, errlen, "no participant '%s'", vendor);
-        else if (rc == 0 && (strcmp(v.role, "vendor") != 0 || v.removed)) {
+        else if (rc == 0 && (!is_role(&v, PSI_ROLE_VENDOR) || v.removed)) {
             snprintf(err, errlen, "'%s' is not an active vendor", vendor);
             rc = PSI_ERR_DENIED;
         }

@@ -13,12 +13,10 @@
 #include "hub.h"
 #include "log.h"
 #include "psi/error.h"
+#include "psi/ident.h"
 
-_Static_assert(PSI_STORE_ID_MAX == PSI_ID_MAX, "participant id limits agree");
-_Static_assert(PSI_STORE_METHOD_MAX == PSI_METHOD_MAX, "method limits agree");
 _Static_assert(PSI_STORE_NONCE_BYTES == PSI_NONCE_BYTES, "nonce sizes agree");
 _Static_assert(PSI_STORE_REQUEST_ID_BYTES == PSI_REQUEST_ID_BYTES, "request id sizes agree");
-_Static_assert(PSI_STORE_EPOCH_MAX == PSI_EPOCH_LABEL_MAX, "epoch label limits agree");
 
 uint64_t psi_hub_now_ms(void)
 {
@@ -382,9 +380,9 @@ static void authenticated(struct request_state *rs, struct psi_txn *t)
 
     if (rs->method == NULL) {
         refuse(rs, PSI_ERR_PROTOCOL, "unknown method '%s'", rs->req.method);
-    } else if (strcmp(rs->sender.role, "auditor") == 0 && !rs->method->for_auditors) {
+    } else if (psi_role_parse(rs->sender.role) == PSI_ROLE_AUDITOR && !rs->method->for_auditors) {
         refuse(rs, PSI_ERR_DENIED, "auditors may not call %s", rs->method->name);
-    } else if (strcmp(rs->sender.role, "auditor") != 0 && rs->method->auditors_only) {
+    } else if (psi_role_parse(rs->sender.role) != PSI_ROLE_AUDITOR && rs->method->auditors_only) {
         refuse(rs, PSI_ERR_DENIED, "only auditors may call %s", rs->method->name);
     } else if (psi_store_participant_contribute_only(&rs->sender) &&
                rs->method->gives_results) {

@@ -1335,7 +1335,7 @@ static void roster_pins_admissions(void **state)
         assert_int_equal(psi_logentry_decode(&e, m->admit_entry.data, m->admit_entry.len), 0);
         assert_int_equal(e.kind, PSI_LOGENTRY_ADMIT);
         assert_string_equal(e.u.roster.participant, m->id);
-        assert_string_equal(psi_logentry_role_name(e.u.roster.role), m->role);
+        assert_string_equal(psi_role_name(e.u.roster.role), m->role);
         assert_int_equal(m->public_key.len, 32);
         assert_memory_equal(e.u.roster.public_key, m->public_key.data, 32);
         unsigned char leaf[32], proof[PSI_MERKLE_MAX_PROOF_HASHES][32];

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "psi/error.h"
+#include "psi/ident.h"
 
 /* ---------------------------------------------------------------- the tree in the store */
 
@@ -91,7 +92,7 @@ int psi_hub_log_roster(struct psi_txn *t, enum psi_logentry_kind kind,
     e.time_ms = now_ms;
     struct psi_logentry_roster *r = &e.u.roster;
     snprintf(r->participant, sizeof r->participant, "%s", p->id);
-    r->role = psi_logentry_role_parse(p->role);
+    r->role = psi_role_parse(p->role);
     memcpy(r->public_key, p->public_key, 32);
     r->share_all = p->share_all != 0;
     r->contribute_only = p->contribute_only != 0;
@@ -141,17 +142,10 @@ int psi_hub_log_refusal(struct psi_txn *t, int code, int authenticated, const ch
     r->authenticated = authenticated != 0;
     /* What the request claimed is kept only where it is a valid id/method:
      * the entry must have an encoding whatever a stranger sent. */
-    if (participant != NULL && psi_logentry_id_is_valid(participant))
+    if (participant != NULL && psi_id_is_valid(participant))
         snprintf(r->participant, sizeof r->participant, "%s", participant);
-    if (method != NULL && strlen(method) <= PSI_LOGENTRY_METHOD_MAX) {
+    if (method != NULL && psi_method_name_is_valid(method))
         snprintf(r->method, sizeof r->method, "%s", method);
-        for (const char *c = r->method; *c; c++)
-            if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' ||
-                  *c == '-')) {
-                r->method[0] = '\0';
-                break;
-            }
-    }
     if (r->authenticated && r->participant[0] == '\0')
         r->authenticated = 0;
     crypto_hash_sha256(r->frame_digest, frame, frame_len);

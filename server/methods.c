@@ -685,7 +685,7 @@ int hub_method_policy_set(struct psi_method_call *call)
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        if (!psi_logentry_id_is_valid(msg->share_with[i])) {
+        if (!psi_id_is_valid(msg->share_with[i])) {
             rc = psi_method_refuse(call, PSI_ERR_PROTOCOL,
                                    "share_with entry %zu is not a participant id", i);
             goto out;

@@ -31,11 +31,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "psi/ident.h"
 #include "psi/merkle.h"
 
-#define PSI_STORE_ID_MAX 64    /* participant id, as PSI_ID_MAX of the wire */
-#define PSI_STORE_EPOCH_MAX 32 /* epoch label */
-#define PSI_STORE_METHOD_MAX 32
+/* Participant ids, epoch labels and method names: psi/ident.h's limits. */
+#define PSI_STORE_ID_MAX PSI_ID_MAX
+#define PSI_STORE_EPOCH_MAX PSI_EPOCH_LABEL_MAX
+#define PSI_STORE_METHOD_MAX PSI_METHOD_MAX
 #define PSI_STORE_ROLE_MAX 15
 #define PSI_STORE_META_MAX 256 /* a meta value */
 #define PSI_STORE_KEY_BYTES 32 /* Ed25519 public key */

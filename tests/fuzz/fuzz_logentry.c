@@ -26,7 +26,7 @@ static void decode(const unsigned char *in, size_t len)
         char id[PSI_LOGENTRY_ID_MAX + 1];
         while (psi_logentry_share_next(entry.u.roster.share_list, entry.u.roster.share_list_len,
                                        &offset, id) == 0) {
-            FUZZ_CHECK(psi_logentry_id_is_valid(id), "a share list holds valid ids");
+            FUZZ_CHECK(psi_id_is_valid(id), "a share list holds valid ids");
             ids++;
         }
         FUZZ_CHECK(ids == entry.u.roster.share_count, "a share list holds share_count ids");

@@ -567,7 +567,7 @@ static size_t log_entries(unsigned char entries[][PSI_LOGENTRY_MAX_BYTES], size_
         case PSI_LOGENTRY_POLICY:
         case PSI_LOGENTRY_REMOVE:
             snprintf(e.u.roster.participant, sizeof e.u.roster.participant, "agency-a");
-            e.u.roster.role = PSI_LOGENTRY_ROLE_AGENCY;
+            e.u.roster.role = PSI_ROLE_AGENCY;
             memset(e.u.roster.public_key, 'K', 32);
             if (kind == PSI_LOGENTRY_POLICY) {
                 e.u.roster.share_count = 2;

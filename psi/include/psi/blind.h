@@ -31,6 +31,8 @@
 
 #include <stddef.h>
 
+#include "psi/ident.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -55,18 +57,20 @@ extern "C" {
 
 /* Longest indicator hashed to the group (as for OPRF inputs). */
 #define PSI_MUTUAL_MAX_INPUT_BYTES 65535U
-/* Longest epoch label, e.g. "2026-W48". */
-#define PSI_MUTUAL_MAX_EPOCH_BYTES 255U
+/* Longest epoch label, e.g. "2026-W48": psi/ident.h's, as everywhere. */
+#define PSI_MUTUAL_MAX_EPOCH_BYTES PSI_EPOCH_LABEL_MAX
 /* Longest tag context. */
 #define PSI_MUTUAL_MAX_CONTEXT_BYTES 65535U
 
 /*
- * Per-epoch key from a long-term secret seed and an epoch label (1..255
- * bytes of a NUL-terminated string): key = HashToScalar(seed ||
+ * Per-epoch key from a long-term secret seed and an epoch label (valid by
+ * psi_epoch_label_is_valid of psi/ident.h): key = HashToScalar(seed ||
  * I2OSP(len(epoch), 2) || epoch || I2OSP(counter, 1)) under
  * PSI_MUTUAL_DST_DERIVE_KEY, for the first counter in 0..255 giving a non-zero
  * scalar. Deterministic, so a party re-derives it instead of storing it.
- * PSI_ERR_INVALID for an empty label, PSI_ERR_TOO_LARGE for a longer one.
+ * PSI_ERR_TOO_LARGE for a label longer than PSI_MUTUAL_MAX_EPOCH_BYTES,
+ * PSI_ERR_INVALID for any other invalid one (empty, a byte outside the
+ * alphabet). The 2-byte length prefix stays, whatever the limit.
  */
 int psi_mutual_derive_key(const unsigned char seed[32], const char *epoch,
                           unsigned char key[32]) PSI_MUST_CHECK;

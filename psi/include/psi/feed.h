@@ -33,6 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "psi/ident.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -49,17 +51,17 @@ extern "C" {
 #define PSI_FEED_SIG_DST "psi/feed-sig/v1"
 #define PSI_FEED_QUERY_SIG_DST "psi/query-sig/v1"
 #define PSI_FEED_QUERY_DST "psi/query/v1"
-/* Longest epoch label of the feed protocol (as psi/feedfilter.h). */
-#define PSI_FEED_EPOCH_MAX 64U
+/* Longest epoch label of the feed protocol: psi/ident.h's, as everywhere. */
+#define PSI_FEED_EPOCH_MAX PSI_EPOCH_LABEL_MAX
 /* Room for any of the statements: the longest is the query's, DST (16),
- * 0x00, hub key, vendor id (64), 0x00, epoch, 0x00, count and digest (40). */
-#define PSI_FEED_STATEMENT_MAX (16U + 1U + 32U + 64U + 1U + PSI_FEED_EPOCH_MAX + 1U + 40U)
+ * 0x00, hub key, vendor id, 0x00, epoch, 0x00, count and digest (40). */
+#define PSI_FEED_STATEMENT_MAX (16U + 1U + 32U + PSI_ID_MAX + 1U + PSI_FEED_EPOCH_MAX + 1U + 40U)
 
 /*
  * The vendor's VOPRF key pair of an epoch: RFC 9497 DeriveKeyPair in VOPRF
- * mode from its secret seed with info = the epoch label (1..64 bytes of
- * [A-Za-z0-9._:-], else PSI_ERR_INVALID). Deterministic: the vendor
- * re-derives it instead of storing it.
+ * mode from its secret seed with info = the epoch label (valid by
+ * psi_epoch_label_is_valid of psi/ident.h, else PSI_ERR_INVALID).
+ * Deterministic: the vendor re-derives it instead of storing it.
  */
 int psi_feed_derive_key(const unsigned char seed[32], const char *epoch, unsigned char sk[32],
                         unsigned char pk[32]) PSI_MUST_CHECK;

@@ -42,6 +42,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "psi/ident.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -61,10 +63,10 @@ extern "C" {
 #define PSI_FEED_FILTER_ITEM_BYTES 64U
 #define PSI_FEED_FILTER_KEY_BYTES 32U
 #define PSI_FEED_FILTER_DIGEST_BYTES 32U
-/* Epoch labels: 1..64 bytes of [A-Za-z0-9._:-]. Vendor ids: participant ids,
- * 1..64 bytes of [A-Za-z0-9._-] not starting with '.' or '-'. */
-#define PSI_FEED_FILTER_EPOCH_MAX 64U
-#define PSI_FEED_FILTER_VENDOR_MAX 64U
+/* Epoch labels and vendor ids (participant ids) follow psi/ident.h; these
+ * are its limits under the filter's names. */
+#define PSI_FEED_FILTER_EPOCH_MAX PSI_EPOCH_LABEL_MAX
+#define PSI_FEED_FILTER_VENDOR_MAX PSI_ID_MAX
 
 /* Stated false-positive rate per query: default and accepted range. Below
  * 1e-12 the 32-bit hashes of libbloom make the promise cost more than it is

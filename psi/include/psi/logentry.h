@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "psi/ident.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -41,13 +43,12 @@ extern "C" {
 #endif
 
 #define PSI_LOGENTRY_VERSION 1U
-/* Participant ids: 1..64 bytes of [A-Za-z0-9._-], not starting with '.' or
- * '-' (the wire's rule, proto/envelope.h). */
-#define PSI_LOGENTRY_ID_MAX 64U
-/* Epoch labels: 1..64 bytes of [A-Za-z0-9._:-]. */
-#define PSI_LOGENTRY_EPOCH_MAX 64U
-/* Method names of refusals: 0..32 bytes of [a-z0-9._-] (empty: unknown). */
-#define PSI_LOGENTRY_METHOD_MAX 32U
+/* Participant ids, epoch labels and method names follow psi/ident.h (a
+ * refusal's method may also be empty: unknown); these are its limits under
+ * the log's names. */
+#define PSI_LOGENTRY_ID_MAX PSI_ID_MAX
+#define PSI_LOGENTRY_EPOCH_MAX PSI_EPOCH_LABEL_MAX
+#define PSI_LOGENTRY_METHOD_MAX PSI_METHOD_MAX
 /* Entries of a roster entry's share list. */
 #define PSI_LOGENTRY_SHARE_MAX 512U
 #define PSI_LOGENTRY_KEY_BYTES 32U
@@ -85,11 +86,14 @@ enum psi_logentry_kind {
 /* Kinds are 1..PSI_LOGENTRY_KIND_MAX; arrays indexed by kind have this + 1. */
 #define PSI_LOGENTRY_KIND_MAX 14U
 
-enum psi_logentry_role {
-    PSI_LOGENTRY_ROLE_AGENCY = 1,
-    PSI_LOGENTRY_ROLE_VENDOR = 2,
-    PSI_LOGENTRY_ROLE_AUDITOR = 3,
-};
+/* Roles are psi/ident.h's enum psi_role, encoded as its numbers; the log's
+ * older names for them stay valid. */
+#define psi_logentry_role psi_role
+#define PSI_LOGENTRY_ROLE_AGENCY PSI_ROLE_AGENCY
+#define PSI_LOGENTRY_ROLE_VENDOR PSI_ROLE_VENDOR
+#define PSI_LOGENTRY_ROLE_AUDITOR PSI_ROLE_AUDITOR
+#define psi_logentry_role_name psi_role_name
+#define psi_logentry_role_parse psi_role_parse
 
 /*
  * ADMIT, POLICY and REMOVE: the participant's roster record as it stands after
@@ -104,7 +108,7 @@ enum psi_logentry_role {
  */
 struct psi_logentry_roster {
     char participant[PSI_LOGENTRY_ID_MAX + 1U];
-    enum psi_logentry_role role;
+    enum psi_role role;
     unsigned char public_key[PSI_LOGENTRY_KEY_BYTES]; /* Ed25519 identity key */
     int share_all;                                    /* 0 or 1 */
     int contribute_only;                              /* 0 or 1 */
@@ -327,19 +331,13 @@ int psi_policy_statement(unsigned char *out, size_t out_cap, size_t *out_len,
                          const unsigned char hub_key[PSI_LOGENTRY_KEY_BYTES],
                          const struct psi_logentry_party_policy *p) PSI_MUST_CHECK;
 
-/* 1 if `id` is a valid participant id (see PSI_LOGENTRY_ID_MAX), else 0. */
-int psi_logentry_id_is_valid(const char *id);
+/* psi_id_is_valid of psi/ident.h, under the log's older name. */
+#define psi_logentry_id_is_valid psi_id_is_valid
 
 /* "admit", "policy", "remove", "epoch-key", "submission", "crossblind",
  * "match", "refusal", "feed", "query", "quota", "answer", "party-policy",
  * "element-quota"; "unknown" otherwise. */
 const char *psi_logentry_kind_name(unsigned kind);
-
-/* "agency", "vendor", "auditor"; "unknown" otherwise. */
-const char *psi_logentry_role_name(unsigned role);
-
-/* The role of that name, or 0 if there is none. */
-enum psi_logentry_role psi_logentry_role_parse(const char *name);
 
 #ifdef __cplusplus
 }
