@@ -26,7 +26,9 @@ struct psi_feed_agent {
     unsigned char sk[32];
     unsigned char pk[32];
     int have_key;
-    int wrong_key; /* the test hook (PSI_TEST_HOOKS builds only; else always 0) */
+#ifdef PSI_TEST_HOOKS
+    int wrong_key; /* the test hook, in test builds only */
+#endif
     /* Batches settled by this process (answered, declined or refused): not
      * worked on or reported again. */
     uint64_t *settled;

@@ -109,9 +109,10 @@ static void psi_proto_documents_every_method(void **state)
             if (strlen(name) == (size_t)(end - p) && memcmp(name, p, (size_t)(end - p)) == 0)
                 found = i;
         }
-        if (found < 0)
+        if (found >= 0)
+            seen[found]++;
+        else
             fail_msg("psi.proto documents %.*s, which the catalogue lacks", (int)(end - p), p);
-        seen[found]++;
     }
     fclose(in);
     for (int i = 0; i < PSI_METHOD_COUNT; i++)

@@ -975,10 +975,10 @@ int hub_method_log_consistency(struct psi_method_call *call)
  * flags, and its handler is hub_method_<handler>. */
 #define HUB_METHOD_ROW(id, handler_, name_, request_, reply_, flags)                               \
     [PSI_METHOD_##id] = {                                                                          \
-        .name = name_,                                                                             \
+        .name = (name_),                                                                           \
         .handler = hub_method_##handler_,                                                          \
-        .request = &request_,                                                                      \
-        .reply = &reply_,                                                                          \
+        .request = &(request_),                                                                    \
+        .reply = &(reply_),                                                                        \
         .writes = (PSI_MF_WRITES & (flags)) != 0,                                                  \
         .for_auditors = (PSI_MF_FOR_AUDITORS & (flags)) != 0,                                      \
         .gives_results = (PSI_MF_GIVES_RESULTS & (flags)) != 0,                                    \
