@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Static checks: clang-tidy (configuration: .clang-tidy) and cppcheck
-# (configuration: .cppcheck, suppressions: .cppcheck-suppressions) over every
-# C file of the project (libraries, programs, tests, benchmarks, fuzz
-# targets). Both must be clean; CI runs this (.ci/run).
+# Static checks over every C file of the project (libraries, programs,
+# tests, benchmarks, fuzz targets): clang-format (style: .clang-format; the
+# tree must be formatted as it says), clang-tidy (configuration: .clang-tidy)
+# and cppcheck (configuration: .cppcheck, suppressions:
+# .cppcheck-suppressions). All must be clean; CI runs this (.ci/run).
 #
-#   scripts/lint.sh [--tidy-only | --cppcheck-only] [FILE-REGEX]
+#   scripts/lint.sh [--format-only | --tidy-only | --cppcheck-only] [FILE-REGEX]
+#   scripts/lint.sh --fix-format      reformat the tree in place, then stop
 #
 # FILE-REGEX limits clang-tidy to the matching paths (a Python regular
 # expression, as run-clang-tidy takes it), e.g. 'psi/merkle'.
@@ -14,8 +16,10 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build="$here/build-lint"
+run_format=1
 run_tidy=1
 run_cppcheck=1
+fix_format=0
 filter=""
 usage() {
   sed -n '2,/^set -e/p' "$0" | sed -e '/^set -e/d' -e 's/^# \{0,1\}//' >&2
@@ -23,13 +27,46 @@ usage() {
 }
 while [ $# -gt 0 ]; do
   case "$1" in
-    --tidy-only) run_cppcheck=0; shift ;;
-    --cppcheck-only) run_tidy=0; shift ;;
+    --format-only) run_tidy=0; run_cppcheck=0; shift ;;
+    --fix-format) fix_format=1; shift ;;
+    --tidy-only) run_format=0; run_cppcheck=0; shift ;;
+    --cppcheck-only) run_format=0; run_tidy=0; shift ;;
     -h|--help) usage ;;
     -*) echo "lint: unknown option $1" >&2; usage ;;
     *) [ -z "$filter" ] || usage; filter=$1; shift ;;
   esac
 done
+
+# The C files git tracks (generated ones live in build trees, never tracked).
+c_files() {
+  git -C "$here" ls-files -z -- '*.c' '*.h' | { [ -n "$filter" ] && grep -zE "$filter" || cat; }
+}
+
+if [ "$fix_format" -eq 1 ]; then
+  command -v clang-format >/dev/null || { echo "lint: clang-format is missing" >&2; exit 1; }
+  c_files | (cd "$here" && xargs -0 clang-format -i)
+  echo "lint: reformatted $(c_files | tr -cd '\0' | wc -c) files"
+  exit 0
+fi
+
+failed=0
+if [ "$run_format" -eq 1 ]; then
+  command -v clang-format >/dev/null || { echo "lint: clang-format is missing" >&2; exit 1; }
+  mkdir -p "$build"
+  out="$build/clang-format.log"
+  echo "lint: $(clang-format --version | sed 's/^Debian //') ..." >&2
+  (cd "$here" && c_files | xargs -0 clang-format --dry-run) >"$out" 2>&1 || true
+  unformatted=$(grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error): ' "$out" | cut -d: -f1 | sort -u)
+  if [ -n "$unformatted" ]; then
+    echo "$unformatted" | sed 's/^/  not formatted: /'
+    echo "lint: clang-format: $(echo "$unformatted" | wc -l) files differ from .clang-format" \
+      "(see $out; scripts/lint.sh --fix-format reformats them)"
+    failed=1
+  else
+    echo "lint: clang-format: clean over $(c_files | tr -cd '\0' | wc -c) files"
+  fi
+  [ "$run_tidy" -eq 1 ] || [ "$run_cppcheck" -eq 1 ] || exit "$failed"
+fi
 
 # The tools (Debian: clang-tidy, cppcheck; clang and its libFuzzer runtime
 # for the fuzz targets' compile commands).
@@ -55,7 +92,6 @@ CC=clang cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_EXPORT_CO
   -DPSI_FUZZ=ON -DPSI_BUILD_TESTS=ON -DPSI_BUILD_BENCH=ON -DPSI_SANITIZE=OFF -DPSI_TEST_HOOKS=ON >/dev/null
 cmake --build "$build" --target psiproto fuzz_proto_list -j "$(nproc)" >/dev/null
 
-failed=0
 if [ -n "$filter" ]; then
   files_regex="^$here/(?=(psi|proto|server|client|tests)/).*($filter)"
 else
