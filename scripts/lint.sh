@@ -56,7 +56,7 @@ if [ "$run_format" -eq 1 ]; then
   out="$build/clang-format.log"
   echo "lint: $(clang-format --version | sed 's/^Debian //') ..." >&2
   (cd "$here" && c_files | xargs -0 clang-format --dry-run) >"$out" 2>&1 || true
-  unformatted=$(grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error): ' "$out" | cut -d: -f1 | sort -u)
+  unformatted=$(grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error): ' "$out" | cut -d: -f1 | sort -u || true)
   if [ -n "$unformatted" ]; then
     echo "$unformatted" | sed 's/^/  not formatted: /'
     echo "lint: clang-format: $(echo "$unformatted" | wc -l) files differ from .clang-format" \
