@@ -17,10 +17,12 @@ inc=${2:?usage: libpsi_exports.sh LIBPSI.so INCLUDE_DIR}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# Symbols the sanitizer and coverage runtimes add to an instrumented build
-# (PSI_SANITIZE, PSI_FUZZ) are theirs, not libpsi's.
+# Symbols the sanitizers and the coverage instrumentation add to an
+# instrumented build (PSI_SANITIZE, PSI_FUZZ: the linker's bounds of the
+# __sancov_* sections, say) are theirs, not libpsi's.
 nm -D --defined-only "$lib" | awk '{ print $NF }' |
-  grep -Ev '^(__asan|__ubsan|__sanitizer|__sancov|__odr_asan|__lsan)' | sort -u >"$work/exported"
+  grep -Ev '^(__asan|__ubsan|__sanitizer|__sancov|__odr_asan|__lsan|__(start|stop)___sancov)' |
+  sort -u >"$work/exported"
 
 # The headers' top-level declarations, one a line: comments and preprocessor
 # lines (with their continuations) removed, struct and enum bodies dropped,
