@@ -207,7 +207,7 @@ static int open_fields(struct fixture *f, const struct request_fields *r)
     return rc;
 }
 
-/* Ids and method names follow psi/ident.h (psi/ident_test.c tests the rules;
+/* Ids and method names follow psi/ident.h (psi/core/ident_test.c tests the rules;
  * test_field_sizes_and_syntax, that the envelope applies them). */
 
 /* ------------------------------------------------------------ round trips */

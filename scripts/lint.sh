@@ -9,7 +9,7 @@
 #   scripts/lint.sh --fix-format      reformat the tree in place, then stop
 #
 # FILE-REGEX limits clang-tidy to the matching paths (a Python regular
-# expression, as run-clang-tidy takes it), e.g. 'psi/merkle'.
+# expression, as run-clang-tidy takes it), e.g. 'psi/tlog/merkle'.
 # Configures build-lint with clang and compile_commands.json (only the
 # generated headers are built), then prints every finding and a one-line
 # tally per tool. Exits 1 if either tool found anything, 2 on usage errors.

@@ -3,7 +3,7 @@
 # (tests/fixtures/ioc: a text list, a hash list, a STIX bundle, a MISP event):
 # what it prints (text and --json), its summary, its exit statuses and
 # one-line errors. Needs only the psi binary (not the hub). Counts are those
-# derived by hand in psi/ioc_reader_test.c. The same on the real published
+# derived by hand in psi/ioc/ioc_reader_test.c. The same on the real published
 # files of ../shared is tests/e2e/ingest_shared.sh.
 #
 # Env (set by ctest): PSI_BIN build dir, PSI_SOURCE source dir.

@@ -5,7 +5,7 @@
 # skipped) with one line when that folder is not there; tests/e2e/ingest.sh
 # checks the same behaviour on the repository's own fixtures. Needs only the
 # psi binary (not the hub). Counts are those derived by hand in
-# psi/ioc_reader_test.c.
+# psi/ioc/ioc_reader_test.c.
 #
 # Env (set by ctest): PSI_BIN build dir, PSI_SHARED shared dir.
 set -euo pipefail

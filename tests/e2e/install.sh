@@ -13,7 +13,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 cmake --install "$PSI_BIN" --prefix "$work/prefix" >/dev/null
-for h in error.h oprf.h blind.h indicator.h ioc_reader.h merkle.h note.h checkpoint.h; do
+for h in error.h export.h oprf.h blind.h indicator.h ioc_reader.h merkle.h note.h checkpoint.h; do
   [ -f "$work/prefix/include/psi/$h" ] || { echo "install: include/psi/$h missing" >&2; exit 1; }
 done
 pc=$(find "$work/prefix" -name psi.pc | head -n 1)

@@ -1,6 +1,6 @@
 /* Fuzz target: receipts (C2SP tlog-proof). A receipt that parses must format
  * back to the same bytes, but for the one second spelling the parser accepts
- * on purpose (psi/checkpoint_test.c): an "extra " line with no data, read as
+ * on purpose (psi/tlog/checkpoint_test.c): an "extra " line with no data, read as
  * no extra data and formatted as no line. It is then verified
  * (psi_tlog_proof_verify) with the fixture log key for the entry its extra
  * line carries (as the hub's receipts do), and that entry is decoded as a

@@ -51,18 +51,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "psi/export.h"
 #include "psi/logentry.h"
 
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-#ifndef PSI_MUST_CHECK
-#if defined(__GNUC__) || defined(__clang__)
-#define PSI_MUST_CHECK __attribute__((warn_unused_result))
-#else
-#define PSI_MUST_CHECK
-#endif
 #endif
 
 enum psi_audit_check {
@@ -106,39 +99,39 @@ struct psi_audit;
  * (signatures of participants are bound to it). fn may be NULL (violations
  * are then only counted). 0, PSI_ERR_INVALID, PSI_ERR_NOMEM, PSI_ERR_CRYPTO
  * (libsodium could not start). */
-int psi_audit_create(struct psi_audit **audit, const unsigned char hub_key[32],
-                     psi_audit_violation_fn fn, void *ctx) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_audit_create(struct psi_audit **audit,
+                                               const unsigned char hub_key[32],
+                                               psi_audit_violation_fn fn, void *ctx);
 
 /* Checks the next entry (its index is the number of entries fed before).
  * 0 when the entry was checked, whatever it showed (violations go to the
  * callback); PSI_ERR_NOMEM (the verifier is then unusable), or the callback's
  * non-zero return. */
-int psi_audit_entry(struct psi_audit *audit, const unsigned char *entry,
-                    size_t entry_len) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_audit_entry(struct psi_audit *audit, const unsigned char *entry,
+                                              size_t entry_len);
 
-void psi_audit_get_summary(const struct psi_audit *audit, struct psi_audit_summary *summary);
+PSI_EXPORT void psi_audit_get_summary(const struct psi_audit *audit,
+                                      struct psi_audit_summary *summary);
 
-void psi_audit_destroy(struct psi_audit *audit);
+PSI_EXPORT void psi_audit_destroy(struct psi_audit *audit);
 
 /* "malformed", "roster", "not-admitted", "removed", "role", "signature",
  * "policy", "sequence", "counts", "quota", "proof"; "unknown" otherwise. */
-const char *psi_audit_check_name(unsigned check);
+PSI_EXPORT const char *psi_audit_check_name(unsigned check);
 
 /* 0 if `signature` is the owner's Ed25519 signature of
  * "psi/submission-sig/v1" || 0x00 || hub_key || digest; PSI_ERR_VERIFY. */
-int psi_audit_submission_signature_verify(const unsigned char hub_key[32],
-                                          const unsigned char owner_key[32],
-                                          const unsigned char digest[32],
-                                          const unsigned char signature[64]) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_audit_submission_signature_verify(
+    const unsigned char hub_key[32], const unsigned char owner_key[32],
+    const unsigned char digest[32], const unsigned char signature[64]);
 
 /* 0 if `signature` is the blinder's Ed25519 signature of
  * "psi/crossblind-sig/v1" || 0x00 || hub_key || submission_digest ||
  * u64be(count) || tag_digest; PSI_ERR_VERIFY. */
-int psi_audit_crossblind_signature_verify(const unsigned char hub_key[32],
-                                          const unsigned char blinder_key[32],
-                                          const unsigned char submission_digest[32], uint64_t count,
-                                          const unsigned char tag_digest[32],
-                                          const unsigned char signature[64]) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_audit_crossblind_signature_verify(
+    const unsigned char hub_key[32], const unsigned char blinder_key[32],
+    const unsigned char submission_digest[32], uint64_t count, const unsigned char tag_digest[32],
+    const unsigned char signature[64]);
 
 #ifdef __cplusplus
 }

@@ -31,18 +31,11 @@
 
 #include <stddef.h>
 
+#include "psi/export.h"
 #include "psi/ident.h"
 
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-#ifndef PSI_MUST_CHECK
-#if defined(__GNUC__) || defined(__clang__)
-#define PSI_MUST_CHECK __attribute__((warn_unused_result))
-#else
-#define PSI_MUST_CHECK
-#endif
 #endif
 
 #define PSI_ELEMENT_BYTES 32
@@ -72,21 +65,23 @@ extern "C" {
  * PSI_ERR_INVALID for any other invalid one (empty, a byte outside the
  * alphabet). The 2-byte length prefix stays, whatever the limit.
  */
-int psi_mutual_derive_key(const unsigned char seed[32], const char *epoch,
-                          unsigned char key[32]) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_mutual_derive_key(const unsigned char seed[32], const char *epoch,
+                                                    unsigned char key[32]);
 
 /* H(x) = hash_to_ristretto255(input) under PSI_MUTUAL_DST_HASH_TO_GROUP, where
  * input is the indicator as the bytes "type:value" (at most 65535 bytes). */
-int psi_mutual_hash_to_group(const unsigned char *input, size_t len,
-                             unsigned char point[32]) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_mutual_hash_to_group(const unsigned char *input, size_t len,
+                                                       unsigned char point[32]);
 
 /*
  * out[i] = key * H(inputs[i]) for i < n (out holds n * 32 bytes). inputs[i]
  * has lens[i] bytes (at most 65535; NULL only if 0). n == 0 does nothing and
  * the arrays may then be NULL.
  */
-int psi_blind_batch(const unsigned char key[32], size_t n, const unsigned char *const *inputs,
-                    const size_t *lens, unsigned char *out, unsigned threads) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_blind_batch(const unsigned char key[32], size_t n,
+                                              const unsigned char *const *inputs,
+                                              const size_t *lens, unsigned char *out,
+                                              unsigned threads);
 
 /*
  * out[i] = key * points[i] (n consecutive 32-byte points in, n out). Every
@@ -95,8 +90,9 @@ int psi_blind_batch(const unsigned char key[32], size_t n, const unsigned char *
  * such index. out may equal points (in place), but must not overlap it
  * otherwise.
  */
-int psi_reblind_batch(const unsigned char key[32], size_t n, const unsigned char *points,
-                      unsigned char *out, size_t *bad_index, unsigned threads) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_reblind_batch(const unsigned char key[32], size_t n,
+                                                const unsigned char *points, unsigned char *out,
+                                                size_t *bad_index, unsigned threads);
 
 /*
  * tags[i] = first 16 bytes of SHA-512(PSI_MUTUAL_DST_TAG || context ||
@@ -106,13 +102,15 @@ int psi_reblind_batch(const unsigned char key[32], size_t n, const unsigned char
  * be NULL when context_len == 0. Points are validated as in
  * psi_reblind_batch, with the same bad_index rule.
  */
-int psi_tag_batch(const unsigned char key[32], size_t n, const unsigned char *points,
-                  const unsigned char *context, size_t context_len, unsigned char *tags,
-                  size_t *bad_index, unsigned threads) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_tag_batch(const unsigned char key[32], size_t n,
+                                            const unsigned char *points,
+                                            const unsigned char *context, size_t context_len,
+                                            unsigned char *tags, size_t *bad_index,
+                                            unsigned threads);
 
 /* out = key^-1 * point: removes a blind (for tests and tools). */
-int psi_unblind(const unsigned char key[32], const unsigned char point[32],
-                unsigned char out[32]) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_unblind(const unsigned char key[32],
+                                          const unsigned char point[32], unsigned char out[32]);
 
 #ifdef __cplusplus
 }

@@ -31,19 +31,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "psi/export.h"
 #include "psi/merkle.h"
 #include "psi/note.h"
 
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-#ifndef PSI_MUST_CHECK
-#if defined(__GNUC__) || defined(__clang__)
-#define PSI_MUST_CHECK __attribute__((warn_unused_result))
-#else
-#define PSI_MUST_CHECK
-#endif
 #endif
 
 /* Longest origin line accepted, in bytes (a limit of this implementation). */
@@ -67,28 +60,30 @@ struct psi_checkpoint {
  * control characters; extensions must be complete non-empty lines. 0,
  * PSI_ERR_INVALID, or PSI_ERR_TOO_LARGE (out_cap too small; without
  * extensions PSI_CHECKPOINT_BODY_MAX suffices). */
-int psi_checkpoint_format(char *out, size_t out_cap, size_t *out_len,
-                          const struct psi_checkpoint *checkpoint) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_checkpoint_format(char *out, size_t out_cap, size_t *out_len,
+                                                    const struct psi_checkpoint *checkpoint);
 
 /* Parses a checkpoint note text (as returned by psi_note_open: ends in
  * "\n"). 0 or PSI_ERR_PARSE. */
-int psi_checkpoint_parse(struct psi_checkpoint *checkpoint, const char *text,
-                         size_t text_len) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_checkpoint_parse(struct psi_checkpoint *checkpoint,
+                                                   const char *text, size_t text_len);
 
 /* Formats and signs a checkpoint with the log key. The key name should be the
  * origin (C2SP SHOULD); that is the caller's choice. Errors of
  * psi_checkpoint_format and psi_note_sign. */
-int psi_checkpoint_sign(char *out, size_t out_cap, size_t *out_len,
-                        const struct psi_checkpoint *checkpoint,
-                        const struct psi_note_signer *log_key) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_checkpoint_sign(char *out, size_t out_cap, size_t *out_len,
+                                                  const struct psi_checkpoint *checkpoint,
+                                                  const struct psi_note_signer *log_key);
 
 /* Opens a signed checkpoint: the note must carry a valid signature by
  * `log_key`, and its origin must equal `origin` (NUL-terminated; NULL means
  * the log key's name). On success *checkpoint is filled (its extensions point
  * into `note`). Errors of psi_note_open, PSI_ERR_PARSE for a bad body, and
  * PSI_ERR_DENIED for another origin. */
-int psi_checkpoint_open(struct psi_checkpoint *checkpoint, const char *note, size_t note_len,
-                        const struct psi_note_verifier *log_key, const char *origin) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_checkpoint_open(struct psi_checkpoint *checkpoint,
+                                                  const char *note, size_t note_len,
+                                                  const struct psi_note_verifier *log_key,
+                                                  const char *origin);
 
 /* A receipt: entry index, inclusion proof, signed checkpoint. */
 struct psi_tlog_proof {
@@ -109,16 +104,17 @@ struct psi_tlog_proof {
 /* The receipt text. 0, PSI_ERR_INVALID (too many hashes, no checkpoint, a
  * checkpoint that does not end in "\n" or starts with an empty line), or
  * PSI_ERR_TOO_LARGE. */
-int psi_tlog_proof_format(char *out, size_t out_cap, size_t *out_len,
-                          const struct psi_tlog_proof *proof) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_tlog_proof_format(char *out, size_t out_cap, size_t *out_len,
+                                                    const struct psi_tlog_proof *proof);
 
 /* Parses a receipt text. Extra data, if present, is decoded into
  * extra_buf[0..extra_cap) and proof->extra points there; PSI_ERR_TOO_LARGE if
  * it does not fit (pass NULL/0 to refuse receipts with extra data). The
  * checkpoint is not checked here (psi_tlog_proof_verify does). 0,
  * PSI_ERR_PARSE, PSI_ERR_TOO_LARGE (also for more than 64 proof hashes). */
-int psi_tlog_proof_parse(struct psi_tlog_proof *proof, const char *text, size_t text_len,
-                         unsigned char *extra_buf, size_t extra_cap) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_tlog_proof_parse(struct psi_tlog_proof *proof, const char *text,
+                                                   size_t text_len, unsigned char *extra_buf,
+                                                   size_t extra_cap);
 
 /* Verifies a receipt for the entry whose leaf hash is `leaf_hash`: opens its
  * checkpoint with `log_key` and `origin` (as psi_checkpoint_open), requires
@@ -127,10 +123,11 @@ int psi_tlog_proof_parse(struct psi_tlog_proof *proof, const char *text, size_t 
  * caller can check it for consistency with the last one it trusts. Errors of
  * psi_checkpoint_open; PSI_ERR_VERIFY when the index or the proof does not
  * fit the checkpoint. */
-int psi_tlog_proof_verify(const struct psi_tlog_proof *proof,
-                          const struct psi_note_verifier *log_key, const char *origin,
-                          const unsigned char leaf_hash[32],
-                          struct psi_checkpoint *checkpoint) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_tlog_proof_verify(const struct psi_tlog_proof *proof,
+                                                    const struct psi_note_verifier *log_key,
+                                                    const char *origin,
+                                                    const unsigned char leaf_hash[32],
+                                                    struct psi_checkpoint *checkpoint);
 
 #ifdef __cplusplus
 }

@@ -27,16 +27,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "psi/export.h"
+
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-#ifndef PSI_MUST_CHECK
-#if defined(__GNUC__) || defined(__clang__)
-#define PSI_MUST_CHECK __attribute__((warn_unused_result))
-#else
-#define PSI_MUST_CHECK
-#endif
 #endif
 
 /* Characters of a week label ("2026-W48") and of a day label ("2026-11-27"),
@@ -72,15 +66,16 @@ struct psi_epoch_period {
  * PSI_ERR_TOO_LARGE when the label and its NUL do not fit in outlen (out is
  * then the empty string if outlen > 0).
  */
-int psi_epoch_label_of_time(enum psi_epoch_kind kind, int64_t unix_ms, char *out,
-                            size_t outlen) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_epoch_label_of_time(enum psi_epoch_kind kind, int64_t unix_ms,
+                                                      char *out, size_t outlen);
 
 /*
  * Classifies label: a week label, a day label, or neither (manual), and for
  * week and day labels the period it names, into *period. Every string is one
  * of the three, so the only error is PSI_ERR_INVALID for a NULL argument.
  */
-int psi_epoch_label_parse(const char *label, struct psi_epoch_period *period) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_epoch_label_parse(const char *label,
+                                                    struct psi_epoch_period *period);
 
 #ifdef __cplusplus
 }

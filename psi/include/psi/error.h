@@ -8,6 +8,8 @@
 #ifndef PSI_ERROR_H
 #define PSI_ERROR_H
 
+#include "psi/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -39,7 +41,7 @@ enum psi_error {
 };
 
 /* A short phrase for an error code; never NULL. */
-const char *psi_strerror(int code);
+PSI_EXPORT const char *psi_strerror(int code);
 
 #ifdef __cplusplus
 }

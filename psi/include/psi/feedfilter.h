@@ -42,18 +42,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "psi/export.h"
 #include "psi/ident.h"
 
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-#ifndef PSI_MUST_CHECK
-#if defined(__GNUC__) || defined(__clang__)
-#define PSI_MUST_CHECK __attribute__((warn_unused_result))
-#else
-#define PSI_MUST_CHECK
-#endif
 #endif
 
 #define PSI_FEED_FILTER_VERSION 1U
@@ -134,31 +127,33 @@ struct psi_feed_filter_expect {
  * PSI_ERR_TOO_LARGE when even PSI_FEED_FILTER_MAX_SHARDS shards cannot hold
  * the feed; PSI_ERR_NOMEM.
  */
-int psi_feed_filter_build(struct psi_feed_filter **out, const struct psi_feed_filter_params *params,
-                          const unsigned char *outputs, size_t count, char *err,
-                          size_t errlen) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_feed_filter_build(struct psi_feed_filter **out,
+                                                    const struct psi_feed_filter_params *params,
+                                                    const unsigned char *outputs, size_t count,
+                                                    char *err, size_t errlen);
 
 /*
  * 1 if `output` (64 bytes) may be in the feed (a member, or a false positive
  * at the stated rate), 0 if it is not; PSI_ERR_INVALID for NULL arguments.
  */
-int psi_feed_filter_contains(const struct psi_feed_filter *filter,
-                             const unsigned char output[PSI_FEED_FILTER_ITEM_BYTES]) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int
+psi_feed_filter_contains(const struct psi_feed_filter *filter,
+                         const unsigned char output[PSI_FEED_FILTER_ITEM_BYTES]);
 
-int psi_feed_filter_get_info(const struct psi_feed_filter *filter,
-                             struct psi_feed_filter_info *info) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_feed_filter_get_info(const struct psi_feed_filter *filter,
+                                                       struct psi_feed_filter_info *info);
 
 /* The exact size of the encoded filter, and the encoding itself into out (of
  * capacity cap; PSI_ERR_TOO_LARGE if smaller than the size). */
-int psi_feed_filter_encoded_size(const struct psi_feed_filter *filter,
-                                 uint64_t *size) PSI_MUST_CHECK;
-int psi_feed_filter_encode(const struct psi_feed_filter *filter, unsigned char *out, size_t cap,
-                           size_t *len) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_feed_filter_encoded_size(const struct psi_feed_filter *filter,
+                                                           uint64_t *size);
+PSI_EXPORT PSI_MUST_CHECK int psi_feed_filter_encode(const struct psi_feed_filter *filter,
+                                                     unsigned char *out, size_t cap, size_t *len);
 
 /* Writes the encoding to `path` atomically (a temporary file beside it, made
  * durable, then renamed over it). PSI_ERR_IO with the reason in err. */
-int psi_feed_filter_save(const struct psi_feed_filter *filter, const char *path, char *err,
-                         size_t errlen) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_feed_filter_save(const struct psi_feed_filter *filter,
+                                                   const char *path, char *err, size_t errlen);
 
 /*
  * Decodes a filter and checks it against what the caller expects, in this
@@ -178,17 +173,18 @@ int psi_feed_filter_save(const struct psi_feed_filter *filter, const char *path,
  *   PSI_ERR_INVALID      missing arguments; PSI_ERR_NOMEM.
  * The message in err names the field and the values.
  */
-int psi_feed_filter_decode(struct psi_feed_filter **out, const unsigned char *bytes, size_t len,
-                           const struct psi_feed_filter_expect *expect, char *err,
-                           size_t errlen) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_feed_filter_decode(struct psi_feed_filter **out,
+                                                     const unsigned char *bytes, size_t len,
+                                                     const struct psi_feed_filter_expect *expect,
+                                                     char *err, size_t errlen);
 
 /* psi_feed_filter_decode of the file at `path` (PSI_ERR_IO if it cannot be
  * read, PSI_ERR_NOT_FOUND if it does not exist). */
-int psi_feed_filter_load(struct psi_feed_filter **out, const char *path,
-                         const struct psi_feed_filter_expect *expect, char *err,
-                         size_t errlen) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_feed_filter_load(struct psi_feed_filter **out, const char *path,
+                                                   const struct psi_feed_filter_expect *expect,
+                                                   char *err, size_t errlen);
 
-void psi_feed_filter_free(struct psi_feed_filter *filter);
+PSI_EXPORT void psi_feed_filter_free(struct psi_feed_filter *filter);
 
 #ifdef __cplusplus
 }

@@ -37,6 +37,8 @@
 
 #include <stddef.h>
 
+#include "psi/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -48,14 +50,14 @@ extern "C" {
 #define PSI_METHOD_MAX 32U
 
 /* 1 if `id` is a valid participant id, else 0 (also for NULL). */
-int psi_id_is_valid(const char *id);
+PSI_EXPORT int psi_id_is_valid(const char *id);
 
 /* 1 if `label` is a valid epoch label, else 0 (also for NULL). */
-int psi_epoch_label_is_valid(const char *label);
+PSI_EXPORT int psi_epoch_label_is_valid(const char *label);
 
 /* 1 if `method` is a valid method name, else 0 (also for NULL). Whether the
  * hub has a method of that name is the hub's business. */
-int psi_method_name_is_valid(const char *method);
+PSI_EXPORT int psi_method_name_is_valid(const char *method);
 
 /* The roles, numbered as the audit log encodes them (docs/log.md). */
 enum psi_role {
@@ -68,13 +70,13 @@ enum psi_role {
 
 /* The name of a role: "agency", "vendor", "auditor"; "unknown" for any other
  * number (so it can always be printed). */
-const char *psi_role_name(unsigned role);
+PSI_EXPORT const char *psi_role_name(unsigned role);
 
 /* The role of that exact name, or PSI_ROLE_NONE for any other string or NULL. */
-enum psi_role psi_role_parse(const char *name);
+PSI_EXPORT enum psi_role psi_role_parse(const char *name);
 
 /* 1 if `role` is one of the three roles, else 0. */
-int psi_role_is_valid(unsigned role);
+PSI_EXPORT int psi_role_is_valid(unsigned role);
 
 #ifdef __cplusplus
 }

@@ -83,16 +83,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "psi/export.h"
+
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-#ifndef PSI_MUST_CHECK
-#if defined(__GNUC__) || defined(__clang__)
-#define PSI_MUST_CHECK __attribute__((warn_unused_result))
-#else
-#define PSI_MUST_CHECK
-#endif
 #endif
 
 /* Version of the rules above. Parties match only under the same version. */
@@ -151,20 +145,20 @@ struct psi_ioc {
 
 /* "ipv4", "ipv6", "cidr4", "cidr6", "domain", "email", "url", "md5",
  * "sha1", "sha256", "sha512"; "none" for PSI_IOC_NONE and unknown values. */
-const char *psi_ioc_type_name(enum psi_ioc_type type);
+PSI_EXPORT const char *psi_ioc_type_name(enum psi_ioc_type type);
 /* The type named exactly (lower case) by name; PSI_ERR_NOT_FOUND if none. */
-PSI_MUST_CHECK int psi_ioc_type_from_name(const char *name, enum psi_ioc_type *type);
+PSI_EXPORT PSI_MUST_CHECK int psi_ioc_type_from_name(const char *name, enum psi_ioc_type *type);
 /* "unsupported", "malformed", "reserved", "generic", "too-long",
  * "ambiguous", "filename"; "unknown" for values out of range. */
-const char *psi_ioc_skip_name(enum psi_ioc_skip reason);
+PSI_EXPORT const char *psi_ioc_skip_name(enum psi_ioc_skip reason);
 
 /*
  * Recognise and canonicalise an untyped value (in, len: any bytes).
  * Returns 0 and fills *out, or PSI_ERR_UNSUPPORTED and sets *why (out is
  * then left with type PSI_IOC_NONE), or PSI_ERR_INVALID for NULL pointers.
  */
-PSI_MUST_CHECK int psi_ioc_canonicalise(const char *in, size_t len, struct psi_ioc *out,
-                                        enum psi_ioc_skip *why);
+PSI_EXPORT PSI_MUST_CHECK int psi_ioc_canonicalise(const char *in, size_t len, struct psi_ioc *out,
+                                                   enum psi_ioc_skip *why);
 
 /*
  * Canonicalise a value the caller says is of type `type`. The type names a
@@ -174,8 +168,9 @@ PSI_MUST_CHECK int psi_ioc_canonicalise(const char *in, size_t len, struct psi_i
  * (yielding domain/ipv4/ipv6) and a scheme-less URL. Hash types are exact:
  * a 40-digit value given as md5 is malformed. Returns as psi_ioc_canonicalise.
  */
-PSI_MUST_CHECK int psi_ioc_canonicalise_as(enum psi_ioc_type type, const char *in, size_t len,
-                                           struct psi_ioc *out, enum psi_ioc_skip *why);
+PSI_EXPORT PSI_MUST_CHECK int psi_ioc_canonicalise_as(enum psi_ioc_type type, const char *in,
+                                                      size_t len, struct psi_ioc *out,
+                                                      enum psi_ioc_skip *why);
 
 /*
  * The bytes the protocol hashes to the group: type name, ':', value.
@@ -183,8 +178,8 @@ PSI_MUST_CHECK int psi_ioc_canonicalise_as(enum psi_ioc_type type, const char *i
  * *out_len. PSI_ERR_INVALID for a bad type or NULLs, PSI_ERR_TOO_LARGE if
  * cap is short (PSI_IOC_ENCODED_MAX is always enough).
  */
-PSI_MUST_CHECK int psi_ioc_encode(enum psi_ioc_type type, const char *value, size_t len,
-                                  unsigned char *out, size_t cap, size_t *out_len);
+PSI_EXPORT PSI_MUST_CHECK int psi_ioc_encode(enum psi_ioc_type type, const char *value, size_t len,
+                                             unsigned char *out, size_t cap, size_t *out_len);
 
 /* ---- de-duplicating set --------------------------------------------- */
 
@@ -214,40 +209,42 @@ struct psi_ioc_set;
 
 /* A new empty set. PSI_ERR_NOMEM, or PSI_ERR_CRYPTO if libsodium cannot
  * initialise (its random key keys the lookup hash). */
-PSI_MUST_CHECK int psi_ioc_set_new(struct psi_ioc_set **out);
-void psi_ioc_set_free(struct psi_ioc_set *set);
+PSI_EXPORT PSI_MUST_CHECK int psi_ioc_set_new(struct psi_ioc_set **out);
+PSI_EXPORT void psi_ioc_set_free(struct psi_ioc_set *set);
 
 /* Add a canonical indicator (as produced above; not re-checked). Counts one
  * value read. Returns 0 if new, 1 if already present (a duplicate),
  * PSI_ERR_INVALID for a bad type or length, PSI_ERR_NOMEM. */
-PSI_MUST_CHECK int psi_ioc_set_add(struct psi_ioc_set *set, const struct psi_ioc *ioc);
+PSI_EXPORT PSI_MUST_CHECK int psi_ioc_set_add(struct psi_ioc_set *set, const struct psi_ioc *ioc);
 
 /* Count one value read and skipped for `reason`. `name` (may be NULL) says
  * what kind of value it was, for the per-name counts of unsupported values
  * (only recorded for PSI_IOC_SKIP_UNSUPPORTED; truncated to
  * PSI_IOC_UNSUPPORTED_NAME_MAX bytes). */
-void psi_ioc_set_skip(struct psi_ioc_set *set, enum psi_ioc_skip reason, const char *name);
+PSI_EXPORT void psi_ioc_set_skip(struct psi_ioc_set *set, enum psi_ioc_skip reason,
+                                 const char *name);
 
 /* Canonicalise one untyped (type == PSI_IOC_NONE) or typed value and add it
  * or count it skipped. Returns 0 added, 1 duplicate, PSI_ERR_UNSUPPORTED
  * skipped (reason in *why if why is not NULL), PSI_ERR_NOMEM. */
-PSI_MUST_CHECK int psi_ioc_set_offer(struct psi_ioc_set *set, enum psi_ioc_type type,
-                                     const char *in, size_t len, enum psi_ioc_skip *why);
+PSI_EXPORT PSI_MUST_CHECK int psi_ioc_set_offer(struct psi_ioc_set *set, enum psi_ioc_type type,
+                                                const char *in, size_t len, enum psi_ioc_skip *why);
 
-size_t psi_ioc_set_count(const struct psi_ioc_set *set);
+PSI_EXPORT size_t psi_ioc_set_count(const struct psi_ioc_set *set);
 /* Member number `index` in insertion order. PSI_ERR_NOT_FOUND past the end. */
-PSI_MUST_CHECK int psi_ioc_set_get(const struct psi_ioc_set *set, size_t index,
-                                   struct psi_ioc_ref *out);
+PSI_EXPORT PSI_MUST_CHECK int psi_ioc_set_get(const struct psi_ioc_set *set, size_t index,
+                                              struct psi_ioc_ref *out);
 /* Whether a canonical (type, value) is a member; its index in *index if
  * index is not NULL. Returns 0 if found, PSI_ERR_NOT_FOUND otherwise. */
-PSI_MUST_CHECK int psi_ioc_set_find(const struct psi_ioc_set *set, enum psi_ioc_type type,
-                                    const char *value, size_t len, size_t *index);
+PSI_EXPORT PSI_MUST_CHECK int psi_ioc_set_find(const struct psi_ioc_set *set,
+                                               enum psi_ioc_type type, const char *value,
+                                               size_t len, size_t *index);
 
-const struct psi_ioc_stats *psi_ioc_set_stats(const struct psi_ioc_set *set);
+PSI_EXPORT const struct psi_ioc_stats *psi_ioc_set_stats(const struct psi_ioc_set *set);
 /* Number of distinct unsupported names recorded, and entry i of them. */
-size_t psi_ioc_set_unsupported_count(const struct psi_ioc_set *set);
-PSI_MUST_CHECK int psi_ioc_set_unsupported(const struct psi_ioc_set *set, size_t i,
-                                           const char **name, uint64_t *count);
+PSI_EXPORT size_t psi_ioc_set_unsupported_count(const struct psi_ioc_set *set);
+PSI_EXPORT PSI_MUST_CHECK int psi_ioc_set_unsupported(const struct psi_ioc_set *set, size_t i,
+                                                      const char **name, uint64_t *count);
 
 #ifdef __cplusplus
 }

@@ -70,6 +70,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "psi/export.h"
 #include "psi/indicator.h"
 
 #ifdef __cplusplus
@@ -95,9 +96,10 @@ struct psi_csv_opts {
 };
 
 /* "auto", "text", "csv", "stix", "misp". */
-const char *psi_ioc_format_name(enum psi_ioc_format format);
+PSI_EXPORT const char *psi_ioc_format_name(enum psi_ioc_format format);
 /* PSI_ERR_NOT_FOUND for an unknown name. */
-PSI_MUST_CHECK int psi_ioc_format_from_name(const char *name, enum psi_ioc_format *format);
+PSI_EXPORT PSI_MUST_CHECK int psi_ioc_format_from_name(const char *name,
+                                                       enum psi_ioc_format *format);
 
 /*
  * Read a file into set. err (errlen bytes, may be 0) receives one line
@@ -106,20 +108,24 @@ PSI_MUST_CHECK int psi_ioc_format_from_name(const char *name, enum psi_ioc_forma
  * PSI_ERR_PARSE (malformed), PSI_ERR_NOMEM or PSI_ERR_INVALID (bad
  * arguments, e.g. a CSV column given for a non-CSV format).
  */
-PSI_MUST_CHECK int psi_ioc_read_file(const char *path, enum psi_ioc_format format,
-                                     const struct psi_csv_opts *csv, struct psi_ioc_set *set,
-                                     char *err, size_t errlen);
+PSI_EXPORT PSI_MUST_CHECK int psi_ioc_read_file(const char *path, enum psi_ioc_format format,
+                                                const struct psi_csv_opts *csv,
+                                                struct psi_ioc_set *set, char *err, size_t errlen);
 
 /* The same for an open stream read to its end; name is used in messages and
  * for format detection (its extension). */
-PSI_MUST_CHECK int psi_ioc_read_stream(FILE *stream, const char *name, enum psi_ioc_format format,
-                                       const struct psi_csv_opts *csv, struct psi_ioc_set *set,
-                                       char *err, size_t errlen);
+PSI_EXPORT PSI_MUST_CHECK int psi_ioc_read_stream(FILE *stream, const char *name,
+                                                  enum psi_ioc_format format,
+                                                  const struct psi_csv_opts *csv,
+                                                  struct psi_ioc_set *set, char *err,
+                                                  size_t errlen);
 
 /* The same for bytes in memory (any bytes: fuzzing uses this entry). */
-PSI_MUST_CHECK int psi_ioc_read_buffer(const char *name, const void *buf, size_t len,
-                                       enum psi_ioc_format format, const struct psi_csv_opts *csv,
-                                       struct psi_ioc_set *set, char *err, size_t errlen);
+PSI_EXPORT PSI_MUST_CHECK int psi_ioc_read_buffer(const char *name, const void *buf, size_t len,
+                                                  enum psi_ioc_format format,
+                                                  const struct psi_csv_opts *csv,
+                                                  struct psi_ioc_set *set, char *err,
+                                                  size_t errlen);
 
 #ifdef __cplusplus
 }

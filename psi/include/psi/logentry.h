@@ -28,18 +28,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "psi/export.h"
 #include "psi/ident.h"
 
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-#ifndef PSI_MUST_CHECK
-#if defined(__GNUC__) || defined(__clang__)
-#define PSI_MUST_CHECK __attribute__((warn_unused_result))
-#else
-#define PSI_MUST_CHECK
-#endif
 #endif
 
 #define PSI_LOGENTRY_VERSION 1U
@@ -281,35 +274,38 @@ struct psi_logentry {
  * party policy with a malformed share list or flag);
  * PSI_ERR_TOO_LARGE if out_cap is too small (*out_len is then the length
  * needed; PSI_LOGENTRY_MAX_BYTES always suffices). */
-int psi_logentry_encode(unsigned char *out, size_t out_cap, size_t *out_len,
-                        const struct psi_logentry *entry) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_logentry_encode(unsigned char *out, size_t out_cap,
+                                                  size_t *out_len,
+                                                  const struct psi_logentry *entry);
 
 /* Decodes an entry. 0; PSI_ERR_UNSUPPORTED for another version or an unknown
  * kind; PSI_ERR_PARSE for anything else that is not exactly the encoding of
  * a value (cut short, trailing bytes, a field breaking its rule). */
-int psi_logentry_decode(struct psi_logentry *entry, const unsigned char *in,
-                        size_t in_len) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_logentry_decode(struct psi_logentry *entry,
+                                                  const unsigned char *in, size_t in_len);
 
 /* Builds an encoded share list from `count` NUL-terminated ids, which must be
  * valid and strictly increasing in byte order (the caller sorts them).
  * 0; PSI_ERR_INVALID (count above PSI_LOGENTRY_SHARE_MAX, an invalid id, not
  * increasing); PSI_ERR_TOO_LARGE (out_cap too small; count * 65 suffices). */
-int psi_logentry_share_list_build(unsigned char *out, size_t out_cap, size_t *out_len,
-                                  const char *const *ids, size_t count) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_logentry_share_list_build(unsigned char *out, size_t out_cap,
+                                                            size_t *out_len, const char *const *ids,
+                                                            size_t count);
 
 /* The id at *offset of an encoded share list, NUL-terminated into `id`; moves
  * *offset past it. 0; PSI_ERR_NOT_FOUND at the end; PSI_ERR_PARSE for a list
  * cut short. */
-int psi_logentry_share_next(const unsigned char *list, size_t list_len, size_t *offset,
-                            char id[PSI_LOGENTRY_ID_MAX + 1U]) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_logentry_share_next(const unsigned char *list, size_t list_len,
+                                                      size_t *offset,
+                                                      char id[PSI_LOGENTRY_ID_MAX + 1U]);
 
 /* 1 if the roster record allows sharing with `id` (share_all, or `id` is in
  * its share list), else 0. */
-int psi_logentry_roster_allows(const struct psi_logentry_roster *roster, const char *id);
+PSI_EXPORT int psi_logentry_roster_allows(const struct psi_logentry_roster *roster, const char *id);
 
 /* 1 if the encoded share list (share_list_len bytes) holds `id`, else 0. */
-int psi_logentry_share_list_has(const unsigned char *share_list, size_t share_list_len,
-                                const char *id);
+PSI_EXPORT int psi_logentry_share_list_has(const unsigned char *share_list, size_t share_list_len,
+                                           const char *id);
 
 /* The bytes a party signs to state its own policy (method policy.set; the
  * PARTY_POLICY entry carries the signature):
@@ -327,9 +323,10 @@ int psi_logentry_share_list_has(const unsigned char *share_list, size_t share_li
 #define PSI_POLICY_STATEMENT_MAX                                                                   \
     (18U + PSI_LOGENTRY_KEY_BYTES + 1U + PSI_LOGENTRY_ID_MAX + 8U + 1U + 2U +                      \
      PSI_LOGENTRY_SHARE_MAX * (1U + PSI_LOGENTRY_ID_MAX))
-int psi_policy_statement(unsigned char *out, size_t out_cap, size_t *out_len,
-                         const unsigned char hub_key[PSI_LOGENTRY_KEY_BYTES],
-                         const struct psi_logentry_party_policy *p) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int
+psi_policy_statement(unsigned char *out, size_t out_cap, size_t *out_len,
+                     const unsigned char hub_key[PSI_LOGENTRY_KEY_BYTES],
+                     const struct psi_logentry_party_policy *p);
 
 /* psi_id_is_valid of psi/ident.h, under the log's older name. */
 #define psi_logentry_id_is_valid psi_id_is_valid
@@ -337,7 +334,7 @@ int psi_policy_statement(unsigned char *out, size_t out_cap, size_t *out_len,
 /* "admit", "policy", "remove", "epoch-key", "submission", "crossblind",
  * "match", "refusal", "feed", "query", "quota", "answer", "party-policy",
  * "element-quota"; "unknown" otherwise. */
-const char *psi_logentry_kind_name(unsigned kind);
+PSI_EXPORT const char *psi_logentry_kind_name(unsigned kind);
 
 #ifdef __cplusplus
 }

@@ -28,16 +28,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "psi/export.h"
+
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-#ifndef PSI_MUST_CHECK
-#if defined(__GNUC__) || defined(__clang__)
-#define PSI_MUST_CHECK __attribute__((warn_unused_result))
-#else
-#define PSI_MUST_CHECK
-#endif
 #endif
 
 #define PSI_MERKLE_HASH_BYTES 32U
@@ -52,14 +46,15 @@ extern "C" {
 #define PSI_MERKLE_FRONTIER_MAX_HASHES 64U
 
 /* SHA-256(0x00 || entry). `entry` may be NULL when entry_len is 0. */
-void psi_merkle_leaf_hash(unsigned char hash[32], const unsigned char *entry, size_t entry_len);
+PSI_EXPORT void psi_merkle_leaf_hash(unsigned char hash[32], const unsigned char *entry,
+                                     size_t entry_len);
 
 /* SHA-256(0x01 || left || right). */
-void psi_merkle_node_hash(unsigned char hash[32], const unsigned char left[32],
-                          const unsigned char right[32]);
+PSI_EXPORT void psi_merkle_node_hash(unsigned char hash[32], const unsigned char left[32],
+                                     const unsigned char right[32]);
 
 /* SHA-256(""), the root of the empty tree. */
-void psi_merkle_empty_root(unsigned char root[32]);
+PSI_EXPORT void psi_merkle_empty_root(unsigned char root[32]);
 
 /*
  * Where proofs read hashes from. A "complete subtree" (level l, index i) is
@@ -86,38 +81,42 @@ typedef int (*psi_merkle_subtree_sink)(void *ctx, unsigned level, uint64_t index
 
 /* MTH of the first `size` leaves (size 0 gives SHA-256("")). 0, PSI_ERR_INVALID
  * for a reader without leaf_hash, or a callback's error. */
-int psi_merkle_root(unsigned char root[32], const struct psi_merkle_reader *reader,
-                    uint64_t size) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int
+psi_merkle_root(unsigned char root[32], const struct psi_merkle_reader *reader, uint64_t size);
 
 /* The hash of the complete subtree (level, index), i.e. MTH of leaves
  * [index * 2^level, (index + 1) * 2^level); level <= 63 (level 64 would be the
  * whole 2^64-leaf tree). 0, PSI_ERR_INVALID for a level above 63 or an index
  * whose leaves pass 2^64-1, or a callback's error. */
-int psi_merkle_subtree_hash(unsigned char hash[32], const struct psi_merkle_reader *reader,
-                            unsigned level, uint64_t index) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_merkle_subtree_hash(unsigned char hash[32],
+                                                      const struct psi_merkle_reader *reader,
+                                                      unsigned level, uint64_t index);
 
 /* RFC 9162 PATH(index, D[0:size]), leaf to root (the leaf's sibling first).
  * *count gets the number of hashes written (at most 64). 0, PSI_ERR_INVALID if
  * index >= size, or a callback's error. */
-int psi_merkle_inclusion_proof(unsigned char proof[PSI_MERKLE_MAX_PROOF_HASHES][32], size_t *count,
-                               const struct psi_merkle_reader *reader, uint64_t index,
-                               uint64_t size) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int
+psi_merkle_inclusion_proof(unsigned char proof[PSI_MERKLE_MAX_PROOF_HASHES][32], size_t *count,
+                           const struct psi_merkle_reader *reader, uint64_t index, uint64_t size);
 
 /* RFC 9162 PROOF(old_size, D[0:new_size]) in the RFC's order. For
  * old_size == new_size, and for old_size == 0 (see the policy above), the
  * proof is empty. 0, PSI_ERR_INVALID if old_size > new_size, or a callback's
  * error. */
-int psi_merkle_consistency_proof(unsigned char proof[PSI_MERKLE_MAX_PROOF_HASHES][32],
-                                 size_t *count, const struct psi_merkle_reader *reader,
-                                 uint64_t old_size, uint64_t new_size) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int
+psi_merkle_consistency_proof(unsigned char proof[PSI_MERKLE_MAX_PROOF_HASHES][32], size_t *count,
+                             const struct psi_merkle_reader *reader, uint64_t old_size,
+                             uint64_t new_size);
 
 /* RFC 9162 section 2.1.3.2: 0 if `proof` proves that `leaf_hash` is leaf
  * `index` of the tree of `size` leaves with root `root`; PSI_ERR_VERIFY
  * otherwise (including index >= size, a proof too short or too long, and any
  * changed bit), PSI_ERR_INVALID for NULL pointers. */
-int psi_merkle_verify_inclusion(const unsigned char leaf_hash[32], uint64_t index, uint64_t size,
-                                const unsigned char (*proof)[32], size_t proof_count,
-                                const unsigned char root[32]) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_merkle_verify_inclusion(const unsigned char leaf_hash[32],
+                                                          uint64_t index, uint64_t size,
+                                                          const unsigned char (*proof)[32],
+                                                          size_t proof_count,
+                                                          const unsigned char root[32]);
 
 /* RFC 9162 section 2.1.4.2: 0 if `proof` proves that the tree of old_size
  * leaves with root old_root is a prefix of the tree of new_size leaves with
@@ -125,10 +124,11 @@ int psi_merkle_verify_inclusion(const unsigned char leaf_hash[32], uint64_t inde
  * with a proof or with different roots, an empty proof for
  * 0 < old_size < new_size, any changed bit); PSI_ERR_INVALID for NULL
  * pointers. Size 0: see the policy above. */
-int psi_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
-                                  const unsigned char (*proof)[32], size_t proof_count,
-                                  const unsigned char old_root[32],
-                                  const unsigned char new_root[32]) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
+                                                            const unsigned char (*proof)[32],
+                                                            size_t proof_count,
+                                                            const unsigned char old_root[32],
+                                                            const unsigned char new_root[32]);
 
 /*
  * The frontier (compact range) of a tree: the roots of the complete subtrees
@@ -143,33 +143,37 @@ struct psi_merkle_frontier {
 };
 
 /* The frontier of the empty tree. */
-void psi_merkle_frontier_init(struct psi_merkle_frontier *frontier);
+PSI_EXPORT void psi_merkle_frontier_init(struct psi_merkle_frontier *frontier);
 
 /* Number of hashes in the frontier (the number of set bits of its size). */
-size_t psi_merkle_frontier_count(const struct psi_merkle_frontier *frontier);
+PSI_EXPORT size_t psi_merkle_frontier_count(const struct psi_merkle_frontier *frontier);
 
 /* Restores a persisted frontier. 0, or PSI_ERR_INVALID if `count` is not the
  * number of set bits of `size` (the frontier is then left empty). The hashes
  * themselves cannot be checked here: compare the root with a signed one. */
-int psi_merkle_frontier_load(struct psi_merkle_frontier *frontier, uint64_t size,
-                             const unsigned char (*hashes)[32], size_t count) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_merkle_frontier_load(struct psi_merkle_frontier *frontier,
+                                                       uint64_t size,
+                                                       const unsigned char (*hashes)[32],
+                                                       size_t count);
 
 /* Rebuilds the frontier of the first `size` leaves from a reader (O(log n)
  * callbacks when subtree hashes are stored). 0 or a callback's error. */
-int psi_merkle_frontier_from_reader(struct psi_merkle_frontier *frontier,
-                                    const struct psi_merkle_reader *reader,
-                                    uint64_t size) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int
+psi_merkle_frontier_from_reader(struct psi_merkle_frontier *frontier,
+                                const struct psi_merkle_reader *reader, uint64_t size);
 
 /* Appends one leaf hash (leaf index = the old size). Every complete subtree
  * of level >= 1 that this append completes is handed to `sink` (if not NULL)
  * before the frontier changes; if the sink fails, the frontier is left as it
  * was and its error is returned. PSI_ERR_TOO_LARGE at size 2^64-1. */
-int psi_merkle_frontier_append(struct psi_merkle_frontier *frontier,
-                               const unsigned char leaf_hash[32], psi_merkle_subtree_sink sink,
-                               void *sink_ctx) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_merkle_frontier_append(struct psi_merkle_frontier *frontier,
+                                                         const unsigned char leaf_hash[32],
+                                                         psi_merkle_subtree_sink sink,
+                                                         void *sink_ctx);
 
 /* The root of the tree the frontier describes (SHA-256("") when empty). */
-void psi_merkle_frontier_root(unsigned char root[32], const struct psi_merkle_frontier *frontier);
+PSI_EXPORT void psi_merkle_frontier_root(unsigned char root[32],
+                                         const struct psi_merkle_frontier *frontier);
 
 /* Given the leaf hashes of leaves [first_index, first_index + count), hands
  * to `sink` every complete subtree of level >= 1 lying wholly inside that
@@ -177,9 +181,10 @@ void psi_merkle_frontier_root(unsigned char root[32], const struct psi_merkle_fr
  * before parents). A range aligned to 2^8 leaves yields all the interior
  * hashes of a tile. 0, PSI_ERR_INVALID if the range passes 2^64-1 or
  * leaf_hashes is NULL with count > 0, or the sink's error. */
-int psi_merkle_range_subtrees(uint64_t first_index, const unsigned char (*leaf_hashes)[32],
-                              size_t count, psi_merkle_subtree_sink sink,
-                              void *sink_ctx) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_merkle_range_subtrees(uint64_t first_index,
+                                                        const unsigned char (*leaf_hashes)[32],
+                                                        size_t count, psi_merkle_subtree_sink sink,
+                                                        void *sink_ctx);
 
 #ifdef __cplusplus
 }

@@ -37,16 +37,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "psi/export.h"
+
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-#ifndef PSI_MUST_CHECK
-#if defined(__GNUC__) || defined(__clang__)
-#define PSI_MUST_CHECK __attribute__((warn_unused_result))
-#else
-#define PSI_MUST_CHECK
-#endif
 #endif
 
 /* Longest key name accepted, in bytes (a limit of this implementation). */
@@ -79,45 +73,47 @@ struct psi_note_signer {
 
 /* The key ID of an Ed25519 key named `name` (NUL-terminated). 0, or
  * PSI_ERR_INVALID for a name that breaks the rules above. */
-int psi_note_key_id(uint32_t *key_id, const char *name,
-                    const unsigned char public_key[32]) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_note_key_id(uint32_t *key_id, const char *name,
+                                              const unsigned char public_key[32]);
 
 /* A fresh random signer named `name`. 0, PSI_ERR_INVALID (name),
  * PSI_ERR_CRYPTO (libsodium could not start). */
-int psi_note_signer_generate(struct psi_note_signer *signer, const char *name) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_note_signer_generate(struct psi_note_signer *signer,
+                                                       const char *name);
 
 /* The signer of Ed25519 seed `seed` named `name`. 0 or PSI_ERR_INVALID. */
-int psi_note_signer_from_seed(struct psi_note_signer *signer, const char *name,
-                              const unsigned char seed[32]) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_note_signer_from_seed(struct psi_note_signer *signer,
+                                                        const char *name,
+                                                        const unsigned char seed[32]);
 
 /* The verifier matching a signer. */
-void psi_note_signer_verifier(struct psi_note_verifier *verifier,
-                              const struct psi_note_signer *signer);
+PSI_EXPORT void psi_note_signer_verifier(struct psi_note_verifier *verifier,
+                                         const struct psi_note_signer *signer);
 
 /* Wipes a signer (sodium_memzero). */
-void psi_note_signer_wipe(struct psi_note_signer *signer);
+PSI_EXPORT void psi_note_signer_wipe(struct psi_note_signer *signer);
 
 /* Verifier key string. 0, or PSI_ERR_TOO_LARGE if out_cap is too small
  * (PSI_NOTE_VERIFIER_KEY_MAX always suffices). */
-int psi_note_verifier_format(char *out, size_t out_cap, size_t *out_len,
-                             const struct psi_note_verifier *verifier) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_note_verifier_format(char *out, size_t out_cap, size_t *out_len,
+                                                       const struct psi_note_verifier *verifier);
 
 /* Parses a verifier key string (no trailing newline). 0; PSI_ERR_PARSE for a
  * malformed string (name, hex, base64, key length); PSI_ERR_UNSUPPORTED for a
  * key type other than 0x01; PSI_ERR_VERIFY if the key ID does not match the
  * name and key. */
-int psi_note_verifier_parse(struct psi_note_verifier *verifier, const char *vkey,
-                            size_t vkey_len) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_note_verifier_parse(struct psi_note_verifier *verifier,
+                                                      const char *vkey, size_t vkey_len);
 
 /* Signer key string. The output is a secret: the caller wipes it. 0 or
  * PSI_ERR_TOO_LARGE (PSI_NOTE_SIGNER_KEY_MAX always suffices). */
-int psi_note_signer_format(char *out, size_t out_cap, size_t *out_len,
-                           const struct psi_note_signer *signer) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_note_signer_format(char *out, size_t out_cap, size_t *out_len,
+                                                     const struct psi_note_signer *signer);
 
 /* Parses a signer key string; errors as psi_note_verifier_parse, and the
  * key ID is checked against the public key derived from the seed. */
-int psi_note_signer_parse(struct psi_note_signer *signer, const char *skey,
-                          size_t skey_len) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_note_signer_parse(struct psi_note_signer *signer,
+                                                    const char *skey, size_t skey_len);
 
 /* Signs `text` with each signer in turn: out = text "\n" then one signature
  * line per signer. 0; PSI_ERR_PARSE if the text is empty, does not end in
@@ -126,8 +122,10 @@ int psi_note_signer_parse(struct psi_note_signer *signer, const char *skey,
  * PSI_ERR_TOO_LARGE if out_cap is too small (text_len + 1 + signers *
  * PSI_NOTE_SIGNATURE_LINE_MAX + 1 always suffices). `text` may be `out`
  * itself (signing in place, as the text opens the note). */
-int psi_note_sign(char *out, size_t out_cap, size_t *out_len, const char *text, size_t text_len,
-                  const struct psi_note_signer *signers, size_t signer_count) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_note_sign(char *out, size_t out_cap, size_t *out_len,
+                                            const char *text, size_t text_len,
+                                            const struct psi_note_signer *signers,
+                                            size_t signer_count);
 
 /* Opens a signed note against the `known` verifiers. On success (0) the text
  * is note[0 .. *text_len) (final "\n" included) and, if `verified` is not
@@ -135,8 +133,10 @@ int psi_note_sign(char *out, size_t out_cap, size_t *out_len, const char *text, 
  * otherwise. Errors: PSI_ERR_PARSE malformed note; PSI_ERR_VERIFY a known
  * key's signature does not verify; PSI_ERR_NOT_FOUND no signature by a known
  * key; PSI_ERR_INVALID NULL arguments. */
-int psi_note_open(const char *note, size_t note_len, const struct psi_note_verifier *known,
-                  size_t known_count, size_t *text_len, unsigned char *verified) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_note_open(const char *note, size_t note_len,
+                                            const struct psi_note_verifier *known,
+                                            size_t known_count, size_t *text_len,
+                                            unsigned char *verified);
 
 #ifdef __cplusplus
 }

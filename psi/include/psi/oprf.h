@@ -46,16 +46,10 @@
 
 #include <stddef.h>
 
+#include "psi/export.h"
+
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-#ifndef PSI_MUST_CHECK
-#if defined(__GNUC__) || defined(__clang__)
-#define PSI_MUST_CHECK __attribute__((warn_unused_result))
-#else
-#define PSI_MUST_CHECK
-#endif
 #endif
 
 #define PSI_OPRF_MODE_OPRF 0
@@ -78,9 +72,9 @@ extern "C" {
  * info may be NULL when info_len == 0. PSI_ERR_TOO_LARGE if info_len > 65535,
  * PSI_ERR_CRYPTO if all 256 counters give zero (never in practice).
  */
-int psi_oprf_derive_keypair(int mode, const unsigned char seed[32], const unsigned char *info,
-                            size_t info_len, unsigned char sk[32],
-                            unsigned char pk[32]) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_oprf_derive_keypair(int mode, const unsigned char seed[32],
+                                                      const unsigned char *info, size_t info_len,
+                                                      unsigned char sk[32], unsigned char pk[32]);
 
 /*
  * Blind (RFC 9497, 3.3.1): blinded = blind * HashToGroup(input). With
@@ -89,17 +83,18 @@ int psi_oprf_derive_keypair(int mode, const unsigned char seed[32], const unsign
  * PSI_ERR_INVALID). The blind is written to `blind` (keep it secret, wipe it
  * after finalize). PSI_ERR_IDENTITY if the input hashes to the identity.
  */
-int psi_oprf_blind(int mode, const unsigned char *input, size_t input_len,
-                   const unsigned char *blind_or_null, unsigned char blind[32],
-                   unsigned char blinded[32]) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_oprf_blind(int mode, const unsigned char *input, size_t input_len,
+                                             const unsigned char *blind_or_null,
+                                             unsigned char blind[32], unsigned char blinded[32]);
 
 /*
  * BlindEvaluate (RFC 9497, 3.3.1): evaluated = sk * blinded. Same in both
  * modes (the VOPRF proof is psi_voprf_prove). sk must be canonical and
  * non-zero; blinded must decode and not be the identity.
  */
-int psi_oprf_blind_evaluate(const unsigned char sk[32], const unsigned char blinded[32],
-                            unsigned char evaluated[32]) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_oprf_blind_evaluate(const unsigned char sk[32],
+                                                      const unsigned char blinded[32],
+                                                      unsigned char evaluated[32]);
 
 /*
  * Finalize (RFC 9497, 3.3.1 / 3.3.2 without the proof check):
@@ -107,16 +102,18 @@ int psi_oprf_blind_evaluate(const unsigned char sk[32], const unsigned char blin
  * (blind^-1 * evaluated) || "Finalize"). In VOPRF mode call psi_voprf_verify
  * on the batch first (see above).
  */
-int psi_oprf_finalize(int mode, const unsigned char *input, size_t input_len,
-                      const unsigned char blind[32], const unsigned char evaluated[32],
-                      unsigned char output[64]) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_oprf_finalize(int mode, const unsigned char *input,
+                                                size_t input_len, const unsigned char blind[32],
+                                                const unsigned char evaluated[32],
+                                                unsigned char output[64]);
 
 /*
  * Evaluate (RFC 9497, 3.3.1): the server's direct computation of the output
  * for an input it knows, equal to what blind / blind_evaluate / finalize give.
  */
-int psi_oprf_evaluate(int mode, const unsigned char sk[32], const unsigned char *input,
-                      size_t input_len, unsigned char output[64]) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_oprf_evaluate(int mode, const unsigned char sk[32],
+                                                const unsigned char *input, size_t input_len,
+                                                unsigned char output[64]);
 
 /*
  * GenerateProof (RFC 9497, 2.2.1) with A = G, B = pk, C = blinded, D =
@@ -124,9 +121,10 @@ int psi_oprf_evaluate(int mode, const unsigned char sk[32], const unsigned char 
  * NULL draws a fresh nonce; a given one must be canonical and non-zero.
  * proof = SerializeScalar(c) || SerializeScalar(s).
  */
-int psi_voprf_prove(const unsigned char sk[32], const unsigned char pk[32], size_t n,
-                    const unsigned char *blinded, const unsigned char *evaluated,
-                    const unsigned char *r_or_null, unsigned char proof[64]) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int
+psi_voprf_prove(const unsigned char sk[32], const unsigned char pk[32], size_t n,
+                const unsigned char *blinded, const unsigned char *evaluated,
+                const unsigned char *r_or_null, unsigned char proof[64]);
 
 /*
  * VerifyProof (RFC 9497, 2.2.2), composites by ComputeComposites, in VOPRF
@@ -134,8 +132,10 @@ int psi_voprf_prove(const unsigned char sk[32], const unsigned char pk[32], size
  * PSI_ERR_IDENTITY if pk or an element does not decode or is the identity,
  * or if a proof scalar is not canonical.
  */
-int psi_voprf_verify(const unsigned char pk[32], size_t n, const unsigned char *blinded,
-                     const unsigned char *evaluated, const unsigned char proof[64]) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_voprf_verify(const unsigned char pk[32], size_t n,
+                                               const unsigned char *blinded,
+                                               const unsigned char *evaluated,
+                                               const unsigned char proof[64]);
 
 #ifdef __cplusplus
 }

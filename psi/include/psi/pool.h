@@ -15,16 +15,10 @@
 
 #include <stddef.h>
 
+#include "psi/export.h"
+
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-#ifndef PSI_MUST_CHECK
-#if defined(__GNUC__) || defined(__clang__)
-#define PSI_MUST_CHECK __attribute__((warn_unused_result))
-#else
-#define PSI_MUST_CHECK
-#endif
 #endif
 
 /* Upper bound on worker threads of one call, whatever the caller asks. */
@@ -42,7 +36,7 @@ extern "C" {
 typedef int (*psi_range_fn)(void *ctx, size_t begin, size_t end, size_t *failed_at);
 
 /* Number of online cores (at least 1). */
-unsigned psi_online_cores(void) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK unsigned psi_online_cores(void);
 
 /*
  * Run fn over [0, n) split into contiguous ranges across at most `threads`
@@ -52,8 +46,8 @@ unsigned psi_online_cores(void) PSI_MUST_CHECK;
  * index it reported — the same answer whatever the number of threads when fn
  * stops at the first failure of its range. n == 0 calls nothing.
  */
-int psi_parallel_for(size_t n, unsigned threads, psi_range_fn fn, void *ctx,
-                     size_t *failed_at) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_parallel_for(size_t n, unsigned threads, psi_range_fn fn,
+                                               void *ctx, size_t *failed_at);
 
 #ifdef __cplusplus
 }

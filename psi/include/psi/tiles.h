@@ -24,18 +24,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "psi/export.h"
 #include "psi/merkle.h"
 
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-#ifndef PSI_MUST_CHECK
-#if defined(__GNUC__) || defined(__clang__)
-#define PSI_MUST_CHECK __attribute__((warn_unused_result))
-#else
-#define PSI_MUST_CHECK
-#endif
 #endif
 
 #define PSI_TILE_HEIGHT 8U
@@ -52,17 +45,17 @@ extern "C" {
 /* Number of hashes in tile (level, index) of a tree of tree_size leaves:
  * 256 for a full tile, 1..255 for a partial one, 0 if it does not exist.
  * For level 0 this is also the number of entries of entry bundle `index`. */
-unsigned psi_tile_width(unsigned level, uint64_t index, uint64_t tree_size);
+PSI_EXPORT unsigned psi_tile_width(unsigned level, uint64_t index, uint64_t tree_size);
 
 /* "tile/<L>/<N>" for width 256, "tile/<L>/<N>.p/<W>" for width 1..255.
  * 0, PSI_ERR_INVALID (level > 63 or width 0 or > 256), PSI_ERR_TOO_LARGE
  * (PSI_TILE_PATH_MAX always suffices). */
-int psi_tile_path(char *out, size_t out_cap, size_t *out_len, unsigned level, uint64_t index,
-                  unsigned width) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_tile_path(char *out, size_t out_cap, size_t *out_len,
+                                            unsigned level, uint64_t index, unsigned width);
 
 /* "tile/entries/<N>[.p/<W>]", same rules. */
-int psi_tile_entries_path(char *out, size_t out_cap, size_t *out_len, uint64_t index,
-                          unsigned width) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_tile_entries_path(char *out, size_t out_cap, size_t *out_len,
+                                                    uint64_t index, unsigned width);
 
 /* The bytes of tile (level, index) as the tree of tree_size leaves has it:
  * psi_tile_width() hashes of 32 bytes, read through `reader` (with subtree
@@ -70,21 +63,23 @@ int psi_tile_entries_path(char *out, size_t out_cap, size_t *out_len, uint64_t i
  * out_cap >= PSI_TILE_FULL_BYTES always suffices. 0, PSI_ERR_INVALID (the
  * tile does not exist at that size), PSI_ERR_TOO_LARGE, or a callback's
  * error. */
-int psi_tile_build(unsigned char *out, size_t out_cap, size_t *out_len,
-                   const struct psi_merkle_reader *reader, unsigned level, uint64_t index,
-                   uint64_t tree_size) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_tile_build(unsigned char *out, size_t out_cap, size_t *out_len,
+                                             const struct psi_merkle_reader *reader, unsigned level,
+                                             uint64_t index, uint64_t tree_size);
 
 /* Appends one entry (uint16 big-endian length, then the bytes) to the bundle
  * in out[0 .. *bundle_len), updating *bundle_len. 0, PSI_ERR_TOO_LARGE (entry
  * longer than 65535 bytes, or no room: the bundle is then unchanged). */
-int psi_tile_bundle_append(unsigned char *out, size_t out_cap, size_t *bundle_len,
-                           const unsigned char *entry, size_t entry_len) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_tile_bundle_append(unsigned char *out, size_t out_cap,
+                                                     size_t *bundle_len, const unsigned char *entry,
+                                                     size_t entry_len);
 
 /* Reads the entry at *offset of a bundle and advances *offset past it.
  * 0 with *entry pointing into the bundle; PSI_ERR_NOT_FOUND at the end of
  * the bundle; PSI_ERR_PARSE if the bundle is cut short. */
-int psi_tile_bundle_next(const unsigned char *bundle, size_t bundle_len, size_t *offset,
-                         const unsigned char **entry, size_t *entry_len) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int psi_tile_bundle_next(const unsigned char *bundle, size_t bundle_len,
+                                                   size_t *offset, const unsigned char **entry,
+                                                   size_t *entry_len);
 
 #ifdef __cplusplus
 }

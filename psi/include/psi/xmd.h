@@ -14,16 +14,10 @@
 
 #include <stddef.h>
 
+#include "psi/export.h"
+
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-#ifndef PSI_MUST_CHECK
-#if defined(__GNUC__) || defined(__clang__)
-#define PSI_MUST_CHECK __attribute__((warn_unused_result))
-#else
-#define PSI_MUST_CHECK
-#endif
 #endif
 
 /* SHA-512 output size (b_in_bytes) and the largest output: 255 blocks. */
@@ -48,14 +42,15 @@ struct psi_xmd_part {
  * empty DST (RFC 9380 requires a non-empty tag); PSI_ERR_TOO_LARGE when
  * out_len > PSI_XMD_SHA512_MAX_OUTPUT_BYTES (16320).
  */
-int psi_expand_message_xmd_sha512(unsigned char *out, size_t out_len, const unsigned char *msg,
-                                  size_t msg_len, const unsigned char *dst,
-                                  size_t dst_len) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int
+psi_expand_message_xmd_sha512(unsigned char *out, size_t out_len, const unsigned char *msg,
+                              size_t msg_len, const unsigned char *dst, size_t dst_len);
 
 /* The same, with the message given as n_parts consecutive pieces. */
-int psi_expand_message_xmd_sha512_parts(unsigned char *out, size_t out_len,
-                                        const struct psi_xmd_part *parts, size_t n_parts,
-                                        const unsigned char *dst, size_t dst_len) PSI_MUST_CHECK;
+PSI_EXPORT PSI_MUST_CHECK int
+psi_expand_message_xmd_sha512_parts(unsigned char *out, size_t out_len,
+                                    const struct psi_xmd_part *parts, size_t n_parts,
+                                    const unsigned char *dst, size_t dst_len);
 
 #ifdef __cplusplus
 }
