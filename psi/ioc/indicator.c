@@ -19,9 +19,38 @@ enum reading { READ_OK, READ_NO, READ_SKIP };
 
 /* ---- names ------------------------------------------------------------ */
 
-static const char *const type_names[PSI_IOC_TYPE_COUNT] = {
-    "none",  "ipv4", "ipv6", "cidr4", "cidr6",  "domain",
-    "email", "url",  "md5",  "sha1",  "sha256", "sha512",
+/*
+ * The indicator types: the name each has in "type:value" (what the protocol
+ * hashes, so a name never changes) and, for file hashes, the number of hex
+ * digits. Indexed by enum psi_ioc_type.
+ *
+ * To add an indicator type, touch these (docs/changes.md walks through it):
+ *   1. psi/include/psi/indicator.h: its enumerator (at the end, before the
+ *      count), PSI_IOC_TYPE_COUNT, its rule in the header comment, and
+ *      PSI_IOC_RULES_VERSION + 1 (parties under other rules never match).
+ *   2. This table: its name (and its hex length if it is a file hash: then
+ *      nothing else in this file changes).
+ *   3. Its case in psi_ioc_canonicalise_as (the compiler warns until it
+ *      has one): a file hash goes to canon_hash; any other type gets its
+ *      canonicaliser here, also called from psi_ioc_canonicalise in the
+ *      documented order if it can be recognised untyped.
+ *   4. The readers: the MISP types that carry it (misp_types in
+ *      ioc_reader.c), the STIX paths (stix_path_type in ioc_json.c).
+ *   5. Tests: indicator_test.c (every spelling and every refusal),
+ *      ioc_reader_test.c (each format it comes in), a seed in
+ *      tests/fuzz/seeds/ioc_canonical.
+ *   6. docs/indicators.md.
+ */
+static const struct type_rule {
+    const char *name;
+    size_t hex_len; /* a file hash: its hex digits; 0 for other types */
+} types[PSI_IOC_TYPE_COUNT] = {
+    [PSI_IOC_NONE] = {"none", 0},     [PSI_IOC_IPV4] = {"ipv4", 0},
+    [PSI_IOC_IPV6] = {"ipv6", 0},     [PSI_IOC_CIDR4] = {"cidr4", 0},
+    [PSI_IOC_CIDR6] = {"cidr6", 0},   [PSI_IOC_DOMAIN] = {"domain", 0},
+    [PSI_IOC_EMAIL] = {"email", 0},   [PSI_IOC_URL] = {"url", 0},
+    [PSI_IOC_MD5] = {"md5", 32},      [PSI_IOC_SHA1] = {"sha1", 40},
+    [PSI_IOC_SHA256] = {"sha256", 64}, [PSI_IOC_SHA512] = {"sha512", 128},
 };
 
 static const char *const skip_names[PSI_IOC_SKIP_COUNT] = {
@@ -32,7 +61,7 @@ const char *psi_ioc_type_name(enum psi_ioc_type type)
 {
     if ((unsigned)type >= PSI_IOC_TYPE_COUNT)
         return "none";
-    return type_names[type];
+    return types[type].name;
 }
 
 int psi_ioc_type_from_name(const char *name, enum psi_ioc_type *type)
@@ -40,7 +69,7 @@ int psi_ioc_type_from_name(const char *name, enum psi_ioc_type *type)
     if (name == NULL || type == NULL)
         return PSI_ERR_INVALID;
     for (unsigned i = 1; i < PSI_IOC_TYPE_COUNT; i++) {
-        if (strcmp(name, type_names[i]) == 0) {
+        if (strcmp(name, types[i].name) == 0) {
             *type = (enum psi_ioc_type)i;
             return PSI_OK;
         }
@@ -977,15 +1006,17 @@ static enum reading canon_email(const char *s, size_t len, bool untyped, struct 
 
 /* ---- hashes ------------------------------------------------------------- */
 
+bool psi_ioc_type_is_file_hash(enum psi_ioc_type type)
+{
+    return (unsigned)type < PSI_IOC_TYPE_COUNT && types[type].hex_len != 0;
+}
+
 static enum psi_ioc_type hash_type_of_length(size_t len)
 {
-    switch (len) {
-    case 32: return PSI_IOC_MD5;
-    case 40: return PSI_IOC_SHA1;
-    case 64: return PSI_IOC_SHA256;
-    case 128: return PSI_IOC_SHA512;
-    default: return PSI_IOC_NONE;
-    }
+    for (unsigned i = 1; i < PSI_IOC_TYPE_COUNT; i++)
+        if (types[i].hex_len != 0 && types[i].hex_len == len)
+            return (enum psi_ioc_type)i;
+    return PSI_IOC_NONE;
 }
 
 static bool all_hex(const char *s, size_t len)
@@ -1001,11 +1032,11 @@ static enum reading canon_hash(enum psi_ioc_type want, const char *s, size_t len
 {
     bool untyped = want == PSI_IOC_NONE;
     enum psi_ioc_type got = all_hex(s, len) ? hash_type_of_length(len) : PSI_IOC_NONE;
-    if (got == PSI_IOC_NONE || (!untyped && got != want)) {
+    char text[PSI_IOC_HASH_HEX_MAX + 1];
+    if (got == PSI_IOC_NONE || (!untyped && got != want) || len >= sizeof text) {
         *why = PSI_IOC_SKIP_MALFORMED;
         return untyped ? READ_NO : READ_SKIP;
     }
-    char text[129];
     for (size_t i = 0; i < len; i++)
         text[i] = (char)to_lower((unsigned char)s[i]);
     return set_value(out, got, text, len, why);
@@ -1370,7 +1401,7 @@ int psi_ioc_encode(enum psi_ioc_type type, const char *value, size_t len, unsign
     if (type == PSI_IOC_NONE || (unsigned)type >= PSI_IOC_TYPE_COUNT ||
         (value == NULL && len > 0) || out == NULL || out_len == NULL || len > PSI_IOC_VALUE_MAX)
         return PSI_ERR_INVALID;
-    const char *name = type_names[type];
+    const char *name = types[type].name;
     size_t nlen = strlen(name);
     if (cap < nlen + 1 || cap - nlen - 1 < len)
         return PSI_ERR_TOO_LARGE;

@@ -670,6 +670,44 @@ static void test_names(void **state)
     assert_string_equal(psi_ioc_skip_name((enum psi_ioc_skip)99), "unknown");
 }
 
+/* Every type of the table has a name, and the file hashes are exactly the
+ * four hex types, each recognised untyped by its length. */
+static void test_type_table(void **state)
+{
+    (void)state;
+    for (unsigned i = 1; i < PSI_IOC_TYPE_COUNT; i++) {
+        enum psi_ioc_type t = (enum psi_ioc_type)i, back;
+        assert_string_not_equal(psi_ioc_type_name(t), "none");
+        assert_int_equal(psi_ioc_type_from_name(psi_ioc_type_name(t), &back), PSI_OK);
+        assert_int_equal(back, t);
+    }
+    static const struct {
+        enum psi_ioc_type type;
+        size_t hex;
+    } hashes[] = {{PSI_IOC_MD5, 32}, {PSI_IOC_SHA1, 40}, {PSI_IOC_SHA256, 64},
+                  {PSI_IOC_SHA512, 128}};
+    unsigned count = 0;
+    for (unsigned i = 0; i < PSI_IOC_TYPE_COUNT + 1; i++)
+        count += psi_ioc_type_is_file_hash((enum psi_ioc_type)i);
+    assert_int_equal(count, sizeof hashes / sizeof hashes[0]);
+    char hex[PSI_IOC_HASH_HEX_MAX + 2];
+    for (size_t i = 0; i < sizeof hashes / sizeof hashes[0]; i++) {
+        assert_true(psi_ioc_type_is_file_hash(hashes[i].type));
+        memset(hex, 'a', hashes[i].hex);
+        struct psi_ioc out;
+        enum psi_ioc_skip why;
+        assert_int_equal(psi_ioc_canonicalise(hex, hashes[i].hex, &out, &why), PSI_OK);
+        assert_int_equal(out.type, hashes[i].type);
+    }
+    memset(hex, 'a', sizeof hex);
+    struct psi_ioc out;
+    enum psi_ioc_skip why;
+    assert_int_equal(psi_ioc_canonicalise_as(PSI_IOC_SHA512, hex, sizeof hex, &out, &why),
+                     PSI_ERR_UNSUPPORTED);
+    assert_false(psi_ioc_type_is_file_hash(PSI_IOC_NONE));
+    assert_false(psi_ioc_type_is_file_hash(PSI_IOC_DOMAIN));
+}
+
 static void test_encode(void **state)
 {
     (void)state;
@@ -739,6 +777,7 @@ int main(void)
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_canonical_is_fixed_point),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_type_table),
         cmocka_unit_test(test_encode),
         cmocka_unit_test(test_bad_arguments),
     };

@@ -403,7 +403,7 @@ static bool stix_path_kind(const char *path, size_t len, enum psi_ioc_type *type
         name[n++] = (char)((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
     }
     name[n] = '\0';
-    return psi_ioc_type_from_name(name, type) == PSI_OK && *type >= PSI_IOC_MD5;
+    return psi_ioc_type_from_name(name, type) == PSI_OK && psi_ioc_type_is_file_hash(*type);
 }
 
 static void skip_named(struct psi_ioc_set *set, const char *what, const char *text, size_t len)

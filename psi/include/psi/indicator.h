@@ -98,6 +98,8 @@ extern "C" {
 /* Longest input looked at; longer inputs are skipped as too long before any
  * other work, so a multi-megabyte "line" costs nothing but its scan. */
 #define PSI_IOC_INPUT_MAX 8192U
+/* Most hex digits of a file hash (sha512). */
+#define PSI_IOC_HASH_HEX_MAX 128U
 /* Longest type name ("domain", "sha256", ...). */
 #define PSI_IOC_TYPE_NAME_MAX 6U
 /* Longest encoding "type:value" (see psi_ioc_encode). */
@@ -148,6 +150,9 @@ struct psi_ioc {
 PSI_EXPORT const char *psi_ioc_type_name(enum psi_ioc_type type);
 /* The type named exactly (lower case) by name; PSI_ERR_NOT_FOUND if none. */
 PSI_EXPORT PSI_MUST_CHECK int psi_ioc_type_from_name(const char *name, enum psi_ioc_type *type);
+/* Whether type is a file hash (md5, sha1, sha256, sha512: hex digits of a
+ * fixed length, at most PSI_IOC_HASH_HEX_MAX). */
+PSI_EXPORT bool psi_ioc_type_is_file_hash(enum psi_ioc_type type);
 /* "unsupported", "malformed", "reserved", "generic", "too-long",
  * "ambiguous", "filename"; "unknown" for values out of range. */
 PSI_EXPORT const char *psi_ioc_skip_name(enum psi_ioc_skip reason);
