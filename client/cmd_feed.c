@@ -1,6 +1,5 @@
 /* psi feed: publish a vendor's blinded feed, or query one (protocol 2). */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,43 +29,92 @@
 #include "psi/ioc_reader.h"
 #include "psi/oprf.h"
 
-static const char feed_usage[] =
-    "usage: psi feed publish --state DIR [--fpr RATE] [--format FORMAT] FILE...\n"
-    "       psi feed query --state DIR --vendor ID [--json] [--timeout SECONDS]\n"
-    "                      [--format FORMAT] FILE...\n"
-    "\n"
-    "Blinded vendor feeds (docs/feeds.md).\n"
-    "\n"
-    "publish (vendors): reads indicator files, canonicalises and de-duplicates them\n"
-    "as 'psi ingest' does, derives this vendor's VOPRF key of the hub's current\n"
-    "epoch from DIR/mutual.seed, announces its public key (signed), evaluates every\n"
-    "indicator on all cores, builds a Bloom filter of the outputs and uploads it,\n"
-    "signed. Publishing again in the same epoch replaces the epoch's feed. The\n"
-    "filter is a function of the seed, the epoch, the indicators and the rate: a\n"
-    "run that was interrupted, run again, continues the upload it left at the\n"
-    "hub, and a feed the hub already holds is not sent again.\n"
-    "  --fpr RATE       false-positive rate per query the filter states\n"
-    "                   (default 1e-9; 1e-12 .. 0.1)\n"
-    "\n"
-    "query (agencies): reads indicator files, fetches the vendor's filter of the\n"
-    "epoch (kept in DIR/feeds/VENDOR/EPOCH.filter; checked against the vendor's\n"
-    "signatures and announced key), blinds the indicators, sends them through the\n"
-    "hub to the vendor's agent, verifies the vendor's proof that it answered with\n"
-    "its announced key (an answer that fails is refused), and prints the\n"
-    "indicators that are in the feed, then the filter's false-positive rate.\n"
-    "Every query counts against the quota the hub operator set for this agency at\n"
-    "the vendor.\n"
-    "  --vendor ID        the vendor whose feed to query\n"
-    "  --json             one JSON object a line: {\"type\",\"value\",\"vendor\"}\n"
-    "  --timeout SECONDS  how long to wait for the vendor's answer to each batch\n"
-    "                     (default 300)\n"
-    "\n"
-    "  --state DIR      the participant's state directory (from 'psi init')\n"
-    "  --format FORMAT  how to read the files: auto (default), text, csv, stix, misp\n"
-    "  FILE...          indicator files ('-' for standard input)\n"
-    "\n"
-    "PSI_HUB_TIMEOUT=SECONDS in the environment bounds each wait for the hub\n"
-    "(default 30).\n";
+enum {
+    PUBLISH_STATE,
+    PUBLISH_FPR,
+    PUBLISH_FORMAT,
+};
+
+#define FEED_STATE_HELP "the participant's state directory (from 'psi init')"
+#define FEED_FORMAT_HELP "how to read the files: auto (default), text, csv, stix, misp"
+#define FEED_ENVIRONMENT                                                                           \
+    "PSI_HUB_TIMEOUT=SECONDS in the environment bounds each wait for the hub\n"                    \
+    "(default 30).\n"
+
+static const struct psi_cli_option publish_options[] = {
+    [PUBLISH_STATE] = {.name = "state",
+                       .value_name = "DIR",
+                       .required = true,
+                       .help = FEED_STATE_HELP},
+    [PUBLISH_FPR] = {.name = "fpr",
+                     .value_name = "RATE",
+                     .help = "false-positive rate per query the filter states\n"
+                             "(default 1e-9; 1e-12 .. 0.1)"},
+    [PUBLISH_FORMAT] = {.name = "format", .value_name = "FORMAT", .help = FEED_FORMAT_HELP},
+};
+
+static const struct psi_cli_command publish_command = {
+    .name = "feed publish",
+    .about = "For vendors (docs/feeds.md): reads indicator files, canonicalises and\n"
+             "de-duplicates them as 'psi ingest' does, derives this vendor's VOPRF key of\n"
+             "the hub's current epoch from DIR/mutual.seed, announces its public key\n"
+             "(signed), evaluates every indicator on all cores, builds a Bloom filter of\n"
+             "the outputs and uploads it, signed. Publishing again in the same epoch\n"
+             "replaces the epoch's feed. The filter is a function of the seed, the epoch,\n"
+             "the indicators and the rate: a run that was interrupted, run again,\n"
+             "continues the upload it left at the hub, and a feed the hub already holds\n"
+             "is not sent again.\n",
+    PSI_CLI_OPTIONS(publish_options),
+    .operand = "FILE",
+    .operands_min = 1,
+    .operands_max = PSI_CLI_ANY,
+    .operand_help = "indicator files ('-' for standard input)",
+    .epilogue = FEED_ENVIRONMENT,
+};
+
+enum {
+    QUERY_STATE,
+    QUERY_VENDOR,
+    QUERY_JSON,
+    QUERY_TIMEOUT,
+    QUERY_FORMAT,
+};
+
+static const struct psi_cli_option query_options[] = {
+    [QUERY_STATE] = {.name = "state",
+                     .value_name = "DIR",
+                     .required = true,
+                     .help = FEED_STATE_HELP},
+    [QUERY_VENDOR] = {.name = "vendor",
+                      .value_name = "ID",
+                      .required = true,
+                      .help = "the vendor whose feed to query"},
+    [QUERY_JSON] = {.name = "json",
+                    .help = "one JSON object a line: {\"type\",\"value\",\"vendor\"}"},
+    [QUERY_TIMEOUT] = {.name = "timeout",
+                       .value_name = "SECONDS",
+                       .help = "how long to wait for the vendor's answer to each batch\n"
+                               "(default 300)"},
+    [QUERY_FORMAT] = {.name = "format", .value_name = "FORMAT", .help = FEED_FORMAT_HELP},
+};
+
+static const struct psi_cli_command query_command = {
+    .name = "feed query",
+    .about = "For agencies (docs/feeds.md): reads indicator files, fetches the vendor's\n"
+             "filter of the epoch (kept in DIR/feeds/VENDOR/EPOCH.filter; checked against\n"
+             "the vendor's signatures and announced key), blinds the indicators, sends\n"
+             "them through the hub to the vendor's agent, verifies the vendor's proof\n"
+             "that it answered with its announced key (an answer that fails is refused),\n"
+             "and prints the indicators that are in the feed, then the filter's\n"
+             "false-positive rate. Every query counts against the quota the hub operator\n"
+             "set for this agency at the vendor.\n",
+    PSI_CLI_OPTIONS(query_options),
+    .operand = "FILE",
+    .operands_min = 1,
+    .operands_max = PSI_CLI_ANY,
+    .operand_help = "indicator files ('-' for standard input)",
+    .epilogue = FEED_ENVIRONMENT,
+};
 
 /* Room for the envelope around a chunk or a batch: far more than it takes. */
 #define ENVELOPE_ALLOWANCE 4096u
@@ -829,65 +877,59 @@ out:
 
 /* ---------------------------------------------------------------- the command */
 
+static int cmd_publish(int argc, char **argv)
+{
+    struct psi_cli_args args;
+    int status = 0;
+    if (!psi_cli_parse(&publish_command, argc, argv, &args, &status))
+        return status;
+    double rate = PSI_FEED_FILTER_DEFAULT_RATE;
+    const char *rate_text = args.value[PUBLISH_FPR];
+    if (rate_text && parse_rate(rate_text, &rate))
+        return psi_cli_usage_error(publish_command.name, "--fpr wants a rate in [%g, %g], not '%s'",
+                                   PSI_FEED_FILTER_MIN_RATE, PSI_FEED_FILTER_MAX_RATE, rate_text);
+    enum psi_ioc_format fmt;
+    const char *format = args.value[PUBLISH_FORMAT] ? args.value[PUBLISH_FORMAT] : "auto";
+    if (psi_ioc_format_from_name(format, &fmt) != 0)
+        return psi_cli_usage_error(publish_command.name,
+                                   "unknown format '%s' (auto, text, csv, stix, misp)", format);
+    return feed_publish(args.value[PUBLISH_STATE], rate, fmt, args.operand_count, args.operands);
+}
+
+static int cmd_query(int argc, char **argv)
+{
+    struct psi_cli_args args;
+    int status = 0;
+    if (!psi_cli_parse(&query_command, argc, argv, &args, &status))
+        return status;
+    uint64_t timeout_s = DEFAULT_TIMEOUT_S;
+    if ((status = psi_cli_option_u64(&query_command, &args, QUERY_TIMEOUT, 1, 86400, &timeout_s)))
+        return status;
+    const char *vendor = args.value[QUERY_VENDOR];
+    if (!psi_id_is_valid(vendor))
+        return psi_cli_usage_error(query_command.name, "'%s' is not a participant id", vendor);
+    enum psi_ioc_format fmt;
+    const char *format = args.value[QUERY_FORMAT] ? args.value[QUERY_FORMAT] : "auto";
+    if (psi_ioc_format_from_name(format, &fmt) != 0)
+        return psi_cli_usage_error(query_command.name,
+                                   "unknown format '%s' (auto, text, csv, stix, misp)", format);
+    return feed_query(args.value[QUERY_STATE], vendor, args.given[QUERY_JSON], timeout_s, fmt,
+                      args.operand_count, args.operands);
+}
+
+static const struct psi_cli_subcommand feed_subcommands[] = {
+    {"publish", cmd_publish, "evaluate a vendor's indicators and publish them as a filter"},
+    {"query", cmd_query, "ask which of my indicators are in a vendor's feed"},
+};
+
+static const struct psi_cli_group feed_group = {
+    .name = "feed",
+    .about = "Blinded vendor feeds (protocol 2, docs/feeds.md): a vendor publishes its\n"
+             "indicators once per epoch; agencies query them, blinded, through the hub.\n",
+    PSI_CLI_SUBCOMMANDS(feed_subcommands),
+};
+
 int psi_cmd_feed(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"state", required_argument, NULL, 's'}, {"format", required_argument, NULL, 'f'},
-        {"fpr", required_argument, NULL, 'r'},   {"vendor", required_argument, NULL, 'v'},
-        {"json", no_argument, NULL, 'j'},        {"timeout", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
-    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        fputs(feed_usage, stdout);
-        return 0;
-    }
-    if (argc < 2 || (strcmp(argv[1], "publish") != 0 && strcmp(argv[1], "query") != 0)) {
-        fputs(feed_usage, stderr);
-        return PSI_CLI_EXIT_USAGE;
-    }
-    int publish = strcmp(argv[1], "publish") == 0;
-    const char *dir = NULL, *format = "auto", *rate_text = NULL, *vendor = NULL,
-               *timeout_text = NULL;
-    int json = 0, c;
-    argc--;
-    argv++;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case 's': dir = optarg; break;
-        case 'f': format = optarg; break;
-        case 'r': rate_text = optarg; break;
-        case 'v': vendor = optarg; break;
-        case 'j': json = 1; break;
-        case 't': timeout_text = optarg; break;
-        case 'h': fputs(feed_usage, stdout); return 0;
-        default: fputs(feed_usage, stderr); return PSI_CLI_EXIT_USAGE;
-        }
-    }
-    double rate = PSI_FEED_FILTER_DEFAULT_RATE;
-    uint64_t timeout_s = DEFAULT_TIMEOUT_S;
-    enum psi_ioc_format fmt;
-    int bad = optind >= argc || !dir;
-    if (publish)
-        bad = bad || vendor || json || timeout_text || (rate_text && parse_rate(rate_text, &rate));
-    else
-        bad = bad || rate_text || !vendor ||
-              (timeout_text && psi_cli_parse_u64(timeout_text, 1, 86400, &timeout_s));
-    if (bad) {
-        if (rate_text && publish && parse_rate(rate_text, &rate))
-            psi_cli_note("feed", "--fpr wants a rate in [%g, %g], not '%s'",
-                         PSI_FEED_FILTER_MIN_RATE, PSI_FEED_FILTER_MAX_RATE, rate_text);
-        fputs(feed_usage, stderr);
-        return PSI_CLI_EXIT_USAGE;
-    }
-    if (psi_ioc_format_from_name(format, &fmt) != 0) {
-        psi_cli_note("feed", "unknown format '%s' (auto, text, csv, stix, misp)", format);
-        return PSI_CLI_EXIT_USAGE;
-    }
-    if (!publish && !psi_id_is_valid(vendor)) {
-        psi_cli_note("feed", "'%s' is not a participant id", vendor);
-        return PSI_CLI_EXIT_USAGE;
-    }
-    return publish ? feed_publish(dir, rate, fmt, argc - optind, argv + optind)
-                   : feed_query(dir, vendor, json, timeout_s, fmt, argc - optind, argv + optind);
+    return psi_cli_dispatch(&feed_group, argc, argv);
 }

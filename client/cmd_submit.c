@@ -1,5 +1,4 @@
 /* psi submit: blind this participant's indicators and hand them to the hub. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,32 +20,47 @@
 #include "psi/indicator.h"
 #include "psi/ioc_reader.h"
 
-static const char submit_usage[] =
-    "usage: psi submit --state DIR [--format auto|text|csv|stix|misp] FILE...\n"
-    "\n"
-    "Reads indicator files, canonicalises and de-duplicates them as 'psi ingest'\n"
-    "does, drops those already submitted in the hub's current epoch, blinds the\n"
-    "rest with this participant's key of the epoch, shuffles them and uploads\n"
-    "them to the hub, signed. Only the blinded set leaves this machine; the\n"
-    "position of each indicator is kept in DIR to read results later.\n"
-    "\n"
-    "Safe to interrupt: the order of a submission is recorded before it is\n"
-    "uploaded, and running 'psi submit' again finishes an interrupted submission\n"
-    "(never submitting anything twice) before it looks at new indicators.\n"
-    "\n"
-    "  --state DIR      the participant's state directory (from 'psi init')\n"
-    "  --format FORMAT  how to read the files (default auto: by content)\n"
-    "                     text  one indicator a line; comments, extra columns tolerated\n"
-    "                     csv   CSV with a header naming type/value columns\n"
-    "                     stix  STIX 2.x bundle (equality comparisons in patterns)\n"
-    "                     misp  MISP event JSON (attributes and object attributes)\n"
-    "  FILE...          indicator files ('-' for standard input)\n"
-    "\n"
-    "Prints one line: the epoch, how many indicators were new, how many were\n"
-    "already submitted, and the hub's submission id.\n"
-    "\n"
-    "PSI_HUB_TIMEOUT=SECONDS in the environment bounds each wait for the hub\n"
-    "(default 30).\n";
+enum {
+    SUBMIT_STATE,
+    SUBMIT_FORMAT,
+};
+
+static const struct psi_cli_option submit_options[] = {
+    [SUBMIT_STATE] = {.name = "state",
+                      .value_name = "DIR",
+                      .required = true,
+                      .help = "the participant's state directory (from 'psi init')"},
+    [SUBMIT_FORMAT] = {.name = "format",
+                       .value_name = "FORMAT",
+                       .help = "how to read the files (default auto: by content)\n"
+                               "  text  one indicator a line; comments, extra columns tolerated\n"
+                               "  csv   CSV with a header naming type/value columns\n"
+                               "  stix  STIX 2.x bundle (equality comparisons in patterns)\n"
+                               "  misp  MISP event JSON (attributes and object attributes)"},
+};
+
+static const struct psi_cli_command submit_command = {
+    .name = "submit",
+    .about = "Reads indicator files, canonicalises and de-duplicates them as 'psi ingest'\n"
+             "does, drops those already submitted in the hub's current epoch, blinds the\n"
+             "rest with this participant's key of the epoch, shuffles them and uploads\n"
+             "them to the hub, signed. Only the blinded set leaves this machine; the\n"
+             "position of each indicator is kept in DIR to read results later.\n"
+             "\n"
+             "Safe to interrupt: the order of a submission is recorded before it is\n"
+             "uploaded, and running 'psi submit' again finishes an interrupted submission\n"
+             "(never submitting anything twice) before it looks at new indicators.\n",
+    PSI_CLI_OPTIONS(submit_options),
+    .operand = "FILE",
+    .operands_min = 1,
+    .operands_max = PSI_CLI_ANY,
+    .operand_help = "indicator files ('-' for standard input)",
+    .epilogue = "Prints one line: the epoch, how many indicators were new, how many were\n"
+                "already submitted, and the hub's submission id.\n"
+                "\n"
+                "PSI_HUB_TIMEOUT=SECONDS in the environment bounds each wait for the hub\n"
+                "(default 30).\n",
+};
 
 /* Room for the envelope around an upload chunk (ids, signature, seal, the
  * chunk's own fields): far more than they take, far less than a chunk. */
@@ -370,36 +384,21 @@ static void shuffle(struct psi_state_indicator *items, size_t n)
 
 int psi_cmd_submit(int argc, char **argv)
 {
-    static const struct option options[] = {{"state", required_argument, NULL, 's'},
-                                            {"format", required_argument, NULL, 'f'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
-    const char *dir = NULL, *format = "auto";
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case 's': dir = optarg; break;
-        case 'f': format = optarg; break;
-        case 'h': fputs(submit_usage, stdout); return 0;
-        default: fputs(submit_usage, stderr); return PSI_CLI_EXIT_USAGE;
-        }
-    }
-    if (optind >= argc || !dir) {
-        fputs(submit_usage, stderr);
-        return PSI_CLI_EXIT_USAGE;
-    }
+    struct psi_cli_args args;
+    int status = 0;
+    if (!psi_cli_parse(&submit_command, argc, argv, &args, &status))
+        return status;
+    const char *dir = args.value[SUBMIT_STATE];
+    const char *format = args.given[SUBMIT_FORMAT] ? args.value[SUBMIT_FORMAT] : "auto";
     enum psi_ioc_format fmt;
-    if (psi_ioc_format_from_name(format, &fmt) != 0) {
-        psi_cli_note("submit", "unknown format '%s' (auto, text, csv, stix, misp)", format);
-        return PSI_CLI_EXIT_USAGE;
-    }
+    if (psi_ioc_format_from_name(format, &fmt) != 0)
+        return psi_cli_usage_error("submit", "unknown format '%s' (auto, text, csv, stix, misp)",
+                                   format);
 
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "submit", dir))
         return PSI_CLI_EXIT_FAILURE;
 
-    int status = 0;
     struct psi_ioc_set *set = NULL;
     struct psi_state_indicator *fresh = NULL;
     unsigned char *keep = NULL;
@@ -412,7 +411,7 @@ int psi_cmd_submit(int argc, char **argv)
         status = psi_cli_fail("submit", "out of memory");
         goto out;
     }
-    status = read_files(argc - optind, argv + optind, fmt, set);
+    status = read_files(args.operand_count, args.operands, fmt, set);
     if (status)
         goto out;
 
