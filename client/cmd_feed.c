@@ -17,6 +17,7 @@
 #include "feed_agent.h"
 #include "epoch_guard.h"
 #include "hub_client.h"
+#include "indicators.h"
 #include "log_view.h"
 #include "methods.h"
 #include "peers.h"
@@ -36,7 +37,6 @@ enum {
 };
 
 #define FEED_STATE_HELP "the participant's state directory (from 'psi init')"
-#define FEED_FORMAT_HELP "how to read the files: auto (default), text, csv, stix, misp"
 #define FEED_ENVIRONMENT                                                                           \
     "PSI_HUB_TIMEOUT=SECONDS in the environment bounds each wait for the hub\n"                    \
     "(default 30).\n"
@@ -50,7 +50,7 @@ static const struct psi_cli_option publish_options[] = {
                      .value_name = "RATE",
                      .help = "false-positive rate per query the filter states\n"
                              "(default 1e-9; 1e-12 .. 0.1)"},
-    [PUBLISH_FORMAT] = {.name = "format", .value_name = "FORMAT", .help = FEED_FORMAT_HELP},
+    [PUBLISH_FORMAT] = {PSI_INDICATORS_FORMAT_OPTION},
 };
 
 static const struct psi_cli_command publish_command = {
@@ -95,7 +95,7 @@ static const struct psi_cli_option query_options[] = {
                        .value_name = "SECONDS",
                        .help = "how long to wait for the vendor's answer to each batch\n"
                                "(default 300)"},
-    [QUERY_FORMAT] = {.name = "format", .value_name = "FORMAT", .help = FEED_FORMAT_HELP},
+    [QUERY_FORMAT] = {PSI_INDICATORS_FORMAT_OPTION},
 };
 
 static const struct psi_cli_command query_command = {
@@ -133,58 +133,6 @@ struct feed_cmd {
     struct psi_ioc_set *set;
 };
 
-static int read_files(const char *cmd, int n_files, char **files, enum psi_ioc_format fmt,
-                      struct psi_ioc_set *set)
-{
-    for (int i = 0; i < n_files; i++) {
-        char err[512] = "";
-        int rc = strcmp(files[i], "-") == 0
-                     ? psi_ioc_read_stream(stdin, "(stdin)", fmt, NULL, set, err, sizeof err)
-                     : psi_ioc_read_file(files[i], fmt, NULL, set, err, sizeof err);
-        if (rc)
-            return psi_cli_fail(cmd, "%s", err[0] ? err : psi_strerror(rc));
-    }
-    return 0;
-}
-
-/* The "type:value" bytes of set members [begin, begin + n), with pointers. */
-struct encoded {
-    unsigned char *bytes;
-    const unsigned char **inputs;
-    size_t *lens;
-};
-
-static void encoded_clear(struct encoded *e)
-{
-    free(e->bytes);
-    free(e->inputs);
-    free(e->lens);
-    memset(e, 0, sizeof *e);
-}
-
-static int encode_members(struct encoded *e, const struct psi_ioc_set *set, size_t begin, size_t n)
-{
-    memset(e, 0, sizeof *e);
-    e->bytes = malloc(n * PSI_IOC_ENCODED_MAX);
-    e->inputs = calloc(n, sizeof *e->inputs);
-    e->lens = calloc(n, sizeof *e->lens);
-    if (!e->bytes || !e->inputs || !e->lens)
-        return PSI_ERR_NOMEM;
-    size_t at = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct psi_ioc_ref ref;
-        int rc = psi_ioc_set_get(set, begin + i, &ref);
-        if (!rc)
-            rc = psi_ioc_encode(ref.type, ref.value, ref.len, e->bytes + at,
-                                n * PSI_IOC_ENCODED_MAX - at, &e->lens[i]);
-        if (rc)
-            return rc;
-        e->inputs[i] = e->bytes + at;
-        at += e->lens[i];
-    }
-    return 0;
-}
-
 static void feed_cmd_close(struct feed_cmd *fc)
 {
     psi_ioc_set_free(fc->set);
@@ -203,9 +151,9 @@ static int feed_cmd_open(struct feed_cmd *fc, const char *dir, int n_files, char
         return PSI_CLI_EXIT_FAILURE;
     if (psi_ioc_set_new(&fc->set))
         return psi_cli_fail(fc->cmd, "out of memory");
-    int status = read_files(fc->cmd, n_files, files, fmt, fc->set);
-    if (status)
-        return status;
+    char err[512];
+    if (psi_indicators_read_files(fc->set, files, n_files, fmt, err, sizeof err))
+        return psi_cli_fail(fc->cmd, "%s", err);
     if (psi_ioc_set_count(fc->set) == 0)
         return psi_cli_fail(fc->cmd, "no indicators in the files given");
     if (psi_hub_client_open(&fc->hub, &fc->session.identity, &fc->session.config, &f))
@@ -267,13 +215,13 @@ static int evaluate_all(struct feed_cmd *fc, const unsigned char sk[32], unsigne
     psi_cli_progress_begin(&progress, fc->cmd, "evaluating", n);
     for (size_t begin = 0; begin < n; begin += SLICE) {
         size_t k = n - begin < SLICE ? n - begin : SLICE;
-        struct encoded e;
+        struct psi_indicator_batch e;
         size_t bad = 0;
-        int rc = encode_members(&e, fc->set, begin, k);
+        int rc = psi_indicator_batch_from_set(&e, fc->set, begin, k);
         if (!rc)
             rc = psi_feed_evaluate_batch(sk, k, e.inputs, e.lens,
                                          outputs + begin * PSI_OPRF_OUTPUT_BYTES, &bad, 0);
-        encoded_clear(&e);
+        psi_indicator_batch_clear(&e);
         if (rc) {
             status = psi_cli_fail(fc->cmd, "cannot evaluate indicators %zu-%zu: %s", begin,
                                   begin + k - 1, psi_strerror(rc));
@@ -729,7 +677,7 @@ static int query_batch(struct feed_cmd *fc, const char *vendor, const unsigned c
                        const struct psi_feed_filter *filter, size_t begin, size_t n, size_t batch,
                        size_t batches, uint64_t timeout_s, int json, size_t *found)
 {
-    struct encoded e;
+    struct psi_indicator_batch e;
     struct psi_hub_failure f;
     unsigned char *blinds = sodium_malloc(n * 32);
     unsigned char *blinded = malloc(n * 32);
@@ -737,7 +685,7 @@ static int query_batch(struct feed_cmd *fc, const char *vendor, const unsigned c
     Psi__QueryTicket *ticket = NULL;
     Psi__QueryResult *result = NULL;
     int status = 0;
-    int rc = encode_members(&e, fc->set, begin, n);
+    int rc = psi_indicator_batch_from_set(&e, fc->set, begin, n);
     if (rc || !blinds || !blinded || !outputs) {
         status = psi_cli_fail(fc->cmd, "cannot prepare the queries: %s",
                               psi_strerror(rc ? rc : PSI_ERR_NOMEM));
@@ -811,7 +759,7 @@ static int query_batch(struct feed_cmd *fc, const char *vendor, const unsigned c
         (*found)++;
     }
 out:
-    encoded_clear(&e);
+    psi_indicator_batch_clear(&e);
     if (blinds)
         sodium_free(blinds); /* wiped: the blinds unmask the vendor's answers */
     free(blinded);
@@ -889,10 +837,9 @@ static int cmd_publish(int argc, char **argv)
         return psi_cli_usage_error(publish_command.name, "--fpr wants a rate in [%g, %g], not '%s'",
                                    PSI_FEED_FILTER_MIN_RATE, PSI_FEED_FILTER_MAX_RATE, rate_text);
     enum psi_ioc_format fmt;
-    const char *format = args.value[PUBLISH_FORMAT] ? args.value[PUBLISH_FORMAT] : "auto";
-    if (psi_ioc_format_from_name(format, &fmt) != 0)
-        return psi_cli_usage_error(publish_command.name,
-                                   "unknown format '%s' (auto, text, csv, stix, misp)", format);
+    if ((status = psi_indicators_format_option(publish_command.name, args.value[PUBLISH_FORMAT],
+                                               &fmt)) != 0)
+        return status;
     return feed_publish(args.value[PUBLISH_STATE], rate, fmt, args.operand_count, args.operands);
 }
 
@@ -909,10 +856,9 @@ static int cmd_query(int argc, char **argv)
     if (!psi_id_is_valid(vendor))
         return psi_cli_usage_error(query_command.name, "'%s' is not a participant id", vendor);
     enum psi_ioc_format fmt;
-    const char *format = args.value[QUERY_FORMAT] ? args.value[QUERY_FORMAT] : "auto";
-    if (psi_ioc_format_from_name(format, &fmt) != 0)
-        return psi_cli_usage_error(query_command.name,
-                                   "unknown format '%s' (auto, text, csv, stix, misp)", format);
+    if ((status =
+             psi_indicators_format_option(query_command.name, args.value[QUERY_FORMAT], &fmt)) != 0)
+        return status;
     return feed_query(args.value[QUERY_STATE], vendor, args.given[QUERY_JSON], timeout_s, fmt,
                       args.operand_count, args.operands);
 }

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "indicators.h"
 #include "psi/error.h"
 #include "psi/indicator.h"
 #include "psi/ioc_reader.h"
@@ -24,12 +25,7 @@ enum {
 };
 
 static const struct psi_cli_option ingest_options[] = {
-    [INGEST_FORMAT] = {.name = "format",
-                       .short_name = 'f',
-                       .value_name = "FORMAT",
-                       .help = "auto (default), text, csv, stix or misp. auto reads JSON\n"
-                               "as a STIX 2 bundle or a MISP event by its content, *.csv\n"
-                               "as CSV, anything else as text."},
+    [INGEST_FORMAT] = {PSI_INDICATORS_FORMAT_OPTION, .short_name = 'f'},
     [INGEST_COLUMN] = {.name = "column",
                        .short_name = 'c',
                        .value_name = "COLUMN",
@@ -181,9 +177,8 @@ int psi_cmd_ingest(int argc, char **argv)
     struct ingest_options opt = {
         PSI_IOC_FORMAT_AUTO, {NULL, 0, 0}, args.given[INGEST_JSON], args.given[INGEST_QUIET]};
     const char *format = args.value[INGEST_FORMAT], *column = args.value[INGEST_COLUMN];
-    if (format && psi_ioc_format_from_name(format, &opt.format) != PSI_OK)
-        return psi_cli_usage_error("ingest", "unknown format '%s' (auto, text, csv, stix, misp)",
-                                   format);
+    if ((status = psi_indicators_format_option("ingest", format, &opt.format)) != 0)
+        return status;
     if (column && !parse_column(column, &opt.csv))
         return psi_cli_usage_error("ingest", "bad column '%s' (a header name or a number from 1)",
                                    column);
@@ -210,12 +205,9 @@ int psi_cmd_ingest(int argc, char **argv)
     for (int i = 0; i < nfiles && status == 0; i++) {
         char err[512];
         const char *path = files[i];
-        if (strcmp(path, "-") == 0)
-            rc = psi_ioc_read_stream(stdin, "(stdin)", opt.format, &opt.csv, set, err, sizeof err);
-        else
-            rc = psi_ioc_read_file(path, opt.format, &opt.csv, set, err, sizeof err);
+        rc = psi_indicators_read_file(set, path, opt.format, &opt.csv, err, sizeof err);
         if (rc != PSI_OK) {
-            fprintf(stderr, "psi ingest: %s\n", err[0] != '\0' ? err : psi_strerror(rc));
+            fprintf(stderr, "psi ingest: %s\n", err);
             status = rc == PSI_ERR_INVALID ? 2 : 1;
         }
         after[i] = *psi_ioc_set_stats(set);
