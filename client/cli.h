@@ -54,10 +54,10 @@ void psi_cli_note(const char *cmd, const char *fmt, ...) __attribute__((format(p
 /* One option of a command. */
 struct psi_cli_option {
     const char *name;       /* long name, without "--" */
-    char short_name;        /* 'f' for -f, or 0 for none */
     const char *value_name; /* what its value is ("DIR"); NULL: a flag, no value */
+    const char *help;       /* lines separated by '\n', shown beside the name */
+    char short_name;        /* 'f' for -f, or 0 for none */
     bool required;
-    const char *help; /* lines separated by '\n', shown beside the name */
 };
 
 #define PSI_CLI_OPTIONS_MAX 16
