@@ -1,6 +1,5 @@
 /* psi agent: cross-blind the sets the hub lists as this participant's work. */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -27,54 +26,75 @@
 #include "psi/error.h"
 #include "psi/ident.h"
 
-static const char agent_usage[] =
-    "usage: psi agent --state DIR [--once] [--interval SECONDS] [--peer-limit N]\n"
-    "                 [--feed-limit N] [--feed-total-limit N]\n"
-    "\n"
-    "Does the work the protocol asks of this participant: for every set the hub\n"
-    "lists, it re-blinds the set with this participant's key of the epoch and\n"
-    "returns only 16-byte tags, signed. It never takes the hub's word for whom\n"
-    "it works: a set is cross-blinded only if\n"
-    "  - this participant's own policy ('psi policy') shares with its owner;\n"
-    "  - the owner is a pinned peer: its admission (id, role, key) is an entry of\n"
-    "    the hub's log, proven included in a checkpoint this state verified\n"
-    "    ('psi peers' lists them);\n"
-    "  - the owner signed it for this hub with that key, and the blinded set\n"
-    "    matches the signed digest;\n"
-    "  - it fits this agent's budget for the owner in the epoch (--peer-limit).\n"
-    "A set that fails a check is refused whole and reported in one line, and no\n"
-    "work is done on it.\n"
-    "\n"
-    "A vendor's agent also answers the feed queries the hub relays (protocol 2):\n"
-    "every blinded element evaluated with the vendor's key of the epoch, and one\n"
-    "batched DLEQ proof per batch against the key it announced. It evaluates a\n"
-    "batch only if a known agency signed it for this vendor, for the latest epoch\n"
-    "'psi feed publish' announced (the one the hub names now), and it was never\n"
-    "evaluated before; any other batch is refused, reported once and recorded.\n"
-    "\n"
-    "  --state DIR         the participant's state directory (from 'psi init')\n"
-    "  --once              do the work listed now (until none is left) and exit\n"
-    "  --interval SECONDS  without --once: poll every SECONDS (default 10); the\n"
-    "                      wait doubles while there is nothing to do, up to 16\n"
-    "                      times that, and drops back when work comes\n"
-    "  --peer-limit N      cross-blind at most N elements of each peer's sets per\n"
-    "                      epoch, counted in DIR/state.db (default 250000): this\n"
-    "                      bounds how many guesses anyone can have tested against\n"
-    "                      this participant's set in an epoch\n"
-    "  --feed-limit N      a vendor answers at most N feed queries per agency and\n"
-    "                      epoch (counted on the agency that signed them, in\n"
-    "                      DIR/feed-agent.db); later batches are left unanswered\n"
-    "                      and reported (default: no limit of its own; the hub's\n"
-    "                      quota always holds)\n"
-    "  --feed-total-limit N  a vendor answers at most N feed queries per epoch for\n"
-    "                      all agencies together (default 1000000)\n"
-    "\n"
-    "Without --once it runs until SIGINT or SIGTERM, then stops cleanly. Killed\n"
-    "at any point, it can be run again: it continues where it was and never\n"
-    "returns a batch twice.\n"
-    "\n"
-    "PSI_HUB_TIMEOUT=SECONDS in the environment bounds each wait for the hub\n"
-    "(default 30).\n";
+enum {
+    AGENT_STATE,
+    AGENT_ONCE,
+    AGENT_INTERVAL,
+    AGENT_PEER_LIMIT,
+    AGENT_FEED_LIMIT,
+    AGENT_FEED_TOTAL_LIMIT,
+};
+
+static const struct psi_cli_option agent_options[] = {
+    [AGENT_STATE] = {.name = "state",
+                     .value_name = "DIR",
+                     .required = true,
+                     .help = "the participant's state directory (from 'psi init')"},
+    [AGENT_ONCE] = {.name = "once", .help = "do the work listed now (until none is left) and exit"},
+    [AGENT_INTERVAL] = {.name = "interval",
+                        .value_name = "SECONDS",
+                        .help = "without --once: poll every SECONDS (default 10); the\n"
+                                "wait doubles while there is nothing to do, up to 16\n"
+                                "times that, and drops back when work comes"},
+    [AGENT_PEER_LIMIT] = {.name = "peer-limit",
+                          .value_name = "N",
+                          .help = "cross-blind at most N elements of each peer's sets per\n"
+                                  "epoch, counted in DIR/state.db (default 250000): this\n"
+                                  "bounds how many guesses anyone can have tested against\n"
+                                  "this participant's set in an epoch"},
+    [AGENT_FEED_LIMIT] = {.name = "feed-limit",
+                          .value_name = "N",
+                          .help = "a vendor answers at most N feed queries per agency and\n"
+                                  "epoch (counted on the agency that signed them, in\n"
+                                  "DIR/feed-agent.db); later batches are left unanswered\n"
+                                  "and reported (default: no limit of its own; the hub's\n"
+                                  "quota always holds)"},
+    [AGENT_FEED_TOTAL_LIMIT] = {.name = "feed-total-limit",
+                                .value_name = "N",
+                                .help = "a vendor answers at most N feed queries per epoch for\n"
+                                        "all agencies together (default 1000000)"},
+};
+
+static const struct psi_cli_command agent_command = {
+    .name = "agent",
+    .about = "Does the work the protocol asks of this participant: for every set the hub\n"
+             "lists, it re-blinds the set with this participant's key of the epoch and\n"
+             "returns only 16-byte tags, signed. It never takes the hub's word for whom\n"
+             "it works: a set is cross-blinded only if\n"
+             "  - this participant's own policy ('psi policy') shares with its owner;\n"
+             "  - the owner is a pinned peer: its admission (id, role, key) is an entry of\n"
+             "    the hub's log, proven included in a checkpoint this state verified\n"
+             "    ('psi peers' lists them);\n"
+             "  - the owner signed it for this hub with that key, and the blinded set\n"
+             "    matches the signed digest;\n"
+             "  - it fits this agent's budget for the owner in the epoch (--peer-limit).\n"
+             "A set that fails a check is refused whole and reported in one line, and no\n"
+             "work is done on it.\n"
+             "\n"
+             "A vendor's agent also answers the feed queries the hub relays (protocol 2):\n"
+             "every blinded element evaluated with the vendor's key of the epoch, and one\n"
+             "batched DLEQ proof per batch against the key it announced. It evaluates a\n"
+             "batch only if a known agency signed it for this vendor, for the latest epoch\n"
+             "'psi feed publish' announced (the one the hub names now), and it was never\n"
+             "evaluated before; any other batch is refused, reported once and recorded.\n",
+    PSI_CLI_OPTIONS(agent_options),
+    .epilogue = "Without --once it runs until SIGINT or SIGTERM, then stops cleanly. Killed\n"
+                "at any point, it can be run again: it continues where it was and never\n"
+                "returns a batch twice.\n"
+                "\n"
+                "PSI_HUB_TIMEOUT=SECONDS in the environment bounds each wait for the hub\n"
+                "(default 30).\n",
+};
 
 #define DEFAULT_INTERVAL_S 10u
 #define DEFAULT_PEER_LIMIT 250000u
@@ -653,43 +673,23 @@ static void nap(unsigned seconds)
 
 int psi_cmd_agent(int argc, char **argv)
 {
-    static const struct option options[] = {{"state", required_argument, NULL, 's'},
-                                            {"once", no_argument, NULL, 'o'},
-                                            {"interval", required_argument, NULL, 'i'},
-                                            {"feed-limit", required_argument, NULL, 'l'},
-                                            {"peer-limit", required_argument, NULL, 'p'},
-                                            {"feed-total-limit", required_argument, NULL, 't'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
-    const char *dir = NULL, *interval_text = NULL, *feed_limit_text = NULL,
-               *peer_limit_text = NULL, *feed_total_text = NULL;
-    int once = 0, c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case 's': dir = optarg; break;
-        case 'o': once = 1; break;
-        case 'i': interval_text = optarg; break;
-        case 'l': feed_limit_text = optarg; break;
-        case 'p': peer_limit_text = optarg; break;
-        case 't': feed_total_text = optarg; break;
-        case 'h': fputs(agent_usage, stdout); return 0;
-        default: fputs(agent_usage, stderr); return PSI_CLI_EXIT_USAGE;
-        }
-    }
+    struct psi_cli_args args;
+    int status = 0;
+    if (!psi_cli_parse(&agent_command, argc, argv, &args, &status))
+        return status;
+    const char *dir = args.value[AGENT_STATE];
+    int once = args.given[AGENT_ONCE];
     uint64_t interval = DEFAULT_INTERVAL_S, feed_limit = 0, peer_limit = DEFAULT_PEER_LIMIT,
              feed_total = PSI_FEED_AGENT_TOTAL_LIMIT_DEFAULT;
-    if (optind != argc || !dir ||
-        (peer_limit_text &&
-         psi_cli_parse_u64(peer_limit_text, 1, (uint64_t)INT64_MAX, &peer_limit)) ||
-        (interval_text && psi_cli_parse_u64(interval_text, 1, MAX_INTERVAL_S, &interval)) ||
-        (feed_limit_text &&
-         psi_cli_parse_u64(feed_limit_text, 1, (uint64_t)INT64_MAX, &feed_limit)) ||
-        (feed_total_text &&
-         psi_cli_parse_u64(feed_total_text, 1, (uint64_t)INT64_MAX, &feed_total))) {
-        fputs(agent_usage, stderr);
-        return PSI_CLI_EXIT_USAGE;
-    }
+    if ((status = psi_cli_option_u64(&agent_command, &args, AGENT_PEER_LIMIT, 1,
+                                     (uint64_t)INT64_MAX, &peer_limit)) != 0 ||
+        (status = psi_cli_option_u64(&agent_command, &args, AGENT_INTERVAL, 1, MAX_INTERVAL_S,
+                                     &interval)) != 0 ||
+        (status = psi_cli_option_u64(&agent_command, &args, AGENT_FEED_LIMIT, 1,
+                                     (uint64_t)INT64_MAX, &feed_limit)) != 0 ||
+        (status = psi_cli_option_u64(&agent_command, &args, AGENT_FEED_TOTAL_LIMIT, 1,
+                                     (uint64_t)INT64_MAX, &feed_total)) != 0)
+        return status;
 
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "agent", dir))
@@ -719,7 +719,6 @@ int psi_cmd_agent(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
 
     struct round_tally tally = {0};
-    int status = 0;
     if (once) {
         /* Drain: rounds until one finds nothing new (work may appear while
          * a round runs). */

@@ -2,7 +2,6 @@
  * tiles, compare checkpoints collected from several participants. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,79 +26,144 @@
 #include "psi/merkle.h"
 #include "psi/tiles.h"
 
-static const char audit_usage[] =
-    "usage: psi audit verify --state DIR [--save FILE]\n"
-    "       psi audit receipt --state DIR [FILE...]\n"
-    "       psi audit checkpoint --state DIR\n"
-    "       psi audit compare [--state DIR] [--hub-key VKEY] CHECKPOINT...\n"
-    "       psi audit export --state DIR --out DIR\n"
-    "       psi audit export --verify --out DIR [--state DIR | --hub-key VKEY]\n"
-    "\n"
-    "Checks that the hub keeps its log honestly: append-only, every entry signed\n"
-    "by its cause, every match allowed by policy, every count adding up. The\n"
-    "log holds digests and counts, never indicators (docs/log.md).\n"
-    "\n"
-    "  verify      fetch the hub's latest checkpoint, check its signature and that\n"
-    "              it is consistent with the checkpoint DIR trusts (on first use,\n"
-    "              trust it), fetch every entry from 0, recompute the root, re-run\n"
-    "              every check (roster, signatures, policies, counts) and print\n"
-    "              the entries checked, the count of each kind, every violation\n"
-    "              with its entry index, and the checkpoint seen. --save FILE\n"
-    "              writes that checkpoint to FILE (auditors only: the hub serves\n"
-    "              entries to auditors alone).\n"
-    "  receipt     verify receipts: each FILE, or every receipt DIR holds; each\n"
-    "              must prove its entry in a checkpoint signed by the hub, and that\n"
-    "              checkpoint must be consistent with the hub's latest.\n"
-    "  checkpoint  print the newest checkpoint DIR trusts (no network): what\n"
-    "              participants exchange to catch a hub showing them different logs.\n"
-    "  compare     prove the CHECKPOINT files consistent with each other: equal\n"
-    "              sizes need equal roots, others a consistency proof from the hub\n"
-    "              (needs --state); names every pair that is not.\n"
-    "  export      write the log as static tlog-tiles files: OUT/checkpoint,\n"
-    "              OUT/tile/<L>/<N>, OUT/tile/entries/<N>. With --verify, recompute\n"
-    "              the checkpoint's root from the entry bundles alone, compare every\n"
-    "              tile, and run the checks, offline.\n"
-    "\n"
-    "  --state DIR     a participant's state directory (from 'psi init')\n"
-    "  --hub-key VKEY  the hub's key string, when no state directory is given\n"
-    "\n"
+static const char audit_epilogue[] =
     "Exit status 0 when everything verified, 1 on any failure or violation.\n"
     "PSI_HUB_TIMEOUT=SECONDS in the environment bounds each wait for the hub.\n";
+
+#define AUDIT_STATE_HELP "a participant's state directory (from 'psi init')"
+
+enum {
+    VERIFY_STATE,
+    VERIFY_SAVE,
+};
+
+static const struct psi_cli_option verify_options[] = {
+    [VERIFY_STATE] = {.name = "state",
+                      .value_name = "DIR",
+                      .required = true,
+                      .help = AUDIT_STATE_HELP},
+    [VERIFY_SAVE] = {.name = "save",
+                     .value_name = "FILE",
+                     .help = "write the checkpoint seen to FILE"},
+};
+
+static const struct psi_cli_command verify_command = {
+    .name = "audit verify",
+    .about = "Fetches the hub's latest checkpoint, checks its signature and that it is\n"
+             "consistent with the checkpoint DIR trusts (on first use, trusts it), fetches\n"
+             "every entry from 0, recomputes the root, re-runs every check (roster,\n"
+             "signatures, policies, counts) and prints the entries checked, the count of\n"
+             "each kind, every violation with its entry index, and the checkpoint seen.\n"
+             "Auditors only: the hub serves entries to auditors alone.\n",
+    PSI_CLI_OPTIONS(verify_options),
+    .epilogue = audit_epilogue,
+};
+
+enum {
+    RECEIPT_STATE,
+};
+
+static const struct psi_cli_option receipt_options[] = {
+    [RECEIPT_STATE] = {.name = "state",
+                       .value_name = "DIR",
+                       .required = true,
+                       .help = AUDIT_STATE_HELP},
+};
+
+static const struct psi_cli_command receipt_command = {
+    .name = "audit receipt",
+    .about = "Verifies receipts: each FILE, or every receipt DIR holds; each must prove\n"
+             "its entry in a checkpoint signed by the hub, and that checkpoint must be\n"
+             "consistent with the hub's latest.\n",
+    PSI_CLI_OPTIONS(receipt_options),
+    .operand = "FILE",
+    .operands_min = 0,
+    .operands_max = PSI_CLI_ANY,
+    .operand_help = "receipt files (default: every receipt DIR holds)",
+    .epilogue = audit_epilogue,
+};
+
+enum {
+    CHECKPOINT_STATE,
+};
+
+static const struct psi_cli_option checkpoint_options[] = {
+    [CHECKPOINT_STATE] = {.name = "state",
+                          .value_name = "DIR",
+                          .required = true,
+                          .help = AUDIT_STATE_HELP},
+};
+
+static const struct psi_cli_command checkpoint_command = {
+    .name = "audit checkpoint",
+    .about = "Prints the newest checkpoint DIR trusts (no network): what participants\n"
+             "exchange to catch a hub showing them different logs.\n",
+    PSI_CLI_OPTIONS(checkpoint_options),
+    .epilogue = audit_epilogue,
+};
+
+enum {
+    COMPARE_STATE,
+    COMPARE_HUB_KEY,
+};
+
+static const struct psi_cli_option compare_options[] = {
+    [COMPARE_STATE] = {.name = "state",
+                       .value_name = "DIR",
+                       .help = AUDIT_STATE_HELP "; needed\n"
+                                                "to ask the hub for consistency proofs"},
+    [COMPARE_HUB_KEY] = {.name = "hub-key",
+                         .value_name = "VKEY",
+                         .help = "the hub's key string, when no state directory is given"},
+};
+
+static const struct psi_cli_command compare_command = {
+    .name = "audit compare",
+    .about = "Proves the CHECKPOINT files consistent with each other: equal sizes need\n"
+             "equal roots, others a consistency proof from the hub (needs --state);\n"
+             "names every pair that is not. Needs --state or --hub-key.\n",
+    PSI_CLI_OPTIONS(compare_options),
+    .operand = "CHECKPOINT",
+    .operands_min = 1,
+    .operands_max = PSI_CLI_ANY,
+    .operand_help = "checkpoint files, as 'psi audit checkpoint' or --save wrote them",
+    .epilogue = audit_epilogue,
+};
+
+enum {
+    EXPORT_STATE,
+    EXPORT_OUT,
+    EXPORT_VERIFY,
+    EXPORT_HUB_KEY,
+};
+
+static const struct psi_cli_option export_options[] = {
+    [EXPORT_STATE] = {.name = "state", .value_name = "DIR", .help = AUDIT_STATE_HELP},
+    [EXPORT_OUT] = {.name = "out",
+                    .value_name = "OUT",
+                    .required = true,
+                    .help = "where the tiles are written (or, with --verify, read)"},
+    [EXPORT_VERIFY] = {.name = "verify",
+                       .help = "check an exported tree offline instead of writing one"},
+    [EXPORT_HUB_KEY] = {.name = "hub-key",
+                        .value_name = "VKEY",
+                        .help = "with --verify and no --state: the hub's key string"},
+};
+
+static const struct psi_cli_command export_command = {
+    .name = "audit export",
+    .about = "Writes the log as static tlog-tiles files: OUT/checkpoint, OUT/tile/<L>/<N>,\n"
+             "OUT/tile/entries/<N>. With --verify, recomputes the checkpoint's root from\n"
+             "the entry bundles alone, compares every tile, and runs the checks, offline.\n"
+             "Needs --state, or --verify with --hub-key.\n",
+    PSI_CLI_OPTIONS(export_options),
+    .epilogue = audit_epilogue,
+};
 
 #define MAX_LOCATED 16u /* differing entries named by a root mismatch hunt */
 
 /* A failure line on stderr after what stdout holds so far, in that order. */
 #define AUDIT_FAIL(...) (fflush(stdout), psi_cli_fail("audit", __VA_ARGS__))
-
-static int usage_error(void)
-{
-    fputs(audit_usage, stderr);
-    return PSI_CLI_EXIT_USAGE;
-}
-
-/* What parse_state_option returns when the command is to go on. */
-#define OPTIONS_READ (-1)
-
-/* Reads the options of a subcommand whose only option is --state DIR (with
- * --help), leaving optind at the first operand. Returns OPTIONS_READ, or the
- * exit status to return at once (help shown, or a usage error). */
-static int parse_state_option(int argc, char **argv, const char **dir)
-{
-    static const struct option options[] = {{"state", required_argument, NULL, 's'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
-    int c;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case 's': *dir = optarg; break;
-        case 'h': fputs(audit_usage, stdout); return 0;
-        default: return usage_error();
-        }
-    }
-    return OPTIONS_READ;
-}
 
 /* ---------------------------------------------------------------- files */
 
@@ -547,29 +611,16 @@ static int connect_at_checkpoint(struct psi_cli_session *s, struct psi_note_veri
 
 static int cmd_verify(int argc, char **argv)
 {
-    static const struct option options[] = {{"state", required_argument, NULL, 's'},
-                                            {"save", required_argument, NULL, 'o'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
-    const char *dir = NULL, *save = NULL;
-    int c;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case 's': dir = optarg; break;
-        case 'o': save = optarg; break;
-        case 'h': fputs(audit_usage, stdout); return 0;
-        default: return usage_error();
-        }
-    }
-    if (optind != argc || !dir)
-        return usage_error();
+    struct psi_cli_args args;
+    int status = 0;
+    if (!psi_cli_parse(&verify_command, argc, argv, &args, &status))
+        return status;
+    const char *dir = args.value[VERIFY_STATE], *save = args.value[VERIFY_SAVE];
 
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "audit", dir))
         return PSI_CLI_EXIT_FAILURE;
-    int status = 0, failed = 0;
+    int failed = 0;
     char why[PSI_LOG_WHY_MAX];
     struct psi_note_verifier key;
     struct psi_hub_client *hub = NULL;
@@ -727,17 +778,15 @@ static int collect_stored(void *ctx, const char *what, uint64_t submission_id, c
 
 static int cmd_receipt(int argc, char **argv)
 {
-    const char *dir = NULL;
-    int done = parse_state_option(argc, argv, &dir);
-    if (done != OPTIONS_READ)
-        return done;
-    if (!dir)
-        return usage_error();
+    struct psi_cli_args args;
+    int status = 0;
+    if (!psi_cli_parse(&receipt_command, argc, argv, &args, &status))
+        return status;
+    const char *dir = args.value[RECEIPT_STATE];
 
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "audit", dir))
         return PSI_CLI_EXIT_FAILURE;
-    int status = 0;
     size_t bad = 0;
     char why[PSI_LOG_WHY_MAX];
     struct psi_note_verifier key;
@@ -751,21 +800,21 @@ static int cmd_receipt(int argc, char **argv)
         status = AUDIT_FAIL("out of memory");
         goto out;
     }
-    for (int i = optind; i < argc; i++) {
+    for (int i = 0; i < args.operand_count; i++) {
         char *text = NULL;
         size_t len = 0;
-        if (read_file(argv[i], PSI_LOG_TEXT_MAX, &text, &len, why, sizeof why)) {
+        if (read_file(args.operands[i], PSI_LOG_TEXT_MAX, &text, &len, why, sizeof why)) {
             status = AUDIT_FAIL("%s", why);
             goto out;
         }
-        int rc = receipt_list_add(&list, argv[i], text, len, 0, NULL, 0);
+        int rc = receipt_list_add(&list, args.operands[i], text, len, 0, NULL, 0);
         free(text);
         if (rc) {
             status = AUDIT_FAIL("out of memory");
             goto out;
         }
     }
-    if (optind == argc && psi_state_receipts_each(s.state, collect_stored, &list)) {
+    if (args.operand_count == 0 && psi_state_receipts_each(s.state, collect_stored, &list)) {
         status = AUDIT_FAIL("cannot read the receipts in %s: %s", dir, psi_state_error(s.state));
         goto out;
     }
@@ -832,17 +881,16 @@ out:
 
 static int cmd_checkpoint(int argc, char **argv)
 {
-    const char *dir = NULL;
-    int done = parse_state_option(argc, argv, &dir);
-    if (done != OPTIONS_READ)
-        return done;
-    if (optind != argc || !dir)
-        return usage_error();
+    struct psi_cli_args args;
+    int status = 0;
+    if (!psi_cli_parse(&checkpoint_command, argc, argv, &args, &status))
+        return status;
+    const char *dir = args.value[CHECKPOINT_STATE];
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "audit", dir))
         return PSI_CLI_EXIT_FAILURE;
     struct psi_state_checkpoint cp;
-    int status = 0, rc = psi_state_checkpoint_latest(s.state, &cp);
+    int rc = psi_state_checkpoint_latest(s.state, &cp);
     if (rc == PSI_ERR_NOT_FOUND)
         status = AUDIT_FAIL("%s trusts no checkpoint yet (run 'psi audit receipt' or "
                             "'psi audit verify')",
@@ -866,28 +914,17 @@ struct compared {
 
 static int cmd_compare(int argc, char **argv)
 {
-    static const struct option options[] = {{"state", required_argument, NULL, 's'},
-                                            {"hub-key", required_argument, NULL, 'k'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
-    const char *dir = NULL, *vkey = NULL;
-    int c;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case 's': dir = optarg; break;
-        case 'k': vkey = optarg; break;
-        case 'h': fputs(audit_usage, stdout); return 0;
-        default: return usage_error();
-        }
-    }
-    if (optind == argc || (!dir && !vkey))
-        return usage_error();
+    struct psi_cli_args args;
+    int status = 0;
+    if (!psi_cli_parse(&compare_command, argc, argv, &args, &status))
+        return status;
+    const char *dir = args.value[COMPARE_STATE], *vkey = args.value[COMPARE_HUB_KEY];
+    if (!dir && !vkey)
+        return psi_cli_usage_error(compare_command.name, "--state or --hub-key is needed");
 
     struct psi_cli_session s;
-    int have_session = 0, status = 0;
-    size_t n = (size_t)(argc - optind), inconsistent = 0, unproven = 0;
+    int have_session = 0;
+    size_t n = (size_t)args.operand_count, inconsistent = 0, unproven = 0;
     char why[PSI_LOG_WHY_MAX];
     struct psi_note_verifier key;
     struct psi_hub_client *hub = NULL;
@@ -919,7 +956,7 @@ static int cmd_compare(int argc, char **argv)
     }
     for (size_t i = 0; i < n; i++) {
         size_t len = 0;
-        cps[i].file = argv[optind + (int)i];
+        cps[i].file = args.operands[i];
         if (read_file(cps[i].file, PSI_LOG_TEXT_MAX, &cps[i].note, &len, why, sizeof why) ||
             psi_log_open_checkpoint(cps[i].note, len, &key, &cps[i].cp, why, sizeof why)) {
             status = AUDIT_FAIL("%s: %s", cps[i].file, why);
@@ -1243,26 +1280,16 @@ out:
 
 static int cmd_export(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"state", required_argument, NULL, 's'}, {"out", required_argument, NULL, 'o'},
-        {"verify", no_argument, NULL, 'v'},      {"hub-key", required_argument, NULL, 'k'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
-    const char *dir = NULL, *out = NULL, *vkey = NULL;
-    int c, check = 0;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case 's': dir = optarg; break;
-        case 'o': out = optarg; break;
-        case 'v': check = 1; break;
-        case 'k': vkey = optarg; break;
-        case 'h': fputs(audit_usage, stdout); return 0;
-        default: return usage_error();
-        }
-    }
-    if (optind != argc || !out || (!dir && !(check && vkey)))
-        return usage_error();
+    struct psi_cli_args args;
+    int status = 0;
+    if (!psi_cli_parse(&export_command, argc, argv, &args, &status))
+        return status;
+    const char *dir = args.value[EXPORT_STATE], *out = args.value[EXPORT_OUT],
+               *vkey = args.value[EXPORT_HUB_KEY];
+    int check = args.given[EXPORT_VERIFY];
+    if (!dir && !(check && vkey))
+        return psi_cli_usage_error(export_command.name,
+                                   "--state is needed, or --verify with --hub-key");
     if (check && vkey) {
         struct psi_note_verifier key;
         int rc = psi_note_verifier_parse(&key, vkey, strlen(vkey));
@@ -1273,7 +1300,6 @@ static int cmd_export(int argc, char **argv)
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "audit", dir))
         return PSI_CLI_EXIT_FAILURE;
-    int status;
     if (check) {
         struct psi_note_verifier key;
         char why[PSI_LOG_WHY_MAX];
@@ -1288,24 +1314,23 @@ static int cmd_export(int argc, char **argv)
 
 /* ---------------------------------------------------------------- dispatch */
 
+static const struct psi_cli_subcommand audit_subcommands[] = {
+    {"verify", cmd_verify, "fetch the hub's whole log and re-run every check"},
+    {"receipt", cmd_receipt, "verify receipts, each in a checkpoint consistent with the latest"},
+    {"checkpoint", cmd_checkpoint, "print the newest checkpoint this state trusts (no network)"},
+    {"compare", cmd_compare, "prove checkpoint files consistent with each other"},
+    {"export", cmd_export, "write the log as static tlog-tiles files, or verify such a tree"},
+};
+
+static const struct psi_cli_group audit_group = {
+    .name = "audit",
+    .about = "Checks that the hub keeps its log honestly: append-only, every entry signed\n"
+             "by its cause, every match allowed by policy, every count adding up. The\n"
+             "log holds digests and counts, never indicators (docs/log.md).\n",
+    PSI_CLI_SUBCOMMANDS(audit_subcommands),
+};
+
 int psi_cmd_audit(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        int (*run)(int argc, char **argv);
-    } subcommands[] = {
-        {"verify", cmd_verify},   {"receipt", cmd_receipt}, {"checkpoint", cmd_checkpoint},
-        {"compare", cmd_compare}, {"export", cmd_export},
-    };
-    if (argc < 2)
-        return usage_error();
-    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        fputs(audit_usage, stdout);
-        return 0;
-    }
-    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
-        if (strcmp(argv[1], subcommands[i].name) == 0)
-            return subcommands[i].run(argc - 1, argv + 1);
-    psi_cli_note("audit", "unknown subcommand '%s'", argv[1]);
-    return usage_error();
+    return psi_cli_dispatch(&audit_group, argc, argv);
 }

@@ -1,6 +1,5 @@
 /* psi epoch: the epochs this participant has used or accepted, and accepting
  * an operator's manual epoch (see epoch_guard.h). */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,21 +14,33 @@
 #include "psi/error.h"
 #include "psi/ident.h"
 
-static const char epoch_usage[] =
-    "usage: psi epoch --state DIR [--accept LABEL]\n"
-    "\n"
-    "Epochs decide which key blinds a set and which sets can be linked, so this\n"
-    "participant takes them from the hub only on its own terms: a week or day\n"
-    "label must be the one this machine's clock gives now (the neighbouring one\n"
-    "within 2 hours of the boundary), an epoch once left is never used again,\n"
-    "and a hub in manual mode gets work done only under labels accepted here.\n"
-    "\n"
-    "  --state DIR      the participant's state directory (from 'psi init')\n"
-    "  --accept LABEL   accept the manual epoch LABEL (the hub operator's choice):\n"
-    "                   submit, agent and feed then work under it\n"
-    "\n"
-    "Without --accept: prints each epoch used (in order of first use) or\n"
-    "accepted, then the hub's current epoch and its mode.\n";
+enum {
+    EPOCH_STATE,
+    EPOCH_ACCEPT,
+};
+
+static const struct psi_cli_option epoch_options[] = {
+    [EPOCH_STATE] = {.name = "state",
+                     .value_name = "DIR",
+                     .required = true,
+                     .help = "the participant's state directory (from 'psi init')"},
+    [EPOCH_ACCEPT] = {.name = "accept",
+                      .value_name = "LABEL",
+                      .help = "accept the manual epoch LABEL (the hub operator's choice):\n"
+                              "submit, agent and feed then work under it"},
+};
+
+static const struct psi_cli_command epoch_command = {
+    .name = "epoch",
+    .about = "Epochs decide which key blinds a set and which sets can be linked, so this\n"
+             "participant takes them from the hub only on its own terms: a week or day\n"
+             "label must be the one this machine's clock gives now (the neighbouring one\n"
+             "within 2 hours of the boundary), an epoch once left is never used again,\n"
+             "and a hub in manual mode gets work done only under labels accepted here.\n",
+    PSI_CLI_OPTIONS(epoch_options),
+    .epilogue = "Without --accept: prints each epoch used (in order of first use) or\n"
+                "accepted, then the hub's current epoch and its mode.\n",
+};
 
 static const char *kind_name(enum psi_state_epoch_kind kind)
 {
@@ -103,29 +114,15 @@ static int list_epochs(struct psi_cli_session *s)
 
 int psi_cmd_epoch(int argc, char **argv)
 {
-    static const struct option options[] = {{"state", required_argument, NULL, 's'},
-                                            {"accept", required_argument, NULL, 'a'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
-    const char *dir = NULL, *label = NULL;
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case 's': dir = optarg; break;
-        case 'a': label = optarg; break;
-        case 'h': fputs(epoch_usage, stdout); return 0;
-        default: fputs(epoch_usage, stderr); return PSI_CLI_EXIT_USAGE;
-        }
-    }
-    if (optind != argc || !dir) {
-        fputs(epoch_usage, stderr);
-        return PSI_CLI_EXIT_USAGE;
-    }
+    struct psi_cli_args args;
+    int status = 0;
+    if (!psi_cli_parse(&epoch_command, argc, argv, &args, &status))
+        return status;
+    const char *dir = args.value[EPOCH_STATE], *label = args.value[EPOCH_ACCEPT];
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "epoch", dir))
         return PSI_CLI_EXIT_FAILURE;
-    int status = label ? accept_label(&s, label) : list_epochs(&s);
+    status = label ? accept_label(&s, label) : list_epochs(&s);
     if (fflush(stdout) != 0 && !status)
         status = psi_cli_fail("epoch", "cannot write to standard output");
     psi_cli_session_close(&s);

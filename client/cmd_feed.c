@@ -1,6 +1,5 @@
 /* psi feed: publish a vendor's blinded feed, or query one (protocol 2). */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "feed_agent.h"
 #include "epoch_guard.h"
 #include "hub_client.h"
+#include "indicators.h"
 #include "log_view.h"
 #include "methods.h"
 #include "peers.h"
@@ -30,43 +30,91 @@
 #include "psi/ioc_reader.h"
 #include "psi/oprf.h"
 
-static const char feed_usage[] =
-    "usage: psi feed publish --state DIR [--fpr RATE] [--format FORMAT] FILE...\n"
-    "       psi feed query --state DIR --vendor ID [--json] [--timeout SECONDS]\n"
-    "                      [--format FORMAT] FILE...\n"
-    "\n"
-    "Blinded vendor feeds (docs/feeds.md).\n"
-    "\n"
-    "publish (vendors): reads indicator files, canonicalises and de-duplicates them\n"
-    "as 'psi ingest' does, derives this vendor's VOPRF key of the hub's current\n"
-    "epoch from DIR/mutual.seed, announces its public key (signed), evaluates every\n"
-    "indicator on all cores, builds a Bloom filter of the outputs and uploads it,\n"
-    "signed. Publishing again in the same epoch replaces the epoch's feed. The\n"
-    "filter is a function of the seed, the epoch, the indicators and the rate: a\n"
-    "run that was interrupted, run again, continues the upload it left at the\n"
-    "hub, and a feed the hub already holds is not sent again.\n"
-    "  --fpr RATE       false-positive rate per query the filter states\n"
-    "                   (default 1e-9; 1e-12 .. 0.1)\n"
-    "\n"
-    "query (agencies): reads indicator files, fetches the vendor's filter of the\n"
-    "epoch (kept in DIR/feeds/VENDOR/EPOCH.filter; checked against the vendor's\n"
-    "signatures and announced key), blinds the indicators, sends them through the\n"
-    "hub to the vendor's agent, verifies the vendor's proof that it answered with\n"
-    "its announced key (an answer that fails is refused), and prints the\n"
-    "indicators that are in the feed, then the filter's false-positive rate.\n"
-    "Every query counts against the quota the hub operator set for this agency at\n"
-    "the vendor.\n"
-    "  --vendor ID        the vendor whose feed to query\n"
-    "  --json             one JSON object a line: {\"type\",\"value\",\"vendor\"}\n"
-    "  --timeout SECONDS  how long to wait for the vendor's answer to each batch\n"
-    "                     (default 300)\n"
-    "\n"
-    "  --state DIR      the participant's state directory (from 'psi init')\n"
-    "  --format FORMAT  how to read the files: auto (default), text, csv, stix, misp\n"
-    "  FILE...          indicator files ('-' for standard input)\n"
-    "\n"
-    "PSI_HUB_TIMEOUT=SECONDS in the environment bounds each wait for the hub\n"
-    "(default 30).\n";
+enum {
+    PUBLISH_STATE,
+    PUBLISH_FPR,
+    PUBLISH_FORMAT,
+};
+
+#define FEED_STATE_HELP "the participant's state directory (from 'psi init')"
+#define FEED_ENVIRONMENT                                                                           \
+    "PSI_HUB_TIMEOUT=SECONDS in the environment bounds each wait for the hub\n"                    \
+    "(default 30).\n"
+
+static const struct psi_cli_option publish_options[] = {
+    [PUBLISH_STATE] = {.name = "state",
+                       .value_name = "DIR",
+                       .required = true,
+                       .help = FEED_STATE_HELP},
+    [PUBLISH_FPR] = {.name = "fpr",
+                     .value_name = "RATE",
+                     .help = "false-positive rate per query the filter states\n"
+                             "(default 1e-9; 1e-12 .. 0.1)"},
+    [PUBLISH_FORMAT] = {PSI_INDICATORS_FORMAT_OPTION},
+};
+
+static const struct psi_cli_command publish_command = {
+    .name = "feed publish",
+    .about = "For vendors (docs/feeds.md): reads indicator files, canonicalises and\n"
+             "de-duplicates them as 'psi ingest' does, derives this vendor's VOPRF key of\n"
+             "the hub's current epoch from DIR/mutual.seed, announces its public key\n"
+             "(signed), evaluates every indicator on all cores, builds a Bloom filter of\n"
+             "the outputs and uploads it, signed. Publishing again in the same epoch\n"
+             "replaces the epoch's feed. The filter is a function of the seed, the epoch,\n"
+             "the indicators and the rate: a run that was interrupted, run again,\n"
+             "continues the upload it left at the hub, and a feed the hub already holds\n"
+             "is not sent again.\n",
+    PSI_CLI_OPTIONS(publish_options),
+    .operand = "FILE",
+    .operands_min = 1,
+    .operands_max = PSI_CLI_ANY,
+    .operand_help = "indicator files ('-' for standard input)",
+    .epilogue = FEED_ENVIRONMENT,
+};
+
+enum {
+    QUERY_STATE,
+    QUERY_VENDOR,
+    QUERY_JSON,
+    QUERY_TIMEOUT,
+    QUERY_FORMAT,
+};
+
+static const struct psi_cli_option query_options[] = {
+    [QUERY_STATE] = {.name = "state",
+                     .value_name = "DIR",
+                     .required = true,
+                     .help = FEED_STATE_HELP},
+    [QUERY_VENDOR] = {.name = "vendor",
+                      .value_name = "ID",
+                      .required = true,
+                      .help = "the vendor whose feed to query"},
+    [QUERY_JSON] = {.name = "json",
+                    .help = "one JSON object a line: {\"type\",\"value\",\"vendor\"}"},
+    [QUERY_TIMEOUT] = {.name = "timeout",
+                       .value_name = "SECONDS",
+                       .help = "how long to wait for the vendor's answer to each batch\n"
+                               "(default 300)"},
+    [QUERY_FORMAT] = {PSI_INDICATORS_FORMAT_OPTION},
+};
+
+static const struct psi_cli_command query_command = {
+    .name = "feed query",
+    .about = "For agencies (docs/feeds.md): reads indicator files, fetches the vendor's\n"
+             "filter of the epoch (kept in DIR/feeds/VENDOR/EPOCH.filter; checked against\n"
+             "the vendor's signatures and announced key), blinds the indicators, sends\n"
+             "them through the hub to the vendor's agent, verifies the vendor's proof\n"
+             "that it answered with its announced key (an answer that fails is refused),\n"
+             "and prints the indicators that are in the feed, then the filter's\n"
+             "false-positive rate. Every query counts against the quota the hub operator\n"
+             "set for this agency at the vendor.\n",
+    PSI_CLI_OPTIONS(query_options),
+    .operand = "FILE",
+    .operands_min = 1,
+    .operands_max = PSI_CLI_ANY,
+    .operand_help = "indicator files ('-' for standard input)",
+    .epilogue = FEED_ENVIRONMENT,
+};
 
 /* Room for the envelope around a chunk or a batch: far more than it takes. */
 #define ENVELOPE_ALLOWANCE 4096u
@@ -84,58 +132,6 @@ struct feed_cmd {
     Psi__HubInfo *info;
     struct psi_ioc_set *set;
 };
-
-static int read_files(const char *cmd, int n_files, char **files, enum psi_ioc_format fmt,
-                      struct psi_ioc_set *set)
-{
-    for (int i = 0; i < n_files; i++) {
-        char err[512] = "";
-        int rc = strcmp(files[i], "-") == 0
-                     ? psi_ioc_read_stream(stdin, "(stdin)", fmt, NULL, set, err, sizeof err)
-                     : psi_ioc_read_file(files[i], fmt, NULL, set, err, sizeof err);
-        if (rc)
-            return psi_cli_fail(cmd, "%s", err[0] ? err : psi_strerror(rc));
-    }
-    return 0;
-}
-
-/* The "type:value" bytes of set members [begin, begin + n), with pointers. */
-struct encoded {
-    unsigned char *bytes;
-    const unsigned char **inputs;
-    size_t *lens;
-};
-
-static void encoded_clear(struct encoded *e)
-{
-    free(e->bytes);
-    free(e->inputs);
-    free(e->lens);
-    memset(e, 0, sizeof *e);
-}
-
-static int encode_members(struct encoded *e, const struct psi_ioc_set *set, size_t begin, size_t n)
-{
-    memset(e, 0, sizeof *e);
-    e->bytes = malloc(n * PSI_IOC_ENCODED_MAX);
-    e->inputs = calloc(n, sizeof *e->inputs);
-    e->lens = calloc(n, sizeof *e->lens);
-    if (!e->bytes || !e->inputs || !e->lens)
-        return PSI_ERR_NOMEM;
-    size_t at = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct psi_ioc_ref ref;
-        int rc = psi_ioc_set_get(set, begin + i, &ref);
-        if (!rc)
-            rc = psi_ioc_encode(ref.type, ref.value, ref.len, e->bytes + at,
-                                n * PSI_IOC_ENCODED_MAX - at, &e->lens[i]);
-        if (rc)
-            return rc;
-        e->inputs[i] = e->bytes + at;
-        at += e->lens[i];
-    }
-    return 0;
-}
 
 static void feed_cmd_close(struct feed_cmd *fc)
 {
@@ -155,9 +151,9 @@ static int feed_cmd_open(struct feed_cmd *fc, const char *dir, int n_files, char
         return PSI_CLI_EXIT_FAILURE;
     if (psi_ioc_set_new(&fc->set))
         return psi_cli_fail(fc->cmd, "out of memory");
-    int status = read_files(fc->cmd, n_files, files, fmt, fc->set);
-    if (status)
-        return status;
+    char err[512];
+    if (psi_indicators_read_files(fc->set, files, n_files, fmt, err, sizeof err))
+        return psi_cli_fail(fc->cmd, "%s", err);
     if (psi_ioc_set_count(fc->set) == 0)
         return psi_cli_fail(fc->cmd, "no indicators in the files given");
     if (psi_hub_client_open(&fc->hub, &fc->session.identity, &fc->session.config, &f))
@@ -219,13 +215,13 @@ static int evaluate_all(struct feed_cmd *fc, const unsigned char sk[32], unsigne
     psi_cli_progress_begin(&progress, fc->cmd, "evaluating", n);
     for (size_t begin = 0; begin < n; begin += SLICE) {
         size_t k = n - begin < SLICE ? n - begin : SLICE;
-        struct encoded e;
+        struct psi_indicator_batch e;
         size_t bad = 0;
-        int rc = encode_members(&e, fc->set, begin, k);
+        int rc = psi_indicator_batch_from_set(&e, fc->set, begin, k);
         if (!rc)
             rc = psi_feed_evaluate_batch(sk, k, e.inputs, e.lens,
                                          outputs + begin * PSI_OPRF_OUTPUT_BYTES, &bad, 0);
-        encoded_clear(&e);
+        psi_indicator_batch_clear(&e);
         if (rc) {
             status = psi_cli_fail(fc->cmd, "cannot evaluate indicators %zu-%zu: %s", begin,
                                   begin + k - 1, psi_strerror(rc));
@@ -681,7 +677,7 @@ static int query_batch(struct feed_cmd *fc, const char *vendor, const unsigned c
                        const struct psi_feed_filter *filter, size_t begin, size_t n, size_t batch,
                        size_t batches, uint64_t timeout_s, int json, size_t *found)
 {
-    struct encoded e;
+    struct psi_indicator_batch e;
     struct psi_hub_failure f;
     unsigned char *blinds = sodium_malloc(n * 32);
     unsigned char *blinded = malloc(n * 32);
@@ -689,7 +685,7 @@ static int query_batch(struct feed_cmd *fc, const char *vendor, const unsigned c
     Psi__QueryTicket *ticket = NULL;
     Psi__QueryResult *result = NULL;
     int status = 0;
-    int rc = encode_members(&e, fc->set, begin, n);
+    int rc = psi_indicator_batch_from_set(&e, fc->set, begin, n);
     if (rc || !blinds || !blinded || !outputs) {
         status = psi_cli_fail(fc->cmd, "cannot prepare the queries: %s",
                               psi_strerror(rc ? rc : PSI_ERR_NOMEM));
@@ -763,7 +759,7 @@ static int query_batch(struct feed_cmd *fc, const char *vendor, const unsigned c
         (*found)++;
     }
 out:
-    encoded_clear(&e);
+    psi_indicator_batch_clear(&e);
     if (blinds)
         sodium_free(blinds); /* wiped: the blinds unmask the vendor's answers */
     free(blinded);
@@ -829,65 +825,57 @@ out:
 
 /* ---------------------------------------------------------------- the command */
 
+static int cmd_publish(int argc, char **argv)
+{
+    struct psi_cli_args args;
+    int status = 0;
+    if (!psi_cli_parse(&publish_command, argc, argv, &args, &status))
+        return status;
+    double rate = PSI_FEED_FILTER_DEFAULT_RATE;
+    const char *rate_text = args.value[PUBLISH_FPR];
+    if (rate_text && parse_rate(rate_text, &rate))
+        return psi_cli_usage_error(publish_command.name, "--fpr wants a rate in [%g, %g], not '%s'",
+                                   PSI_FEED_FILTER_MIN_RATE, PSI_FEED_FILTER_MAX_RATE, rate_text);
+    enum psi_ioc_format fmt;
+    if ((status = psi_indicators_format_option(publish_command.name, args.value[PUBLISH_FORMAT],
+                                               &fmt)) != 0)
+        return status;
+    return feed_publish(args.value[PUBLISH_STATE], rate, fmt, args.operand_count, args.operands);
+}
+
+static int cmd_query(int argc, char **argv)
+{
+    struct psi_cli_args args;
+    int status = 0;
+    if (!psi_cli_parse(&query_command, argc, argv, &args, &status))
+        return status;
+    uint64_t timeout_s = DEFAULT_TIMEOUT_S;
+    if ((status = psi_cli_option_u64(&query_command, &args, QUERY_TIMEOUT, 1, 86400, &timeout_s)))
+        return status;
+    const char *vendor = args.value[QUERY_VENDOR];
+    if (!psi_id_is_valid(vendor))
+        return psi_cli_usage_error(query_command.name, "'%s' is not a participant id", vendor);
+    enum psi_ioc_format fmt;
+    if ((status =
+             psi_indicators_format_option(query_command.name, args.value[QUERY_FORMAT], &fmt)) != 0)
+        return status;
+    return feed_query(args.value[QUERY_STATE], vendor, args.given[QUERY_JSON], timeout_s, fmt,
+                      args.operand_count, args.operands);
+}
+
+static const struct psi_cli_subcommand feed_subcommands[] = {
+    {"publish", cmd_publish, "evaluate a vendor's indicators and publish them as a filter"},
+    {"query", cmd_query, "ask which of my indicators are in a vendor's feed"},
+};
+
+static const struct psi_cli_group feed_group = {
+    .name = "feed",
+    .about = "Blinded vendor feeds (protocol 2, docs/feeds.md): a vendor publishes its\n"
+             "indicators once per epoch; agencies query them, blinded, through the hub.\n",
+    PSI_CLI_SUBCOMMANDS(feed_subcommands),
+};
+
 int psi_cmd_feed(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"state", required_argument, NULL, 's'}, {"format", required_argument, NULL, 'f'},
-        {"fpr", required_argument, NULL, 'r'},   {"vendor", required_argument, NULL, 'v'},
-        {"json", no_argument, NULL, 'j'},        {"timeout", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
-    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        fputs(feed_usage, stdout);
-        return 0;
-    }
-    if (argc < 2 || (strcmp(argv[1], "publish") != 0 && strcmp(argv[1], "query") != 0)) {
-        fputs(feed_usage, stderr);
-        return PSI_CLI_EXIT_USAGE;
-    }
-    int publish = strcmp(argv[1], "publish") == 0;
-    const char *dir = NULL, *format = "auto", *rate_text = NULL, *vendor = NULL,
-               *timeout_text = NULL;
-    int json = 0, c;
-    argc--;
-    argv++;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case 's': dir = optarg; break;
-        case 'f': format = optarg; break;
-        case 'r': rate_text = optarg; break;
-        case 'v': vendor = optarg; break;
-        case 'j': json = 1; break;
-        case 't': timeout_text = optarg; break;
-        case 'h': fputs(feed_usage, stdout); return 0;
-        default: fputs(feed_usage, stderr); return PSI_CLI_EXIT_USAGE;
-        }
-    }
-    double rate = PSI_FEED_FILTER_DEFAULT_RATE;
-    uint64_t timeout_s = DEFAULT_TIMEOUT_S;
-    enum psi_ioc_format fmt;
-    int bad = optind >= argc || !dir;
-    if (publish)
-        bad = bad || vendor || json || timeout_text || (rate_text && parse_rate(rate_text, &rate));
-    else
-        bad = bad || rate_text || !vendor ||
-              (timeout_text && psi_cli_parse_u64(timeout_text, 1, 86400, &timeout_s));
-    if (bad) {
-        if (rate_text && publish && parse_rate(rate_text, &rate))
-            psi_cli_note("feed", "--fpr wants a rate in [%g, %g], not '%s'",
-                         PSI_FEED_FILTER_MIN_RATE, PSI_FEED_FILTER_MAX_RATE, rate_text);
-        fputs(feed_usage, stderr);
-        return PSI_CLI_EXIT_USAGE;
-    }
-    if (psi_ioc_format_from_name(format, &fmt) != 0) {
-        psi_cli_note("feed", "unknown format '%s' (auto, text, csv, stix, misp)", format);
-        return PSI_CLI_EXIT_USAGE;
-    }
-    if (!publish && !psi_id_is_valid(vendor)) {
-        psi_cli_note("feed", "'%s' is not a participant id", vendor);
-        return PSI_CLI_EXIT_USAGE;
-    }
-    return publish ? feed_publish(dir, rate, fmt, argc - optind, argv + optind)
-                   : feed_query(dir, vendor, json, timeout_s, fmt, argc - optind, argv + optind);
+    return psi_cli_dispatch(&feed_group, argc, argv);
 }

@@ -4,49 +4,64 @@
  * so that a person can see exactly what would be blinded and sent.
  */
 #include <errno.h>
-#include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "cli.h"
 #include "commands.h"
+#include "indicators.h"
 #include "psi/error.h"
 #include "psi/indicator.h"
 #include "psi/ioc_reader.h"
 
-static const char ingest_usage[] =
-    "usage: psi ingest [-f FORMAT] [-c COLUMN] [-j] [-q] FILE...\n"
-    "\n"
-    "Read indicator files, canonicalise and de-duplicate the indicators, and print\n"
-    "the set on standard output, one \"TYPE<TAB>VALUE\" line each, in the order first\n"
-    "seen. A summary (values read, kept, duplicates, skipped by reason, unsupported\n"
-    "kinds by name) goes to standard error. FILE \"-\" is standard input.\n"
-    "\n"
-    "  -f, --format FORMAT  auto (default), text, csv, stix or misp. auto reads JSON\n"
-    "                       as a STIX 2 bundle or a MISP event by its content, *.csv\n"
-    "                       as CSV, anything else as text.\n"
-    "  -c, --column COLUMN  the CSV column to read, by header name or number (from 1).\n"
-    "                       Without it: a \"type\",\"value\" pair of columns, else the\n"
-    "                       first column named like an indicator (ioc, ip, domain,\n"
-    "                       url, sha256, ...), else every field.\n"
-    "  -j, --json           print one JSON object a line: {\"type\":\"ipv4\",\"value\":...}\n"
-    "  -q, --quiet          no summary\n"
-    "  -h, --help           this text\n"
-    "\n"
-    "Types: ipv4 ipv6 cidr4 cidr6 domain email url md5 sha1 sha256 sha512.\n"
-    "Text: one indicator a line; '#' and '//' lines are comments; columns split at\n"
-    "blanks, ',', ';' and '|' (the columns holding indicators are taken).\n"
-    "Defanged forms are refanged: [.] (.) [dot] hxxp h**p [:] [at] [://].\n"
-    "Domains become lower-case IDNA A-labels, IPv6 RFC 5952 text, hashes lower\n"
-    "case; URLs keep the case of their path. Private and reserved addresses and\n"
-    "generic values (localhost, public resolvers, bare TLDs) are skipped and\n"
-    "counted, like values of no supported type.\n"
-    "\n"
-    "Exit status: 0 done; 1 a file could not be read or is malformed (the message\n"
-    "says FILE:LINE: what); 2 usage error.\n";
+enum {
+    INGEST_FORMAT,
+    INGEST_COLUMN,
+    INGEST_JSON,
+    INGEST_QUIET,
+};
+
+static const struct psi_cli_option ingest_options[] = {
+    [INGEST_FORMAT] = {PSI_INDICATORS_FORMAT_OPTION, .short_name = 'f'},
+    [INGEST_COLUMN] = {.name = "column",
+                       .short_name = 'c',
+                       .value_name = "COLUMN",
+                       .help = "the CSV column to read, by header name or number (from 1).\n"
+                               "Without it: a \"type\",\"value\" pair of columns, else the\n"
+                               "first column named like an indicator (ioc, ip, domain,\n"
+                               "url, sha256, ...), else every field."},
+    [INGEST_JSON] = {.name = "json",
+                     .short_name = 'j',
+                     .help = "print one JSON object a line: {\"type\":\"ipv4\",\"value\":...}"},
+    [INGEST_QUIET] = {.name = "quiet", .short_name = 'q', .help = "no summary"},
+};
+
+static const struct psi_cli_command ingest_command = {
+    .name = "ingest",
+    .about = "Read indicator files, canonicalise and de-duplicate the indicators, and print\n"
+             "the set on standard output, one \"TYPE<TAB>VALUE\" line each, in the order first\n"
+             "seen. A summary (values read, kept, duplicates, skipped by reason, unsupported\n"
+             "kinds by name) goes to standard error.\n",
+    PSI_CLI_OPTIONS(ingest_options),
+    .operand = "FILE",
+    .operands_min = 1,
+    .operands_max = PSI_CLI_ANY,
+    .operand_help = "indicator files ('-' for standard input)",
+    .epilogue = "Types: ipv4 ipv6 cidr4 cidr6 domain email url md5 sha1 sha256 sha512.\n"
+                "Text: one indicator a line; '#' and '//' lines are comments; columns split at\n"
+                "blanks, ',', ';' and '|' (the columns holding indicators are taken).\n"
+                "Defanged forms are refanged: [.] (.) [dot] hxxp h**p [:] [at] [://].\n"
+                "Domains become lower-case IDNA A-labels, IPv6 RFC 5952 text, hashes lower\n"
+                "case; URLs keep the case of their path. Private and reserved addresses and\n"
+                "generic values (localhost, public resolvers, bare TLDs) are skipped and\n"
+                "counted, like values of no supported type.\n"
+                "\n"
+                "Exit status: 0 done; 1 a file could not be read or is malformed (the message\n"
+                "says FILE:LINE: what); 2 usage error.\n",
+};
 
 struct ingest_options {
     enum psi_ioc_format format;
@@ -54,19 +69,6 @@ struct ingest_options {
     bool json;
     bool quiet;
 };
-
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("psi ingest: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\n(psi ingest --help describes the options)\n", stderr);
-    return 2;
-}
 
 static bool parse_column(const char *text, struct psi_csv_opts *csv)
 {
@@ -166,59 +168,23 @@ static void print_unsupported(const struct psi_ioc_set *set)
     fputc('\n', stderr);
 }
 
-/* The option getopt_long just stopped at, as the user wrote it. */
-static const char *option_name(char **argv)
-{
-    static char short_name[3];
-    const char *last = argv[optind - 1];
-    if (optopt != 0 && strncmp(last, "--", 2) != 0) {
-        short_name[0] = '-';
-        short_name[1] = (char)optopt;
-        return short_name;
-    }
-    return last;
-}
-
 int psi_cmd_ingest(int argc, char **argv)
 {
-    struct ingest_options opt = {PSI_IOC_FORMAT_AUTO, {NULL, 0, 0}, false, false};
-    static const struct option options[] = {{"format", required_argument, NULL, 'f'},
-                                            {"column", required_argument, NULL, 'c'},
-                                            {"json", no_argument, NULL, 'j'},
-                                            {"quiet", no_argument, NULL, 'q'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
-    int c;
-    opterr = 0;
-    optind = 1;
-    /* '+': options end at the first FILE ("-" is one); ':' tells a missing
-     * value from an unknown option. */
-    while ((c = getopt_long(argc, argv, "+:f:c:jqh", options, NULL)) != -1) {
-        switch (c) {
-        case 'h': fputs(ingest_usage, stdout); return 0;
-        case 'j': opt.json = true; break;
-        case 'q': opt.quiet = true; break;
-        case 'f':
-            if (psi_ioc_format_from_name(optarg, &opt.format) != PSI_OK)
-                return usage_error("unknown format '%s' (auto, text, csv, stix, misp)", optarg);
-            break;
-        case 'c':
-            opt.csv.column_name = NULL;
-            opt.csv.column_index = 0;
-            if (!parse_column(optarg, &opt.csv))
-                return usage_error("bad column '%s' (a header name or a number from 1)", optarg);
-            break;
-        case ':': return usage_error("option %s needs a value", option_name(argv));
-        default: return usage_error("unknown option '%s'", option_name(argv));
-        }
-    }
-    int first_file = optind;
-    if (first_file >= argc)
-        return usage_error("%s", "no FILE given");
-    bool has_column = opt.csv.column_name != NULL || opt.csv.column_index > 0;
-    if (has_column && opt.format != PSI_IOC_FORMAT_AUTO && opt.format != PSI_IOC_FORMAT_CSV)
-        return usage_error("--column applies to CSV input, not to --format %s",
-                           psi_ioc_format_name(opt.format));
+    struct psi_cli_args args;
+    int status = 0;
+    if (!psi_cli_parse(&ingest_command, argc, argv, &args, &status))
+        return status;
+    struct ingest_options opt = {
+        PSI_IOC_FORMAT_AUTO, {NULL, 0, 0}, args.given[INGEST_JSON], args.given[INGEST_QUIET]};
+    const char *format = args.value[INGEST_FORMAT], *column = args.value[INGEST_COLUMN];
+    if ((status = psi_indicators_format_option("ingest", format, &opt.format)) != 0)
+        return status;
+    if (column && !parse_column(column, &opt.csv))
+        return psi_cli_usage_error("ingest", "bad column '%s' (a header name or a number from 1)",
+                                   column);
+    if (column && opt.format != PSI_IOC_FORMAT_AUTO && opt.format != PSI_IOC_FORMAT_CSV)
+        return psi_cli_usage_error("ingest", "--column applies to CSV input, not to --format %s",
+                                   psi_ioc_format_name(opt.format));
 
     struct psi_ioc_set *set = NULL;
     int rc = psi_ioc_set_new(&set);
@@ -226,8 +192,8 @@ int psi_cmd_ingest(int argc, char **argv)
         fprintf(stderr, "psi ingest: %s\n", psi_strerror(rc));
         return 1;
     }
-    int status = 0;
-    int nfiles = argc - first_file;
+    int nfiles = args.operand_count;
+    char **files = args.operands;
     /* counts after each file, printed only once every file has been read:
      * a failed run says one thing, the error */
     struct psi_ioc_stats *after = calloc((size_t)nfiles, sizeof *after);
@@ -236,23 +202,20 @@ int psi_cmd_ingest(int argc, char **argv)
         fprintf(stderr, "psi ingest: %s\n", psi_strerror(PSI_ERR_NOMEM));
         return 1;
     }
-    for (int i = first_file; i < argc && status == 0; i++) {
+    for (int i = 0; i < nfiles && status == 0; i++) {
         char err[512];
-        const char *path = argv[i];
-        if (strcmp(path, "-") == 0)
-            rc = psi_ioc_read_stream(stdin, "(stdin)", opt.format, &opt.csv, set, err, sizeof err);
-        else
-            rc = psi_ioc_read_file(path, opt.format, &opt.csv, set, err, sizeof err);
+        const char *path = files[i];
+        rc = psi_indicators_read_file(set, path, opt.format, &opt.csv, err, sizeof err);
         if (rc != PSI_OK) {
-            fprintf(stderr, "psi ingest: %s\n", err[0] != '\0' ? err : psi_strerror(rc));
+            fprintf(stderr, "psi ingest: %s\n", err);
             status = rc == PSI_ERR_INVALID ? 2 : 1;
         }
-        after[i - first_file] = *psi_ioc_set_stats(set);
+        after[i] = *psi_ioc_set_stats(set);
     }
     if (status == 0 && !opt.quiet && nfiles > 1) {
         static const struct psi_ioc_stats zero;
         for (int i = 0; i < nfiles; i++) {
-            const char *path = argv[first_file + i];
+            const char *path = files[i];
             print_counts(strcmp(path, "-") == 0 ? "(stdin)" : path, &after[i],
                          i == 0 ? &zero : &after[i - 1]);
         }

@@ -2,7 +2,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,26 +15,52 @@
 #include "psi/blind.h"
 #include "psi/error.h"
 
-static const char init_usage[] =
-    "usage: psi init --state DIR --id ID --hub tcp://HOST:PORT --hub-key HUBKEY\n"
-    "                [--share-with all|none|ID,...] [--contribute-only]\n"
-    "\n"
-    "Creates the state directory of a participant and prints, as its last line,\n"
-    "the participant's public key string: give it to the hub operator, who\n"
-    "admits it with 'psi-hub admit --key'.\n"
-    "\n"
-    "  --state DIR       directory to create (mode 0700; if it exists it must be empty):\n"
-    "                      id.key       Ed25519 identity key (mode 0600)\n"
-    "                      mutual.seed  secret the per-epoch blinding keys derive from (0600)\n"
-    "                      state.db     local state: hub, submissions, positions, results\n"
-    "  --id ID           participant id as in the hub's roster: 1-64 of A-Z a-z 0-9 . _ -\n"
-    "  --hub URL         the hub's address, tcp://HOST:PORT\n"
-    "  --hub-key HUBKEY  the hub's public key string, as psi-hub printed it\n"
-    "                    (NAME+KEYID+BASE64); every reply must be signed by it\n"
-    "  --share-with ...  this participant's own sharing policy, kept in state.db:\n"
-    "                    whose sets its agent cross-blinds (default: all peers\n"
-    "                    proven admitted in the hub's log); 'psi policy' changes it\n"
-    "  --contribute-only ask for no results (the hub is told with the policy)\n";
+enum {
+    INIT_STATE,
+    INIT_ID,
+    INIT_HUB,
+    INIT_HUB_KEY,
+    INIT_SHARE_WITH,
+    INIT_CONTRIBUTE_ONLY,
+};
+
+static const struct psi_cli_option init_options[] = {
+    [INIT_STATE] = {.name = "state",
+                    .value_name = "DIR",
+                    .required = true,
+                    .help = "directory to create (mode 0700; if it exists it must be empty):\n"
+                            "  id.key       Ed25519 identity key (mode 0600)\n"
+                            "  mutual.seed  secret the per-epoch blinding keys derive from (0600)\n"
+                            "  state.db     local state: hub, submissions, positions, results"},
+    [INIT_ID] = {.name = "id",
+                 .value_name = "ID",
+                 .required = true,
+                 .help = "participant id as in the hub's roster: 1-64 of A-Z a-z 0-9 . _ -"},
+    [INIT_HUB] = {.name = "hub",
+                  .value_name = "URL",
+                  .required = true,
+                  .help = "the hub's address, tcp://HOST:PORT"},
+    [INIT_HUB_KEY] = {.name = "hub-key",
+                      .value_name = "HUBKEY",
+                      .required = true,
+                      .help = "the hub's public key string, as psi-hub printed it\n"
+                              "(NAME+KEYID+BASE64); every reply must be signed by it"},
+    [INIT_SHARE_WITH] = {.name = "share-with",
+                         .value_name = "all|none|ID,...",
+                         .help = "this participant's own sharing policy, kept in state.db:\n"
+                                 "whose sets its agent cross-blinds (default: all peers\n"
+                                 "proven admitted in the hub's log); 'psi policy' changes it"},
+    [INIT_CONTRIBUTE_ONLY] = {.name = "contribute-only",
+                              .help = "ask for no results (the hub is told with the policy)"},
+};
+
+static const struct psi_cli_command init_command = {
+    .name = "init",
+    .about = "Creates the state directory of a participant and prints, as its last line,\n"
+             "the participant's public key string: give it to the hub operator, who\n"
+             "admits it with 'psi-hub admit --key'.\n",
+    PSI_CLI_OPTIONS(init_options),
+};
 
 static int is_empty_dir(const char *dir)
 {
@@ -76,31 +101,14 @@ static void remove_partial(const char *dir, int made_dir)
 
 int psi_cmd_init(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"state", required_argument, NULL, 's'}, {"id", required_argument, NULL, 'i'},
-        {"hub", required_argument, NULL, 'u'},   {"hub-key", required_argument, NULL, 'k'},
-        {"share-with", required_argument, NULL, 'w'}, {"contribute-only", no_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
-    const char *dir = NULL, *id = NULL, *hub = NULL, *hub_vkey = NULL, *share_with = "all";
-    int contribute_only = 0;
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case 's': dir = optarg; break;
-        case 'i': id = optarg; break;
-        case 'u': hub = optarg; break;
-        case 'k': hub_vkey = optarg; break;
-        case 'w': share_with = optarg; break;
-        case 'c': contribute_only = 1; break;
-        case 'h': fputs(init_usage, stdout); return 0;
-        default: fputs(init_usage, stderr); return PSI_CLI_EXIT_USAGE;
-        }
-    }
-    if (optind != argc || !dir || !id || !hub || !hub_vkey) {
-        fputs(init_usage, stderr);
-        return PSI_CLI_EXIT_USAGE;
-    }
+    struct psi_cli_args args;
+    int status = 0;
+    if (!psi_cli_parse(&init_command, argc, argv, &args, &status))
+        return status;
+    const char *dir = args.value[INIT_STATE], *id = args.value[INIT_ID],
+               *hub = args.value[INIT_HUB], *hub_vkey = args.value[INIT_HUB_KEY],
+               *share_with = args.given[INIT_SHARE_WITH] ? args.value[INIT_SHARE_WITH] : "all";
+    int contribute_only = args.given[INIT_CONTRIBUTE_ONLY];
 
     /* Everything given is checked before anything is written. */
     if (!psi_id_is_valid(id))
@@ -144,7 +152,6 @@ int psi_cmd_init(int argc, char **argv)
     struct psi_identity identity;
     unsigned char seed[PSI_MUTUAL_SEED_BYTES];
     struct psi_state *state = NULL;
-    int status = 0;
 
     if (psi_identity_generate(&identity, id) != 0) {
         remove_partial(dir, made_dir);

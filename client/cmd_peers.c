@@ -1,5 +1,4 @@
 /* psi peers: the peers this participant has verified through the hub's log. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,26 +16,39 @@
 #include "psi.pb-c.h"
 #include "psi/error.h"
 
-static const char peers_usage[] =
-    "usage: psi peers --state DIR [--json] [--offline]\n"
-    "\n"
-    "Lists the peers this participant works for as it has verified them: a\n"
-    "participant becomes a peer only when its admission (id, role, key) is an\n"
-    "entry of the hub's log, proven included in a checkpoint this state trusts.\n"
-    "First asks the hub for its roster and pins every new admission that\n"
-    "verifies; a roster member that does not is reported on stderr and gets no\n"
-    "work from this participant's agent. A pinned key never changes.\n"
-    "\n"
-    "One line a peer: id, role, key fingerprint (first 16 bytes of the SHA-256\n"
-    "of its Ed25519 key), the log index of its admission, whether this\n"
-    "participant's own policy shares with it, and 'new' for a peer pinned since\n"
-    "the last listing (listing it marks it seen).\n"
-    "\n"
-    "  --state DIR   the participant's state directory (from 'psi init')\n"
-    "  --json        one JSON object a line:\n"
-    "                {\"id\":\"ke-dci\",\"role\":\"agency\",\"fingerprint\":\"...\",\n"
-    "                 \"admit_index\":3,\"shared\":true,\"new\":false}\n"
-    "  --offline     list what is pinned without asking the hub\n";
+enum {
+    PEERS_STATE,
+    PEERS_JSON,
+    PEERS_OFFLINE,
+};
+
+static const struct psi_cli_option peers_options[] = {
+    [PEERS_STATE] = {.name = "state",
+                     .value_name = "DIR",
+                     .required = true,
+                     .help = "the participant's state directory (from 'psi init')"},
+    [PEERS_JSON] = {.name = "json",
+                    .help = "one JSON object a line:\n"
+                            "{\"id\":\"ke-dci\",\"role\":\"agency\",\"fingerprint\":\"...\",\n"
+                            " \"admit_index\":3,\"shared\":true,\"new\":false}"},
+    [PEERS_OFFLINE] = {.name = "offline", .help = "list what is pinned without asking the hub"},
+};
+
+static const struct psi_cli_command peers_command = {
+    .name = "peers",
+    .about = "Lists the peers this participant works for as it has verified them: a\n"
+             "participant becomes a peer only when its admission (id, role, key) is an\n"
+             "entry of the hub's log, proven included in a checkpoint this state trusts.\n"
+             "First asks the hub for its roster and pins every new admission that\n"
+             "verifies; a roster member that does not is reported on stderr and gets no\n"
+             "work from this participant's agent. A pinned key never changes.\n"
+             "\n"
+             "One line a peer: id, role, key fingerprint (first 16 bytes of the SHA-256\n"
+             "of its Ed25519 key), the log index of its admission, whether this\n"
+             "participant's own policy shares with it, and 'new' for a peer pinned since\n"
+             "the last listing (listing it marks it seen).\n",
+    PSI_CLI_OPTIONS(peers_options),
+};
 
 struct listing {
     const struct psi_state_policy *policy;
@@ -81,34 +93,15 @@ static int print_peer(void *ctx, const struct psi_state_peer *p)
 
 int psi_cmd_peers(int argc, char **argv)
 {
-    static const struct option options[] = {{"state", required_argument, NULL, 's'},
-                                            {"json", no_argument, NULL, 'j'},
-                                            {"offline", no_argument, NULL, 'o'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
-    const char *dir = NULL;
-    int json = 0, offline = 0, c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case 's': dir = optarg; break;
-        case 'j': json = 1; break;
-        case 'o': offline = 1; break;
-        case 'h': fputs(peers_usage, stdout); return 0;
-        default:
-            psi_cli_note("peers", "unknown option or missing value: %s", argv[optind - 1]);
-            fputs(peers_usage, stderr);
-            return PSI_CLI_EXIT_USAGE;
-        }
-    }
-    if (optind != argc || !dir) {
-        fputs(peers_usage, stderr);
-        return PSI_CLI_EXIT_USAGE;
-    }
+    struct psi_cli_args args;
+    int status = 0;
+    if (!psi_cli_parse(&peers_command, argc, argv, &args, &status))
+        return status;
+    const char *dir = args.value[PEERS_STATE];
+    int json = args.given[PEERS_JSON], offline = args.given[PEERS_OFFLINE];
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "peers", dir))
         return PSI_CLI_EXIT_FAILURE;
-    int status = 0;
     struct psi_hub_client *hub = NULL;
     Psi__Roster *roster = NULL;
     struct psi_state_policy policy;

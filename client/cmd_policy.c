@@ -1,5 +1,4 @@
 /* psi policy: this participant's own sharing policy. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,26 +8,44 @@
 #include "party_policy.h"
 #include "psi/error.h"
 
-static const char policy_usage[] =
-    "usage: psi policy --state DIR [--share-with all|none|ID,...]\n"
-    "                  [--contribute-only | --receive] [--local]\n"
-    "\n"
-    "This participant's own sharing policy. It lives in DIR/state.db and is what\n"
-    "its agent enforces: the agent cross-blinds a peer's sets only if this policy\n"
-    "shares with that peer, whatever the hub says. The hub is told too (a signed\n"
-    "statement it logs); the operator's 'psi-hub admit/policy' can narrow it,\n"
-    "never widen it: a pair is matched only if both parties and the operator\n"
-    "allow it.\n"
-    "\n"
-    "Without options, prints the policy and whether the hub has it.\n"
-    "\n"
-    "  --state DIR         the participant's state directory (from 'psi init')\n"
-    "  --share-with ...    'all' (every peer proven admitted in the hub's log,\n"
-    "                      see 'psi peers'), 'none', or ids separated by commas\n"
-    "  --contribute-only   ask for no results; this participant still gives\n"
-    "  --receive           ask for results again\n"
-    "  --local             record it without telling the hub now (the next\n"
-    "                      'psi agent' round sends it)\n";
+enum {
+    POLICY_STATE,
+    POLICY_SHARE_WITH,
+    POLICY_CONTRIBUTE_ONLY,
+    POLICY_RECEIVE,
+    POLICY_LOCAL,
+};
+
+static const struct psi_cli_option policy_options[] = {
+    [POLICY_STATE] = {.name = "state",
+                      .value_name = "DIR",
+                      .required = true,
+                      .help = "the participant's state directory (from 'psi init')"},
+    [POLICY_SHARE_WITH] = {.name = "share-with",
+                           .value_name = "all|none|ID,...",
+                           .help = "'all' (every peer proven admitted in the hub's log,\n"
+                                   "see 'psi peers'), 'none', or ids separated by commas"},
+    [POLICY_CONTRIBUTE_ONLY] = {.name = "contribute-only",
+                                .help = "ask for no results; this participant still gives"},
+    [POLICY_RECEIVE] = {.name = "receive",
+                        .help = "ask for results again (not with --contribute-only)"},
+    [POLICY_LOCAL] = {.name = "local",
+                      .help = "record it without telling the hub now (the next\n"
+                              "'psi agent' round sends it)"},
+};
+
+static const struct psi_cli_command policy_command = {
+    .name = "policy",
+    .about = "This participant's own sharing policy. It lives in DIR/state.db and is what\n"
+             "its agent enforces: the agent cross-blinds a peer's sets only if this policy\n"
+             "shares with that peer, whatever the hub says. The hub is told too (a signed\n"
+             "statement it logs); the operator's 'psi-hub admit/policy' can narrow it,\n"
+             "never widen it: a pair is matched only if both parties and the operator\n"
+             "allow it.\n"
+             "\n"
+             "Without options, prints the policy and whether the hub has it.\n",
+    PSI_CLI_OPTIONS(policy_options),
+};
 
 static void print_policy(const struct psi_state_policy *p)
 {
@@ -45,40 +62,19 @@ static void print_policy(const struct psi_state_policy *p)
 
 int psi_cmd_policy(int argc, char **argv)
 {
-    static const struct option options[] = {{"state", required_argument, NULL, 's'},
-                                            {"share-with", required_argument, NULL, 'w'},
-                                            {"contribute-only", no_argument, NULL, 'c'},
-                                            {"receive", no_argument, NULL, 'r'},
-                                            {"local", no_argument, NULL, 'l'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
-    const char *dir = NULL, *share_with = NULL;
-    int contribute_only = 0, receive = 0, local = 0, c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case 's': dir = optarg; break;
-        case 'w': share_with = optarg; break;
-        case 'c': contribute_only = 1; break;
-        case 'r': receive = 1; break;
-        case 'l': local = 1; break;
-        case 'h': fputs(policy_usage, stdout); return 0;
-        default:
-            psi_cli_note("policy", "unknown option or missing value: %s", argv[optind - 1]);
-            fputs(policy_usage, stderr);
-            return PSI_CLI_EXIT_USAGE;
-        }
-    }
-    if (optind != argc || !dir || (contribute_only && receive)) {
-        if (contribute_only && receive)
-            psi_cli_note("policy", "--contribute-only and --receive contradict each other");
-        fputs(policy_usage, stderr);
-        return PSI_CLI_EXIT_USAGE;
-    }
+    struct psi_cli_args args;
+    int status = 0;
+    if (!psi_cli_parse(&policy_command, argc, argv, &args, &status))
+        return status;
+    const char *dir = args.value[POLICY_STATE], *share_with = args.value[POLICY_SHARE_WITH];
+    int contribute_only = args.given[POLICY_CONTRIBUTE_ONLY], receive = args.given[POLICY_RECEIVE],
+        local = args.given[POLICY_LOCAL];
+    if (contribute_only && receive)
+        return psi_cli_usage_error("policy",
+                                   "--contribute-only and --receive contradict each other");
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "policy", dir))
         return PSI_CLI_EXIT_FAILURE;
-    int status = 0;
     struct psi_hub_client *hub = NULL;
     struct psi_state_policy policy;
     int rc = psi_state_policy_get(s.state, &policy);

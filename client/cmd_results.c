@@ -1,5 +1,4 @@
 /* psi results: which of my indicators others also hold, and who. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,25 +15,40 @@
 #include "psi/error.h"
 #include "psi/ident.h"
 
-static const char results_usage[] =
-    "usage: psi results --state DIR [--json] [--epoch LABEL]\n"
-    "\n"
-    "Asks the hub which positions of this participant's submissions other\n"
-    "participants also hold, maps them back to indicators with the local\n"
-    "state (the hub never had them), stores them there, and prints them:\n"
-    "a table (type, value, held also by), or with --json one object a line:\n"
-    "  {\"type\":\"ipv4\",\"value\":\"203.0.113.7\",\"peers\":[\"agency-b\",\"vendor-x\"]}\n"
-    "Only indicators held by at least the hub's threshold of parties are shown.\n"
-    "Then prints the hub's log checkpoint it saw (on stderr with --json), after\n"
-    "checking its signature and its consistency with the one seen before: what\n"
-    "participants compare to catch a hub showing them different logs.\n"
-    "\n"
-    "  --state DIR     the participant's state directory (from 'psi init')\n"
-    "  --json          JSON lines on stdout, for SIEM pipelines and scripts\n"
-    "  --epoch LABEL   an earlier epoch (default: the hub's current epoch)\n"
-    "\n"
-    "PSI_HUB_TIMEOUT=SECONDS in the environment bounds each wait for the hub\n"
-    "(default 30).\n";
+enum {
+    RESULTS_STATE,
+    RESULTS_JSON,
+    RESULTS_EPOCH,
+};
+
+static const struct psi_cli_option results_options[] = {
+    [RESULTS_STATE] = {.name = "state",
+                       .value_name = "DIR",
+                       .required = true,
+                       .help = "the participant's state directory (from 'psi init')"},
+    [RESULTS_JSON] = {.name = "json",
+                      .help = "JSON lines on stdout, for SIEM pipelines and scripts"},
+    [RESULTS_EPOCH] = {.name = "epoch",
+                       .value_name = "LABEL",
+                       .help = "an earlier epoch (default: the hub's current epoch)"},
+};
+
+static const struct psi_cli_command results_command = {
+    .name = "results",
+    .about =
+        "Asks the hub which positions of this participant's submissions other\n"
+        "participants also hold, maps them back to indicators with the local\n"
+        "state (the hub never had them), stores them there, and prints them:\n"
+        "a table (type, value, held also by), or with --json one object a line:\n"
+        "  {\"type\":\"ipv4\",\"value\":\"203.0.113.7\",\"peers\":[\"agency-b\",\"vendor-x\"]}\n"
+        "Only indicators held by at least the hub's threshold of parties are shown.\n"
+        "Then prints the hub's log checkpoint it saw (on stderr with --json), after\n"
+        "checking its signature and its consistency with the one seen before: what\n"
+        "participants compare to catch a hub showing them different logs.\n",
+    PSI_CLI_OPTIONS(results_options),
+    .epilogue = "PSI_HUB_TIMEOUT=SECONDS in the environment bounds each wait for the hub\n"
+                "(default 30).\n",
+};
 
 /* The hub's latest checkpoint: opened with the pinned hub key, trusted only
  * along a consistency proof from the one this state trusted before, and
@@ -114,37 +128,20 @@ static void print_table(const struct psi_state_result_list *list, const char *id
 
 int psi_cmd_results(int argc, char **argv)
 {
-    static const struct option options[] = {{"state", required_argument, NULL, 's'},
-                                            {"json", no_argument, NULL, 'j'},
-                                            {"epoch", required_argument, NULL, 'e'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
-    const char *dir = NULL, *epoch = "";
-    int json = 0, c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case 's': dir = optarg; break;
-        case 'j': json = 1; break;
-        case 'e': epoch = optarg; break;
-        case 'h': fputs(results_usage, stdout); return 0;
-        default: fputs(results_usage, stderr); return PSI_CLI_EXIT_USAGE;
-        }
-    }
-    if (optind != argc || !dir) {
-        fputs(results_usage, stderr);
-        return PSI_CLI_EXIT_USAGE;
-    }
-    if (epoch[0] && !psi_epoch_label_is_valid(epoch)) {
-        psi_cli_note("results", "'%s' is not an epoch label", epoch);
-        return PSI_CLI_EXIT_USAGE;
-    }
+    struct psi_cli_args args;
+    int status = 0;
+    if (!psi_cli_parse(&results_command, argc, argv, &args, &status))
+        return status;
+    const char *dir = args.value[RESULTS_STATE];
+    const char *epoch = args.given[RESULTS_EPOCH] ? args.value[RESULTS_EPOCH] : "";
+    int json = args.given[RESULTS_JSON];
+    if (epoch[0] && !psi_epoch_label_is_valid(epoch))
+        return psi_cli_usage_error("results", "'%s' is not an epoch label", epoch);
 
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "results", dir))
         return PSI_CLI_EXIT_FAILURE;
 
-    int status = 0;
     struct psi_hub_client *hub = NULL;
     struct psi_hub_failure f;
     Psi__Results *res = NULL;

@@ -1,5 +1,4 @@
 /* psi submit: blind this participant's indicators and hand them to the hub. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include "digest.h"
 #include "epoch_guard.h"
 #include "hub_client.h"
+#include "indicators.h"
 #include "log_view.h"
 #include "methods.h"
 #include "psi.pb-c.h"
@@ -21,32 +21,41 @@
 #include "psi/indicator.h"
 #include "psi/ioc_reader.h"
 
-static const char submit_usage[] =
-    "usage: psi submit --state DIR [--format auto|text|csv|stix|misp] FILE...\n"
-    "\n"
-    "Reads indicator files, canonicalises and de-duplicates them as 'psi ingest'\n"
-    "does, drops those already submitted in the hub's current epoch, blinds the\n"
-    "rest with this participant's key of the epoch, shuffles them and uploads\n"
-    "them to the hub, signed. Only the blinded set leaves this machine; the\n"
-    "position of each indicator is kept in DIR to read results later.\n"
-    "\n"
-    "Safe to interrupt: the order of a submission is recorded before it is\n"
-    "uploaded, and running 'psi submit' again finishes an interrupted submission\n"
-    "(never submitting anything twice) before it looks at new indicators.\n"
-    "\n"
-    "  --state DIR      the participant's state directory (from 'psi init')\n"
-    "  --format FORMAT  how to read the files (default auto: by content)\n"
-    "                     text  one indicator a line; comments, extra columns tolerated\n"
-    "                     csv   CSV with a header naming type/value columns\n"
-    "                     stix  STIX 2.x bundle (equality comparisons in patterns)\n"
-    "                     misp  MISP event JSON (attributes and object attributes)\n"
-    "  FILE...          indicator files ('-' for standard input)\n"
-    "\n"
-    "Prints one line: the epoch, how many indicators were new, how many were\n"
-    "already submitted, and the hub's submission id.\n"
-    "\n"
-    "PSI_HUB_TIMEOUT=SECONDS in the environment bounds each wait for the hub\n"
-    "(default 30).\n";
+enum {
+    SUBMIT_STATE,
+    SUBMIT_FORMAT,
+};
+
+static const struct psi_cli_option submit_options[] = {
+    [SUBMIT_STATE] = {.name = "state",
+                      .value_name = "DIR",
+                      .required = true,
+                      .help = "the participant's state directory (from 'psi init')"},
+    [SUBMIT_FORMAT] = {PSI_INDICATORS_FORMAT_OPTION},
+};
+
+static const struct psi_cli_command submit_command = {
+    .name = "submit",
+    .about = "Reads indicator files, canonicalises and de-duplicates them as 'psi ingest'\n"
+             "does, drops those already submitted in the hub's current epoch, blinds the\n"
+             "rest with this participant's key of the epoch, shuffles them and uploads\n"
+             "them to the hub, signed. Only the blinded set leaves this machine; the\n"
+             "position of each indicator is kept in DIR to read results later.\n"
+             "\n"
+             "Safe to interrupt: the order of a submission is recorded before it is\n"
+             "uploaded, and running 'psi submit' again finishes an interrupted submission\n"
+             "(never submitting anything twice) before it looks at new indicators.\n",
+    PSI_CLI_OPTIONS(submit_options),
+    .operand = "FILE",
+    .operands_min = 1,
+    .operands_max = PSI_CLI_ANY,
+    .operand_help = "indicator files ('-' for standard input)",
+    .epilogue = "Prints one line: the epoch, how many indicators were new, how many were\n"
+                "already submitted, and the hub's submission id.\n"
+                "\n"
+                "PSI_HUB_TIMEOUT=SECONDS in the environment bounds each wait for the hub\n"
+                "(default 30).\n",
+};
 
 /* Room for the envelope around an upload chunk (ids, signature, seal, the
  * chunk's own fields): far more than they take, far less than a chunk. */
@@ -58,67 +67,7 @@ struct submit {
     uint32_t chunk_elements;
 };
 
-/* ---------------------------------------------------------------- reading */
-
-static int read_files(int n_files, char **files, enum psi_ioc_format fmt, struct psi_ioc_set *set)
-{
-    for (int i = 0; i < n_files; i++) {
-        char err[512] = "";
-        int rc = strcmp(files[i], "-") == 0
-                     ? psi_ioc_read_stream(stdin, "(stdin)", fmt, NULL, set, err, sizeof err)
-                     : psi_ioc_read_file(files[i], fmt, NULL, set, err, sizeof err);
-        if (rc)
-            return psi_cli_fail("submit", "%s", err[0] ? err : psi_strerror(rc));
-    }
-    return 0;
-}
-
 /* ---------------------------------------------------------------- uploading */
-
-/* The "type:value" bytes of items [begin, end), in one buffer with pointers
- * into it: what the blinding hashes to the group. */
-struct encoded_batch {
-    unsigned char *bytes;
-    const unsigned char **inputs;
-    size_t *lens;
-};
-
-static void encoded_batch_clear(struct encoded_batch *b)
-{
-    free(b->bytes);
-    free(b->inputs);
-    free(b->lens);
-    memset(b, 0, sizeof *b);
-}
-
-static int encode_batch(struct encoded_batch *b, const struct psi_state_indicator *items, size_t n)
-{
-    size_t total = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t len = strlen(items[i].type) + 1 + strlen(items[i].value);
-        if (len > PSI_IOC_ENCODED_MAX)
-            return PSI_ERR_TOO_LARGE;
-        total += len;
-    }
-    b->bytes = malloc(total ? total : 1);
-    b->inputs = calloc(n ? n : 1, sizeof *b->inputs);
-    b->lens = calloc(n ? n : 1, sizeof *b->lens);
-    if (!b->bytes || !b->inputs || !b->lens)
-        return PSI_ERR_NOMEM;
-    size_t at = 0;
-    for (size_t i = 0; i < n; i++) {
-        enum psi_ioc_type type;
-        int rc = psi_ioc_type_from_name(items[i].type, &type);
-        if (!rc)
-            rc = psi_ioc_encode(type, items[i].value, strlen(items[i].value), b->bytes + at,
-                                total - at, &b->lens[i]);
-        if (rc)
-            return PSI_ERR_PARSE;
-        b->inputs[i] = b->bytes + at;
-        at += b->lens[i];
-    }
-    return 0;
-}
 
 /* Blinds every indicator of a recorded submission, in its recorded order, into
  * elements (count * 32 bytes), feeding the submission digest. Blinding is
@@ -140,12 +89,12 @@ static int blind_all(struct submit *sb, const struct psi_state_submission *sub,
     psi_cli_progress_begin(&progress, "submit", "blinding", items->count);
     for (size_t begin = 0; begin < items->count; begin += slice) {
         size_t n = items->count - begin < slice ? items->count - begin : slice;
-        struct encoded_batch batch = {0};
-        int rc = encode_batch(&batch, items->items + begin, n);
+        struct psi_indicator_batch batch;
+        int rc = psi_indicator_batch_from_list(&batch, items->items + begin, n);
         if (!rc)
             rc = psi_blind_batch(key, n, batch.inputs, batch.lens,
                                  elements + begin * PSI_ELEMENT_BYTES, 0);
-        encoded_batch_clear(&batch);
+        psi_indicator_batch_clear(&batch);
         if (rc) {
             status = psi_cli_fail("submit", "cannot blind indicators %zu-%zu of the submission: %s",
                                   begin, begin + n - 1, psi_strerror(rc));
@@ -370,36 +319,19 @@ static void shuffle(struct psi_state_indicator *items, size_t n)
 
 int psi_cmd_submit(int argc, char **argv)
 {
-    static const struct option options[] = {{"state", required_argument, NULL, 's'},
-                                            {"format", required_argument, NULL, 'f'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
-    const char *dir = NULL, *format = "auto";
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case 's': dir = optarg; break;
-        case 'f': format = optarg; break;
-        case 'h': fputs(submit_usage, stdout); return 0;
-        default: fputs(submit_usage, stderr); return PSI_CLI_EXIT_USAGE;
-        }
-    }
-    if (optind >= argc || !dir) {
-        fputs(submit_usage, stderr);
-        return PSI_CLI_EXIT_USAGE;
-    }
+    struct psi_cli_args args;
+    int status = 0;
+    if (!psi_cli_parse(&submit_command, argc, argv, &args, &status))
+        return status;
+    const char *dir = args.value[SUBMIT_STATE];
     enum psi_ioc_format fmt;
-    if (psi_ioc_format_from_name(format, &fmt) != 0) {
-        psi_cli_note("submit", "unknown format '%s' (auto, text, csv, stix, misp)", format);
-        return PSI_CLI_EXIT_USAGE;
-    }
+    if ((status = psi_indicators_format_option("submit", args.value[SUBMIT_FORMAT], &fmt)) != 0)
+        return status;
 
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "submit", dir))
         return PSI_CLI_EXIT_FAILURE;
 
-    int status = 0;
     struct psi_ioc_set *set = NULL;
     struct psi_state_indicator *fresh = NULL;
     unsigned char *keep = NULL;
@@ -412,9 +344,11 @@ int psi_cmd_submit(int argc, char **argv)
         status = psi_cli_fail("submit", "out of memory");
         goto out;
     }
-    status = read_files(argc - optind, argv + optind, fmt, set);
-    if (status)
+    char err[512];
+    if (psi_indicators_read_files(set, args.operands, args.operand_count, fmt, err, sizeof err)) {
+        status = psi_cli_fail("submit", "%s", err);
         goto out;
+    }
 
     if (psi_hub_client_open(&sb.hub, &s.identity, &s.config, &f)) {
         status = psi_cli_fail("submit", "%s", f.text);

@@ -26,7 +26,8 @@
  * DIR/feed-agent.db so it is not reported again, and never evaluated. One
  * past a limit is left unanswered and reported once per run (a higher limit
  * may answer it later). State is kept in DIR/feed-agent.db, so it holds
- * across runs.
+ * across runs: a SQLite file of its own beside state.db (state.h), opened
+ * only by feed_agent.c and created on first use (every agent opens it).
  *
  * For an accepted batch the answer is RFC 9497 BlindEvaluate of every element
  * with the vendor's one VOPRF key of the epoch (derived from DIR/mutual.seed,

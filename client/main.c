@@ -1,19 +1,13 @@
 /* psi: the participant's tool. Dispatches to one subcommand. */
 #include <stdio.h>
-#include <string.h>
 
 #include <nng/nng.h>
 #include <sodium.h>
 
+#include "cli.h"
 #include "commands.h"
 
-struct command {
-    const char *name;
-    int (*run)(int argc, char **argv);
-    const char *summary;
-};
-
-static const struct command commands[] = {
+static const struct psi_cli_subcommand commands[] = {
     {"init", psi_cmd_init, "create a participant's state directory and keys"},
     {"ingest", psi_cmd_ingest, "canonicalise indicator files and print the set"},
     {"submit", psi_cmd_submit, "blind and submit indicators to the hub"},
@@ -26,35 +20,19 @@ static const struct command commands[] = {
     {"epoch", psi_cmd_epoch, "show the epochs used here, or accept a manual one"},
 };
 
-static void usage(FILE *out)
-{
-    fprintf(out, "usage: psi COMMAND [OPTIONS]\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n'psi COMMAND --help' describes a command.\n");
-}
+static const struct psi_cli_group psi = {
+    .name = "",
+    .about = NULL,
+    PSI_CLI_SUBCOMMANDS(commands),
+};
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
-    }
-    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        usage(stdout);
-        return 0;
-    }
     if (sodium_init() < 0) {
         fprintf(stderr, "psi: libsodium failed to initialise\n");
         return 1;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0) {
-            int status = commands[i].run(argc - 1, argv + 1);
-            nng_fini(); /* nng's threads free what they hold before exit */
-            return status;
-        }
-    fprintf(stderr, "psi: unknown command '%s'\n", argv[1]);
-    usage(stderr);
-    return 2;
+    int status = psi_cli_dispatch(&psi, argc, argv);
+    nng_fini(); /* nng's threads free what they hold before exit */
+    return status;
 }

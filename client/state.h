@@ -10,9 +10,10 @@
  * cross-blind work and the results last fetched. Keys never enter the
  * database: they are files of their own beside it.
  *
- * This is the only file of the client that speaks SQL. Every function returns
- * 0 or a negative psi error code (PSI_ERR_STORE when SQLite fails, with its
- * message in psi_state_error()).
+ * Only state.c speaks SQL to state.db. The client has one other database, the
+ * vendor agent's own record DIR/feed-agent.db, which only feed_agent.c opens
+ * (feed_agent.h). Every function here returns 0 or a negative psi error code
+ * (PSI_ERR_STORE when SQLite fails, with its message in psi_state_error()).
  */
 #ifndef PSI_CLIENT_STATE_H
 #define PSI_CLIENT_STATE_H

@@ -15,7 +15,9 @@
 #  4. The agent without --once polls, and stops cleanly on SIGTERM.
 #  5. Error paths, each one line on stderr and a non-zero exit: hub down, a
 #     wrong hub key, an unreadable file, a malformed file (file:line), a
-#     missing state directory, bad init arguments, usage errors (exit 2).
+#     missing state directory, bad init arguments, usage errors (exit 2):
+#     each a single line naming the bad option, missing value or argument;
+#     --help (exit 0) for every command and subcommand psi --help lists.
 #
 # Env (set by ctest): PSI_BIN build dir.
 set -euo pipefail
@@ -289,6 +291,69 @@ for cmd in init submit agent results; do
     [ "$rc" -eq 2 ] || fail "psi $cmd --bogus exited $rc, not 2"
 done
 say "bad init arguments and usage errors refused"
+
+# Usage errors, the same for every command: exit 2, nothing on stdout, and
+# exactly one line on stderr that names what was wrong and where help is.
+expect_usage() {
+    local want=$1 rc=0
+    shift
+    "$@" >"$WORK/logs/usage.out" 2>"$WORK/logs/usage.err" || rc=$?
+    [ "$rc" -eq 2 ] || fail "exit $rc (expected 2) from: $*"
+    [ -s "$WORK/logs/usage.out" ] && fail "output on stdout from: $*"
+    [ "$(cat "$WORK/logs/usage.err")" = "$want" ] || {
+        sed 's/^/    | /' "$WORK/logs/usage.err" >&2
+        fail "not the line '$want' from: $*"
+    }
+}
+expect_usage "psi submit: unknown option '--colum' (psi submit --help)" \
+    "$PSI" submit --state "$A" --colum 2 "$data/a.txt"
+expect_usage "psi submit: option '--state' needs a value (psi submit --help)" \
+    "$PSI" submit "$data/a.txt" --state
+expect_usage "psi submit: option '--state' is required (psi submit --help)" \
+    "$PSI" submit "$data/a.txt"
+expect_usage "psi submit: option '--state' given twice (psi submit --help)" \
+    "$PSI" submit --state "$A" --state="$B" "$data/a.txt"
+expect_usage "psi results: unexpected argument 'extra' (psi results --help)" \
+    "$PSI" results --state "$A" extra
+expect_usage "psi agent: option '--interval' wants a whole number from 1 to 86400, not '0' (psi agent --help)" \
+    "$PSI" agent --state "$A" --interval 0
+expect_usage "psi feed publish: unknown option '--vendor' (psi feed publish --help)" \
+    "$PSI" feed publish --state "$A" --vendor agency-b "$data/a.txt"
+expect_usage "psi audit: unknown subcommand 'verfy' (psi audit --help)" "$PSI" audit verfy
+expect_usage "psi: unknown command 'sumbit' (psi --help)" "$PSI" sumbit
+expect_usage "psi: no command given (psi --help)" "$PSI"
+
+# --help for every command psi --help lists, and for every subcommand the
+# command's own --help lists: the usage on stdout, exit 0; and an unknown
+# option refused in the one line. New commands are covered as they come.
+expect_help() {
+    local rc=0
+    "$PSI" "$@" --help >"$WORK/logs/help.out" 2>"$WORK/logs/help.err" || rc=$?
+    [ "$rc" -eq 0 ] || fail "exit $rc from: psi $* --help"
+    [ -s "$WORK/logs/help.err" ] && fail "output on stderr from: psi $* --help"
+    head -n 1 "$WORK/logs/help.out" | grep -q "^usage: psi $* " ||
+        fail "psi $* --help does not start with 'usage: psi $*'"
+    expect_usage "psi $*: unknown option '--bogus' (psi $* --help)" "$PSI" "$@" --bogus
+}
+# The NAMEs of the lines "  psi [GROUP] NAME  summary" of a group's usage.
+listed() {
+    awk -v p="  psi${*:+ $*} " -v n=$(($# + 2)) 'index($0, p) == 1 && NF > n { print $n }' \
+        "$WORK/logs/help.out"
+}
+"$PSI" --help >"$WORK/logs/help.out" || fail "psi --help failed"
+commands=$(listed)
+[ "$(echo "$commands" | wc -l)" -ge 10 ] || fail "psi --help lists too few commands: $commands"
+checked=0
+for cmd in $commands; do
+    expect_help "$cmd"
+    checked=$((checked + 1))
+    "$PSI" "$cmd" --help >"$WORK/logs/help.out"
+    for sub in $(listed "$cmd"); do
+        expect_help "$cmd" "$sub"
+        checked=$((checked + 1))
+    done
+done
+say "usage errors in one line (exit 2), --help of $checked commands and subcommands (exit 0)"
 
 # Hub down: one line naming the hub, after the timeout, exit 1.
 hub_stop

@@ -57,7 +57,7 @@ grep -q "unknown option '--bogus'" "$WORK/err" || fail "unknown option: $(cat "$
 run 2 --format yaml x
 grep -q "unknown format 'yaml'" "$WORK/err" || fail "bad format: $(cat "$WORK/err")"
 run 2 --format
-grep -q "option --format needs a value" "$WORK/err" || fail "missing value: $(cat "$WORK/err")"
+grep -qF "psi ingest: option '--format' needs a value (psi ingest --help)" "$WORK/err" || fail "missing value: $(cat "$WORK/err")"
 run 2 --column 0 x.csv
 run 2 --format stix --column 2 x.json
 grep -q -- "--column applies to CSV input" "$WORK/err" || fail "--column on STIX: $(cat "$WORK/err")"

@@ -20,7 +20,7 @@
 
 #include "digest.h"
 #include "psi/error.h"
-#include "client_state_fixture.h"
+#include "../tests/client_state_fixture.h"
 #include "state.h"
 
 static int setup(void **state)

@@ -18,7 +18,7 @@
 #include <sodium.h>
 
 #include "psi/error.h"
-#include "client_state_fixture.h"
+#include "../tests/client_state_fixture.h"
 #include "state.h"
 
 static int setup(void **state)

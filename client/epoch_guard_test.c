@@ -19,7 +19,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "client_state_fixture.h"
+#include "../tests/client_state_fixture.h"
 #include "epoch_guard.h"
 #include "psi/epoch.h"
 #include "psi/error.h"

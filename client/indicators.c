@@ -1,0 +1,121 @@
+/* The indicators a command reads and sends (see indicators.h). */
+#include "indicators.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "psi/error.h"
+
+int psi_indicators_format_option(const char *cmd, const char *name, enum psi_ioc_format *format)
+{
+    *format = PSI_IOC_FORMAT_AUTO;
+    if (!name || psi_ioc_format_from_name(name, format) == PSI_OK)
+        return 0;
+    return psi_cli_usage_error(cmd, "unknown format '%s' (auto, text, csv, stix, misp)", name);
+}
+
+int psi_indicators_read_file(struct psi_ioc_set *set, const char *path, enum psi_ioc_format format,
+                             const struct psi_csv_opts *csv, char *err, size_t errlen)
+{
+    err[0] = '\0';
+    int rc = strcmp(path, "-") == 0
+                 ? psi_ioc_read_stream(stdin, "(stdin)", format, csv, set, err, errlen)
+                 : psi_ioc_read_file(path, format, csv, set, err, errlen);
+    if (rc && !err[0])
+        snprintf(err, errlen, "%s: %s", path, psi_strerror(rc));
+    return rc;
+}
+
+int psi_indicators_read_files(struct psi_ioc_set *set, char *const *files, int count,
+                              enum psi_ioc_format format, char *err, size_t errlen)
+{
+    for (int i = 0; i < count; i++) {
+        int rc = psi_indicators_read_file(set, files[i], format, NULL, err, errlen);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* One indicator of a run, however it is held. */
+struct indicator {
+    enum psi_ioc_type type;
+    const char *value;
+    size_t len;
+};
+
+typedef int (*indicator_at)(const void *source, size_t i, struct indicator *out);
+
+static int set_member_at(const void *source, size_t i, struct indicator *out)
+{
+    struct psi_ioc_ref ref;
+    int rc = psi_ioc_set_get(source, i, &ref);
+    if (!rc)
+        *out = (struct indicator){ref.type, ref.value, ref.len};
+    return rc;
+}
+
+static int list_item_at(const void *source, size_t i, struct indicator *out)
+{
+    const struct psi_state_indicator *item = (const struct psi_state_indicator *)source + i;
+    if (psi_ioc_type_from_name(item->type, &out->type) != PSI_OK)
+        return PSI_ERR_PARSE;
+    out->value = item->value;
+    out->len = strlen(item->value);
+    return 0;
+}
+
+/* Two passes over the run: the room the encodings take, then the encodings. */
+static int encode_run(struct psi_indicator_batch *b, indicator_at at, const void *source,
+                      size_t begin, size_t n)
+{
+    memset(b, 0, sizeof *b);
+    size_t total = 0;
+    struct indicator ind;
+    for (size_t i = 0; i < n; i++) {
+        int rc = at(source, begin + i, &ind);
+        if (rc)
+            return rc;
+        total += strlen(psi_ioc_type_name(ind.type)) + 1 + ind.len;
+    }
+    b->bytes = malloc(total ? total : 1);
+    b->inputs = calloc(n ? n : 1, sizeof *b->inputs);
+    b->lens = calloc(n ? n : 1, sizeof *b->lens);
+    if (!b->bytes || !b->inputs || !b->lens)
+        return PSI_ERR_NOMEM;
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        int rc = at(source, begin + i, &ind);
+        if (!rc)
+            rc = psi_ioc_encode(ind.type, ind.value, ind.len, b->bytes + used, total - used,
+                                &b->lens[i]);
+        if (rc)
+            return rc;
+        b->inputs[i] = b->bytes + used;
+        used += b->lens[i];
+    }
+    b->count = n;
+    return 0;
+}
+
+int psi_indicator_batch_from_set(struct psi_indicator_batch *batch, const struct psi_ioc_set *set,
+                                 size_t begin, size_t n)
+{
+    return encode_run(batch, set_member_at, set, begin, n);
+}
+
+int psi_indicator_batch_from_list(struct psi_indicator_batch *batch,
+                                  const struct psi_state_indicator *items, size_t n)
+{
+    return encode_run(batch, list_item_at, items, 0, n);
+}
+
+void psi_indicator_batch_clear(struct psi_indicator_batch *batch)
+{
+    free(batch->bytes);
+    free(batch->inputs);
+    free(batch->lens);
+    memset(batch, 0, sizeof *batch);
+}
