@@ -35,10 +35,10 @@ enum reading { READ_OK, READ_NO, READ_SKIP };
  *      canonicaliser here, also called from psi_ioc_canonicalise in the
  *      documented order if it can be recognised untyped.
  *   4. The readers: the MISP types that carry it (misp_types in
- *      ioc_reader.c), the STIX paths (stix_path_type in ioc_json.c).
+ *      ioc_reader.c), the STIX paths (stix_path_kind in ioc_json.c).
  *   5. Tests: indicator_test.c (every spelling and every refusal),
  *      ioc_reader_test.c (each format it comes in), a seed in
- *      tests/fuzz/seeds/ioc_canonical.
+ *      tests/fuzz/seeds/fuzz_ioc_canonical/.
  *   6. docs/indicators.md.
  */
 static const struct type_rule {
