@@ -21,7 +21,7 @@
 #include <sodium.h>
 
 #include "hub.h"
-#include "hub_test_setup.h"
+#include "hub_fixture.h"
 #include "method_util.h"
 #include "methods.h"
 #include "psi.pb-c.h"

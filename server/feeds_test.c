@@ -18,8 +18,8 @@
 
 #include "feeds.h"
 #include "hub.h"
-#include "hub_test_setup.h"
-#include "hub_test_util.h"
+#include "hub_fixture.h"
+#include "wire.h"
 #include "psi/error.h"
 #include "psi/feed.h"
 #include "psi/feedfilter.h"

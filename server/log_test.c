@@ -22,8 +22,8 @@
 #include <sqlite3.h>
 
 #include "hub.h"
-#include "hub_test_setup.h"
-#include "hub_test_util.h"
+#include "hub_fixture.h"
+#include "wire.h"
 #include "log.h"
 #include "psi/audit.h"
 #include "psi/error.h"

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "hub_test_fs.h"
+#include "scratch.h"
 #include "psi/error.h"
 #include "psi/merkle.h"
 #include "store.h"

@@ -21,7 +21,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "hub_test_fs.h"
+#include "scratch.h"
 #include "psi/error.h"
 #include "store.h"
 #include "store_sqlite.h"

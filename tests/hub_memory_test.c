@@ -50,7 +50,7 @@
 #include <sodium.h>
 
 #include "envelope.h"
-#include "hub_test_client.h"
+#include "hub_process.h"
 #include "identity.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"

@@ -30,8 +30,8 @@
 #include <sodium.h>
 
 #include "envelope.h"
-#include "hub_test_client.h"
-#include "hub_test_util.h"
+#include "hub_process.h"
+#include "wire.h"
 #include "identity.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"

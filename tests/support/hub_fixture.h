@@ -19,7 +19,7 @@
 #include <sqlite3.h>
 
 #include "hub.h"
-#include "hub_test_fs.h"
+#include "scratch.h"
 
 static inline void hub_test_set_meta(const struct psi_store_ops *ops, struct psi_store *st,
                                      const char *key, const char *value)

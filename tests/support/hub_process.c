@@ -2,8 +2,8 @@
  * Helpers for tests that drive a real psi-hub over loopback (see
  * hub_test_client.h).
  */
-#include "hub_test_client.h"
-#include "hub_test_fs.h"
+#include "hub_process.h"
+#include "scratch.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
