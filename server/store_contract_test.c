@@ -59,7 +59,7 @@ static int teardown(void **state)
     if (f->st != NULL)
         f->ops->close(f->st);
     f->ops->destroy(f->location);
-    hub_test_remove_tree(f->dir);
+    test_remove_tree(f->dir);
     free(f);
     return 0;
 }

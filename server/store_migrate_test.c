@@ -48,7 +48,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    hub_test_remove_tree(f->dir);
+    test_remove_tree(f->dir);
     free(f);
     return 0;
 }

@@ -29,7 +29,7 @@
 
 static int setup(void **state)
 {
-    return state_fixture_setup(state, "/tmp/psi-client-epoch.XXXXXX");
+    return state_fixture_setup(state, "client-epoch");
 }
 
 static int teardown(void **state)

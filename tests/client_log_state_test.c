@@ -23,7 +23,7 @@
 
 static int setup(void **state)
 {
-    return state_fixture_setup(state, "/tmp/psi-client-log.XXXXXX");
+    return state_fixture_setup(state, "client-log");
 }
 
 static int teardown(void **state)

@@ -25,7 +25,7 @@
 
 static int setup(void **state)
 {
-    return state_fixture_setup(state, "/tmp/psi-client-state.XXXXXX");
+    return state_fixture_setup(state, "client-state");
 }
 
 static int teardown(void **state)
@@ -70,7 +70,7 @@ static void test_create_refuses_existing_and_open_missing(void **state)
     assert_null(other);
     struct psi_state_config bad = test_config;
     snprintf(bad.id, sizeof bad.id, "-bad id");
-    assert_int_equal(psi_state_create(&other, "/tmp", &bad), PSI_ERR_INVALID);
+    assert_int_equal(psi_state_create(&other, test_tmpdir(), &bad), PSI_ERR_INVALID);
 }
 
 static void set_user_version(const char *dir, int version)

@@ -4,6 +4,7 @@
  */
 #include "hub_process.h"
 #include "scratch.h"
+#include "wire.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -219,7 +220,6 @@ int hub_test_hub_stop(struct hub_test_hub *h)
     return WEXITSTATUS(status);
 }
 
-
 void hub_test_hub_destroy(struct hub_test_hub *h)
 {
     if (h->pid > 0) {
@@ -233,7 +233,7 @@ void hub_test_hub_destroy(struct hub_test_hub *h)
         fprintf(stderr, "hub_test: kept %s\n", h->dir);
         return;
     }
-    if (hub_test_remove_tree(h->dir) != 0)
+    if (test_remove_tree(h->dir) != 0)
         fprintf(stderr, "hub_test: could not remove %s\n", h->dir);
 }
 
@@ -376,82 +376,6 @@ uint64_t hub_test_mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static uint8_t *pack(const ProtobufCMessage *msg, size_t *len)
-{
-    *len = protobuf_c_message_get_packed_size(msg);
-    uint8_t *out = malloc(*len + 1);
-    if (out != NULL)
-        protobuf_c_message_pack(msg, out);
-    return out;
-}
-
-uint8_t *hub_test_craft(const struct psi_identity *who, const unsigned char hub_key[32],
-                        const char *method, uint64_t timestamp_ms, const uint8_t *body,
-                        size_t body_len, const uint8_t *raw_request, size_t raw_len,
-                        const unsigned char rid[16], size_t *frame_len)
-{
-    unsigned char nonce[16];
-    randombytes_buf(nonce, sizeof nonce);
-    Psi__Request rq = PSI__REQUEST__INIT;
-    rq.hub_key.data = (uint8_t *)hub_key;
-    rq.hub_key.len = 32;
-    rq.sender = (char *)who->name;
-    rq.method = (char *)method;
-    rq.timestamp_ms = timestamp_ms;
-    rq.nonce.data = nonce;
-    rq.nonce.len = 16;
-    rq.request_id.data = (uint8_t *)rid;
-    rq.request_id.len = 16;
-    rq.body.data = (uint8_t *)body;
-    rq.body.len = body_len;
-    size_t req_len = 0;
-    uint8_t *req;
-    if (raw_request != NULL) {
-        req = malloc(raw_len + 1);
-        if (req != NULL)
-            memcpy(req, raw_request, raw_len);
-        req_len = raw_len;
-    } else {
-        req = pack(&rq.base, &req_len);
-    }
-    if (req == NULL)
-        return NULL;
-    static const char ctx[] = "psi/request/v1"; /* with its 0x00 */
-    uint8_t *to_sign = malloc(sizeof ctx + req_len);
-    if (to_sign == NULL) {
-        free(req);
-        return NULL;
-    }
-    memcpy(to_sign, ctx, sizeof ctx);
-    memcpy(to_sign + sizeof ctx, req, req_len);
-    unsigned char sig[64];
-    crypto_sign_detached(sig, NULL, to_sign, sizeof ctx + req_len, who->secret_key);
-    free(to_sign);
-    Psi__SignedRequest sr = PSI__SIGNED_REQUEST__INIT;
-    sr.request.data = req;
-    sr.request.len = req_len;
-    sr.signature.data = sig;
-    sr.signature.len = 64;
-    size_t signed_len = 0;
-    uint8_t *signed_bytes = pack(&sr.base, &signed_len);
-    free(req);
-    unsigned char hub_x[32];
-    uint8_t *frame = NULL;
-    if (signed_bytes != NULL && crypto_sign_ed25519_pk_to_curve25519(hub_x, hub_key) == 0)
-        frame = malloc(1 + crypto_box_SEALBYTES + signed_len);
-    if (frame != NULL) {
-        frame[0] = PSI_FRAME_SEALED;
-        if (crypto_box_seal(frame + 1, signed_bytes, signed_len, hub_x) != 0) {
-            free(frame);
-            frame = NULL;
-        } else {
-            *frame_len = 1 + crypto_box_SEALBYTES + signed_len;
-        }
-    }
-    free(signed_bytes);
-    return frame;
-}
-
 /* ---------------------------------------------------------------- raw SP over TCP */
 
 #define SP_PROTO_REQ 0x30u /* nng's protocol numbers: req0 = 3 << 4 */
@@ -556,19 +480,11 @@ int hub_test_sp_open(struct hub_test_sp *c, const char *url, const uint8_t *hand
     return rc;
 }
 
-static void put_u64be(uint8_t out[8], uint64_t v)
-{
-    for (int i = 7; i >= 0; i--) {
-        out[i] = (uint8_t)(v & 0xffu);
-        v >>= 8;
-    }
-}
-
 int hub_test_sp_send(struct hub_test_sp *c, const uint8_t *frame, size_t len)
 {
     uint8_t head[12];
     uint32_t id = (c->next_id++ | 0x80000000u);
-    put_u64be(head, (uint64_t)len + 4u);
+    hub_test_u64be(head, (uint64_t)len + 4u);
     head[8] = (uint8_t)(id >> 24);
     head[9] = (uint8_t)(id >> 16);
     head[10] = (uint8_t)(id >> 8);

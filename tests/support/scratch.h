@@ -1,44 +1,28 @@
 /*
- * Removing a test's scratch directory, for the hub's tests and the tests that
- * drive a hub process (no cmocka needed).
+ * Scratch space for tests: a directory of the test's own, made fresh with
+ * mkdtemp under $TMPDIR (else /tmp) so that tests run in parallel, or by
+ * different users, never share a path, and its removal with everything in it.
+ * Nothing here asserts: each function says what went wrong on stderr and
+ * returns -1, so that benchmarks and threads can use it as well as cmocka
+ * tests.
  */
-#ifndef PSI_HUB_TEST_FS_H
-#define PSI_HUB_TEST_FS_H
+#ifndef PSI_TEST_SCRATCH_H
+#define PSI_TEST_SCRATCH_H
 
-#include <dirent.h>
-#include <errno.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <stddef.h>
+
+/* Where scratch directories go: $TMPDIR when it is set and not empty, else
+ * "/tmp". */
+const char *test_tmpdir(void);
+
+/* Makes a new, empty directory "TMPDIR/psi-TAG-XXXXXX" (mode 0700) and puts
+ * its path in dir (cap bytes). 0, or -1 when the path does not fit or mkdtemp
+ * fails. */
+int test_scratch_dir(char *dir, size_t cap, const char *tag);
 
 /* Removes path and, when it is a directory, everything below it (symbolic
  * links are removed, never followed). 0 when nothing is left (also when
  * there was nothing), else -1. */
-static inline int hub_test_remove_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return errno == ENOENT ? 0 : -1;
-    if (!S_ISDIR(st.st_mode))
-        return unlink(path) == 0 ? 0 : -1;
-    DIR *d = opendir(path);
-    if (d == NULL)
-        return -1;
-    int rc = 0;
-    const struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char child[1024];
-        int n = snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-        if (n < 0 || (size_t)n >= sizeof child || hub_test_remove_tree(child) != 0)
-            rc = -1;
-    }
-    closedir(d);
-    if (rmdir(path) != 0)
-        rc = -1;
-    return rc;
-}
+int test_remove_tree(const char *path);
 
 #endif
