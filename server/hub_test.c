@@ -43,9 +43,7 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/psi-hub-test-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    hub_test_create_hub(f->dir, "test-hub", EPOCH, &f->hub, &f->st);
+    hub_test_open_hub(f->dir, sizeof f->dir, "hub-test", "test-hub", EPOCH, &f->hub, &f->st);
     assert_string_equal(f->hub.name, "test-hub");
     assert_int_equal(f->hub.threshold, 2);
     assert_int_equal(f->hub.max_chunk_elements, PSI_HUB_MAX_CHUNK_ELEMENTS);
@@ -67,15 +65,13 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    f->hub.ops->close(f->st);
-    psi_hub_unload(&f->hub);
     psi_identity_clear(&f->a);
     psi_identity_clear(&f->b);
     psi_identity_clear(&f->c);
     psi_identity_clear(&f->v);
     psi_identity_clear(&f->aud);
     psi_identity_clear(&f->stranger);
-    hub_test_remove_dir(f->dir);
+    hub_test_close_hub(f->dir, &f->hub, f->st);
     free(f);
     return 0;
 }

@@ -60,9 +60,7 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/psi-log-test-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    hub_test_create_hub(f->dir, "log-hub", EPOCH, &f->hub, &f->st);
+    hub_test_open_hub(f->dir, sizeof f->dir, "log-test", "log-hub", EPOCH, &f->hub, &f->st);
     memcpy(f->log_key.name, "log-hub", 8);
     memcpy(f->log_key.public_key, f->hub.identity.public_key, 32);
     assert_int_equal(psi_note_key_id(&f->log_key.key_id, "log-hub", f->log_key.public_key), 0);
@@ -79,15 +77,13 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    f->hub.ops->close(f->st);
-    psi_hub_unload(&f->hub);
     psi_identity_clear(&f->a);
     psi_identity_clear(&f->b);
     psi_identity_clear(&f->aud);
     psi_identity_clear(&f->gone);
     psi_identity_clear(&f->impostor);
     psi_identity_clear(&f->stranger);
-    hub_test_remove_dir(f->dir);
+    hub_test_close_hub(f->dir, &f->hub, f->st);
     free(f);
     return 0;
 }

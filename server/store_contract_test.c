@@ -42,8 +42,7 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/psi-store-contract-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    assert_int_equal(test_scratch_dir(f->dir, sizeof f->dir, "store-contract"), 0);
     char err[256] = "";
     assert_int_equal(psi_store_in_dir(f->dir, backend_name(), &f->ops, f->location,
                                       sizeof f->location, err, sizeof err),

@@ -27,7 +27,7 @@
 #include "store_sqlite.h"
 
 struct fixture {
-    char dir[128];
+    char dir[256];
     char path[4096];
     const struct psi_store_ops *ops;
 };
@@ -36,8 +36,7 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/psi-store-migrate-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    assert_int_equal(test_scratch_dir(f->dir, sizeof f->dir, "store-migrate"), 0);
     char err[256];
     assert_int_equal(
         psi_store_in_dir(f->dir, "sqlite", &f->ops, f->path, sizeof f->path, err, sizeof err), 0);

@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "psi/error.h"
+#include "scratch.h"
 #include "state.h"
 
 static const struct psi_state_config config = {
@@ -31,19 +32,7 @@ static const struct psi_state_config config = {
 
 static void new_dir(char *dir, size_t cap)
 {
-    snprintf(dir, cap, "/tmp/psi-client-migrate.XXXXXX");
-    assert_non_null(mkdtemp(dir));
-}
-
-static void remove_dir(const char *dir)
-{
-    char path[256];
-    static const char *const names[] = {"state.db", "state.db-wal", "state.db-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        unlink(path);
-    }
-    rmdir(dir);
+    assert_int_equal(test_scratch_dir(dir, cap, "client-migrate"), 0);
 }
 
 /* The file's own view, for what no state operation says: its version, and
@@ -126,12 +115,12 @@ static void migrates_from_every_version(void **state)
 {
     (void)state;
     for (int k = 1; k <= PSI_STATE_SCHEMA_VERSION; k++) {
-        char dir[64];
+        char dir[256];
         new_dir(dir, sizeof dir);
         assert_int_equal(psi_state_create_at_version(dir, &config, k), 0);
         assert_int_equal(user_version(dir), k);
         check_current(dir);
-        remove_dir(dir);
+        test_remove_tree(dir);
     }
 }
 
@@ -140,7 +129,7 @@ static void migrates_from_every_version(void **state)
 static void migrates_version_1_with_first_use_tables(void **state)
 {
     (void)state;
-    char dir[64];
+    char dir[256];
     new_dir(dir, sizeof dir);
     assert_int_equal(psi_state_create_at_version(dir, &config, 1), 0);
     sql(dir, "CREATE TABLE log_checkpoints(size INTEGER PRIMARY KEY,"
@@ -160,13 +149,13 @@ static void migrates_version_1_with_first_use_tables(void **state)
     psi_state_checkpoint_clear(&cp);
     psi_state_close(st);
     check_current(dir);
-    remove_dir(dir);
+    test_remove_tree(dir);
 }
 
 static void refuses_newer_and_unnumbered(void **state)
 {
     (void)state;
-    char dir[64];
+    char dir[256];
     new_dir(dir, sizeof dir);
     struct psi_state *st = NULL;
     assert_int_equal(psi_state_create(&st, dir, &config), 0);
@@ -179,7 +168,7 @@ static void refuses_newer_and_unnumbered(void **state)
     sql(dir, "PRAGMA user_version = 0");
     assert_int_equal(psi_state_open(&st, dir), PSI_ERR_UNSUPPORTED);
     assert_int_equal(user_version(dir), 0);
-    remove_dir(dir);
+    test_remove_tree(dir);
 }
 
 int main(void)

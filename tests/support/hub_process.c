@@ -72,11 +72,8 @@ int hub_test_hub_create(struct hub_test_hub *h, const char *bin, const char *tag
     memset(h, 0, sizeof *h);
     snprintf(h->bin, sizeof h->bin, "%s", bin);
     snprintf(h->name, sizeof h->name, "%s", name);
-    snprintf(h->dir, sizeof h->dir, "/tmp/psi-%s-XXXXXX", tag);
-    if (mkdtemp(h->dir) == NULL) {
-        fprintf(stderr, "hub_test: mkdtemp %s: %s\n", h->dir, strerror(errno));
+    if (test_scratch_dir(h->dir, sizeof h->dir, tag) != 0)
         return PSI_ERR_IO;
-    }
     snprintf(h->hub_dir, sizeof h->hub_dir, "%s/hub", h->dir);
     snprintf(h->log_path, sizeof h->log_path, "%s/hub.log", h->dir);
     char out[4096];
