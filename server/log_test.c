@@ -42,12 +42,7 @@ struct fixture {
 
 static void admit(struct fixture *f, const struct psi_identity *who, const char *role)
 {
-    struct psi_store_participant p;
-    memset(&p, 0, sizeof p);
-    snprintf(p.id, sizeof p.id, "%s", who->name);
-    snprintf(p.role, sizeof p.role, "%s", role);
-    memcpy(p.public_key, who->public_key, 32);
-    p.share_all = 1;
+    struct psi_store_participant p = hub_test_participant(who, role, 0);
     struct psi_txn t;
     assert_int_equal(psi_txn_begin(&t, f->hub.ops, f->st, PSI_TXN_WRITE), 0);
     assert_int_equal(f->hub.ops->participant_add(&t, &p, 1), 0);

@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "scratch.h"
+#include "sqlite_file.h"
 #include "psi/error.h"
 #include "store.h"
 #include "store_sqlite.h"
@@ -54,27 +55,13 @@ static int teardown(void **state)
 
 static void sql(const char *path, const char *statements)
 {
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    char *msg = NULL;
-    int rc = sqlite3_exec(db, statements, NULL, NULL, &msg);
-    if (rc != SQLITE_OK)
-        fprintf(stderr, "sql: %s\n", msg ? msg : "?");
-    sqlite3_free(msg);
-    assert_int_equal(rc, SQLITE_OK);
-    sqlite3_close(db);
+    assert_int_equal(test_sqlite_exec(path, statements), SQLITE_OK);
 }
 
 static int user_version(const char *path)
 {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *s = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    int v = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
+    int v = test_sqlite_user_version(path);
+    assert_true(v >= 0);
     return v;
 }
 

@@ -30,6 +30,7 @@
 #include "identity.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"
+#include "wire.h"
 
 /* chunk_bytes of the upload tests: at most 4 items of 32 bytes a chunk. */
 #define CHUNK_4 ((size_t)4 * 32)
@@ -68,15 +69,6 @@ struct fake_hub {
 static struct fake_hub hub;
 static struct psi_identity me;
 static struct psi_state_config cfg;
-
-static uint8_t *pack(const ProtobufCMessage *msg, size_t *len)
-{
-    *len = protobuf_c_message_get_packed_size(msg);
-    uint8_t *buf = malloc(*len ? *len : 1);
-    if (buf)
-        protobuf_c_message_pack(msg, buf);
-    return buf;
-}
 
 static void answer(const struct psi_request *req)
 {
@@ -120,7 +112,7 @@ static void answer(const struct psi_request *req)
             ack.upload_id.data = other;
             ack.upload_id.len = sizeof other;
         }
-        body = pack(&ack.base, &body_len);
+        body = hub_test_pack(&ack.base, &body_len);
         psi__upload_chunk__free_unpacked(chunk, NULL);
     } else {
         Psi__HubInfo info = PSI__HUB_INFO__INIT;
@@ -129,7 +121,7 @@ static void answer(const struct psi_request *req)
         info.max_message_bytes = 1u << 20;
         info.max_chunk_elements = 4;
         info.threshold = 2;
-        body = pack(&info.base, &body_len);
+        body = hub_test_pack(&info.base, &body_len);
     }
     if (hub.mode == MODE_IMPOSTOR)
         signer = &hub.impostor;

@@ -21,6 +21,7 @@
 
 #include "psi/error.h"
 #include "scratch.h"
+#include "sqlite_file.h"
 #include "state.h"
 
 static const struct psi_state_config config = {
@@ -39,26 +40,17 @@ static void new_dir(char *dir, size_t cap)
  * the tables the old code made on first use (planted here as it made them). */
 static void sql(const char *dir, const char *statements)
 {
-    char path[256];
+    char path[320];
     snprintf(path, sizeof path, "%s/state.db", dir);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, statements, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    assert_int_equal(test_sqlite_exec(path, statements), SQLITE_OK);
 }
 
 static int user_version(const char *dir)
 {
-    char path[256];
+    char path[320];
     snprintf(path, sizeof path, "%s/state.db", dir);
-    sqlite3 *db = NULL;
-    sqlite3_stmt *s = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    int v = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
+    int v = test_sqlite_user_version(path);
+    assert_true(v >= 0);
     return v;
 }
 

@@ -21,6 +21,7 @@
 #include "digest.h"
 #include "psi/error.h"
 #include "client_state_fixture.h"
+#include "sqlite_file.h"
 #include "state.h"
 
 static int setup(void **state)
@@ -75,13 +76,10 @@ static void test_create_refuses_existing_and_open_missing(void **state)
 
 static void set_user_version(const char *dir, int version)
 {
-    char path[128], sql[64];
-    sqlite3 *db = NULL;
+    char path[320], sql[64];
     snprintf(path, sizeof path, "%s/state.db", dir);
     snprintf(sql, sizeof sql, "PRAGMA user_version=%d", version);
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    assert_int_equal(test_sqlite_exec(path, sql), SQLITE_OK);
 }
 
 static void test_open_refuses_unknown_schema(void **state)

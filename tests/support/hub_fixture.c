@@ -69,8 +69,8 @@ void hub_test_take_body(const struct psi_reply *r, uint8_t **out, size_t *out_le
     }
 }
 
-void hub_test_admit(const struct psi_hub *hub, struct psi_store *st, const struct psi_identity *who,
-                    const char *role, int contribute_only)
+struct psi_store_participant hub_test_participant(const struct psi_identity *who, const char *role,
+                                                  int contribute_only)
 {
     struct psi_store_participant p;
     memset(&p, 0, sizeof p);
@@ -79,6 +79,13 @@ void hub_test_admit(const struct psi_hub *hub, struct psi_store *st, const struc
     memcpy(p.public_key, who->public_key, 32);
     p.share_all = 1;
     p.contribute_only = contribute_only;
+    return p;
+}
+
+void hub_test_admit(const struct psi_hub *hub, struct psi_store *st, const struct psi_identity *who,
+                    const char *role, int contribute_only)
+{
+    struct psi_store_participant p = hub_test_participant(who, role, contribute_only);
     struct psi_txn t;
     assert_int_equal(psi_txn_begin(&t, hub->ops, st, PSI_TXN_WRITE), 0);
     assert_int_equal(hub->ops->participant_add(&t, &p, 1), 0);

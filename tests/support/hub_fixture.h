@@ -44,7 +44,11 @@ long long hub_test_count_rows(const char *dir, const char *table);
  * status is 0, else NULL and 0. */
 void hub_test_take_body(const struct psi_reply *r, uint8_t **out, size_t *out_len);
 
-/* Puts who on the roster (sharing with all) without a log entry. */
+/* who's roster row: role, key, sharing with all. */
+struct psi_store_participant hub_test_participant(const struct psi_identity *who, const char *role,
+                                                  int contribute_only);
+
+/* Puts who on the roster (hub_test_participant) without a log entry. */
 void hub_test_admit(const struct psi_hub *hub, struct psi_store *st, const struct psi_identity *who,
                     const char *role, int contribute_only);
 

@@ -234,6 +234,18 @@ void hub_test_hub_destroy(struct hub_test_hub *h)
         fprintf(stderr, "hub_test: could not remove %s\n", h->dir);
 }
 
+int hub_test_hub_finish(struct hub_test_hub *h, int expect_serving)
+{
+    int status = h->pid > 0 ? hub_test_hub_stop(h) : (expect_serving ? -1 : 0);
+    if (status != 0) {
+        fprintf(stderr, "psi-hub did not stop cleanly on SIGTERM (status %d); kept %s\n", status,
+                h->dir);
+        return -1;
+    }
+    hub_test_hub_destroy(h); /* PSI_KEEP=1 keeps it */
+    return 0;
+}
+
 long hub_test_proc_kib(pid_t pid, const char *field)
 {
     char path[64], line[256];

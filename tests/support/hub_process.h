@@ -74,6 +74,11 @@ int hub_test_hub_stop(struct hub_test_hub *h);
 /* Removes the scratch directory unless PSI_KEEP is set (then says where). */
 void hub_test_hub_destroy(struct hub_test_hub *h);
 
+/* The end of a test group: stops the hub (with expect_serving, a hub that is
+ * not serving any more is a failure too) and, when it stopped cleanly,
+ * destroys it; otherwise keeps its directory and says so. 0, or -1. */
+int hub_test_hub_finish(struct hub_test_hub *h, int expect_serving);
+
 /* A field of /proc/PID/status in KiB ("VmHWM", "VmRSS"), or -1. */
 long hub_test_proc_kib(pid_t pid, const char *field);
 
