@@ -1,0 +1,34 @@
+# Shared by tests/e2e/ingest.sh (the repository's fixtures) and
+# tests/e2e/ingest_shared.sh (the real files of ../shared): `psi ingest` run
+# with an expected exit status, and expectations on what it printed. Sourced
+# after harness.bash and harness_init_psi_only (uses PSI, WORK, fail).
+#
+#   ingest_run STATUS ARGS...   psi ingest ARGS, stdout in $WORK/out, stderr in $WORK/err;
+#                               an exit status other than STATUS fails the test
+#   expect_line FILE LINE       FILE holds exactly that line, once
+#   expect_lines FILE N         FILE has N lines
+
+# shellcheck disable=SC2154  # harness_name: harness.bash's
+ingest_run() {
+    local want=$1 rc=0
+    shift
+    "$PSI" ingest "$@" >"$WORK/out" 2>"$WORK/err" || rc=$?
+    if [ "$rc" -ne "$want" ]; then
+        printf '%s: FAIL: exit %d (expected %d) from: psi ingest %s\n' "$harness_name" "$rc" \
+            "$want" "$*" >&2
+        sed 's/^/    | /' "$WORK/err" | tail -n 20 >&2
+        exit 1
+    fi
+}
+
+expect_line() {
+    local n
+    n=$(grep -cxF -- "$2" "$1" || true)
+    [ "$n" -eq 1 ] || fail "expected the line '$2' once in $(basename "$1"), found it $n times"
+}
+
+expect_lines() {
+    local n
+    n=$(wc -l <"$1")
+    [ "$n" -eq "$2" ] || fail "expected $2 lines in $(basename "$1"), got $n"
+}
