@@ -115,13 +115,4 @@ ingest_run 1 --format misp "$DATA/bundle.stix.json"
 grep -q 'no "Event", "response" or "Attribute"' "$WORK/err" || fail "STIX read as MISP: $(cat "$WORK/err")"
 
 # ---- every fixture file at once: the set is the union, in a stable order
-mapfile -t files < <(find "$DATA" -type f | LC_ALL=C sort)
-ingest_run 0 "${files[@]}"
-cp "$WORK/out" "$WORK/all.1"
-ingest_run 0 "${files[@]}"
-cmp -s "$WORK/out" "$WORK/all.1" || fail "two runs over the same files print different sets"
-dups=$(sort "$WORK/out" | uniq -d | wc -l)
-[ "$dups" -eq 0 ] || fail "the printed set has $dups repeated lines"
-total=$(grep -o '^psi ingest: [0-9]* files: [0-9]* read, [0-9]* kept' "$WORK/err" | tail -n 1 | awk '{print $7}')
-[ "$total" -eq "$(wc -l <"$WORK/out")" ] || fail "summary says $total kept, $(wc -l <"$WORK/out") printed"
-say "ok (${#files[@]} fixture files, $total indicators)"
+ingest_union_of_all "fixture"

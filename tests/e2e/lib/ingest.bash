@@ -7,6 +7,8 @@
 #                               an exit status other than STATUS fails the test
 #   expect_line FILE LINE       FILE holds exactly that line, once
 #   expect_lines FILE N         FILE has N lines
+#   ingest_union_of_all KIND    every file of $DATA at once: a stable set, no line twice, the
+#                               summary's count that of the lines; then "ok (N KIND files, ...)"
 
 # shellcheck disable=SC2154  # harness_name: harness.bash's
 ingest_run() {
@@ -31,4 +33,20 @@ expect_lines() {
     local n
     n=$(wc -l <"$1")
     [ "$n" -eq "$2" ] || fail "expected $2 lines in $(basename "$1"), got $n"
+}
+
+ingest_union_of_all() {
+    local kind=$1 files dups total
+    mapfile -t files < <(find "$DATA" -type f | LC_ALL=C sort)
+    ingest_run 0 "${files[@]}"
+    cp "$WORK/out" "$WORK/all.1"
+    ingest_run 0 "${files[@]}"
+    cmp -s "$WORK/out" "$WORK/all.1" || fail "two runs over the same files print different sets"
+    dups=$(sort "$WORK/out" | uniq -d | wc -l)
+    [ "$dups" -eq 0 ] || fail "the printed set has $dups repeated lines"
+    total=$(grep -o '^psi ingest: [0-9]* files: [0-9]* read, [0-9]* kept' "$WORK/err" | tail -n 1 |
+        awk '{print $7}')
+    [ "$total" -eq "$(wc -l <"$WORK/out")" ] ||
+        fail "summary says $total kept, $(wc -l <"$WORK/out") printed"
+    say "ok (${#files[@]} $kind files, $total indicators)"
 }
