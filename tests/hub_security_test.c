@@ -191,7 +191,7 @@ static uint8_t *submit_body(const struct psi_identity *who, const char *epoch,
     return hub_test_commit_body(upload_id, epoch, count, digest, sig, len);
 }
 
-/* A frame built by hand from the wire format (tests/hub_test_client.h). */
+/* A frame built by hand from the wire format (tests/support/wire.h). */
 static uint8_t *craft(const struct psi_identity *who, const char *method, uint64_t timestamp_ms,
                       const uint8_t *body, size_t body_len, const uint8_t *raw_request,
                       size_t raw_len, const unsigned char rid[16], size_t *frame_len)

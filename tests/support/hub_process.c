@@ -1,6 +1,6 @@
 /*
  * Helpers for tests that drive a real psi-hub over loopback (see
- * hub_test_client.h).
+ * hub_process.h).
  */
 #include "hub_process.h"
 #include "scratch.h"
