@@ -19,7 +19,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "../tests/client_state_fixture.h"
+#include "client_state_fixture.h"
 #include "epoch_guard.h"
 #include "psi/epoch.h"
 #include "psi/error.h"
@@ -29,7 +29,7 @@
 
 static int setup(void **state)
 {
-    return state_fixture_setup(state, "/tmp/psi-client-epoch.XXXXXX");
+    return state_fixture_setup(state, "client-epoch");
 }
 
 static int teardown(void **state)

@@ -22,6 +22,7 @@
 #include "feed_agent.h"
 #include "psi/error.h"
 #include "psi/feed.h"
+#include "scratch.h"
 
 #define VENDOR "vendor-v"
 
@@ -31,7 +32,7 @@ struct agency {
 };
 
 struct world {
-    char dir[64];
+    char dir[256];
     struct psi_cli_session session;
     struct agency a, b, outsider;
     struct psi_feed_agent *fa;
@@ -59,7 +60,7 @@ static int key_of(void *ctx, const char *agency, unsigned char key[32])
 static void remove_db(const char *dir)
 {
     static const char *const names[] = {"feed-agent.db", "feed-agent.db-wal", "feed-agent.db-shm"};
-    char path[128];
+    char path[320];
     for (size_t i = 0; i < 3; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         unlink(path);
@@ -78,8 +79,7 @@ static int setup(void **state)
     if (sodium_init() < 0)
         return -1;
     memset(&w, 0, sizeof w);
-    snprintf(w.dir, sizeof w.dir, "/tmp/psi-feed-agent-XXXXXX");
-    if (!mkdtemp(w.dir))
+    if (test_scratch_dir(w.dir, sizeof w.dir, "feed-agent") != 0)
         return -1;
     w.session.cmd = "agent";
     w.session.dir = w.dir;
@@ -100,8 +100,7 @@ static int teardown(void **state)
 {
     (void)state;
     psi_feed_agent_close(w.fa);
-    remove_db(w.dir);
-    rmdir(w.dir);
+    test_remove_tree(w.dir);
     return 0;
 }
 

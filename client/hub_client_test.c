@@ -30,6 +30,8 @@
 #include "identity.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"
+#include "scratch.h"
+#include "wire.h"
 
 /* chunk_bytes of the upload tests: at most 4 items of 32 bytes a chunk. */
 #define CHUNK_4 ((size_t)4 * 32)
@@ -68,15 +70,6 @@ struct fake_hub {
 static struct fake_hub hub;
 static struct psi_identity me;
 static struct psi_state_config cfg;
-
-static uint8_t *pack(const ProtobufCMessage *msg, size_t *len)
-{
-    *len = protobuf_c_message_get_packed_size(msg);
-    uint8_t *buf = malloc(*len ? *len : 1);
-    if (buf)
-        protobuf_c_message_pack(msg, buf);
-    return buf;
-}
 
 static void answer(const struct psi_request *req)
 {
@@ -120,7 +113,7 @@ static void answer(const struct psi_request *req)
             ack.upload_id.data = other;
             ack.upload_id.len = sizeof other;
         }
-        body = pack(&ack.base, &body_len);
+        body = hub_test_pack(&ack.base, &body_len);
         psi__upload_chunk__free_unpacked(chunk, NULL);
     } else {
         Psi__HubInfo info = PSI__HUB_INFO__INIT;
@@ -129,7 +122,7 @@ static void answer(const struct psi_request *req)
         info.max_message_bytes = 1u << 20;
         info.max_chunk_elements = 4;
         info.threshold = 2;
-        body = pack(&info.base, &body_len);
+        body = hub_test_pack(&info.base, &body_len);
     }
     if (hub.mode == MODE_IMPOSTOR)
         signer = &hub.impostor;
@@ -168,8 +161,8 @@ static int setup(void **state)
     memcpy(hub.client_key, me.public_key, 32);
     memset(&cfg, 0, sizeof cfg);
     snprintf(cfg.id, sizeof cfg.id, "agency-a");
-    snprintf(cfg.hub_url, sizeof cfg.hub_url, "ipc:///tmp/psi-client-hub-test.%ld.sock",
-             (long)getpid());
+    snprintf(cfg.hub_url, sizeof cfg.hub_url, "ipc://%s/psi-client-hub-test.%ld.sock",
+             test_tmpdir(), (long)getpid());
     memcpy(cfg.hub_key, hub.identity.public_key, 32);
     if (nng_rep0_open(&hub.sock) != 0 || nng_listen(hub.sock, cfg.hub_url, NULL, 0) != 0)
         return -1;
@@ -444,8 +437,8 @@ static void test_nobody_there(void **state)
     struct psi_hub_failure f;
     Psi__HubInfo *info = NULL;
     struct psi_state_config nowhere = cfg;
-    snprintf(nowhere.hub_url, sizeof nowhere.hub_url, "ipc:///tmp/psi-client-nobody.%ld.sock",
-             (long)getpid());
+    snprintf(nowhere.hub_url, sizeof nowhere.hub_url, "ipc://%s/psi-client-nobody.%ld.sock",
+             test_tmpdir(), (long)getpid());
     setenv(PSI_HUB_CLIENT_TIMEOUT_ENV, "1", 1);
     assert_int_equal(psi_hub_client_open(&c, &me, &nowhere, &f), 0);
     int rc = psi_hub_client_call(c, "info", NULL, NULL, &psi__hub_info__descriptor,

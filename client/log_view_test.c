@@ -26,10 +26,11 @@
 #include "psi/logentry.h"
 #include "psi/merkle.h"
 #include "psi/note.h"
+#include "scratch.h"
 #include "state.h"
 
 struct fixture {
-    char dir[64];
+    char dir[256];
     struct psi_cli_session s;
     struct psi_note_signer hub;
     unsigned char digest[PSI_LOGENTRY_DIGEST_BYTES];
@@ -44,8 +45,7 @@ static int setup(void **state)
     if (!f)
         return -1;
     *state = f; /* the teardown frees it, whatever fails below */
-    snprintf(f->dir, sizeof f->dir, "/tmp/psi-client-receipt.XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (test_scratch_dir(f->dir, sizeof f->dir, "client-receipt") != 0)
         return -1;
     if (psi_note_signer_generate(&f->hub, "receipt-hub") != 0)
         return -1;
@@ -70,13 +70,7 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     psi_state_close(f->s.state);
-    static const char *const names[] = {"state.db", "state.db-wal", "state.db-shm"};
-    char path[128];
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path, sizeof path, "%s/%s", f->dir, names[i]);
-        unlink(path);
-    }
-    rmdir(f->dir);
+    test_remove_tree(f->dir);
     psi_note_signer_wipe(&f->hub);
     free(f);
     return 0;

@@ -18,12 +18,12 @@
 #include <sodium.h>
 
 #include "psi/error.h"
-#include "../tests/client_state_fixture.h"
+#include "client_state_fixture.h"
 #include "state.h"
 
 static int setup(void **state)
 {
-    return state_fixture_setup(state, "/tmp/psi-client-log.XXXXXX");
+    return state_fixture_setup(state, "client-log");
 }
 
 static int teardown(void **state)

@@ -20,6 +20,8 @@
 #include <sqlite3.h>
 
 #include "psi/error.h"
+#include "scratch.h"
+#include "sqlite_file.h"
 #include "state.h"
 
 static const struct psi_state_config config = {
@@ -31,45 +33,24 @@ static const struct psi_state_config config = {
 
 static void new_dir(char *dir, size_t cap)
 {
-    snprintf(dir, cap, "/tmp/psi-client-migrate.XXXXXX");
-    assert_non_null(mkdtemp(dir));
-}
-
-static void remove_dir(const char *dir)
-{
-    char path[256];
-    static const char *const names[] = {"state.db", "state.db-wal", "state.db-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        unlink(path);
-    }
-    rmdir(dir);
+    assert_int_equal(test_scratch_dir(dir, cap, "client-migrate"), 0);
 }
 
 /* The file's own view, for what no state operation says: its version, and
  * the tables the old code made on first use (planted here as it made them). */
 static void sql(const char *dir, const char *statements)
 {
-    char path[256];
+    char path[320];
     snprintf(path, sizeof path, "%s/state.db", dir);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, statements, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    assert_int_equal(test_sqlite_exec(path, statements), SQLITE_OK);
 }
 
 static int user_version(const char *dir)
 {
-    char path[256];
+    char path[320];
     snprintf(path, sizeof path, "%s/state.db", dir);
-    sqlite3 *db = NULL;
-    sqlite3_stmt *s = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    int v = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
+    int v = test_sqlite_user_version(path);
+    assert_true(v >= 0);
     return v;
 }
 
@@ -126,12 +107,12 @@ static void migrates_from_every_version(void **state)
 {
     (void)state;
     for (int k = 1; k <= PSI_STATE_SCHEMA_VERSION; k++) {
-        char dir[64];
+        char dir[256];
         new_dir(dir, sizeof dir);
         assert_int_equal(psi_state_create_at_version(dir, &config, k), 0);
         assert_int_equal(user_version(dir), k);
         check_current(dir);
-        remove_dir(dir);
+        test_remove_tree(dir);
     }
 }
 
@@ -140,7 +121,7 @@ static void migrates_from_every_version(void **state)
 static void migrates_version_1_with_first_use_tables(void **state)
 {
     (void)state;
-    char dir[64];
+    char dir[256];
     new_dir(dir, sizeof dir);
     assert_int_equal(psi_state_create_at_version(dir, &config, 1), 0);
     sql(dir, "CREATE TABLE log_checkpoints(size INTEGER PRIMARY KEY,"
@@ -160,13 +141,13 @@ static void migrates_version_1_with_first_use_tables(void **state)
     psi_state_checkpoint_clear(&cp);
     psi_state_close(st);
     check_current(dir);
-    remove_dir(dir);
+    test_remove_tree(dir);
 }
 
 static void refuses_newer_and_unnumbered(void **state)
 {
     (void)state;
-    char dir[64];
+    char dir[256];
     new_dir(dir, sizeof dir);
     struct psi_state *st = NULL;
     assert_int_equal(psi_state_create(&st, dir, &config), 0);
@@ -179,7 +160,7 @@ static void refuses_newer_and_unnumbered(void **state)
     sql(dir, "PRAGMA user_version = 0");
     assert_int_equal(psi_state_open(&st, dir), PSI_ERR_UNSUPPORTED);
     assert_int_equal(user_version(dir), 0);
-    remove_dir(dir);
+    test_remove_tree(dir);
 }
 
 int main(void)

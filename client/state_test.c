@@ -20,12 +20,13 @@
 
 #include "digest.h"
 #include "psi/error.h"
-#include "../tests/client_state_fixture.h"
+#include "client_state_fixture.h"
+#include "sqlite_file.h"
 #include "state.h"
 
 static int setup(void **state)
 {
-    return state_fixture_setup(state, "/tmp/psi-client-state.XXXXXX");
+    return state_fixture_setup(state, "client-state");
 }
 
 static int teardown(void **state)
@@ -70,18 +71,15 @@ static void test_create_refuses_existing_and_open_missing(void **state)
     assert_null(other);
     struct psi_state_config bad = test_config;
     snprintf(bad.id, sizeof bad.id, "-bad id");
-    assert_int_equal(psi_state_create(&other, "/tmp", &bad), PSI_ERR_INVALID);
+    assert_int_equal(psi_state_create(&other, test_tmpdir(), &bad), PSI_ERR_INVALID);
 }
 
 static void set_user_version(const char *dir, int version)
 {
-    char path[128], sql[64];
-    sqlite3 *db = NULL;
+    char path[320], sql[64];
     snprintf(path, sizeof path, "%s/state.db", dir);
     snprintf(sql, sizeof sql, "PRAGMA user_version=%d", version);
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    assert_int_equal(test_sqlite_exec(path, sql), SQLITE_OK);
 }
 
 static void test_open_refuses_unknown_schema(void **state)

@@ -20,6 +20,7 @@
 #include "identity.h"
 #include "psi/error.h"
 #include "psi/note.h"
+#include "scratch.h"
 
 /* From the documentation of golang.org/x/mod/sumdb/note: a key pair made by
  * another implementation, so the key id and both strings are pinned. */
@@ -27,8 +28,8 @@
 #define GO_VKEY "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
 
 struct dir {
-    char path[64];
-    char files[32][128];
+    char path[256];
+    char files[32][320];
     size_t count;
 };
 
@@ -37,8 +38,7 @@ static int setup(void **state)
     struct dir *d = calloc(1, sizeof *d);
     if (d == NULL)
         return -1;
-    snprintf(d->path, sizeof d->path, "/tmp/psi-identity-test-XXXXXX");
-    if (mkdtemp(d->path) == NULL) {
+    if (test_scratch_dir(d->path, sizeof d->path, "identity-test") != 0) {
         free(d);
         return -1;
     }
@@ -49,9 +49,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct dir *d = *state;
-    for (size_t i = 0; i < d->count; i++)
-        unlink(d->files[i]);
-    rmdir(d->path);
+    test_remove_tree(d->path);
     free(d);
     return 0;
 }
@@ -63,8 +61,8 @@ static const char *path_in(struct dir *d, const char *name)
     char *p = d->files[d->count++];
     char dir[sizeof d->path];
     memcpy(dir, d->path, sizeof dir);
-    int n = snprintf(p, 128, "%s/%s", dir, name);
-    assert_true(n > 0 && n < 128);
+    int n = snprintf(p, sizeof d->files[0], "%s/%s", dir, name);
+    assert_true(n > 0 && (size_t)n < sizeof d->files[0]);
     return p;
 }
 

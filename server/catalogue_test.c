@@ -21,7 +21,7 @@
 #include <sodium.h>
 
 #include "hub.h"
-#include "hub_test_setup.h"
+#include "hub_fixture.h"
 #include "method_util.h"
 #include "methods.h"
 #include "psi.pb-c.h"
@@ -160,9 +160,7 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/psi-catalogue-test-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    hub_test_create_hub(f->dir, "catalogue-hub", EPOCH, &f->hub, &f->st);
+    hub_test_open_hub(f->dir, sizeof f->dir, "catalogue-test", "catalogue-hub", EPOCH, &f->hub, &f->st);
     assert_int_equal(psi_identity_generate(&f->agency, "agency-a"), 0);
     assert_int_equal(psi_identity_generate(&f->auditor, "auditor-1"), 0);
     hub_test_admit(&f->hub, f->st, &f->agency, "agency", 0);
@@ -174,11 +172,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    f->hub.ops->close(f->st);
-    psi_hub_unload(&f->hub);
     psi_identity_clear(&f->agency);
     psi_identity_clear(&f->auditor);
-    hub_test_remove_dir(f->dir);
+    hub_test_close_hub(f->dir, &f->hub, f->st);
     free(f);
     return 0;
 }

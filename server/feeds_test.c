@@ -18,8 +18,8 @@
 
 #include "feeds.h"
 #include "hub.h"
-#include "hub_test_setup.h"
-#include "hub_test_util.h"
+#include "hub_fixture.h"
+#include "wire.h"
 #include "psi/error.h"
 #include "psi/feed.h"
 #include "psi/feedfilter.h"
@@ -45,9 +45,7 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/psi-feeds-test-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    hub_test_create_hub(f->dir, "test-hub", EPOCH, &f->hub, &f->st);
+    hub_test_open_hub(f->dir, sizeof f->dir, "feeds-test", "test-hub", EPOCH, &f->hub, &f->st);
     assert_int_equal(psi_identity_generate(&f->a, "agency-a"), 0);
     assert_int_equal(psi_identity_generate(&f->b, "agency-b"), 0);
     assert_int_equal(psi_identity_generate(&f->v, "vendor-v"), 0);
@@ -70,14 +68,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    f->hub.ops->close(f->st);
-    psi_hub_unload(&f->hub);
     psi_identity_clear(&f->a);
     psi_identity_clear(&f->b);
     psi_identity_clear(&f->v);
     psi_identity_clear(&f->w);
     psi_identity_clear(&f->aud);
-    hub_test_remove_dir(f->dir);
+    hub_test_close_hub(f->dir, &f->hub, f->st);
     free(f);
     return 0;
 }

@@ -20,8 +20,9 @@
 
 #include "commands.h"
 #include "hub.h"
-#include "hub_test_setup.h"
-#include "hub_test_util.h"
+#include "hub_fixture.h"
+#include "sqlite_file.h"
+#include "wire.h"
 #include "log.h"
 #include "psi/audit.h"
 #include "psi/error.h"
@@ -43,9 +44,7 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/psi-hub-test-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    hub_test_create_hub(f->dir, "test-hub", EPOCH, &f->hub, &f->st);
+    hub_test_open_hub(f->dir, sizeof f->dir, "hub-test", "test-hub", EPOCH, &f->hub, &f->st);
     assert_string_equal(f->hub.name, "test-hub");
     assert_int_equal(f->hub.threshold, 2);
     assert_int_equal(f->hub.max_chunk_elements, PSI_HUB_MAX_CHUNK_ELEMENTS);
@@ -67,15 +66,13 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    f->hub.ops->close(f->st);
-    psi_hub_unload(&f->hub);
     psi_identity_clear(&f->a);
     psi_identity_clear(&f->b);
     psi_identity_clear(&f->c);
     psi_identity_clear(&f->v);
     psi_identity_clear(&f->aud);
     psi_identity_clear(&f->stranger);
-    hub_test_remove_dir(f->dir);
+    hub_test_close_hub(f->dir, &f->hub, f->st);
     free(f);
     return 0;
 }
@@ -113,14 +110,8 @@ static void expect_error(struct fixture *f, const char *needle)
 static int upload(struct fixture *f, const struct psi_identity *who, const uint8_t upload_id[16],
                   uint64_t offset, const uint8_t *items, size_t len, uint64_t *received)
 {
-    Psi__UploadChunk m = PSI__UPLOAD_CHUNK__INIT;
-    m.upload_id.data = (uint8_t *)upload_id;
-    m.upload_id.len = 16;
-    m.offset = offset;
-    m.items.data = (uint8_t *)items;
-    m.items.len = len;
     size_t n;
-    uint8_t *body = hub_test_pack(&m.base, &n), *out = NULL;
+    uint8_t *body = hub_test_chunk_body(upload_id, offset, items, len, &n), *out = NULL;
     size_t out_len = 0;
     int rc = call(f, who, "upload.chunk", body, n, &out, &out_len);
     free(body);
@@ -166,17 +157,8 @@ static int commit_submission(struct fixture *f, const struct psi_identity *who,
     hub_test_submission_sign(who->secret_key, f->hub.identity.public_key, digest, sig);
     if (o && o->bad_signature)
         sig[5] ^= 1;
-    Psi__SubmitCommit m = PSI__SUBMIT_COMMIT__INIT;
-    m.upload_id.data = (uint8_t *)upload_id;
-    m.upload_id.len = 16;
-    m.epoch = (char *)epoch;
-    m.count = claimed;
-    m.digest.data = digest;
-    m.digest.len = 32;
-    m.signature.data = sig;
-    m.signature.len = 64;
     size_t n, out_len = 0;
-    uint8_t *body = hub_test_pack(&m.base, &n), *out = NULL;
+    uint8_t *body = hub_test_commit_body(upload_id, epoch, claimed, digest, sig, &n), *out = NULL;
     int rc = call(f, who, "submit.commit", body, n, &out, &out_len);
     free(body);
     if (rc == 0) {
@@ -639,17 +621,9 @@ static void retry_and_replay(void **state)
     unsigned char digest[32], sig[64];
     hub_test_submission_digest(EPOCH, "agency-a", 3, elements, digest);
     hub_test_submission_sign(f->a.secret_key, f->hub.identity.public_key, digest, sig);
-    Psi__SubmitCommit m = PSI__SUBMIT_COMMIT__INIT;
-    m.upload_id.data = upload_id;
-    m.upload_id.len = 16;
-    m.epoch = (char *)EPOCH;
-    m.count = 3;
-    m.digest.data = digest;
-    m.digest.len = 32;
-    m.signature.data = sig;
-    m.signature.len = 64;
     size_t n, len1, len2;
-    uint8_t *body = hub_test_pack(&m.base, &n), *first = NULL, *second = NULL;
+    uint8_t *body = hub_test_commit_body(upload_id, EPOCH, 3, digest, sig, &n), *first = NULL,
+            *second = NULL;
     unsigned char rid[16];
     randombytes_buf(rid, sizeof rid);
     assert_int_equal(call_id(f, &f->a, rid, "submit.commit", body, n, &first, &len1), 0);
@@ -754,16 +728,12 @@ static void older_store_gets_new_tables(void **state)
     f->st = NULL;
     char path[512], err[256];
     snprintf(path, sizeof path, "%s/hub.db", f->dir);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
-                                  "DROP TABLE refusal_budget; DROP TABLE feed_key; DROP TABLE feed;"
-                                  " DROP TABLE feed_block; DROP TABLE quota; DROP TABLE query;"
-                                  " PRAGMA user_version = 0; INSERT INTO meta(key, value)"
-                                  " VALUES ('schema_version', '2');",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
+    assert_int_equal(
+        test_sqlite_exec(path, "DROP TABLE refusal_budget; DROP TABLE feed_key; DROP TABLE feed;"
+                               " DROP TABLE feed_block; DROP TABLE quota; DROP TABLE query;"
+                               " PRAGMA user_version = 0; INSERT INTO meta(key, value)"
+                               " VALUES ('schema_version', '2');"),
+        SQLITE_OK);
     assert_int_equal(psi_hub_connect(&f->hub, &f->st, err, sizeof err), 0);
     assert_int_equal(hub_test_count_rows(f->dir, "refusal_budget"), 0);
     assert_int_equal(hub_test_count_rows(f->dir, "feed_key"), 0);
@@ -791,23 +761,19 @@ static void older_query_table_gets_signatures(void **state)
     f->st = NULL;
     char path[512], err[256];
     snprintf(path, sizeof path, "%s/hub.db", f->dir);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(
-        sqlite3_exec(db,
-                     "DROP TABLE query; CREATE TABLE query ("
-                     " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-                     " agency TEXT NOT NULL, vendor TEXT NOT NULL, epoch TEXT NOT NULL,"
-                     " count INTEGER NOT NULL CHECK (count > 0), elements BLOB NOT NULL,"
-                     " log_index INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
-                     " evaluated BLOB, proof BLOB, answered_ms INTEGER);"
-                     "INSERT INTO query(agency, vendor, epoch, count, elements, log_index,"
-                     " created_ms) VALUES ('agency-a', 'vendor-v', 'E1', 1, zeroblob(32), 0, 0);"
-                     "PRAGMA user_version = 0;"
-                     "INSERT INTO meta(key, value) VALUES ('schema_version', '2');",
-                     NULL, NULL, NULL),
+        test_sqlite_exec(
+            path, "DROP TABLE query; CREATE TABLE query ("
+                  " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                  " agency TEXT NOT NULL, vendor TEXT NOT NULL, epoch TEXT NOT NULL,"
+                  " count INTEGER NOT NULL CHECK (count > 0), elements BLOB NOT NULL,"
+                  " log_index INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
+                  " evaluated BLOB, proof BLOB, answered_ms INTEGER);"
+                  "INSERT INTO query(agency, vendor, epoch, count, elements, log_index,"
+                  " created_ms) VALUES ('agency-a', 'vendor-v', 'E1', 1, zeroblob(32), 0, 0);"
+                  "PRAGMA user_version = 0;"
+                  "INSERT INTO meta(key, value) VALUES ('schema_version', '2');"),
         SQLITE_OK);
-    sqlite3_close(db);
     assert_int_equal(psi_hub_connect(&f->hub, &f->st, err, sizeof err), 0);
     struct psi_txn t;
     struct psi_store_query q;
@@ -1252,17 +1218,9 @@ static void element_quota(void **state)
     /* Without a quota of its own, b has the default (refused before the
      * upload is even read). */
     unsigned char junk[64] = {0};
-    Psi__SubmitCommit m = PSI__SUBMIT_COMMIT__INIT;
-    m.upload_id.data = upload_id;
-    m.upload_id.len = 16;
-    m.epoch = (char *)EPOCH;
-    m.count = PSI_ELEMENT_QUOTA_DEFAULT + 1U;
-    m.digest.data = junk;
-    m.digest.len = 32;
-    m.signature.data = junk;
-    m.signature.len = 64;
     size_t n;
-    uint8_t *body = hub_test_pack(&m.base, &n);
+    uint8_t *body =
+        hub_test_commit_body(upload_id, EPOCH, PSI_ELEMENT_QUOTA_DEFAULT + 1U, junk, junk, &n);
     assert_int_equal(call(f, &f->b, "submit.commit", body, n, NULL, NULL), PSI_ERR_QUOTA);
     free(body);
     expect_error(f, "used 0, limit 1000000");

@@ -22,8 +22,8 @@
 #include <sqlite3.h>
 
 #include "hub.h"
-#include "hub_test_setup.h"
-#include "hub_test_util.h"
+#include "hub_fixture.h"
+#include "wire.h"
 #include "log.h"
 #include "psi/audit.h"
 #include "psi/error.h"
@@ -42,12 +42,7 @@ struct fixture {
 
 static void admit(struct fixture *f, const struct psi_identity *who, const char *role)
 {
-    struct psi_store_participant p;
-    memset(&p, 0, sizeof p);
-    snprintf(p.id, sizeof p.id, "%s", who->name);
-    snprintf(p.role, sizeof p.role, "%s", role);
-    memcpy(p.public_key, who->public_key, 32);
-    p.share_all = 1;
+    struct psi_store_participant p = hub_test_participant(who, role, 0);
     struct psi_txn t;
     assert_int_equal(psi_txn_begin(&t, f->hub.ops, f->st, PSI_TXN_WRITE), 0);
     assert_int_equal(f->hub.ops->participant_add(&t, &p, 1), 0);
@@ -60,9 +55,7 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/psi-log-test-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    hub_test_create_hub(f->dir, "log-hub", EPOCH, &f->hub, &f->st);
+    hub_test_open_hub(f->dir, sizeof f->dir, "log-test", "log-hub", EPOCH, &f->hub, &f->st);
     memcpy(f->log_key.name, "log-hub", 8);
     memcpy(f->log_key.public_key, f->hub.identity.public_key, 32);
     assert_int_equal(psi_note_key_id(&f->log_key.key_id, "log-hub", f->log_key.public_key), 0);
@@ -79,15 +72,13 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    f->hub.ops->close(f->st);
-    psi_hub_unload(&f->hub);
     psi_identity_clear(&f->a);
     psi_identity_clear(&f->b);
     psi_identity_clear(&f->aud);
     psi_identity_clear(&f->gone);
     psi_identity_clear(&f->impostor);
     psi_identity_clear(&f->stranger);
-    hub_test_remove_dir(f->dir);
+    hub_test_close_hub(f->dir, &f->hub, f->st);
     free(f);
     return 0;
 }

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "hub_test_fs.h"
+#include "scratch.h"
 #include "psi/error.h"
 #include "psi/merkle.h"
 #include "store.h"
@@ -42,8 +42,7 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/psi-store-contract-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    assert_int_equal(test_scratch_dir(f->dir, sizeof f->dir, "store-contract"), 0);
     char err[256] = "";
     assert_int_equal(psi_store_in_dir(f->dir, backend_name(), &f->ops, f->location,
                                       sizeof f->location, err, sizeof err),
@@ -59,7 +58,7 @@ static int teardown(void **state)
     if (f->st != NULL)
         f->ops->close(f->st);
     f->ops->destroy(f->location);
-    hub_test_remove_tree(f->dir);
+    test_remove_tree(f->dir);
     free(f);
     return 0;
 }

@@ -21,13 +21,14 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "hub_test_fs.h"
+#include "scratch.h"
+#include "sqlite_file.h"
 #include "psi/error.h"
 #include "store.h"
 #include "store_sqlite.h"
 
 struct fixture {
-    char dir[128];
+    char dir[256];
     char path[4096];
     const struct psi_store_ops *ops;
 };
@@ -36,8 +37,7 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/psi-store-migrate-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    assert_int_equal(test_scratch_dir(f->dir, sizeof f->dir, "store-migrate"), 0);
     char err[256];
     assert_int_equal(
         psi_store_in_dir(f->dir, "sqlite", &f->ops, f->path, sizeof f->path, err, sizeof err), 0);
@@ -48,34 +48,20 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    hub_test_remove_tree(f->dir);
+    test_remove_tree(f->dir);
     free(f);
     return 0;
 }
 
 static void sql(const char *path, const char *statements)
 {
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    char *msg = NULL;
-    int rc = sqlite3_exec(db, statements, NULL, NULL, &msg);
-    if (rc != SQLITE_OK)
-        fprintf(stderr, "sql: %s\n", msg ? msg : "?");
-    sqlite3_free(msg);
-    assert_int_equal(rc, SQLITE_OK);
-    sqlite3_close(db);
+    assert_int_equal(test_sqlite_exec(path, statements), SQLITE_OK);
 }
 
 static int user_version(const char *path)
 {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *s = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    int v = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
+    int v = test_sqlite_user_version(path);
+    assert_true(v >= 0);
     return v;
 }
 

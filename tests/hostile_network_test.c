@@ -41,8 +41,8 @@
 #include <sqlite3.h>
 
 #include "envelope.h"
-#include "hub_test_client.h"
-#include "hub_test_util.h"
+#include "hub_process.h"
+#include "wire.h"
 #include "identity.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"
@@ -113,14 +113,9 @@ static void upload(const struct psi_identity *who, const uint8_t upload_id[16],
                    const uint8_t *bytes, size_t len)
 {
     for (size_t at = 0; at < len; at += 32768) {
-        Psi__UploadChunk m = PSI__UPLOAD_CHUNK__INIT;
-        m.upload_id.data = (uint8_t *)upload_id;
-        m.upload_id.len = 16;
-        m.offset = at;
-        m.items.data = (uint8_t *)bytes + at;
-        m.items.len = len - at < 32768 ? len - at : 32768;
         size_t n, reply_len;
-        uint8_t *body = hub_test_pack(&m.base, &n);
+        uint8_t *body =
+            hub_test_chunk_body(upload_id, at, bytes + at, len - at < 32768 ? len - at : 32768, &n);
         free(call_ok(who, "upload.chunk", body, n, &reply_len));
         free(body);
     }
@@ -133,28 +128,7 @@ static uint8_t *commit_body(const struct psi_identity *who, const uint8_t upload
     unsigned char sig[64];
     hub_test_submission_digest(H.epoch, who->name, count, elements, digest);
     hub_test_submission_sign(who->secret_key, H.hub.hub_key, digest, sig);
-    Psi__SubmitCommit m = PSI__SUBMIT_COMMIT__INIT;
-    m.upload_id.data = (uint8_t *)upload_id;
-    m.upload_id.len = 16;
-    m.epoch = H.epoch;
-    m.count = count;
-    m.digest.data = digest;
-    m.digest.len = 32;
-    m.signature.data = sig;
-    m.signature.len = 64;
-    return hub_test_pack(&m.base, len);
-}
-
-static uint8_t *chunk_body(const uint8_t upload_id[16], uint64_t offset, const uint8_t *items,
-                           size_t len, size_t *n)
-{
-    Psi__UploadChunk m = PSI__UPLOAD_CHUNK__INIT;
-    m.upload_id.data = (uint8_t *)upload_id;
-    m.upload_id.len = 16;
-    m.offset = offset;
-    m.items.data = (uint8_t *)items;
-    m.items.len = len;
-    return hub_test_pack(&m.base, n);
+    return hub_test_commit_body(upload_id, H.epoch, count, digest, sig, len);
 }
 
 /* ---------------------------------------------------------------- setup */
@@ -212,8 +186,8 @@ static void capture_frames(void)
     randombytes_buf(upload_id, sizeof upload_id);
     unsigned char digest[32];
     size_t n[4];
-    uint8_t *bodies[4] = {NULL, chunk_body(upload_id, 0, elements, 320, &n[1]),
-                          chunk_body(upload_id, 320, elements + 320, 320, &n[2]),
+    uint8_t *bodies[4] = {NULL, hub_test_chunk_body(upload_id, 0, elements, 320, &n[1]),
+                          hub_test_chunk_body(upload_id, 320, elements + 320, 320, &n[2]),
                           commit_body(&H.o, upload_id, elements, 20, digest, &n[3])};
     n[0] = 0;
     const char *methods[4] = {"info", "upload.chunk", "upload.chunk", "submit.commit"};
@@ -304,7 +278,6 @@ static int setup_group(void **state)
 static int teardown_group(void **state)
 {
     (void)state;
-    int status = hub_test_hub_stop(&H.hub);
     struct psi_identity *ids[] = {&H.a, &H.b, &H.o, &H.r, &H.stranger, &H.impostor};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
         psi_identity_clear(ids[i]);
@@ -312,13 +285,7 @@ static int teardown_group(void **state)
         free(H.captured[i]);
         free(H.captured_reply[i]);
     }
-    if (status != 0) {
-        fprintf(stderr, "psi-hub did not stop cleanly on SIGTERM (status %d); kept %s\n", status,
-                H.hub.dir);
-        return -1;
-    }
-    hub_test_hub_destroy(&H.hub);
-    return 0;
+    return hub_test_hub_finish(&H.hub, 1);
 }
 
 /* ---------------------------------------------------------------- the flood */
@@ -695,8 +662,8 @@ static void send_reordered(struct flood *f)
     size_t lens[STEPS];
     unsigned char rids[STEPS][16], digest[32];
     for (int i = 0; i < REORDER_CHUNKS; i++)
-        bodies[i] = chunk_body(upload_id, (uint64_t)i * chunk_bytes,
-                               elements + (size_t)i * chunk_bytes, chunk_bytes, &lens[i]);
+        bodies[i] = hub_test_chunk_body(upload_id, (uint64_t)i * chunk_bytes,
+                                        elements + (size_t)i * chunk_bytes, chunk_bytes, &lens[i]);
     bodies[REORDER_CHUNKS] =
         commit_body(&H.o, upload_id, elements, REORDER_ELEMENTS, digest, &lens[REORDER_CHUNKS]);
     int order[STEPS];

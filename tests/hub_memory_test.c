@@ -50,7 +50,7 @@
 #include <sodium.h>
 
 #include "envelope.h"
-#include "hub_test_client.h"
+#include "hub_process.h"
 #include "identity.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"
@@ -104,16 +104,9 @@ static int setup_group(void **state)
 static int teardown_group(void **state)
 {
     (void)state;
-    int status = H.hub.pid > 0 ? hub_test_hub_stop(&H.hub) : 0;
     psi_identity_clear(&H.a);
     psi_identity_clear(&H.stranger);
-    if (status != 0) {
-        fprintf(stderr, "psi-hub did not stop cleanly on SIGTERM (status %d); kept %s\n", status,
-                H.hub.dir);
-        return -1;
-    }
-    hub_test_hub_destroy(&H.hub);
-    return 0;
+    return hub_test_hub_finish(&H.hub, 0);
 }
 
 /* The hub answers info as it should. */

@@ -30,8 +30,8 @@
 #include <sodium.h>
 
 #include "envelope.h"
-#include "hub_test_client.h"
-#include "hub_test_util.h"
+#include "hub_process.h"
+#include "wire.h"
 #include "identity.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"
@@ -72,18 +72,11 @@ static int setup_group(void **state)
 static int teardown_group(void **state)
 {
     (void)state;
-    int status = hub_test_hub_stop(&H.hub);
     psi_identity_clear(&H.a);
     psi_identity_clear(&H.b);
     psi_identity_clear(&H.r);
     psi_identity_clear(&H.stranger);
-    if (status != 0) {
-        fprintf(stderr, "psi-hub did not stop cleanly on SIGTERM (status %d); log in %s\n", status,
-                H.hub.dir);
-        return -1;
-    }
-    hub_test_hub_destroy(&H.hub); /* PSI_KEEP=1 keeps it */
-    return 0;
+    return hub_test_hub_finish(&H.hub, 1);
 }
 
 /* ---------------------------------------------------------------- the state */
@@ -178,14 +171,9 @@ static void upload_bytes(const struct psi_identity *who, const uint8_t upload_id
                          const uint8_t *bytes, size_t len)
 {
     for (size_t at = 0; at < len; at += 8192) {
-        Psi__UploadChunk m = PSI__UPLOAD_CHUNK__INIT;
-        m.upload_id.data = (uint8_t *)upload_id;
-        m.upload_id.len = 16;
-        m.offset = at;
-        m.items.data = (uint8_t *)bytes + at;
-        m.items.len = len - at < 8192 ? len - at : 8192;
         size_t n;
-        uint8_t *body = hub_test_pack(&m.base, &n);
+        uint8_t *body =
+            hub_test_chunk_body(upload_id, at, bytes + at, len - at < 8192 ? len - at : 8192, &n);
         struct psi_reply r;
         assert_int_equal(request(who, "upload.chunk", body, n, &r), 0);
         psi_reply_clear(&r);
@@ -200,19 +188,10 @@ static uint8_t *submit_body(const struct psi_identity *who, const char *epoch,
     static unsigned char digest[32], sig[64];
     hub_test_submission_digest(epoch, who->name, count, elements, digest);
     hub_test_submission_sign(who->secret_key, H.hub.hub_key, digest, sig);
-    Psi__SubmitCommit m = PSI__SUBMIT_COMMIT__INIT;
-    m.upload_id.data = (uint8_t *)upload_id;
-    m.upload_id.len = 16;
-    m.epoch = (char *)epoch;
-    m.count = count;
-    m.digest.data = digest;
-    m.digest.len = 32;
-    m.signature.data = sig;
-    m.signature.len = 64;
-    return hub_test_pack(&m.base, len);
+    return hub_test_commit_body(upload_id, epoch, count, digest, sig, len);
 }
 
-/* A frame built by hand from the wire format (tests/hub_test_client.h). */
+/* A frame built by hand from the wire format (tests/support/wire.h). */
 static uint8_t *craft(const struct psi_identity *who, const char *method, uint64_t timestamp_ms,
                       const uint8_t *body, size_t body_len, const uint8_t *raw_request,
                       size_t raw_len, const unsigned char rid[16], size_t *frame_len)
@@ -556,14 +535,9 @@ static void *client_thread(void *arg)
         if (i % 2 == 0) {
             status = request(run->who, "info", NULL, 0, &r);
         } else {
-            Psi__UploadChunk m = PSI__UPLOAD_CHUNK__INIT;
-            m.upload_id.data = upload_id;
-            m.upload_id.len = 16;
-            m.offset = (uint64_t)(i / 2) * sizeof chunk;
-            m.items.data = chunk;
-            m.items.len = sizeof chunk;
             size_t n;
-            uint8_t *body = hub_test_pack(&m.base, &n);
+            uint8_t *body = hub_test_chunk_body(upload_id, (uint64_t)(i / 2) * sizeof chunk, chunk,
+                                                sizeof chunk, &n);
             status = request(run->who, "upload.chunk", body, n, &r);
             free(body);
         }

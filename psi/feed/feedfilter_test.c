@@ -17,6 +17,7 @@
 
 #include "psi/error.h"
 #include "psi/feedfilter.h"
+#include "scratch.h"
 
 #define EPOCH "2026-W48"
 #define VENDOR "vendor-a"
@@ -34,7 +35,7 @@
 struct fixture {
     unsigned char key[32];
     unsigned char other_key[32];
-    char dir[64];
+    char dir[256];
 };
 
 static unsigned char *make_outputs(size_t count, unsigned char tag)
@@ -58,8 +59,7 @@ static int setup(void **state)
     }
     crypto_core_ristretto255_random(fx->key);
     crypto_core_ristretto255_random(fx->other_key);
-    memcpy(fx->dir, "/tmp/psi-feedfilter-XXXXXX", sizeof "/tmp/psi-feedfilter-XXXXXX");
-    if (mkdtemp(fx->dir) == NULL) {
+    if (test_scratch_dir(fx->dir, sizeof fx->dir, "feedfilter") != 0) {
         free(fx);
         return -1;
     }
@@ -70,11 +70,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
-    char path[128];
 
-    snprintf(path, sizeof path, "%s/feed.bin", fx->dir);
-    (void)unlink(path);
-    (void)rmdir(fx->dir);
+    (void)test_remove_tree(fx->dir);
     free(fx);
     return 0;
 }
@@ -165,7 +162,7 @@ static void test_round_trip_no_false_negatives(void **state)
     struct psi_feed_filter_info a, b, c;
     unsigned char *bytes, *again;
     size_t len, len2;
-    char path[128];
+    char path[320];
     char err[256];
     double bits_per_item;
 
@@ -658,7 +655,7 @@ static void test_use_checks(void **state)
     unsigned char small[16];
     uint64_t size;
     size_t len;
-    char path[160];
+    char path[320];
     char err[256];
 
     assert_int_equal(psi_feed_filter_contains(NULL, outputs), PSI_ERR_INVALID);

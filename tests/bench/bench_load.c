@@ -35,8 +35,8 @@
 
 #include "bench_util.h"
 #include "envelope.h"
-#include "hub_test_client.h"
-#include "hub_test_util.h"
+#include "hub_process.h"
+#include "wire.h"
 #include "identity.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"
@@ -128,14 +128,10 @@ static int upload(struct client *c, const uint8_t *bytes, size_t len, uint8_t up
 {
     randombytes_buf(upload_id, 16);
     for (size_t at = 0; at < len; at += 1u << 20) {
-        Psi__UploadChunk m = PSI__UPLOAD_CHUNK__INIT;
-        m.upload_id.data = upload_id;
-        m.upload_id.len = 16;
-        m.offset = at;
-        m.items.data = (uint8_t *)bytes + at;
-        m.items.len = len - at < (1u << 20) ? len - at : 1u << 20;
         size_t n, reply_len;
-        uint8_t *body = hub_test_pack(&m.base, &n), *reply = NULL;
+        uint8_t *body = hub_test_chunk_body(upload_id, at, bytes + at,
+                                            len - at < (1u << 20) ? len - at : 1u << 20, &n),
+                *reply = NULL;
         int rc = timed_call(c, M_UPLOAD, body, n, &reply, &reply_len);
         free(body);
         free(reply);
@@ -193,17 +189,9 @@ static int submit(struct client *c)
         unsigned char digest[32], sig[64];
         hub_test_submission_digest(B.epoch, me->name, count, elements, digest);
         hub_test_submission_sign(me->secret_key, B.hub.hub_key, digest, sig);
-        Psi__SubmitCommit m = PSI__SUBMIT_COMMIT__INIT;
-        m.upload_id.data = upload_id;
-        m.upload_id.len = 16;
-        m.epoch = B.epoch;
-        m.count = count;
-        m.digest.data = digest;
-        m.digest.len = 32;
-        m.signature.data = sig;
-        m.signature.len = 64;
         size_t n, reply_len;
-        uint8_t *body = hub_test_pack(&m.base, &n), *reply = NULL;
+        uint8_t *body = hub_test_commit_body(upload_id, B.epoch, count, digest, sig, &n),
+                *reply = NULL;
         rc = timed_call(c, M_SUBMIT, body, n, &reply, &reply_len);
         free(body);
         if (rc == 0) {

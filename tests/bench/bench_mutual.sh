@@ -94,14 +94,7 @@ t_cross=$(since "$t1")
 t_total=$(since "$t0")
 run_all agent_one # a second round, as in the demo (nothing should be left)
 
-: >"$WORK/actual.tsv"
-for p in "${parties[@]}"; do
-    results_flat "$p" "$WORK/r.tsv"
-    cat "$WORK/r.tsv" >>"$WORK/actual.tsv"
-done
-LC_ALL=C sort -o "$WORK/actual.tsv" "$WORK/actual.tsv"
-"$PSI_SCENARIO" --flatten "$WORK/sc/expected.jsonl" | LC_ALL=C sort >"$WORK/expected.tsv"
-compare_or_fail "benchmark results" "$WORK/expected.tsv" "$WORK/actual.tsv"
+results_match_scenario "benchmark results" "${parties[@]}"
 # The hub's peak resident memory and its store, per stored tag.
 hub_hwm_kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/$HUB_PID/status")
 hub_stop

@@ -27,10 +27,8 @@ command -v sqlite3 >/dev/null || fail "the sqlite3 command is needed (scripts/se
 size=${PSI_CRASH_SIZE:-8000}
 chunks=4
 parties=(c1 c2 c3 c4)
-seed=$((RANDOM * 32768 + RANDOM))
-say "scenario seed $seed (PSI_CRASH_SIZE=$size)"
-must "$PSI_SCENARIO" --out "$WORK/sc" --seed "$seed" --size "$size" \
-    --parties "$(IFS=,; echo "${parties[*]}")" >/dev/null
+say "PSI_CRASH_SIZE=$size"
+scenario_new "$size" "${parties[@]}"
 
 # Each party's file in $chunks pieces (lines dealt round-robin, so every piece
 # mixes fanged and defanged forms and in-file duplicates may straddle pieces).
@@ -187,13 +185,6 @@ for _ in 1 2; do
         must "$PSI" agent --state "$(party_dir "$p")" --once >/dev/null
     done
 done
-: >"$WORK/actual.tsv"
-for p in "${parties[@]}"; do
-    results_flat "$p" "$WORK/r.tsv"
-    cat "$WORK/r.tsv" >>"$WORK/actual.tsv"
-done
-LC_ALL=C sort -o "$WORK/actual.tsv" "$WORK/actual.tsv"
-"$PSI_SCENARIO" --flatten "$WORK/sc/expected.jsonl" | LC_ALL=C sort >"$WORK/expected.tsv"
-compare_or_fail "results after the crashes" "$WORK/expected.tsv" "$WORK/actual.tsv"
+results_match_scenario "results after the crashes" "${parties[@]}"
 hub_stop
 say "OK — $(wc -l <"$WORK/actual.tsv") overlaps as planted, after a hub crash and a client crash"

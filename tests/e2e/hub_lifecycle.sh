@@ -12,7 +12,7 @@ build=${PSI_BIN:-$here/../../build}
 HUB="$build/server/psi-hub"
 [ -x "$HUB" ] || { echo "hub_lifecycle: FAIL: no $HUB (build psi_hub first)" >&2; exit 1; }
 
-WORK=$(mktemp -d /tmp/psi-hub-lifecycle-XXXXXX)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/psi-hub-lifecycle-XXXXXX")
 SERVE_PID=""
 cleanup() {
     if [ -n "$SERVE_PID" ] && kill -0 "$SERVE_PID" 2>/dev/null; then

@@ -10,60 +10,32 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${PSI_BIN:-$here/../../build}
-PSI="$build/client/psi"
 DATA="${PSI_SOURCE:-$here/../..}/tests/fixtures/ioc"
-name=ingest
-
-fail() {
-    printf '%s: FAIL: %s\n' "$name" "$*" >&2
-    exit 1
-}
-[ -x "$PSI" ] || fail "missing binary $PSI (build the psi_cli target)"
+# shellcheck source=tests/e2e/lib/harness.bash
+. "$here/lib/harness.bash"
+# shellcheck source=tests/e2e/lib/ingest.bash
+. "$here/lib/ingest.bash"
+harness_init_psi_only ingest "$build"
 [ -d "$DATA" ] || fail "missing fixture folder $DATA"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/psi-ingest.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-
-# run EXPECTED_STATUS ARGS...: runs psi ingest, output in $WORK/out, $WORK/err.
-run() {
-    local want=$1 rc=0
-    shift
-    "$PSI" ingest "$@" >"$WORK/out" 2>"$WORK/err" || rc=$?
-    if [ "$rc" -ne "$want" ]; then
-        printf '%s: FAIL: exit %d (expected %d) from: psi ingest %s\n' "$name" "$rc" "$want" "$*" >&2
-        sed 's/^/    | /' "$WORK/err" | tail -n 20 >&2
-        exit 1
-    fi
-}
-# expect_line FILE LINE: FILE has exactly that line, once.
-expect_line() {
-    local n
-    n=$(grep -cxF -- "$2" "$1" || true)
-    [ "$n" -eq 1 ] || fail "expected the line '$2' once in $(basename "$1"), found it $n times"
-}
-expect_lines() {
-    local n
-    n=$(wc -l <"$1")
-    [ "$n" -eq "$2" ] || fail "expected $2 lines in $(basename "$1"), got $n"
-}
 
 # ---- help and usage errors
-run 0 --help
+ingest_run 0 --help
 grep -q '^usage: psi ingest' "$WORK/out" || fail "--help does not print the usage"
 grep -q 'Exit status' "$WORK/out" || fail "--help does not describe exit statuses"
-run 2
+ingest_run 2
 grep -q 'no FILE given' "$WORK/err" || fail "no file: wrong message: $(cat "$WORK/err")"
-run 2 --bogus x
+ingest_run 2 --bogus x
 grep -q "unknown option '--bogus'" "$WORK/err" || fail "unknown option: $(cat "$WORK/err")"
-run 2 --format yaml x
+ingest_run 2 --format yaml x
 grep -q "unknown format 'yaml'" "$WORK/err" || fail "bad format: $(cat "$WORK/err")"
-run 2 --format
+ingest_run 2 --format
 grep -qF "psi ingest: option '--format' needs a value (psi ingest --help)" "$WORK/err" || fail "missing value: $(cat "$WORK/err")"
-run 2 --column 0 x.csv
-run 2 --format stix --column 2 x.json
+ingest_run 2 --column 0 x.csv
+ingest_run 2 --format stix --column 2 x.json
 grep -q -- "--column applies to CSV input" "$WORK/err" || fail "--column on STIX: $(cat "$WORK/err")"
 
 # ---- a text file with fanged and defanged forms of one address
-run 0 "$DATA/campaign-notes.txt"
+ingest_run 0 "$DATA/campaign-notes.txt"
 expect_lines "$WORK/out" 7
 expect_line "$WORK/out" $'ipv4\t203.0.113.45'
 expect_line "$WORK/out" $'url\thttps://login-portal.example.net/owa/auth.php'
@@ -77,19 +49,19 @@ awk -F '\t' 'NF != 2 || $1 !~ /^(ipv4|ipv6|cidr4|cidr6|domain|email|url|md5|sha1
              END { exit bad }' "$WORK/out" || fail "a line is not TYPE<TAB>VALUE"
 
 # ---- --json: one object a line, escaped by jansson
-run 0 --json "$DATA/campaign-notes.txt"
+ingest_run 0 --json "$DATA/campaign-notes.txt"
 expect_lines "$WORK/out" 7
 expect_line "$WORK/out" '{"type":"ipv4","value":"203.0.113.45"}'
 grep -vq '^{"type":"[a-z0-9]*","value":"[^"]*"}$' "$WORK/out" && fail "--json line not of the documented shape"
 printf 'http://evil.com/a\\b"c\njörg@evil.com\n' >"$WORK/quote.txt"
-run 0 --json "$WORK/quote.txt"
+ingest_run 0 --json "$WORK/quote.txt"
 expect_line "$WORK/out" '{"type":"url","value":"http://evil.com/a\\b%22c"}'
 expect_line "$WORK/out" '{"type":"email","value":"jörg@evil.com"}'
 
 # ---- several files and formats at once, with per-file counts
 # The MISP event repeats two values of the bundle, the hash list one of the
 # bundle and one of its own: 6 + (9 - 2) + (3 - 1) printed.
-run 0 "$DATA/bundle.stix.json" "$DATA/event.misp.json" "$DATA/beacon.sha256"
+ingest_run 0 "$DATA/bundle.stix.json" "$DATA/event.misp.json" "$DATA/beacon.sha256"
 expect_lines "$WORK/out" $((6 + 7 + 2))
 expect_line "$WORK/err" "psi ingest: $DATA/bundle.stix.json: 8 read, 6 kept, 0 duplicates, 2 skipped (unsupported 2)"
 expect_line "$WORK/err" "psi ingest: $DATA/event.misp.json: 12 read, 7 kept, 2 duplicates, 3 skipped (unsupported 3)"
@@ -101,14 +73,14 @@ expect_line "$WORK/out" $'domain\trelay.example.org'
 expect_line "$WORK/out" $'ipv4\t198.51.100.25'
 
 # ---- the same file twice: everything the second time is a duplicate
-run 0 -q "$DATA/beacon.sha256" "$DATA/beacon.sha256"
+ingest_run 0 -q "$DATA/beacon.sha256" "$DATA/beacon.sha256"
 expect_lines "$WORK/out" 3
 [ -s "$WORK/err" ] && fail "-q still printed: $(cat "$WORK/err")"
 
 # ---- standard input, skipped values and their reasons
 printf '%s\n' '# list' 'hxxps://Evil[.]com:443/Path#x' '10.0.0.1' 'localhost' '010.1.1.1' \
     'update.exe' 'faß.de' '2001:DB8:0:0::1' 'Cobalt Strike' >"$WORK/in.txt"
-run 0 - <"$WORK/in.txt"
+ingest_run 0 - <"$WORK/in.txt"
 expect_line "$WORK/out" $'url\thttps://evil.com/Path'
 expect_line "$WORK/out" $'domain\txn--fa-hia.de'
 expect_line "$WORK/out" $'ipv6\t2001:db8::1'
@@ -117,39 +89,30 @@ expect_line "$WORK/err" "psi ingest: 1 file: 8 read, 3 kept, 0 duplicates, 5 ski
 
 # ---- CSV with a column chosen by name and by number
 printf 'when,host,note\n2024-01-01,"evil[.]com","a, b"\n2024-01-02,1.2.3.4,x\n' >"$WORK/f.csv"
-run 0 --column host "$WORK/f.csv"
+ingest_run 0 --column host "$WORK/f.csv"
 expect_lines "$WORK/out" 2
 expect_line "$WORK/out" $'domain\tevil.com'
-run 0 --format csv --column 3 "$WORK/f.csv"
+ingest_run 0 --format csv --column 3 "$WORK/f.csv"
 expect_lines "$WORK/out" 0
-run 1 --column nope "$WORK/f.csv"
+ingest_run 1 --column nope "$WORK/f.csv"
 expect_line "$WORK/err" "psi ingest: $WORK/f.csv:1: no column named 'nope'"
 
 # ---- malformed files: one line FILE:LINE: what, exit 1, nothing printed
 printf '{\n "type": "bundle",\n "objects": [\n  {"type": "indicator",}\n ]\n}\n' >"$WORK/bad.json"
-run 1 "$DATA/campaign-notes.txt" "$WORK/bad.json"
+ingest_run 1 "$DATA/campaign-notes.txt" "$WORK/bad.json"
 expect_line "$WORK/err" "psi ingest: $WORK/bad.json:4: JSON: string or '}' expected near '}'"
 [ "$(wc -l <"$WORK/err")" -eq 1 ] || fail "an error takes more than one line: $(cat "$WORK/err")"
 [ -s "$WORK/out" ] && fail "a failed run printed a set"
 printf 'ioc\n"evil.com\n' >"$WORK/bad.csv"
-run 1 "$WORK/bad.csv"
+ingest_run 1 "$WORK/bad.csv"
 expect_line "$WORK/err" "psi ingest: $WORK/bad.csv:2: quoted field is never closed"
 printf 'a\0b\n' >"$WORK/bin.txt"
-run 1 "$WORK/bin.txt"
+ingest_run 1 "$WORK/bin.txt"
 expect_line "$WORK/err" "psi ingest: $WORK/bin.txt:1: NUL byte: this is not a text file"
-run 1 "$WORK/missing.txt"
+ingest_run 1 "$WORK/missing.txt"
 expect_line "$WORK/err" "psi ingest: $WORK/missing.txt: No such file or directory"
-run 1 --format misp "$DATA/bundle.stix.json"
+ingest_run 1 --format misp "$DATA/bundle.stix.json"
 grep -q 'no "Event", "response" or "Attribute"' "$WORK/err" || fail "STIX read as MISP: $(cat "$WORK/err")"
 
 # ---- every fixture file at once: the set is the union, in a stable order
-mapfile -t files < <(find "$DATA" -type f | LC_ALL=C sort)
-run 0 "${files[@]}"
-cp "$WORK/out" "$WORK/all.1"
-run 0 "${files[@]}"
-cmp -s "$WORK/out" "$WORK/all.1" || fail "two runs over the same files print different sets"
-dups=$(sort "$WORK/out" | uniq -d | wc -l)
-[ "$dups" -eq 0 ] || fail "the printed set has $dups repeated lines"
-total=$(grep -o '^psi ingest: [0-9]* files: [0-9]* read, [0-9]* kept' "$WORK/err" | tail -n 1 | awk '{print $7}')
-[ "$total" -eq "$(wc -l <"$WORK/out")" ] || fail "summary says $total kept, $(wc -l <"$WORK/out") printed"
-echo "$name: ok (${#files[@]} fixture files, $total indicators)"
+ingest_union_of_all "fixture"

@@ -12,47 +12,16 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${PSI_BIN:-$here/../../build}
 shared=${PSI_SHARED:-$here/../../../shared}
-PSI="$build/client/psi"
 DATA="$shared/data/ioc"
-name=ingest_shared
-
-fail() {
-    printf '%s: FAIL: %s\n' "$name" "$*" >&2
-    exit 1
-}
-[ -x "$PSI" ] || fail "missing binary $PSI (build the psi_cli target)"
-if [ ! -d "$DATA" ]; then
-    echo "$name: skipped: no real indicator data in $DATA"
-    exit 77
-fi
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/psi-ingest.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-
-# run EXPECTED_STATUS ARGS...: runs psi ingest, output in $WORK/out, $WORK/err.
-run() {
-    local want=$1 rc=0
-    shift
-    "$PSI" ingest "$@" >"$WORK/out" 2>"$WORK/err" || rc=$?
-    if [ "$rc" -ne "$want" ]; then
-        printf '%s: FAIL: exit %d (expected %d) from: psi ingest %s\n' "$name" "$rc" "$want" "$*" >&2
-        sed 's/^/    | /' "$WORK/err" | tail -n 20 >&2
-        exit 1
-    fi
-}
-# expect_line FILE LINE: FILE has exactly that line, once.
-expect_line() {
-    local n
-    n=$(grep -cxF -- "$2" "$1" || true)
-    [ "$n" -eq 1 ] || fail "expected the line '$2' once in $(basename "$1"), found it $n times"
-}
-expect_lines() {
-    local n
-    n=$(wc -l <"$1")
-    [ "$n" -eq "$2" ] || fail "expected $2 lines in $(basename "$1"), got $n"
-}
+# shellcheck source=tests/e2e/lib/harness.bash
+. "$here/lib/harness.bash"
+# shellcheck source=tests/e2e/lib/ingest.bash
+. "$here/lib/ingest.bash"
+harness_init_psi_only ingest_shared "$build"
+[ -d "$DATA" ] || skip "no real indicator data in $DATA"
 
 # ---- a text file with fanged and defanged forms of one address
-run 0 "$DATA/unit42-text/Conti_IOCs.txt"
+ingest_run 0 "$DATA/unit42-text/Conti_IOCs.txt"
 expect_lines "$WORK/out" 54
 expect_line "$WORK/out" $'ipv4\t185.178.209.193'
 expect_line "$WORK/out" $'domain\tbestarg.com'
@@ -65,7 +34,7 @@ awk -F '\t' 'NF != 2 || $1 !~ /^(ipv4|ipv6|cidr4|cidr6|domain|email|url|md5|sha1
              END { exit bad }' "$WORK/out" || fail "a line is not TYPE<TAB>VALUE"
 
 # ---- several files and formats at once, with per-file counts
-run 0 "$DATA/unit42-stix/ryuk-ransomware.json" "$DATA/eset-misp/oceanlotus_oceanlotus.misp.event.json" \
+ingest_run 0 "$DATA/unit42-stix/ryuk-ransomware.json" "$DATA/eset-misp/oceanlotus_oceanlotus.misp.event.json" \
     "$DATA/unit42-text/DanaBotV4_C2s"
 expect_lines "$WORK/out" $((16 + 92 + 48))
 expect_line "$WORK/err" "psi ingest: $DATA/unit42-stix/ryuk-ransomware.json: 18 read, 16 kept, 0 duplicates, 2 skipped (unsupported 2)"
@@ -77,26 +46,17 @@ expect_line "$WORK/out" $'domain\tdwarduong.com'
 expect_line "$WORK/out" $'ipv4\t46.183.78.191'
 
 # ---- the same file twice: everything the second time is a duplicate
-run 0 -q "$DATA/eset-hashes/agrius.sha256" "$DATA/eset-hashes/agrius.sha256"
+ingest_run 0 -q "$DATA/eset-hashes/agrius.sha256" "$DATA/eset-hashes/agrius.sha256"
 expect_lines "$WORK/out" 7
 [ -s "$WORK/err" ] && fail "-q still printed: $(cat "$WORK/err")"
 
 # ---- a malformed file after a real one: one line, exit 1, nothing printed
 printf '{\n "type": "bundle",\n "objects": [\n  {"type": "indicator",}\n ]\n}\n' >"$WORK/bad.json"
-run 1 "$DATA/unit42-text/DanaBotV4_C2s" "$WORK/bad.json"
+ingest_run 1 "$DATA/unit42-text/DanaBotV4_C2s" "$WORK/bad.json"
 expect_line "$WORK/err" "psi ingest: $WORK/bad.json:4: JSON: string or '}' expected near '}'"
 [ -s "$WORK/out" ] && fail "a failed run printed a set"
-run 1 --format misp "$DATA/unit42-stix/vicesociety.json"
+ingest_run 1 --format misp "$DATA/unit42-stix/vicesociety.json"
 grep -q 'no "Event", "response" or "Attribute"' "$WORK/err" || fail "STIX read as MISP: $(cat "$WORK/err")"
 
 # ---- every shared file at once: the set is the union, in a stable order
-mapfile -t files < <(find "$DATA" -type f | LC_ALL=C sort)
-run 0 "${files[@]}"
-cp "$WORK/out" "$WORK/all.1"
-run 0 "${files[@]}"
-cmp -s "$WORK/out" "$WORK/all.1" || fail "two runs over the same files print different sets"
-dups=$(sort "$WORK/out" | uniq -d | wc -l)
-[ "$dups" -eq 0 ] || fail "the printed set has $dups repeated lines"
-total=$(grep -o '^psi ingest: [0-9]* files: [0-9]* read, [0-9]* kept' "$WORK/err" | tail -n 1 | awk '{print $7}')
-[ "$total" -eq "$(wc -l <"$WORK/out")" ] || fail "summary says $total kept, $(wc -l <"$WORK/out") printed"
-echo "$name: ok (${#files[@]} shared files, $total indicators)"
+ingest_union_of_all "shared"

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Test hooks stay out of release builds. tests/CMakeLists.txt compiles every
-# program source that guards a hook with PSI_TEST_HOOKS a second time as a
-# release build does (psi_release_probe: the option off, all else equal);
-# `strings` must find no "PSI_TEST_" in those objects. When the build under
-# test has the hooks on, its psi must show them, so the check is known to see
-# them. With --full it also configures a default tree and checks psi, psi-hub
-# and libpsi themselves (several minutes; not run by ctest).
+# program source that names a hook ("PSI_TEST_", itself or through a header)
+# a second time as a release build does (psi_release_probe: the option off,
+# all else equal); `strings` must find no "PSI_TEST_" in those objects, so a
+# hook left unguarded fails here. When the build under test has the hooks on,
+# its psi must show them, so the check is known to see them. psi and psi-hub
+# must not hold psi_rpc_raw (a test-only library's). With --full it also
+# configures a default tree and checks psi, psi-hub and libpsi themselves
+# (several minutes; not run by ctest).
 #
 # Env (set by ctest): PSI_BIN build dir, PSI_SOURCE source dir,
 # PSI_RELEASE_OBJECTS the probe's objects (':'-separated).
@@ -32,7 +34,16 @@ for o in "${objects[@]}"; do
     n=$(count "$o")
     [ "$n" -eq 0 ] || fail "$(basename "$o"), compiled without PSI_TEST_HOOKS, holds $n PSI_TEST_ strings"
 done
-checked="${#objects[@]} hook-guarding sources compiled as in a release"
+checked="${#objects[@]} hook-naming sources compiled as in a release"
+
+# psi_rpc_raw (proto/rpc_raw.c, raw frames to a hub) lives only in the
+# test-only library psiproto_raw: no program links it, whatever the hooks
+# option says, so this build's programs show it as a release's would.
+for f in "$build/client/psi" "$build/server/psi-hub"; do
+    [ -x "$f" ] || fail "missing program $f"
+    ! nm "$f" 2>/dev/null | grep -q ' [Tt] psi_rpc_raw$' || fail "$(basename "$f") holds psi_rpc_raw"
+done
+checked="$checked; no psi_rpc_raw in psi or psi-hub"
 
 if [ "${1:-}" = "--full" ]; then
     work=$(mktemp -d "${TMPDIR:-/tmp}/psi-release.XXXXXX")

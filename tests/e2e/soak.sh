@@ -65,10 +65,9 @@ queriers=(s1 s2)
 # every 2 s or so): the submissions spread over the first part of the kills
 pace=$((3 * kills_wanted / (chunks - 1)))
 parties=(s1 s2 s3 s4)
-seed=$((RANDOM * 32768 + RANDOM))
-say "scenario seed $seed: ${#parties[@]} parties, $size indicators and $chunks submissions each; vendor $vendor, feed versions of $feed_size + ${feed_step}K items; $kills_wanted hub kills"
-must "$PSI_SCENARIO" --out "$WORK/sc" --seed "$seed" --size "$size" \
-    --parties "$(IFS=,; echo "${parties[*]}")" >/dev/null
+scenario_new "$size" "${parties[@]}"
+seed=$SCENARIO_SEED
+say "$chunks submissions each; vendor $vendor, feed versions of $feed_size + ${feed_step}K items; $kills_wanted hub kills"
 
 # Each party's file in $chunks pieces: 40% of the lines in the last piece
 # (submitted in part 2, large enough to be killed midway), the rest dealt
@@ -639,14 +638,7 @@ grep -q "digest $digest\.\.\." <<<"$out" ||
 say "$vendor: re-run finished: one feed, version $final ($count items, $size bytes, digest $digest...), whole; nothing staged; one FEED log entry for it"
 
 # ------------------------------------------------ 3. the answer
-: >"$WORK/actual.tsv"
-for p in "${parties[@]}"; do
-    results_flat "$p" "$WORK/r.tsv"
-    cat "$WORK/r.tsv" >>"$WORK/actual.tsv"
-done
-LC_ALL=C sort -o "$WORK/actual.tsv" "$WORK/actual.tsv"
-"$PSI_SCENARIO" --flatten "$WORK/sc/expected.jsonl" | LC_ALL=C sort >"$WORK/expected.tsv"
-compare_or_fail "results after the soak" "$WORK/expected.tsv" "$WORK/actual.tsv"
+results_match_scenario "results after the soak" "${parties[@]}"
 
 # Every feed query answered during the kills found exactly the members of the
 # query set in the version it was answered from (its summary names the

@@ -29,7 +29,7 @@
 #include "psi/indicator.h"
 #include "psi/logentry.h"
 #include "psi/tiles.h"
-#include "hub_test_util.h"
+#include "wire.h"
 #include "state.h"
 
 static const char *out_dir;

@@ -6,11 +6,14 @@
 #                                 BUILD_DIR may be an install prefix instead (PREFIX/bin/psi
 #                                 and PREFIX/bin/psi-hub); the scenario generator, a test
 #                                 tool that is not installed, is then $PSI_SCENARIO_BIN
+#   harness_init_psi_only NAME BUILD_DIR   the same for a test that needs only psi
 #   hub_init DIR NAME [ARGS]      psi-hub init; sets HUB_DIR, HUB_KEY, HUB_URL (free port),
 #                                 and HUB_MANUAL_EPOCH (the label of --epoch manual:LABEL)
 #   party_new ID ROLE [ADMIT...]  psi init + psi-hub admit; state in $WORK/parties/ID; with a
 #                                 manual hub epoch, the party accepts it (psi epoch --accept)
 #   hub_start / hub_stop / hub_kill   serve in the background / SIGTERM / SIGKILL
+#   scenario_new SIZE PARTY...    a scenario with a random seed (said) in $WORK/sc
+#   results_match_scenario WHAT PARTY...   the parties' results are what $WORK/sc planted
 #   must CMD...                   runs CMD; on failure shows it, its output, and exits 1
 #   fail MSG                      prints "NAME: FAIL: MSG" and exits 1
 #   skip MSG                      prints "NAME: skipped: MSG" and exits 77 (ctest: skipped)
@@ -86,9 +89,13 @@ harness_cleanup() {
     exit "$rc"
 }
 
-harness_init() {
+# harness_binaries NAME BUILD_DIR BINARY...: the name, the paths of the
+# binaries and a check that each named one (PSI, PSI_HUB, PSI_SCENARIO) is
+# there.
+harness_binaries() {
     harness_name=$1
     local build=$2
+    shift 2
     [ -d "$build" ] || fail "no build directory '$build' (run scripts/setup.sh first)"
     build=$(cd "$build" && pwd)
     if [ -x "$build/bin/psi" ] && [ ! -f "$build/CMakeCache.txt" ]; then
@@ -101,14 +108,28 @@ harness_init() {
         PSI_SCENARIO="$build/tests/psi-scenario"
     fi
     local b
-    for b in "$PSI" "$PSI_HUB" "$PSI_SCENARIO"; do
-        [ -x "$b" ] || fail "missing binary $b (run scripts/setup.sh first)"
+    for b in "$@"; do
+        [ -x "${!b}" ] || fail "missing binary ${!b} (run scripts/setup.sh first)"
     done
+}
+
+# The workspace, removed on any exit (kept on failure with PSI_KEEP_WORK).
+harness_workspace() {
     WORK=$(mktemp -d "${TMPDIR:-/tmp}/psi-$harness_name.XXXXXX")
     mkdir -p "$WORK/logs" "$WORK/parties"
     trap harness_cleanup EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
+}
+
+harness_init() {
+    harness_binaries "$1" "$2" PSI PSI_HUB PSI_SCENARIO
+    harness_workspace
+}
+
+harness_init_psi_only() {
+    harness_binaries "$1" "$2" PSI
+    harness_workspace
 }
 
 # A loopback port nobody listens on now, below the kernel's range of
@@ -230,6 +251,36 @@ ingest_flat() {
     must_to "$out.raw" "$PSI" ingest "$@"
     LC_ALL=C sort -u "$out.raw" >"$out"
     rm -f "$out.raw"
+}
+
+# scenario_new SIZE PARTY...: the scenario generator's indicator files for
+# the parties (SIZE indicators each) and the answer they must give, in
+# $WORK/sc, from a random seed that is said (to replay a failure).
+scenario_new() {
+    local size=$1 seed
+    shift
+    seed=$((RANDOM * 32768 + RANDOM))
+    # shellcheck disable=SC2034  # for the scripts that derive more from the seed
+    SCENARIO_SEED=$seed
+    say "scenario seed $seed: $# parties, $size indicators each"
+    must "$PSI_SCENARIO" --out "$WORK/sc" --seed "$seed" --size "$size" \
+        --parties "$(IFS=,; echo "$*")" >/dev/null
+}
+
+# results_match_scenario WHAT PARTY...: every party's results together
+# ($WORK/actual.tsv, sorted) are exactly what the scenario of $WORK/sc
+# planted ($WORK/expected.tsv), or a diff and exit.
+results_match_scenario() {
+    local what=$1 p
+    shift
+    : >"$WORK/actual.tsv"
+    for p in "$@"; do
+        results_flat "$p" "$WORK/r.tsv"
+        cat "$WORK/r.tsv" >>"$WORK/actual.tsv"
+    done
+    LC_ALL=C sort -o "$WORK/actual.tsv" "$WORK/actual.tsv"
+    "$PSI_SCENARIO" --flatten "$WORK/sc/expected.jsonl" | LC_ALL=C sort >"$WORK/expected.tsv"
+    compare_or_fail "$what" "$WORK/expected.tsv" "$WORK/actual.tsv"
 }
 
 # compare_or_fail WHAT EXPECTED ACTUAL: equal sorted files, or a diff and exit.

@@ -1,9 +1,10 @@
 /*
  * Helpers for tests that drive a real psi-hub over loopback (see
- * hub_test_client.h).
+ * hub_process.h).
  */
-#include "hub_test_client.h"
-#include "hub_test_fs.h"
+#include "hub_process.h"
+#include "scratch.h"
+#include "wire.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -71,11 +72,8 @@ int hub_test_hub_create(struct hub_test_hub *h, const char *bin, const char *tag
     memset(h, 0, sizeof *h);
     snprintf(h->bin, sizeof h->bin, "%s", bin);
     snprintf(h->name, sizeof h->name, "%s", name);
-    snprintf(h->dir, sizeof h->dir, "/tmp/psi-%s-XXXXXX", tag);
-    if (mkdtemp(h->dir) == NULL) {
-        fprintf(stderr, "hub_test: mkdtemp %s: %s\n", h->dir, strerror(errno));
+    if (test_scratch_dir(h->dir, sizeof h->dir, tag) != 0)
         return PSI_ERR_IO;
-    }
     snprintf(h->hub_dir, sizeof h->hub_dir, "%s/hub", h->dir);
     snprintf(h->log_path, sizeof h->log_path, "%s/hub.log", h->dir);
     char out[4096];
@@ -219,7 +217,6 @@ int hub_test_hub_stop(struct hub_test_hub *h)
     return WEXITSTATUS(status);
 }
 
-
 void hub_test_hub_destroy(struct hub_test_hub *h)
 {
     if (h->pid > 0) {
@@ -233,8 +230,20 @@ void hub_test_hub_destroy(struct hub_test_hub *h)
         fprintf(stderr, "hub_test: kept %s\n", h->dir);
         return;
     }
-    if (hub_test_remove_tree(h->dir) != 0)
+    if (test_remove_tree(h->dir) != 0)
         fprintf(stderr, "hub_test: could not remove %s\n", h->dir);
+}
+
+int hub_test_hub_finish(struct hub_test_hub *h, int expect_serving)
+{
+    int status = h->pid > 0 ? hub_test_hub_stop(h) : (expect_serving ? -1 : 0);
+    if (status != 0) {
+        fprintf(stderr, "psi-hub did not stop cleanly on SIGTERM (status %d); kept %s\n", status,
+                h->dir);
+        return -1;
+    }
+    hub_test_hub_destroy(h); /* PSI_KEEP=1 keeps it */
+    return 0;
 }
 
 long hub_test_proc_kib(pid_t pid, const char *field)
@@ -376,82 +385,6 @@ uint64_t hub_test_mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static uint8_t *pack(const ProtobufCMessage *msg, size_t *len)
-{
-    *len = protobuf_c_message_get_packed_size(msg);
-    uint8_t *out = malloc(*len + 1);
-    if (out != NULL)
-        protobuf_c_message_pack(msg, out);
-    return out;
-}
-
-uint8_t *hub_test_craft(const struct psi_identity *who, const unsigned char hub_key[32],
-                        const char *method, uint64_t timestamp_ms, const uint8_t *body,
-                        size_t body_len, const uint8_t *raw_request, size_t raw_len,
-                        const unsigned char rid[16], size_t *frame_len)
-{
-    unsigned char nonce[16];
-    randombytes_buf(nonce, sizeof nonce);
-    Psi__Request rq = PSI__REQUEST__INIT;
-    rq.hub_key.data = (uint8_t *)hub_key;
-    rq.hub_key.len = 32;
-    rq.sender = (char *)who->name;
-    rq.method = (char *)method;
-    rq.timestamp_ms = timestamp_ms;
-    rq.nonce.data = nonce;
-    rq.nonce.len = 16;
-    rq.request_id.data = (uint8_t *)rid;
-    rq.request_id.len = 16;
-    rq.body.data = (uint8_t *)body;
-    rq.body.len = body_len;
-    size_t req_len = 0;
-    uint8_t *req;
-    if (raw_request != NULL) {
-        req = malloc(raw_len + 1);
-        if (req != NULL)
-            memcpy(req, raw_request, raw_len);
-        req_len = raw_len;
-    } else {
-        req = pack(&rq.base, &req_len);
-    }
-    if (req == NULL)
-        return NULL;
-    static const char ctx[] = "psi/request/v1"; /* with its 0x00 */
-    uint8_t *to_sign = malloc(sizeof ctx + req_len);
-    if (to_sign == NULL) {
-        free(req);
-        return NULL;
-    }
-    memcpy(to_sign, ctx, sizeof ctx);
-    memcpy(to_sign + sizeof ctx, req, req_len);
-    unsigned char sig[64];
-    crypto_sign_detached(sig, NULL, to_sign, sizeof ctx + req_len, who->secret_key);
-    free(to_sign);
-    Psi__SignedRequest sr = PSI__SIGNED_REQUEST__INIT;
-    sr.request.data = req;
-    sr.request.len = req_len;
-    sr.signature.data = sig;
-    sr.signature.len = 64;
-    size_t signed_len = 0;
-    uint8_t *signed_bytes = pack(&sr.base, &signed_len);
-    free(req);
-    unsigned char hub_x[32];
-    uint8_t *frame = NULL;
-    if (signed_bytes != NULL && crypto_sign_ed25519_pk_to_curve25519(hub_x, hub_key) == 0)
-        frame = malloc(1 + crypto_box_SEALBYTES + signed_len);
-    if (frame != NULL) {
-        frame[0] = PSI_FRAME_SEALED;
-        if (crypto_box_seal(frame + 1, signed_bytes, signed_len, hub_x) != 0) {
-            free(frame);
-            frame = NULL;
-        } else {
-            *frame_len = 1 + crypto_box_SEALBYTES + signed_len;
-        }
-    }
-    free(signed_bytes);
-    return frame;
-}
-
 /* ---------------------------------------------------------------- raw SP over TCP */
 
 #define SP_PROTO_REQ 0x30u /* nng's protocol numbers: req0 = 3 << 4 */
@@ -556,19 +489,11 @@ int hub_test_sp_open(struct hub_test_sp *c, const char *url, const uint8_t *hand
     return rc;
 }
 
-static void put_u64be(uint8_t out[8], uint64_t v)
-{
-    for (int i = 7; i >= 0; i--) {
-        out[i] = (uint8_t)(v & 0xffu);
-        v >>= 8;
-    }
-}
-
 int hub_test_sp_send(struct hub_test_sp *c, const uint8_t *frame, size_t len)
 {
     uint8_t head[12];
     uint32_t id = (c->next_id++ | 0x80000000u);
-    put_u64be(head, (uint64_t)len + 4u);
+    hub_test_u64be(head, (uint64_t)len + 4u);
     head[8] = (uint8_t)(id >> 24);
     head[9] = (uint8_t)(id >> 16);
     head[10] = (uint8_t)(id >> 8);

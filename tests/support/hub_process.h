@@ -1,20 +1,20 @@
 /*
  * What the tests that drive a real psi-hub process over sockets share: the
  * process (init, admit, serve on a free loopback port, stop), the counts of
- * its store read straight from the SQLite file, frames crafted by hand from
- * the wire format, and a raw client of nng's TCP transport (the SP protocol)
- * that can say on the stream what no well-behaved nng socket would: a length
- * over the hub's limit, a message cut short by a closed connection, a wrong
- * handshake.
+ * its store read straight from the SQLite file, the clocks requests carry,
+ * and a raw client of nng's TCP transport (the SP protocol) that can say on
+ * the stream what no well-behaved nng socket would: a length over the hub's
+ * limit, a message cut short by a closed connection, a wrong handshake.
+ * Frames crafted by hand from the wire format are wire.h's.
  *
- * Used by tests/hostile_network_test.c, tests/hub_memory_test.c and the load
- * benchmark tests/bench/bench_load.c. Nothing here asserts: every function
- * returns 0 or a negative psi error code and says why on stderr, so that
- * threads and benchmarks can use it as well as cmocka tests. Only loopback
- * addresses are ever used.
+ * Used by tests/hub_security_test.c, tests/hostile_network_test.c,
+ * tests/hub_memory_test.c and the load benchmark tests/bench/bench_load.c.
+ * Nothing here asserts: every function returns 0 or a negative psi error
+ * code and says why on stderr, so that threads and benchmarks can use it as
+ * well as cmocka tests. Only loopback addresses are ever used.
  */
-#ifndef PSI_TESTS_HUB_TEST_CLIENT_H
-#define PSI_TESTS_HUB_TEST_CLIENT_H
+#ifndef PSI_TEST_HUB_PROCESS_H
+#define PSI_TEST_HUB_PROCESS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -35,12 +35,13 @@ struct hub_test_hub {
     unsigned char hub_key[32];
     char url[128]; /* tcp://127.0.0.1:PORT once serving */
     int port;
-    pid_t pid; /* 0 when not serving */
+    pid_t pid;                /* 0 when not serving */
     char max_connections[16]; /* serve's --max-connections when not empty */
 };
 
-/* mkdtemp /tmp/psi-TAG-XXXXXX, then `psi-hub init --dir DIR/hub --name NAME
- * INIT_OPTIONS` (options may be NULL); fills the hub's key. */
+/* A scratch directory (scratch.h: TMPDIR/psi-TAG-XXXXXX), then `psi-hub init
+ * --dir DIR/hub --name NAME INIT_OPTIONS` (options may be NULL); fills the
+ * hub's key. */
 int hub_test_hub_create(struct hub_test_hub *h, const char *bin, const char *tag, const char *name,
                         const char *init_options);
 
@@ -73,6 +74,11 @@ int hub_test_hub_stop(struct hub_test_hub *h);
 /* Removes the scratch directory unless PSI_KEEP is set (then says where). */
 void hub_test_hub_destroy(struct hub_test_hub *h);
 
+/* The end of a test group: stops the hub (with expect_serving, a hub that is
+ * not serving any more is a failure too) and, when it stopped cleanly,
+ * destroys it; otherwise keeps its directory and says so. 0, or -1. */
+int hub_test_hub_finish(struct hub_test_hub *h, int expect_serving);
+
 /* A field of /proc/PID/status in KiB ("VmHWM", "VmRSS"), or -1. */
 long hub_test_proc_kib(pid_t pid, const char *field);
 
@@ -93,17 +99,7 @@ int hub_test_counts_read(const struct hub_test_hub *h, const char *except,
  * and returns PSI_ERR_STATE. */
 int hub_test_counts_compare(const struct hub_test_counts *a, const struct hub_test_counts *b);
 
-/* ---------------------------------------------------------------- frames */
-
-/* A request frame built by hand from the wire format (docs/wire.md):
- * Request{hub_key, who->name, method, timestamp_ms, fresh nonce, rid, body},
- * signed with who's key, sealed to hub_key. raw_request, when not NULL,
- * replaces the serialized Request (signed and sealed all the same). malloc'd;
- * NULL on failure. */
-uint8_t *hub_test_craft(const struct psi_identity *who, const unsigned char hub_key[32],
-                        const char *method, uint64_t timestamp_ms, const uint8_t *body,
-                        size_t body_len, const uint8_t *raw_request, size_t raw_len,
-                        const unsigned char rid[16], size_t *frame_len);
+/* ---------------------------------------------------------------- clocks */
 
 /* Unix time in milliseconds (the clock requests carry). */
 uint64_t hub_test_now_ms(void);
