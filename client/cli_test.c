@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "cli.h"
+#include "scratch.h"
 
 enum {
     T_STATE,
@@ -253,7 +254,8 @@ static void test_usage_lists_every_option(void **state)
 /* Runs fn with stderr going to a file; returns what it wrote (free it). */
 static char *stderr_of(int (*fn)(void), int *status)
 {
-    char path[] = "/tmp/psi-cli-test.XXXXXX";
+    char path[512];
+    snprintf(path, sizeof path, "%s/psi-cli-test.XXXXXX", test_tmpdir());
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     fflush(stderr);

@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "indicators.h"
+#include "scratch.h"
 #include "psi/error.h"
 
 static void write_file(const char *path, const char *text)
@@ -31,7 +32,9 @@ static void write_file(const char *path, const char *text)
 static void test_read_files(void **state)
 {
     (void)state;
-    char a[] = "/tmp/psi-indicators-a.XXXXXX", b[] = "/tmp/psi-indicators-b.XXXXXX";
+    char a[512], b[512];
+    snprintf(a, sizeof a, "%s/psi-indicators-a.XXXXXX", test_tmpdir());
+    snprintf(b, sizeof b, "%s/psi-indicators-b.XXXXXX", test_tmpdir());
     close(mkstemp(a));
     close(mkstemp(b));
     write_file(a, "203.0.113.7\nexample[.]org\n");
@@ -80,7 +83,8 @@ static void test_format_option(void **state)
 static void test_batch_from_set_equals_from_list(void **state)
 {
     (void)state;
-    char path[] = "/tmp/psi-indicators-c.XXXXXX";
+    char path[512];
+    snprintf(path, sizeof path, "%s/psi-indicators-c.XXXXXX", test_tmpdir());
     close(mkstemp(path));
     write_file(path, "203.0.113.7\nhxxps://Example.org/Path\n"
                      "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n");
