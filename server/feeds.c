@@ -123,26 +123,17 @@ int hub_method_feed_announce(struct psi_method_call *call)
         rc = psi_hub_log_seal_receipt(call->txn, &call->hub->identity, known.log_index,
                                       &log_receipt);
     } else if (rc == PSI_ERR_NOT_FOUND) {
-        struct psi_logentry e;
-        memset(&e, 0, sizeof e);
-        e.kind = PSI_LOGENTRY_EPOCH_KEY;
-        e.time_ms = call->now_ms;
-        snprintf(e.u.epoch_key.participant, sizeof e.u.epoch_key.participant, "%s", sender);
-        snprintf(e.u.epoch_key.epoch, sizeof e.u.epoch_key.epoch, "%s", epoch);
-        memcpy(e.u.epoch_key.public_key, msg->public_key.data, 32);
-        memcpy(e.u.epoch_key.signature, msg->signature.data, 64);
-        uint64_t index = 0;
-        rc = psi_hub_log_append(call->txn, &e, &index);
         memset(&known, 0, sizeof known);
         snprintf(known.vendor, sizeof known.vendor, "%s", sender);
         snprintf(known.epoch, sizeof known.epoch, "%s", epoch);
         memcpy(known.public_key, msg->public_key.data, 32);
         memcpy(known.signature, msg->signature.data, 64);
-        known.log_index = index;
+        rc = psi_hub_log_epoch_key(call->txn, &known, call->now_ms, &known.log_index);
         if (rc == 0)
             rc = ops->feed_key_put(call->txn, &known, call->now_ms);
         if (rc == 0)
-            rc = psi_hub_log_seal_receipt(call->txn, &call->hub->identity, index, &log_receipt);
+            rc = psi_hub_log_seal_receipt(call->txn, &call->hub->identity, known.log_index,
+                                          &log_receipt);
     }
     if (rc != 0)
         goto out;
@@ -240,19 +231,8 @@ int hub_method_feed_commit(struct psi_method_call *call)
     if (rc == 0)
         rc = ops->staging_drop(call->txn, sender, msg->upload_id.data);
     uint64_t index = 0;
-    if (rc == 0) {
-        struct psi_logentry e;
-        memset(&e, 0, sizeof e);
-        e.kind = PSI_LOGENTRY_FEED;
-        e.time_ms = call->now_ms;
-        snprintf(e.u.feed.participant, sizeof e.u.feed.participant, "%s", sender);
-        snprintf(e.u.feed.epoch, sizeof e.u.feed.epoch, "%s", epoch);
-        e.u.feed.count = feed.count;
-        e.u.feed.size = feed.size;
-        memcpy(e.u.feed.feed_digest, feed.digest, 32);
-        memcpy(e.u.feed.signature, feed.signature, 64);
-        rc = psi_hub_log_append(call->txn, &e, &index);
-    }
+    if (rc == 0)
+        rc = psi_hub_log_feed(call->txn, &feed, call->now_ms, &index);
     if (rc == 0)
         rc = psi_hub_log_seal_receipt(call->txn, &call->hub->identity, index, &log_receipt);
     if (rc != 0)
@@ -422,16 +402,6 @@ int hub_method_query_submit(struct psi_method_call *call)
                                sender, used, limit, msg->vendor, epoch, n);
         goto out;
     }
-    struct psi_logentry e;
-    memset(&e, 0, sizeof e);
-    e.kind = PSI_LOGENTRY_QUERY;
-    e.time_ms = call->now_ms;
-    snprintf(e.u.query.participant, sizeof e.u.query.participant, "%s", sender);
-    snprintf(e.u.query.vendor, sizeof e.u.query.vendor, "%s", msg->vendor);
-    snprintf(e.u.query.epoch, sizeof e.u.query.epoch, "%s", epoch);
-    e.u.query.count = n;
-    memcpy(e.u.query.elements_digest, digest, 32);
-    memcpy(e.u.query.signature, msg->signature.data, 64);
     struct psi_store_query q;
     memset(&q, 0, sizeof q);
     snprintf(q.agency, sizeof q.agency, "%s", sender);
@@ -441,7 +411,7 @@ int hub_method_query_submit(struct psi_method_call *call)
     /* Kept for the vendor's agent: it evaluates a batch only with it. */
     memcpy(q.signature, msg->signature.data, sizeof q.signature);
     q.has_signature = 1;
-    rc = psi_hub_log_append(call->txn, &e, &q.log_index);
+    rc = psi_hub_log_query(call->txn, &q, digest, call->now_ms, &q.log_index);
     if (rc == 0)
         rc = ops->query_add(call->txn, &q, msg->elements.data, call->now_ms);
     if (rc == 0)
@@ -710,15 +680,7 @@ int psi_feed_quota_set(struct psi_txn *t, const char *agency, const char *vendor
     }
     if (rc == 0)
         rc = ops->quota_set(t, agency, vendor, limit);
-    if (rc == 0) {
-        struct psi_logentry e;
-        memset(&e, 0, sizeof e);
-        e.kind = PSI_LOGENTRY_QUOTA;
-        e.time_ms = now_ms;
-        snprintf(e.u.quota.agency, sizeof e.u.quota.agency, "%s", agency);
-        snprintf(e.u.quota.vendor, sizeof e.u.quota.vendor, "%s", vendor);
-        e.u.quota.limit = limit;
-        rc = psi_hub_log_append(t, &e, NULL);
-    }
+    if (rc == 0)
+        rc = psi_hub_log_quota(t, agency, vendor, limit, now_ms);
     return rc;
 }

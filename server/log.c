@@ -152,6 +152,115 @@ int psi_hub_log_refusal(struct psi_txn *t, int code, int authenticated, const ch
     return psi_hub_log_append(t, &e, NULL);
 }
 
+/* ---------------------------------------------------------------- the entries of the hub's writes */
+
+static void entry_init(struct psi_logentry *e, enum psi_logentry_kind kind, uint64_t now_ms)
+{
+    memset(e, 0, sizeof *e);
+    e->kind = kind;
+    e->time_ms = now_ms;
+}
+
+int psi_hub_log_submission(struct psi_txn *t, const struct psi_store_submission *sub,
+                           uint64_t now_ms, uint64_t *index)
+{
+    struct psi_logentry e;
+    entry_init(&e, PSI_LOGENTRY_SUBMISSION, now_ms);
+    struct psi_logentry_submission *l = &e.u.submission;
+    snprintf(l->participant, sizeof l->participant, "%s", sub->owner);
+    snprintf(l->epoch, sizeof l->epoch, "%s", sub->epoch);
+    l->submission_id = sub->id;
+    l->count = sub->count;
+    l->position_base = sub->position_base;
+    memcpy(l->digest, sub->digest, sizeof l->digest);
+    memcpy(l->signature, sub->signature, sizeof l->signature);
+    return psi_hub_log_append(t, &e, index);
+}
+
+int psi_hub_log_crossblind(struct psi_txn *t, const struct psi_store_submission *sub,
+                           const struct psi_store_crossblind *cb, uint64_t owner_matched,
+                           uint64_t blinder_matched, uint64_t now_ms, uint64_t *index)
+{
+    struct psi_logentry e;
+    entry_init(&e, PSI_LOGENTRY_CROSSBLIND, now_ms);
+    struct psi_logentry_crossblind *l = &e.u.crossblind;
+    snprintf(l->participant, sizeof l->participant, "%s", cb->blinder);
+    l->submission_id = cb->submission_id;
+    l->count = cb->count;
+    memcpy(l->tag_digest, cb->tag_digest, sizeof l->tag_digest);
+    memcpy(l->signature, cb->signature, sizeof l->signature);
+    int rc = psi_hub_log_append(t, &e, index);
+    if (rc != 0)
+        return rc;
+    /* The pair in byte order, as the entry's encoding has it. */
+    struct psi_logentry m;
+    entry_init(&m, PSI_LOGENTRY_MATCH, now_ms);
+    struct psi_logentry_match *p = &m.u.match;
+    int owner_first = strcmp(sub->owner, cb->blinder) < 0;
+    snprintf(p->epoch, sizeof p->epoch, "%s", sub->epoch);
+    snprintf(p->participant_a, sizeof p->participant_a, "%s",
+             owner_first ? sub->owner : cb->blinder);
+    snprintf(p->participant_b, sizeof p->participant_b, "%s",
+             owner_first ? cb->blinder : sub->owner);
+    p->matched_a = owner_first ? owner_matched : blinder_matched;
+    p->matched_b = owner_first ? blinder_matched : owner_matched;
+    return psi_hub_log_append(t, &m, NULL);
+}
+
+int psi_hub_log_epoch_key(struct psi_txn *t, const struct psi_store_feed_key *key,
+                          uint64_t now_ms, uint64_t *index)
+{
+    struct psi_logentry e;
+    entry_init(&e, PSI_LOGENTRY_EPOCH_KEY, now_ms);
+    struct psi_logentry_epoch_key *l = &e.u.epoch_key;
+    snprintf(l->participant, sizeof l->participant, "%s", key->vendor);
+    snprintf(l->epoch, sizeof l->epoch, "%s", key->epoch);
+    memcpy(l->public_key, key->public_key, sizeof l->public_key);
+    memcpy(l->signature, key->signature, sizeof l->signature);
+    return psi_hub_log_append(t, &e, index);
+}
+
+int psi_hub_log_feed(struct psi_txn *t, const struct psi_store_feed *feed, uint64_t now_ms,
+                     uint64_t *index)
+{
+    struct psi_logentry e;
+    entry_init(&e, PSI_LOGENTRY_FEED, now_ms);
+    struct psi_logentry_feed *l = &e.u.feed;
+    snprintf(l->participant, sizeof l->participant, "%s", feed->vendor);
+    snprintf(l->epoch, sizeof l->epoch, "%s", feed->epoch);
+    l->count = feed->count;
+    l->size = feed->size;
+    memcpy(l->feed_digest, feed->digest, sizeof l->feed_digest);
+    memcpy(l->signature, feed->signature, sizeof l->signature);
+    return psi_hub_log_append(t, &e, index);
+}
+
+int psi_hub_log_query(struct psi_txn *t, const struct psi_store_query *q,
+                      const unsigned char elements_digest[32], uint64_t now_ms, uint64_t *index)
+{
+    struct psi_logentry e;
+    entry_init(&e, PSI_LOGENTRY_QUERY, now_ms);
+    struct psi_logentry_query *l = &e.u.query;
+    snprintf(l->participant, sizeof l->participant, "%s", q->agency);
+    snprintf(l->vendor, sizeof l->vendor, "%s", q->vendor);
+    snprintf(l->epoch, sizeof l->epoch, "%s", q->epoch);
+    l->count = q->count;
+    memcpy(l->elements_digest, elements_digest, sizeof l->elements_digest);
+    memcpy(l->signature, q->signature, sizeof l->signature);
+    return psi_hub_log_append(t, &e, index);
+}
+
+int psi_hub_log_quota(struct psi_txn *t, const char *agency, const char *vendor, uint64_t limit,
+                      uint64_t now_ms)
+{
+    struct psi_logentry e;
+    entry_init(&e, PSI_LOGENTRY_QUOTA, now_ms);
+    snprintf(e.u.quota.agency, sizeof e.u.quota.agency, "%s", agency);
+    snprintf(e.u.quota.vendor, sizeof e.u.quota.vendor, "%s", vendor);
+    e.u.quota.limit = limit;
+    return psi_hub_log_append(t, &e, NULL);
+}
+
 /* ---------------------------------------------------------------- checkpoints and receipts */
 
 static int sign_checkpoint(const struct psi_identity *hub,

@@ -50,6 +50,28 @@ int psi_hub_log_refusal(struct psi_txn *t, int code, int authenticated, const ch
                         const char *method, const uint8_t *frame, size_t frame_len,
                         uint64_t now_ms);
 
+/* The entries of the hub's writes, each built from the store's record of the
+ * change (so a row and the entry recording it cannot disagree) and appended
+ * in t; *index (may be NULL) gets the entry's index. */
+int psi_hub_log_submission(struct psi_txn *t, const struct psi_store_submission *sub,
+                           uint64_t now_ms, uint64_t *index);
+/* A cross-blind batch of submission sub, then the MATCH entry of the pair it
+ * completed, always, zero counts included (docs/trust.md): owner_matched
+ * positions of sub's owner and blinder_matched of cb's blinder became
+ * matched. *index gets the CROSSBLIND entry's index. */
+int psi_hub_log_crossblind(struct psi_txn *t, const struct psi_store_submission *sub,
+                           const struct psi_store_crossblind *cb, uint64_t owner_matched,
+                           uint64_t blinder_matched, uint64_t now_ms, uint64_t *index);
+int psi_hub_log_epoch_key(struct psi_txn *t, const struct psi_store_feed_key *key,
+                          uint64_t now_ms, uint64_t *index);
+int psi_hub_log_feed(struct psi_txn *t, const struct psi_store_feed *feed, uint64_t now_ms,
+                     uint64_t *index);
+/* A query batch; elements_digest: psi_feed_query_digest of its elements. */
+int psi_hub_log_query(struct psi_txn *t, const struct psi_store_query *q,
+                      const unsigned char elements_digest[32], uint64_t now_ms, uint64_t *index);
+int psi_hub_log_quota(struct psi_txn *t, const char *agency, const char *vendor, uint64_t limit,
+                      uint64_t now_ms);
+
 /* Signs the checkpoint of the log as t holds it and stores it as the latest.
  * *note (if not NULL) gets the signed note (malloc'd). */
 int psi_hub_log_seal(struct psi_txn *t, const struct psi_identity *hub, char **note);

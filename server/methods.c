@@ -340,20 +340,8 @@ int hub_method_submit_commit(struct psi_method_call *call)
         rc = ops->staging_drop(call->txn, sender, msg->upload_id.data);
     /* The log entry, in the same transaction; the receipt proves it. */
     uint64_t index = 0;
-    if (rc == 0) {
-        struct psi_logentry e;
-        memset(&e, 0, sizeof e);
-        e.kind = PSI_LOGENTRY_SUBMISSION;
-        e.time_ms = call->now_ms;
-        snprintf(e.u.submission.participant, sizeof e.u.submission.participant, "%s", sender);
-        snprintf(e.u.submission.epoch, sizeof e.u.submission.epoch, "%s", sub.epoch);
-        e.u.submission.submission_id = sub.id;
-        e.u.submission.count = sub.count;
-        e.u.submission.position_base = sub.position_base;
-        memcpy(e.u.submission.digest, sub.digest, 32);
-        memcpy(e.u.submission.signature, sub.signature, 64);
-        rc = psi_hub_log_append(call->txn, &e, &index);
-    }
+    if (rc == 0)
+        rc = psi_hub_log_submission(call->txn, &sub, call->now_ms, &index);
     if (rc == 0)
         rc = psi_hub_log_seal_receipt(call->txn, &call->hub->identity, index, &log_receipt);
     if (rc != 0)
@@ -593,33 +581,9 @@ int hub_method_crossblind_commit(struct psi_method_call *call)
      * (in every checkpoint a participant sees) would tell the cross-blinder
      * whether its batch matched (docs/trust.md). */
     uint64_t index = 0;
-    if (rc == 0) {
-        struct psi_logentry e;
-        memset(&e, 0, sizeof e);
-        e.kind = PSI_LOGENTRY_CROSSBLIND;
-        e.time_ms = call->now_ms;
-        snprintf(e.u.crossblind.participant, sizeof e.u.crossblind.participant, "%s", sender);
-        e.u.crossblind.submission_id = sub.id;
-        e.u.crossblind.count = cb.count;
-        memcpy(e.u.crossblind.tag_digest, cb.tag_digest, 32);
-        memcpy(e.u.crossblind.signature, cb.signature, 64);
-        rc = psi_hub_log_append(call->txn, &e, &index);
-    }
-    if (rc == 0) {
-        struct psi_logentry m;
-        memset(&m, 0, sizeof m);
-        m.kind = PSI_LOGENTRY_MATCH;
-        m.time_ms = call->now_ms;
-        int owner_first = strcmp(sub.owner, sender) < 0;
-        snprintf(m.u.match.epoch, sizeof m.u.match.epoch, "%s", sub.epoch);
-        snprintf(m.u.match.participant_a, sizeof m.u.match.participant_a, "%s",
-                 owner_first ? sub.owner : sender);
-        snprintf(m.u.match.participant_b, sizeof m.u.match.participant_b, "%s",
-                 owner_first ? sender : sub.owner);
-        m.u.match.matched_a = owner_first ? matched : peer_matched;
-        m.u.match.matched_b = owner_first ? peer_matched : matched;
-        rc = psi_hub_log_append(call->txn, &m, NULL);
-    }
+    if (rc == 0)
+        rc = psi_hub_log_crossblind(call->txn, &sub, &cb, matched, peer_matched, call->now_ms,
+                                    &index);
     if (rc == 0)
         rc = psi_hub_log_seal_receipt(call->txn, &call->hub->identity, index, &log_receipt);
     if (rc != 0)
