@@ -35,7 +35,7 @@ enum {
     AGENT_FEED_TOTAL_LIMIT,
 };
 
-static const struct psi_cli_option agent_options[] = {
+static const struct psi_cmdline_option agent_options[] = {
     [AGENT_STATE] = {.name = "state",
                      .value_name = "DIR",
                      .required = true,
@@ -65,7 +65,7 @@ static const struct psi_cli_option agent_options[] = {
                                         "all agencies together (default 1000000)"},
 };
 
-static const struct psi_cli_command agent_command = {
+static const struct psi_cmdline_command agent_command = {
     .name = "agent",
     .about = "Does the work the protocol asks of this participant: for every set the hub\n"
              "lists, it re-blinds the set with this participant's key of the epoch and\n"
@@ -87,7 +87,7 @@ static const struct psi_cli_command agent_command = {
              "batch only if a known agency signed it for this vendor, for the latest epoch\n"
              "'psi feed publish' announced (the one the hub names now), and it was never\n"
              "evaluated before; any other batch is refused, reported once and recorded.\n",
-    PSI_CLI_OPTIONS(agent_options),
+    PSI_CMDLINE_OPTIONS(agent_options),
     .epilogue = "Without --once it runs until SIGINT or SIGTERM, then stops cleanly. Killed\n"
                 "at any point, it can be run again: it continues where it was and never\n"
                 "returns a batch twice.\n"
@@ -160,7 +160,7 @@ static void report_unpinned(void *ctx, const char *id, const char *reason)
             return;
     if (a->n_reported < sizeof a->reported / sizeof a->reported[0])
         snprintf(a->reported[a->n_reported++], sizeof a->reported[0], "%s", id);
-    psi_cli_note("agent", "peer %s: %s", id, reason);
+    psi_cmdline_note("agent", "peer %s: %s", id, reason);
 }
 
 static int already_settled(const struct agent *a, uint64_t id)
@@ -198,11 +198,11 @@ static enum task_outcome refuse(struct agent *a, const struct psi_state_work *w,
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
-    psi_cli_note("agent", "refused submission %" PRIu64 " of %s: %s", w->submission_id,
-                 w->owner[0] ? w->owner : "(no owner)", reason);
+    psi_cmdline_note("agent", "refused submission %" PRIu64 " of %s: %s", w->submission_id,
+                     w->owner[0] ? w->owner : "(no owner)", reason);
     if (psi_state_work_refused(a->session->state, w, reason))
-        psi_cli_note("agent", "cannot record the refusal in %s: %s", a->session->dir,
-                     psi_state_error(a->session->state));
+        psi_cmdline_note("agent", "cannot record the refusal in %s: %s", a->session->dir,
+                         psi_state_error(a->session->state));
     return TASK_REFUSED;
 }
 
@@ -217,7 +217,7 @@ static enum task_outcome fail_task(struct agent *a, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    psi_cli_note("agent", "%s", text);
+    psi_cmdline_note("agent", "%s", text);
     return TASK_FAILED;
 }
 
@@ -282,7 +282,7 @@ static int epoch_key(struct agent *a, const char *epoch)
     a->have_key = 0;
     /* psi_cli_epoch_key prints its own line on failure. */
     if (psi_cli_epoch_key(a->session, epoch, a->key))
-        return PSI_CLI_EXIT_FAILURE;
+        return PSI_CMDLINE_EXIT_FAILURE;
     snprintf(a->key_epoch, sizeof a->key_epoch, "%s", epoch);
     a->have_key = 1;
     return 0;
@@ -386,8 +386,8 @@ static enum task_outcome return_tags(struct agent *a, const Psi__Submission *t,
                          f.text);
     int coherent = receipt->submission_id == t->submission_id;
     if (coherent && psi_state_work_done(s->state, t->submission_id, 0, receipt->receipt))
-        psi_cli_note("agent", "cannot record finished work in %s: %s", s->dir,
-                     psi_state_error(s->state));
+        psi_cmdline_note("agent", "cannot record finished work in %s: %s", s->dir,
+                         psi_state_error(s->state));
     char why[PSI_LOG_WHY_MAX];
     const struct psi_log_expected sent = {.kind = PSI_LOGENTRY_CROSSBLIND,
                                           .submission_id = t->submission_id,
@@ -395,7 +395,7 @@ static enum task_outcome return_tags(struct agent *a, const Psi__Submission *t,
                                           .digest = tag_sum,
                                           .signature = sig};
     if (coherent && psi_log_keep_receipt(s, a->hub, &sent, receipt->receipt, why, sizeof why))
-        psi_cli_note("agent", "WARNING: the hub's log receipt is not kept: %s", why);
+        psi_cmdline_note("agent", "WARNING: the hub's log receipt is not kept: %s", why);
     protobuf_c_message_free_unpacked(&receipt->base, NULL);
     if (!coherent)
         return fail_task(a, "the hub's receipt for submission %" PRIu64 " is incoherent",
@@ -468,7 +468,7 @@ static enum task_outcome do_task(struct agent *a, const Psi__Roster *roster, con
     enum task_outcome outcome;
     if (rc && !recordable) {
         /* Too malformed to record: reported and remembered only. */
-        psi_cli_note("agent", "refused submission %" PRIu64 ": %s", t->submission_id, reason);
+        psi_cmdline_note("agent", "refused submission %" PRIu64 ": %s", t->submission_id, reason);
         outcome = TASK_REFUSED;
     } else if (rc) {
         outcome = refuse(a, &w, "%s", reason);
@@ -497,8 +497,8 @@ static int read_limits(struct agent *a)
     Psi__HubInfo *info = NULL;
     if (psi_hub_client_call(a->hub, PSI_METHOD_NAME(INFO), NULL, NULL, &psi__hub_info__descriptor,
                             (ProtobufCMessage **)&info, &f)) {
-        psi_cli_note("agent", "%s", f.text);
-        return PSI_CLI_EXIT_FAILURE;
+        psi_cmdline_note("agent", "%s", f.text);
+        return PSI_CMDLINE_EXIT_FAILURE;
     }
     int ok = info->max_chunk_elements > 0 && info->max_message_bytes > 2 * ENVELOPE_ALLOWANCE;
     if (ok) {
@@ -514,8 +514,8 @@ static int read_limits(struct agent *a)
              info->epoch && psi_epoch_label_is_valid(info->epoch) ? info->epoch : "");
     protobuf_c_message_free_unpacked(&info->base, NULL);
     if (!ok) {
-        psi_cli_note("agent", "the hub's limits leave no room for work");
-        return PSI_CLI_EXIT_FAILURE;
+        psi_cmdline_note("agent", "the hub's limits leave no room for work");
+        return PSI_CMDLINE_EXIT_FAILURE;
     }
     return 0;
 }
@@ -536,12 +536,12 @@ static int run_round(struct agent *a, struct round_tally *tally, int *new_tasks)
                             (ProtobufCMessage **)&roster, &f) ||
         psi_hub_client_call(a->hub, PSI_METHOD_NAME(WORK_LIST), NULL, NULL,
                             &psi__work_list__descriptor, (ProtobufCMessage **)&work, &f)) {
-        psi_cli_note("agent", "%s", f.text);
+        psi_cmdline_note("agent", "%s", f.text);
         status = 1;
         goto out;
     }
     if (!psi_epoch_label_is_valid(work->epoch)) {
-        psi_cli_note("agent", "the hub's work list names an invalid epoch");
+        psi_cmdline_note("agent", "the hub's work list names an invalid epoch");
         status = 1;
         goto out;
     }
@@ -550,7 +550,7 @@ static int run_round(struct agent *a, struct round_tally *tally, int *new_tasks)
      * not vouch for, nor under one left behind (epoch_guard.h). */
     if (work->n_tasks > 0 && psi_epoch_guard_admit_hub(a->session, a->hub, work->epoch, why,
                                                        sizeof why)) {
-        psi_cli_note("agent", "refused this round's work: %s", why);
+        psi_cmdline_note("agent", "refused this round's work: %s", why);
         status = 1;
         goto out;
     }
@@ -560,13 +560,14 @@ static int run_round(struct agent *a, struct round_tally *tally, int *new_tasks)
     int prc = psi_state_policy_get(a->session->state, &a->policy);
     if (prc) {
         if (prc == PSI_ERR_NOT_FOUND)
-            psi_cli_note("agent",
-                         "%s has no sharing policy of its own: set one with 'psi policy --state "
-                         "%s --share-with all|ID,...'",
-                         a->session->dir, a->session->dir);
+            psi_cmdline_note(
+                "agent",
+                "%s has no sharing policy of its own: set one with 'psi policy --state "
+                "%s --share-with all|ID,...'",
+                a->session->dir, a->session->dir);
         else
-            psi_cli_note("agent", "cannot read the policy in %s: %s", a->session->dir,
-                         psi_state_error(a->session->state));
+            psi_cmdline_note("agent", "cannot read the policy in %s: %s", a->session->dir,
+                             psi_state_error(a->session->state));
         status = 1;
         goto out;
     }
@@ -574,24 +575,25 @@ static int run_round(struct agent *a, struct round_tally *tally, int *new_tasks)
         /* 'psi init' or 'psi policy --local' left the hub untold. */
         if (psi_party_policy_send(a->session, a->hub, &a->policy, why, sizeof why)) {
             a->policy_send_failed = 1;
-            psi_cli_note("agent",
-                         "the hub did not take this participant's policy (it is enforced here "
-                         "all the same): %s",
-                         why);
+            psi_cmdline_note("agent",
+                             "the hub did not take this participant's policy (it is enforced here "
+                             "all the same): %s",
+                             why);
         } else {
-            psi_cli_note("agent", "this participant's policy was sent to the hub");
+            psi_cmdline_note("agent", "this participant's policy was sent to the hub");
         }
     }
     struct psi_peers_tally pins;
     if (psi_peers_update(a->session, a->hub, roster, report_unpinned, a, &pins, why,
                          sizeof why)) {
-        psi_cli_note("agent", "cannot verify peers' admissions in the hub's log: %s", why);
+        psi_cmdline_note("agent", "cannot verify peers' admissions in the hub's log: %s", why);
         status = 1;
         goto out;
     }
     if (pins.pinned)
-        psi_cli_note("agent", "%zu new peer%s pinned from the hub's log ('psi peers' lists them)",
-                     pins.pinned, pins.pinned == 1 ? "" : "s");
+        psi_cmdline_note("agent",
+                         "%zu new peer%s pinned from the hub's log ('psi peers' lists them)",
+                         pins.pinned, pins.pinned == 1 ? "" : "s");
     for (size_t i = 0; i < work->n_tasks; i++) {
         const Psi__Submission *t = work->tasks[i];
         if (already_settled(a, t->submission_id))
@@ -673,27 +675,27 @@ static void nap(unsigned seconds)
 
 int psi_cmd_agent(int argc, char **argv)
 {
-    struct psi_cli_args args;
+    struct psi_cmdline_args args;
     int status = 0;
-    if (!psi_cli_parse(&agent_command, argc, argv, &args, &status))
+    if (!psi_cmdline_parse(&agent_command, argc, argv, &args, &status))
         return status;
     const char *dir = args.value[AGENT_STATE];
     int once = args.given[AGENT_ONCE];
     uint64_t interval = DEFAULT_INTERVAL_S, feed_limit = 0, peer_limit = DEFAULT_PEER_LIMIT,
              feed_total = PSI_FEED_AGENT_TOTAL_LIMIT_DEFAULT;
-    if ((status = psi_cli_option_u64(&agent_command, &args, AGENT_PEER_LIMIT, 1,
-                                     (uint64_t)INT64_MAX, &peer_limit)) != 0 ||
-        (status = psi_cli_option_u64(&agent_command, &args, AGENT_INTERVAL, 1, MAX_INTERVAL_S,
-                                     &interval)) != 0 ||
-        (status = psi_cli_option_u64(&agent_command, &args, AGENT_FEED_LIMIT, 1,
-                                     (uint64_t)INT64_MAX, &feed_limit)) != 0 ||
-        (status = psi_cli_option_u64(&agent_command, &args, AGENT_FEED_TOTAL_LIMIT, 1,
-                                     (uint64_t)INT64_MAX, &feed_total)) != 0)
+    if ((status = psi_cmdline_option_u64(&agent_command, &args, AGENT_PEER_LIMIT, 1,
+                                         (uint64_t)INT64_MAX, &peer_limit)) != 0 ||
+        (status = psi_cmdline_option_u64(&agent_command, &args, AGENT_INTERVAL, 1, MAX_INTERVAL_S,
+                                         &interval)) != 0 ||
+        (status = psi_cmdline_option_u64(&agent_command, &args, AGENT_FEED_LIMIT, 1,
+                                         (uint64_t)INT64_MAX, &feed_limit)) != 0 ||
+        (status = psi_cmdline_option_u64(&agent_command, &args, AGENT_FEED_TOTAL_LIMIT, 1,
+                                         (uint64_t)INT64_MAX, &feed_total)) != 0)
         return status;
 
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "agent", dir))
-        return PSI_CLI_EXIT_FAILURE;
+        return PSI_CMDLINE_EXIT_FAILURE;
     struct agent a;
     memset(&a, 0, sizeof a);
     a.session = &s;
@@ -701,13 +703,13 @@ int psi_cmd_agent(int argc, char **argv)
     struct psi_hub_failure f;
     if (psi_hub_client_open(&a.hub, &s.identity, &s.config, &f)) {
         psi_cli_session_close(&s);
-        return psi_cli_fail("agent", "%s", f.text);
+        return psi_cmdline_fail("agent", "%s", f.text);
     }
     struct psi_feed_agent_limits limits = {feed_limit, feed_total};
     if (psi_feed_agent_open(&a.feeds, &s, &limits, agent_agency_key, &a)) {
         psi_hub_client_close(a.hub);
         psi_cli_session_close(&s);
-        return PSI_CLI_EXIT_FAILURE;
+        return PSI_CMDLINE_EXIT_FAILURE;
     }
 
     /* No SA_RESTART: a signal cuts a nap short. */
@@ -726,7 +728,7 @@ int psi_cmd_agent(int argc, char **argv)
             int new_tasks = 0;
             int rc = run_round(&a, &tally, &new_tasks);
             if (rc > 0) {
-                status = PSI_CLI_EXIT_FAILURE;
+                status = PSI_CMDLINE_EXIT_FAILURE;
                 break;
             }
             if (rc < 0 || !new_tasks)
@@ -763,7 +765,7 @@ int psi_cmd_agent(int argc, char **argv)
                a.feed_tally.answered, a.feed_tally.answered == 1 ? "" : "es",
                a.feed_tally.elements, a.feed_tally.declined, a.feed_tally.refused);
     if (fflush(stdout) != 0 && !status)
-        status = PSI_CLI_EXIT_FAILURE;
+        status = PSI_CMDLINE_EXIT_FAILURE;
     psi_feed_agent_close(a.feeds);
     sodium_memzero(a.key, sizeof a.key);
     free(a.settled);

@@ -37,7 +37,7 @@ enum {
     VERIFY_SAVE,
 };
 
-static const struct psi_cli_option verify_options[] = {
+static const struct psi_cmdline_option verify_options[] = {
     [VERIFY_STATE] = {.name = "state",
                       .value_name = "DIR",
                       .required = true,
@@ -47,7 +47,7 @@ static const struct psi_cli_option verify_options[] = {
                      .help = "write the checkpoint seen to FILE"},
 };
 
-static const struct psi_cli_command verify_command = {
+static const struct psi_cmdline_command verify_command = {
     .name = "audit verify",
     .about = "Fetches the hub's latest checkpoint, checks its signature and that it is\n"
              "consistent with the checkpoint DIR trusts (on first use, trusts it), fetches\n"
@@ -55,7 +55,7 @@ static const struct psi_cli_command verify_command = {
              "signatures, policies, counts) and prints the entries checked, the count of\n"
              "each kind, every violation with its entry index, and the checkpoint seen.\n"
              "Auditors only: the hub serves entries to auditors alone.\n",
-    PSI_CLI_OPTIONS(verify_options),
+    PSI_CMDLINE_OPTIONS(verify_options),
     .epilogue = audit_epilogue,
 };
 
@@ -63,22 +63,22 @@ enum {
     RECEIPT_STATE,
 };
 
-static const struct psi_cli_option receipt_options[] = {
+static const struct psi_cmdline_option receipt_options[] = {
     [RECEIPT_STATE] = {.name = "state",
                        .value_name = "DIR",
                        .required = true,
                        .help = AUDIT_STATE_HELP},
 };
 
-static const struct psi_cli_command receipt_command = {
+static const struct psi_cmdline_command receipt_command = {
     .name = "audit receipt",
     .about = "Verifies receipts: each FILE, or every receipt DIR holds; each must prove\n"
              "its entry in a checkpoint signed by the hub, and that checkpoint must be\n"
              "consistent with the hub's latest.\n",
-    PSI_CLI_OPTIONS(receipt_options),
+    PSI_CMDLINE_OPTIONS(receipt_options),
     .operand = "FILE",
     .operands_min = 0,
-    .operands_max = PSI_CLI_ANY,
+    .operands_max = PSI_CMDLINE_ANY,
     .operand_help = "receipt files (default: every receipt DIR holds)",
     .epilogue = audit_epilogue,
 };
@@ -87,18 +87,18 @@ enum {
     CHECKPOINT_STATE,
 };
 
-static const struct psi_cli_option checkpoint_options[] = {
+static const struct psi_cmdline_option checkpoint_options[] = {
     [CHECKPOINT_STATE] = {.name = "state",
                           .value_name = "DIR",
                           .required = true,
                           .help = AUDIT_STATE_HELP},
 };
 
-static const struct psi_cli_command checkpoint_command = {
+static const struct psi_cmdline_command checkpoint_command = {
     .name = "audit checkpoint",
     .about = "Prints the newest checkpoint DIR trusts (no network): what participants\n"
              "exchange to catch a hub showing them different logs.\n",
-    PSI_CLI_OPTIONS(checkpoint_options),
+    PSI_CMDLINE_OPTIONS(checkpoint_options),
     .epilogue = audit_epilogue,
 };
 
@@ -107,7 +107,7 @@ enum {
     COMPARE_HUB_KEY,
 };
 
-static const struct psi_cli_option compare_options[] = {
+static const struct psi_cmdline_option compare_options[] = {
     [COMPARE_STATE] = {.name = "state",
                        .value_name = "DIR",
                        .help = AUDIT_STATE_HELP "; needed\n"
@@ -117,15 +117,15 @@ static const struct psi_cli_option compare_options[] = {
                          .help = "the hub's key string, when no state directory is given"},
 };
 
-static const struct psi_cli_command compare_command = {
+static const struct psi_cmdline_command compare_command = {
     .name = "audit compare",
     .about = "Proves the CHECKPOINT files consistent with each other: equal sizes need\n"
              "equal roots, others a consistency proof from the hub (needs --state);\n"
              "names every pair that is not. Needs --state or --hub-key.\n",
-    PSI_CLI_OPTIONS(compare_options),
+    PSI_CMDLINE_OPTIONS(compare_options),
     .operand = "CHECKPOINT",
     .operands_min = 1,
-    .operands_max = PSI_CLI_ANY,
+    .operands_max = PSI_CMDLINE_ANY,
     .operand_help = "checkpoint files, as 'psi audit checkpoint' or --save wrote them",
     .epilogue = audit_epilogue,
 };
@@ -137,7 +137,7 @@ enum {
     EXPORT_HUB_KEY,
 };
 
-static const struct psi_cli_option export_options[] = {
+static const struct psi_cmdline_option export_options[] = {
     [EXPORT_STATE] = {.name = "state", .value_name = "DIR", .help = AUDIT_STATE_HELP},
     [EXPORT_OUT] = {.name = "out",
                     .value_name = "OUT",
@@ -150,20 +150,20 @@ static const struct psi_cli_option export_options[] = {
                         .help = "with --verify and no --state: the hub's key string"},
 };
 
-static const struct psi_cli_command export_command = {
+static const struct psi_cmdline_command export_command = {
     .name = "audit export",
     .about = "Writes the log as static tlog-tiles files: OUT/checkpoint, OUT/tile/<L>/<N>,\n"
              "OUT/tile/entries/<N>. With --verify, recomputes the checkpoint's root from\n"
              "the entry bundles alone, compares every tile, and runs the checks, offline.\n"
              "Needs --state, or --verify with --hub-key.\n",
-    PSI_CLI_OPTIONS(export_options),
+    PSI_CMDLINE_OPTIONS(export_options),
     .epilogue = audit_epilogue,
 };
 
 #define MAX_LOCATED 16u /* differing entries named by a root mismatch hunt */
 
 /* A failure line on stderr after what stdout holds so far, in that order. */
-#define AUDIT_FAIL(...) (fflush(stdout), psi_cli_fail("audit", __VA_ARGS__))
+#define AUDIT_FAIL(...) (fflush(stdout), psi_cmdline_fail("audit", __VA_ARGS__))
 
 /* ---------------------------------------------------------------- files */
 
@@ -611,15 +611,15 @@ static int connect_at_checkpoint(struct psi_cli_session *s, struct psi_note_veri
 
 static int cmd_verify(int argc, char **argv)
 {
-    struct psi_cli_args args;
+    struct psi_cmdline_args args;
     int status = 0;
-    if (!psi_cli_parse(&verify_command, argc, argv, &args, &status))
+    if (!psi_cmdline_parse(&verify_command, argc, argv, &args, &status))
         return status;
     const char *dir = args.value[VERIFY_STATE], *save = args.value[VERIFY_SAVE];
 
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "audit", dir))
-        return PSI_CLI_EXIT_FAILURE;
+        return PSI_CMDLINE_EXIT_FAILURE;
     int failed = 0;
     char why[PSI_LOG_WHY_MAX];
     struct psi_note_verifier key;
@@ -778,15 +778,15 @@ static int collect_stored(void *ctx, const char *what, uint64_t submission_id, c
 
 static int cmd_receipt(int argc, char **argv)
 {
-    struct psi_cli_args args;
+    struct psi_cmdline_args args;
     int status = 0;
-    if (!psi_cli_parse(&receipt_command, argc, argv, &args, &status))
+    if (!psi_cmdline_parse(&receipt_command, argc, argv, &args, &status))
         return status;
     const char *dir = args.value[RECEIPT_STATE];
 
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "audit", dir))
-        return PSI_CLI_EXIT_FAILURE;
+        return PSI_CMDLINE_EXIT_FAILURE;
     size_t bad = 0;
     char why[PSI_LOG_WHY_MAX];
     struct psi_note_verifier key;
@@ -881,14 +881,14 @@ out:
 
 static int cmd_checkpoint(int argc, char **argv)
 {
-    struct psi_cli_args args;
+    struct psi_cmdline_args args;
     int status = 0;
-    if (!psi_cli_parse(&checkpoint_command, argc, argv, &args, &status))
+    if (!psi_cmdline_parse(&checkpoint_command, argc, argv, &args, &status))
         return status;
     const char *dir = args.value[CHECKPOINT_STATE];
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "audit", dir))
-        return PSI_CLI_EXIT_FAILURE;
+        return PSI_CMDLINE_EXIT_FAILURE;
     struct psi_state_checkpoint cp;
     int rc = psi_state_checkpoint_latest(s.state, &cp);
     if (rc == PSI_ERR_NOT_FOUND)
@@ -914,13 +914,13 @@ struct compared {
 
 static int cmd_compare(int argc, char **argv)
 {
-    struct psi_cli_args args;
+    struct psi_cmdline_args args;
     int status = 0;
-    if (!psi_cli_parse(&compare_command, argc, argv, &args, &status))
+    if (!psi_cmdline_parse(&compare_command, argc, argv, &args, &status))
         return status;
     const char *dir = args.value[COMPARE_STATE], *vkey = args.value[COMPARE_HUB_KEY];
     if (!dir && !vkey)
-        return psi_cli_usage_error(compare_command.name, "--state or --hub-key is needed");
+        return psi_cmdline_usage_error(compare_command.name, "--state or --hub-key is needed");
 
     struct psi_cli_session s;
     int have_session = 0;
@@ -936,7 +936,7 @@ static int cmd_compare(int argc, char **argv)
     if (dir) {
         if (psi_cli_session_open(&s, "audit", dir)) {
             free(cps);
-            return PSI_CLI_EXIT_FAILURE;
+            return PSI_CMDLINE_EXIT_FAILURE;
         }
         have_session = 1;
     }
@@ -1280,16 +1280,16 @@ out:
 
 static int cmd_export(int argc, char **argv)
 {
-    struct psi_cli_args args;
+    struct psi_cmdline_args args;
     int status = 0;
-    if (!psi_cli_parse(&export_command, argc, argv, &args, &status))
+    if (!psi_cmdline_parse(&export_command, argc, argv, &args, &status))
         return status;
     const char *dir = args.value[EXPORT_STATE], *out = args.value[EXPORT_OUT],
                *vkey = args.value[EXPORT_HUB_KEY];
     int check = args.given[EXPORT_VERIFY];
     if (!dir && !(check && vkey))
-        return psi_cli_usage_error(export_command.name,
-                                   "--state is needed, or --verify with --hub-key");
+        return psi_cmdline_usage_error(export_command.name,
+                                       "--state is needed, or --verify with --hub-key");
     if (check && vkey) {
         struct psi_note_verifier key;
         int rc = psi_note_verifier_parse(&key, vkey, strlen(vkey));
@@ -1299,7 +1299,7 @@ static int cmd_export(int argc, char **argv)
     }
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "audit", dir))
-        return PSI_CLI_EXIT_FAILURE;
+        return PSI_CMDLINE_EXIT_FAILURE;
     if (check) {
         struct psi_note_verifier key;
         char why[PSI_LOG_WHY_MAX];
@@ -1314,7 +1314,7 @@ static int cmd_export(int argc, char **argv)
 
 /* ---------------------------------------------------------------- dispatch */
 
-static const struct psi_cli_subcommand audit_subcommands[] = {
+static const struct psi_cmdline_subcommand audit_subcommands[] = {
     {"verify", cmd_verify, "fetch the hub's whole log and re-run every check"},
     {"receipt", cmd_receipt, "verify receipts, each in a checkpoint consistent with the latest"},
     {"checkpoint", cmd_checkpoint, "print the newest checkpoint this state trusts (no network)"},
@@ -1322,15 +1322,15 @@ static const struct psi_cli_subcommand audit_subcommands[] = {
     {"export", cmd_export, "write the log as static tlog-tiles files, or verify such a tree"},
 };
 
-static const struct psi_cli_group audit_group = {
+static const struct psi_cmdline_group audit_group = {
     .name = "audit",
     .about = "Checks that the hub keeps its log honestly: append-only, every entry signed\n"
              "by its cause, every match allowed by policy, every count adding up. The\n"
              "log holds digests and counts, never indicators (docs/log.md).\n",
-    PSI_CLI_SUBCOMMANDS(audit_subcommands),
+    PSI_CMDLINE_SUBCOMMANDS(audit_subcommands),
 };
 
 int psi_cmd_audit(int argc, char **argv)
 {
-    return psi_cli_dispatch(&audit_group, argc, argv);
+    return psi_cmdline_dispatch(&audit_group, argc, argv);
 }

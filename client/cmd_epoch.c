@@ -19,7 +19,7 @@ enum {
     EPOCH_ACCEPT,
 };
 
-static const struct psi_cli_option epoch_options[] = {
+static const struct psi_cmdline_option epoch_options[] = {
     [EPOCH_STATE] = {.name = "state",
                      .value_name = "DIR",
                      .required = true,
@@ -30,14 +30,14 @@ static const struct psi_cli_option epoch_options[] = {
                               "submit, agent and feed then work under it"},
 };
 
-static const struct psi_cli_command epoch_command = {
+static const struct psi_cmdline_command epoch_command = {
     .name = "epoch",
     .about = "Epochs decide which key blinds a set and which sets can be linked, so this\n"
              "participant takes them from the hub only on its own terms: a week or day\n"
              "label must be the one this machine's clock gives now (the neighbouring one\n"
              "within 2 hours of the boundary), an epoch once left is never used again,\n"
              "and a hub in manual mode gets work done only under labels accepted here.\n",
-    PSI_CLI_OPTIONS(epoch_options),
+    PSI_CMDLINE_OPTIONS(epoch_options),
     .epilogue = "Without --accept: prints each epoch used (in order of first use) or\n"
                 "accepted, then the hub's current epoch and its mode.\n",
 };
@@ -71,20 +71,20 @@ static int print_epoch(void *ctx, const struct psi_state_epoch *e)
 static int accept_label(struct psi_cli_session *s, const char *label)
 {
     if (!psi_epoch_label_is_valid(label)) {
-        psi_cli_note("epoch", "'%s' is not an epoch label", label);
-        return PSI_CLI_EXIT_USAGE;
+        psi_cmdline_note("epoch", "'%s' is not an epoch label", label);
+        return PSI_CMDLINE_EXIT_USAGE;
     }
     /* Accepting an epoch left behind would change nothing (it stays
      * refused); saying so beats a silent no-op. */
     struct psi_state_epoch mine, newest;
     if (psi_state_epoch_get(s->state, label, &mine) == 0 && mine.seq > 0 &&
         psi_state_epoch_newest(s->state, &newest) == 0 && strcmp(newest.label, label) != 0)
-        return psi_cli_fail("epoch",
-                            "epoch %s was used before and %s since; it is never used again",
-                            label, newest.label);
+        return psi_cmdline_fail("epoch",
+                                "epoch %s was used before and %s since; it is never used again",
+                                label, newest.label);
     if (psi_state_epoch_accept(s->state, label))
-        return psi_cli_fail("epoch", "cannot record the epoch in %s: %s", s->dir,
-                            psi_state_error(s->state));
+        return psi_cmdline_fail("epoch", "cannot record the epoch in %s: %s", s->dir,
+                                psi_state_error(s->state));
     printf("psi epoch: accepted %s\n", label);
     return 0;
 }
@@ -92,8 +92,8 @@ static int accept_label(struct psi_cli_session *s, const char *label)
 static int list_epochs(struct psi_cli_session *s)
 {
     if (psi_state_epoch_each(s->state, print_epoch, NULL))
-        return psi_cli_fail("epoch", "cannot read the epochs of %s: %s", s->dir,
-                            psi_state_error(s->state));
+        return psi_cmdline_fail("epoch", "cannot read the epochs of %s: %s", s->dir,
+                                psi_state_error(s->state));
     struct psi_hub_client *hub = NULL;
     struct psi_hub_failure f;
     Psi__HubInfo *info = NULL;
@@ -101,7 +101,7 @@ static int list_epochs(struct psi_cli_session *s)
     if (psi_hub_client_open(&hub, &s->identity, &s->config, &f) ||
         psi_hub_client_call(hub, PSI_METHOD_NAME(INFO), NULL, NULL, &psi__hub_info__descriptor,
                             (ProtobufCMessage **)&info, &f)) {
-        status = psi_cli_fail("epoch", "%s", f.text);
+        status = psi_cmdline_fail("epoch", "%s", f.text);
     } else {
         const char *mode = info->epoch_mode[0] ? info->epoch_mode : "unstated";
         printf("hub: current epoch %s (%s mode)\n",
@@ -114,17 +114,17 @@ static int list_epochs(struct psi_cli_session *s)
 
 int psi_cmd_epoch(int argc, char **argv)
 {
-    struct psi_cli_args args;
+    struct psi_cmdline_args args;
     int status = 0;
-    if (!psi_cli_parse(&epoch_command, argc, argv, &args, &status))
+    if (!psi_cmdline_parse(&epoch_command, argc, argv, &args, &status))
         return status;
     const char *dir = args.value[EPOCH_STATE], *label = args.value[EPOCH_ACCEPT];
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "epoch", dir))
-        return PSI_CLI_EXIT_FAILURE;
+        return PSI_CMDLINE_EXIT_FAILURE;
     status = label ? accept_label(&s, label) : list_epochs(&s);
     if (fflush(stdout) != 0 && !status)
-        status = psi_cli_fail("epoch", "cannot write to standard output");
+        status = psi_cmdline_fail("epoch", "cannot write to standard output");
     psi_cli_session_close(&s);
     return status;
 }

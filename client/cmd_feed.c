@@ -41,7 +41,7 @@ enum {
     "PSI_HUB_TIMEOUT=SECONDS in the environment bounds each wait for the hub\n"                    \
     "(default 30).\n"
 
-static const struct psi_cli_option publish_options[] = {
+static const struct psi_cmdline_option publish_options[] = {
     [PUBLISH_STATE] = {.name = "state",
                        .value_name = "DIR",
                        .required = true,
@@ -53,7 +53,7 @@ static const struct psi_cli_option publish_options[] = {
     [PUBLISH_FORMAT] = {PSI_INDICATORS_FORMAT_OPTION},
 };
 
-static const struct psi_cli_command publish_command = {
+static const struct psi_cmdline_command publish_command = {
     .name = "feed publish",
     .about = "For vendors (docs/feeds.md): reads indicator files, canonicalises and\n"
              "de-duplicates them as 'psi ingest' does, derives this vendor's VOPRF key of\n"
@@ -64,10 +64,10 @@ static const struct psi_cli_command publish_command = {
              "the indicators and the rate: a run that was interrupted, run again,\n"
              "continues the upload it left at the hub, and a feed the hub already holds\n"
              "is not sent again.\n",
-    PSI_CLI_OPTIONS(publish_options),
+    PSI_CMDLINE_OPTIONS(publish_options),
     .operand = "FILE",
     .operands_min = 1,
-    .operands_max = PSI_CLI_ANY,
+    .operands_max = PSI_CMDLINE_ANY,
     .operand_help = "indicator files ('-' for standard input)",
     .epilogue = FEED_ENVIRONMENT,
 };
@@ -80,7 +80,7 @@ enum {
     QUERY_FORMAT,
 };
 
-static const struct psi_cli_option query_options[] = {
+static const struct psi_cmdline_option query_options[] = {
     [QUERY_STATE] = {.name = "state",
                      .value_name = "DIR",
                      .required = true,
@@ -98,7 +98,7 @@ static const struct psi_cli_option query_options[] = {
     [QUERY_FORMAT] = {PSI_INDICATORS_FORMAT_OPTION},
 };
 
-static const struct psi_cli_command query_command = {
+static const struct psi_cmdline_command query_command = {
     .name = "feed query",
     .about = "For agencies (docs/feeds.md): reads indicator files, fetches the vendor's\n"
              "filter of the epoch (kept in DIR/feeds/VENDOR/EPOCH.filter; checked against\n"
@@ -108,10 +108,10 @@ static const struct psi_cli_command query_command = {
              "and prints the indicators that are in the feed, then the filter's\n"
              "false-positive rate. Every query counts against the quota the hub operator\n"
              "set for this agency at the vendor.\n",
-    PSI_CLI_OPTIONS(query_options),
+    PSI_CMDLINE_OPTIONS(query_options),
     .operand = "FILE",
     .operands_min = 1,
-    .operands_max = PSI_CLI_ANY,
+    .operands_max = PSI_CMDLINE_ANY,
     .operand_help = "indicator files ('-' for standard input)",
     .epilogue = FEED_ENVIRONMENT,
 };
@@ -148,29 +148,29 @@ static int feed_cmd_open(struct feed_cmd *fc, const char *dir, int n_files, char
 {
     struct psi_hub_failure f;
     if (psi_cli_session_open(&fc->session, fc->cmd, dir))
-        return PSI_CLI_EXIT_FAILURE;
+        return PSI_CMDLINE_EXIT_FAILURE;
     if (psi_ioc_set_new(&fc->set))
-        return psi_cli_fail(fc->cmd, "out of memory");
+        return psi_cmdline_fail(fc->cmd, "out of memory");
     char err[512];
     if (psi_indicators_read_files(fc->set, files, n_files, fmt, err, sizeof err))
-        return psi_cli_fail(fc->cmd, "%s", err);
+        return psi_cmdline_fail(fc->cmd, "%s", err);
     if (psi_ioc_set_count(fc->set) == 0)
-        return psi_cli_fail(fc->cmd, "no indicators in the files given");
+        return psi_cmdline_fail(fc->cmd, "no indicators in the files given");
     if (psi_hub_client_open(&fc->hub, &fc->session.identity, &fc->session.config, &f))
-        return psi_cli_fail(fc->cmd, "%s", f.text);
+        return psi_cmdline_fail(fc->cmd, "%s", f.text);
     if (psi_hub_client_call(fc->hub, PSI_METHOD_NAME(INFO), NULL, NULL, &psi__hub_info__descriptor,
                             (ProtobufCMessage **)&fc->info, &f))
-        return psi_cli_fail(fc->cmd, "%s", f.text);
+        return psi_cmdline_fail(fc->cmd, "%s", f.text);
     const Psi__HubInfo *hi = fc->info;
     if (!psi_epoch_label_is_valid(hi->epoch))
-        return psi_cli_fail(fc->cmd, "the hub announced an invalid epoch label");
+        return psi_cmdline_fail(fc->cmd, "the hub announced an invalid epoch label");
     /* Before the epoch's key is derived or a filter of it trusted. */
     char why[256 + 2 * PSI_STATE_EPOCH_MAX];
     if (psi_epoch_guard_admit(fc->session.state, hi->epoch_mode, hi->epoch,
                               psi_epoch_guard_now_ms(), why, sizeof why))
-        return psi_cli_fail(fc->cmd, "%s", why);
+        return psi_cmdline_fail(fc->cmd, "%s", why);
     if (hi->max_chunk_elements == 0 || hi->max_message_bytes < 4 * ENVELOPE_ALLOWANCE)
-        return psi_cli_fail(fc->cmd, "the hub's limits leave no room for feeds");
+        return psi_cmdline_fail(fc->cmd, "the hub's limits leave no room for feeds");
     psi_hub_client_set_max_message(fc->hub, hi->max_message_bytes);
     return 0;
 }
@@ -190,7 +190,7 @@ static int announce_key(struct feed_cmd *fc, const char *epoch, const unsigned c
     if (psi_feed_key_statement(statement, sizeof statement, &len, fc->session.config.hub_key, epoch,
                                pk) ||
         crypto_sign_detached(sig, NULL, statement, len, fc->session.identity.secret_key) != 0)
-        return psi_cli_fail(fc->cmd, "cannot sign the feed key");
+        return psi_cmdline_fail(fc->cmd, "cannot sign the feed key");
     Psi__FeedAnnounce msg = PSI__FEED_ANNOUNCE__INIT;
     msg.epoch = (char *)epoch;
     msg.public_key.data = (uint8_t *)pk;
@@ -201,7 +201,7 @@ static int announce_key(struct feed_cmd *fc, const char *epoch, const unsigned c
     if (psi_hub_client_call(fc->hub, PSI_METHOD_NAME(FEED_ANNOUNCE), NULL, &msg.base,
                             &psi__feed_announce_receipt__descriptor, (ProtobufCMessage **)&receipt,
                             &f))
-        return psi_cli_fail(fc->cmd, "%s", f.text);
+        return psi_cmdline_fail(fc->cmd, "%s", f.text);
     protobuf_c_message_free_unpacked(&receipt->base, NULL);
     return 0;
 }
@@ -223,8 +223,8 @@ static int evaluate_all(struct feed_cmd *fc, const unsigned char sk[32], unsigne
                                          outputs + begin * PSI_OPRF_OUTPUT_BYTES, &bad, 0);
         psi_indicator_batch_clear(&e);
         if (rc) {
-            status = psi_cli_fail(fc->cmd, "cannot evaluate indicators %zu-%zu: %s", begin,
-                                  begin + k - 1, psi_strerror(rc));
+            status = psi_cmdline_fail(fc->cmd, "cannot evaluate indicators %zu-%zu: %s", begin,
+                                      begin + k - 1, psi_strerror(rc));
             break;
         }
         psi_cli_progress_add(&progress, k);
@@ -252,7 +252,7 @@ static int hub_holds_feed(struct feed_cmd *fc, const char *epoch, size_t size,
                             &psi__feed_chunk__descriptor, (ProtobufCMessage **)&chunk, &f)) {
         if (f.refused && f.code == PSI_ERR_NOT_FOUND)
             return 0; /* no feed of this epoch yet */
-        return psi_cli_fail(fc->cmd, "%s", f.text);
+        return psi_cmdline_fail(fc->cmd, "%s", f.text);
     }
     const Psi__FeedInfo *fi = chunk->feed;
     *holds = fi && fi->digest.len == 32 && sodium_memcmp(fi->digest.data, info->digest, 32) == 0 &&
@@ -283,11 +283,11 @@ static int upload_and_commit(struct feed_cmd *fc, const char *epoch, const unsig
     int rc = psi_hub_client_upload(fc->hub, upload_id, bytes, size, 1, chunk, &progress, &f);
     psi_cli_progress_end(&progress);
     if (rc)
-        return psi_cli_fail(fc->cmd, "%s", f.text);
+        return psi_cmdline_fail(fc->cmd, "%s", f.text);
     if (psi_feed_commit_statement(statement, sizeof statement, &len, fc->session.config.hub_key,
                                   epoch, info->item_count, (uint64_t)size, info->digest) ||
         crypto_sign_detached(sig, NULL, statement, len, fc->session.identity.secret_key) != 0)
-        return psi_cli_fail(fc->cmd, "cannot sign the feed");
+        return psi_cmdline_fail(fc->cmd, "cannot sign the feed");
     Psi__FeedCommit commit = PSI__FEED_COMMIT__INIT;
     commit.upload_id.data = upload_id;
     commit.upload_id.len = sizeof upload_id;
@@ -302,7 +302,7 @@ static int upload_and_commit(struct feed_cmd *fc, const char *epoch, const unsig
     Psi__FeedReceipt *receipt = NULL;
     if (psi_hub_client_call(fc->hub, PSI_METHOD_NAME(FEED_COMMIT), NULL, &commit.base,
                             &psi__feed_receipt__descriptor, (ProtobufCMessage **)&receipt, &f))
-        return psi_cli_fail(fc->cmd, "%s", f.text);
+        return psi_cmdline_fail(fc->cmd, "%s", f.text);
     protobuf_c_message_free_unpacked(&receipt->base, NULL);
     return 0;
 }
@@ -336,18 +336,18 @@ static int feed_publish(const char *dir, double rate, enum psi_ioc_format fmt, i
     size_t n = psi_ioc_set_count(fc.set);
 
     if (psi_cli_path(path, sizeof path, dir, PSI_CLI_SEED_FILE)) {
-        status = psi_cli_fail(fc.cmd, "state directory path too long");
+        status = psi_cmdline_fail(fc.cmd, "state directory path too long");
         goto out;
     }
     if (psi_cli_seed_read(path, seed, err, sizeof err)) {
-        status = psi_cli_fail(fc.cmd, "%s", err);
+        status = psi_cmdline_fail(fc.cmd, "%s", err);
         goto out;
     }
     int rc = psi_feed_derive_key(seed, epoch, sk, pk);
     sodium_memzero(seed, sizeof seed);
     if (rc) {
-        status = psi_cli_fail(fc.cmd, "cannot derive the feed key of epoch %s: %s", epoch,
-                              psi_strerror(rc));
+        status = psi_cmdline_fail(fc.cmd, "cannot derive the feed key of epoch %s: %s", epoch,
+                                  psi_strerror(rc));
         goto out;
     }
     if ((status = announce_key(&fc, epoch, pk)) != 0)
@@ -358,14 +358,14 @@ static int feed_publish(const char *dir, double rate, enum psi_ioc_format fmt, i
         goto out;
 
     if (n > SIZE_MAX / PSI_OPRF_OUTPUT_BYTES || !(outputs = malloc(n * PSI_OPRF_OUTPUT_BYTES))) {
-        status = psi_cli_fail(fc.cmd, "out of memory for %zu outputs", n);
+        status = psi_cmdline_fail(fc.cmd, "out of memory for %zu outputs", n);
         goto out;
     }
     if ((status = evaluate_all(&fc, sk, outputs)) != 0)
         goto out;
     struct psi_feed_filter_params params = {epoch, fc.session.config.id, pk, rate, 0};
     if (psi_feed_filter_build(&filter, &params, outputs, n, err, sizeof err) != 0) {
-        status = psi_cli_fail(fc.cmd, "cannot build the filter: %s", err);
+        status = psi_cmdline_fail(fc.cmd, "cannot build the filter: %s", err);
         goto out;
     }
     struct psi_feed_filter_info info;
@@ -374,7 +374,7 @@ static int feed_publish(const char *dir, double rate, enum psi_ioc_format fmt, i
     if (psi_feed_filter_get_info(filter, &info) || psi_feed_filter_encoded_size(filter, &size) ||
         size > SIZE_MAX || !(bytes = malloc((size_t)size)) ||
         psi_feed_filter_encode(filter, bytes, (size_t)size, &len)) {
-        status = psi_cli_fail(fc.cmd, "cannot encode the filter (%" PRIu64 " bytes)", size);
+        status = psi_cmdline_fail(fc.cmd, "cannot encode the filter (%" PRIu64 " bytes)", size);
         goto out;
     }
     int held = 0;
@@ -394,7 +394,7 @@ out:
     free(outputs);
     free(bytes);
     if (fflush(stdout) != 0 && !status)
-        status = psi_cli_fail(fc.cmd, "cannot write to standard output");
+        status = psi_cmdline_fail(fc.cmd, "cannot write to standard output");
     feed_cmd_close(&fc);
     return status;
 }
@@ -412,19 +412,19 @@ static int check_feed_info(struct feed_cmd *fc, const Psi__FeedInfo *fi, const c
         strcmp(fi->epoch, fc->info->epoch) != 0 || fi->public_key.len != 32 ||
         fi->key_signature.len != 64 || fi->digest.len != 32 || fi->signature.len != 64 ||
         fi->size == 0 || fi->size > ((uint64_t)1 << 40) || fi->count == 0)
-        return psi_cli_fail(fc->cmd, "the hub's description of %s's feed is malformed", vendor);
+        return psi_cmdline_fail(fc->cmd, "the hub's description of %s's feed is malformed", vendor);
     if (psi_feed_key_statement(statement, sizeof statement, &len, fc->session.config.hub_key,
                                fi->epoch, fi->public_key.data) ||
         crypto_sign_verify_detached(fi->key_signature.data, statement, len, vendor_key) != 0)
-        return psi_cli_fail(fc->cmd,
-                            "%s's feed key of epoch %s is not signed by %s's pinned key: refused",
-                            vendor, fi->epoch, vendor);
+        return psi_cmdline_fail(
+            fc->cmd, "%s's feed key of epoch %s is not signed by %s's pinned key: refused", vendor,
+            fi->epoch, vendor);
     if (psi_feed_commit_statement(statement, sizeof statement, &len, fc->session.config.hub_key,
                                   fi->epoch, fi->count, fi->size, fi->digest.data) ||
         crypto_sign_verify_detached(fi->signature.data, statement, len, vendor_key) != 0)
-        return psi_cli_fail(fc->cmd,
-                            "%s's feed of epoch %s is not signed by %s's pinned key: refused",
-                            vendor, fi->epoch, vendor);
+        return psi_cmdline_fail(fc->cmd,
+                                "%s's feed of epoch %s is not signed by %s's pinned key: refused",
+                                vendor, fi->epoch, vendor);
     return 0;
 }
 
@@ -436,20 +436,21 @@ static int vendor_key_of(struct feed_cmd *fc, const char *vendor, unsigned char 
     struct psi_hub_failure f;
     if (psi_hub_client_call(fc->hub, PSI_METHOD_NAME(ROSTER), NULL, NULL, &psi__roster__descriptor,
                             (ProtobufCMessage **)&roster, &f))
-        return psi_cli_fail(fc->cmd, "%s", f.text);
+        return psi_cmdline_fail(fc->cmd, "%s", f.text);
     struct psi_peers_tally tally;
     char why[PSI_LOG_WHY_MAX];
     if (psi_peers_update(&fc->session, fc->hub, roster, NULL, NULL, &tally, why, sizeof why)) {
         protobuf_c_message_free_unpacked(&roster->base, NULL);
-        return psi_cli_fail(fc->cmd, "cannot verify admissions in the hub's log: %s", why);
+        return psi_cmdline_fail(fc->cmd, "cannot verify admissions in the hub's log: %s", why);
     }
     struct psi_state_peer pinned;
     int status = -1;
     if (psi_state_peer_get(fc->session.state, vendor, &pinned) != 0) {
-        status = psi_cli_fail(fc->cmd,
-                              "%s is not a pinned peer: its admission is not proven in the hub's "
-                              "log ('psi peers' says why)",
-                              vendor);
+        status =
+            psi_cmdline_fail(fc->cmd,
+                             "%s is not a pinned peer: its admission is not proven in the hub's "
+                             "log ('psi peers' says why)",
+                             vendor);
         goto out;
     }
     for (size_t i = 0; i < roster->n_participants; i++) {
@@ -457,13 +458,14 @@ static int vendor_key_of(struct feed_cmd *fc, const char *vendor, unsigned char 
         if (!p->id || strcmp(p->id, vendor) != 0)
             continue;
         if (psi_role_parse(pinned.role) != PSI_ROLE_VENDOR || p->removed)
-            status = psi_cli_fail(fc->cmd, "%s is not an active vendor", vendor);
+            status = psi_cmdline_fail(fc->cmd, "%s is not an active vendor", vendor);
         else if (p->public_key.len != 32 ||
                  sodium_memcmp(p->public_key.data, pinned.public_key, 32) != 0)
-            status = psi_cli_fail(fc->cmd,
-                                  "the hub shows another key for %s than the one pinned from log "
-                                  "entry %" PRIu64 ": refused",
-                                  vendor, pinned.admit_index);
+            status =
+                psi_cmdline_fail(fc->cmd,
+                                 "the hub shows another key for %s than the one pinned from log "
+                                 "entry %" PRIu64 ": refused",
+                                 vendor, pinned.admit_index);
         else {
             memcpy(key, pinned.public_key, 32);
             status = 0;
@@ -471,7 +473,7 @@ static int vendor_key_of(struct feed_cmd *fc, const char *vendor, unsigned char 
         break;
     }
     if (status < 0)
-        status = psi_cli_fail(fc->cmd, "%s is not on the hub's roster", vendor);
+        status = psi_cmdline_fail(fc->cmd, "%s is not on the hub's roster", vendor);
 out:
     protobuf_c_message_free_unpacked(&roster->base, NULL);
     return status;
@@ -490,9 +492,9 @@ static int cache_path(struct feed_cmd *fc, const char *vendor, const char *epoch
     snprintf(name, sizeof name, "%s.filter", epoch);
     if (psi_cli_path(feeds, sizeof feeds, fc->session.dir, FEEDS_DIR) ||
         psi_cli_path(mine, sizeof mine, feeds, vendor) || psi_cli_path(out, cap, mine, name))
-        return psi_cli_fail(fc->cmd, "state directory path too long");
+        return psi_cmdline_fail(fc->cmd, "state directory path too long");
     if (make_dir(feeds) || make_dir(mine))
-        return psi_cli_fail(fc->cmd, "cannot create %s: %s", mine, strerror(errno));
+        return psi_cmdline_fail(fc->cmd, "cannot create %s: %s", mine, strerror(errno));
     return 0;
 }
 
@@ -508,9 +510,9 @@ static int get_chunk(struct feed_cmd *fc, const char *vendor, uint64_t offset,
     *chunk = NULL;
     if (psi_hub_client_call(fc->hub, PSI_METHOD_NAME(FEED_GET), NULL, &req.base,
                             &psi__feed_chunk__descriptor, (ProtobufCMessage **)chunk, &f))
-        return psi_cli_fail(fc->cmd, "%s", f.text);
+        return psi_cmdline_fail(fc->cmd, "%s", f.text);
     if ((*chunk)->offset != offset || !(*chunk)->feed)
-        return psi_cli_fail(fc->cmd, "the hub answered feed.get for another offset");
+        return psi_cmdline_fail(fc->cmd, "the hub answered feed.get for another offset");
     return 0;
 }
 
@@ -543,12 +545,14 @@ static int fetch_filter(struct feed_cmd *fc, const char *vendor, struct psi_feed
         sodium_memcmp(info.digest, fi->digest.data, 32) == 0)
         goto out; /* the cached filter is the published one */
     if (rc != 0 && rc != PSI_ERR_NOT_FOUND)
-        psi_cli_note(fc->cmd, "the cached filter %s is refused (%s); fetching it again", path, why);
+        psi_cmdline_note(fc->cmd, "the cached filter %s is refused (%s); fetching it again", path,
+                         why);
     psi_feed_filter_free(*filter);
     *filter = NULL;
 
     if (fi->size > SIZE_MAX || !(bytes = malloc((size_t)fi->size))) {
-        status = psi_cli_fail(fc->cmd, "out of memory for a filter of %" PRIu64 " bytes", fi->size);
+        status =
+            psi_cmdline_fail(fc->cmd, "out of memory for a filter of %" PRIu64 " bytes", fi->size);
         goto out;
     }
     struct psi_cli_progress progress;
@@ -559,12 +563,12 @@ static int fetch_filter(struct feed_cmd *fc, const char *vendor, struct psi_feed
         const Psi__FeedInfo *ci = chunk->feed;
         if (ci->digest.len != 32 || sodium_memcmp(ci->digest.data, fi->digest.data, 32) != 0 ||
             ci->size != fi->size) {
-            status =
-                psi_cli_fail(fc->cmd, "%s's feed changed while it was fetched; run again", vendor);
+            status = psi_cmdline_fail(fc->cmd, "%s's feed changed while it was fetched; run again",
+                                      vendor);
             break;
         }
         if (chunk->data.len == 0 || chunk->data.len > fi->size - have) {
-            status = psi_cli_fail(
+            status = psi_cmdline_fail(
                 fc->cmd, "the hub sent a feed chunk of %zu bytes at %" PRIu64 " of %" PRIu64,
                 chunk->data.len, have, fi->size);
             break;
@@ -585,18 +589,18 @@ static int fetch_filter(struct feed_cmd *fc, const char *vendor, struct psi_feed
         goto out;
     rc = psi_feed_filter_decode(filter, bytes, (size_t)fi->size, &expect, why, sizeof why);
     if (rc) {
-        status = psi_cli_fail(fc->cmd, "%s's feed filter is refused: %s", vendor, why);
+        status = psi_cmdline_fail(fc->cmd, "%s's feed filter is refused: %s", vendor, why);
         goto out;
     }
     if (psi_feed_filter_get_info(*filter, &info) != 0 ||
         sodium_memcmp(info.digest, fi->digest.data, 32) != 0 || info.item_count != fi->count ||
         info.rate != fi->rate) {
-        status = psi_cli_fail(fc->cmd, "%s's feed filter is not the one %s signed: refused", vendor,
-                              vendor);
+        status = psi_cmdline_fail(fc->cmd, "%s's feed filter is not the one %s signed: refused",
+                                  vendor, vendor);
         goto out;
     }
     if (psi_feed_filter_save(*filter, path, why, sizeof why))
-        psi_cli_note(fc->cmd, "cannot cache the filter: %s", why);
+        psi_cmdline_note(fc->cmd, "cannot cache the filter: %s", why);
 out:
     if (status) {
         psi_feed_filter_free(*filter);
@@ -631,7 +635,7 @@ static int wait_for_answer(struct feed_cmd *fc, const char *vendor, uint64_t que
     for (;;) {
         if (psi_hub_client_call(fc->hub, PSI_METHOD_NAME(QUERY_RESULT), NULL, &req.base,
                                 &psi__query_result__descriptor, (ProtobufCMessage **)result, &f))
-            return psi_cli_fail(fc->cmd, "%s", f.text);
+            return psi_cmdline_fail(fc->cmd, "%s", f.text);
         if ((*result)->answered)
             break;
         protobuf_c_message_free_unpacked(&(*result)->base, NULL);
@@ -640,11 +644,11 @@ static int wait_for_answer(struct feed_cmd *fc, const char *vendor, uint64_t que
         if (waited >= (double)timeout_s) {
             if (terminal)
                 fputs("\r\033[K", stderr);
-            return psi_cli_fail(fc->cmd,
-                                "no answer from %s to query batch %" PRIu64 " within %" PRIu64
-                                " s (is its agent running? it may also limit queries per "
-                                "agency); the batch stays counted against the quota",
-                                vendor, query_id, timeout_s);
+            return psi_cmdline_fail(fc->cmd,
+                                    "no answer from %s to query batch %" PRIu64 " within %" PRIu64
+                                    " s (is its agent running? it may also limit queries per "
+                                    "agency); the batch stays counted against the quota",
+                                    vendor, query_id, timeout_s);
         }
         if (terminal) {
             fprintf(stderr, "\rpsi %s: waiting for %s's answer to batch %zu/%zu (%.0f s)\033[K",
@@ -687,12 +691,12 @@ static int query_batch(struct feed_cmd *fc, const char *vendor, const unsigned c
     int status = 0;
     int rc = psi_indicator_batch_from_set(&e, fc->set, begin, n);
     if (rc || !blinds || !blinded || !outputs) {
-        status = psi_cli_fail(fc->cmd, "cannot prepare the queries: %s",
-                              psi_strerror(rc ? rc : PSI_ERR_NOMEM));
+        status = psi_cmdline_fail(fc->cmd, "cannot prepare the queries: %s",
+                                  psi_strerror(rc ? rc : PSI_ERR_NOMEM));
         goto out;
     }
     if ((rc = psi_feed_blind_batch(n, e.inputs, e.lens, blinds, blinded, 0)) != 0) {
-        status = psi_cli_fail(fc->cmd, "cannot blind the queries: %s", psi_strerror(rc));
+        status = psi_cmdline_fail(fc->cmd, "cannot blind the queries: %s", psi_strerror(rc));
         goto out;
     }
     unsigned char digest[32], statement[PSI_FEED_STATEMENT_MAX], sig[64];
@@ -701,7 +705,7 @@ static int query_batch(struct feed_cmd *fc, const char *vendor, const unsigned c
         psi_feed_query_statement(statement, sizeof statement, &len, fc->session.config.hub_key,
                                  vendor, fc->info->epoch, n, digest) ||
         crypto_sign_detached(sig, NULL, statement, len, fc->session.identity.secret_key) != 0) {
-        status = psi_cli_fail(fc->cmd, "cannot sign the query batch");
+        status = psi_cmdline_fail(fc->cmd, "cannot sign the query batch");
         goto out;
     }
     Psi__QuerySubmit submit = PSI__QUERY_SUBMIT__INIT;
@@ -713,12 +717,12 @@ static int query_batch(struct feed_cmd *fc, const char *vendor, const unsigned c
     submit.signature.len = sizeof sig;
     if (psi_hub_client_call(fc->hub, PSI_METHOD_NAME(QUERY_SUBMIT), NULL, &submit.base,
                             &psi__query_ticket__descriptor, (ProtobufCMessage **)&ticket, &f)) {
-        status = psi_cli_fail(fc->cmd, "%s", f.text);
+        status = psi_cmdline_fail(fc->cmd, "%s", f.text);
         goto out;
     }
     if (ticket->count != n) {
-        status = psi_cli_fail(fc->cmd, "the hub's ticket counts %" PRIu64 " queries, not %zu",
-                              ticket->count, n);
+        status = psi_cmdline_fail(fc->cmd, "the hub's ticket counts %" PRIu64 " queries, not %zu",
+                                  ticket->count, n);
         goto out;
     }
     if ((status = wait_for_answer(fc, vendor, ticket->query_id, batch, batches, timeout_s,
@@ -727,10 +731,10 @@ static int query_batch(struct feed_cmd *fc, const char *vendor, const unsigned c
     if (!result->vendor || strcmp(result->vendor, vendor) != 0 || !result->epoch ||
         strcmp(result->epoch, fc->info->epoch) != 0 || result->evaluated.len != n * 32 ||
         result->proof.len != 64) {
-        status = psi_cli_fail(fc->cmd,
-                              "the answer to query batch %" PRIu64 " is malformed: "
-                              "refused",
-                              ticket->query_id);
+        status = psi_cmdline_fail(fc->cmd,
+                                  "the answer to query batch %" PRIu64 " is malformed: "
+                                  "refused",
+                                  ticket->query_id);
         goto out;
     }
     /* RFC 9497 VOPRF: nothing of an answer is used unless its proof holds
@@ -738,14 +742,14 @@ static int query_batch(struct feed_cmd *fc, const char *vendor, const unsigned c
     rc = psi_feed_finish_batch(key, n, e.inputs, e.lens, blinds, blinded, result->evaluated.data,
                                result->proof.data, outputs, 0);
     if (rc == PSI_ERR_VERIFY || rc == PSI_ERR_ENCODING || rc == PSI_ERR_IDENTITY) {
-        status = psi_cli_fail(fc->cmd,
-                              "%s's answer to query batch %" PRIu64 " does not verify against "
-                              "its announced key of epoch %s: refused, nothing of it is used",
-                              vendor, ticket->query_id, fc->info->epoch);
+        status = psi_cmdline_fail(fc->cmd,
+                                  "%s's answer to query batch %" PRIu64 " does not verify against "
+                                  "its announced key of epoch %s: refused, nothing of it is used",
+                                  vendor, ticket->query_id, fc->info->epoch);
         goto out;
     }
     if (rc) {
-        status = psi_cli_fail(fc->cmd, "cannot finish the queries: %s", psi_strerror(rc));
+        status = psi_cmdline_fail(fc->cmd, "cannot finish the queries: %s", psi_strerror(rc));
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
@@ -753,7 +757,7 @@ static int query_batch(struct feed_cmd *fc, const char *vendor, const unsigned c
             continue;
         struct psi_ioc_ref ref;
         if (psi_ioc_set_get(fc->set, begin + i, &ref) || print_found(&ref, vendor, json)) {
-            status = psi_cli_fail(fc->cmd, "cannot write to standard output");
+            status = psi_cmdline_fail(fc->cmd, "cannot write to standard output");
             goto out;
         }
         (*found)++;
@@ -802,11 +806,11 @@ static int feed_query(const char *dir, const char *vendor, int json, uint64_t ti
     }
     struct psi_feed_filter_info info;
     if (psi_feed_filter_get_info(filter, &info) != 0) {
-        status = psi_cli_fail(fc.cmd, "cannot read the filter");
+        status = psi_cmdline_fail(fc.cmd, "cannot read the filter");
         goto out;
     }
     if (fflush(stdout) != 0) {
-        status = psi_cli_fail(fc.cmd, "cannot write to standard output");
+        status = psi_cmdline_fail(fc.cmd, "cannot write to standard output");
         goto out;
     }
     /* The summary: on stdout with the text, on stderr beside JSON. */
@@ -818,7 +822,7 @@ static int feed_query(const char *dir, const char *vendor, int json, uint64_t ti
 out:
     psi_feed_filter_free(filter);
     if (fflush(stdout) != 0 && !status)
-        status = psi_cli_fail(fc.cmd, "cannot write to standard output");
+        status = psi_cmdline_fail(fc.cmd, "cannot write to standard output");
     feed_cmd_close(&fc);
     return status;
 }
@@ -827,15 +831,16 @@ out:
 
 static int cmd_publish(int argc, char **argv)
 {
-    struct psi_cli_args args;
+    struct psi_cmdline_args args;
     int status = 0;
-    if (!psi_cli_parse(&publish_command, argc, argv, &args, &status))
+    if (!psi_cmdline_parse(&publish_command, argc, argv, &args, &status))
         return status;
     double rate = PSI_FEED_FILTER_DEFAULT_RATE;
     const char *rate_text = args.value[PUBLISH_FPR];
     if (rate_text && parse_rate(rate_text, &rate))
-        return psi_cli_usage_error(publish_command.name, "--fpr wants a rate in [%g, %g], not '%s'",
-                                   PSI_FEED_FILTER_MIN_RATE, PSI_FEED_FILTER_MAX_RATE, rate_text);
+        return psi_cmdline_usage_error(
+            publish_command.name, "--fpr wants a rate in [%g, %g], not '%s'",
+            PSI_FEED_FILTER_MIN_RATE, PSI_FEED_FILTER_MAX_RATE, rate_text);
     enum psi_ioc_format fmt;
     if ((status = psi_indicators_format_option(publish_command.name, args.value[PUBLISH_FORMAT],
                                                &fmt)) != 0)
@@ -845,16 +850,17 @@ static int cmd_publish(int argc, char **argv)
 
 static int cmd_query(int argc, char **argv)
 {
-    struct psi_cli_args args;
+    struct psi_cmdline_args args;
     int status = 0;
-    if (!psi_cli_parse(&query_command, argc, argv, &args, &status))
+    if (!psi_cmdline_parse(&query_command, argc, argv, &args, &status))
         return status;
     uint64_t timeout_s = DEFAULT_TIMEOUT_S;
-    if ((status = psi_cli_option_u64(&query_command, &args, QUERY_TIMEOUT, 1, 86400, &timeout_s)))
+    if ((status =
+             psi_cmdline_option_u64(&query_command, &args, QUERY_TIMEOUT, 1, 86400, &timeout_s)))
         return status;
     const char *vendor = args.value[QUERY_VENDOR];
     if (!psi_id_is_valid(vendor))
-        return psi_cli_usage_error(query_command.name, "'%s' is not a participant id", vendor);
+        return psi_cmdline_usage_error(query_command.name, "'%s' is not a participant id", vendor);
     enum psi_ioc_format fmt;
     if ((status =
              psi_indicators_format_option(query_command.name, args.value[QUERY_FORMAT], &fmt)) != 0)
@@ -863,19 +869,19 @@ static int cmd_query(int argc, char **argv)
                       args.operand_count, args.operands);
 }
 
-static const struct psi_cli_subcommand feed_subcommands[] = {
+static const struct psi_cmdline_subcommand feed_subcommands[] = {
     {"publish", cmd_publish, "evaluate a vendor's indicators and publish them as a filter"},
     {"query", cmd_query, "ask which of my indicators are in a vendor's feed"},
 };
 
-static const struct psi_cli_group feed_group = {
+static const struct psi_cmdline_group feed_group = {
     .name = "feed",
     .about = "Blinded vendor feeds (protocol 2, docs/feeds.md): a vendor publishes its\n"
              "indicators once per epoch; agencies query them, blinded, through the hub.\n",
-    PSI_CLI_SUBCOMMANDS(feed_subcommands),
+    PSI_CMDLINE_SUBCOMMANDS(feed_subcommands),
 };
 
 int psi_cmd_feed(int argc, char **argv)
 {
-    return psi_cli_dispatch(&feed_group, argc, argv);
+    return psi_cmdline_dispatch(&feed_group, argc, argv);
 }

@@ -24,7 +24,7 @@ enum {
     INGEST_QUIET,
 };
 
-static const struct psi_cli_option ingest_options[] = {
+static const struct psi_cmdline_option ingest_options[] = {
     [INGEST_FORMAT] = {PSI_INDICATORS_FORMAT_OPTION, .short_name = 'f'},
     [INGEST_COLUMN] = {.name = "column",
                        .short_name = 'c',
@@ -39,16 +39,16 @@ static const struct psi_cli_option ingest_options[] = {
     [INGEST_QUIET] = {.name = "quiet", .short_name = 'q', .help = "no summary"},
 };
 
-static const struct psi_cli_command ingest_command = {
+static const struct psi_cmdline_command ingest_command = {
     .name = "ingest",
     .about = "Read indicator files, canonicalise and de-duplicate the indicators, and print\n"
              "the set on standard output, one \"TYPE<TAB>VALUE\" line each, in the order first\n"
              "seen. A summary (values read, kept, duplicates, skipped by reason, unsupported\n"
              "kinds by name) goes to standard error.\n",
-    PSI_CLI_OPTIONS(ingest_options),
+    PSI_CMDLINE_OPTIONS(ingest_options),
     .operand = "FILE",
     .operands_min = 1,
-    .operands_max = PSI_CLI_ANY,
+    .operands_max = PSI_CMDLINE_ANY,
     .operand_help = "indicator files ('-' for standard input)",
     .epilogue = "Types: ipv4 ipv6 cidr4 cidr6 domain email url md5 sha1 sha256 sha512.\n"
                 "Text: one indicator a line; '#' and '//' lines are comments; columns split at\n"
@@ -170,9 +170,9 @@ static void print_unsupported(const struct psi_ioc_set *set)
 
 int psi_cmd_ingest(int argc, char **argv)
 {
-    struct psi_cli_args args;
+    struct psi_cmdline_args args;
     int status = 0;
-    if (!psi_cli_parse(&ingest_command, argc, argv, &args, &status))
+    if (!psi_cmdline_parse(&ingest_command, argc, argv, &args, &status))
         return status;
     struct ingest_options opt = {
         PSI_IOC_FORMAT_AUTO, {NULL, 0, 0}, args.given[INGEST_JSON], args.given[INGEST_QUIET]};
@@ -180,11 +180,12 @@ int psi_cmd_ingest(int argc, char **argv)
     if ((status = psi_indicators_format_option("ingest", format, &opt.format)) != 0)
         return status;
     if (column && !parse_column(column, &opt.csv))
-        return psi_cli_usage_error("ingest", "bad column '%s' (a header name or a number from 1)",
-                                   column);
+        return psi_cmdline_usage_error(
+            "ingest", "bad column '%s' (a header name or a number from 1)", column);
     if (column && opt.format != PSI_IOC_FORMAT_AUTO && opt.format != PSI_IOC_FORMAT_CSV)
-        return psi_cli_usage_error("ingest", "--column applies to CSV input, not to --format %s",
-                                   psi_ioc_format_name(opt.format));
+        return psi_cmdline_usage_error("ingest",
+                                       "--column applies to CSV input, not to --format %s",
+                                       psi_ioc_format_name(opt.format));
 
     struct psi_ioc_set *set = NULL;
     int rc = psi_ioc_set_new(&set);

@@ -24,7 +24,7 @@ enum {
     INIT_CONTRIBUTE_ONLY,
 };
 
-static const struct psi_cli_option init_options[] = {
+static const struct psi_cmdline_option init_options[] = {
     [INIT_STATE] = {.name = "state",
                     .value_name = "DIR",
                     .required = true,
@@ -54,12 +54,12 @@ static const struct psi_cli_option init_options[] = {
                               .help = "ask for no results (the hub is told with the policy)"},
 };
 
-static const struct psi_cli_command init_command = {
+static const struct psi_cmdline_command init_command = {
     .name = "init",
     .about = "Creates the state directory of a participant and prints, as its last line,\n"
              "the participant's public key string: give it to the hub operator, who\n"
              "admits it with 'psi-hub admit --key'.\n",
-    PSI_CLI_OPTIONS(init_options),
+    PSI_CMDLINE_OPTIONS(init_options),
 };
 
 static int is_empty_dir(const char *dir)
@@ -101,9 +101,9 @@ static void remove_partial(const char *dir, int made_dir)
 
 int psi_cmd_init(int argc, char **argv)
 {
-    struct psi_cli_args args;
+    struct psi_cmdline_args args;
     int status = 0;
-    if (!psi_cli_parse(&init_command, argc, argv, &args, &status))
+    if (!psi_cmdline_parse(&init_command, argc, argv, &args, &status))
         return status;
     const char *dir = args.value[INIT_STATE], *id = args.value[INIT_ID],
                *hub = args.value[INIT_HUB], *hub_vkey = args.value[INIT_HUB_KEY],
@@ -112,23 +112,25 @@ int psi_cmd_init(int argc, char **argv)
 
     /* Everything given is checked before anything is written. */
     if (!psi_id_is_valid(id))
-        return psi_cli_fail("init",
-                            "'%s' is not a valid participant id (1-64 of A-Z a-z 0-9 . _ -,"
-                            " not starting with . or -)",
-                            id);
+        return psi_cmdline_fail("init",
+                                "'%s' is not a valid participant id (1-64 of A-Z a-z 0-9 . _ -,"
+                                " not starting with . or -)",
+                                id);
     struct psi_state_policy policy;
     memset(&policy, 0, sizeof policy);
     char policy_err[256];
     if (psi_cli_parse_share_with(share_with, &policy, policy_err, sizeof policy_err))
-        return psi_cli_fail("init", "%s", policy_err);
+        return psi_cmdline_fail("init", "%s", policy_err);
     psi_state_policy_clear(&policy); /* parsed again where it is recorded */
     if (psi_cli_check_hub_url(hub))
-        return psi_cli_fail("init", "'%s' is not a hub address of the form tcp://HOST:PORT", hub);
+        return psi_cmdline_fail("init", "'%s' is not a hub address of the form tcp://HOST:PORT",
+                                hub);
     struct psi_state_config cfg;
     memset(&cfg, 0, sizeof cfg);
     char hub_name[65];
     if (strlen(hub_vkey) > PSI_VKEY_MAX || psi_vkey_parse(hub_vkey, hub_name, cfg.hub_key) != 0)
-        return psi_cli_fail("init", "--hub-key is not a key string of the form NAME+KEYID+BASE64");
+        return psi_cmdline_fail("init",
+                                "--hub-key is not a key string of the form NAME+KEYID+BASE64");
     memcpy(cfg.id, id, strlen(id) + 1);
     memcpy(cfg.hub_url, hub, strlen(hub) + 1);
     memcpy(cfg.hub_vkey, hub_vkey, strlen(hub_vkey) + 1);
@@ -139,13 +141,14 @@ int psi_cmd_init(int argc, char **argv)
     } else if (errno == EEXIST) {
         struct stat sb;
         if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-            return psi_cli_fail("init", "%s exists and is not a directory", dir);
+            return psi_cmdline_fail("init", "%s exists and is not a directory", dir);
         if (!is_empty_dir(dir))
-            return psi_cli_fail("init", "%s exists and is not empty (already initialised?)", dir);
+            return psi_cmdline_fail("init", "%s exists and is not empty (already initialised?)",
+                                    dir);
         if (chmod(dir, 0700) != 0)
-            return psi_cli_fail("init", "cannot make %s private: %s", dir, strerror(errno));
+            return psi_cmdline_fail("init", "cannot make %s private: %s", dir, strerror(errno));
     } else {
-        return psi_cli_fail("init", "cannot create %s: %s", dir, strerror(errno));
+        return psi_cmdline_fail("init", "cannot create %s: %s", dir, strerror(errno));
     }
 
     char path[4096], vkey[PSI_VKEY_MAX + 1];
@@ -155,15 +158,15 @@ int psi_cmd_init(int argc, char **argv)
 
     if (psi_identity_generate(&identity, id) != 0) {
         remove_partial(dir, made_dir);
-        return psi_cli_fail("init", "cannot generate an identity key");
+        return psi_cmdline_fail("init", "cannot generate an identity key");
     }
     if (psi_cli_path(path, sizeof path, dir, PSI_CLI_IDENTITY_FILE) ||
         psi_identity_save(&identity, path) != 0) {
-        status = psi_cli_fail("init", "cannot write %s/%s", dir, PSI_CLI_IDENTITY_FILE);
+        status = psi_cmdline_fail("init", "cannot write %s/%s", dir, PSI_CLI_IDENTITY_FILE);
         goto out;
     }
     if (psi_identity_vkey(&identity, vkey, sizeof vkey) != 0) {
-        status = psi_cli_fail("init", "cannot encode the public key");
+        status = psi_cmdline_fail("init", "cannot encode the public key");
         goto out;
     }
     /* The seed is separate from the identity: a signing key and a blinding
@@ -174,14 +177,14 @@ int psi_cmd_init(int argc, char **argv)
         rc = psi_cli_seed_write(path, id, seed);
     sodium_memzero(seed, sizeof seed);
     if (rc) {
-        status = psi_cli_fail("init", "cannot write %s/%s: %s", dir, PSI_CLI_SEED_FILE,
-                              psi_strerror(rc));
+        status = psi_cmdline_fail("init", "cannot write %s/%s: %s", dir, PSI_CLI_SEED_FILE,
+                                  psi_strerror(rc));
         goto out;
     }
     rc = psi_state_create(&state, dir, &cfg);
     if (rc) {
-        status = psi_cli_fail("init", "cannot create %s/%s: %s", dir, PSI_STATE_DB_NAME,
-                              psi_strerror(rc));
+        status = psi_cmdline_fail("init", "cannot create %s/%s: %s", dir, PSI_STATE_DB_NAME,
+                                  psi_strerror(rc));
         goto out;
     }
     rc = psi_cli_parse_share_with(share_with, &policy, policy_err, sizeof policy_err);
@@ -190,8 +193,8 @@ int psi_cmd_init(int argc, char **argv)
     if (!rc)
         rc = psi_state_policy_set(state, &policy);
     if (rc) {
-        status = psi_cli_fail("init", "cannot record the policy in %s/%s: %s", dir,
-                              PSI_STATE_DB_NAME, psi_state_error(state));
+        status = psi_cmdline_fail("init", "cannot record the policy in %s/%s: %s", dir,
+                                  PSI_STATE_DB_NAME, psi_state_error(state));
         psi_state_close(state);
         goto out;
     }
@@ -201,7 +204,7 @@ int psi_cmd_init(int argc, char **argv)
     printf("psi init: ask the hub operator to admit this key:\n");
     printf("%s\n", vkey);
     if (fflush(stdout) != 0)
-        status = PSI_CLI_EXIT_FAILURE;
+        status = PSI_CMDLINE_EXIT_FAILURE;
 out:
     psi_state_policy_clear(&policy);
     psi_identity_clear(&identity);

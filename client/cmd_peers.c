@@ -22,7 +22,7 @@ enum {
     PEERS_OFFLINE,
 };
 
-static const struct psi_cli_option peers_options[] = {
+static const struct psi_cmdline_option peers_options[] = {
     [PEERS_STATE] = {.name = "state",
                      .value_name = "DIR",
                      .required = true,
@@ -34,7 +34,7 @@ static const struct psi_cli_option peers_options[] = {
     [PEERS_OFFLINE] = {.name = "offline", .help = "list what is pinned without asking the hub"},
 };
 
-static const struct psi_cli_command peers_command = {
+static const struct psi_cmdline_command peers_command = {
     .name = "peers",
     .about = "Lists the peers this participant works for as it has verified them: a\n"
              "participant becomes a peer only when its admission (id, role, key) is an\n"
@@ -47,7 +47,7 @@ static const struct psi_cli_command peers_command = {
              "of its Ed25519 key), the log index of its admission, whether this\n"
              "participant's own policy shares with it, and 'new' for a peer pinned since\n"
              "the last listing (listing it marks it seen).\n",
-    PSI_CLI_OPTIONS(peers_options),
+    PSI_CMDLINE_OPTIONS(peers_options),
 };
 
 struct listing {
@@ -59,7 +59,7 @@ struct listing {
 static void report_unpinned(void *ctx, const char *id, const char *reason)
 {
     (void)ctx;
-    psi_cli_note("peers", "%s: %s", id, reason);
+    psi_cmdline_note("peers", "%s: %s", id, reason);
 }
 
 static int print_peer(void *ctx, const struct psi_state_peer *p)
@@ -93,22 +93,22 @@ static int print_peer(void *ctx, const struct psi_state_peer *p)
 
 int psi_cmd_peers(int argc, char **argv)
 {
-    struct psi_cli_args args;
+    struct psi_cmdline_args args;
     int status = 0;
-    if (!psi_cli_parse(&peers_command, argc, argv, &args, &status))
+    if (!psi_cmdline_parse(&peers_command, argc, argv, &args, &status))
         return status;
     const char *dir = args.value[PEERS_STATE];
     int json = args.given[PEERS_JSON], offline = args.given[PEERS_OFFLINE];
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "peers", dir))
-        return PSI_CLI_EXIT_FAILURE;
+        return PSI_CMDLINE_EXIT_FAILURE;
     struct psi_hub_client *hub = NULL;
     Psi__Roster *roster = NULL;
     struct psi_state_policy policy;
     memset(&policy, 0, sizeof policy);
     int prc = psi_state_policy_get(s.state, &policy);
     if (prc && prc != PSI_ERR_NOT_FOUND) {
-        status = psi_cli_fail("peers", "cannot read the policy: %s", psi_state_error(s.state));
+        status = psi_cmdline_fail("peers", "cannot read the policy: %s", psi_state_error(s.state));
         goto out;
     }
     if (!offline) {
@@ -118,24 +118,26 @@ int psi_cmd_peers(int argc, char **argv)
         if (psi_hub_client_open(&hub, &s.identity, &s.config, &f) ||
             psi_hub_client_call(hub, PSI_METHOD_NAME(ROSTER), NULL, NULL, &psi__roster__descriptor,
                                 (ProtobufCMessage **)&roster, &f)) {
-            status = psi_cli_fail("peers", "%s", f.text);
+            status = psi_cmdline_fail("peers", "%s", f.text);
             goto out;
         }
         if (psi_peers_update(&s, hub, roster, report_unpinned, NULL, &tally, why, sizeof why)) {
-            status = psi_cli_fail("peers", "cannot verify admissions in the hub's log: %s", why);
+            status =
+                psi_cmdline_fail("peers", "cannot verify admissions in the hub's log: %s", why);
             goto out;
         }
     }
     struct listing l = {prc == 0 ? &policy : NULL, json, 0};
     if (psi_state_peers_each(s.state, print_peer, &l) ||
         psi_state_peers_reviewed(s.state)) {
-        status = psi_cli_fail("peers", "cannot read the pinned peers: %s", psi_state_error(s.state));
+        status =
+            psi_cmdline_fail("peers", "cannot read the pinned peers: %s", psi_state_error(s.state));
         goto out;
     }
     if (!json && l.count == 0)
         printf("psi peers: no peer pinned yet\n");
     if (fflush(stdout) != 0)
-        status = PSI_CLI_EXIT_FAILURE;
+        status = PSI_CMDLINE_EXIT_FAILURE;
 out:
     if (roster)
         protobuf_c_message_free_unpacked(&roster->base, NULL);

@@ -16,7 +16,7 @@ enum {
     POLICY_LOCAL,
 };
 
-static const struct psi_cli_option policy_options[] = {
+static const struct psi_cmdline_option policy_options[] = {
     [POLICY_STATE] = {.name = "state",
                       .value_name = "DIR",
                       .required = true,
@@ -34,7 +34,7 @@ static const struct psi_cli_option policy_options[] = {
                               "'psi agent' round sends it)"},
 };
 
-static const struct psi_cli_command policy_command = {
+static const struct psi_cmdline_command policy_command = {
     .name = "policy",
     .about = "This participant's own sharing policy. It lives in DIR/state.db and is what\n"
              "its agent enforces: the agent cross-blinds a peer's sets only if this policy\n"
@@ -44,7 +44,7 @@ static const struct psi_cli_command policy_command = {
              "allow it.\n"
              "\n"
              "Without options, prints the policy and whether the hub has it.\n",
-    PSI_CLI_OPTIONS(policy_options),
+    PSI_CMDLINE_OPTIONS(policy_options),
 };
 
 static void print_policy(const struct psi_state_policy *p)
@@ -62,42 +62,42 @@ static void print_policy(const struct psi_state_policy *p)
 
 int psi_cmd_policy(int argc, char **argv)
 {
-    struct psi_cli_args args;
+    struct psi_cmdline_args args;
     int status = 0;
-    if (!psi_cli_parse(&policy_command, argc, argv, &args, &status))
+    if (!psi_cmdline_parse(&policy_command, argc, argv, &args, &status))
         return status;
     const char *dir = args.value[POLICY_STATE], *share_with = args.value[POLICY_SHARE_WITH];
     int contribute_only = args.given[POLICY_CONTRIBUTE_ONLY], receive = args.given[POLICY_RECEIVE],
         local = args.given[POLICY_LOCAL];
     if (contribute_only && receive)
-        return psi_cli_usage_error("policy",
-                                   "--contribute-only and --receive contradict each other");
+        return psi_cmdline_usage_error("policy",
+                                       "--contribute-only and --receive contradict each other");
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "policy", dir))
-        return PSI_CLI_EXIT_FAILURE;
+        return PSI_CMDLINE_EXIT_FAILURE;
     struct psi_hub_client *hub = NULL;
     struct psi_state_policy policy;
     int rc = psi_state_policy_get(s.state, &policy);
     if (rc && rc != PSI_ERR_NOT_FOUND) {
-        status = psi_cli_fail("policy", "cannot read the policy: %s", psi_state_error(s.state));
+        status = psi_cmdline_fail("policy", "cannot read the policy: %s", psi_state_error(s.state));
         goto out;
     }
     int changing = share_with || contribute_only || receive;
     if (!changing) {
         if (rc == PSI_ERR_NOT_FOUND)
-            status = psi_cli_fail("policy", "%s has no policy yet: set one with --share-with",
-                                  dir);
+            status =
+                psi_cmdline_fail("policy", "%s has no policy yet: set one with --share-with", dir);
         else
             print_policy(&policy);
         goto out;
     }
     if (rc == PSI_ERR_NOT_FOUND && !share_with) {
-        status = psi_cli_fail("policy", "%s has no policy yet: --share-with is needed", dir);
+        status = psi_cmdline_fail("policy", "%s has no policy yet: --share-with is needed", dir);
         goto out;
     }
     char err[256];
     if (share_with && psi_cli_parse_share_with(share_with, &policy, err, sizeof err)) {
-        status = psi_cli_fail("policy", "%s", err);
+        status = psi_cmdline_fail("policy", "%s", err);
         goto out;
     }
     if (contribute_only || receive)
@@ -106,7 +106,8 @@ int psi_cmd_policy(int argc, char **argv)
     int64_t now = psi_cli_wall_ms();
     policy.issued_ms = now > policy.issued_ms ? now : policy.issued_ms + 1;
     if (psi_state_policy_set(s.state, &policy)) {
-        status = psi_cli_fail("policy", "cannot record the policy: %s", psi_state_error(s.state));
+        status =
+            psi_cmdline_fail("policy", "cannot record the policy: %s", psi_state_error(s.state));
         goto out;
     }
     printf("psi policy: recorded in %s; the agent enforces it from its next round\n", dir);
@@ -114,20 +115,20 @@ int psi_cmd_policy(int argc, char **argv)
         struct psi_hub_failure f;
         char why[768];
         if (psi_hub_client_open(&hub, &s.identity, &s.config, &f)) {
-            status = psi_cli_fail("policy", "recorded, but not sent to the hub: %s", f.text);
+            status = psi_cmdline_fail("policy", "recorded, but not sent to the hub: %s", f.text);
             goto out;
         }
         if (psi_party_policy_send(&s, hub, &policy, why, sizeof why)) {
-            status = psi_cli_fail("policy",
-                                  "recorded (and in force for this agent), but the hub did not "
-                                  "take it: %s",
-                                  why);
+            status = psi_cmdline_fail("policy",
+                                      "recorded (and in force for this agent), but the hub did not "
+                                      "take it: %s",
+                                      why);
             goto out;
         }
         printf("psi policy: the hub logged it\n");
     }
     if (fflush(stdout) != 0)
-        status = PSI_CLI_EXIT_FAILURE;
+        status = PSI_CMDLINE_EXIT_FAILURE;
 out:
     psi_state_policy_clear(&policy);
     psi_hub_client_close(hub);

@@ -21,7 +21,7 @@ enum {
     RESULTS_EPOCH,
 };
 
-static const struct psi_cli_option results_options[] = {
+static const struct psi_cmdline_option results_options[] = {
     [RESULTS_STATE] = {.name = "state",
                        .value_name = "DIR",
                        .required = true,
@@ -33,7 +33,7 @@ static const struct psi_cli_option results_options[] = {
                        .help = "an earlier epoch (default: the hub's current epoch)"},
 };
 
-static const struct psi_cli_command results_command = {
+static const struct psi_cmdline_command results_command = {
     .name = "results",
     .about =
         "Asks the hub which positions of this participant's submissions other\n"
@@ -45,7 +45,7 @@ static const struct psi_cli_command results_command = {
         "Then prints the hub's log checkpoint it saw (on stderr with --json), after\n"
         "checking its signature and its consistency with the one seen before: what\n"
         "participants compare to catch a hub showing them different logs.\n",
-    PSI_CLI_OPTIONS(results_options),
+    PSI_CMDLINE_OPTIONS(results_options),
     .epilogue = "PSI_HUB_TIMEOUT=SECONDS in the environment bounds each wait for the hub\n"
                 "(default 30).\n",
 };
@@ -66,7 +66,7 @@ static int see_checkpoint(struct psi_cli_session *s, struct psi_hub_client *hub,
     if (!rc)
         rc = psi_log_trust(s->state, hub, &cp, note, "results", NULL, NULL, why, sizeof why);
     if (rc) {
-        psi_cli_note("results", "the hub's log: %s", why);
+        psi_cmdline_note("results", "the hub's log: %s", why);
     } else {
         fprintf(out, "checkpoint seen (compare with other participants: psi audit compare):\n%s",
                 note);
@@ -128,19 +128,19 @@ static void print_table(const struct psi_state_result_list *list, const char *id
 
 int psi_cmd_results(int argc, char **argv)
 {
-    struct psi_cli_args args;
+    struct psi_cmdline_args args;
     int status = 0;
-    if (!psi_cli_parse(&results_command, argc, argv, &args, &status))
+    if (!psi_cmdline_parse(&results_command, argc, argv, &args, &status))
         return status;
     const char *dir = args.value[RESULTS_STATE];
     const char *epoch = args.given[RESULTS_EPOCH] ? args.value[RESULTS_EPOCH] : "";
     int json = args.given[RESULTS_JSON];
     if (epoch[0] && !psi_epoch_label_is_valid(epoch))
-        return psi_cli_usage_error("results", "'%s' is not an epoch label", epoch);
+        return psi_cmdline_usage_error("results", "'%s' is not an epoch label", epoch);
 
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "results", dir))
-        return PSI_CLI_EXIT_FAILURE;
+        return PSI_CMDLINE_EXIT_FAILURE;
 
     struct psi_hub_client *hub = NULL;
     struct psi_hub_failure f;
@@ -149,7 +149,7 @@ int psi_cmd_results(int argc, char **argv)
     struct psi_state_result_list list = {0};
 
     if (psi_hub_client_open(&hub, &s.identity, &s.config, &f)) {
-        status = psi_cli_fail("results", "%s", f.text);
+        status = psi_cmdline_fail("results", "%s", f.text);
         goto out;
     }
     Psi__ResultsRequest req = PSI__RESULTS_REQUEST__INIT;
@@ -157,33 +157,33 @@ int psi_cmd_results(int argc, char **argv)
     req.epoch = (char *)epoch;
     if (psi_hub_client_call(hub, PSI_METHOD_NAME(RESULTS), NULL, &req.base,
                             &psi__results__descriptor, (ProtobufCMessage **)&res, &f)) {
-        status = psi_cli_fail("results", "%s", f.text);
+        status = psi_cmdline_fail("results", "%s", f.text);
         goto out;
     }
     /* Everything in the answer is checked before it is stored or shown. */
     if (!psi_epoch_label_is_valid(res->epoch) || (epoch[0] && strcmp(res->epoch, epoch) != 0)) {
-        status = psi_cli_fail("results", "the hub answered for epoch '%.64s', not the one asked",
-                              res->epoch);
+        status = psi_cmdline_fail(
+            "results", "the hub answered for epoch '%.64s', not the one asked", res->epoch);
         goto out;
     }
     if (res->n_matches > 0) {
         matches = calloc(res->n_matches, sizeof *matches);
         if (!matches) {
-            status = psi_cli_fail("results", "out of memory");
+            status = psi_cmdline_fail("results", "out of memory");
             goto out;
         }
     }
     for (size_t i = 0; i < res->n_matches; i++) {
         const Psi__Match *m = res->matches[i];
         if (m->n_peers == 0) {
-            status =
-                psi_cli_fail("results", "the hub sent a match (position %" PRIu64 ") without peers",
-                             m->position);
+            status = psi_cmdline_fail("results",
+                                      "the hub sent a match (position %" PRIu64 ") without peers",
+                                      m->position);
             goto out;
         }
         for (size_t j = 0; j < m->n_peers; j++)
             if (!psi_id_is_valid(m->peers[j]) || strcmp(m->peers[j], s.config.id) == 0) {
-                status = psi_cli_fail(
+                status = psi_cmdline_fail(
                     "results", "the hub sent an invalid peer for position %" PRIu64, m->position);
                 goto out;
             }
@@ -195,13 +195,13 @@ int psi_cmd_results(int argc, char **argv)
     if (!rc)
         rc = psi_state_results_get(s.state, res->epoch, &list);
     if (rc) {
-        status = psi_cli_fail("results", "cannot store results in %s: %s", dir,
-                              psi_state_error(s.state));
+        status = psi_cmdline_fail("results", "cannot store results in %s: %s", dir,
+                                  psi_state_error(s.state));
         goto out;
     }
     if (json) {
         if (print_json(&list)) {
-            status = psi_cli_fail("results", "out of memory");
+            status = psi_cmdline_fail("results", "out of memory");
             goto out;
         }
     } else {
@@ -209,14 +209,14 @@ int psi_cmd_results(int argc, char **argv)
     }
     /* With --json, stdout is for the JSON lines only. */
     if (see_checkpoint(&s, hub, json ? stderr : stdout))
-        status = PSI_CLI_EXIT_FAILURE;
+        status = PSI_CMDLINE_EXIT_FAILURE;
     if (list.unmapped > 0)
-        psi_cli_note("results",
-                     "%zu matched positions of epoch %s are not in %s"
-                     " (submitted from another state directory?)",
-                     list.unmapped, list.epoch, dir);
+        psi_cmdline_note("results",
+                         "%zu matched positions of epoch %s are not in %s"
+                         " (submitted from another state directory?)",
+                         list.unmapped, list.epoch, dir);
     if (fflush(stdout) != 0)
-        status = psi_cli_fail("results", "cannot write the results to standard output");
+        status = psi_cmdline_fail("results", "cannot write the results to standard output");
 out:
     psi_state_result_list_clear(&list);
     free(matches);

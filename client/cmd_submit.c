@@ -26,7 +26,7 @@ enum {
     SUBMIT_FORMAT,
 };
 
-static const struct psi_cli_option submit_options[] = {
+static const struct psi_cmdline_option submit_options[] = {
     [SUBMIT_STATE] = {.name = "state",
                       .value_name = "DIR",
                       .required = true,
@@ -34,7 +34,7 @@ static const struct psi_cli_option submit_options[] = {
     [SUBMIT_FORMAT] = {PSI_INDICATORS_FORMAT_OPTION},
 };
 
-static const struct psi_cli_command submit_command = {
+static const struct psi_cmdline_command submit_command = {
     .name = "submit",
     .about = "Reads indicator files, canonicalises and de-duplicates them as 'psi ingest'\n"
              "does, drops those already submitted in the hub's current epoch, blinds the\n"
@@ -45,10 +45,10 @@ static const struct psi_cli_command submit_command = {
              "Safe to interrupt: the order of a submission is recorded before it is\n"
              "uploaded, and running 'psi submit' again finishes an interrupted submission\n"
              "(never submitting anything twice) before it looks at new indicators.\n",
-    PSI_CLI_OPTIONS(submit_options),
+    PSI_CMDLINE_OPTIONS(submit_options),
     .operand = "FILE",
     .operands_min = 1,
-    .operands_max = PSI_CLI_ANY,
+    .operands_max = PSI_CMDLINE_ANY,
     .operand_help = "indicator files ('-' for standard input)",
     .epilogue = "Prints one line: the epoch, how many indicators were new, how many were\n"
                 "already submitted, and the hub's submission id.\n"
@@ -85,7 +85,7 @@ static int blind_all(struct submit *sb, const struct psi_state_submission *sub,
     const size_t slice = 4096;
 
     if (psi_cli_epoch_key(s, sub->epoch, key))
-        return PSI_CLI_EXIT_FAILURE;
+        return PSI_CMDLINE_EXIT_FAILURE;
     psi_cli_progress_begin(&progress, "submit", "blinding", items->count);
     for (size_t begin = 0; begin < items->count; begin += slice) {
         size_t n = items->count - begin < slice ? items->count - begin : slice;
@@ -96,8 +96,9 @@ static int blind_all(struct submit *sb, const struct psi_state_submission *sub,
                                  elements + begin * PSI_ELEMENT_BYTES, 0);
         psi_indicator_batch_clear(&batch);
         if (rc) {
-            status = psi_cli_fail("submit", "cannot blind indicators %zu-%zu of the submission: %s",
-                                  begin, begin + n - 1, psi_strerror(rc));
+            status =
+                psi_cmdline_fail("submit", "cannot blind indicators %zu-%zu of the submission: %s",
+                                 begin, begin + n - 1, psi_strerror(rc));
             break;
         }
         psi_cli_progress_add(&progress, n);
@@ -120,10 +121,10 @@ static int commit_failure(const struct psi_hub_failure *f, int *refused, int qui
     if (f->refused && psi_hub_refusal_is_final(f->code)) {
         *refused = f->code;
         if (quiet_epoch && f->code == PSI_ERR_EPOCH)
-            return PSI_CLI_EXIT_FAILURE;
-        return psi_cli_fail("submit", "%s", f->text);
+            return PSI_CMDLINE_EXIT_FAILURE;
+        return psi_cmdline_fail("submit", "%s", f->text);
     }
-    return psi_cli_fail("submit", "%s; run psi submit again to resume", f->text);
+    return psi_cmdline_fail("submit", "%s; run psi submit again to resume", f->text);
 }
 
 /*
@@ -151,10 +152,10 @@ static int upload_and_commit(struct submit *sb, const struct psi_state_submissio
     *receipt = NULL;
     *refused = 0;
     if (sub->count == 0 || sub->count > SIZE_MAX / PSI_ELEMENT_BYTES)
-        return psi_cli_fail("submit", "the pending submission's size is damaged");
+        return psi_cmdline_fail("submit", "the pending submission's size is damaged");
     unsigned char *elements = malloc((size_t)sub->count * PSI_ELEMENT_BYTES);
     if (!elements)
-        return psi_cli_fail("submit", "out of memory for %" PRIu64 " elements", sub->count);
+        return psi_cmdline_fail("submit", "out of memory for %" PRIu64 " elements", sub->count);
     int status = blind_all(sb, sub, items, elements, sum);
     if (status) {
         free(elements);
@@ -162,7 +163,7 @@ static int upload_and_commit(struct submit *sb, const struct psi_state_submissio
     }
     if (psi_submission_sign(sig, s->identity.secret_key, s->config.hub_key, sum) != 0) {
         free(elements);
-        return psi_cli_fail("submit", "cannot sign the submission");
+        return psi_cmdline_fail("submit", "cannot sign the submission");
     }
     psi_commit_request_id(request_id, sub->upload_id);
 
@@ -207,9 +208,9 @@ static int upload_and_commit(struct submit *sb, const struct psi_state_submissio
     free(elements);
     const Psi__SubmitReceipt *r = *receipt;
     if (r->position_base > (uint64_t)INT64_MAX - sub->count) {
-        status =
-            psi_cli_fail("submit", "the hub's receipt holds impossible positions (%" PRIu64 "+)",
-                         r->position_base);
+        status = psi_cmdline_fail("submit",
+                                  "the hub's receipt holds impossible positions (%" PRIu64 "+)",
+                                  r->position_base);
         protobuf_c_message_free_unpacked(&(*receipt)->base, NULL);
         *receipt = NULL;
         return status;
@@ -233,8 +234,8 @@ static int finish_submission(struct submit *sb, const struct psi_state_submissio
 
     *refused = 0;
     if (psi_state_pending_items(s->state, sub->upload_id, &items))
-        return psi_cli_fail("submit", "cannot read the pending submission from %s: %s", s->dir,
-                            psi_state_error(s->state));
+        return psi_cmdline_fail("submit", "cannot read the pending submission from %s: %s", s->dir,
+                                psi_state_error(s->state));
     int status =
         upload_and_commit(sb, sub, &items, resumed, &receipt, refused, quiet_epoch, sum, sig);
     psi_state_indicator_list_clear(&items);
@@ -242,8 +243,8 @@ static int finish_submission(struct submit *sb, const struct psi_state_submissio
         /* Refused for good: forget it, so that its indicators may be sent
          * again in a new submission (a new upload id, a new request id). */
         if (*refused && psi_state_pending_refused(s->state, sub->upload_id, "refused by the hub"))
-            psi_cli_note("submit", "cannot record the refusal in %s: %s", s->dir,
-                         psi_state_error(s->state));
+            psi_cmdline_note("submit", "cannot record the refusal in %s: %s", s->dir,
+                             psi_state_error(s->state));
         return status;
     }
     int rc = psi_state_pending_done(s->state, sub->upload_id, receipt->submission_id,
@@ -259,17 +260,17 @@ static int finish_submission(struct submit *sb, const struct psi_state_submissio
                                           .digest = sum,
                                           .signature = sig};
     if (!rc && psi_log_keep_receipt(s, sb->hub, &sent, receipt->receipt, why, sizeof why))
-        psi_cli_note("submit", "WARNING: the hub's log receipt is not kept: %s", why);
+        psi_cmdline_note("submit", "WARNING: the hub's log receipt is not kept: %s", why);
     *submission_id = receipt->submission_id;
     *position_base = receipt->position_base;
     protobuf_c_message_free_unpacked(&receipt->base, NULL);
     if (rc)
         /* The hub holds it; the next run retries the commit, gets the same
          * receipt, and records it then. */
-        return psi_cli_fail("submit",
-                            "the hub accepted submission %" PRIu64
-                            " but recording it in %s failed (%s); run psi submit again",
-                            *submission_id, s->dir, psi_state_error(s->state));
+        return psi_cmdline_fail("submit",
+                                "the hub accepted submission %" PRIu64
+                                " but recording it in %s failed (%s); run psi submit again",
+                                *submission_id, s->dir, psi_state_error(s->state));
     return 0;
 }
 
@@ -280,15 +281,15 @@ static int hub_info(struct submit *sb, Psi__HubInfo **info)
     struct psi_hub_failure f;
     if (psi_hub_client_call(sb->hub, PSI_METHOD_NAME(INFO), NULL, NULL, &psi__hub_info__descriptor,
                             (ProtobufCMessage **)info, &f))
-        return psi_cli_fail("submit", "%s", f.text);
+        return psi_cmdline_fail("submit", "%s", f.text);
     const Psi__HubInfo *hi = *info;
     if (!psi_epoch_label_is_valid(hi->epoch))
-        return psi_cli_fail("submit", "the hub announced an invalid epoch label");
+        return psi_cmdline_fail("submit", "the hub announced an invalid epoch label");
     if (hi->max_chunk_elements == 0 || hi->max_message_bytes < 2 * ENVELOPE_ALLOWANCE)
-        return psi_cli_fail("submit",
-                            "the hub's limits leave no room for an upload"
-                            " (%" PRIu32 " elements, %" PRIu32 " bytes a message)",
-                            hi->max_chunk_elements, hi->max_message_bytes);
+        return psi_cmdline_fail("submit",
+                                "the hub's limits leave no room for an upload"
+                                " (%" PRIu32 " elements, %" PRIu32 " bytes a message)",
+                                hi->max_chunk_elements, hi->max_message_bytes);
     uint32_t by_size = (hi->max_message_bytes - ENVELOPE_ALLOWANCE) / PSI_ELEMENT_BYTES;
     sb->chunk_elements = hi->max_chunk_elements < by_size ? hi->max_chunk_elements : by_size;
     psi_hub_client_set_max_message(sb->hub, hi->max_message_bytes);
@@ -299,10 +300,10 @@ static int hub_info(struct submit *sb, Psi__HubInfo **info)
 static void note_skipped(uint64_t skipped, uint64_t read)
 {
     if (skipped > 0)
-        psi_cli_note("submit",
-                     "%" PRIu64 " of %" PRIu64 " values read are not indicators"
-                     " (see 'psi ingest' for why)",
-                     skipped, read);
+        psi_cmdline_note("submit",
+                         "%" PRIu64 " of %" PRIu64 " values read are not indicators"
+                         " (see 'psi ingest' for why)",
+                         skipped, read);
 }
 
 /* Fisher–Yates with an unbiased source: the hub must learn nothing from the
@@ -319,9 +320,9 @@ static void shuffle(struct psi_state_indicator *items, size_t n)
 
 int psi_cmd_submit(int argc, char **argv)
 {
-    struct psi_cli_args args;
+    struct psi_cmdline_args args;
     int status = 0;
-    if (!psi_cli_parse(&submit_command, argc, argv, &args, &status))
+    if (!psi_cmdline_parse(&submit_command, argc, argv, &args, &status))
         return status;
     const char *dir = args.value[SUBMIT_STATE];
     enum psi_ioc_format fmt;
@@ -330,7 +331,7 @@ int psi_cmd_submit(int argc, char **argv)
 
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "submit", dir))
-        return PSI_CLI_EXIT_FAILURE;
+        return PSI_CMDLINE_EXIT_FAILURE;
 
     struct psi_ioc_set *set = NULL;
     struct psi_state_indicator *fresh = NULL;
@@ -341,17 +342,17 @@ int psi_cmd_submit(int argc, char **argv)
 
     /* Local mistakes first: a bad file fails before the hub is bothered. */
     if (psi_ioc_set_new(&set)) {
-        status = psi_cli_fail("submit", "out of memory");
+        status = psi_cmdline_fail("submit", "out of memory");
         goto out;
     }
     char err[512];
     if (psi_indicators_read_files(set, args.operands, args.operand_count, fmt, err, sizeof err)) {
-        status = psi_cli_fail("submit", "%s", err);
+        status = psi_cmdline_fail("submit", "%s", err);
         goto out;
     }
 
     if (psi_hub_client_open(&sb.hub, &s.identity, &s.config, &f)) {
-        status = psi_cli_fail("submit", "%s", f.text);
+        status = psi_cmdline_fail("submit", "%s", f.text);
         goto out;
     }
     status = hub_info(&sb, &info);
@@ -362,7 +363,7 @@ int psi_cmd_submit(int argc, char **argv)
     char why[PSI_LOG_WHY_MAX];
     if (psi_epoch_guard_admit(s.state, info->epoch_mode, info->epoch, psi_epoch_guard_now_ms(),
                               why, sizeof why)) {
-        status = psi_cli_fail("submit", "%s", why);
+        status = psi_cmdline_fail("submit", "%s", why);
         goto out;
     }
 
@@ -370,7 +371,7 @@ int psi_cmd_submit(int argc, char **argv)
     struct psi_state_submission pending;
     int rc = psi_state_pending_get(s.state, &pending);
     if (rc && rc != PSI_ERR_NOT_FOUND) {
-        status = psi_cli_fail("submit", "%s: %s", dir, psi_state_error(s.state));
+        status = psi_cmdline_fail("submit", "%s: %s", dir, psi_state_error(s.state));
         goto out;
     }
     if (rc == 0) {
@@ -379,10 +380,10 @@ int psi_cmd_submit(int argc, char **argv)
         status = finish_submission(&sb, &pending, 1, 1, &id, &base, &refused);
         if (status && refused == PSI_ERR_EPOCH) {
             /* Its epoch is over: what it held is new again in this one. */
-            psi_cli_note("submit",
-                         "an interrupted submission of epoch %s (%" PRIu64
-                         " indicators) came too late for the hub; dropped",
-                         pending.epoch, pending.count);
+            psi_cmdline_note("submit",
+                             "an interrupted submission of epoch %s (%" PRIu64
+                             " indicators) came too late for the hub; dropped",
+                             pending.epoch, pending.count);
             status = 0;
         } else if (status) {
             goto out;
@@ -395,26 +396,27 @@ int psi_cmd_submit(int argc, char **argv)
 
     size_t n = psi_ioc_set_count(set);
     if (n > UINT32_MAX) {
-        status = psi_cli_fail("submit", "%zu indicators are more than one submission can hold", n);
+        status =
+            psi_cmdline_fail("submit", "%zu indicators are more than one submission can hold", n);
         goto out;
     }
     fresh = calloc(n ? n : 1, sizeof *fresh);
     keep = calloc(n ? n : 1, 1);
     if (!fresh || !keep) {
-        status = psi_cli_fail("submit", "out of memory");
+        status = psi_cmdline_fail("submit", "out of memory");
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
         struct psi_ioc_ref ref;
         if (psi_ioc_set_get(set, i, &ref)) {
-            status = psi_cli_fail("submit", "cannot read the indicator set");
+            status = psi_cmdline_fail("submit", "cannot read the indicator set");
             goto out;
         }
         fresh[i].type = (char *)psi_ioc_type_name(ref.type);
         fresh[i].value = (char *)ref.value;
     }
     if (psi_state_filter_new(s.state, info->epoch, fresh, n, keep)) {
-        status = psi_cli_fail("submit", "%s: %s", dir, psi_state_error(s.state));
+        status = psi_cmdline_fail("submit", "%s: %s", dir, psi_state_error(s.state));
         goto out;
     }
     size_t n_new = 0;
@@ -438,8 +440,8 @@ int psi_cmd_submit(int argc, char **argv)
     /* Recorded before the first byte is sent: from here on, a killed run is
      * resumed by the next one. */
     if (psi_state_pending_record(s.state, sub.upload_id, sub.epoch, fresh, n_new)) {
-        status = psi_cli_fail("submit", "cannot record the submission in %s: %s", dir,
-                              psi_state_error(s.state));
+        status = psi_cmdline_fail("submit", "cannot record the submission in %s: %s", dir,
+                                  psi_state_error(s.state));
         goto out;
     }
     /* The set is no longer needed: the recorded order is what gets sent. */
@@ -459,7 +461,7 @@ int psi_cmd_submit(int argc, char **argv)
            sub.epoch, n_new, n_old, id, base, base + n_new - 1);
 out:
     if (fflush(stdout) != 0 && !status)
-        status = psi_cli_fail("submit", "cannot write to standard output");
+        status = psi_cmdline_fail("submit", "cannot write to standard output");
     free(fresh);
     free(keep);
     psi_ioc_set_free(set);

@@ -118,10 +118,10 @@ int psi_feed_agent_open(struct psi_feed_agent **out, struct psi_cli_session *s,
     char err[4200];
     *out = NULL;
     if (!key_of)
-        return psi_cli_fail(s->cmd, "the feed agent needs a lookup of agency keys");
+        return psi_cmdline_fail(s->cmd, "the feed agent needs a lookup of agency keys");
     struct psi_feed_agent *fa = calloc(1, sizeof *fa);
     if (!fa)
-        return psi_cli_fail(s->cmd, "out of memory");
+        return psi_cmdline_fail(s->cmd, "out of memory");
     fa->session = s;
     fa->limits = *limits;
     fa->key_of = key_of;
@@ -132,7 +132,7 @@ int psi_feed_agent_open(struct psi_feed_agent **out, struct psi_cli_session *s,
 #endif
     if (db_open(s->dir, &fa->db, err, sizeof err)) {
         free(fa);
-        return psi_cli_fail(s->cmd, "%s", err);
+        return psi_cmdline_fail(s->cmd, "%s", err);
     }
     *out = fa;
     return 0;
@@ -154,9 +154,9 @@ int psi_feed_agent_note_announced(const char *cmd, const char *dir, const char *
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     if (!psi_epoch_label_is_valid(epoch))
-        return psi_cli_fail(cmd, "invalid epoch label");
+        return psi_cmdline_fail(cmd, "invalid epoch label");
     if (db_open(dir, &db, err, sizeof err))
-        return psi_cli_fail(cmd, "%s", err);
+        return psi_cmdline_fail(cmd, "%s", err);
     /* An epoch recorded before keeps its place: announcing it again never
      * makes an older epoch the latest. */
     int rc = sqlite3_prepare_v2(db,
@@ -171,8 +171,8 @@ int psi_feed_agent_note_announced(const char *cmd, const char *dir, const char *
     }
     int status = rc == SQLITE_DONE
                      ? 0
-                     : psi_cli_fail(cmd, "cannot record the announced epoch in %s: %s",
-                                    PSI_FEED_AGENT_DB_FILE, sqlite3_errmsg(db));
+                     : psi_cmdline_fail(cmd, "cannot record the announced epoch in %s: %s",
+                                        PSI_FEED_AGENT_DB_FILE, sqlite3_errmsg(db));
     sqlite3_finalize(st);
     sqlite3_close(db);
     return status;
@@ -230,11 +230,11 @@ static int epoch_key(struct psi_feed_agent *fa, const char *epoch)
     unsigned char seed[32];
     struct psi_cli_session *s = fa->session;
     if (!psi_epoch_label_is_valid(epoch))
-        return psi_cli_fail(s->cmd, "invalid epoch label");
+        return psi_cmdline_fail(s->cmd, "invalid epoch label");
     if (psi_cli_path(path, sizeof path, s->dir, PSI_CLI_SEED_FILE))
-        return psi_cli_fail(s->cmd, "state directory path too long");
+        return psi_cmdline_fail(s->cmd, "state directory path too long");
     if (psi_cli_seed_read(path, seed, err, sizeof err))
-        return psi_cli_fail(s->cmd, "%s", err);
+        return psi_cmdline_fail(s->cmd, "%s", err);
     int rc;
 #ifdef PSI_TEST_HOOKS
     if (fa->wrong_key) {
@@ -251,8 +251,8 @@ static int epoch_key(struct psi_feed_agent *fa, const char *epoch)
 #endif
     sodium_memzero(seed, sizeof seed);
     if (rc)
-        return psi_cli_fail(s->cmd, "cannot derive the feed key of epoch '%s': %s", epoch,
-                            psi_strerror(rc));
+        return psi_cmdline_fail(s->cmd, "cannot derive the feed key of epoch '%s': %s", epoch,
+                                psi_strerror(rc));
     memcpy(fa->key_epoch, epoch, strlen(epoch) + 1);
     fa->have_key = 1;
     return 0;
@@ -559,28 +559,28 @@ static enum batch_outcome answer_batch(struct psi_feed_agent *fa, struct psi_hub
         return BATCH_FAILED;
 #ifdef PSI_TEST_HOOKS
     if (fa->wrong_key)
-        psi_cli_note(cmd, "TEST HOOK %s: answering batch %" PRIu64 " under a wrong key",
-                     PSI_FEED_AGENT_WRONG_KEY_ENV, b->query_id);
+        psi_cmdline_note(cmd, "TEST HOOK %s: answering batch %" PRIu64 " under a wrong key",
+                         PSI_FEED_AGENT_WRONG_KEY_ENV, b->query_id);
 #endif
     unsigned char *evaluated = malloc(b->elements.len);
     unsigned char proof[64];
     size_t bad = 0;
     if (!evaluated) {
-        psi_cli_note(cmd, "out of memory");
+        psi_cmdline_note(cmd, "out of memory");
         return BATCH_FAILED;
     }
     int rc = psi_feed_answer_batch(fa->sk, fa->pk, n, b->elements.data, evaluated, proof, &bad, 0);
     if (rc == PSI_ERR_ENCODING || rc == PSI_ERR_IDENTITY) {
-        psi_cli_note(cmd,
-                     "query batch %" PRIu64 " of %s: element %zu is not a valid point; "
-                     "not answered",
-                     b->query_id, b->agency, bad);
+        psi_cmdline_note(cmd,
+                         "query batch %" PRIu64 " of %s: element %zu is not a valid point; "
+                         "not answered",
+                         b->query_id, b->agency, bad);
         free(evaluated);
         return BATCH_DECLINED;
     }
     if (rc) {
-        psi_cli_note(cmd, "cannot answer query batch %" PRIu64 ": %s", b->query_id,
-                     psi_strerror(rc));
+        psi_cmdline_note(cmd, "cannot answer query batch %" PRIu64 ": %s", b->query_id,
+                         psi_strerror(rc));
         free(evaluated);
         return BATCH_FAILED;
     }
@@ -599,7 +599,7 @@ static enum batch_outcome answer_batch(struct psi_feed_agent *fa, struct psi_hub
     sodium_memzero(evaluated, b->elements.len);
     free(evaluated);
     if (rc) {
-        psi_cli_note(cmd, "query batch %" PRIu64 " of %s: %s", b->query_id, b->agency, f.text);
+        psi_cmdline_note(cmd, "query batch %" PRIu64 " of %s: %s", b->query_id, b->agency, f.text);
         return f.refused && psi_hub_refusal_is_final(f.code) ? BATCH_DECLINED : BATCH_FAILED;
     }
     protobuf_c_message_free_unpacked(&ack->base, NULL);
@@ -630,7 +630,7 @@ int psi_feed_agent_round(struct psi_feed_agent *fa, struct psi_hub_client *hub,
     struct psi_hub_failure f;
     if (psi_hub_client_call(hub, PSI_METHOD_NAME(QUERY_WORK), NULL, NULL,
                             &psi__query_work__descriptor, (ProtobufCMessage **)&work, &f)) {
-        psi_cli_note(cmd, "%s", f.text);
+        psi_cmdline_note(cmd, "%s", f.text);
         return 1;
     }
     int status = 0;
@@ -642,23 +642,23 @@ int psi_feed_agent_round(struct psi_feed_agent *fa, struct psi_hub_client *hub,
         char reason[512];
         int rc = psi_feed_agent_check(fa, b, hub_epoch, &verdict, reason, sizeof reason);
         if (rc) {
-            psi_cli_note(cmd, "cannot check query batch %" PRIu64 " (%s): %s", b->query_id,
-                         PSI_FEED_AGENT_DB_FILE,
-                         rc == PSI_ERR_STORE ? sqlite3_errmsg(fa->db) : psi_strerror(rc));
+            psi_cmdline_note(cmd, "cannot check query batch %" PRIu64 " (%s): %s", b->query_id,
+                             PSI_FEED_AGENT_DB_FILE,
+                             rc == PSI_ERR_STORE ? sqlite3_errmsg(fa->db) : psi_strerror(rc));
             status = 1;
             break;
         }
         enum batch_outcome outcome = BATCH_DECLINED;
         switch (verdict) {
         case PSI_FEED_REFUSED:
-            psi_cli_note(cmd, "refused query batch %" PRIu64 " of %s: %s", b->query_id,
-                         shown_agency(b), reason);
+            psi_cmdline_note(cmd, "refused query batch %" PRIu64 " of %s: %s", b->query_id,
+                             shown_agency(b), reason);
             tally->refused++;
             break;
         case PSI_FEED_REFUSED_BEFORE: break;
         case PSI_FEED_OVER_LIMIT:
-            psi_cli_note(cmd, "not answering query batch %" PRIu64 " of %s (%zu queries): %s",
-                         b->query_id, b->agency, b->elements.len / 32, reason);
+            psi_cmdline_note(cmd, "not answering query batch %" PRIu64 " of %s (%zu queries): %s",
+                             b->query_id, b->agency, b->elements.len / 32, reason);
             tally->declined++;
             break;
         case PSI_FEED_EVALUATE:

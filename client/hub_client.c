@@ -63,7 +63,7 @@ int psi_hub_client_open(struct psi_hub_client **out, const struct psi_identity *
     snprintf(c->url, sizeof c->url, "%s", cfg->hub_url);
     uint64_t timeout_s = PSI_HUB_CLIENT_TIMEOUT_S;
     const char *env = getenv(PSI_HUB_CLIENT_TIMEOUT_ENV);
-    if (env && *env && psi_cli_parse_u64(env, 1, PSI_HUB_CLIENT_TIMEOUT_MAX_S, &timeout_s)) {
+    if (env && *env && psi_cmdline_parse_u64(env, 1, PSI_HUB_CLIENT_TIMEOUT_MAX_S, &timeout_s)) {
         set_failure(f, PSI_ERR_INVALID, 0, "%s must be a number of seconds from 1 to %u",
                     PSI_HUB_CLIENT_TIMEOUT_ENV, PSI_HUB_CLIENT_TIMEOUT_MAX_S);
         free(c);

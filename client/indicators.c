@@ -13,7 +13,7 @@ int psi_indicators_format_option(const char *cmd, const char *name, enum psi_ioc
     *format = PSI_IOC_FORMAT_AUTO;
     if (!name || psi_ioc_format_from_name(name, format) == PSI_OK)
         return 0;
-    return psi_cli_usage_error(cmd, "unknown format '%s' (auto, text, csv, stix, misp)", name);
+    return psi_cmdline_usage_error(cmd, "unknown format '%s' (auto, text, csv, stix, misp)", name);
 }
 
 int psi_indicators_read_file(struct psi_ioc_set *set, const char *path, enum psi_ioc_format format,

@@ -29,7 +29,7 @@
             "content, *.csv as CSV, anything else as text"
 
 /* The format a --format value names (NULL: auto). 0, or the usage error
- * printed for cmd and PSI_CLI_EXIT_USAGE (cli.h). */
+ * printed for cmd and PSI_CMDLINE_EXIT_USAGE (cli.h). */
 int psi_indicators_format_option(const char *cmd, const char *name, enum psi_ioc_format *format);
 
 /* Reads one file ("-": standard input) into set. 0, or the reader's error

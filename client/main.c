@@ -4,10 +4,10 @@
 #include <nng/nng.h>
 #include <sodium.h>
 
-#include "cli.h"
+#include "cmdline.h"
 #include "commands.h"
 
-static const struct psi_cli_subcommand commands[] = {
+static const struct psi_cmdline_subcommand commands[] = {
     {"init", psi_cmd_init, "create a participant's state directory and keys"},
     {"ingest", psi_cmd_ingest, "canonicalise indicator files and print the set"},
     {"submit", psi_cmd_submit, "blind and submit indicators to the hub"},
@@ -20,19 +20,18 @@ static const struct psi_cli_subcommand commands[] = {
     {"epoch", psi_cmd_epoch, "show the epochs used here, or accept a manual one"},
 };
 
-static const struct psi_cli_group psi = {
+static const struct psi_cmdline_group psi = {
     .name = "",
     .about = NULL,
-    PSI_CLI_SUBCOMMANDS(commands),
+    PSI_CMDLINE_SUBCOMMANDS(commands),
 };
 
 int main(int argc, char **argv)
 {
-    if (sodium_init() < 0) {
-        fprintf(stderr, "psi: libsodium failed to initialise\n");
-        return 1;
-    }
-    int status = psi_cli_dispatch(&psi, argc, argv);
+    psi_cmdline_set_program("psi");
+    if (sodium_init() < 0)
+        return psi_cmdline_fail("", "libsodium failed to initialise");
+    int status = psi_cmdline_dispatch(&psi, argc, argv);
     nng_fini(); /* nng's threads free what they hold before exit */
     return status;
 }

@@ -93,9 +93,9 @@ CC=clang cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_EXPORT_CO
 cmake --build "$build" --target psiproto fuzz_proto_list -j "$(nproc)" >/dev/null
 
 if [ -n "$filter" ]; then
-  files_regex="^$here/(?=(psi|proto|server|client|tests)/).*($filter)"
+  files_regex="^$here/(?=(psi|proto|cmdline|server|client|tests)/).*($filter)"
 else
-  files_regex="^$here/(psi|proto|server|client|tests)/"
+  files_regex="^$here/(psi|proto|cmdline|server|client|tests)/"
 fi
 # how many compile commands the regex takes (run-clang-tidy is Python too)
 files=$(python3 -c 'import json, re, sys

@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "cmdline.h"
 #include "commands.h"
 #include "epoch.h"
 #include "feeds.h"
@@ -23,29 +24,12 @@
 /* A roster entry of the audit log holds at most this many ids. */
 #define MAX_SHARE_WITH ((size_t)PSI_LOGENTRY_SHARE_MAX)
 
-static int missing(const char *cmd, const char *usage, const char *option)
-{
-    fprintf(stderr, "psi-hub %s: %s is required\n", cmd, option);
-    fputs(usage, stderr);
-    return 2;
-}
-
-static int parse_count(const char *text, unsigned long long lo, unsigned long long hi,
-                       uint32_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || v < lo || v > hi)
-        return -1;
-    *out = (uint32_t)v;
-    return 0;
-}
-
-/* "all" or ID[,ID...]: share_all, or a malloc'd list of ids. */
+/* "all" or ID[,ID...]: share_all, or a malloc'd list of ids. Returns 0, or
+ * the exit status of the error it printed (a usage error, or out of memory). */
 static int parse_share_with(const char *cmd, const char *text, int *share_all,
                             char (**list)[PSI_STORE_ID_MAX + 1], size_t *count)
 {
+    int status = PSI_CMDLINE_EXIT_USAGE;
     *list = NULL;
     *count = 0;
     *share_all = 0;
@@ -60,26 +44,25 @@ static int parse_share_with(const char *cmd, const char *text, int *share_all,
         size_t n = comma ? (size_t)(comma - p) : strlen(p);
         char id[PSI_STORE_ID_MAX + 1];
         if (n == 0 || n > PSI_STORE_ID_MAX) {
-            fprintf(stderr, "psi-hub %s: --share-with wants all or ID[,ID...], not '%s'\n", cmd,
-                    text);
+            psi_cmdline_usage_error(cmd, "--share-with wants all or ID[,ID...], not '%s'", text);
             goto bad;
         }
         memcpy(id, p, n);
         id[n] = '\0';
         if (!psi_id_is_valid(id)) {
-            fprintf(stderr, "psi-hub %s: '%s' in --share-with is not a participant id\n", cmd, id);
+            psi_cmdline_usage_error(cmd, "'%s' in --share-with is not a participant id", id);
             goto bad;
         }
         if (*count == cap) {
             if (cap >= MAX_SHARE_WITH) {
-                fprintf(stderr, "psi-hub %s: --share-with lists more than %zu ids\n", cmd,
-                        MAX_SHARE_WITH);
+                psi_cmdline_usage_error(cmd, "--share-with lists more than %zu ids",
+                                        MAX_SHARE_WITH);
                 goto bad;
             }
             size_t ncap = cap ? cap * 2 : 8;
             void *m = realloc(*list, ncap * sizeof **list);
             if (m == NULL) {
-                fprintf(stderr, "psi-hub %s: out of memory\n", cmd);
+                status = psi_cmdline_fail(cmd, "out of memory");
                 goto bad;
             }
             *list = m;
@@ -94,7 +77,7 @@ bad:
     free(*list);
     *list = NULL;
     *count = 0;
-    return -1;
+    return status;
 }
 
 /* ---------------------------------------------------------------- the store */
@@ -232,19 +215,45 @@ static void print_party_policy(const struct psi_store_participant *p)
 
 /* ---------------------------------------------------------------- init */
 
-static const char INIT_USAGE[] =
-    "usage: psi-hub init --dir DIR --name NAME [--epoch week|day|manual:LABEL]\n"
-    "                    [--threshold T] [--max-message-bytes N]\n"
-    "\n"
-    "Creates DIR (mode 0700) with the hub's identity key DIR/hub.key (0600) and\n"
-    "its store DIR/hub.db, and prints as its last line the hub's verifier key.\n"
-    "  --epoch      week: ISO weeks (2026-W48, UTC; the default); day: 2026-11-27;\n"
-    "               manual:LABEL: LABEL until `psi-hub epoch --set` changes it\n"
-    "  --threshold  reveal a position to its owner only when at least T parties\n"
-    "               hold it, the owner included (2..1000, default 2)\n"
-    "  --max-message-bytes  largest request accepted (65536..268435456,\n"
-    "               default 8388608)\n"
-    "Refuses an existing DIR.\n";
+enum { INIT_DIR, INIT_NAME, INIT_EPOCH, INIT_THRESHOLD, INIT_MAX_MESSAGE };
+
+static const struct psi_cmdline_option init_options[] = {
+    [INIT_DIR] = {.name = "dir",
+                  .value_name = "DIR",
+                  .required = true,
+                  .help = "the hub's directory, created here; an existing one\nis refused"},
+    [INIT_NAME] = {.name = "name",
+                   .value_name = "NAME",
+                   .required = true,
+                   .help = "the hub's name (1..64 of [A-Za-z0-9._-])"},
+    [INIT_EPOCH] = {.name = "epoch",
+                    .value_name = "week|day|manual:LABEL",
+                    .help = "week: ISO weeks (2026-W48, UTC; the default);\n"
+                            "day: 2026-11-27; manual:LABEL: LABEL until\n"
+                            "`psi-hub epoch --set` changes it"},
+    [INIT_THRESHOLD] = {.name = "threshold",
+                        .value_name = "T",
+                        .help = "reveal a position to its owner only when at least\n"
+                                "T parties hold it, the owner included (2..1000,\n"
+                                "default 2)"},
+    [INIT_MAX_MESSAGE] = {.name = "max-message-bytes",
+                          .value_name = "N",
+                          .help = "largest request accepted (65536..268435456,\n"
+                                  "default 8388608)"},
+};
+
+static const struct psi_cmdline_command init_command = {
+    .name = "init",
+    .about = "Creates DIR (mode 0700) with the hub's identity key DIR/hub.key (0600) and\n"
+             "its store DIR/hub.db, and prints as its last line the hub's verifier key,\n"
+             "for participants to trust.\n",
+    PSI_CMDLINE_OPTIONS(init_options),
+};
+
+_Static_assert(PSI_ID_MAX == 64U && PSI_HUB_MAX_THRESHOLD == 1000U &&
+                   PSI_HUB_DEFAULT_THRESHOLD == 2U && PSI_HUB_MIN_MAX_MESSAGE == 65536U &&
+                   PSI_HUB_MAX_MAX_MESSAGE == 268435456U && PSI_HUB_DEFAULT_MAX_MESSAGE == 8388608U,
+               "init_options states the limits and defaults");
 
 static void undo_init(const char *dir, const char *key_path, const char *store_path)
 {
@@ -255,55 +264,36 @@ static void undo_init(const char *dir, const char *key_path, const char *store_p
 
 int psi_hub_cmd_init(int argc, char **argv)
 {
-    const char *dir = NULL, *name = NULL, *epoch = "week", *threshold_text = NULL, *max_text = NULL;
-    const struct psi_hub_option opts[] = {{"--dir", &dir, NULL},
-                                          {"--name", &name, NULL},
-                                          {"--epoch", &epoch, NULL},
-                                          {"--threshold", &threshold_text, NULL},
-                                          {"--max-message-bytes", &max_text, NULL},
-                                          {NULL, NULL, NULL}};
-    int status;
-    if (psi_hub_parse_options("init", INIT_USAGE, argc, argv, opts, &status))
+    struct psi_cmdline_args args;
+    int status = 0;
+    if (!psi_cmdline_parse(&init_command, argc, argv, &args, &status))
         return status;
-    if (dir == NULL)
-        return missing("init", INIT_USAGE, "--dir");
-    if (name == NULL)
-        return missing("init", INIT_USAGE, "--name");
-    if (!psi_id_is_valid(name)) {
-        fprintf(stderr, "psi-hub init: the name must be 1..%u of [A-Za-z0-9._-], not '%s'\n",
-                PSI_ID_MAX, name);
-        return 2;
-    }
+    const char *dir = args.value[INIT_DIR], *name = args.value[INIT_NAME];
+    const char *epoch = args.value[INIT_EPOCH] ? args.value[INIT_EPOCH] : "week";
+    if (!psi_id_is_valid(name))
+        return psi_cmdline_usage_error("init", "the name must be 1..%u of [A-Za-z0-9._-], not '%s'",
+                                       PSI_ID_MAX, name);
     enum psi_epoch_mode mode;
     char label[PSI_EPOCH_LABEL_MAX + 1];
-    if (psi_epoch_mode_parse(epoch, &mode, label) != 0) {
-        fprintf(stderr,
-                "psi-hub init: --epoch wants week, day or manual:LABEL (LABEL 1..%u of "
-                "[A-Za-z0-9._:-]), not '%s'\n",
-                PSI_EPOCH_LABEL_MAX, epoch);
-        return 2;
-    }
-    uint32_t threshold = PSI_HUB_DEFAULT_THRESHOLD, max_message = PSI_HUB_DEFAULT_MAX_MESSAGE;
-    if (threshold_text && parse_count(threshold_text, 2, PSI_HUB_MAX_THRESHOLD, &threshold)) {
-        fprintf(stderr, "psi-hub init: --threshold must be 2..%u, not '%s'\n",
-                PSI_HUB_MAX_THRESHOLD, threshold_text);
-        return 2;
-    }
-    if (max_text &&
-        parse_count(max_text, PSI_HUB_MIN_MAX_MESSAGE, PSI_HUB_MAX_MAX_MESSAGE, &max_message)) {
-        fprintf(stderr, "psi-hub init: --max-message-bytes must be %u..%u, not '%s'\n",
-                PSI_HUB_MIN_MAX_MESSAGE, PSI_HUB_MAX_MAX_MESSAGE, max_text);
-        return 2;
-    }
+    if (psi_epoch_mode_parse(epoch, &mode, label) != 0)
+        return psi_cmdline_usage_error("init",
+                                       "--epoch wants week, day or manual:LABEL (LABEL 1..%u of "
+                                       "[A-Za-z0-9._:-]), not '%s'",
+                                       PSI_EPOCH_LABEL_MAX, epoch);
+    uint64_t threshold = PSI_HUB_DEFAULT_THRESHOLD, max_message = PSI_HUB_DEFAULT_MAX_MESSAGE;
+    if ((status = psi_cmdline_option_u64(&init_command, &args, INIT_THRESHOLD, 2,
+                                         PSI_HUB_MAX_THRESHOLD, &threshold)) ||
+        (status =
+             psi_cmdline_option_u64(&init_command, &args, INIT_MAX_MESSAGE, PSI_HUB_MIN_MAX_MESSAGE,
+                                    PSI_HUB_MAX_MAX_MESSAGE, &max_message)))
+        return status;
     char key_path[4096], store_path[4096], where_err[256];
     int n1 = snprintf(key_path, sizeof key_path, "%s/" PSI_HUB_KEY_FILE, dir);
     /* A new hub gets the default backend (the only one, for now). */
     int where = psi_store_in_dir(dir, PSI_STORE_DEFAULT_BACKEND, &store_ops, store_path,
                                  sizeof store_path, where_err, sizeof where_err);
-    if (n1 < 0 || (size_t)n1 >= sizeof key_path || where != 0) {
-        fprintf(stderr, "psi-hub init: directory path too long\n");
-        return 2;
-    }
+    if (n1 < 0 || (size_t)n1 >= sizeof key_path || where != 0)
+        return psi_cmdline_usage_error("init", "directory path too long");
     if (mkdir(dir, 0700) != 0) {
         if (errno == EEXIST)
             fprintf(stderr,
@@ -341,8 +331,8 @@ int psi_hub_cmd_init(int argc, char **argv)
         goto fail;
     }
     char threshold_s[16], max_s[16], created_s[24];
-    snprintf(threshold_s, sizeof threshold_s, "%u", threshold);
-    snprintf(max_s, sizeof max_s, "%u", max_message);
+    snprintf(threshold_s, sizeof threshold_s, "%u", (unsigned)threshold);
+    snprintf(max_s, sizeof max_s, "%u", (unsigned)max_message);
     snprintf(created_s, sizeof created_s, "%llu", (unsigned long long)psi_hub_now_ms());
     struct psi_txn t;
     rc = psi_txn_begin(&t, store_ops, st, PSI_TXN_WRITE);
@@ -372,7 +362,8 @@ int psi_hub_cmd_init(int argc, char **argv)
     }
     store_ops->close(st);
     psi_identity_clear(&id);
-    printf("psi-hub: created hub %s in %s (epoch %s, threshold %u)\n", name, dir, epoch, threshold);
+    printf("psi-hub: created hub %s in %s (epoch %s, threshold %u)\n", name, dir, epoch,
+           (unsigned)threshold);
     printf("%s\n", vkey);
     return 0;
 
@@ -386,18 +377,38 @@ fail:
 
 /* ---------------------------------------------------------------- admit */
 
-static const char ADMIT_USAGE[] =
-    "usage: psi-hub admit --dir DIR --id ID --role agency|vendor|auditor --key VKEY\n"
-    "                     [--share-with all|ID[,ID...]] [--contribute-only]\n"
-    "\n"
-    "Admits a participant. VKEY is the verifier key string `psi init` printed; its\n"
-    "name must be ID.\n"
-    "  --share-with       whom its overlaps are shared with (default all); a pair\n"
-    "                     is matched only when both sides allow each other\n"
-    "  --contribute-only  it gives (submits, cross-blinds) but gets no results\n"
-    "An admitted id is changed with `psi-hub policy`, not admitted again. A key\n"
-    "belongs to one participant: one another participant holds (or held before\n"
-    "its removal) is refused.\n";
+enum { ADMIT_DIR, ADMIT_ID, ADMIT_ROLE, ADMIT_KEY, ADMIT_SHARE_WITH, ADMIT_CONTRIBUTE_ONLY };
+
+static const struct psi_cmdline_option admit_options[] = {
+    [ADMIT_DIR] = {.name = "dir", .value_name = "DIR", .required = true, .help = "the hub"},
+    [ADMIT_ID] = {.name = "id",
+                  .value_name = "ID",
+                  .required = true,
+                  .help = "the participant's id (1..64 of [A-Za-z0-9._-])"},
+    [ADMIT_ROLE] = {.name = "role",
+                    .value_name = "agency|vendor|auditor",
+                    .required = true,
+                    .help = "the participant's role"},
+    [ADMIT_KEY] = {.name = "key",
+                   .value_name = "VKEY",
+                   .required = true,
+                   .help = "the key string `psi init` printed (its name must be ID)"},
+    [ADMIT_SHARE_WITH] = {.name = "share-with",
+                          .value_name = "all|ID,...",
+                          .help = "whom its overlaps are shared with (default all); a\n"
+                                  "pair is matched only when both sides allow each other"},
+    [ADMIT_CONTRIBUTE_ONLY] = {.name = "contribute-only",
+                               .help = "it gives (submits, cross-blinds) but gets no results"},
+};
+
+static const struct psi_cmdline_command admit_command = {
+    .name = "admit",
+    .about = "Admits a participant with the key string `psi init` printed.\n",
+    PSI_CMDLINE_OPTIONS(admit_options),
+    .epilogue = "An admitted id is changed with `psi-hub policy`, not admitted again. A key\n"
+                "belongs to one participant: one another participant holds (or held before\n"
+                "its removal) is refused.\n",
+};
 
 /* Finds the participant, removed or not, that holds a public key. */
 struct key_owner {
@@ -415,40 +426,24 @@ static int find_key_owner(void *ctx, const struct psi_store_participant *p)
 
 int psi_hub_cmd_admit(int argc, char **argv)
 {
-    const char *dir = NULL, *id = NULL, *role = NULL, *vkey = NULL, *share = "all";
-    int contribute_only = 0;
-    const struct psi_hub_option opts[] = {{"--dir", &dir, NULL},
-                                          {"--id", &id, NULL},
-                                          {"--role", &role, NULL},
-                                          {"--key", &vkey, NULL},
-                                          {"--share-with", &share, NULL},
-                                          {"--contribute-only", NULL, &contribute_only},
-                                          {NULL, NULL, NULL}};
-    int status;
-    if (psi_hub_parse_options("admit", ADMIT_USAGE, argc, argv, opts, &status))
+    struct psi_cmdline_args args;
+    int status = 0;
+    if (!psi_cmdline_parse(&admit_command, argc, argv, &args, &status))
         return status;
-    if (dir == NULL)
-        return missing("admit", ADMIT_USAGE, "--dir");
-    if (id == NULL)
-        return missing("admit", ADMIT_USAGE, "--id");
-    if (role == NULL)
-        return missing("admit", ADMIT_USAGE, "--role");
-    if (vkey == NULL)
-        return missing("admit", ADMIT_USAGE, "--key");
-    if (!psi_id_is_valid(id)) {
-        fprintf(stderr, "psi-hub admit: '%s' is not a participant id (1..%u of [A-Za-z0-9._-])\n",
-                id, PSI_ID_MAX);
-        return 2;
-    }
-    if (psi_role_parse(role) == PSI_ROLE_NONE) {
-        fprintf(stderr, "psi-hub admit: --role must be agency, vendor or auditor, not '%s'\n",
-                role);
-        return 2;
-    }
+    const char *dir = args.value[ADMIT_DIR], *id = args.value[ADMIT_ID],
+               *role = args.value[ADMIT_ROLE], *vkey = args.value[ADMIT_KEY];
+    const char *share = args.value[ADMIT_SHARE_WITH] ? args.value[ADMIT_SHARE_WITH] : "all";
+    int contribute_only = args.given[ADMIT_CONTRIBUTE_ONLY];
+    if (!psi_id_is_valid(id))
+        return psi_cmdline_usage_error(
+            "admit", "'%s' is not a participant id (1..%u of [A-Za-z0-9._-])", id, PSI_ID_MAX);
+    if (psi_role_parse(role) == PSI_ROLE_NONE)
+        return psi_cmdline_usage_error("admit",
+                                       "--role must be agency, vendor or auditor, not '%s'", role);
     struct psi_store_participant p;
     memset(&p, 0, sizeof p);
-    if (parse_share_with("admit", share, &p.share_all, &p.share_with, &p.share_count) != 0)
-        return 2;
+    if ((status = parse_share_with("admit", share, &p.share_all, &p.share_with, &p.share_count)))
+        return status;
     char key_name[65];
     if (psi_vkey_parse(vkey, key_name, p.public_key) != 0) {
         fprintf(stderr, "psi-hub admit: --key is not a verifier key string "
@@ -517,45 +512,47 @@ int psi_hub_cmd_admit(int argc, char **argv)
 
 /* ---------------------------------------------------------------- policy */
 
-static const char POLICY_USAGE[] =
-    "usage: psi-hub policy --dir DIR --id ID [--share-with all|ID[,ID...]]\n"
-    "                      [--contribute-only | --receive]\n"
-    "\n"
-    "Changes a participant's policy. Results follow the current policy: a pair\n"
-    "no longer allowed is no longer revealed.\n"
-    "  --share-with       whom its overlaps are shared with\n"
-    "  --contribute-only  it gets no results from now on\n"
-    "  --receive          it gets results again\n";
+enum { POLICY_DIR, POLICY_ID, POLICY_SHARE_WITH, POLICY_CONTRIBUTE_ONLY, POLICY_RECEIVE };
+
+static const struct psi_cmdline_option policy_options[] = {
+    [POLICY_DIR] = {.name = "dir", .value_name = "DIR", .required = true, .help = "the hub"},
+    [POLICY_ID] = {.name = "id", .value_name = "ID", .required = true, .help = "the participant"},
+    [POLICY_SHARE_WITH] = {.name = "share-with",
+                           .value_name = "all|ID,...",
+                           .help = "whom its overlaps are shared with"},
+    [POLICY_CONTRIBUTE_ONLY] = {.name = "contribute-only",
+                                .help = "it gets no results from now on"},
+    [POLICY_RECEIVE] = {.name = "receive", .help = "it gets results again"},
+};
+
+static const struct psi_cmdline_command policy_command = {
+    .name = "policy",
+    .about = "Changes a participant's policy: give at least one option besides --dir and\n"
+             "--id. Results follow the current policy: a pair no longer allowed is no\n"
+             "longer revealed.\n",
+    PSI_CMDLINE_OPTIONS(policy_options),
+};
 
 int psi_hub_cmd_policy(int argc, char **argv)
 {
-    const char *dir = NULL, *id = NULL, *share = NULL;
-    int contribute_only = 0, receive = 0;
-    const struct psi_hub_option opts[] = {
-        {"--dir", &dir, NULL},          {"--id", &id, NULL},
-        {"--share-with", &share, NULL}, {"--contribute-only", NULL, &contribute_only},
-        {"--receive", NULL, &receive},  {NULL, NULL, NULL}};
-    int status;
-    if (psi_hub_parse_options("policy", POLICY_USAGE, argc, argv, opts, &status))
+    struct psi_cmdline_args args;
+    int status = 0;
+    if (!psi_cmdline_parse(&policy_command, argc, argv, &args, &status))
         return status;
-    if (dir == NULL)
-        return missing("policy", POLICY_USAGE, "--dir");
-    if (id == NULL)
-        return missing("policy", POLICY_USAGE, "--id");
-    if (contribute_only && receive) {
-        fprintf(stderr, "psi-hub policy: --contribute-only and --receive exclude each other\n");
-        return 2;
-    }
-    if (share == NULL && !contribute_only && !receive) {
-        fprintf(stderr, "psi-hub policy: nothing to change: give --share-with, "
-                        "--contribute-only or --receive\n");
-        return 2;
-    }
+    const char *dir = args.value[POLICY_DIR], *id = args.value[POLICY_ID],
+               *share = args.value[POLICY_SHARE_WITH];
+    int contribute_only = args.given[POLICY_CONTRIBUTE_ONLY], receive = args.given[POLICY_RECEIVE];
+    if (contribute_only && receive)
+        return psi_cmdline_usage_error("policy",
+                                       "--contribute-only and --receive exclude each other");
+    if (share == NULL && !contribute_only && !receive)
+        return psi_cmdline_usage_error(
+            "policy", "nothing to change: give --share-with, --contribute-only or --receive");
     int share_all = 0;
     char(*list)[PSI_STORE_ID_MAX + 1] = NULL;
     size_t count = 0;
-    if (share != NULL && parse_share_with("policy", share, &share_all, &list, &count) != 0)
-        return 2;
+    if (share != NULL && (status = parse_share_with("policy", share, &share_all, &list, &count)))
+        return status;
 
     struct psi_store *st = NULL;
     struct psi_identity hub;
@@ -610,24 +607,27 @@ int psi_hub_cmd_policy(int argc, char **argv)
 
 /* ---------------------------------------------------------------- remove */
 
-static const char REMOVE_USAGE[] =
-    "usage: psi-hub remove --dir DIR --id ID\n"
-    "\n"
-    "Removes a participant: its requests are refused from now on; its data stays\n"
-    "but is no longer matched or revealed to others.\n";
+enum { REMOVE_DIR, REMOVE_ID };
+
+static const struct psi_cmdline_option remove_options[] = {
+    [REMOVE_DIR] = {.name = "dir", .value_name = "DIR", .required = true, .help = "the hub"},
+    [REMOVE_ID] = {.name = "id", .value_name = "ID", .required = true, .help = "the participant"},
+};
+
+static const struct psi_cmdline_command remove_command = {
+    .name = "remove",
+    .about = "Removes a participant: its requests are refused from now on; its data stays\n"
+             "but is no longer matched or revealed to others.\n",
+    PSI_CMDLINE_OPTIONS(remove_options),
+};
 
 int psi_hub_cmd_remove(int argc, char **argv)
 {
-    const char *dir = NULL, *id = NULL;
-    const struct psi_hub_option opts[] = {
-        {"--dir", &dir, NULL}, {"--id", &id, NULL}, {NULL, NULL, NULL}};
-    int status;
-    if (psi_hub_parse_options("remove", REMOVE_USAGE, argc, argv, opts, &status))
+    struct psi_cmdline_args args;
+    int status = 0;
+    if (!psi_cmdline_parse(&remove_command, argc, argv, &args, &status))
         return status;
-    if (dir == NULL)
-        return missing("remove", REMOVE_USAGE, "--dir");
-    if (id == NULL)
-        return missing("remove", REMOVE_USAGE, "--id");
+    const char *dir = args.value[REMOVE_DIR], *id = args.value[REMOVE_ID];
     struct psi_store *st = NULL;
     struct psi_identity hub;
     if (open_store("remove", dir, &st) != 0)
@@ -661,28 +661,37 @@ int psi_hub_cmd_remove(int argc, char **argv)
 
 /* ---------------------------------------------------------------- epoch */
 
-static const char EPOCH_USAGE[] =
-    "usage: psi-hub epoch --dir DIR [--set LABEL]\n"
-    "\n"
-    "Prints the current epoch. In manual mode, --set LABEL (1..64 of\n"
-    "[A-Za-z0-9._:-]) makes LABEL the current epoch: submissions and cross-blind\n"
-    "batches of the previous epoch are refused from then on.\n";
+enum { EPOCH_DIR, EPOCH_SET };
+
+static const struct psi_cmdline_option epoch_options[] = {
+    [EPOCH_DIR] = {.name = "dir", .value_name = "DIR", .required = true, .help = "the hub"},
+    [EPOCH_SET] = {.name = "set",
+                   .value_name = "LABEL",
+                   .help = "make LABEL (1..64 of [A-Za-z0-9._:-]) the current\n"
+                           "epoch (manual mode only)"},
+};
+
+static const struct psi_cmdline_command epoch_command = {
+    .name = "epoch",
+    .about = "Prints the current epoch. In manual mode, --set LABEL makes LABEL the\n"
+             "current epoch: submissions and cross-blind batches of the previous epoch\n"
+             "are refused from then on.\n",
+    PSI_CMDLINE_OPTIONS(epoch_options),
+};
+
+_Static_assert(PSI_EPOCH_LABEL_MAX == 64U, "epoch_options states the label's length");
 
 int psi_hub_cmd_epoch(int argc, char **argv)
 {
-    const char *dir = NULL, *label = NULL;
-    const struct psi_hub_option opts[] = {
-        {"--dir", &dir, NULL}, {"--set", &label, NULL}, {NULL, NULL, NULL}};
-    int status;
-    if (psi_hub_parse_options("epoch", EPOCH_USAGE, argc, argv, opts, &status))
+    struct psi_cmdline_args args;
+    int status = 0;
+    if (!psi_cmdline_parse(&epoch_command, argc, argv, &args, &status))
         return status;
-    if (dir == NULL)
-        return missing("epoch", EPOCH_USAGE, "--dir");
-    if (label != NULL && !psi_epoch_label_is_valid(label)) {
-        fprintf(stderr, "psi-hub epoch: an epoch label is 1..%u of [A-Za-z0-9._:-], not '%s'\n",
-                PSI_EPOCH_LABEL_MAX, label);
-        return 2;
-    }
+    const char *dir = args.value[EPOCH_DIR], *label = args.value[EPOCH_SET];
+    if (label != NULL && !psi_epoch_label_is_valid(label))
+        return psi_cmdline_usage_error("epoch",
+                                       "an epoch label is 1..%u of [A-Za-z0-9._:-], not '%s'",
+                                       PSI_EPOCH_LABEL_MAX, label);
     struct psi_store *st = NULL;
     if (open_store("epoch", dir, &st) != 0)
         return 1;
@@ -719,12 +728,19 @@ int psi_hub_cmd_epoch(int argc, char **argv)
 
 /* ---------------------------------------------------------------- roster */
 
-static const char ROSTER_USAGE[] =
-    "usage: psi-hub roster --dir DIR\n"
-    "\n"
-    "Lists the participants, one a line: id, role, status, the operator's policy,\n"
-    "the party's own statement (policy.set; the hub acts on the operator's policy\n"
-    "narrowed by it), the log entry that admitted it, verifier key.\n";
+enum { ROSTER_DIR };
+
+static const struct psi_cmdline_option roster_options[] = {
+    [ROSTER_DIR] = {.name = "dir", .value_name = "DIR", .required = true, .help = "the hub"},
+};
+
+static const struct psi_cmdline_command roster_command = {
+    .name = "roster",
+    .about = "Lists the participants, one a line: id, role, status, the operator's policy,\n"
+             "the party's own statement (policy.set; the hub acts on the operator's policy\n"
+             "narrowed by it), the log entry that admitted it, verifier key.\n",
+    PSI_CMDLINE_OPTIONS(roster_options),
+};
 
 static int print_participant(void *ctx, const struct psi_store_participant *p)
 {
@@ -750,13 +766,11 @@ static int print_participant(void *ctx, const struct psi_store_participant *p)
 
 int psi_hub_cmd_roster(int argc, char **argv)
 {
-    const char *dir = NULL;
-    const struct psi_hub_option opts[] = {{"--dir", &dir, NULL}, {NULL, NULL, NULL}};
-    int status;
-    if (psi_hub_parse_options("roster", ROSTER_USAGE, argc, argv, opts, &status))
+    struct psi_cmdline_args args;
+    int status = 0;
+    if (!psi_cmdline_parse(&roster_command, argc, argv, &args, &status))
         return status;
-    if (dir == NULL)
-        return missing("roster", ROSTER_USAGE, "--dir");
+    const char *dir = args.value[ROSTER_DIR];
     struct psi_store *st = NULL;
     if (open_store("roster", dir, &st) != 0)
         return 1;
@@ -772,37 +786,42 @@ int psi_hub_cmd_roster(int argc, char **argv)
 
 /* ---------------------------------------------------------------- quota */
 
-static const char QUOTA_USAGE[] =
-    "usage: psi-hub quota --dir DIR --id ID --elements N\n"
-    "       psi-hub quota --dir DIR --agency ID --vendor ID --limit N\n"
-    "\n"
-    "--id ID --elements N: sets how many elements participant ID may submit in\n"
-    "each epoch (0..2^63-1; 0 refuses every submission). Without one the quota\n"
-    "is 1000000 (PSI_ELEMENT_QUOTA_DEFAULT). A submission that would pass it is\n"
-    "refused whole.\n"
-    "\n"
-    "--agency ID --vendor ID --limit N: sets how many feed queries agency ID may\n"
-    "send to vendor ID's feed in each epoch (0..2^63-1; 0 refuses every query).\n"
-    "Without a quota an agency may not query the vendor at all. A batch that\n"
-    "would pass the limit is refused whole.\n"
-    "\n"
-    "Both are entries of the audit log (ELEMENT_QUOTA, QUOTA), refusals are\n"
-    "logged, and the auditor checks that every epoch kept the quota in force.\n";
+enum { QUOTA_DIR, QUOTA_ID, QUOTA_ELEMENTS, QUOTA_AGENCY, QUOTA_VENDOR, QUOTA_LIMIT, QUOTA_COUNT };
 
-_Static_assert(PSI_ELEMENT_QUOTA_DEFAULT == 1000000U, "QUOTA_USAGE states the default");
+static const struct psi_cmdline_option quota_options[] = {
+    [QUOTA_DIR] = {.name = "dir", .value_name = "DIR", .required = true, .help = "the hub"},
+    [QUOTA_ID] = {.name = "id", .value_name = "ID", .help = "the participant (element quota)"},
+    [QUOTA_ELEMENTS] = {.name = "elements",
+                        .value_name = "N",
+                        .help = "elements it may submit per epoch (element quota)"},
+    [QUOTA_AGENCY] = {.name = "agency", .value_name = "ID", .help = "the agency (query quota)"},
+    [QUOTA_VENDOR] = {.name = "vendor", .value_name = "ID", .help = "the vendor (query quota)"},
+    [QUOTA_LIMIT] = {.name = "limit",
+                     .value_name = "N",
+                     .help = "feed queries per epoch (query quota)"},
+};
 
-/* A number 0..INT64_MAX (what SQLite's integers hold), or -1. */
-static int parse_limit(const char *text, unsigned long long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || text[0] == '-' ||
-        v > (unsigned long long)INT64_MAX)
-        return -1;
-    *out = v;
-    return 0;
-}
+static const struct psi_cmdline_command quota_command = {
+    .name = "quota",
+    .about = "Two forms:\n"
+             "  psi-hub quota --dir DIR --id ID --elements N\n"
+             "  psi-hub quota --dir DIR --agency ID --vendor ID --limit N\n"
+             "\n"
+             "--id ID --elements N: sets how many elements participant ID may submit in\n"
+             "each epoch (0..2^63-1; 0 refuses every submission). Without one the quota\n"
+             "is 1000000 (PSI_ELEMENT_QUOTA_DEFAULT). A submission that would pass it is\n"
+             "refused whole.\n"
+             "\n"
+             "--agency ID --vendor ID --limit N: sets how many feed queries agency ID may\n"
+             "send to vendor ID's feed in each epoch (0..2^63-1; 0 refuses every query).\n"
+             "Without a quota an agency may not query the vendor at all. A batch that\n"
+             "would pass the limit is refused whole.\n",
+    PSI_CMDLINE_OPTIONS(quota_options),
+    .epilogue = "Both are entries of the audit log (ELEMENT_QUOTA, QUOTA), refusals are\n"
+                "logged, and the auditor checks that every epoch kept the quota in force.\n",
+};
+
+_Static_assert(PSI_ELEMENT_QUOTA_DEFAULT == 1000000U, "quota_command states the default");
 
 /* The element quota of participant id, its ELEMENT_QUOTA entry, in t. err
  * says why for PSI_ERR_NOT_FOUND (no such participant) and PSI_ERR_DENIED
@@ -838,53 +857,34 @@ static int element_quota_set(struct psi_txn *t, const char *id, uint64_t limit, 
 
 int psi_hub_cmd_quota(int argc, char **argv)
 {
-    const char *dir = NULL, *agency = NULL, *vendor = NULL, *limit_text = NULL, *id = NULL,
-               *elements_text = NULL;
-    const struct psi_hub_option opts[] = {{"--dir", &dir, NULL},
-                                          {"--agency", &agency, NULL},
-                                          {"--vendor", &vendor, NULL},
-                                          {"--limit", &limit_text, NULL},
-                                          {"--id", &id, NULL},
-                                          {"--elements", &elements_text, NULL},
-                                          {NULL, NULL, NULL}};
-    int status;
-    if (psi_hub_parse_options("quota", QUOTA_USAGE, argc, argv, opts, &status))
+    struct psi_cmdline_args args;
+    int status = 0;
+    if (!psi_cmdline_parse(&quota_command, argc, argv, &args, &status))
         return status;
-    if (dir == NULL)
-        return missing("quota", QUOTA_USAGE, "--dir");
-    int elements_form = id != NULL || elements_text != NULL;
-    if (elements_form && (agency != NULL || vendor != NULL || limit_text != NULL)) {
-        fprintf(stderr, "psi-hub quota: --id/--elements (an element quota) and "
-                        "--agency/--vendor/--limit (a query quota) are two forms; give one\n");
-        fputs(QUOTA_USAGE, stderr);
-        return 2;
-    }
-    if (elements_form) {
-        if (id == NULL)
-            return missing("quota", QUOTA_USAGE, "--id");
-        if (elements_text == NULL)
-            return missing("quota", QUOTA_USAGE, "--elements");
-    } else {
-        if (agency == NULL)
-            return missing("quota", QUOTA_USAGE, "--agency");
-        if (vendor == NULL)
-            return missing("quota", QUOTA_USAGE, "--vendor");
-        if (limit_text == NULL)
-            return missing("quota", QUOTA_USAGE, "--limit");
-    }
-    unsigned long long limit = 0;
-    if (parse_limit(elements_form ? elements_text : limit_text, &limit) != 0) {
-        fprintf(stderr, "psi-hub quota: %s wants a number 0..%lld, not '%s'\n",
-                elements_form ? "--elements" : "--limit", (long long)INT64_MAX,
-                elements_form ? elements_text : limit_text);
-        return 2;
-    }
-    if (elements_form ? !psi_id_is_valid(id)
-                      : !psi_id_is_valid(agency) || !psi_id_is_valid(vendor)) {
-        fprintf(stderr, "psi-hub quota: '%s' is not a participant id\n",
-                elements_form ? id : psi_id_is_valid(agency) ? vendor : agency);
-        return 2;
-    }
+    const char *dir = args.value[QUOTA_DIR], *id = args.value[QUOTA_ID],
+               *agency = args.value[QUOTA_AGENCY], *vendor = args.value[QUOTA_VENDOR];
+    bool elements_form = args.given[QUOTA_ID] || args.given[QUOTA_ELEMENTS];
+    if (elements_form &&
+        (args.given[QUOTA_AGENCY] || args.given[QUOTA_VENDOR] || args.given[QUOTA_LIMIT]))
+        return psi_cmdline_usage_error("quota", "--id/--elements (an element quota) and "
+                                                "--agency/--vendor/--limit (a query quota) are "
+                                                "two forms; give one");
+    /* What the form needs, in the order of its synopsis. */
+    static const size_t element_form[] = {QUOTA_ID, QUOTA_ELEMENTS, QUOTA_COUNT};
+    static const size_t query_form[] = {QUOTA_AGENCY, QUOTA_VENDOR, QUOTA_LIMIT, QUOTA_COUNT};
+    for (const size_t *k = elements_form ? element_form : query_form; *k != QUOTA_COUNT; k++)
+        if (!args.given[*k])
+            return psi_cmdline_usage_error("quota", "option '--%s' is required",
+                                           quota_options[*k].name);
+    uint64_t limit = 0;
+    if ((status = psi_cmdline_option_u64(&quota_command, &args,
+                                         elements_form ? QUOTA_ELEMENTS : QUOTA_LIMIT, 0,
+                                         (uint64_t)INT64_MAX, &limit)))
+        return status;
+    const char *ids[] = {elements_form ? id : agency, elements_form ? NULL : vendor};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+        if (ids[i] != NULL && !psi_id_is_valid(ids[i]))
+            return psi_cmdline_usage_error("quota", "'%s' is not a participant id", ids[i]);
     struct psi_store *st = NULL;
     struct psi_identity hub;
     if (load_hub_key("quota", dir, &hub) != 0)
@@ -898,10 +898,9 @@ int psi_hub_cmd_quota(int argc, char **argv)
     int ret = 0;
     int rc = psi_txn_begin(&t, store_ops, st, PSI_TXN_WRITE);
     if (rc == 0 && elements_form)
-        rc = element_quota_set(&t, id, (uint64_t)limit, why, sizeof why);
+        rc = element_quota_set(&t, id, limit, why, sizeof why);
     else if (rc == 0)
-        rc = psi_feed_quota_set(&t, agency, vendor, (uint64_t)limit, psi_hub_now_ms(), why,
-                                sizeof why);
+        rc = psi_feed_quota_set(&t, agency, vendor, limit, psi_hub_now_ms(), why, sizeof why);
     if (rc == PSI_ERR_NOT_FOUND || rc == PSI_ERR_DENIED || rc == PSI_ERR_INVALID) {
         fprintf(stderr, "psi-hub quota: %s\n", why);
         ret = 1;
@@ -915,10 +914,10 @@ int psi_hub_cmd_quota(int argc, char **argv)
     psi_txn_rollback(&t);
     psi_identity_clear(&hub);
     if (ret == 0 && elements_form)
-        printf("psi-hub: %s may submit %llu elements per epoch\n", id, limit);
+        printf("psi-hub: %s may submit %llu elements per epoch\n", id, (unsigned long long)limit);
     else if (ret == 0)
-        printf("psi-hub: %s may send %llu queries per epoch to %s's feed\n", agency, limit,
-               vendor);
+        printf("psi-hub: %s may send %llu queries per epoch to %s's feed\n", agency,
+               (unsigned long long)limit, vendor);
     store_ops->close(st);
     return ret;
 }

@@ -1,77 +1,34 @@
 /* psi-hub: the hub operator's tool. Dispatches to one subcommand. */
-#include <stdio.h>
-#include <string.h>
-
 #include <nng/nng.h>
 #include <sodium.h>
 
+#include "cmdline.h"
 #include "commands.h"
 
-struct command {
-    const char *name;
-    int (*run)(int argc, char **argv);
+static const struct psi_cmdline_subcommand commands[] = {
+    {"init", psi_hub_cmd_init, "create a hub (key and store); prints its verifier key"},
+    {"admit", psi_hub_cmd_admit, "admit a participant with the key string `psi init` printed"},
+    {"policy", psi_hub_cmd_policy, "change whom a participant shares with, and if it gets results"},
+    {"remove", psi_hub_cmd_remove, "refuse a participant's requests from now on"},
+    {"epoch", psi_hub_cmd_epoch, "print the current epoch; in manual mode, set it"},
+    {"roster", psi_hub_cmd_roster, "list the participants and their policies"},
+    {"serve", psi_hub_cmd_serve, "serve requests until SIGTERM or SIGINT"},
+    {"quota", psi_hub_cmd_quota, "set a participant's element quota or an agency's feed queries"},
 };
 
-static const struct command commands[] = {
-    {"init", psi_hub_cmd_init},     {"admit", psi_hub_cmd_admit}, {"policy", psi_hub_cmd_policy},
-    {"remove", psi_hub_cmd_remove}, {"epoch", psi_hub_cmd_epoch}, {"roster", psi_hub_cmd_roster},
-    {"serve", psi_hub_cmd_serve},   {"quota", psi_hub_cmd_quota},
+static const struct psi_cmdline_group hub = {
+    .name = "",
+    .about = "The matching hub: keeps the roster, stores blinded sets, joins tags, serves.\n"
+             "Exit status: 0 success, 1 failure, 2 usage error.\n",
+    PSI_CMDLINE_SUBCOMMANDS(commands),
 };
-
-static void usage(FILE *out)
-{
-    fputs("usage: psi-hub COMMAND [OPTIONS]\n"
-          "\n"
-          "The matching hub: keeps the roster, stores blinded sets, joins tags, serves.\n"
-          "\n"
-          "  init   --dir DIR --name NAME [--epoch week|day|manual:LABEL] [--threshold T]\n"
-          "         [--max-message-bytes N]\n"
-          "         create a hub: key DIR/hub.key, store DIR/hub.db; the last line\n"
-          "         printed is the hub's verifier key, for participants to trust\n"
-          "  admit  --dir DIR --id ID --role agency|vendor|auditor --key VKEY\n"
-          "         [--share-with all|ID[,ID...]] [--contribute-only]\n"
-          "         admit a participant with the key string that `psi init` printed\n"
-          "  policy --dir DIR --id ID [--share-with all|ID[,ID...]]\n"
-          "         [--contribute-only | --receive]\n"
-          "         change whom a participant shares overlaps with, whether it gets results\n"
-          "  remove --dir DIR --id ID\n"
-          "         refuse a participant's requests from now on; its data is no longer\n"
-          "         matched or revealed\n"
-          "  epoch  --dir DIR [--set LABEL]\n"
-          "         print the current epoch; in manual mode, set it\n"
-          "  roster --dir DIR\n"
-          "         list participants and their policies\n"
-          "  serve  --dir DIR --listen tcp://HOST:PORT [--contexts N]\n"
-          "         serve requests until SIGTERM or SIGINT\n"
-          "  quota  --dir DIR --agency ID --vendor ID --limit N\n"
-          "         set how many feed queries an agency may send a vendor per epoch\n"
-          "\n"
-          "'psi-hub COMMAND --help' describes a command. Exit status: 0 success,\n"
-          "1 failure, 2 usage error.\n",
-          out);
-}
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
-    }
-    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        usage(stdout);
-        return 0;
-    }
-    if (sodium_init() < 0) {
-        fprintf(stderr, "psi-hub: libsodium failed to initialise\n");
-        return 1;
-    }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0) {
-            int status = commands[i].run(argc - 1, argv + 1);
-            nng_fini(); /* nng's threads free what they hold before exit */
-            return status;
-        }
-    fprintf(stderr, "psi-hub: unknown command '%s'\n", argv[1]);
-    usage(stderr);
-    return 2;
+    psi_cmdline_set_program("psi-hub");
+    if (sodium_init() < 0)
+        return psi_cmdline_fail("", "libsodium failed to initialise");
+    int status = psi_cmdline_dispatch(&hub, argc, argv);
+    nng_fini(); /* nng's threads free what they hold before exit */
+    return status;
 }

@@ -19,11 +19,12 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/supplemental/util/platform.h>
 
+#include "cmdline.h"
 #include "commands.h"
 #include "hub.h"
 #include "psi/error.h"
 
-#define DEFAULT_CONTEXTS 8 /* as SERVE_USAGE says */
+#define DEFAULT_CONTEXTS 8 /* as serve_options say */
 #define MAX_CONTEXTS 256
 #define DEFAULT_CONNECTIONS 128
 #define MAX_CONNECTIONS 4096
@@ -158,61 +159,55 @@ static int install_signals(void)
     return 0;
 }
 
-static const char SERVE_USAGE[] =
-    "usage: psi-hub serve --dir DIR --listen tcp://HOST:PORT [--contexts N]\n"
-    "                     [--max-connections C]\n"
-    "\n"
-    "Serves the hub of DIR on an nng REP socket with N contexts (default 8,\n"
-    "at most 256), accepting at most C connections at once (default 128, at\n"
-    "most 4096; more are closed on arrival, which bounds the memory nng holds\n"
-    "for messages in flight). Port 0 picks a free port; the line\n"
-    "  psi-hub: serving NAME on tcp://HOST:PORT\n"
-    "says when requests are taken. One line per request goes to stderr: time,\n"
-    "participant, method, result, duration. SIGTERM or SIGINT stops the hub\n"
-    "cleanly (exit 0).\n";
+enum { SERVE_DIR, SERVE_LISTEN, SERVE_CONTEXTS, SERVE_MAX_CONNECTIONS };
+
+static const struct psi_cmdline_option serve_options[] = {
+    [SERVE_DIR] = {.name = "dir", .value_name = "DIR", .required = true, .help = "the hub"},
+    [SERVE_LISTEN] = {.name = "listen",
+                      .value_name = "tcp://HOST:PORT",
+                      .required = true,
+                      .help = "where to listen; port 0 picks a free port"},
+    [SERVE_CONTEXTS] = {.name = "contexts",
+                        .value_name = "N",
+                        .help = "requests in hand at once (default 8, at most 256)"},
+    [SERVE_MAX_CONNECTIONS] = {.name = "max-connections",
+                               .value_name = "C",
+                               .help = "connections open at once (default 128, at most\n"
+                                       "4096); more are closed on arrival, which bounds\n"
+                                       "the memory nng holds for messages in flight"},
+};
+
+static const struct psi_cmdline_command serve_command = {
+    .name = "serve",
+    .about = "Serves the hub of DIR on an nng REP socket with N contexts. The line\n"
+             "  psi-hub: serving NAME on tcp://HOST:PORT\n"
+             "says when requests are taken. One line per request goes to stderr: time,\n"
+             "participant, method, result, duration. SIGTERM or SIGINT stops the hub\n"
+             "cleanly (exit 0).\n",
+    PSI_CMDLINE_OPTIONS(serve_options),
+};
+
+_Static_assert(DEFAULT_CONTEXTS == 8 && MAX_CONTEXTS == 256 && DEFAULT_CONNECTIONS == 128 &&
+                   MAX_CONNECTIONS == 4096,
+               "serve_options state the defaults and limits");
 
 int psi_hub_cmd_serve(int argc, char **argv)
 {
-    const char *dir = NULL, *listen = NULL, *contexts_text = NULL, *connections_text = NULL;
-    const struct psi_hub_option opts[] = {{"--dir", &dir, NULL},
-                                          {"--listen", &listen, NULL},
-                                          {"--contexts", &contexts_text, NULL},
-                                          {"--max-connections", &connections_text, NULL},
-                                          {NULL, NULL, NULL}};
-    int exit_status;
-    if (psi_hub_parse_options("serve", SERVE_USAGE, argc, argv, opts, &exit_status))
+    struct psi_cmdline_args args;
+    int exit_status = 0;
+    if (!psi_cmdline_parse(&serve_command, argc, argv, &args, &exit_status))
         return exit_status;
-    if (dir == NULL || listen == NULL) {
-        fprintf(stderr, "psi-hub serve: %s is required\n", dir == NULL ? "--dir" : "--listen");
-        fputs(SERVE_USAGE, stderr);
-        return 2;
-    }
-    if (strncmp(listen, "tcp://", 6) != 0 || strrchr(listen, ':') == listen + 3) {
-        fprintf(stderr, "psi-hub serve: --listen must be tcp://HOST:PORT, not '%s'\n", listen);
-        return 2;
-    }
-    unsigned long contexts = DEFAULT_CONTEXTS;
-    if (contexts_text != NULL) {
-        char *end = NULL;
-        errno = 0;
-        contexts = strtoul(contexts_text, &end, 10);
-        if (errno != 0 || end == contexts_text || *end != '\0' || contexts_text[0] == '-' ||
-            contexts < 1 || contexts > MAX_CONTEXTS) {
-            fprintf(stderr, "psi-hub serve: --contexts must be 1..%d\n", MAX_CONTEXTS);
-            return 2;
-        }
-    }
-    unsigned long connections = DEFAULT_CONNECTIONS;
-    if (connections_text != NULL) {
-        char *end = NULL;
-        errno = 0;
-        connections = strtoul(connections_text, &end, 10);
-        if (errno != 0 || end == connections_text || *end != '\0' || connections_text[0] == '-' ||
-            connections < 1 || connections > MAX_CONNECTIONS) {
-            fprintf(stderr, "psi-hub serve: --max-connections must be 1..%d\n", MAX_CONNECTIONS);
-            return 2;
-        }
-    }
+    const char *dir = args.value[SERVE_DIR], *listen = args.value[SERVE_LISTEN];
+    if (strncmp(listen, "tcp://", 6) != 0 || strrchr(listen, ':') == listen + 3)
+        return psi_cmdline_usage_error("serve", "--listen must be tcp://HOST:PORT, not '%s'",
+                                       listen);
+    uint64_t contexts_n = DEFAULT_CONTEXTS, connections_n = DEFAULT_CONNECTIONS;
+    if ((exit_status = psi_cmdline_option_u64(&serve_command, &args, SERVE_CONTEXTS, 1,
+                                              MAX_CONTEXTS, &contexts_n)) ||
+        (exit_status = psi_cmdline_option_u64(&serve_command, &args, SERVE_MAX_CONNECTIONS, 1,
+                                              MAX_CONNECTIONS, &connections_n)))
+        return exit_status;
+    size_t contexts = (size_t)contexts_n, connections = (size_t)connections_n;
     struct connection_cap cap = {.limit = connections};
 
     struct psi_hub hub;
@@ -315,7 +310,7 @@ out:
     free(workers);
     /* nng_close has run every pipe callback by now. */
     if (cap.refused > 0)
-        fprintf(stderr, "psi-hub: %lu connection(s) refused over the cap of %lu\n", cap.refused,
+        fprintf(stderr, "psi-hub: %lu connection(s) refused over the cap of %zu\n", cap.refused,
                 connections);
     if (cap.lock != NULL)
         nng_mtx_free(cap.lock);

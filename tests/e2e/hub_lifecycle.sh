@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The hub operator's commands, end to end: init, admit, policy, remove,
-# roster, epoch and serve, their refusals and exit codes (0 success, 1
-# failure, 2 usage), and a clean stop on SIGTERM and SIGINT (exit 0).
+# roster, epoch, quota and serve, their refusals and exit codes (0 success, 1
+# failure, 2 usage: one line, in psi's words), --help of every command psi-hub
+# --help lists, and a clean stop on SIGTERM and SIGINT (exit 0).
 # Needs only psi-hub: participants' verifier keys are made with `psi-hub init`
 # too (a key string is a key string).
 #
@@ -57,23 +58,48 @@ vkey() {
 mkdir -p "$WORK/keys"
 
 # ---------------------------------------------------------------- usage
-expect 2 --err "usage: psi-hub" -- "$HUB"
+# A usage error is exactly one line on stderr that names what was wrong and
+# where help is, nothing on stdout, exit 2 (the same voice as psi's,
+# cmdline/cmdline.h).
+expect_usage() {
+    local want=$1 rc=0
+    shift
+    "$@" >"$WORK/out" 2>"$WORK/err" || rc=$?
+    [ "$rc" -eq 2 ] || fail "exit $rc (want 2) from: $*"
+    [ -s "$WORK/out" ] && fail "output on stdout from: $*"
+    [ "$(cat "$WORK/err")" = "$want" ] || fail "stderr of '$*' is not '$want': $(head -c 400 "$WORK/err")"
+    checks=$((checks + 1))
+}
+expect_usage "psi-hub: no command given (psi-hub --help)" "$HUB"
+expect_usage "psi-hub: unknown command 'frobnicate' (psi-hub --help)" "$HUB" frobnicate
+expect_usage "psi-hub: unknown option '--bogus' (psi-hub --help)" "$HUB" --bogus
 expect 0 --out "usage: psi-hub COMMAND" -- "$HUB" --help
-expect 2 --err "unknown command 'frobnicate'" -- "$HUB" frobnicate
-for c in init admit policy remove epoch roster serve; do
-    expect 0 --out "usage: psi-hub $c" -- "$HUB" "$c" --help
+[ -s "$WORK/err" ] && fail "output on stderr from: psi-hub --help"
+# Every command psi-hub --help lists ("  psi-hub NAME  summary"): --help is
+# its usage on stdout, nothing on stderr, exit 0; an unknown option is one line.
+commands=$(sed -n 's/^  psi-hub \([a-z]*\)  .*/\1/p' "$WORK/out")
+[ "$(echo "$commands" | wc -l)" -eq 8 ] || fail "psi-hub --help lists $(echo $commands), not 8 commands"
+for c in $commands; do
+    expect 0 --out "usage: psi-hub $c " -- "$HUB" "$c" --help
+    [ -s "$WORK/err" ] && fail "output on stderr from: psi-hub $c --help"
+    head -n 1 "$WORK/out" | grep -q "^usage: psi-hub $c " || fail "psi-hub $c --help does not start with its usage"
+    expect_usage "psi-hub $c: unknown option '--bogus' (psi-hub $c --help)" "$HUB" "$c" --bogus
 done
 D="$WORK/hub"
-expect 2 --err "--name is required" -- "$HUB" init --dir "$D"
-expect 2 --err "--dir is required" -- "$HUB" init --name h
-expect 2 --err "unknown option '--bogus'" -- "$HUB" init --dir "$D" --name h --bogus
-expect 2 --err "--dir needs a value" -- "$HUB" init --name h --dir
+expect_usage "psi-hub init: option '--name' is required (psi-hub init --help)" "$HUB" init --dir "$D"
+expect_usage "psi-hub init: option '--dir' is required (psi-hub init --help)" "$HUB" init --name h
+expect_usage "psi-hub init: option '--dir' needs a value (psi-hub init --help)" "$HUB" init --name h --dir
+expect_usage "psi-hub init: option '--dir' given twice (psi-hub init --help)" "$HUB" init --name h --dir a --dir=b
+expect_usage "psi-hub init: unexpected argument 'extra' (psi-hub init --help)" "$HUB" init --name h --dir "$D" extra
 expect 2 --err "--epoch wants week, day or manual:LABEL" -- "$HUB" init --dir "$D" --name h --epoch month
 expect 2 --err "--epoch wants" -- "$HUB" init --dir "$D" --name h --epoch "manual:a b"
-expect 2 --err "--threshold must be 2..1000" -- "$HUB" init --dir "$D" --name h --threshold 1
-expect 2 --err "--threshold must be" -- "$HUB" init --dir "$D" --name h --threshold 2x
-expect 2 --err "--max-message-bytes must be" -- "$HUB" init --dir "$D" --name h --max-message-bytes 100
-expect 2 --err "the name must be" -- "$HUB" init --dir "$D" --name "bad name"
+expect_usage "psi-hub init: option '--threshold' wants a whole number from 2 to 1000, not '1' (psi-hub init --help)" \
+    "$HUB" init --dir "$D" --name h --threshold 1
+expect 2 --err "option '--threshold' wants a whole number" -- "$HUB" init --dir "$D" --name h --threshold 2x
+expect 2 --err "option '--max-message-bytes' wants a whole number from 65536 to 268435456" -- \
+    "$HUB" init --dir "$D" --name h --max-message-bytes 100
+expect_usage "psi-hub init: the name must be 1..64 of [A-Za-z0-9._-], not 'bad name' (psi-hub init --help)" \
+    "$HUB" init --dir "$D" --name "bad name"
 [ ! -e "$D" ] || fail "a refused init left $D behind"
 
 # ---------------------------------------------------------------- init
@@ -138,7 +164,8 @@ expect 2 --err "--share-with wants all or ID" -- \
     "$HUB" admit --dir "$D" --id agency-c --role agency --key "$KA" --share-with "a,,b"
 expect 2 --err "is not a participant id" -- \
     "$HUB" admit --dir "$D" --id agency-c --role agency --key "$KA" --share-with "a,b c"
-expect 2 --err "--key is required" -- "$HUB" admit --dir "$D" --id agency-c --role agency
+expect_usage "psi-hub admit: option '--key' is required (psi-hub admit --help)" \
+    "$HUB" admit --dir "$D" --id agency-c --role agency
 expect 1 --err "no hub in" -- "$HUB" admit --dir "$WORK/nowhere" --id agency-a --role agency --key "$KA"
 
 # ---------------------------------------------------------------- roster
@@ -169,10 +196,24 @@ expect 1 --err "exists already" -- "$HUB" admit --dir "$D" --id agency-b --role 
 expect 0 -- "$HUB" roster --dir "$D"
 grep -E "^agency-b +agency +removed " "$WORK/out" >/dev/null || fail "roster does not show agency-b removed"
 
+# ---------------------------------------------------------------- quota
+expect_usage "psi-hub quota: option '--limit' is required (psi-hub quota --help)" \
+    "$HUB" quota --dir "$D" --agency agency-a --vendor vendor-v
+expect_usage "psi-hub quota: option '--elements' is required (psi-hub quota --help)" \
+    "$HUB" quota --dir "$D" --id agency-a
+expect 2 --err "are two forms; give one" -- "$HUB" quota --dir "$D" --id agency-a --limit 3
+expect 2 --err "option '--elements' wants a whole number from 0 to 9223372036854775807, not '-1'" -- \
+    "$HUB" quota --dir "$D" --id agency-a --elements -1
+expect 0 --out "agency-a may submit 5000 elements per epoch" -- \
+    "$HUB" quota --dir "$D" --id agency-a --elements=5000
+expect 0 --out "agency-a may send 7 queries per epoch to vendor-v's feed" -- \
+    "$HUB" quota --dir "$D" --agency agency-a --vendor vendor-v --limit 7
+
 # ---------------------------------------------------------------- serve
 expect 2 --err "--listen must be tcp://HOST:PORT" -- "$HUB" serve --dir "$D" --listen ipc:///tmp/x
-expect 2 --err "--contexts must be 1..256" -- "$HUB" serve --dir "$D" --listen tcp://127.0.0.1:0 --contexts 0
-expect 2 --err "usage: psi-hub serve" -- "$HUB" serve --dir "$D"
+expect 2 --err "option '--contexts' wants a whole number from 1 to 256, not '0'" -- \
+    "$HUB" serve --dir "$D" --listen tcp://127.0.0.1:0 --contexts 0
+expect_usage "psi-hub serve: option '--listen' is required (psi-hub serve --help)" "$HUB" serve --dir "$D"
 expect 1 --err "cannot load the hub key" -- "$HUB" serve --dir "$WORK/nowhere" --listen tcp://127.0.0.1:0
 
 # serve_until SIGNAL: starts the hub, waits for its line, changes the roster

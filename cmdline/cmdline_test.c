@@ -1,9 +1,9 @@
 /*
- * The option parser and subcommand dispatch every `psi` command uses
- * (client/cli.c): a bad option is named in one line that points at help,
- * both value forms read alike, --help wins wherever it stands, a value
- * option given twice is refused, operands may come anywhere, and the usage
- * text lists every option of the table it is generated from.
+ * The command line every program uses (cmdline/cmdline.c): a bad option is
+ * named in one line that points at help, both value forms read alike, --help
+ * wins wherever it stands, a value option given twice is refused, operands
+ * may come anywhere, the usage text lists every option of the table it is
+ * generated from, and every message names the program main() set.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "cli.h"
+#include "cmdline.h"
 #include "scratch.h"
 
 enum {
@@ -26,7 +26,7 @@ enum {
     T_QUIET,
 };
 
-static const struct psi_cli_option test_options[] = {
+static const struct psi_cmdline_option test_options[] = {
     [T_STATE] = {.name = "state", .value_name = "DIR", .required = true, .help = "state"},
     [T_FORMAT] = {.name = "format",
                   .short_name = 'f',
@@ -36,10 +36,10 @@ static const struct psi_cli_option test_options[] = {
     [T_QUIET] = {.name = "quiet", .short_name = 'q', .help = "no summary"},
 };
 
-static const struct psi_cli_command test_command = {
+static const struct psi_cmdline_command test_command = {
     .name = "submit",
     .about = "About the command.\n",
-    PSI_CLI_OPTIONS(test_options),
+    PSI_CMDLINE_OPTIONS(test_options),
     .operand = "FILE",
     .operands_min = 1,
     .operands_max = 2,
@@ -47,9 +47,9 @@ static const struct psi_cli_command test_command = {
     .epilogue = "The end.\n",
 };
 
-static const struct psi_cli_command no_operands = {
+static const struct psi_cmdline_command no_operands = {
     .name = "peers",
-    PSI_CLI_OPTIONS(test_options),
+    PSI_CMDLINE_OPTIONS(test_options),
 };
 
 /* Parses a NULL-terminated list of arguments (after the command's name). */
@@ -58,8 +58,8 @@ static const struct psi_cli_command no_operands = {
 static char argv_store[16][64];
 static char *argv_list[17];
 
-static enum psi_cli_parsed parse(const struct psi_cli_command *cmd, struct psi_cli_args *args,
-                                 char why[256], ...)
+static enum psi_cmdline_parsed parse(const struct psi_cmdline_command *cmd,
+                                     struct psi_cmdline_args *args, char why[256], ...)
 {
     va_list ap;
     int argc = 0;
@@ -74,73 +74,74 @@ static enum psi_cli_parsed parse(const struct psi_cli_command *cmd, struct psi_c
     }
     va_end(ap);
     argv_list[argc] = NULL;
-    return psi_cli_parse_args(cmd, argc, argv_list, args, why, 256);
+    return psi_cmdline_parse_args(cmd, argc, argv_list, args, why, 256);
 }
 
 static void test_unknown_option_is_named(void **state)
 {
     (void)state;
-    struct psi_cli_args args;
+    struct psi_cmdline_args args;
     char why[256];
     assert_int_equal(PARSE(&test_command, &args, why, "--state", "d", "--colum", "x", "f"),
-                     PSI_CLI_PARSED_ERROR);
+                     PSI_CMDLINE_PARSED_ERROR);
     assert_string_equal(why, "unknown option '--colum'");
-    assert_int_equal(PARSE(&test_command, &args, why, "--colum=3", "f"), PSI_CLI_PARSED_ERROR);
+    assert_int_equal(PARSE(&test_command, &args, why, "--colum=3", "f"), PSI_CMDLINE_PARSED_ERROR);
     assert_string_equal(why, "unknown option '--colum'");
-    assert_int_equal(PARSE(&test_command, &args, why, "-x", "f"), PSI_CLI_PARSED_ERROR);
+    assert_int_equal(PARSE(&test_command, &args, why, "-x", "f"), PSI_CMDLINE_PARSED_ERROR);
     assert_string_equal(why, "unknown option '-x'");
-    assert_int_equal(PARSE(&test_command, &args, why, "-jx", "f"), PSI_CLI_PARSED_ERROR);
+    assert_int_equal(PARSE(&test_command, &args, why, "-jx", "f"), PSI_CMDLINE_PARSED_ERROR);
     assert_string_equal(why, "unknown option '-x'");
     /* No abbreviations: a prefix of an option is not that option. */
-    assert_int_equal(PARSE(&test_command, &args, why, "--stat", "d", "f"), PSI_CLI_PARSED_ERROR);
+    assert_int_equal(PARSE(&test_command, &args, why, "--stat", "d", "f"),
+                     PSI_CMDLINE_PARSED_ERROR);
     assert_string_equal(why, "unknown option '--stat'");
 }
 
 static void test_missing_value(void **state)
 {
     (void)state;
-    struct psi_cli_args args;
+    struct psi_cmdline_args args;
     char why[256];
-    assert_int_equal(PARSE(&test_command, &args, why, "f", "--state"), PSI_CLI_PARSED_ERROR);
+    assert_int_equal(PARSE(&test_command, &args, why, "f", "--state"), PSI_CMDLINE_PARSED_ERROR);
     assert_string_equal(why, "option '--state' needs a value");
     assert_int_equal(PARSE(&test_command, &args, why, "--state", "d", "f", "-f"),
-                     PSI_CLI_PARSED_ERROR);
+                     PSI_CMDLINE_PARSED_ERROR);
     assert_string_equal(why, "option '-f' needs a value");
 }
 
 static void test_both_value_forms(void **state)
 {
     (void)state;
-    struct psi_cli_args args;
+    struct psi_cmdline_args args;
     char why[256];
     assert_int_equal(PARSE(&test_command, &args, why, "--state=/a=b", "--format", "csv", "f"),
-                     PSI_CLI_PARSED_RUN);
+                     PSI_CMDLINE_PARSED_RUN);
     assert_string_equal(args.value[T_STATE], "/a=b");
     assert_string_equal(args.value[T_FORMAT], "csv");
     assert_int_equal(PARSE(&test_command, &args, why, "--state", "d", "--format=text", "f"),
-                     PSI_CLI_PARSED_RUN);
+                     PSI_CMDLINE_PARSED_RUN);
     assert_string_equal(args.value[T_STATE], "d");
     assert_string_equal(args.value[T_FORMAT], "text");
     /* A value is taken as it is, even when it looks like an option. */
     assert_int_equal(PARSE(&test_command, &args, why, "--state", "--json", "f"),
-                     PSI_CLI_PARSED_RUN);
+                     PSI_CMDLINE_PARSED_RUN);
     assert_string_equal(args.value[T_STATE], "--json");
     assert_false(args.given[T_JSON]);
     /* An empty value is a value. */
-    assert_int_equal(PARSE(&test_command, &args, why, "--state=", "f"), PSI_CLI_PARSED_RUN);
+    assert_int_equal(PARSE(&test_command, &args, why, "--state=", "f"), PSI_CMDLINE_PARSED_RUN);
     assert_string_equal(args.value[T_STATE], "");
 }
 
 static void test_short_forms(void **state)
 {
     (void)state;
-    struct psi_cli_args args;
+    struct psi_cmdline_args args;
     char why[256];
     assert_int_equal(PARSE(&test_command, &args, why, "--state", "d", "-fcsv", "f"),
-                     PSI_CLI_PARSED_RUN);
+                     PSI_CMDLINE_PARSED_RUN);
     assert_string_equal(args.value[T_FORMAT], "csv");
     assert_int_equal(PARSE(&test_command, &args, why, "--state", "d", "-jqf", "stix", "f"),
-                     PSI_CLI_PARSED_RUN);
+                     PSI_CMDLINE_PARSED_RUN);
     assert_true(args.given[T_JSON]);
     assert_true(args.given[T_QUIET]);
     assert_string_equal(args.value[T_FORMAT], "stix");
@@ -149,68 +150,69 @@ static void test_short_forms(void **state)
 static void test_flags_take_no_value(void **state)
 {
     (void)state;
-    struct psi_cli_args args;
+    struct psi_cmdline_args args;
     char why[256];
     assert_int_equal(PARSE(&test_command, &args, why, "--state", "d", "--json=yes", "f"),
-                     PSI_CLI_PARSED_ERROR);
+                     PSI_CMDLINE_PARSED_ERROR);
     assert_string_equal(why, "option '--json' takes no value");
-    assert_int_equal(PARSE(&test_command, &args, why, "--help=me"), PSI_CLI_PARSED_ERROR);
+    assert_int_equal(PARSE(&test_command, &args, why, "--help=me"), PSI_CMDLINE_PARSED_ERROR);
     assert_string_equal(why, "option '--help' takes no value");
 }
 
 static void test_help_wherever_it_stands(void **state)
 {
     (void)state;
-    struct psi_cli_args args;
+    struct psi_cmdline_args args;
     char why[256];
-    assert_int_equal(PARSE(&test_command, &args, why, "--help"), PSI_CLI_PARSED_HELP);
-    assert_int_equal(PARSE(&test_command, &args, why, "f", "-h"), PSI_CLI_PARSED_HELP);
+    assert_int_equal(PARSE(&test_command, &args, why, "--help"), PSI_CMDLINE_PARSED_HELP);
+    assert_int_equal(PARSE(&test_command, &args, why, "f", "-h"), PSI_CMDLINE_PARSED_HELP);
     assert_int_equal(PARSE(&test_command, &args, why, "--state", "d", "f", "f", "f", "--help"),
-                     PSI_CLI_PARSED_HELP);
+                     PSI_CMDLINE_PARSED_HELP);
     /* What comes first is read first: an unknown option before it is the error. */
-    assert_int_equal(PARSE(&test_command, &args, why, "--bogus", "--help"), PSI_CLI_PARSED_ERROR);
+    assert_int_equal(PARSE(&test_command, &args, why, "--bogus", "--help"),
+                     PSI_CMDLINE_PARSED_ERROR);
     /* After "--" it is an operand. */
     assert_int_equal(PARSE(&test_command, &args, why, "--state", "d", "--", "--help"),
-                     PSI_CLI_PARSED_RUN);
+                     PSI_CMDLINE_PARSED_RUN);
     assert_string_equal(args.operands[0], "--help");
 }
 
 static void test_repeated_options(void **state)
 {
     (void)state;
-    struct psi_cli_args args;
+    struct psi_cmdline_args args;
     char why[256];
     assert_int_equal(PARSE(&test_command, &args, why, "--state", "a", "--state=b", "f"),
-                     PSI_CLI_PARSED_ERROR);
+                     PSI_CMDLINE_PARSED_ERROR);
     assert_string_equal(why, "option '--state' given twice");
     assert_int_equal(
         PARSE(&test_command, &args, why, "--state", "a", "-f", "csv", "--format", "csv", "f"),
-        PSI_CLI_PARSED_ERROR);
+        PSI_CMDLINE_PARSED_ERROR);
     assert_string_equal(why, "option '--format' given twice");
     /* A flag twice is the flag. */
     assert_int_equal(PARSE(&test_command, &args, why, "--state", "a", "--json", "-j", "f"),
-                     PSI_CLI_PARSED_RUN);
+                     PSI_CMDLINE_PARSED_RUN);
     assert_true(args.given[T_JSON]);
 }
 
 static void test_required_and_operands(void **state)
 {
     (void)state;
-    struct psi_cli_args args;
+    struct psi_cmdline_args args;
     char why[256];
-    assert_int_equal(PARSE(&test_command, &args, why, "f"), PSI_CLI_PARSED_ERROR);
+    assert_int_equal(PARSE(&test_command, &args, why, "f"), PSI_CMDLINE_PARSED_ERROR);
     assert_string_equal(why, "option '--state' is required");
-    assert_int_equal(PARSE(&test_command, &args, why, "--state", "d"), PSI_CLI_PARSED_ERROR);
+    assert_int_equal(PARSE(&test_command, &args, why, "--state", "d"), PSI_CMDLINE_PARSED_ERROR);
     assert_string_equal(why, "no FILE given");
     assert_int_equal(PARSE(&test_command, &args, why, "--state", "d", "a", "b", "c"),
-                     PSI_CLI_PARSED_ERROR);
+                     PSI_CMDLINE_PARSED_ERROR);
     assert_string_equal(why, "unexpected argument 'c'");
     assert_int_equal(PARSE(&no_operands, &args, why, "--state", "d", "extra"),
-                     PSI_CLI_PARSED_ERROR);
+                     PSI_CMDLINE_PARSED_ERROR);
     assert_string_equal(why, "unexpected argument 'extra'");
     /* Operands anywhere, in order; "-" is one. */
     assert_int_equal(PARSE(&test_command, &args, why, "a", "--state", "d", "-", "--json"),
-                     PSI_CLI_PARSED_RUN);
+                     PSI_CMDLINE_PARSED_RUN);
     assert_int_equal(args.operand_count, 2);
     assert_string_equal(args.operands[0], "a");
     assert_string_equal(args.operands[1], "-");
@@ -220,13 +222,13 @@ static void test_required_and_operands(void **state)
     assert_null(args.value[T_FORMAT]);
 }
 
-static char *usage_text(const struct psi_cli_command *cmd)
+static char *usage_text(const struct psi_cmdline_command *cmd)
 {
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
     assert_non_null(out);
-    psi_cli_usage_print(cmd, out);
+    psi_cmdline_usage_print(cmd, out);
     assert_int_equal(fclose(out), 0);
     return text;
 }
@@ -275,11 +277,11 @@ static char *stderr_of(int (*fn)(void), int *status)
 
 static int parse_bad_option(void)
 {
-    struct psi_cli_args args;
+    struct psi_cmdline_args args;
     int status = -1;
     char a0[] = "submit", a1[] = "--colum", a2[] = "f";
     char *argv[] = {a0, a1, a2, NULL};
-    assert_false(psi_cli_parse(&test_command, 3, argv, &args, &status));
+    assert_false(psi_cmdline_parse(&test_command, 3, argv, &args, &status));
     return status;
 }
 
@@ -288,25 +290,25 @@ static void test_usage_error_is_one_line(void **state)
     (void)state;
     int status = 0;
     char *text = stderr_of(parse_bad_option, &status);
-    assert_int_equal(status, PSI_CLI_EXIT_USAGE);
+    assert_int_equal(status, PSI_CMDLINE_EXIT_USAGE);
     assert_string_equal(text, "psi submit: unknown option '--colum' (psi submit --help)\n");
     free(text);
 }
 
 static int bad_number(void)
 {
-    static const struct psi_cli_option options[] = {
+    static const struct psi_cmdline_option options[] = {
         {.name = "interval", .value_name = "SECONDS", .help = "how often"},
     };
-    static const struct psi_cli_command agent = {.name = "agent", PSI_CLI_OPTIONS(options)};
-    struct psi_cli_args args;
+    static const struct psi_cmdline_command agent = {.name = "agent", PSI_CMDLINE_OPTIONS(options)};
+    struct psi_cmdline_args args;
     char a0[] = "agent", a1[] = "--interval=0";
     char *argv[] = {a0, a1, NULL};
     char why[256];
     uint64_t interval = 10;
-    assert_int_equal(psi_cli_parse_args(&agent, 2, argv, &args, why, sizeof why),
-                     PSI_CLI_PARSED_RUN);
-    int status = psi_cli_option_u64(&agent, &args, 0, 1, 86400, &interval);
+    assert_int_equal(psi_cmdline_parse_args(&agent, 2, argv, &args, why, sizeof why),
+                     PSI_CMDLINE_PARSED_RUN);
+    int status = psi_cmdline_option_u64(&agent, &args, 0, 1, 86400, &interval);
     assert_int_equal(interval, 10);
     return status;
 }
@@ -316,7 +318,7 @@ static void test_number_option(void **state)
     (void)state;
     int status = 0;
     char *text = stderr_of(bad_number, &status);
-    assert_int_equal(status, PSI_CLI_EXIT_USAGE);
+    assert_int_equal(status, PSI_CMDLINE_EXIT_USAGE);
     assert_string_equal(text, "psi agent: option '--interval' wants a whole number from 1 to "
                               "86400, not '0' (psi agent --help)\n");
     free(text);
@@ -334,29 +336,51 @@ static int run_sub(int argc, char **argv)
     return 7;
 }
 
-static const struct psi_cli_subcommand subs[] = {
+/* The program's name comes from psi_cmdline_set_program alone. */
+static int hub_usage_error(void)
+{
+    psi_cmdline_set_program("psi-hub");
+    int status = psi_cmdline_usage_error("admit", "unknown option '%s'", "--bogus");
+    psi_cmdline_note("", "a note\nwith a newline");
+    psi_cmdline_set_program("psi");
+    return status;
+}
+
+static void test_program_name(void **state)
+{
+    (void)state;
+    int status = 0;
+    char *text = stderr_of(hub_usage_error, &status);
+    assert_int_equal(status, PSI_CMDLINE_EXIT_USAGE);
+    assert_string_equal(text, "psi-hub admit: unknown option '--bogus' (psi-hub admit --help)\n"
+                              "psi-hub: a note with a newline\n");
+    free(text);
+    assert_string_equal(psi_cmdline_program(), "psi");
+}
+
+static const struct psi_cmdline_subcommand subs[] = {
     {"publish", run_sub, "publish it"},
     {"query", run_sub, "query it"},
 };
 
-static const struct psi_cli_group group = {
+static const struct psi_cmdline_group group = {
     .name = "feed",
     .about = "Feeds.\n",
-    PSI_CLI_SUBCOMMANDS(subs),
+    PSI_CMDLINE_SUBCOMMANDS(subs),
 };
 
 static int dispatch_unknown(void)
 {
     char a0[] = "feed", a1[] = "publsh";
     char *argv[] = {a0, a1, NULL};
-    return psi_cli_dispatch(&group, 2, argv);
+    return psi_cmdline_dispatch(&group, 2, argv);
 }
 
 static int dispatch_nothing(void)
 {
     char a0[] = "feed";
     char *argv[] = {a0, NULL};
-    return psi_cli_dispatch(&group, 1, argv);
+    return psi_cmdline_dispatch(&group, 1, argv);
 }
 
 static void test_dispatch(void **state)
@@ -364,17 +388,17 @@ static void test_dispatch(void **state)
     (void)state;
     char a0[] = "feed", a1[] = "query", a2[] = "--x";
     char *argv[] = {a0, a1, a2, NULL};
-    assert_int_equal(psi_cli_dispatch(&group, 3, argv), 7);
+    assert_int_equal(psi_cmdline_dispatch(&group, 3, argv), 7);
     assert_int_equal(ran_argc, 2);
     assert_string_equal(ran_first, "query");
 
     int status = 0;
     char *text = stderr_of(dispatch_unknown, &status);
-    assert_int_equal(status, PSI_CLI_EXIT_USAGE);
+    assert_int_equal(status, PSI_CMDLINE_EXIT_USAGE);
     assert_string_equal(text, "psi feed: unknown subcommand 'publsh' (psi feed --help)\n");
     free(text);
     text = stderr_of(dispatch_nothing, &status);
-    assert_int_equal(status, PSI_CLI_EXIT_USAGE);
+    assert_int_equal(status, PSI_CMDLINE_EXIT_USAGE);
     assert_string_equal(text, "psi feed: no subcommand given (psi feed --help)\n");
     free(text);
 
@@ -382,7 +406,7 @@ static void test_dispatch(void **state)
     size_t len = 0;
     FILE *out = open_memstream(&usage, &len);
     assert_non_null(out);
-    psi_cli_group_usage_print(&group, out);
+    psi_cmdline_group_usage_print(&group, out);
     assert_int_equal(fclose(out), 0);
     assert_non_null(strstr(usage, "usage: psi feed SUBCOMMAND [OPTIONS]\n"));
     assert_non_null(strstr(usage, "  psi feed publish  publish it\n"));
@@ -392,6 +416,7 @@ static void test_dispatch(void **state)
 
 int main(void)
 {
+    psi_cmdline_set_program("psi");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unknown_option_is_named),
         cmocka_unit_test(test_missing_value),
@@ -404,6 +429,7 @@ int main(void)
         cmocka_unit_test(test_usage_lists_every_option),
         cmocka_unit_test(test_usage_error_is_one_line),
         cmocka_unit_test(test_number_option),
+        cmocka_unit_test(test_program_name),
         cmocka_unit_test(test_dispatch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
