@@ -18,6 +18,12 @@
 #define PSI_CLI_IDENTITY_FILE "id.key"
 #define PSI_CLI_SEED_FILE "mutual.seed"
 
+/* The option every command on a participant's state takes: a table row
+ * `[X_STATE] = {PSI_CLI_STATE_OPTION}`. */
+#define PSI_CLI_STATE_OPTION                                                                       \
+    .name = "state", .value_name = "DIR", .required = true,                                        \
+    .help = "the participant's state directory (from 'psi init')"
+
 /* ---------------------------------------------------------------- values */
 
 /* Checks a hub URL of the form tcp://HOST:PORT (also tcp4://, tcp6://). */

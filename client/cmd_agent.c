@@ -36,10 +36,7 @@ enum {
 };
 
 static const struct psi_cmdline_option agent_options[] = {
-    [AGENT_STATE] = {.name = "state",
-                     .value_name = "DIR",
-                     .required = true,
-                     .help = "the participant's state directory (from 'psi init')"},
+    [AGENT_STATE] = {PSI_CLI_STATE_OPTION},
     [AGENT_ONCE] = {.name = "once", .help = "do the work listed now (until none is left) and exit"},
     [AGENT_INTERVAL] = {.name = "interval",
                         .value_name = "SECONDS",

@@ -38,10 +38,7 @@ enum {
 };
 
 static const struct psi_cmdline_option verify_options[] = {
-    [VERIFY_STATE] = {.name = "state",
-                      .value_name = "DIR",
-                      .required = true,
-                      .help = AUDIT_STATE_HELP},
+    [VERIFY_STATE] = {PSI_CLI_STATE_OPTION},
     [VERIFY_SAVE] = {.name = "save",
                      .value_name = "FILE",
                      .help = "write the checkpoint seen to FILE"},
@@ -64,10 +61,7 @@ enum {
 };
 
 static const struct psi_cmdline_option receipt_options[] = {
-    [RECEIPT_STATE] = {.name = "state",
-                       .value_name = "DIR",
-                       .required = true,
-                       .help = AUDIT_STATE_HELP},
+    [RECEIPT_STATE] = {PSI_CLI_STATE_OPTION},
 };
 
 static const struct psi_cmdline_command receipt_command = {
@@ -88,10 +82,7 @@ enum {
 };
 
 static const struct psi_cmdline_option checkpoint_options[] = {
-    [CHECKPOINT_STATE] = {.name = "state",
-                          .value_name = "DIR",
-                          .required = true,
-                          .help = AUDIT_STATE_HELP},
+    [CHECKPOINT_STATE] = {PSI_CLI_STATE_OPTION},
 };
 
 static const struct psi_cmdline_command checkpoint_command = {

@@ -20,10 +20,7 @@ enum {
 };
 
 static const struct psi_cmdline_option epoch_options[] = {
-    [EPOCH_STATE] = {.name = "state",
-                     .value_name = "DIR",
-                     .required = true,
-                     .help = "the participant's state directory (from 'psi init')"},
+    [EPOCH_STATE] = {PSI_CLI_STATE_OPTION},
     [EPOCH_ACCEPT] = {.name = "accept",
                       .value_name = "LABEL",
                       .help = "accept the manual epoch LABEL (the hub operator's choice):\n"

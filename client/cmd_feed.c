@@ -36,16 +36,12 @@ enum {
     PUBLISH_FORMAT,
 };
 
-#define FEED_STATE_HELP "the participant's state directory (from 'psi init')"
 #define FEED_ENVIRONMENT                                                                           \
     "PSI_HUB_TIMEOUT=SECONDS in the environment bounds each wait for the hub\n"                    \
     "(default 30).\n"
 
 static const struct psi_cmdline_option publish_options[] = {
-    [PUBLISH_STATE] = {.name = "state",
-                       .value_name = "DIR",
-                       .required = true,
-                       .help = FEED_STATE_HELP},
+    [PUBLISH_STATE] = {PSI_CLI_STATE_OPTION},
     [PUBLISH_FPR] = {.name = "fpr",
                      .value_name = "RATE",
                      .help = "false-positive rate per query the filter states\n"
@@ -81,10 +77,7 @@ enum {
 };
 
 static const struct psi_cmdline_option query_options[] = {
-    [QUERY_STATE] = {.name = "state",
-                     .value_name = "DIR",
-                     .required = true,
-                     .help = FEED_STATE_HELP},
+    [QUERY_STATE] = {PSI_CLI_STATE_OPTION},
     [QUERY_VENDOR] = {.name = "vendor",
                       .value_name = "ID",
                       .required = true,

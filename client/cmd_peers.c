@@ -23,10 +23,7 @@ enum {
 };
 
 static const struct psi_cmdline_option peers_options[] = {
-    [PEERS_STATE] = {.name = "state",
-                     .value_name = "DIR",
-                     .required = true,
-                     .help = "the participant's state directory (from 'psi init')"},
+    [PEERS_STATE] = {PSI_CLI_STATE_OPTION},
     [PEERS_JSON] = {.name = "json",
                     .help = "one JSON object a line:\n"
                             "{\"id\":\"ke-dci\",\"role\":\"agency\",\"fingerprint\":\"...\",\n"

@@ -17,10 +17,7 @@ enum {
 };
 
 static const struct psi_cmdline_option policy_options[] = {
-    [POLICY_STATE] = {.name = "state",
-                      .value_name = "DIR",
-                      .required = true,
-                      .help = "the participant's state directory (from 'psi init')"},
+    [POLICY_STATE] = {PSI_CLI_STATE_OPTION},
     [POLICY_SHARE_WITH] = {.name = "share-with",
                            .value_name = "all|none|ID,...",
                            .help = "'all' (every peer proven admitted in the hub's log,\n"

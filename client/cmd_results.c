@@ -22,10 +22,7 @@ enum {
 };
 
 static const struct psi_cmdline_option results_options[] = {
-    [RESULTS_STATE] = {.name = "state",
-                       .value_name = "DIR",
-                       .required = true,
-                       .help = "the participant's state directory (from 'psi init')"},
+    [RESULTS_STATE] = {PSI_CLI_STATE_OPTION},
     [RESULTS_JSON] = {.name = "json",
                       .help = "JSON lines on stdout, for SIEM pipelines and scripts"},
     [RESULTS_EPOCH] = {.name = "epoch",

@@ -27,10 +27,7 @@ enum {
 };
 
 static const struct psi_cmdline_option submit_options[] = {
-    [SUBMIT_STATE] = {.name = "state",
-                      .value_name = "DIR",
-                      .required = true,
-                      .help = "the participant's state directory (from 'psi init')"},
+    [SUBMIT_STATE] = {PSI_CLI_STATE_OPTION},
     [SUBMIT_FORMAT] = {PSI_INDICATORS_FORMAT_OPTION},
 };
 

@@ -91,15 +91,15 @@ static int open_store(const char *cmd, const char *dir, struct psi_store **st)
     char path[4096], err[512];
     int rc = psi_store_in_dir(dir, NULL, &store_ops, path, sizeof path, err, sizeof err);
     if (rc == PSI_ERR_NOT_FOUND) {
-        fprintf(stderr, "psi-hub %s: no hub in %s (%s)\n", cmd, dir, err);
+        psi_cmdline_note(cmd, "no hub in %s (%s)", dir, err);
         return -1;
     }
     if (rc != 0) {
-        fprintf(stderr, "psi-hub %s: %s\n", cmd, err);
+        psi_cmdline_note(cmd, "%s", err);
         return -1;
     }
     if (store_ops->open(path, st, err, sizeof err) != 0) {
-        fprintf(stderr, "psi-hub %s: %s\n", cmd, err);
+        psi_cmdline_note(cmd, "%s", err);
         return -1;
     }
     return 0;
@@ -113,12 +113,12 @@ static int load_hub_key(const char *cmd, const char *dir, struct psi_identity *h
     memset(hub, 0, sizeof *hub);
     int n = snprintf(path, sizeof path, "%s/" PSI_HUB_KEY_FILE, dir);
     if (n < 0 || (size_t)n >= sizeof path) {
-        fprintf(stderr, "psi-hub %s: directory path too long\n", cmd);
+        psi_cmdline_note(cmd, "directory path too long");
         return -1;
     }
     int rc = psi_identity_load(hub, path, why, sizeof why);
     if (rc != 0) {
-        fprintf(stderr, "psi-hub %s: cannot load the hub key %s: %s\n", cmd, path,
+        psi_cmdline_note(cmd, "cannot load the hub key %s: %s", path,
                 why[0] ? why : psi_strerror(rc));
         return -1;
     }
@@ -148,9 +148,9 @@ static int log_roster_change(struct psi_txn *t, const struct psi_identity *hub,
 static int store_error(const char *cmd, struct psi_store *st, int rc)
 {
     if (rc == PSI_ERR_STORE)
-        fprintf(stderr, "psi-hub %s: store: %s\n", cmd, store_ops->last_error(st));
+        psi_cmdline_note(cmd, "store: %s", store_ops->last_error(st));
     else
-        fprintf(stderr, "psi-hub %s: %s\n", cmd, psi_strerror(rc));
+        psi_cmdline_note(cmd, "%s", psi_strerror(rc));
     return 1;
 }
 
@@ -166,12 +166,12 @@ static int begin_on_live_participant(const char *cmd, struct psi_store *st, cons
     if (rc == 0)
         rc = store_ops->participant_get(t, id, p);
     if (rc == PSI_ERR_NOT_FOUND) {
-        fprintf(stderr, "psi-hub %s: no participant '%s'\n", cmd, id);
+        psi_cmdline_note(cmd, "no participant '%s'", id);
         *said = 1;
         return 0;
     }
     if (rc == 0 && p->removed) {
-        fprintf(stderr, "psi-hub %s: participant '%s' %s\n", cmd, id, removed_words);
+        psi_cmdline_note(cmd, "participant '%s' %s", id, removed_words);
         *said = 1;
     }
     return rc;
@@ -301,7 +301,7 @@ int psi_hub_cmd_init(int argc, char **argv)
                     "directory\n",
                     dir);
         else
-            fprintf(stderr, "psi-hub init: cannot create %s: %s\n", dir, strerror(errno));
+            psi_cmdline_note("init", "cannot create %s: %s", dir, strerror(errno));
         return 1;
     }
     (void)chmod(dir, 0700);
@@ -312,22 +312,22 @@ int psi_hub_cmd_init(int argc, char **argv)
     char vkey[PSI_VKEY_MAX], err[512];
     int rc = psi_identity_generate(&id, name);
     if (rc != 0) {
-        fprintf(stderr, "psi-hub init: cannot generate the hub key: %s\n", psi_strerror(rc));
+        psi_cmdline_note("init", "cannot generate the hub key: %s", psi_strerror(rc));
         goto fail;
     }
     rc = psi_identity_save(&id, key_path);
     if (rc != 0) {
-        fprintf(stderr, "psi-hub init: cannot write %s: %s\n", key_path, psi_strerror(rc));
+        psi_cmdline_note("init", "cannot write %s: %s", key_path, psi_strerror(rc));
         goto fail;
     }
     rc = psi_identity_vkey(&id, vkey, sizeof vkey);
     if (rc != 0) {
-        fprintf(stderr, "psi-hub init: cannot format the verifier key: %s\n", psi_strerror(rc));
+        psi_cmdline_note("init", "cannot format the verifier key: %s", psi_strerror(rc));
         goto fail;
     }
     rc = store_ops->create(store_path, &st, err, sizeof err);
     if (rc != 0) {
-        fprintf(stderr, "psi-hub init: %s\n", err);
+        psi_cmdline_note("init", "%s", err);
         goto fail;
     }
     char threshold_s[16], max_s[16], created_s[24];
@@ -446,13 +446,13 @@ int psi_hub_cmd_admit(int argc, char **argv)
         return status;
     char key_name[65];
     if (psi_vkey_parse(vkey, key_name, p.public_key) != 0) {
-        fprintf(stderr, "psi-hub admit: --key is not a verifier key string "
-                        "(NAME+KEYID+BASE64)\n");
+        psi_cmdline_note("admit", "--key is not a verifier key string "
+                        "(NAME+KEYID+BASE64)");
         psi_store_participant_clear(&p);
         return 1;
     }
     if (strcmp(key_name, id) != 0) {
-        fprintf(stderr, "psi-hub admit: the key is for '%s', not '%s'\n", key_name, id);
+        psi_cmdline_note("admit", "the key is for '%s', not '%s'", key_name, id);
         psi_store_participant_clear(&p);
         return 1;
     }
@@ -490,7 +490,7 @@ int psi_hub_cmd_admit(int argc, char **argv)
     psi_identity_clear(&hub);
     int ret = 0;
     if (rc == PSI_ERR_EXISTS) {
-        fprintf(stderr, "psi-hub admit: participant '%s' exists already; use psi-hub policy\n", id);
+        psi_cmdline_note("admit", "participant '%s' exists already; use psi-hub policy", id);
         ret = 1;
     } else if (key_taken) {
         fprintf(stderr,
@@ -902,7 +902,7 @@ int psi_hub_cmd_quota(int argc, char **argv)
     else if (rc == 0)
         rc = psi_feed_quota_set(&t, agency, vendor, limit, psi_hub_now_ms(), why, sizeof why);
     if (rc == PSI_ERR_NOT_FOUND || rc == PSI_ERR_DENIED || rc == PSI_ERR_INVALID) {
-        fprintf(stderr, "psi-hub quota: %s\n", why);
+        psi_cmdline_note("quota", "%s", why);
         ret = 1;
     } else if (rc == 0) {
         rc = psi_hub_log_seal(&t, &hub, NULL);

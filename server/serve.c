@@ -213,7 +213,7 @@ int psi_hub_cmd_serve(int argc, char **argv)
     struct psi_hub hub;
     char err[512];
     if (psi_hub_load(&hub, dir, err, sizeof err) != 0) {
-        fprintf(stderr, "psi-hub serve: %s\n", err);
+        psi_cmdline_note("serve", "%s", err);
         return 1;
     }
     int status = 1;
@@ -222,16 +222,16 @@ int psi_hub_cmd_serve(int argc, char **argv)
     struct worker *workers = calloc(contexts, sizeof *workers);
     size_t started = 0;
     if (workers == NULL) {
-        fprintf(stderr, "psi-hub serve: out of memory\n");
+        psi_cmdline_note("serve", "out of memory");
         goto out;
     }
     if (install_signals() != 0) {
-        fprintf(stderr, "psi-hub serve: cannot install signal handlers: %s\n", strerror(errno));
+        psi_cmdline_note("serve", "cannot install signal handlers: %s", strerror(errno));
         goto out;
     }
     cap.ids = calloc(connections, sizeof *cap.ids);
     if (cap.ids == NULL || nng_mtx_alloc(&cap.lock) != 0) {
-        fprintf(stderr, "psi-hub serve: out of memory\n");
+        psi_cmdline_note("serve", "out of memory");
         goto out;
     }
     int rv = nng_rep0_open(&sock);
@@ -242,14 +242,14 @@ int psi_hub_cmd_serve(int argc, char **argv)
     if (rv == 0)
         rv = nng_pipe_notify(sock, NNG_PIPE_EV_REM_POST, on_pipe_event, &cap);
     if (rv != 0) {
-        fprintf(stderr, "psi-hub serve: cannot open the socket: %s\n", nng_strerror(rv));
+        psi_cmdline_note("serve", "cannot open the socket: %s", nng_strerror(rv));
         goto out;
     }
     for (size_t i = 0; i < contexts; i++) {
         struct worker *w = &workers[i];
         w->hub = &hub;
         if (psi_hub_connect(&hub, &w->store, err, sizeof err) != 0) {
-            fprintf(stderr, "psi-hub serve: %s\n", err);
+            psi_cmdline_note("serve", "%s", err);
             goto out;
         }
         rv = nng_aio_alloc(&w->aio, worker_step, w);
@@ -263,7 +263,7 @@ int psi_hub_cmd_serve(int argc, char **argv)
         if (rv != 0) {
             hub.ops->close(w->store);
             w->store = NULL;
-            fprintf(stderr, "psi-hub serve: cannot set up context %zu: %s\n", i, nng_strerror(rv));
+            psi_cmdline_note("serve", "cannot set up context %zu: %s", i, nng_strerror(rv));
             goto out;
         }
         started = i + 1;
@@ -274,7 +274,7 @@ int psi_hub_cmd_serve(int argc, char **argv)
     if (rv == 0)
         rv = nng_listener_start(listener, 0);
     if (rv != 0) {
-        fprintf(stderr, "psi-hub serve: cannot listen on %s: %s\n", listen, nng_strerror(rv));
+        psi_cmdline_note("serve", "cannot listen on %s: %s", listen, nng_strerror(rv));
         goto out;
     }
     int port = 0;
