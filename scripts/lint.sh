@@ -42,8 +42,25 @@ c_files() {
   git -C "$here" ls-files -z -- '*.c' '*.h' | { [ -n "$filter" ] && grep -zE "$filter" || cat; }
 }
 
+# The tools (Debian: clang-format, clang-tidy, cppcheck; clang and its
+# libFuzzer runtime for the fuzz targets' compile commands).
+missing=()
+command -v clang-format >/dev/null || missing+=(clang-format)
+command -v run-clang-tidy >/dev/null || missing+=(clang-tidy)
+command -v cppcheck >/dev/null || missing+=(cppcheck)
+command -v clang >/dev/null || missing+=(clang)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "lint: missing ${missing[*]} (install them as root: apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+  echo "lint: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" libclang-rt-14-dev >/dev/null
+fi
+
 if [ "$fix_format" -eq 1 ]; then
-  command -v clang-format >/dev/null || { echo "lint: clang-format is missing" >&2; exit 1; }
   c_files | (cd "$here" && xargs -0 clang-format -i)
   echo "lint: reformatted $(c_files | tr -cd '\0' | wc -c) files"
   exit 0
@@ -51,7 +68,6 @@ fi
 
 failed=0
 if [ "$run_format" -eq 1 ]; then
-  command -v clang-format >/dev/null || { echo "lint: clang-format is missing" >&2; exit 1; }
   mkdir -p "$build"
   out="$build/clang-format.log"
   echo "lint: $(clang-format --version | sed 's/^Debian //') ..." >&2
@@ -68,23 +84,6 @@ if [ "$run_format" -eq 1 ]; then
   [ "$run_tidy" -eq 1 ] || [ "$run_cppcheck" -eq 1 ] || exit "$failed"
 fi
 
-# The tools (Debian: clang-tidy, cppcheck; clang and its libFuzzer runtime
-# for the fuzz targets' compile commands).
-missing=()
-command -v run-clang-tidy >/dev/null || missing+=(clang-tidy)
-command -v cppcheck >/dev/null || missing+=(cppcheck)
-command -v clang >/dev/null || missing+=(clang)
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "lint: missing ${missing[*]} (install them as root: apt-get install ${missing[*]})" >&2
-    exit 1
-  fi
-  echo "lint: installing ${missing[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" libclang-rt-14-dev >/dev/null
-fi
-
 # Every target, the fuzz targets and the test hooks (PSI_TEST_HOOKS) included;
 # only the generated headers are built (clang-tidy and cppcheck read the
 # sources).
@@ -93,9 +92,9 @@ CC=clang cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_EXPORT_CO
 cmake --build "$build" --target psiproto fuzz_proto_list -j "$(nproc)" >/dev/null
 
 if [ -n "$filter" ]; then
-  files_regex="^$here/(?=(psi|proto|cmdline|server|client|tests)/).*($filter)"
+  files_regex="^$here/(?=(psi|proto|cmdline|sqlite|server|client|tests)/).*($filter)"
 else
-  files_regex="^$here/(psi|proto|cmdline|server|client|tests)/"
+  files_regex="^$here/(psi|proto|cmdline|sqlite|server|client|tests)/"
 fi
 # how many compile commands the regex takes (run-clang-tidy is Python too)
 files=$(python3 -c 'import json, re, sys
