@@ -62,6 +62,12 @@
  *     *.localdomain, *.internal, *.lan, *.home.arpa, *.invalid names, bare
  *     top-level labels, ranges wider than /8 (IPv4) or /16 (IPv6), and a few
  *     public resolvers (8.8.8.8, 1.1.1.1, 9.9.9.9, ... see indicator.c).
+ *     A domain indicator that is itself a public suffix (rules version 2) is
+ *     generic too: "co.uk", "github.io", "s3.amazonaws.com", "公司.cn",
+ *     from both sections (ICANN and private) of the Public Suffix List as
+ *     built into libpsl (psl_builtin(), no "*" default rule), so a name
+ *     under one ("example.co.uk", "evil.github.io") is kept. Only domain
+ *     indicators are checked: the host of a URL or e-mail address is not.
  *     Private, loopback, link-local, shared (100.64/10), benchmarking,
  *     multicast, reserved and unspecified addresses are skipped as reserved.
  *     Documentation ranges (192.0.2/24, 198.51.100/24, 203.0.113/24,
@@ -90,7 +96,7 @@ extern "C" {
 #endif
 
 /* Version of the rules above. Parties match only under the same version. */
-#define PSI_IOC_RULES_VERSION 1U
+#define PSI_IOC_RULES_VERSION 2U
 
 /* Longest canonical value (bytes, without the terminating NUL). Longer URLs
  * are skipped as too long: they are rarely shared verbatim anyway. */
@@ -135,8 +141,10 @@ enum psi_ioc_skip {
     PSI_IOC_SKIP_TOO_LONG,        /* "too-long": over a length limit */
     PSI_IOC_SKIP_AMBIGUOUS,       /* "ambiguous": 010.1.1.1, 10.1.2.3/8 */
     PSI_IOC_SKIP_FILENAME,        /* "filename": update.exe read as a domain */
+    PSI_IOC_SKIP_NOT_FOR_DETECTION, /* "not-for-detection": MISP to_ids false */
+    PSI_IOC_SKIP_EXCLUDED,          /* "excluded": in the party's own exclusions */
 };
-#define PSI_IOC_SKIP_COUNT 7U
+#define PSI_IOC_SKIP_COUNT 9U
 
 /* A canonical indicator. value is NUL-terminated; len excludes the NUL. */
 struct psi_ioc {
@@ -154,7 +162,9 @@ PSI_EXPORT PSI_MUST_CHECK int psi_ioc_type_from_name(const char *name, enum psi_
  * fixed length, at most PSI_IOC_HASH_HEX_MAX). */
 PSI_EXPORT bool psi_ioc_type_is_file_hash(enum psi_ioc_type type);
 /* "unsupported", "malformed", "reserved", "generic", "too-long",
- * "ambiguous", "filename"; "unknown" for values out of range. */
+ * "ambiguous", "filename", "not-for-detection", "excluded"; "unknown" for
+ * values out of range. The last two are never given by canonicalisation:
+ * readers (MISP to_ids) and the set (its exclusions) decide them. */
 PSI_EXPORT const char *psi_ioc_skip_name(enum psi_ioc_skip reason);
 
 /*
