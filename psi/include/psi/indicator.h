@@ -256,6 +256,74 @@ PSI_EXPORT PSI_MUST_CHECK int psi_ioc_set_find(const struct psi_ioc_set *set,
                                                size_t len, size_t *index);
 
 PSI_EXPORT const struct psi_ioc_stats *psi_ioc_set_stats(const struct psi_ioc_set *set);
+
+/* ---- the party's own exclusions -------------------------------------- */
+
+/*
+ * Exclude a value from the set: every value offered afterwards
+ * (psi_ioc_set_offer and the readers of ioc_reader.h; psi_ioc_set_add does
+ * not check) whose canonical form equals an excluded value, or which is an
+ * address or range inside an excluded range (IPv4 and IPv6), is skipped as
+ * PSI_IOC_SKIP_EXCLUDED. `in` is canonicalised as an untyped value; a range
+ * ("192.0.2.0/24", "2001:db8::/32") or address of any width or kind is
+ * taken even where canonicalisation would refuse it as reserved or generic
+ * ("10.0.0.0/8"), but its host bits must be zero. Returns 0, or
+ * PSI_ERR_UNSUPPORTED with *why (if why is not NULL) for a value that is no
+ * indicator (a reserved or generic non-address value such as "co.uk" is
+ * refused too: it could never be kept anyway), PSI_ERR_NOMEM,
+ * PSI_ERR_INVALID. Only equality and range containment are checked: an
+ * excluded domain does not exclude its subdomains or URLs on it.
+ */
+PSI_EXPORT PSI_MUST_CHECK int psi_ioc_set_exclude(struct psi_ioc_set *set, const char *in,
+                                                  size_t len, enum psi_ioc_skip *why);
+/* Number of exclusions taken (values and ranges). */
+PSI_EXPORT size_t psi_ioc_set_exclusion_count(const struct psi_ioc_set *set);
+
+/* ---- where values come from ------------------------------------------ */
+
+/*
+ * The place a value was found. Readers (ioc_reader.h) set it for every value
+ * they offer; all fields may be NULL or 0 when unknown. Strings are valid
+ * only during the observer call that receives them (copy what you keep).
+ */
+struct psi_ioc_origin {
+    const char *file;   /* the name the reader was given ("(stdin)", a path) */
+    unsigned long line; /* text, CSV: 1-based line (a CSV record's first); JSON: 0 */
+    const char *path;   /* JSON: the object's path ("$.objects[3]",
+                           "$.Event.Object[0].Attribute[2]"); else NULL */
+    const char *event;  /* MISP: the event's uuid; else NULL */
+    const char *object; /* STIX: the object's id ("indicator--..."); MISP: the
+                           attribute's uuid; else NULL */
+};
+
+enum psi_ioc_outcome {
+    PSI_IOC_OUTCOME_KEPT = 0,  /* new member */
+    PSI_IOC_OUTCOME_DUPLICATE, /* already a member */
+    PSI_IOC_OUTCOME_SKIPPED,   /* counted under a skip reason */
+};
+
+/* One value offered to a set, as an observer sees it. */
+struct psi_ioc_seen {
+    enum psi_ioc_outcome outcome;
+    size_t index;             /* KEPT, DUPLICATE: the member (psi_ioc_set_get) */
+    enum psi_ioc_skip reason; /* SKIPPED: why */
+    const char *kind;         /* SKIPPED as unsupported: its name ("misp:text"), or NULL */
+    const char *input;        /* the value as found (any bytes, not NUL-terminated;
+                                 a whole line when a text line counts once), or NULL */
+    size_t input_len;
+    const struct psi_ioc_origin *origin; /* never NULL (fields NULL/0 when unknown) */
+};
+
+typedef void (*psi_ioc_observer)(void *ctx, const struct psi_ioc_seen *seen);
+
+/* Call fn(ctx, ...) for every value counted from now on (read = one call),
+ * kept, duplicate or skipped, with its origin: what `psi ingest --explain`
+ * prints, and the provenance of each kept indicator. NULL fn: no observer. */
+PSI_EXPORT void psi_ioc_set_observe(struct psi_ioc_set *set, psi_ioc_observer fn, void *ctx);
+/* The origin of the values offered from now on (NULL: none). The set keeps
+ * the pointer, not a copy: the caller keeps it valid until it sets another.
+ * The readers set their own and clear it (NULL) before they return. */
+PSI_EXPORT void psi_ioc_set_origin(struct psi_ioc_set *set, const struct psi_ioc_origin *origin);
 /* Number of distinct unsupported names recorded, and entry i of them. */
 PSI_EXPORT size_t psi_ioc_set_unsupported_count(const struct psi_ioc_set *set);
 PSI_EXPORT PSI_MUST_CHECK int psi_ioc_set_unsupported(const struct psi_ioc_set *set, size_t i,

@@ -67,6 +67,7 @@
 #ifndef PSI_IOC_READER_H
 #define PSI_IOC_READER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -93,6 +94,15 @@ struct psi_csv_opts {
     const char *column_name; /* header name, case-insensitive; NULL: not given */
     size_t column_index;     /* 1-based column number; 0: not given */
     char delimiter;          /* ',', ';', '\t'...; 0: detect */
+};
+
+/* Everything a read is asked to do; a NULL pointer means all defaults. */
+struct psi_ioc_read_opts {
+    enum psi_ioc_format format;     /* PSI_IOC_FORMAT_AUTO: decide by content */
+    const struct psi_csv_opts *csv; /* NULL: defaults */
+    bool all_attributes;            /* MISP (and MISP CSV): also the attributes whose
+                                       to_ids is false (else skipped as
+                                       "not-for-detection") */
 };
 
 /* "auto", "text", "csv", "stix", "misp". */
@@ -126,6 +136,45 @@ PSI_EXPORT PSI_MUST_CHECK int psi_ioc_read_buffer(const char *name, const void *
                                                   const struct psi_csv_opts *csv,
                                                   struct psi_ioc_set *set, char *err,
                                                   size_t errlen);
+
+/*
+ * The same with every option (opts NULL: defaults). *read_as (if read_as is
+ * not NULL) receives the format the input was read as, PSI_IOC_FORMAT_AUTO
+ * if it was not decided (an error before). Each value read is offered with
+ * its origin (file, line, JSON path, STIX id, MISP uuids: indicator.h), so a
+ * set's observer sees where it came from.
+ */
+PSI_EXPORT PSI_MUST_CHECK int psi_ioc_read_file_ex(const char *path,
+                                                   const struct psi_ioc_read_opts *opts,
+                                                   struct psi_ioc_set *set,
+                                                   enum psi_ioc_format *read_as, char *err,
+                                                   size_t errlen);
+PSI_EXPORT PSI_MUST_CHECK int psi_ioc_read_stream_ex(FILE *stream, const char *name,
+                                                     const struct psi_ioc_read_opts *opts,
+                                                     struct psi_ioc_set *set,
+                                                     enum psi_ioc_format *read_as, char *err,
+                                                     size_t errlen);
+PSI_EXPORT PSI_MUST_CHECK int psi_ioc_read_buffer_ex(const char *name, const void *buf, size_t len,
+                                                     const struct psi_ioc_read_opts *opts,
+                                                     struct psi_ioc_set *set,
+                                                     enum psi_ioc_format *read_as, char *err,
+                                                     size_t errlen);
+
+/*
+ * A party's own exclusions (psi_ioc_set_exclude, indicator.h) from a file:
+ * one value or range a line; blank lines, lines starting with '#', and a
+ * '#' comment after white space are ignored. A line that is no indicator or
+ * range ("update.exe", "10.1.2.3/8") fails the read, FILE:LINE: what: an
+ * exclusion silently not taken would let the party share what it meant to
+ * keep; a reserved or generic value ("localhost", "co.uk") is accepted and
+ * has no effect (it is never kept anyway). Returns as psi_ioc_read_file;
+ * the exclusions of lines before an error stay taken.
+ */
+PSI_EXPORT PSI_MUST_CHECK int psi_ioc_read_exclusions(const char *path, struct psi_ioc_set *set,
+                                                      char *err, size_t errlen);
+PSI_EXPORT PSI_MUST_CHECK int psi_ioc_read_exclusions_buffer(const char *name, const void *buf,
+                                                             size_t len, struct psi_ioc_set *set,
+                                                             char *err, size_t errlen);
 
 #ifdef __cplusplus
 }
