@@ -24,6 +24,8 @@
 enum {
     SUBMIT_STATE,
     SUBMIT_FORMAT,
+    SUBMIT_ALL_ATTRIBUTES,
+    SUBMIT_EXCLUDE,
 };
 
 static const struct psi_cli_option submit_options[] = {
@@ -32,6 +34,8 @@ static const struct psi_cli_option submit_options[] = {
                       .required = true,
                       .help = "the participant's state directory (from 'psi init')"},
     [SUBMIT_FORMAT] = {PSI_INDICATORS_FORMAT_OPTION},
+    [SUBMIT_ALL_ATTRIBUTES] = {PSI_INDICATORS_ALL_ATTRIBUTES_OPTION},
+    [SUBMIT_EXCLUDE] = {PSI_INDICATORS_EXCLUDE_OPTION},
 };
 
 static const struct psi_cli_command submit_command = {
@@ -324,8 +328,10 @@ int psi_cmd_submit(int argc, char **argv)
     if (!psi_cli_parse(&submit_command, argc, argv, &args, &status))
         return status;
     const char *dir = args.value[SUBMIT_STATE];
-    enum psi_ioc_format fmt;
-    if ((status = psi_indicators_format_option("submit", args.value[SUBMIT_FORMAT], &fmt)) != 0)
+    struct psi_indicators_input in = {.all_attributes = args.given[SUBMIT_ALL_ATTRIBUTES],
+                                      .exclude = args.value[SUBMIT_EXCLUDE]};
+    if ((status = psi_indicators_format_option("submit", args.value[SUBMIT_FORMAT], &in.format)) !=
+        0)
         return status;
 
     struct psi_cli_session s;
@@ -345,7 +351,8 @@ int psi_cmd_submit(int argc, char **argv)
         goto out;
     }
     char err[512];
-    if (psi_indicators_read_files(set, args.operands, args.operand_count, fmt, err, sizeof err)) {
+    if (psi_indicators_read_files(set, args.operands, args.operand_count, &in, NULL, err,
+                                  sizeof err)) {
         status = psi_cli_fail("submit", "%s", err);
         goto out;
     }
