@@ -44,7 +44,8 @@
  * sha512, or a MISP type such as ip-dst) is read, typed by its name when the
  * name is a type; with no such column every field is read as in plain text.
  *
- * STIX 2.x: objects of type "indicator" with a STIX pattern. Every comparison
+ * STIX 2.x: objects of type "indicator" with a STIX pattern, cyber-observables
+ * and observed-data (below). Every comparison
  * in a pattern is one value, whatever AND/OR/FOLLOWEDBY joins it (each is an
  * indicator of the same activity). Equality on ipv4-addr:value,
  * ipv6-addr:value, domain-name:value, url:value, email-addr:value,
@@ -54,7 +55,14 @@
  * unsupported under its name; a pattern that does not parse counts as
  * malformed, and so does an indicator without a pattern. Revoked indicators
  * are ignored; a pattern_type other than "stix" (yara, snort, ...) is one
- * unsupported value. Other object types are not values and are not counted.
+ * unsupported value. Cyber-observables at the top of a bundle (2.1) and in an
+ * observed-data's "objects" dictionary (2.0) are values too: ipv4-addr,
+ * ipv6-addr, domain-name, url, email-addr by their "value", file by each
+ * hash of a known algorithm (others: "stix:file:hashes.NAME"; none:
+ * "stix:file"); other observable types count once as unsupported
+ * "stix:TYPE". Domain and relationship objects are not values and are not
+ * counted. A bundle from which no value is read is an error (PSI_ERR_PARSE,
+ * "nothing to read: ...").
  *
  * MISP: {"response":[{"Event":{...}}]}, {"Event":{...}}, an array of those,
  * or {"response":{"Attribute":[...]}}. Attributes of the event and of its
@@ -62,7 +70,15 @@
  * (ip-dst|port -> the address, domain|ip -> both, filename|sha256 -> the
  * hash). "link" (a reference to a report) and types with no indicator kind
  * here (text, filename, regkey, port, ...) count as unsupported under
- * "misp:TYPE".
+ * "misp:TYPE". An attribute whose to_ids is false (false, 0, "0", "false")
+ * counts each indicator part it holds as not-for-detection, unless
+ * psi_ioc_read_opts.all_attributes; one without to_ids is read. A MISP CSV
+ * export's to_ids column is honoured the same way.
+ *
+ * A format asked for must match the content: text or CSV that is a whole
+ * JSON document, STIX asked of a MISP event (and the reverse), or STIX or
+ * MISP asked of a file that is not JSON, fail with PSI_ERR_PARSE and a line
+ * naming what the file is.
  */
 #ifndef PSI_IOC_READER_H
 #define PSI_IOC_READER_H
