@@ -779,8 +779,10 @@ static int read_json(const struct psi_ioc_reader *r, const char *buf, size_t len
         rc = psi_ioc_reader_fail(r, PSI_ERR_PARSE, 0,
                                  "JSON that is neither a STIX 2 bundle nor a MISP event");
     if (format == PSI_IOC_FORMAT_MISP && rc == PSI_ERR_PARSE && kind == PSI_IOC_FORMAT_STIX &&
-        r->err != NULL && strlen(r->err) + 48 < r->errlen)
-        strcat(r->err, " (it is a STIX 2 bundle: read it as stix)");
+        r->err != NULL && r->errlen > 0) {
+        size_t used = strlen(r->err);
+        (void)snprintf(r->err + used, r->errlen - used, " (it is a STIX 2 bundle: read it as stix)");
+    }
     if (format == PSI_IOC_FORMAT_STIX || format == PSI_IOC_FORMAT_MISP)
         *read_as = format;
     json_decref(doc);
