@@ -34,6 +34,8 @@ enum {
     PUBLISH_STATE,
     PUBLISH_FPR,
     PUBLISH_FORMAT,
+    PUBLISH_ALL_ATTRIBUTES,
+    PUBLISH_EXCLUDE,
 };
 
 #define FEED_ENVIRONMENT                                                                           \
@@ -47,6 +49,8 @@ static const struct psi_cmdline_option publish_options[] = {
                      .help = "false-positive rate per query the filter states\n"
                              "(default 1e-9; 1e-12 .. 0.1)"},
     [PUBLISH_FORMAT] = {PSI_INDICATORS_FORMAT_OPTION},
+    [PUBLISH_ALL_ATTRIBUTES] = {PSI_INDICATORS_ALL_ATTRIBUTES_OPTION},
+    [PUBLISH_EXCLUDE] = {PSI_INDICATORS_EXCLUDE_OPTION},
 };
 
 static const struct psi_cmdline_command publish_command = {
@@ -137,7 +141,7 @@ static void feed_cmd_close(struct feed_cmd *fc)
 
 /* Session, indicator files (local mistakes first), hub and its info. */
 static int feed_cmd_open(struct feed_cmd *fc, const char *dir, int n_files, char **files,
-                         enum psi_ioc_format fmt)
+                         const struct psi_indicators_input *in)
 {
     struct psi_hub_failure f;
     if (psi_cli_session_open(&fc->session, fc->cmd, dir))
@@ -145,7 +149,7 @@ static int feed_cmd_open(struct feed_cmd *fc, const char *dir, int n_files, char
     if (psi_ioc_set_new(&fc->set))
         return psi_cmdline_fail(fc->cmd, "out of memory");
     char err[512];
-    if (psi_indicators_read_files(fc->set, files, n_files, fmt, err, sizeof err))
+    if (psi_indicators_read_files(fc->set, files, n_files, in, NULL, err, sizeof err))
         return psi_cmdline_fail(fc->cmd, "%s", err);
     if (psi_ioc_set_count(fc->set) == 0)
         return psi_cmdline_fail(fc->cmd, "no indicators in the files given");
@@ -312,8 +316,8 @@ static int parse_rate(const char *text, double *rate)
     return 0;
 }
 
-static int feed_publish(const char *dir, double rate, enum psi_ioc_format fmt, int n_files,
-                        char **files)
+static int feed_publish(const char *dir, double rate, const struct psi_indicators_input *in,
+                        int n_files, char **files)
 {
     struct feed_cmd fc;
     memset(&fc, 0, sizeof fc);
@@ -322,7 +326,7 @@ static int feed_publish(const char *dir, double rate, enum psi_ioc_format fmt, i
     unsigned char sk[32], pk[32], seed[32];
     struct psi_feed_filter *filter = NULL;
     char path[4096], err[512];
-    int status = feed_cmd_open(&fc, dir, n_files, files, fmt);
+    int status = feed_cmd_open(&fc, dir, n_files, files, in);
     if (status)
         goto out;
     const char *epoch = fc.info->epoch;
@@ -769,7 +773,7 @@ out:
 }
 
 static int feed_query(const char *dir, const char *vendor, int json, uint64_t timeout_s,
-                      enum psi_ioc_format fmt, int n_files, char **files)
+                      const struct psi_indicators_input *in, int n_files, char **files)
 {
     struct feed_cmd fc;
     memset(&fc, 0, sizeof fc);
@@ -777,7 +781,7 @@ static int feed_query(const char *dir, const char *vendor, int json, uint64_t ti
     struct psi_feed_filter *filter = NULL;
     unsigned char key[32];
     size_t found = 0;
-    int status = feed_cmd_open(&fc, dir, n_files, files, fmt);
+    int status = feed_cmd_open(&fc, dir, n_files, files, in);
     if (status)
         goto out;
     if ((status = fetch_filter(&fc, vendor, &filter, key)) != 0)
@@ -831,14 +835,14 @@ static int cmd_publish(int argc, char **argv)
     double rate = PSI_FEED_FILTER_DEFAULT_RATE;
     const char *rate_text = args.value[PUBLISH_FPR];
     if (rate_text && parse_rate(rate_text, &rate))
-        return psi_cmdline_usage_error(
-            publish_command.name, "--fpr wants a rate in [%g, %g], not '%s'",
-            PSI_FEED_FILTER_MIN_RATE, PSI_FEED_FILTER_MAX_RATE, rate_text);
-    enum psi_ioc_format fmt;
+        return psi_cmdline_usage_error(publish_command.name, "--fpr wants a rate in [%g, %g], not '%s'",
+                                   PSI_FEED_FILTER_MIN_RATE, PSI_FEED_FILTER_MAX_RATE, rate_text);
+    struct psi_indicators_input in = {.all_attributes = args.given[PUBLISH_ALL_ATTRIBUTES],
+                                      .exclude = args.value[PUBLISH_EXCLUDE]};
     if ((status = psi_indicators_format_option(publish_command.name, args.value[PUBLISH_FORMAT],
-                                               &fmt)) != 0)
+                                               &in.format)) != 0)
         return status;
-    return feed_publish(args.value[PUBLISH_STATE], rate, fmt, args.operand_count, args.operands);
+    return feed_publish(args.value[PUBLISH_STATE], rate, &in, args.operand_count, args.operands);
 }
 
 static int cmd_query(int argc, char **argv)
@@ -854,11 +858,11 @@ static int cmd_query(int argc, char **argv)
     const char *vendor = args.value[QUERY_VENDOR];
     if (!psi_id_is_valid(vendor))
         return psi_cmdline_usage_error(query_command.name, "'%s' is not a participant id", vendor);
-    enum psi_ioc_format fmt;
-    if ((status =
-             psi_indicators_format_option(query_command.name, args.value[QUERY_FORMAT], &fmt)) != 0)
+    struct psi_indicators_input in = {.format = PSI_IOC_FORMAT_AUTO};
+    if ((status = psi_indicators_format_option(query_command.name, args.value[QUERY_FORMAT],
+                                               &in.format)) != 0)
         return status;
-    return feed_query(args.value[QUERY_STATE], vendor, args.given[QUERY_JSON], timeout_s, fmt,
+    return feed_query(args.value[QUERY_STATE], vendor, args.given[QUERY_JSON], timeout_s, &in,
                       args.operand_count, args.operands);
 }
 

@@ -24,11 +24,15 @@
 enum {
     SUBMIT_STATE,
     SUBMIT_FORMAT,
+    SUBMIT_ALL_ATTRIBUTES,
+    SUBMIT_EXCLUDE,
 };
 
 static const struct psi_cmdline_option submit_options[] = {
     [SUBMIT_STATE] = {PSI_CLI_STATE_OPTION},
     [SUBMIT_FORMAT] = {PSI_INDICATORS_FORMAT_OPTION},
+    [SUBMIT_ALL_ATTRIBUTES] = {PSI_INDICATORS_ALL_ATTRIBUTES_OPTION},
+    [SUBMIT_EXCLUDE] = {PSI_INDICATORS_EXCLUDE_OPTION},
 };
 
 static const struct psi_cmdline_command submit_command = {
@@ -322,8 +326,10 @@ int psi_cmd_submit(int argc, char **argv)
     if (!psi_cmdline_parse(&submit_command, argc, argv, &args, &status))
         return status;
     const char *dir = args.value[SUBMIT_STATE];
-    enum psi_ioc_format fmt;
-    if ((status = psi_indicators_format_option("submit", args.value[SUBMIT_FORMAT], &fmt)) != 0)
+    struct psi_indicators_input in = {.all_attributes = args.given[SUBMIT_ALL_ATTRIBUTES],
+                                      .exclude = args.value[SUBMIT_EXCLUDE]};
+    if ((status = psi_indicators_format_option("submit", args.value[SUBMIT_FORMAT], &in.format)) !=
+        0)
         return status;
 
     struct psi_cli_session s;
@@ -343,7 +349,8 @@ int psi_cmd_submit(int argc, char **argv)
         goto out;
     }
     char err[512];
-    if (psi_indicators_read_files(set, args.operands, args.operand_count, fmt, err, sizeof err)) {
+    if (psi_indicators_read_files(set, args.operands, args.operand_count, &in, NULL, err,
+                                  sizeof err)) {
         status = psi_cmdline_fail("submit", "%s", err);
         goto out;
     }

@@ -16,25 +16,65 @@ int psi_indicators_format_option(const char *cmd, const char *name, enum psi_ioc
     return psi_cmdline_usage_error(cmd, "unknown format '%s' (auto, text, csv, stix, misp)", name);
 }
 
-int psi_indicators_read_file(struct psi_ioc_set *set, const char *path, enum psi_ioc_format format,
-                             const struct psi_csv_opts *csv, char *err, size_t errlen)
+const char *psi_indicators_format_phrase(enum psi_ioc_format format)
+{
+    switch (format) {
+    case PSI_IOC_FORMAT_TEXT: return "text";
+    case PSI_IOC_FORMAT_CSV: return "CSV";
+    case PSI_IOC_FORMAT_STIX: return "a STIX 2 bundle";
+    case PSI_IOC_FORMAT_MISP: return "a MISP event";
+    case PSI_IOC_FORMAT_AUTO: break;
+    }
+    return "undecided";
+}
+
+int psi_indicators_exclude(struct psi_ioc_set *set, const struct psi_indicators_input *in,
+                           char *err, size_t errlen)
 {
     err[0] = '\0';
+    if (in == NULL || in->exclude == NULL)
+        return 0;
+    int rc = psi_ioc_read_exclusions(in->exclude, set, err, errlen);
+    if (rc && !err[0])
+        snprintf(err, errlen, "%s: %s", in->exclude, psi_strerror(rc));
+    return rc;
+}
+
+int psi_indicators_read_file(struct psi_ioc_set *set, const char *path,
+                             const struct psi_indicators_input *in, enum psi_ioc_format *read_as,
+                             char *err, size_t errlen)
+{
+    struct psi_ioc_read_opts opts = {PSI_IOC_FORMAT_AUTO, NULL, false};
+    if (in != NULL) {
+        bool column = in->csv.column_name != NULL || in->csv.column_index > 0;
+        opts = (struct psi_ioc_read_opts){in->format, column ? &in->csv : NULL,
+                                          in->all_attributes};
+    }
+    err[0] = '\0';
     int rc = strcmp(path, "-") == 0
-                 ? psi_ioc_read_stream(stdin, "(stdin)", format, csv, set, err, errlen)
-                 : psi_ioc_read_file(path, format, csv, set, err, errlen);
+                 ? psi_ioc_read_stream_ex(stdin, "(stdin)", &opts, set, read_as, err, errlen)
+                 : psi_ioc_read_file_ex(path, &opts, set, read_as, err, errlen);
     if (rc && !err[0])
         snprintf(err, errlen, "%s: %s", path, psi_strerror(rc));
     return rc;
 }
 
 int psi_indicators_read_files(struct psi_ioc_set *set, char *const *files, int count,
-                              enum psi_ioc_format format, char *err, size_t errlen)
+                              const struct psi_indicators_input *in, const char *cmd, char *err,
+                              size_t errlen)
 {
+    int rc = psi_indicators_exclude(set, in, err, errlen);
+    if (rc)
+        return rc;
     for (int i = 0; i < count; i++) {
-        int rc = psi_indicators_read_file(set, files[i], format, NULL, err, errlen);
+        enum psi_ioc_format read_as;
+        rc = psi_indicators_read_file(set, files[i], in, &read_as, err, errlen);
         if (rc)
             return rc;
+        if (cmd != NULL && (in == NULL || in->format == PSI_IOC_FORMAT_AUTO))
+            fprintf(stderr, "psi %s: %s: read as %s (auto)\n", cmd,
+                    strcmp(files[i], "-") == 0 ? "(stdin)" : files[i],
+                    psi_indicators_format_phrase(read_as));
     }
     return 0;
 }

@@ -14,6 +14,7 @@
 #ifndef PSI_CLIENT_INDICATORS_H
 #define PSI_CLIENT_INDICATORS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "psi/indicator.h"
@@ -28,18 +29,53 @@
             "auto reads JSON as a STIX 2 bundle or a MISP event by its\n"                          \
             "content, *.csv as CSV, anything else as text"
 
+/* --all-attributes and --exclude, as ingest, submit and feed publish take
+ * them. */
+#define PSI_INDICATORS_ALL_ATTRIBUTES_OPTION                                                       \
+    .name = "all-attributes",                                                                      \
+    .help = "MISP: also read the attributes whose to_ids is false (not meant\n"                    \
+            "for detection; by default they are left out and counted as\n"                         \
+            "not-for-detection)"
+#define PSI_INDICATORS_EXCLUDE_OPTION                                                              \
+    .name = "exclude", .value_name = "FILE",                                                       \
+    .help = "never take these: one value or address range a line ('#'\n"                           \
+            "comments); an equal indicator, or an address or range inside\n"                       \
+            "an excluded range, is skipped as excluded"
+
+/* How a command reads its indicator files: the options above, parsed. */
+struct psi_indicators_input {
+    enum psi_ioc_format format;
+    struct psi_csv_opts csv;
+    bool all_attributes;
+    const char *exclude; /* --exclude FILE, or NULL */
+};
+
 /* The format a --format value names (NULL: auto). 0, or the usage error
  * printed for cmd and PSI_CMDLINE_EXIT_USAGE (cli.h). */
 int psi_indicators_format_option(const char *cmd, const char *name, enum psi_ioc_format *format);
 
-/* Reads one file ("-": standard input) into set. 0, or the reader's error
- * code with one line in err (never empty). */
-int psi_indicators_read_file(struct psi_ioc_set *set, const char *path, enum psi_ioc_format format,
-                             const struct psi_csv_opts *csv, char *err, size_t errlen);
+/* How a note names a format: "text", "CSV", "a STIX 2 bundle", "a MISP event". */
+const char *psi_indicators_format_phrase(enum psi_ioc_format format);
 
-/* Reads files[0..count) into set, stopping at the first that fails (as above). */
+/* The exclusions of in->exclude (if any) into set, before any file is read.
+ * 0, or the reader's error code with one line in err (never empty). */
+int psi_indicators_exclude(struct psi_ioc_set *set, const struct psi_indicators_input *in,
+                           char *err, size_t errlen);
+
+/* Reads one file ("-": standard input) into set as in says (in NULL: all
+ * defaults); *read_as (may be NULL) receives the format it was read as. 0,
+ * or the reader's error code with one line in err (never empty). */
+int psi_indicators_read_file(struct psi_ioc_set *set, const char *path,
+                             const struct psi_indicators_input *in, enum psi_ioc_format *read_as,
+                             char *err, size_t errlen);
+
+/* Reads files[0..count) into set, stopping at the first that fails (as
+ * above), after taking in's exclusions. With cmd not NULL and the format
+ * auto, a note on standard error says how each file was read
+ * ("psi CMD: FILE: read as a MISP event (auto)"). */
 int psi_indicators_read_files(struct psi_ioc_set *set, char *const *files, int count,
-                              enum psi_ioc_format format, char *err, size_t errlen);
+                              const struct psi_indicators_input *in, const char *cmd, char *err,
+                              size_t errlen);
 
 /* The "type:value" encodings of a run of indicators, in one buffer, with
  * a pointer and a length per indicator: what psi_blind_batch and the feed's

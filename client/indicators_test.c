@@ -43,8 +43,7 @@ static void test_read_files(void **state)
     char err[256];
     char *files[] = {a, b};
     assert_int_equal(psi_ioc_set_new(&set), 0);
-    assert_int_equal(psi_indicators_read_files(set, files, 2, PSI_IOC_FORMAT_AUTO, err, sizeof err),
-                     0);
+    assert_int_equal(psi_indicators_read_files(set, files, 2, NULL, NULL, err, sizeof err), 0);
     assert_int_equal(psi_ioc_set_count(set), 2);
     struct psi_ioc_ref ref;
     assert_int_equal(psi_ioc_set_get(set, 1, &ref), 0);
@@ -63,7 +62,7 @@ static void test_unreadable_file_is_named(void **state)
     char *files[] = {missing};
     assert_int_equal(psi_ioc_set_new(&set), 0);
     assert_int_not_equal(
-        psi_indicators_read_files(set, files, 1, PSI_IOC_FORMAT_AUTO, err, sizeof err), 0);
+        psi_indicators_read_files(set, files, 1, NULL, NULL, err, sizeof err), 0);
     assert_non_null(strstr(err, missing));
     assert_null(strchr(err, '\n'));
     psi_ioc_set_free(set);
@@ -91,8 +90,8 @@ static void test_batch_from_set_equals_from_list(void **state)
     struct psi_ioc_set *set = NULL;
     char err[256];
     assert_int_equal(psi_ioc_set_new(&set), 0);
-    assert_int_equal(
-        psi_indicators_read_file(set, path, PSI_IOC_FORMAT_TEXT, NULL, err, sizeof err), 0);
+    struct psi_indicators_input text = {.format = PSI_IOC_FORMAT_TEXT};
+    assert_int_equal(psi_indicators_read_file(set, path, &text, NULL, err, sizeof err), 0);
     size_t n = psi_ioc_set_count(set);
     assert_int_equal(n, 3);
     struct psi_state_indicator items[3];

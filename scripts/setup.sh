@@ -8,7 +8,7 @@ build=${1:-"$here/build"}
 packages=(
   build-essential cmake pkg-config
   libsodium-dev libnng-dev libbloom-dev libsqlite3-dev
-  protobuf-c-compiler libprotobuf-c-dev libjansson-dev libidn2-dev
+  protobuf-c-compiler libprotobuf-c-dev libjansson-dev libidn2-dev libpsl-dev
   libcmocka-dev sqlite3
 )
 missing=()

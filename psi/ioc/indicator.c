@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <idn2.h>
+#include <libpsl.h>
 
 #include "psi/error.h"
 
@@ -54,7 +55,8 @@ static const struct type_rule {
 };
 
 static const char *const skip_names[PSI_IOC_SKIP_COUNT] = {
-    "unsupported", "malformed", "reserved", "generic", "too-long", "ambiguous", "filename",
+    "unsupported", "malformed", "reserved",          "generic",  "too-long",
+    "ambiguous",   "filename",  "not-for-detection", "excluded",
 };
 
 const char *psi_ioc_type_name(enum psi_ioc_type type)
@@ -933,6 +935,24 @@ static enum reading canon_domain_text(const char *s, size_t len, bool untyped, c
     return READ_OK;
 }
 
+/*
+ * A name that is itself a public suffix ("co.uk", "github.io") is held by
+ * every customer of a registry or a hosting service: a match on it says
+ * nothing. The list is libpsl's built-in one (a copy of the Public Suffix
+ * List taken when libpsl was built: the same on every machine with the same
+ * libpsl package, unlike psl_latest(), which prefers whatever file the
+ * system holds). Both sections count (ICANN and private: "github.io" is a
+ * private-section entry). The "*" default rule is left out: an unknown
+ * top-level label does not make "foo.unknowntld" a suffix; bare labels are
+ * refused before this anyway. Canonical names are lower-case A-labels,
+ * which libpsl matches.
+ */
+static bool is_public_suffix(const char *name)
+{
+    const psl_ctx_t *psl = psl_builtin();
+    return psl != NULL && psl_is_public_suffix2(psl, name, PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE);
+}
+
 static enum reading canon_domain(const char *s, size_t len, bool untyped, struct psi_ioc *out,
                                  enum psi_ioc_skip *why)
 {
@@ -1305,9 +1325,16 @@ static bool has_control(const char *s, size_t len)
     return false;
 }
 
+/* Checked here, on the result, because only a domain *indicator* is generic
+ * for being a public suffix: the host of a URL ("https://s3.amazonaws.com/
+ * bucket/x.exe") or of an e-mail address is part of a specific value. */
 static int finish(enum reading r, struct psi_ioc *out, enum psi_ioc_skip reason,
                   enum psi_ioc_skip *why)
 {
+    if (r == READ_OK && out->type == PSI_IOC_DOMAIN && is_public_suffix(out->value)) {
+        r = READ_SKIP;
+        reason = PSI_IOC_SKIP_GENERIC;
+    }
     if (r == READ_OK)
         return PSI_OK;
     out->type = PSI_IOC_NONE;

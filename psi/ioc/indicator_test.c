@@ -361,6 +361,45 @@ static void test_domain_refused(void **state)
 
 /* ---- e-mail -------------------------------------------------------------- */
 
+/* Rules version 2: a domain that is itself a public suffix (libpsl's
+ * built-in list, both sections) is generic; names under one are kept, and
+ * so are URLs and e-mail addresses on one. */
+static void test_domain_public_suffix(void **state)
+{
+    (void)state;
+    SKIP("co.uk", PSI_IOC_SKIP_GENERIC);                  /* ICANN section */
+    SKIP("CO[.]UK.", PSI_IOC_SKIP_GENERIC);               /* any spelling of it */
+    SKIP("github.io", PSI_IOC_SKIP_GENERIC);              /* private section */
+    SKIP("s3.amazonaws.com", PSI_IOC_SKIP_GENERIC);       /* private, three labels */
+    SKIP("blogspot.com", PSI_IOC_SKIP_GENERIC);
+    SKIP("foo.ck", PSI_IOC_SKIP_GENERIC);                 /* a wildcard rule: *.ck */
+    SKIP("github.io:443", PSI_IOC_SKIP_GENERIC);          /* host:port is the host */
+    SKIP_AS(PSI_IOC_DOMAIN, "co.uk", PSI_IOC_SKIP_GENERIC);
+    SKIP_AS(PSI_IOC_DOMAIN, "github.io", PSI_IOC_SKIP_GENERIC);
+    SKIP_AS(PSI_IOC_URL, "github.io", PSI_IOC_SKIP_GENERIC); /* a bare host is the host */
+    /* IDN suffixes, in U- and A-label form */
+    SKIP("公司.cn", PSI_IOC_SKIP_GENERIC);
+    SKIP("xn--55qx5d.cn", PSI_IOC_SKIP_GENERIC);
+    SKIP("東京.jp", PSI_IOC_SKIP_GENERIC);
+    SKIP_AS(PSI_IOC_DOMAIN, "xn--4pvxs.jp", PSI_IOC_SKIP_GENERIC);
+    /* names under a suffix are indicators */
+    OK("example.co.uk", PSI_IOC_DOMAIN, "example.co.uk");
+    OK("evil.github.io", PSI_IOC_DOMAIN, "evil.github.io");
+    OK("bucket.s3.amazonaws.com", PSI_IOC_DOMAIN, "bucket.s3.amazonaws.com");
+    OK("www.ck", PSI_IOC_DOMAIN, "www.ck"); /* the exception !www.ck */
+    OK("例子.公司.cn", PSI_IOC_DOMAIN, "xn--fsqu00a.xn--55qx5d.cn");
+    OK_AS(PSI_IOC_DOMAIN, "shop.xn--4pvxs.jp", PSI_IOC_DOMAIN, "shop.xn--4pvxs.jp");
+    OK("example.com", PSI_IOC_DOMAIN, "example.com");
+    /* no "*" default rule: an unknown TLD does not make a suffix */
+    OK_AS(PSI_IOC_DOMAIN, "foo.unknowntld", PSI_IOC_DOMAIN, "foo.unknowntld");
+    /* specific values on a suffix host stay */
+    OK("https://s3.amazonaws.com/bucket/x.exe", PSI_IOC_URL,
+       "https://s3.amazonaws.com/bucket/x.exe");
+    OK("http://github.io/x", PSI_IOC_URL, "http://github.io/x");
+    OK("github.io/x", PSI_IOC_URL, "http://github.io/x");
+    OK("abuse@co.uk", PSI_IOC_EMAIL, "abuse@co.uk");
+}
+
 static void test_email(void **state)
 {
     (void)state;
@@ -663,8 +702,9 @@ static void test_names(void **state)
     assert_int_equal(psi_ioc_type_from_name(NULL, &t), PSI_ERR_INVALID);
     assert_string_equal(psi_ioc_type_name(PSI_IOC_NONE), "none");
     assert_string_equal(psi_ioc_type_name((enum psi_ioc_type)99), "none");
-    static const char *const reasons[] = {"unsupported", "malformed", "reserved", "generic",
-                                          "too-long",    "ambiguous", "filename"};
+    static const char *const reasons[] = {"unsupported", "malformed",         "reserved",
+                                          "generic",     "too-long",          "ambiguous",
+                                          "filename",    "not-for-detection", "excluded"};
     for (unsigned i = 0; i < PSI_IOC_SKIP_COUNT; i++)
         assert_string_equal(psi_ioc_skip_name((enum psi_ioc_skip)i), reasons[i]);
     assert_string_equal(psi_ioc_skip_name((enum psi_ioc_skip)99), "unknown");
@@ -767,6 +807,7 @@ int main(void)
         cmocka_unit_test(test_domain_case_and_refang),
         cmocka_unit_test(test_domain_idn),
         cmocka_unit_test(test_domain_refused),
+        cmocka_unit_test(test_domain_public_suffix),
         cmocka_unit_test(test_email),
         cmocka_unit_test(test_url_rules),
         cmocka_unit_test(test_url_stray_percent),

@@ -406,13 +406,16 @@ static bool stix_path_kind(const char *path, size_t len, enum psi_ioc_type *type
     return psi_ioc_type_from_name(name, type) == PSI_OK && psi_ioc_type_is_file_hash(*type);
 }
 
-static void skip_named(struct psi_ioc_set *set, const char *what, const char *text, size_t len)
+/* Counts one unsupported value under "stix:WHAT TEXT" (in, len: the value
+ * for an observer; in may be NULL). */
+static void skip_named(struct psi_ioc_set *set, const char *what, const char *text, size_t len,
+                       const char *in, size_t in_len)
 {
     char name[PSI_IOC_UNSUPPORTED_NAME_MAX + 1];
     int n =
         len > (size_t)PSI_IOC_UNSUPPORTED_NAME_MAX ? (int)PSI_IOC_UNSUPPORTED_NAME_MAX : (int)len;
     (void)snprintf(name, sizeof name, "stix:%s%.*s", what, n, text);
-    psi_ioc_set_skip(set, PSI_IOC_SKIP_UNSUPPORTED, name);
+    psi_ioc_set_skip_value(set, PSI_IOC_SKIP_UNSUPPORTED, name, in, in_len);
 }
 
 static int read_pattern(struct psi_ioc_set *set, const char *pattern, size_t len)
@@ -428,19 +431,23 @@ static int read_pattern(struct psi_ioc_set *set, const char *pattern, size_t len
     if (p.nomem) {
         rc = PSI_ERR_NOMEM;
     } else if (!ok) {
-        psi_ioc_set_skip(set, PSI_IOC_SKIP_MALFORMED, NULL);
+        psi_ioc_set_skip_value(set, PSI_IOC_SKIP_MALFORMED, NULL, pattern, len);
     } else {
         for (size_t i = 0; i < p.ncmps && rc == PSI_OK; i++) {
             const struct comparison *c = &p.cmps[i];
             enum psi_ioc_type type;
+            /* what an observer is shown: the literal, else the pattern */
+            const char *in = c->string_value ? p.values + c->value_off : pattern;
+            size_t in_len = c->string_value ? c->value_len : len;
             if (!stix_path_kind(c->path, c->path_len, &type))
-                skip_named(set, "", c->path, c->path_len);
+                skip_named(set, "", c->path, c->path_len, in, in_len);
             else if (c->negated || c->op_len != 1 || c->op[0] != '=')
-                skip_named(set, c->negated ? "operator NOT " : "operator ", c->op, c->op_len);
+                skip_named(set, c->negated ? "operator NOT " : "operator ", c->op, c->op_len, in,
+                           in_len);
             else if (!c->string_value)
-                skip_named(set, "non-string value", "", 0);
+                skip_named(set, "non-string value", "", 0, in, in_len);
             else
-                rc = psi_ioc_offer(set, type, p.values + c->value_off, c->value_len);
+                rc = psi_ioc_offer(set, type, in, in_len);
         }
     }
     free(p.values);
@@ -448,34 +455,202 @@ static int read_pattern(struct psi_ioc_set *set, const char *pattern, size_t len
     return rc;
 }
 
-static int read_stix_object(const struct psi_ioc_reader *r, json_t *obj)
+/* ---- STIX cyber-observables ---------------------------------------------- */
+
+/* The cyber-observable types (STIX 2.1 section 6) that hold one value of an
+ * indicator kind in "value". */
+static const struct {
+    const char *type;
+    enum psi_ioc_type kind;
+} sco_values[] = {
+    {"ipv4-addr", PSI_IOC_IPV4}, {"ipv6-addr", PSI_IOC_IPV6}, {"domain-name", PSI_IOC_DOMAIN},
+    {"url", PSI_IOC_URL},        {"email-addr", PSI_IOC_EMAIL},
+};
+
+/* The other cyber-observable types: values of no indicator kind here,
+ * counted as unsupported under "stix:TYPE". (Domain objects such as
+ * identity, report or relationship are not values and are not counted.) */
+static const char *const sco_others[] = {
+    "artifact", "autonomous-system", "directory", "email-message",        "mac-addr",
+    "mutex",    "network-traffic",   "process",   "software",             "user-account",
+    "x509-certificate", "windows-registry-key",
+};
+
+/* A readable text of an object for an observer: its "value", "name" or
+ * "key", if a string. */
+static const char *sco_text(json_t *obj, size_t *len)
 {
-    const char *type = json_string_value(json_object_get(obj, "type"));
-    if (type == NULL || strcmp(type, "indicator") != 0)
-        return PSI_OK;
-    if (json_is_true(json_object_get(obj, "revoked")))
-        return PSI_OK;
-    const char *pattern_type = json_string_value(json_object_get(obj, "pattern_type"));
-    if (pattern_type != NULL && strcmp(pattern_type, "stix") != 0) {
-        skip_named(r->set, "pattern_type:", pattern_type, strlen(pattern_type));
-        return PSI_OK;
+    static const char *const keys[] = {"value", "name", "key", "command_line"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        json_t *v = json_object_get(obj, keys[i]);
+        if (json_is_string(v)) {
+            *len = json_string_length(v);
+            return json_string_value(v);
+        }
     }
-    json_t *pattern = json_object_get(obj, "pattern");
-    if (!json_is_string(pattern)) {
-        psi_ioc_set_skip(r->set, PSI_IOC_SKIP_MALFORMED, NULL);
-        return PSI_OK;
-    }
-    return read_pattern(r->set, json_string_value(pattern), json_string_length(pattern));
+    *len = 0;
+    return NULL;
 }
 
-int psi_ioc_read_stix_json(const struct psi_ioc_reader *r, json_t *doc)
+/* file: each hash of a known algorithm is a value ("MD5", "SHA-1",
+ * "SHA-256", "SHA-512", any case, quotes and dashes ignored as in
+ * patterns); other algorithms count as "stix:file:hashes.NAME"; a file with
+ * no hash counts once as "stix:file". */
+static int read_file_sco(struct psi_ioc_set *set, json_t *obj)
+{
+    json_t *hashes = json_object_get(obj, "hashes");
+    size_t tlen;
+    const char *text = sco_text(obj, &tlen);
+    if (!json_is_object(hashes) || json_object_size(hashes) == 0) {
+        skip_named(set, "file", "", 0, text, tlen);
+        return PSI_OK;
+    }
+    const char *algorithm;
+    json_t *value;
+    json_object_foreach(hashes, algorithm, value)
+    {
+        char path[PSI_IOC_UNSUPPORTED_NAME_MAX + 1];
+        enum psi_ioc_type type;
+        int n = snprintf(path, sizeof path, "file:hashes.%s", algorithm);
+        if (n < 0 || (size_t)n >= sizeof path)
+            n = (int)sizeof path - 1;
+        if (!stix_path_kind(path, (size_t)n, &type)) {
+            skip_named(set, "", path, (size_t)n, json_string_value(value),
+                       json_string_length(value));
+            continue;
+        }
+        if (!json_is_string(value)) {
+            psi_ioc_set_skip_value(set, PSI_IOC_SKIP_MALFORMED, NULL, NULL, 0);
+            continue;
+        }
+        int rc = psi_ioc_offer(set, type, json_string_value(value), json_string_length(value));
+        if (rc != PSI_OK)
+            return rc;
+    }
+    return PSI_OK;
+}
+
+/* One cyber-observable object of type `type`. *seen is set when the type is
+ * a cyber-observable (whether or not it held a value). */
+static int read_sco(struct psi_ioc_set *set, json_t *obj, const char *type, bool *seen)
+{
+    *seen = true;
+    for (size_t i = 0; i < sizeof sco_values / sizeof sco_values[0]; i++) {
+        if (strcmp(type, sco_values[i].type) != 0)
+            continue;
+        json_t *value = json_object_get(obj, "value");
+        if (!json_is_string(value)) {
+            psi_ioc_set_skip_value(set, PSI_IOC_SKIP_MALFORMED, NULL, NULL, 0);
+            return PSI_OK;
+        }
+        return psi_ioc_offer(set, sco_values[i].kind, json_string_value(value),
+                             json_string_length(value));
+    }
+    if (strcmp(type, "file") == 0)
+        return read_file_sco(set, obj);
+    for (size_t i = 0; i < sizeof sco_others / sizeof sco_others[0]; i++) {
+        if (strcmp(type, sco_others[i]) == 0) {
+            size_t tlen;
+            const char *text = sco_text(obj, &tlen);
+            skip_named(set, "", type, strlen(type), text, tlen);
+            return PSI_OK;
+        }
+    }
+    *seen = false;
+    return PSI_OK;
+}
+
+/* ---- STIX objects ------------------------------------------------------- */
+
+/* What a bundle held, for the message when it held nothing to read. */
+struct stix_tally {
+    size_t objects, revoked;
+};
+
+static int read_stix_object(const struct psi_ioc_reader *r, json_t *obj, const char *where,
+                            struct stix_tally *tally);
+
+/* STIX 2.0 observed-data: its "objects" dictionary of cyber-observables
+ * ("0": {...}, "1": {...}). In 2.1 it points at top-level objects instead
+ * (object_refs), which are read where they are. */
+static int read_observed_data(const struct psi_ioc_reader *r, json_t *obj, const char *where)
+{
+    json_t *objects = json_object_get(obj, "objects");
+    if (objects == NULL)
+        return PSI_OK;
+    if (!json_is_object(objects))
+        return psi_ioc_reader_fail(r, PSI_ERR_PARSE, 0, "%s.objects: not an object", where);
+    char path[192];
+    const char *key;
+    json_t *sco;
+    json_object_foreach(objects, key, sco)
+    {
+        (void)snprintf(path, sizeof path, "%s.objects.%s", where, key);
+        r->origin->path = path;
+        const char *type = json_string_value(json_object_get(sco, "type"));
+        bool seen = false;
+        int rc = json_is_object(sco) && type != NULL ? read_sco(r->set, sco, type, &seen) : PSI_OK;
+        if (rc != PSI_OK)
+            return psi_ioc_reader_fail(r, rc, 0, "%s: %s", path, psi_strerror(rc));
+        /* everything in "objects" is meant as an observable: a custom type
+         * counts as unsupported, a nameless entry as malformed */
+        if (!seen && type != NULL)
+            skip_named(r->set, "", type, strlen(type), NULL, 0);
+        else if (!seen)
+            psi_ioc_set_skip_value(r->set, PSI_IOC_SKIP_MALFORMED, NULL, NULL, 0);
+    }
+    r->origin->path = where;
+    return PSI_OK;
+}
+
+static int read_stix_object(const struct psi_ioc_reader *r, json_t *obj, const char *where,
+                            struct stix_tally *tally)
+{
+    tally->objects++;
+    r->origin->path = where;
+    r->origin->object = json_string_value(json_object_get(obj, "id"));
+    const char *type = json_string_value(json_object_get(obj, "type"));
+    if (type == NULL)
+        return PSI_OK;
+    if (json_is_true(json_object_get(obj, "revoked"))) {
+        tally->revoked++;
+        return PSI_OK;
+    }
+    if (strcmp(type, "observed-data") == 0)
+        return read_observed_data(r, obj, where);
+    if (strcmp(type, "indicator") != 0) {
+        bool seen;
+        int rc = read_sco(r->set, obj, type, &seen);
+        if (rc != PSI_OK)
+            return psi_ioc_reader_fail(r, rc, 0, "%s: %s", where, psi_strerror(rc));
+        return PSI_OK;
+    }
+    const char *pattern_type = json_string_value(json_object_get(obj, "pattern_type"));
+    json_t *pattern = json_object_get(obj, "pattern");
+    if (pattern_type != NULL && strcmp(pattern_type, "stix") != 0) {
+        skip_named(r->set, "pattern_type:", pattern_type, strlen(pattern_type),
+                   json_string_value(pattern), json_string_length(pattern));
+        return PSI_OK;
+    }
+    if (!json_is_string(pattern)) {
+        psi_ioc_set_skip_value(r->set, PSI_IOC_SKIP_MALFORMED, NULL, NULL, 0);
+        return PSI_OK;
+    }
+    int rc = read_pattern(r->set, json_string_value(pattern), json_string_length(pattern));
+    if (rc != PSI_OK)
+        return psi_ioc_reader_fail(r, rc, 0, "%s: %s", where, psi_strerror(rc));
+    return PSI_OK;
+}
+
+static int read_stix_objects(const struct psi_ioc_reader *r, json_t *doc, struct stix_tally *tally)
 {
     json_t *objects = doc;
     const char *where = "$";
+    char path[64];
     if (json_is_object(doc)) {
         const char *type = json_string_value(json_object_get(doc, "type"));
         if (type != NULL && strcmp(type, "indicator") == 0)
-            return read_stix_object(r, doc);
+            return read_stix_object(r, doc, "$", tally);
         if (type == NULL || strcmp(type, "bundle") != 0)
             return psi_ioc_reader_fail(r, PSI_ERR_PARSE, 0,
                                        "$.type: not \"bundle\"; this is no STIX 2 bundle");
@@ -492,9 +667,41 @@ int psi_ioc_read_stix_json(const struct psi_ioc_reader *r, json_t *doc)
     {
         if (!json_is_object(obj))
             return psi_ioc_reader_fail(r, PSI_ERR_PARSE, 0, "%s[%zu]: not an object", where, i);
-        int rc = read_stix_object(r, obj);
+        (void)snprintf(path, sizeof path, "%s[%zu]", where, i);
+        int rc = read_stix_object(r, obj, path, tally);
         if (rc != PSI_OK)
-            return psi_ioc_reader_fail(r, rc, 0, "%s[%zu]: %s", where, i, psi_strerror(rc));
+            return rc;
+    }
+    return PSI_OK;
+}
+
+int psi_ioc_read_stix_json(const struct psi_ioc_reader *r, json_t *doc)
+{
+    struct stix_tally tally = {0, 0};
+    uint64_t before = psi_ioc_set_stats(r->set)->read;
+    int rc = read_stix_objects(r, doc, &tally);
+    r->origin->path = NULL;
+    r->origin->object = NULL;
+    if (rc != PSI_OK)
+        return rc;
+    /* A bundle of nothing this reader takes (only reports, identities,
+     * relationships; every indicator revoked) is an error, not "0 read":
+     * it is most often an export of the wrong thing. */
+    if (psi_ioc_set_stats(r->set)->read == before) {
+        if (tally.objects == 0)
+            return psi_ioc_reader_fail(r, PSI_ERR_PARSE, 0,
+                                       "nothing to read: an empty STIX bundle");
+        if (tally.revoked > 0)
+            return psi_ioc_reader_fail(r, PSI_ERR_PARSE, 0,
+                                       "nothing to read: no indicator, cyber-observable or "
+                                       "observed-data in this STIX bundle (%zu objects, %zu "
+                                       "revoked)",
+                                       tally.objects, tally.revoked);
+        return psi_ioc_reader_fail(r, PSI_ERR_PARSE, 0,
+                                   "nothing to read: no indicator, cyber-observable or "
+                                   "observed-data in this STIX bundle (%zu object%s of other "
+                                   "types)",
+                                   tally.objects, tally.objects == 1 ? "" : "s");
     }
     return PSI_OK;
 }
@@ -513,8 +720,23 @@ static void json_path(char *buf, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
+/* An attribute's to_ids: false, 0, "0" or "false" say "not for detection";
+ * true, anything else or nothing say nothing against it (an attribute of an
+ * object often has no to_ids of its own). */
+static bool for_detection(json_t *attr)
+{
+    json_t *v = json_object_get(attr, "to_ids");
+    if (json_is_false(v))
+        return false;
+    if (json_is_integer(v))
+        return json_integer_value(v) != 0;
+    const char *text = json_string_value(v);
+    return text == NULL || (strcmp(text, "0") != 0 && strcmp(text, "false") != 0);
+}
+
 static int read_misp_attributes(const struct psi_ioc_reader *r, json_t *attrs, const char *where)
 {
+    char path[192];
     if (attrs == NULL)
         return PSI_OK;
     if (!json_is_array(attrs))
@@ -527,17 +749,24 @@ static int read_misp_attributes(const struct psi_ioc_reader *r, json_t *attrs, c
             return psi_ioc_reader_fail(r, PSI_ERR_PARSE, 0, "%s[%zu]: not an object", where, i);
         if (json_is_true(json_object_get(attr, "deleted")))
             continue;
+        json_path(path, sizeof path, "%s[%zu]", where, i);
+        r->origin->path = path;
+        r->origin->object = json_string_value(json_object_get(attr, "uuid"));
         json_t *type = json_object_get(attr, "type");
         json_t *value = json_object_get(attr, "value");
         if (!json_is_string(type) || !json_is_string(value)) {
-            psi_ioc_set_skip(r->set, PSI_IOC_SKIP_MALFORMED, NULL);
+            psi_ioc_set_skip_value(r->set, PSI_IOC_SKIP_MALFORMED, NULL, json_string_value(value),
+                                   json_string_length(value));
             continue;
         }
         int rc = psi_ioc_offer_misp(r->set, json_string_value(type), json_string_value(value),
-                                    json_string_length(value));
+                                    json_string_length(value),
+                                    r->all_attributes || for_detection(attr));
         if (rc != PSI_OK)
             return psi_ioc_reader_fail(r, rc, 0, "%s[%zu]: %s", where, i, psi_strerror(rc));
     }
+    r->origin->path = NULL;
+    r->origin->object = NULL;
     return PSI_OK;
 }
 
@@ -546,6 +775,7 @@ static int read_misp_event(const struct psi_ioc_reader *r, json_t *event, const 
     char path[160];
     if (!json_is_object(event))
         return psi_ioc_reader_fail(r, PSI_ERR_PARSE, 0, "%s: not an object", where);
+    r->origin->event = json_string_value(json_object_get(event, "uuid"));
     json_path(path, sizeof path, "%s.Attribute", where);
     int rc = read_misp_attributes(r, json_object_get(event, "Attribute"), path);
     if (rc != PSI_OK)

@@ -123,21 +123,35 @@ int psi_ioc_offer(struct psi_ioc_set *set, enum psi_ioc_type type, const char *v
     return rc;
 }
 
+/* A value of kind `type` (PSI_IOC_NONE: not an indicator part), offered or,
+ * not for detection, counted so. */
+static int offer_part(struct psi_ioc_set *set, enum psi_ioc_type type, const char *value,
+                     size_t len, bool for_detection)
+{
+    if (type == PSI_IOC_NONE)
+        return PSI_OK;
+    if (!for_detection) {
+        psi_ioc_set_skip_value(set, PSI_IOC_SKIP_NOT_FOR_DETECTION, NULL, value, len);
+        return PSI_OK;
+    }
+    return psi_ioc_offer(set, type, value, len);
+}
+
 int psi_ioc_offer_misp(struct psi_ioc_set *set, const char *misp_type, const char *value,
-                       size_t len)
+                       size_t len, bool for_detection)
 {
     struct psi_ioc_misp_kind kind;
     enum psi_ioc_type own;
     if (psi_ioc_type_from_name(misp_type, &own) == PSI_OK)
-        return psi_ioc_offer(set, own, value, len);
+        return offer_part(set, own, value, len, for_detection);
     if (!psi_ioc_misp_kind(misp_type, &kind)) {
         char name[PSI_IOC_UNSUPPORTED_NAME_MAX + 1];
         (void)snprintf(name, sizeof name, "misp:%s", misp_type);
-        psi_ioc_set_skip(set, PSI_IOC_SKIP_UNSUPPORTED, name);
+        psi_ioc_set_skip_value(set, PSI_IOC_SKIP_UNSUPPORTED, name, value, len);
         return PSI_OK;
     }
     if (!kind.composite)
-        return psi_ioc_offer(set, kind.part[0], value, len);
+        return offer_part(set, kind.part[0], value, len, for_detection);
     /* The last '|': a file name may hold one, an address or hash never. */
     const char *bar = NULL;
     for (size_t i = len; i > 0; i--) {
@@ -147,15 +161,13 @@ int psi_ioc_offer_misp(struct psi_ioc_set *set, const char *misp_type, const cha
         }
     }
     if (bar == NULL) {
-        psi_ioc_set_skip(set, PSI_IOC_SKIP_MALFORMED, NULL);
+        psi_ioc_set_skip_value(set, PSI_IOC_SKIP_MALFORMED, NULL, value, len);
         return PSI_OK;
     }
     size_t first_len = (size_t)(bar - value);
-    int rc = PSI_OK;
-    if (kind.part[0] != PSI_IOC_NONE)
-        rc = psi_ioc_offer(set, kind.part[0], value, first_len);
-    if (rc == PSI_OK && kind.part[1] != PSI_IOC_NONE)
-        rc = psi_ioc_offer(set, kind.part[1], bar + 1, len - first_len - 1);
+    int rc = offer_part(set, kind.part[0], value, first_len, for_detection);
+    if (rc == PSI_OK)
+        rc = offer_part(set, kind.part[1], bar + 1, len - first_len - 1, for_detection);
     return rc;
 }
 
@@ -177,7 +189,11 @@ static int tally_column(struct psi_ioc_set *set, struct line_tally *t, const cha
         return PSI_OK;
     int rc = psi_ioc_canonicalise(s, len, &ioc, &why);
     if (rc == PSI_OK) {
-        rc = psi_ioc_set_add(set, &ioc);
+        rc = psi_ioc_set_take(set, &ioc, s, len);
+        if (rc == PSI_ERR_UNSUPPORTED) { /* excluded, and counted so */
+            t->refused = true;
+            return PSI_OK;
+        }
         if (rc < 0)
             return rc;
         t->taken = true;
@@ -188,17 +204,21 @@ static int tally_column(struct psi_ioc_set *set, struct line_tally *t, const cha
     if (why == PSI_IOC_SKIP_FILENAME) {
         t->filename = true;
     } else if (why != PSI_IOC_SKIP_UNSUPPORTED) {
-        psi_ioc_set_skip(set, why, NULL);
+        psi_ioc_set_skip_value(set, why, NULL, s, len);
         t->refused = true;
     }
     return PSI_OK;
 }
 
-static void tally_finish(struct psi_ioc_set *set, const struct line_tally *t)
+/* line, len: the whole line (or row), the value an observer is shown when
+ * the line counts once. */
+static void tally_finish(struct psi_ioc_set *set, const struct line_tally *t, const char *line,
+                         size_t len)
 {
     if (t->taken || t->refused)
         return;
-    psi_ioc_set_skip(set, t->filename ? PSI_IOC_SKIP_FILENAME : PSI_IOC_SKIP_UNSUPPORTED, NULL);
+    psi_ioc_set_skip_value(set, t->filename ? PSI_IOC_SKIP_FILENAME : PSI_IOC_SKIP_UNSUPPORTED,
+                           NULL, line, len);
 }
 
 /* ---- plain text --------------------------------------------------------- */
@@ -235,7 +255,7 @@ static int read_text_line(struct psi_ioc_set *set, const char *s, size_t len)
         if (rc != PSI_OK)
             return rc;
     }
-    tally_finish(set, &t);
+    tally_finish(set, &t, s, len);
     return PSI_OK;
 }
 
@@ -247,6 +267,7 @@ static int read_text(const struct psi_ioc_reader *r, const char *buf, size_t len
         line++;
         const char *nl = memchr(buf + pos, '\n', len - pos);
         size_t end = nl != NULL ? (size_t)(nl - buf) : len;
+        r->origin->line = line;
         int rc = read_text_line(r->set, buf + pos, end - pos);
         if (rc != PSI_OK)
             return psi_ioc_reader_fail(r, rc, line, "%s", psi_strerror(rc));
@@ -267,6 +288,7 @@ struct csv_record {
     struct csv_field *fields;
     size_t nfields, fields_cap;
     unsigned long line; /* where the record starts */
+    size_t start;       /* its bytes in the input: from start ... */
 };
 
 struct csv_parser {
@@ -324,6 +346,7 @@ static int csv_next(const struct psi_ioc_reader *r, struct csv_parser *p, struct
     rec->len = 0;
     rec->nfields = 0;
     rec->line = p->line;
+    rec->start = p->pos;
     if (p->pos >= p->len) {
         *done = true;
         return PSI_OK;
@@ -512,6 +535,27 @@ static char detect_delimiter(const char *buf, size_t len)
 
 enum csv_mode { CSV_ALL, CSV_COLUMN, CSV_TYPED };
 
+/* The row as it is in the input (up to where the parser stands, less the
+ * line end): what an observer is shown when a row counts once. */
+static void row_text(const struct csv_parser *p, const struct csv_record *rec, const char **s,
+                     size_t *len)
+{
+    size_t end = p->pos;
+    while (end > rec->start && (p->buf[end - 1] == '\n' || p->buf[end - 1] == '\r'))
+        end--;
+    *s = p->buf + rec->start;
+    *len = end - rec->start;
+}
+
+/* A MISP CSV export's to_ids cell: "0", "false" (any case) say "not for
+ * detection"; anything else, or no cell, says nothing against it. */
+static bool cell_for_detection(const struct csv_record *rec, bool has_column, size_t column)
+{
+    if (!has_column || column >= rec->nfields)
+        return true;
+    return !field_is(rec, column, "0") && !field_is(rec, column, "false");
+}
+
 static int read_csv(const struct psi_ioc_reader *r, const char *buf, size_t len,
                     const struct psi_csv_opts *opts)
 {
@@ -520,7 +564,8 @@ static int read_csv(const struct psi_ioc_reader *r, const char *buf, size_t len,
     bool done = false;
     int rc;
     enum csv_mode mode = CSV_ALL;
-    size_t column = 0, type_column = 0;
+    size_t column = 0, type_column = 0, to_ids_column = 0;
+    bool has_to_ids = false;
     enum psi_ioc_type column_type = PSI_IOC_NONE;
 
     if (opts != NULL && opts->delimiter != 0)
@@ -583,6 +628,12 @@ static int read_csv(const struct psi_ioc_reader *r, const char *buf, size_t len,
         }
         if (has_type && has_value) {
             mode = CSV_TYPED;
+            for (size_t i = 0; i < rec.nfields && !has_to_ids && !r->all_attributes; i++) {
+                if (field_is(&rec, i, "to_ids")) {
+                    to_ids_column = i;
+                    has_to_ids = true;
+                }
+            }
         } else {
             for (size_t i = 0; i < rec.nfields; i++) {
                 if (column_kind(&rec, i, &column_type)) {
@@ -606,6 +657,7 @@ static int read_csv(const struct psi_ioc_reader *r, const char *buf, size_t len,
         first = false;
         if (blank_record(&rec))
             continue;
+        r->origin->line = rec.line;
         const char *s;
         size_t slen;
         if (mode == CSV_ALL) {
@@ -616,11 +668,13 @@ static int read_csv(const struct psi_ioc_reader *r, const char *buf, size_t len,
                 if (rc != PSI_OK)
                     goto fail_row;
             }
-            tally_finish(r->set, &t);
+            row_text(&p, &rec, &s, &slen);
+            tally_finish(r->set, &t, s, slen);
             continue;
         }
         if (column >= rec.nfields || (mode == CSV_TYPED && type_column >= rec.nfields)) {
-            psi_ioc_set_skip(r->set, PSI_IOC_SKIP_MALFORMED, NULL);
+            row_text(&p, &rec, &s, &slen);
+            psi_ioc_set_skip_value(r->set, PSI_IOC_SKIP_MALFORMED, NULL, s, slen);
             continue;
         }
         field_text(&rec, column, &s, &slen);
@@ -635,7 +689,8 @@ static int read_csv(const struct psi_ioc_reader *r, const char *buf, size_t len,
                 tlen = sizeof type_name - 1;
             memcpy(type_name, ts, tlen);
             type_name[tlen] = '\0';
-            rc = psi_ioc_offer_misp(r->set, type_name, s, slen);
+            rc = psi_ioc_offer_misp(r->set, type_name, s, slen,
+                                    cell_for_detection(&rec, has_to_ids, to_ids_column));
         } else {
             rc = psi_ioc_offer(r->set, column_type, s, slen);
         }
@@ -654,8 +709,42 @@ out:
 
 /* ---- JSON --------------------------------------------------------------- */
 
+static bool is_json_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* What a parsed JSON document is, by its top (or its first element's):
+ * PSI_IOC_FORMAT_AUTO when neither. */
+static enum psi_ioc_format json_kind(json_t *doc)
+{
+    json_t *probe = doc;
+    if (json_is_array(doc))
+        probe = json_array_get(doc, 0);
+    const char *type = json_string_value(json_object_get(probe, "type"));
+    if (type != NULL && (strcmp(type, "bundle") == 0 || strcmp(type, "indicator") == 0))
+        return PSI_IOC_FORMAT_STIX;
+    if (json_object_get(probe, "Event") != NULL || json_object_get(probe, "response") != NULL ||
+        json_object_get(probe, "Attribute") != NULL)
+        return PSI_IOC_FORMAT_MISP;
+    return PSI_IOC_FORMAT_AUTO;
+}
+
+/* How a format is named in messages. */
+static const char *format_phrase(enum psi_ioc_format format)
+{
+    switch (format) {
+    case PSI_IOC_FORMAT_STIX: return "a STIX 2 bundle";
+    case PSI_IOC_FORMAT_MISP: return "a MISP event";
+    case PSI_IOC_FORMAT_CSV: return "CSV";
+    case PSI_IOC_FORMAT_TEXT: return "text";
+    case PSI_IOC_FORMAT_AUTO: break;
+    }
+    return "JSON";
+}
+
 static int read_json(const struct psi_ioc_reader *r, const char *buf, size_t len,
-                     enum psi_ioc_format format)
+                     enum psi_ioc_format format, enum psi_ioc_format *read_as)
 {
     json_error_t jerr;
     json_t *doc = json_loadb(buf, len, 0, &jerr);
@@ -663,28 +752,39 @@ static int read_json(const struct psi_ioc_reader *r, const char *buf, size_t len
         if (json_error_code(&jerr) == json_error_out_of_memory)
             return psi_ioc_reader_fail(r, PSI_ERR_NOMEM, 0, "out of memory reading JSON");
         unsigned long line = jerr.line > 0 ? (unsigned long)jerr.line : 1;
+        size_t i = 0;
+        while (i < len && is_json_space(buf[i]))
+            i++;
+        /* --format stix or misp on a text list: say so, not where JSON broke */
+        if (format != PSI_IOC_FORMAT_AUTO && i < len && buf[i] != '{' && buf[i] != '[' &&
+            buf[i] != '"')
+            return psi_ioc_reader_fail(r, PSI_ERR_PARSE, 0,
+                                       "not JSON, so not %s; read it as text or csv (or auto)",
+                                       format_phrase(format));
         return psi_ioc_reader_fail(r, PSI_ERR_PARSE, line, "JSON: %s", jerr.text);
     }
-    if (format == PSI_IOC_FORMAT_AUTO) {
-        json_t *probe = doc;
-        if (json_is_array(doc))
-            probe = json_array_get(doc, 0);
-        const char *type = json_string_value(json_object_get(probe, "type"));
-        if (type != NULL && (strcmp(type, "bundle") == 0 || strcmp(type, "indicator") == 0))
-            format = PSI_IOC_FORMAT_STIX;
-        else if (json_object_get(probe, "Event") != NULL ||
-                 json_object_get(probe, "response") != NULL ||
-                 json_object_get(probe, "Attribute") != NULL)
-            format = PSI_IOC_FORMAT_MISP;
-    }
+    enum psi_ioc_format kind = json_kind(doc);
+    if (format == PSI_IOC_FORMAT_AUTO)
+        format = kind;
     int rc;
-    if (format == PSI_IOC_FORMAT_STIX)
+    if (format == PSI_IOC_FORMAT_STIX && kind == PSI_IOC_FORMAT_MISP)
+        rc = psi_ioc_reader_fail(r, PSI_ERR_PARSE, 0,
+                                 "this is a MISP event, not a STIX 2 bundle; read it as misp "
+                                 "(or auto)");
+    else if (format == PSI_IOC_FORMAT_STIX)
         rc = psi_ioc_read_stix_json(r, doc);
     else if (format == PSI_IOC_FORMAT_MISP)
         rc = psi_ioc_read_misp_json(r, doc);
     else
         rc = psi_ioc_reader_fail(r, PSI_ERR_PARSE, 0,
                                  "JSON that is neither a STIX 2 bundle nor a MISP event");
+    if (format == PSI_IOC_FORMAT_MISP && rc == PSI_ERR_PARSE && kind == PSI_IOC_FORMAT_STIX &&
+        r->err != NULL && r->errlen > 0) {
+        size_t used = strlen(r->err);
+        (void)snprintf(r->err + used, r->errlen - used, " (it is a STIX 2 bundle: read it as stix)");
+    }
+    if (format == PSI_IOC_FORMAT_STIX || format == PSI_IOC_FORMAT_MISP)
+        *read_as = format;
     json_decref(doc);
     return rc;
 }
@@ -706,48 +806,75 @@ static bool ends_with_ci(const char *name, const char *suffix)
     return true;
 }
 
-/* JSON if it opens with '{', or with '[' followed by a JSON value opener
- * (a text list may open with "[2001:db8::1]:443"), or is named *.json. */
-static bool looks_like_json(const char *name, const char *buf, size_t len)
+
+/* Opens like a JSON document: '{', or '[' followed by a JSON value opener (a
+ * text list may open with "[2001:db8::1]:443"). */
+static bool opens_like_json(const char *buf, size_t len)
 {
     size_t i = 0;
-    while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
+    while (i < len && is_json_space(buf[i]))
         i++;
     if (i < len && buf[i] == '{')
         return true;
     if (i < len && buf[i] == '[') {
         i++;
-        while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
+        while (i < len && is_json_space(buf[i]))
             i++;
         if (i == len || buf[i] == '{' || buf[i] == '[' || buf[i] == '"' || buf[i] == ']')
             return true;
     }
-    return ends_with_ci(name, ".json");
+    return false;
 }
 
-int psi_ioc_read_buffer(const char *name, const void *data, size_t len, enum psi_ioc_format format,
-                        const struct psi_csv_opts *csv, struct psi_ioc_set *set, char *err,
-                        size_t errlen)
+/* JSON if it opens like it, or is named *.json. */
+static bool looks_like_json(const char *name, const char *buf, size_t len)
 {
-    if (err != NULL && errlen > 0)
-        err[0] = '\0';
-    if (name == NULL)
-        name = "(buffer)";
-    struct psi_ioc_reader r = {name, set, err, errlen};
-    if (set == NULL || (data == NULL && len > 0) || (unsigned)format > PSI_IOC_FORMAT_MISP)
-        return psi_ioc_reader_fail(&r, PSI_ERR_INVALID, 0, "invalid arguments");
-    const char *buf = data == NULL ? "" : data;
+    return opens_like_json(buf, len) || ends_with_ci(name, ".json");
+}
+
+/*
+ * A file given as text or CSV that is in fact a JSON document (a STIX
+ * bundle or a MISP event read with --format text or csv) would be read as
+ * lines of JSON syntax: report links and attack-pattern URLs taken as
+ * indicators, to_ids ignored. It is refused, naming what it is. Only a
+ * document that parses whole counts, so a text list that merely opens with
+ * '[' or '{' is read as asked.
+ */
+static int refuse_json_as_text(const struct psi_ioc_reader *r, const char *buf, size_t len,
+                               enum psi_ioc_format format)
+{
+    if (!opens_like_json(buf, len))
+        return PSI_OK;
+    json_t *doc = json_loadb(buf, len, 0, NULL);
+    if (doc == NULL)
+        return PSI_OK;
+    enum psi_ioc_format kind = json_kind(doc);
+    json_decref(doc);
+    if (kind == PSI_IOC_FORMAT_AUTO)
+        return psi_ioc_reader_fail(r, PSI_ERR_PARSE, 0, "this is a JSON document, not %s",
+                                   format_phrase(format));
+    return psi_ioc_reader_fail(r, PSI_ERR_PARSE, 0,
+                               "this is %s (JSON), not %s; read it as %s (or auto)",
+                               format_phrase(kind), format_phrase(format),
+                               psi_ioc_format_name(kind));
+}
+
+static int read_buffer(const struct psi_ioc_reader *r, const char *buf, size_t len,
+                       enum psi_ioc_format format, const struct psi_csv_opts *csv,
+                       enum psi_ioc_format *read_as)
+{
     if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
         buf += 3;
         len -= 3;
     }
     if (len >= 2 && ((unsigned char)buf[0] == 0xff || (unsigned char)buf[0] == 0xfe) &&
         (unsigned char)buf[1] == ((unsigned char)buf[0] ^ 0x01u))
-        return psi_ioc_reader_fail(&r, PSI_ERR_PARSE, 1, "UTF-16 text; convert it to UTF-8");
+        return psi_ioc_reader_fail(r, PSI_ERR_PARSE, 1, "UTF-16 text; convert it to UTF-8");
+    bool asked = format != PSI_IOC_FORMAT_AUTO;
     if (format == PSI_IOC_FORMAT_AUTO) {
-        if (looks_like_json(name, buf, len))
+        if (looks_like_json(r->name, buf, len))
             ; /* STIX or MISP: decided on the parsed document */
-        else if (ends_with_ci(name, ".csv"))
+        else if (ends_with_ci(r->name, ".csv"))
             format = PSI_IOC_FORMAT_CSV;
         else
             format = PSI_IOC_FORMAT_TEXT;
@@ -755,7 +882,7 @@ int psi_ioc_read_buffer(const char *name, const void *data, size_t len, enum psi
     bool csv_options = csv != NULL && (csv->column_name != NULL || csv->column_index > 0);
     if (csv_options && format != PSI_IOC_FORMAT_CSV)
         return psi_ioc_reader_fail(
-            &r, PSI_ERR_INVALID, 0, "a column is only chosen in CSV input (this is %s)",
+            r, PSI_ERR_INVALID, 0, "a column is only chosen in CSV input (this is %s)",
             format == PSI_IOC_FORMAT_AUTO ? "JSON" : psi_ioc_format_name(format));
     if (format == PSI_IOC_FORMAT_TEXT || format == PSI_IOC_FORMAT_CSV) {
         const char *nul = memchr(buf, '\0', len);
@@ -763,14 +890,53 @@ int psi_ioc_read_buffer(const char *name, const void *data, size_t len, enum psi
             unsigned long line = 1;
             for (const char *c = buf; c < nul; c++)
                 line += *c == '\n';
-            return psi_ioc_reader_fail(&r, PSI_ERR_PARSE, line,
+            return psi_ioc_reader_fail(r, PSI_ERR_PARSE, line,
                                        "NUL byte: this is not a text file");
         }
+        if (asked) {
+            int rc = refuse_json_as_text(r, buf, len, format);
+            if (rc != PSI_OK)
+                return rc;
+        }
+        *read_as = format;
         if (format == PSI_IOC_FORMAT_TEXT)
-            return read_text(&r, buf, len);
-        return read_csv(&r, buf, len, csv);
+            return read_text(r, buf, len);
+        return read_csv(r, buf, len, csv);
     }
-    return read_json(&r, buf, len, format);
+    return read_json(r, buf, len, format, read_as);
+}
+
+int psi_ioc_read_buffer_ex(const char *name, const void *data, size_t len,
+                           const struct psi_ioc_read_opts *opts, struct psi_ioc_set *set,
+                           enum psi_ioc_format *read_as, char *err, size_t errlen)
+{
+    static const struct psi_ioc_read_opts defaults = {PSI_IOC_FORMAT_AUTO, NULL, false};
+    enum psi_ioc_format ignored;
+    if (read_as == NULL)
+        read_as = &ignored;
+    *read_as = PSI_IOC_FORMAT_AUTO;
+    if (err != NULL && errlen > 0)
+        err[0] = '\0';
+    if (name == NULL)
+        name = "(buffer)";
+    if (opts == NULL)
+        opts = &defaults;
+    struct psi_ioc_origin origin = {name, 0, NULL, NULL, NULL};
+    struct psi_ioc_reader r = {name, set, err, errlen, &origin, opts->all_attributes};
+    if (set == NULL || (data == NULL && len > 0) || (unsigned)opts->format > PSI_IOC_FORMAT_MISP)
+        return psi_ioc_reader_fail(&r, PSI_ERR_INVALID, 0, "invalid arguments");
+    psi_ioc_set_origin(set, &origin);
+    int rc = read_buffer(&r, data == NULL ? "" : data, len, opts->format, opts->csv, read_as);
+    psi_ioc_set_origin(set, NULL);
+    return rc;
+}
+
+int psi_ioc_read_buffer(const char *name, const void *data, size_t len, enum psi_ioc_format format,
+                        const struct psi_csv_opts *csv, struct psi_ioc_set *set, char *err,
+                        size_t errlen)
+{
+    struct psi_ioc_read_opts opts = {format, csv, false};
+    return psi_ioc_read_buffer_ex(name, data, len, &opts, set, NULL, err, errlen);
 }
 
 static int io_failure(const struct psi_ioc_reader *r, int e)
@@ -781,17 +947,14 @@ static int io_failure(const struct psi_ioc_reader *r, int e)
     return psi_ioc_reader_fail(r, PSI_ERR_IO, 0, "%s", text);
 }
 
-int psi_ioc_read_stream(FILE *stream, const char *name, enum psi_ioc_format format,
-                        const struct psi_csv_opts *csv, struct psi_ioc_set *set, char *err,
-                        size_t errlen)
+/* Reads a stream whole into *out (malloc'd; free it), at most
+ * PSI_IOC_FILE_MAX bytes. 0 or an error with its line. */
+static int load_stream(const struct psi_ioc_reader *r, FILE *stream, char **out, size_t *out_len)
 {
-    struct psi_ioc_reader r = {name == NULL ? "(stream)" : name, set, err, errlen};
-    if (stream == NULL)
-        return psi_ioc_reader_fail(&r, PSI_ERR_INVALID, 0, "invalid arguments");
     size_t cap = (size_t)64 * 1024, len = 0;
     char *buf = malloc(cap);
     if (buf == NULL)
-        return psi_ioc_reader_fail(&r, PSI_ERR_NOMEM, 0, "out of memory");
+        return psi_ioc_reader_fail(r, PSI_ERR_NOMEM, 0, "out of memory");
     errno = 0;
     for (;;) {
         if (len == cap) {
@@ -802,8 +965,8 @@ int psi_ioc_read_stream(FILE *stream, const char *name, enum psi_ioc_format form
                     break;
                 free(buf);
                 if (c == EOF)
-                    return io_failure(&r, errno);
-                return psi_ioc_reader_fail(&r, PSI_ERR_TOO_LARGE, 0,
+                    return io_failure(r, errno);
+                return psi_ioc_reader_fail(r, PSI_ERR_TOO_LARGE, 0,
                                            "larger than %lu MiB, the most read at once",
                                            PSI_IOC_FILE_MAX / (1024UL * 1024UL));
             }
@@ -811,7 +974,7 @@ int psi_ioc_read_stream(FILE *stream, const char *name, enum psi_ioc_format form
             char *more = realloc(buf, grown);
             if (more == NULL) {
                 free(buf);
-                return psi_ioc_reader_fail(&r, PSI_ERR_NOMEM, 0, "out of memory");
+                return psi_ioc_reader_fail(r, PSI_ERR_NOMEM, 0, "out of memory");
             }
             buf = more;
             cap = grown;
@@ -822,27 +985,139 @@ int psi_ioc_read_stream(FILE *stream, const char *name, enum psi_ioc_format form
             if (ferror(stream)) {
                 int e = errno;
                 free(buf);
-                return io_failure(&r, e);
+                return io_failure(r, e);
             }
             break;
         }
     }
-    int rc = psi_ioc_read_buffer(r.name, buf, len, format, csv, set, err, errlen);
+    *out = buf;
+    *out_len = len;
+    return PSI_OK;
+}
+
+int psi_ioc_read_stream_ex(FILE *stream, const char *name, const struct psi_ioc_read_opts *opts,
+                           struct psi_ioc_set *set, enum psi_ioc_format *read_as, char *err,
+                           size_t errlen)
+{
+    struct psi_ioc_reader r = {name == NULL ? "(stream)" : name, set, err, errlen, NULL, false};
+    if (read_as != NULL)
+        *read_as = PSI_IOC_FORMAT_AUTO;
+    if (stream == NULL)
+        return psi_ioc_reader_fail(&r, PSI_ERR_INVALID, 0, "invalid arguments");
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = load_stream(&r, stream, &buf, &len);
+    if (rc != PSI_OK)
+        return rc;
+    rc = psi_ioc_read_buffer_ex(r.name, buf, len, opts, set, read_as, err, errlen);
     free(buf);
     return rc;
 }
 
-int psi_ioc_read_file(const char *path, enum psi_ioc_format format, const struct psi_csv_opts *csv,
-                      struct psi_ioc_set *set, char *err, size_t errlen)
+int psi_ioc_read_stream(FILE *stream, const char *name, enum psi_ioc_format format,
+                        const struct psi_csv_opts *csv, struct psi_ioc_set *set, char *err,
+                        size_t errlen)
 {
-    struct psi_ioc_reader r = {path == NULL ? "(null)" : path, set, err, errlen};
+    struct psi_ioc_read_opts opts = {format, csv, false};
+    return psi_ioc_read_stream_ex(stream, name, &opts, set, NULL, err, errlen);
+}
+
+int psi_ioc_read_file_ex(const char *path, const struct psi_ioc_read_opts *opts,
+                         struct psi_ioc_set *set, enum psi_ioc_format *read_as, char *err,
+                         size_t errlen)
+{
+    struct psi_ioc_reader r = {path == NULL ? "(null)" : path, set, err, errlen, NULL, false};
+    if (read_as != NULL)
+        *read_as = PSI_IOC_FORMAT_AUTO;
     if (path == NULL || set == NULL)
         return psi_ioc_reader_fail(&r, PSI_ERR_INVALID, 0, "invalid arguments");
     errno = 0;
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return io_failure(&r, errno);
-    int rc = psi_ioc_read_stream(f, path, format, csv, set, err, errlen);
+    int rc = psi_ioc_read_stream_ex(f, path, opts, set, read_as, err, errlen);
     (void)fclose(f);
+    return rc;
+}
+
+int psi_ioc_read_file(const char *path, enum psi_ioc_format format, const struct psi_csv_opts *csv,
+                      struct psi_ioc_set *set, char *err, size_t errlen)
+{
+    struct psi_ioc_read_opts opts = {format, csv, false};
+    return psi_ioc_read_file_ex(path, &opts, set, NULL, err, errlen);
+}
+
+/* ---- exclusions --------------------------------------------------------- */
+
+int psi_ioc_read_exclusions_buffer(const char *name, const void *data, size_t len,
+                                   struct psi_ioc_set *set, char *err, size_t errlen)
+{
+    if (err != NULL && errlen > 0)
+        err[0] = '\0';
+    struct psi_ioc_reader r = {name == NULL ? "(buffer)" : name, set, err, errlen, NULL, false};
+    if (set == NULL || (data == NULL && len > 0))
+        return psi_ioc_reader_fail(&r, PSI_ERR_INVALID, 0, "invalid arguments");
+    const char *buf = data == NULL ? "" : data;
+    if (memchr(buf, '\0', len) != NULL)
+        return psi_ioc_reader_fail(&r, PSI_ERR_PARSE, 0, "NUL byte: this is not a text file");
+    size_t pos = 0;
+    unsigned long line = 0;
+    while (pos < len) {
+        line++;
+        const char *nl = memchr(buf + pos, '\n', len - pos);
+        size_t end = nl != NULL ? (size_t)(nl - buf) : len;
+        const char *s = buf + pos;
+        size_t n = end - pos;
+        pos = end + 1;
+        /* a comment: the whole line, or from a '#' after white space */
+        for (size_t i = 0; i < n; i++) {
+            if (s[i] == '#' && (i == 0 || is_text_space(s[i - 1]))) {
+                n = i;
+                break;
+            }
+        }
+        while (n > 0 && is_text_space(s[0])) {
+            s++;
+            n--;
+        }
+        while (n > 0 && is_text_space(s[n - 1]))
+            n--;
+        if (n == 0)
+            continue;
+        enum psi_ioc_skip why = PSI_IOC_SKIP_UNSUPPORTED;
+        int rc = psi_ioc_set_exclude(set, s, n, &why);
+        if (rc == PSI_ERR_UNSUPPORTED &&
+            (why == PSI_IOC_SKIP_RESERVED || why == PSI_IOC_SKIP_GENERIC))
+            continue;
+        if (rc == PSI_ERR_UNSUPPORTED)
+            return psi_ioc_reader_fail(&r, PSI_ERR_PARSE, line,
+                                       "'%.*s' is no indicator or address range (%s)",
+                                       n > 80 ? 80 : (int)n, s, psi_ioc_skip_name(why));
+        if (rc != PSI_OK)
+            return psi_ioc_reader_fail(&r, rc, line, "%s", psi_strerror(rc));
+    }
+    return PSI_OK;
+}
+
+int psi_ioc_read_exclusions(const char *path, struct psi_ioc_set *set, char *err, size_t errlen)
+{
+    if (err != NULL && errlen > 0)
+        err[0] = '\0';
+    struct psi_ioc_reader r = {path == NULL ? "(null)" : path, set, err, errlen, NULL, false};
+    if (path == NULL || set == NULL)
+        return psi_ioc_reader_fail(&r, PSI_ERR_INVALID, 0, "invalid arguments");
+    errno = 0;
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (f == NULL)
+        return io_failure(&r, errno);
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = load_stream(&r, f, &buf, &len);
+    if (f != stdin)
+        (void)fclose(f);
+    if (rc != PSI_OK)
+        return rc;
+    rc = psi_ioc_read_exclusions_buffer(path, buf, len, set, err, errlen);
+    free(buf);
     return rc;
 }

@@ -11,15 +11,20 @@
 
 #include <jansson.h>
 
+#include "ioc_set_impl.h"
 #include "psi/indicator.h"
 #include "psi/ioc_reader.h"
 
-/* Where a reader reports to. */
+/* Where a reader reports to. origin is the set's current origin (the
+ * reader updates it before each value it offers); NULL in the error paths
+ * of the loaders, which offer nothing. */
 struct psi_ioc_reader {
     const char *name; /* file name for messages */
     struct psi_ioc_set *set;
     char *err;
     size_t errlen;
+    struct psi_ioc_origin *origin;
+    bool all_attributes; /* MISP: to_ids false read too */
 };
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -45,9 +50,11 @@ struct psi_ioc_misp_kind {
 bool psi_ioc_misp_kind(const char *misp_type, struct psi_ioc_misp_kind *kind);
 
 /* Offer one typed MISP value (type and value as in the attribute) to the
- * set: split, canonicalise, count. Returns 0 or PSI_ERR_NOMEM. */
+ * set: split, canonicalise, count. An attribute not for detection (to_ids
+ * false) of a type that has indicators counts each of its indicator parts
+ * as not-for-detection. Returns 0 or PSI_ERR_NOMEM. */
 int psi_ioc_offer_misp(struct psi_ioc_set *set, const char *misp_type, const char *value,
-                       size_t len);
+                       size_t len, bool for_detection);
 
 /* Offer a value of a kind (PSI_IOC_NONE: detect); counts a skip. 0 or
  * PSI_ERR_NOMEM. */

@@ -140,7 +140,14 @@ static uint64_t unsupported_named(const struct psi_ioc_set *set, const char *nam
  *    process:command_line and file:name unsupported: 6 kept.
  *  - event.misp.json: 9 attributes and 2 in an object; domain|ip gives two
  *    values and filename|md5 one (the name is dropped): 12 read; regkey|value,
- *    text and port unsupported: 9 kept.
+ *    text and port unsupported: 9 kept. (Its one to_ids false attribute is
+ *    text: unsupported either way.)
+ *  - opencti-observables.stix.json: an OpenCTI-style STIX 2.1 export of
+ *    cyber-observables only (no indicator): an identity, 7 observables (one
+ *    of them github.io, a public suffix: generic), a file with two hashes
+ *    and a file with one, a relationship: 9 read, 8 kept.
+ *  - opencti-patterns.stix.json: the same values as indicator patterns
+ *    (the two hashes of the first file joined by OR): the same 9 and 8.
  */
 static const struct {
     const char *path;
@@ -150,6 +157,8 @@ static const struct {
     {"beacon.sha256", {4, 3, 1, {0}}},
     {"bundle.stix.json", {8, 6, 0, {[U] = 2}}},
     {"event.misp.json", {12, 9, 0, {[U] = 3}}},
+    {"opencti-observables.stix.json", {9, 8, 0, {[PSI_IOC_SKIP_GENERIC] = 1}}},
+    {"opencti-patterns.stix.json", {9, 8, 0, {[PSI_IOC_SKIP_GENERIC] = 1}}},
 };
 
 static struct psi_ioc_set *read_fixture(const char *rel)
@@ -309,13 +318,16 @@ static const struct expectation {
 
 #define NEXPECT (sizeof expectations / sizeof expectations[0])
 
+/* Read with every MISP attribute (all_attributes): the counts above were
+ * derived ignoring to_ids; test_shared_to_ids checks the default. */
 static struct psi_ioc_set *read_shared(const char *rel)
 {
     char path[1024];
     char err[512];
     (void)snprintf(path, sizeof path, "%s/%s", IOC_DIR, rel);
     struct psi_ioc_set *set = new_set();
-    int rc = psi_ioc_read_file(path, PSI_IOC_FORMAT_AUTO, NULL, set, err, sizeof err);
+    struct psi_ioc_read_opts opts = {PSI_IOC_FORMAT_AUTO, NULL, true};
+    int rc = psi_ioc_read_file_ex(path, &opts, set, NULL, err, sizeof err);
     if (rc != PSI_OK)
         fail_msg("%s: rc %d: %s", rel, rc, err);
     return set;
@@ -371,6 +383,47 @@ static void test_every_shared_file(void **state)
         if (!seen[i])
             fail_msg("%s: expected but not found", expectations[i].path);
     assert_int_equal(files, NEXPECT);
+}
+
+/*
+ * to_ids by default: ESET publishes most attributes with to_ids false. The
+ * counts are the indicator parts of to_ids-false attributes of a supported
+ * type (domain|ip: 2, filename|sha256: 1), counted with a Python one-liner
+ * over the JSON; everything else reads as with every attribute.
+ */
+static void test_shared_to_ids(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *path;
+        uint64_t not_for_detection;
+    } misp[] = {
+        {"eset-misp/badiis_misp-badiis.json", 136},
+        {"eset-misp/dukes_misp-dukes-operation-ghost-event.json", 87},
+        {"eset-misp/mozi_mozi.misp-event.json", 5},
+        {"eset-misp/oceanlotus_oceanlotus.misp.event.json", 95},
+        {"eset-misp/turla_misp-turla-crutch-event.json", 9},
+        {"eset-misp/winter_vivern_misp-wintervivern.event.json", 5},
+    };
+    for (size_t i = 0; i < sizeof misp / sizeof misp[0]; i++) {
+        char path[1024], err[256];
+        (void)snprintf(path, sizeof path, "%s/%s", IOC_DIR, misp[i].path);
+        struct psi_ioc_set *all = read_shared(misp[i].path);
+        struct psi_ioc_set *set = new_set();
+        if (psi_ioc_read_file(path, PSI_IOC_FORMAT_AUTO, NULL, set, err, sizeof err) != PSI_OK)
+            fail_msg("%s: %s", misp[i].path, err);
+        const struct psi_ioc_stats *a = psi_ioc_set_stats(all), *d = psi_ioc_set_stats(set);
+        if (d->skipped[PSI_IOC_SKIP_NOT_FOR_DETECTION] != misp[i].not_for_detection)
+            fail_msg("%s: %llu not for detection, expected %llu", misp[i].path,
+                     (unsigned long long)d->skipped[PSI_IOC_SKIP_NOT_FOR_DETECTION],
+                     (unsigned long long)misp[i].not_for_detection);
+        assert_int_equal(a->skipped[PSI_IOC_SKIP_NOT_FOR_DETECTION], 0);
+        assert_int_equal(d->read, a->read);
+        assert_int_equal(d->skipped[U], a->skipped[U]);
+        assert_true(d->kept <= a->kept);
+        psi_ioc_set_free(all);
+        psi_ioc_set_free(set);
+    }
 }
 
 /* All text files at once: hashes published in two places collapse. */
@@ -886,10 +939,21 @@ static void test_stix_shapes(void **state)
                        PSI_IOC_FORMAT_STIX, NULL);
     has(set, PSI_IOC_DOMAIN, "two.example.com");
     psi_ioc_set_free(set);
-    set = read_text_ok("empty.json", "{\"type\":\"bundle\",\"id\":\"bundle--x\"}",
-                       PSI_IOC_FORMAT_AUTO, NULL);
-    assert_int_equal(psi_ioc_set_stats(set)->read, 0);
-    psi_ioc_set_free(set);
+    /* a bundle with nothing to read is an error, not "0 read" */
+    static const char empty[] = "{\"type\":\"bundle\",\"id\":\"bundle--x\"}";
+    read_fails("empty.json", empty, strlen(empty), PSI_IOC_FORMAT_AUTO, NULL, PSI_ERR_PARSE,
+               "empty.json: nothing to read: an empty STIX bundle");
+    static const char reports[] =
+        "{\"type\":\"bundle\",\"objects\":[{\"type\":\"identity\",\"name\":\"x\"},"
+        "{\"type\":\"report\",\"name\":\"y\"},{\"type\":\"indicator\",\"revoked\":true,"
+        "\"pattern\":\"[domain-name:value = 'gone.example.com']\"}]}";
+    read_fails("reports.json", reports, strlen(reports), PSI_IOC_FORMAT_AUTO, NULL, PSI_ERR_PARSE,
+               "reports.json: nothing to read: no indicator, cyber-observable or observed-data "
+               "in this STIX bundle (3 objects, 1 revoked)");
+    static const char other[] = "{\"type\":\"bundle\",\"objects\":[{\"type\":\"malware\"}]}";
+    read_fails("other.json", other, strlen(other), PSI_IOC_FORMAT_STIX, NULL, PSI_ERR_PARSE,
+               "other.json: nothing to read: no indicator, cyber-observable or observed-data "
+               "in this STIX bundle (1 object of other types)");
 
     /* errors in the shape of the document */
     static const char objects_not_array[] = "{\"type\":\"bundle\",\"objects\":{}}";
@@ -900,7 +964,11 @@ static void test_stix_shapes(void **state)
                PSI_ERR_PARSE, "s2.json: $.objects[1]: not an object");
     static const char misp_as_stix[] = "{\"Event\":{}}";
     read_fails("s3.json", misp_as_stix, strlen(misp_as_stix), PSI_IOC_FORMAT_STIX, NULL,
-               PSI_ERR_PARSE, "s3.json: $.type: not \"bundle\"; this is no STIX 2 bundle");
+               PSI_ERR_PARSE,
+               "s3.json: this is a MISP event, not a STIX 2 bundle; read it as misp (or auto)");
+    static const char not_a_bundle[] = "{\"type\":\"report\"}";
+    read_fails("s5.json", not_a_bundle, strlen(not_a_bundle), PSI_IOC_FORMAT_STIX, NULL,
+               PSI_ERR_PARSE, "s5.json: $.type: not \"bundle\"; this is no STIX 2 bundle");
     /* jansson takes only an object or an array at the top */
     read_fails("s4.json", "\"bundle\"", 8, PSI_IOC_FORMAT_STIX, NULL, PSI_ERR_PARSE,
                "s4.json:1: JSON: '[' or '{' expected near '\"bundle\"'");
@@ -1182,12 +1250,411 @@ static void test_garbage_input(void **state)
     }
 }
 
+/* ---- STIX cyber-observables ---------------------------------------------- */
+
+/* Two sets hold the same members in the same order. */
+static void same_members(const struct psi_ioc_set *a, const struct psi_ioc_set *b)
+{
+    assert_int_equal(psi_ioc_set_count(a), psi_ioc_set_count(b));
+    for (size_t i = 0; i < psi_ioc_set_count(a); i++) {
+        struct psi_ioc_ref x, y;
+        assert_int_equal(psi_ioc_set_get(a, i, &x), PSI_OK);
+        assert_int_equal(psi_ioc_set_get(b, i, &y), PSI_OK);
+        if (x.type != y.type || strcmp(x.value, y.value) != 0)
+            fail_msg("member %zu: %s %s against %s %s", i, psi_ioc_type_name(x.type), x.value,
+                     psi_ioc_type_name(y.type), y.value);
+    }
+}
+
+static void test_stix_observables(void **state)
+{
+    (void)state;
+    /* an OpenCTI-style bundle of observables only gives exactly what the
+     * same values give as patterns */
+    struct psi_ioc_set *obs = read_fixture("opencti-observables.stix.json");
+    struct psi_ioc_set *pat = read_fixture("opencti-patterns.stix.json");
+    same_members(obs, pat);
+    assert_int_equal(psi_ioc_set_count(obs), 8);
+    has(obs, PSI_IOC_IPV6, "2001:db8::bad:1");
+    has(obs, PSI_IOC_DOMAIN, "login-verify.example.com");
+    has(obs, PSI_IOC_URL, "https://login-verify.example.com/Session/start?id=1");
+    has(obs, PSI_IOC_MD5, "5d41402abc4b2a76b9719d911017c592");
+    has(obs, PSI_IOC_SHA1, "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d");
+    has_not(obs, PSI_IOC_DOMAIN, "github.io");
+    psi_ioc_set_free(obs);
+    psi_ioc_set_free(pat);
+
+    /* STIX 2.0: observed-data's "objects" dictionary; other observables are
+     * counted by type, domain objects are not counted */
+    static const char v20[] =
+        "{\"type\":\"bundle\",\"spec_version\":\"2.0\",\"objects\":[\n"
+        " {\"type\":\"observed-data\",\"id\":\"observed-data--1\",\"objects\":{\n"
+        "  \"0\":{\"type\":\"ipv4-addr\",\"value\":\"198.51.100.99\"},\n"
+        "  \"1\":{\"type\":\"domain-name\",\"value\":\"c2.example.org\",\"resolves_to_refs\":[\"0\"]},\n"
+        "  \"2\":{\"type\":\"network-traffic\",\"dst_ref\":\"0\",\"dst_port\":443},\n"
+        "  \"3\":{\"type\":\"file\",\"name\":\"a.exe\",\"hashes\":{\"SHA-256\":"
+        "\"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855\",\"ssdeep\":\"3:a:b\"}},\n"
+        "  \"4\":{\"type\":\"x-custom\",\"value\":\"?\"},\n"
+        "  \"5\":{\"type\":\"url\"}}},\n"
+        " {\"type\":\"observed-data\",\"id\":\"observed-data--2\",\"object_refs\":[]},\n"
+        " {\"type\":\"mutex\",\"name\":\"Global\\\\x\"},\n"
+        " {\"type\":\"file\",\"name\":\"nohash.exe\"},\n"
+        " {\"type\":\"email-addr\",\"value\":\"a@mail.example.net\"},\n"
+        " {\"type\":\"malware\",\"name\":\"not counted\"},\n"
+        " {\"type\":\"x-opencti-thing\",\"value\":\"not counted\"}]}\n";
+    struct psi_ioc_set *set = read_text_ok("v20.json", v20, PSI_IOC_FORMAT_AUTO, NULL);
+    /* ipv4, domain, sha256, email kept; network-traffic, ssdeep, x-custom,
+     * mutex, file without hash unsupported; url without value malformed */
+    struct counts want = {10, 4, 0, {[U] = 5, [M] = 1}};
+    check_counts("STIX 2.0 observed-data", set, &want);
+    has(set, PSI_IOC_IPV4, "198.51.100.99");
+    has(set, PSI_IOC_DOMAIN, "c2.example.org");
+    has(set, PSI_IOC_SHA256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    has(set, PSI_IOC_EMAIL, "a@mail.example.net");
+    assert_int_equal(unsupported_named(set, "stix:network-traffic"), 1);
+    assert_int_equal(unsupported_named(set, "stix:file:hashes.ssdeep"), 1);
+    assert_int_equal(unsupported_named(set, "stix:x-custom"), 1);
+    assert_int_equal(unsupported_named(set, "stix:mutex"), 1);
+    assert_int_equal(unsupported_named(set, "stix:file"), 1);
+    psi_ioc_set_free(set);
+
+    static const char bad[] = "{\"type\":\"bundle\",\"objects\":[{\"type\":\"observed-data\","
+                              "\"objects\":[1]}]}";
+    read_fails("od.json", bad, strlen(bad), PSI_IOC_FORMAT_AUTO, NULL, PSI_ERR_PARSE,
+               "od.json: $.objects[0].objects: not an object");
+}
+
+/* ---- a file whose content is not its --format ---------------------------- */
+
+static void read_as_is(const char *name, const char *text, enum psi_ioc_format asked,
+                       enum psi_ioc_format want)
+{
+    struct psi_ioc_set *set = new_set();
+    struct psi_ioc_read_opts opts = {asked, NULL, false};
+    enum psi_ioc_format got = PSI_IOC_FORMAT_TEXT;
+    char err[256];
+    int rc = psi_ioc_read_buffer_ex(name, text, strlen(text), &opts, set, &got, err, sizeof err);
+    if (rc != PSI_OK)
+        fail_msg("%s: %s", name, err);
+    assert_int_equal(got, want);
+    psi_ioc_set_free(set);
+}
+
+static void test_format_mismatch(void **state)
+{
+    (void)state;
+    static const char misp[] =
+        "{\"Event\":{\"Attribute\":[{\"type\":\"link\",\"value\":\"https://r.example.com/\"}]}}";
+    static const char stix[] = "{\"type\":\"bundle\",\"objects\":[{\"type\":\"indicator\","
+                               "\"pattern\":\"[url:value = 'https://attack.mitre.org/T1']\"}]}";
+    read_fails("e.csv", misp, strlen(misp), PSI_IOC_FORMAT_CSV, NULL, PSI_ERR_PARSE,
+               "e.csv: this is a MISP event (JSON), not CSV; read it as misp (or auto)");
+    read_fails("e.txt", misp, strlen(misp), PSI_IOC_FORMAT_TEXT, NULL, PSI_ERR_PARSE,
+               "e.txt: this is a MISP event (JSON), not text; read it as misp (or auto)");
+    read_fails("b.txt", stix, strlen(stix), PSI_IOC_FORMAT_TEXT, NULL, PSI_ERR_PARSE,
+               "b.txt: this is a STIX 2 bundle (JSON), not text; read it as stix (or auto)");
+    read_fails("j.txt", "[\"a.example.com\"]", 17, PSI_IOC_FORMAT_TEXT, NULL, PSI_ERR_PARSE,
+               "j.txt: this is a JSON document, not text");
+    read_fails("b.misp", stix, strlen(stix), PSI_IOC_FORMAT_MISP, NULL, PSI_ERR_PARSE,
+               "b.misp: $: no \"Event\", \"response\" or \"Attribute\"; this is no MISP event "
+               "(it is a STIX 2 bundle: read it as stix)");
+    read_fails("l.txt", "evil.example.com\n", 17, PSI_IOC_FORMAT_STIX, NULL, PSI_ERR_PARSE,
+               "l.txt: not JSON, so not a STIX 2 bundle; read it as text or csv (or auto)");
+    /* text that merely opens like JSON is read as asked */
+    struct psi_ioc_set *set =
+        read_text_ok("v6.txt", "[2001:db8::1]:443\n{not json}\n", PSI_IOC_FORMAT_TEXT, NULL);
+    has(set, PSI_IOC_IPV6, "2001:db8::1");
+    psi_ioc_set_free(set);
+    /* what auto decided, and what was asked */
+    read_as_is("a.json", misp, PSI_IOC_FORMAT_AUTO, PSI_IOC_FORMAT_MISP);
+    read_as_is("a", stix, PSI_IOC_FORMAT_AUTO, PSI_IOC_FORMAT_STIX);
+    read_as_is("a.csv", "ioc\nevil.example.com\n", PSI_IOC_FORMAT_AUTO, PSI_IOC_FORMAT_CSV);
+    read_as_is("a.txt", "evil.example.com\n", PSI_IOC_FORMAT_AUTO, PSI_IOC_FORMAT_TEXT);
+    read_as_is("a.txt", "evil.example.com\n", PSI_IOC_FORMAT_CSV, PSI_IOC_FORMAT_CSV);
+}
+
+/* ---- MISP to_ids --------------------------------------------------------- */
+
+static void test_misp_to_ids(void **state)
+{
+    (void)state;
+    static const char event[] =
+        "{\"Event\":{\"Attribute\":[\n"
+        " {\"type\":\"domain\",\"to_ids\":true,\"value\":\"c2.example.com\"},\n"
+        " {\"type\":\"domain\",\"to_ids\":false,\"value\":\"news.example.com\"},\n"
+        " {\"type\":\"domain|ip\",\"to_ids\":\"0\",\"value\":\"a.example.com|198.51.100.1\"},\n"
+        " {\"type\":\"filename|md5\",\"to_ids\":0,\"value\":\"x.exe|"
+        "d41d8cd98f00b204e9800998ecf8427e\"},\n"
+        " {\"type\":\"link\",\"to_ids\":false,\"value\":\"https://report.example.com/\"},\n"
+        " {\"type\":\"ip-dst\",\"to_ids\":\"1\",\"value\":\"198.51.100.2\"},\n"
+        " {\"type\":\"ip-dst\",\"value\":\"198.51.100.3\"}]}}\n";
+    struct psi_ioc_set *set = read_text_ok("t.json", event, PSI_IOC_FORMAT_MISP, NULL);
+    /* 1 + 1 + 2 + 1 + 1 (link: unsupported whatever to_ids) + 1 + 1 */
+    struct counts want = {8, 3, 0, {[U] = 1, [PSI_IOC_SKIP_NOT_FOR_DETECTION] = 4}};
+    check_counts("to_ids", set, &want);
+    has(set, PSI_IOC_DOMAIN, "c2.example.com");
+    has(set, PSI_IOC_IPV4, "198.51.100.2");
+    has(set, PSI_IOC_IPV4, "198.51.100.3"); /* no to_ids: nothing against it */
+    has_not(set, PSI_IOC_DOMAIN, "news.example.com");
+    psi_ioc_set_free(set);
+
+    set = new_set();
+    struct psi_ioc_read_opts all = {PSI_IOC_FORMAT_AUTO, NULL, true};
+    char err[256];
+    assert_int_equal(
+        psi_ioc_read_buffer_ex("t.json", event, strlen(event), &all, set, NULL, err, sizeof err),
+        PSI_OK);
+    struct counts every = {8, 7, 0, {[U] = 1}};
+    check_counts("to_ids, all attributes", set, &every);
+    has(set, PSI_IOC_DOMAIN, "news.example.com");
+    psi_ioc_set_free(set);
+
+    /* a MISP CSV export's to_ids column */
+    static const char csv[] = "uuid,event_id,category,type,value,comment,to_ids\n"
+                              "u1,1,Network activity,domain,c2.example.com,,1\n"
+                              "u2,1,Network activity,domain,news.example.com,,0\n"
+                              "u3,1,Network activity,ip-dst,198.51.100.4,,False\n";
+    set = read_text_ok("e.csv", csv, PSI_IOC_FORMAT_CSV, NULL);
+    struct counts csv_want = {3, 1, 0, {[PSI_IOC_SKIP_NOT_FOR_DETECTION] = 2}};
+    check_counts("MISP CSV to_ids", set, &csv_want);
+    psi_ioc_set_free(set);
+    set = new_set();
+    all.format = PSI_IOC_FORMAT_CSV;
+    assert_int_equal(
+        psi_ioc_read_buffer_ex("e.csv", csv, strlen(csv), &all, set, NULL, err, sizeof err),
+        PSI_OK);
+    assert_int_equal(psi_ioc_set_count(set), 3);
+    psi_ioc_set_free(set);
+}
+
+/* ---- exclusions ---------------------------------------------------------- */
+
+static void test_exclusions(void **state)
+{
+    (void)state;
+    static const char list[] = "# our own\n"
+                               "\n"
+                               "  ourcompany.example.com   # the main site\n"
+                               "198.51.100.0/24\n"
+                               "10.0.0.0/8\n"
+                               "2001:db8:aa::/48\n"
+                               "hxxps://portal[.]example.net/login#x\n"
+                               "203.0.113.9\n"
+                               "co.uk\n";
+    struct psi_ioc_set *set = new_set();
+    char err[256];
+    assert_int_equal(psi_ioc_read_exclusions_buffer("ex", list, strlen(list), set, err, sizeof err),
+                     PSI_OK);
+    /* co.uk is generic: accepted, never needed */
+    assert_int_equal(psi_ioc_set_exclusion_count(set), 6);
+    static const char text[] = "OurCompany.example.com\n"
+                               "www.ourcompany.example.com\n"
+                               "198.51.100.7\n"
+                               "198.51.100.128/25\n"
+                               "198.51.0.0/16\n"
+                               "198.51.101.1\n"
+                               "2001:db8:aa:1::5\n"
+                               "2001:db8:ab::5\n"
+                               "https://portal.example.net/login\n"
+                               "203.0.113.9:443\n"
+                               "203.0.113.10\n";
+    char rerr[256];
+    assert_int_equal(psi_ioc_read_buffer("t.txt", text, strlen(text), PSI_IOC_FORMAT_TEXT, NULL,
+                                         set, rerr, sizeof rerr),
+                     PSI_OK);
+    struct counts want = {11, 5, 0, {[PSI_IOC_SKIP_EXCLUDED] = 6}};
+    check_counts("exclusions", set, &want);
+    has(set, PSI_IOC_DOMAIN, "www.ourcompany.example.com"); /* equality only */
+    has(set, PSI_IOC_CIDR4, "198.51.0.0/16");               /* wider than the excluded range */
+    has(set, PSI_IOC_IPV4, "198.51.101.1");
+    has(set, PSI_IOC_IPV6, "2001:db8:ab::5");
+    has(set, PSI_IOC_IPV4, "203.0.113.10");
+    /* typed offers pass them too */
+    enum psi_ioc_skip why = PSI_IOC_SKIP_COUNT;
+    assert_int_equal(psi_ioc_set_offer(set, PSI_IOC_DOMAIN, "ourcompany.example.com", 22, &why),
+                     PSI_ERR_UNSUPPORTED);
+    assert_int_equal(why, PSI_IOC_SKIP_EXCLUDED);
+    psi_ioc_set_free(set);
+
+    /* a line that is no indicator or range stops the read */
+    static const struct {
+        const char *text, *err;
+    } bad[] = {
+        {"evil.example.com\nupdate.exe\n",
+         "ex:2: 'update.exe' is no indicator or address range (filename)"},
+        {"10.1.2.3/8\n", "ex:1: '10.1.2.3/8' is no indicator or address range (ambiguous)"},
+        {"Cobalt Strike\n", "ex:1: 'Cobalt Strike' is no indicator or address range (unsupported)"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        set = new_set();
+        assert_int_equal(psi_ioc_read_exclusions_buffer("ex", bad[i].text, strlen(bad[i].text),
+                                                        set, err, sizeof err),
+                         PSI_ERR_PARSE);
+        assert_string_equal(err, bad[i].err);
+        psi_ioc_set_free(set);
+    }
+    set = new_set();
+    assert_int_equal(psi_ioc_read_exclusions("/nonexistent/ex", set, err, sizeof err), PSI_ERR_IO);
+    assert_string_equal(err, "/nonexistent/ex: No such file or directory");
+    psi_ioc_set_free(set);
+}
+
+/* ---- where each value came from ------------------------------------------ */
+
+#define SEEN_MAX 32
+
+struct seen_log {
+    size_t n;
+    struct {
+        enum psi_ioc_outcome outcome;
+        enum psi_ioc_skip reason;
+        size_t index;
+        unsigned long line;
+        char file[32], path[64], event[48], object[64], input[64], kind[32];
+    } e[SEEN_MAX];
+};
+
+static void copy_text(char *dst, size_t cap, const char *src, size_t len)
+{
+    if (src == NULL) {
+        dst[0] = '\0';
+        return;
+    }
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    copy_text(dst, cap, src, src == NULL ? 0 : strlen(src));
+}
+
+static void record_seen(void *ctx, const struct psi_ioc_seen *seen)
+{
+    struct seen_log *log = ctx;
+    assert_true(log->n < SEEN_MAX);
+    const struct psi_ioc_origin *o = seen->origin;
+    assert_non_null(o);
+    log->e[log->n].outcome = seen->outcome;
+    log->e[log->n].reason = seen->reason;
+    log->e[log->n].index = seen->index;
+    log->e[log->n].line = o->line;
+    copy_str(log->e[log->n].file, 32, o->file);
+    copy_str(log->e[log->n].path, 64, o->path);
+    copy_str(log->e[log->n].event, 48, o->event);
+    copy_str(log->e[log->n].object, 64, o->object);
+    copy_text(log->e[log->n].input, 64, seen->input, seen->input_len);
+    copy_str(log->e[log->n].kind, 32, seen->kind);
+    log->n++;
+}
+
+static void test_origins(void **state)
+{
+    (void)state;
+    struct seen_log *log = calloc(1, sizeof *log);
+    assert_non_null(log);
+    struct psi_ioc_set *set = new_set();
+    psi_ioc_set_observe(set, record_seen, log);
+    char err[256];
+    static const char text[] = "# list\nevil.example.com\n10.1.1.1\n\nevil[.]example.com\n"
+                               "Cobalt Strike beacon\n";
+    assert_int_equal(psi_ioc_read_buffer("l.txt", text, strlen(text), PSI_IOC_FORMAT_AUTO, NULL,
+                                         set, err, sizeof err),
+                     PSI_OK);
+    assert_int_equal(log->n, 4);
+    assert_int_equal(log->e[0].outcome, PSI_IOC_OUTCOME_KEPT);
+    assert_int_equal(log->e[0].index, 0);
+    assert_int_equal(log->e[0].line, 2);
+    assert_string_equal(log->e[0].file, "l.txt");
+    assert_string_equal(log->e[0].input, "evil.example.com");
+    assert_int_equal(log->e[1].outcome, PSI_IOC_OUTCOME_SKIPPED);
+    assert_int_equal(log->e[1].reason, PSI_IOC_SKIP_RESERVED);
+    assert_int_equal(log->e[1].line, 3);
+    assert_string_equal(log->e[1].input, "10.1.1.1");
+    assert_int_equal(log->e[2].outcome, PSI_IOC_OUTCOME_DUPLICATE);
+    assert_int_equal(log->e[2].index, 0);
+    assert_int_equal(log->e[2].line, 5);
+    assert_string_equal(log->e[3].input, "Cobalt Strike beacon"); /* the line, once */
+    assert_int_equal(log->e[3].reason, PSI_IOC_SKIP_UNSUPPORTED);
+    assert_string_equal(log->e[3].path, "");
+
+    /* MISP: the event's and the attribute's uuid, the JSON path */
+    log->n = 0;
+    static const char misp[] =
+        "{\"Event\":{\"uuid\":\"5e1f0000-0000-4000-8000-000000000001\",\"Attribute\":[\n"
+        " {\"uuid\":\"a0000000-0000-4000-8000-000000000001\",\"type\":\"ip-dst\","
+        "\"value\":\"198.51.100.5\"},\n"
+        " {\"uuid\":\"a0000000-0000-4000-8000-000000000002\",\"type\":\"text\",\"value\":\"hi\"}],"
+        "\"Object\":[{\"Attribute\":[{\"uuid\":\"a0000000-0000-4000-8000-000000000003\","
+        "\"type\":\"domain\",\"to_ids\":false,\"value\":\"x.example.com\"}]}]}}";
+    assert_int_equal(psi_ioc_read_buffer("e.json", misp, strlen(misp), PSI_IOC_FORMAT_AUTO, NULL,
+                                         set, err, sizeof err),
+                     PSI_OK);
+    assert_int_equal(log->n, 3);
+    assert_int_equal(log->e[0].outcome, PSI_IOC_OUTCOME_KEPT);
+    assert_int_equal(log->e[0].index, 1);
+    assert_int_equal(log->e[0].line, 0);
+    assert_string_equal(log->e[0].path, "$.Event.Attribute[0]");
+    assert_string_equal(log->e[0].event, "5e1f0000-0000-4000-8000-000000000001");
+    assert_string_equal(log->e[0].object, "a0000000-0000-4000-8000-000000000001");
+    assert_string_equal(log->e[1].kind, "misp:text");
+    assert_string_equal(log->e[1].input, "hi");
+    assert_string_equal(log->e[2].path, "$.Event.Object[0].Attribute[0]");
+    assert_int_equal(log->e[2].reason, PSI_IOC_SKIP_NOT_FOR_DETECTION);
+    assert_string_equal(log->e[2].input, "x.example.com");
+
+    /* STIX: the object's id; a comparison's literal */
+    log->n = 0;
+    static const char stix[] =
+        "{\"type\":\"bundle\",\"objects\":[{\"type\":\"identity\"},"
+        "{\"type\":\"indicator\",\"id\":\"indicator--1\",\"pattern\":"
+        "\"[domain-name:value = 'y.example.com'] OR [process:name = 'evil']\"},"
+        "{\"type\":\"url\",\"id\":\"url--2\",\"value\":\"http://z.example.com/a\"}]}";
+    assert_int_equal(psi_ioc_read_buffer("b.json", stix, strlen(stix), PSI_IOC_FORMAT_AUTO, NULL,
+                                         set, err, sizeof err),
+                     PSI_OK);
+    assert_int_equal(log->n, 3);
+    assert_string_equal(log->e[0].object, "indicator--1");
+    assert_string_equal(log->e[0].path, "$.objects[1]");
+    assert_string_equal(log->e[1].kind, "stix:process:name");
+    assert_string_equal(log->e[1].input, "evil");
+    assert_string_equal(log->e[2].object, "url--2");
+    assert_string_equal(log->e[2].path, "$.objects[2]");
+    assert_string_equal(log->e[2].event, "");
+
+    /* CSV: the record's line; a row counted once is shown whole */
+    log->n = 0;
+    static const char csv[] = "a,b\n\"multi\nline\",note\n1.2.3.4,x\n";
+    assert_int_equal(psi_ioc_read_buffer("c.csv", csv, strlen(csv), PSI_IOC_FORMAT_AUTO, NULL, set,
+                                         err, sizeof err),
+                     PSI_OK);
+    assert_int_equal(log->n, 2);
+    assert_int_equal(log->e[0].line, 2);
+    assert_string_equal(log->e[0].input, "\"multi\nline\",note");
+    assert_int_equal(log->e[1].line, 4);
+    assert_string_equal(log->e[1].input, "1.2.3.4");
+
+    /* after a read the set has no origin: a direct offer has none */
+    log->n = 0;
+    enum psi_ioc_skip why;
+    assert_int_equal(psi_ioc_set_offer(set, PSI_IOC_NONE, "localhost", 9, &why),
+                     PSI_ERR_UNSUPPORTED);
+    assert_int_equal(log->n, 1);
+    assert_string_equal(log->e[0].file, "");
+    assert_string_equal(log->e[0].input, "localhost");
+    psi_ioc_set_free(set);
+    free(log);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest shared_tests[] = {
         cmocka_unit_test(test_every_shared_file),
         cmocka_unit_test(test_shared_text_together),
         cmocka_unit_test(test_shared_spot_checks),
+        cmocka_unit_test(test_shared_to_ids),
     };
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixture_files),
@@ -1208,6 +1675,11 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_format_names),
         cmocka_unit_test(test_files_and_streams),
         cmocka_unit_test(test_garbage_input),
+        cmocka_unit_test(test_stix_observables),
+        cmocka_unit_test(test_format_mismatch),
+        cmocka_unit_test(test_misp_to_ids),
+        cmocka_unit_test(test_exclusions),
+        cmocka_unit_test(test_origins),
     };
     if (argc == 2 && strcmp(argv[1], "--shared") == 0) {
         struct stat st;

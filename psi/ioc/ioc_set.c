@@ -5,6 +5,7 @@
  * table is keyed with a random SipHash key (crypto_shorthash), so a hostile
  * feed cannot make it slow.
  */
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "ioc_set_impl.h"
 #include "psi/error.h"
 #include "psi/indicator.h"
 
@@ -36,6 +38,22 @@ struct unsupported_name {
     uint64_t count;
 };
 
+/* An excluded range: network bytes (IPv4 in the first 4) and prefix. */
+struct range {
+    unsigned char net[16];
+    unsigned bits;
+    bool v6;
+};
+
+/* The party's own exclusions: exact canonical values (a set of their own,
+ * without exclusions) and ranges, scanned in order (a party's list of its
+ * own ranges is short). */
+struct exclusions {
+    struct psi_ioc_set *exact;
+    struct range *ranges;
+    size_t nranges, cap;
+};
+
 struct psi_ioc_set {
     struct member *members;
     size_t count, cap;
@@ -47,6 +65,10 @@ struct psi_ioc_set {
     struct unsupported_name names[PSI_IOC_UNSUPPORTED_NAMES_MAX];
     size_t nnames;
     uint64_t other_names;
+    struct exclusions excl;
+    psi_ioc_observer observer;
+    void *observer_ctx;
+    const struct psi_ioc_origin *origin;
 };
 
 int psi_ioc_set_new(struct psi_ioc_set **out)
@@ -76,7 +98,34 @@ void psi_ioc_set_free(struct psi_ioc_set *set)
     }
     free(set->members);
     free(set->slots);
+    psi_ioc_set_free(set->excl.exact);
+    free(set->excl.ranges);
     free(set);
+}
+
+static void notify(const struct psi_ioc_set *set, enum psi_ioc_outcome outcome, size_t index,
+                   enum psi_ioc_skip reason, const char *kind, const char *in, size_t len)
+{
+    static const struct psi_ioc_origin nowhere;
+    if (set->observer == NULL)
+        return;
+    struct psi_ioc_seen seen = {outcome, index, reason, kind, in, in == NULL ? 0 : len,
+                                set->origin != NULL ? set->origin : &nowhere};
+    set->observer(set->observer_ctx, &seen);
+}
+
+void psi_ioc_set_observe(struct psi_ioc_set *set, psi_ioc_observer fn, void *ctx)
+{
+    if (set == NULL)
+        return;
+    set->observer = fn;
+    set->observer_ctx = ctx;
+}
+
+void psi_ioc_set_origin(struct psi_ioc_set *set, const struct psi_ioc_origin *origin)
+{
+    if (set != NULL)
+        set->origin = origin;
 }
 
 static uint64_t member_hash(const struct psi_ioc_set *set, enum psi_ioc_type type,
@@ -161,7 +210,7 @@ static bool valid_member(enum psi_ioc_type type, const char *value, size_t len)
            len > 0 && len <= PSI_IOC_VALUE_MAX;
 }
 
-int psi_ioc_set_add(struct psi_ioc_set *set, const struct psi_ioc *ioc)
+static int add_from(struct psi_ioc_set *set, const struct psi_ioc *ioc, const char *in, size_t len)
 {
     if (set == NULL || ioc == NULL || !valid_member(ioc->type, ioc->value, ioc->len))
         return PSI_ERR_INVALID;
@@ -175,6 +224,8 @@ int psi_ioc_set_add(struct psi_ioc_set *set, const struct psi_ioc *ioc)
     set->stats.read++;
     if (set->slots[slot] != 0) {
         set->stats.duplicates++;
+        notify(set, PSI_IOC_OUTCOME_DUPLICATE, set->slots[slot] - 1, PSI_IOC_SKIP_UNSUPPORTED, NULL,
+               in, len);
         return 1;
     }
     if (set->count == set->cap) {
@@ -203,17 +254,38 @@ int psi_ioc_set_add(struct psi_ioc_set *set, const struct psi_ioc *ioc)
     m->type = (uint8_t)ioc->type;
     set->slots[slot] = ++set->count;
     set->stats.kept++;
+    notify(set, PSI_IOC_OUTCOME_KEPT, set->count - 1, PSI_IOC_SKIP_UNSUPPORTED, NULL, in, len);
     return 0;
 }
 
+int psi_ioc_set_add(struct psi_ioc_set *set, const struct psi_ioc *ioc)
+{
+    return add_from(set, ioc, NULL, 0);
+}
+
 void psi_ioc_set_skip(struct psi_ioc_set *set, enum psi_ioc_skip reason, const char *name)
+{
+    psi_ioc_set_skip_value(set, reason, name, NULL, 0);
+}
+
+static void count_name(struct psi_ioc_set *set, const char *name);
+
+void psi_ioc_set_skip_value(struct psi_ioc_set *set, enum psi_ioc_skip reason, const char *name,
+                            const char *in, size_t len)
 {
     if (set == NULL || (unsigned)reason >= PSI_IOC_SKIP_COUNT)
         return;
     set->stats.read++;
     set->stats.skipped[reason]++;
-    if (reason != PSI_IOC_SKIP_UNSUPPORTED || name == NULL)
-        return;
+    if (reason != PSI_IOC_SKIP_UNSUPPORTED)
+        name = NULL;
+    if (name != NULL)
+        count_name(set, name);
+    notify(set, PSI_IOC_OUTCOME_SKIPPED, 0, reason, name, in, len);
+}
+
+static void count_name(struct psi_ioc_set *set, const char *name)
+{
     size_t n = strlen(name);
     if (n > PSI_IOC_UNSUPPORTED_NAME_MAX)
         n = PSI_IOC_UNSUPPORTED_NAME_MAX;
@@ -246,14 +318,177 @@ int psi_ioc_set_offer(struct psi_ioc_set *set, enum psi_ioc_type type, const cha
     else
         rc = psi_ioc_canonicalise_as(type, in, len, &ioc, &reason);
     if (rc == PSI_ERR_UNSUPPORTED) {
-        psi_ioc_set_skip(set, reason, NULL);
+        psi_ioc_set_skip_value(set, reason, NULL, in, len);
         if (why != NULL)
             *why = reason;
         return rc;
     }
     if (rc != PSI_OK)
         return rc;
-    return psi_ioc_set_add(set, &ioc);
+    rc = psi_ioc_set_take(set, &ioc, in, len);
+    if (rc == PSI_ERR_UNSUPPORTED && why != NULL)
+        *why = PSI_IOC_SKIP_EXCLUDED;
+    return rc;
+}
+
+/* ---- exclusions ---------------------------------------------------------- */
+
+static bool prefix_equal(const unsigned char *a, const unsigned char *b, unsigned bits)
+{
+    size_t whole = bits / 8;
+    if (memcmp(a, b, whole) != 0)
+        return false;
+    unsigned rest = bits % 8;
+    if (rest == 0)
+        return true;
+    unsigned char mask = (unsigned char)(0xffu << (8 - rest));
+    return (a[whole] & mask) == (b[whole] & mask);
+}
+
+static bool host_bits_zero(const unsigned char *a, unsigned bits, unsigned total)
+{
+    for (unsigned i = bits; i < total; i++)
+        if (a[i / 8] & (0x80u >> (i % 8)))
+            return false;
+    return true;
+}
+
+/* "a.b.c.d", "a.b.c.d/n", "x::y", "x::y/n" (no other spelling: callers pass
+ * canonical values, or the trimmed text of an exclusion) into a range. */
+static bool parse_range(const char *s, size_t len, struct range *out)
+{
+    char text[64];
+    if (len == 0 || len >= sizeof text)
+        return false;
+    memcpy(text, s, len);
+    text[len] = '\0';
+    char *slash = strchr(text, '/');
+    unsigned long bits = 0;
+    bool has_bits = slash != NULL;
+    if (has_bits) {
+        *slash = '\0';
+        const char *d = slash + 1;
+        if (*d == '\0' || strlen(d) > 3)
+            return false;
+        for (; *d != '\0'; d++) {
+            if (*d < '0' || *d > '9')
+                return false;
+            bits = bits * 10 + (unsigned long)(*d - '0');
+        }
+    }
+    memset(out, 0, sizeof *out);
+    if (inet_pton(AF_INET, text, out->net) == 1) {
+        out->v6 = false;
+        out->bits = has_bits ? (unsigned)bits : 32;
+        return out->bits <= 32;
+    }
+    if (inet_pton(AF_INET6, text, out->net) == 1) {
+        out->v6 = true;
+        out->bits = has_bits ? (unsigned)bits : 128;
+        return out->bits <= 128;
+    }
+    return false;
+}
+
+static int add_range(struct exclusions *ex, const struct range *r)
+{
+    if (ex->nranges == ex->cap) {
+        size_t cap = ex->cap == 0 ? 16 : ex->cap * 2;
+        struct range *more = realloc(ex->ranges, cap * sizeof *more);
+        if (more == NULL)
+            return PSI_ERR_NOMEM;
+        ex->ranges = more;
+        ex->cap = cap;
+    }
+    ex->ranges[ex->nranges++] = *r;
+    return PSI_OK;
+}
+
+static bool is_trim(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+int psi_ioc_set_exclude(struct psi_ioc_set *set, const char *in, size_t len, enum psi_ioc_skip *why)
+{
+    enum psi_ioc_skip reason = PSI_IOC_SKIP_UNSUPPORTED;
+    struct psi_ioc ioc;
+    struct range range;
+    if (set == NULL || (in == NULL && len > 0))
+        return PSI_ERR_INVALID;
+    if (in == NULL)
+        in = "";
+    int rc = psi_ioc_canonicalise(in, len, &ioc, &reason);
+    if (rc == PSI_OK) {
+        if (ioc.type == PSI_IOC_IPV4 || ioc.type == PSI_IOC_IPV6 || ioc.type == PSI_IOC_CIDR4 ||
+            ioc.type == PSI_IOC_CIDR6) {
+            if (!parse_range(ioc.value, ioc.len, &range))
+                return PSI_ERR_INVALID; /* canonical addresses always parse */
+            return add_range(&set->excl, &range);
+        }
+        if (set->excl.exact == NULL && (rc = psi_ioc_set_new(&set->excl.exact)) != PSI_OK)
+            return rc;
+        rc = psi_ioc_set_add(set->excl.exact, &ioc);
+        return rc < 0 ? rc : PSI_OK;
+    }
+    if (rc != PSI_ERR_UNSUPPORTED)
+        return rc;
+    /* An address or range refused as reserved or generic ("10.0.0.0/8",
+     * "0.0.0.0/0") can still be excluded: it is data about the party's own
+     * networks, and excluding more than is ever kept is harmless. */
+    while (len > 0 && is_trim(in[0])) {
+        in++;
+        len--;
+    }
+    while (len > 0 && is_trim(in[len - 1]))
+        len--;
+    if ((reason == PSI_IOC_SKIP_RESERVED || reason == PSI_IOC_SKIP_GENERIC) &&
+        parse_range(in, len, &range)) {
+        if (host_bits_zero(range.net, range.bits, range.v6 ? 128 : 32))
+            return add_range(&set->excl, &range);
+        reason = PSI_IOC_SKIP_AMBIGUOUS;
+    }
+    if (why != NULL)
+        *why = reason;
+    return PSI_ERR_UNSUPPORTED;
+}
+
+size_t psi_ioc_set_exclusion_count(const struct psi_ioc_set *set)
+{
+    if (set == NULL)
+        return 0;
+    return psi_ioc_set_count(set->excl.exact) + set->excl.nranges;
+}
+
+static bool excluded(const struct psi_ioc_set *set, const struct psi_ioc *ioc)
+{
+    const struct exclusions *ex = &set->excl;
+    if (ex->exact != NULL &&
+        psi_ioc_set_find(ex->exact, ioc->type, ioc->value, ioc->len, NULL) == PSI_OK)
+        return true;
+    if (ex->nranges == 0 || (ioc->type != PSI_IOC_IPV4 && ioc->type != PSI_IOC_IPV6 &&
+                             ioc->type != PSI_IOC_CIDR4 && ioc->type != PSI_IOC_CIDR6))
+        return false;
+    struct range r;
+    if (!parse_range(ioc->value, ioc->len, &r))
+        return false;
+    for (size_t i = 0; i < ex->nranges; i++) {
+        const struct range *x = &ex->ranges[i];
+        if (x->v6 == r.v6 && r.bits >= x->bits && prefix_equal(r.net, x->net, x->bits))
+            return true;
+    }
+    return false;
+}
+
+int psi_ioc_set_take(struct psi_ioc_set *set, const struct psi_ioc *ioc, const char *in, size_t len)
+{
+    if (set == NULL || ioc == NULL)
+        return PSI_ERR_INVALID;
+    if (excluded(set, ioc)) {
+        psi_ioc_set_skip_value(set, PSI_IOC_SKIP_EXCLUDED, NULL, in, len);
+        return PSI_ERR_UNSUPPORTED;
+    }
+    return add_from(set, ioc, in, len);
 }
 
 size_t psi_ioc_set_count(const struct psi_ioc_set *set)

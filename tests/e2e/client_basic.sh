@@ -173,6 +173,11 @@ echo "$out" | grep -q "nothing new (210 already submitted)" ||
     for i in $(seq 41 44); do echo "a-only$i.example.org"; done
     echo "192.0.2.7" # agency-b holds it
 } >"$data/a2.txt"
+# --exclude: the party's own values are never submitted
+printf 'a-only41.example.org\na-only42.example.org\na-only43.example.org\na-only44.example.org\n192.0.2.7/32\n' >"$data/exclude.txt"
+out=$(must "$PSI" submit --state "$A" --exclude "$data/exclude.txt" "$data/a2.txt")
+echo "$out" | grep -q "nothing new (210 already submitted)" ||
+    fail "excluded indicators were submitted: $out"
 out=$(must "$PSI" submit --state "$A" "$data/a2.txt")
 echo "$out" | grep -q "5 new, 210 already submitted" ||
     fail "the delta was not exactly five new indicators: $out"
@@ -251,6 +256,11 @@ expect_in_line "missing.txt"
 printf '{"type": "bundle", "objects": [\n  {"type": "indicator",\n  oops\n' >"$data/bad.json"
 expect_one_line_failure 1 "$PSI" submit --state "$A" --format stix "$data/bad.json"
 expect_in_line "bad.json:"
+expect_one_line_failure 1 "$PSI" submit --state "$A" --exclude "$data/missing-exclude.txt" "$data/a.txt"
+expect_in_line "missing-exclude.txt"
+printf '{"type": "bundle", "objects": []}\n' >"$data/bad-as-text.json"
+expect_one_line_failure 1 "$PSI" submit --state "$A" --format text "$data/bad-as-text.json"
+expect_in_line "not text"
 expect_one_line_failure 1 "$PSI" submit --state "$WORK/nowhere" "$data/a.txt"
 expect_in_line "$WORK/nowhere"
 expect_one_line_failure 1 "$PSI" results --state "$WORK/nowhere"

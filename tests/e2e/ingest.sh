@@ -114,5 +114,95 @@ expect_line "$WORK/err" "psi ingest: $WORK/missing.txt: No such file or director
 ingest_run 1 --format misp "$DATA/bundle.stix.json"
 grep -q 'no "Event", "response" or "Attribute"' "$WORK/err" || fail "STIX read as MISP: $(cat "$WORK/err")"
 
+# ---- --format auto says how it read each file (stderr: stdout stays the set)
+ingest_run 0 "$DATA/event.misp.json" "$DATA/bundle.stix.json" "$DATA/campaign-notes.txt"
+expect_line "$WORK/err" "psi ingest: $DATA/event.misp.json: read as a MISP event (auto)"
+expect_line "$WORK/err" "psi ingest: $DATA/bundle.stix.json: read as a STIX 2 bundle (auto)"
+expect_line "$WORK/err" "psi ingest: $DATA/campaign-notes.txt: read as text (auto)"
+grep -q 'read as' "$WORK/out" && fail "a format note went to stdout"
+ingest_run 0 --format misp "$DATA/event.misp.json"
+grep -q 'read as' "$WORK/err" && fail "a note for a format that was given: $(cat "$WORK/err")"
+
+# ---- STIX cyber-observables (an OpenCTI-style export with no indicator):
+# exactly the indicators of the same values given as patterns
+ingest_run 0 "$DATA/opencti-observables.stix.json"
+cp "$WORK/out" "$WORK/observables.out"
+expect_lines "$WORK/out" 8
+expect_line "$WORK/out" $'ipv6\t2001:db8::bad:1'
+expect_line "$WORK/out" $'md5\t5d41402abc4b2a76b9719d911017c592'
+expect_line "$WORK/err" "psi ingest: 1 file: 9 read, 8 kept, 0 duplicates, 1 skipped (generic 1)"
+ingest_run 0 "$DATA/opencti-patterns.stix.json"
+cmp -s "$WORK/out" "$WORK/observables.out" || fail "observables and patterns of the same values differ"
+# a bundle with nothing to read is an error, not "0 read"
+printf '{"type":"bundle","objects":[{"type":"identity","name":"x"},{"type":"report","name":"y"}]}\n' >"$WORK/reports.json"
+ingest_run 1 "$WORK/reports.json"
+expect_line "$WORK/err" "psi ingest: $WORK/reports.json: nothing to read: no indicator, cyber-observable or observed-data in this STIX bundle (2 objects of other types)"
+
+# ---- a file that is not the --format given is refused, naming what it is
+ingest_run 1 --format csv "$DATA/event.misp.json"
+expect_line "$WORK/err" "psi ingest: $DATA/event.misp.json: this is a MISP event (JSON), not CSV; read it as misp (or auto)"
+ingest_run 1 --format text "$DATA/bundle.stix.json"
+expect_line "$WORK/err" "psi ingest: $DATA/bundle.stix.json: this is a STIX 2 bundle (JSON), not text; read it as stix (or auto)"
+[ -s "$WORK/out" ] && fail "a refused file printed a set"
+ingest_run 1 --format stix "$DATA/campaign-notes.txt"
+expect_line "$WORK/err" "psi ingest: $DATA/campaign-notes.txt: not JSON, so not a STIX 2 bundle; read it as text or csv (or auto)"
+
+# ---- MISP to_ids: honoured by default, --all-attributes reads the rest
+cat >"$WORK/toids.json" <<'EOF_MISP'
+{"Event": {"uuid": "5e1f0000-0000-4000-8000-00000000e001", "Attribute": [
+ {"uuid": "a0000000-0000-4000-8000-000000000001", "type": "domain", "to_ids": true, "value": "c2.example.com"},
+ {"uuid": "a0000000-0000-4000-8000-000000000002", "type": "domain", "to_ids": false, "value": "news.example.com"},
+ {"uuid": "a0000000-0000-4000-8000-000000000003", "type": "link", "to_ids": false, "value": "https://report.example.com/"}]}}
+EOF_MISP
+ingest_run 0 "$WORK/toids.json"
+expect_lines "$WORK/out" 1
+expect_line "$WORK/err" "psi ingest: 1 file: 3 read, 1 kept, 0 duplicates, 2 skipped (unsupported 1, not-for-detection 1)"
+expect_line "$WORK/err" "psi ingest: 1 MISP value not meant for detection (to_ids false) left out; --all-attributes reads them"
+ingest_run 0 --all-attributes "$WORK/toids.json"
+expect_lines "$WORK/out" 2
+expect_line "$WORK/out" $'domain\tnews.example.com'
+
+# ---- public suffixes are generic as domain indicators (rules version 2)
+printf 'co.uk\ngithub.io\nexample.co.uk\nevil.github.io\nhttps://s3.amazonaws.com/b/x.exe\n' >"$WORK/psl.txt"
+ingest_run 0 "$WORK/psl.txt"
+expect_lines "$WORK/out" 3
+expect_line "$WORK/out" $'domain\texample.co.uk'
+expect_line "$WORK/err" "psi ingest: 1 file: 5 read, 3 kept, 0 duplicates, 2 skipped (generic 2)"
+
+# ---- --exclude: the party's own values and ranges are skipped as excluded
+printf '# ours\n198.51.100.0/24\nrelay.example.org   # our relay\n2001:db8::/32\n' >"$WORK/exclude.txt"
+ingest_run 0 --exclude "$WORK/exclude.txt" "$DATA/event.misp.json" "$DATA/campaign-notes.txt"
+expect_line "$WORK/err" "psi ingest: $DATA/event.misp.json: 12 read, 5 kept, 0 duplicates, 7 skipped (unsupported 3, excluded 4)"
+grep -q '198\.51\.100\.' "$WORK/out" && fail "an excluded range was kept"
+grep -q $'^ipv6\t2001:db8' "$WORK/out" && fail "an excluded IPv6 range was kept"
+expect_line "$WORK/out" $'url\thttps://relay.example.org/Gate.php?id=7'
+printf 'evil.example.com\nupdate.exe\n' >"$WORK/bad-exclude.txt"
+ingest_run 1 --exclude "$WORK/bad-exclude.txt" "$DATA/event.misp.json"
+expect_line "$WORK/err" "psi ingest: $WORK/bad-exclude.txt:2: 'update.exe' is no indicator or address range (filename)"
+ingest_run 1 --exclude "$WORK/none.txt" "$DATA/event.misp.json"
+expect_line "$WORK/err" "psi ingest: $WORK/none.txt: No such file or directory"
+
+# ---- --explain: every skipped value, with where and why (stderr), as text
+# or JSON; the set on stdout is unchanged
+ingest_run 0 --explain "$DATA/campaign-notes.txt" "$WORK/toids.json"
+expect_lines "$WORK/out" 8
+expect_line "$WORK/err" "psi ingest: $DATA/campaign-notes.txt:12: skipped reserved: 10.20.30.40"
+expect_line "$WORK/err" "psi ingest: $DATA/campaign-notes.txt:17: skipped filename: dropper.exe"
+expect_line "$WORK/err" "psi ingest: $DATA/campaign-notes.txt:5: skipped unsupported: Network indicators:"
+expect_line "$WORK/err" "psi ingest: $WORK/toids.json: \$.Event.Attribute[1]: skipped not-for-detection: news.example.com"
+expect_line "$WORK/err" "psi ingest: $WORK/toids.json: \$.Event.Attribute[2]: skipped unsupported (misp:link): https://report.example.com/"
+[ "$(grep -c ': skipped ' "$WORK/err")" -eq 6 ] || fail "--explain: not one line per skipped value: $(cat "$WORK/err")"
+ingest_run 0 --explain --json "$WORK/toids.json"
+expect_line "$WORK/err" '{"file":"'"$WORK"'/toids.json","path":"$.Event.Attribute[1]","event":"5e1f0000-0000-4000-8000-00000000e001","object":"a0000000-0000-4000-8000-000000000002","reason":"not-for-detection","value":"news.example.com"}'
+expect_line "$WORK/out" '{"type":"domain","value":"c2.example.com"}'
+printf 'a\tb\\c\xff\n' >"$WORK/odd.txt"
+ingest_run 0 --explain "$WORK/odd.txt"
+expect_line "$WORK/err" "psi ingest: $WORK/odd.txt:1: skipped unsupported: a\x09b\\\\c\xff"
+# bounded: at most 1000 a reason listed, the rest counted
+awk 'BEGIN { for (i = 0; i < 1500; i++) printf "10.0.%d.%d\n", i / 250, i % 250 + 1 }' >"$WORK/many.txt"
+ingest_run 0 --explain -q "$WORK/many.txt"
+[ "$(grep -c ': skipped reserved: ' "$WORK/err")" -eq 1000 ] || fail "--explain did not stop at 1000"
+expect_line "$WORK/err" "psi ingest: --explain: 500 more skipped as reserved not listed (at most 1000 a reason are)"
+
 # ---- every fixture file at once: the set is the union, in a stable order
 ingest_union_of_all "fixture"

@@ -33,9 +33,10 @@ expect_line "$WORK/err" "psi ingest: 1 file: 55 read, 54 kept, 1 duplicates, 0 s
 awk -F '\t' 'NF != 2 || $1 !~ /^(ipv4|ipv6|cidr4|cidr6|domain|email|url|md5|sha1|sha256|sha512)$/ { bad = 1 }
              END { exit bad }' "$WORK/out" || fail "a line is not TYPE<TAB>VALUE"
 
-# ---- several files and formats at once, with per-file counts
-ingest_run 0 "$DATA/unit42-stix/ryuk-ransomware.json" "$DATA/eset-misp/oceanlotus_oceanlotus.misp.event.json" \
-    "$DATA/unit42-text/DanaBotV4_C2s"
+# ---- several files and formats at once, with per-file counts (every MISP
+# attribute: ESET publishes most with to_ids false, see below)
+ingest_run 0 --all-attributes "$DATA/unit42-stix/ryuk-ransomware.json" \
+    "$DATA/eset-misp/oceanlotus_oceanlotus.misp.event.json" "$DATA/unit42-text/DanaBotV4_C2s"
 expect_lines "$WORK/out" $((16 + 92 + 48))
 expect_line "$WORK/err" "psi ingest: $DATA/unit42-stix/ryuk-ransomware.json: 18 read, 16 kept, 0 duplicates, 2 skipped (unsupported 2)"
 expect_line "$WORK/err" "psi ingest: $DATA/eset-misp/oceanlotus_oceanlotus.misp.event.json: 114 read, 92 kept, 3 duplicates, 19 skipped (unsupported 19)"
@@ -44,6 +45,23 @@ grep -q 'unsupported kinds:.*stix:process:command_line 1' "$WORK/err" || fail "u
 grep -q 'misp:regkey|value 3' "$WORK/err" || fail "unsupported MISP kinds not named"
 expect_line "$WORK/out" $'domain\tdwarduong.com'
 expect_line "$WORK/out" $'ipv4\t46.183.78.191'
+
+# ---- MISP to_ids by default: oceanlotus publishes its 111 attributes with
+# to_ids false; their 95 indicator values are left out, and said so
+ingest_run 0 "$DATA/eset-misp/oceanlotus_oceanlotus.misp.event.json"
+expect_lines "$WORK/out" 0
+expect_line "$WORK/err" "psi ingest: $DATA/eset-misp/oceanlotus_oceanlotus.misp.event.json: read as a MISP event (auto)"
+expect_line "$WORK/err" "psi ingest: 1 file: 114 read, 0 kept, 0 duplicates, 114 skipped (unsupported 19, not-for-detection 95)"
+expect_line "$WORK/err" "psi ingest: 95 MISP values not meant for detection (to_ids false) left out; --all-attributes reads them"
+# mozi marks 76 object attributes for detection
+ingest_run 0 -q "$DATA/eset-misp/mozi_mozi.misp-event.json"
+expect_lines "$WORK/out" 74
+
+# ---- --format that does not match the content is refused, naming the format
+ingest_run 1 --format csv "$DATA/eset-misp/mozi_mozi.misp-event.json"
+expect_line "$WORK/err" "psi ingest: $DATA/eset-misp/mozi_mozi.misp-event.json: this is a MISP event (JSON), not CSV; read it as misp (or auto)"
+ingest_run 1 --format text "$DATA/unit42-stix/trickbot.json"
+expect_line "$WORK/err" "psi ingest: $DATA/unit42-stix/trickbot.json: this is a STIX 2 bundle (JSON), not text; read it as stix (or auto)"
 
 # ---- the same file twice: everything the second time is a duplicate
 ingest_run 0 -q "$DATA/eset-hashes/agrius.sha256" "$DATA/eset-hashes/agrius.sha256"

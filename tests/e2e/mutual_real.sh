@@ -40,13 +40,15 @@ file5="$ioc/unit42-text/Darkside_Darkside_IOCs.txt"            # text, defanged,
 for f in "$file1" "$file2" "$file3" "$file4" "$file5"; do
     [ -r "$f" ] || fail "missing input $f"
 done
+# ESET publishes its MISP attributes with to_ids false, which psi leaves out
+# by default: every ingest and submit here reads them all (--all-attributes).
 
 # ---------------------------------------------------------------- inputs
 sets="$WORK/sets"
 mkdir -p "$sets" "$WORK/inputs"
 for i in 1 2 3 4 5; do
     f="file$i"
-    ingest_flat "$sets/S$i.tsv" "${!f}"
+    ingest_flat "$sets/S$i.tsv" --all-attributes "${!f}"
     [ -s "$sets/S$i.tsv" ] || fail "psi ingest found no indicator in ${!f}"
 done
 # Slices of a canonical set, written back as plain text (one value a line).
@@ -69,7 +71,7 @@ declare -A inputs=(
 all_parties=(a b c d v)  # sorted: the order of peer lists
 for p in "${all_parties[@]}"; do
     # shellcheck disable=SC2086  # the paths have no blanks (checked above)
-    ingest_flat "$sets/$p.tsv" ${inputs[$p]}
+    ingest_flat "$sets/$p.tsv" --all-attributes ${inputs[$p]}
     say "party $p: $(wc -l <"$sets/$p.tsv") indicators"
 done
 
@@ -126,7 +128,7 @@ run_protocol() {
     local tag=$1 p
     for p in "${all_parties[@]}"; do
         # shellcheck disable=SC2086
-        must "$PSI" submit --state "$(party_dir "$tag$p")" ${inputs[$p]} >/dev/null
+        must "$PSI" submit --state "$(party_dir "$tag$p")" --all-attributes ${inputs[$p]} >/dev/null
     done
     for _ in 1 2; do
         for p in "${all_parties[@]}"; do

@@ -27,13 +27,46 @@ static inline void fuzz_ioc_check_fixed_point(enum psi_ioc_type type, const char
     }
 }
 
-/* Reads the bytes as a file of `format` and checks the set it made. */
-static inline void fuzz_ioc_read(enum psi_ioc_format format, const uint8_t *data, size_t size)
+/* Every value counted reaches the observer once, with an origin. */
+static inline void fuzz_ioc_seen(void *ctx, const struct psi_ioc_seen *seen)
+{
+    FUZZ_CHECK(seen->origin != NULL, "an observed value has an origin");
+    FUZZ_CHECK(seen->input != NULL || seen->input_len == 0, "no length without a value");
+    (*(uint64_t *)ctx)++;
+}
+
+/* The bytes as a party's exclusion list, then as a file of `format` read
+ * against it (every MISP attribute): exclusions never break the counts. */
+static inline void fuzz_ioc_exclusions(enum psi_ioc_format format, const uint8_t *data,
+                                       size_t size)
 {
     struct psi_ioc_set *set = NULL;
     char err[256] = "";
     if (psi_ioc_set_new(&set) != 0)
         abort();
+    int rc = psi_ioc_read_exclusions_buffer("fuzz", data, size, set, err, sizeof err);
+    FUZZ_CHECK(rc == 0 || (rc == PSI_ERR_PARSE && err[0] != '\0'),
+               "an exclusion list is taken or refused with a reason");
+    struct psi_ioc_read_opts opts = {format, NULL, true};
+    (void)psi_ioc_read_buffer_ex("fuzz", data, size, &opts, set, NULL, err, sizeof err);
+    const struct psi_ioc_stats *stats = psi_ioc_set_stats(set);
+    uint64_t skipped = 0;
+    for (size_t i = 0; i < PSI_IOC_SKIP_COUNT; i++)
+        skipped += stats->skipped[i];
+    FUZZ_CHECK(stats->read == stats->kept + stats->duplicates + skipped,
+               "read = kept + duplicates + skipped, with exclusions");
+    psi_ioc_set_free(set);
+}
+
+/* Reads the bytes as a file of `format` and checks the set it made. */
+static inline void fuzz_ioc_read(enum psi_ioc_format format, const uint8_t *data, size_t size)
+{
+    struct psi_ioc_set *set = NULL;
+    char err[256] = "";
+    uint64_t seen = 0;
+    if (psi_ioc_set_new(&set) != 0)
+        abort();
+    psi_ioc_set_observe(set, fuzz_ioc_seen, &seen);
     int rc = psi_ioc_read_buffer("fuzz", data, size, format, NULL, set, err, sizeof err);
     FUZZ_CHECK(rc == 0 || rc == PSI_ERR_PARSE || rc == PSI_ERR_TOO_LARGE,
                "a reader returns 0, PSI_ERR_PARSE or PSI_ERR_TOO_LARGE for bytes in memory");
@@ -45,6 +78,7 @@ static inline void fuzz_ioc_read(enum psi_ioc_format format, const uint8_t *data
         skipped += stats->skipped[i];
     FUZZ_CHECK(stats->read == stats->kept + stats->duplicates + skipped,
                "read = kept + duplicates + skipped");
+    FUZZ_CHECK(seen == stats->read, "the observer sees every value read");
     size_t count = psi_ioc_set_count(set);
     FUZZ_CHECK(count == stats->kept, "the set holds every value kept");
     /* Up to 64 members spread over the set: re-canonicalising every member of
@@ -61,6 +95,7 @@ static inline void fuzz_ioc_read(enum psi_ioc_format format, const uint8_t *data
                    "every member is found at its own index");
     }
     psi_ioc_set_free(set);
+    fuzz_ioc_exclusions(format, data, size);
 }
 
 #endif

@@ -62,6 +62,12 @@
  *     *.localdomain, *.internal, *.lan, *.home.arpa, *.invalid names, bare
  *     top-level labels, ranges wider than /8 (IPv4) or /16 (IPv6), and a few
  *     public resolvers (8.8.8.8, 1.1.1.1, 9.9.9.9, ... see indicator.c).
+ *     A domain indicator that is itself a public suffix (rules version 2) is
+ *     generic too: "co.uk", "github.io", "s3.amazonaws.com", "公司.cn",
+ *     from both sections (ICANN and private) of the Public Suffix List as
+ *     built into libpsl (psl_builtin(), no "*" default rule), so a name
+ *     under one ("example.co.uk", "evil.github.io") is kept. Only domain
+ *     indicators are checked: the host of a URL or e-mail address is not.
  *     Private, loopback, link-local, shared (100.64/10), benchmarking,
  *     multicast, reserved and unspecified addresses are skipped as reserved.
  *     Documentation ranges (192.0.2/24, 198.51.100/24, 203.0.113/24,
@@ -90,7 +96,7 @@ extern "C" {
 #endif
 
 /* Version of the rules above. Parties match only under the same version. */
-#define PSI_IOC_RULES_VERSION 1U
+#define PSI_IOC_RULES_VERSION 2U
 
 /* Longest canonical value (bytes, without the terminating NUL). Longer URLs
  * are skipped as too long: they are rarely shared verbatim anyway. */
@@ -135,8 +141,10 @@ enum psi_ioc_skip {
     PSI_IOC_SKIP_TOO_LONG,        /* "too-long": over a length limit */
     PSI_IOC_SKIP_AMBIGUOUS,       /* "ambiguous": 010.1.1.1, 10.1.2.3/8 */
     PSI_IOC_SKIP_FILENAME,        /* "filename": update.exe read as a domain */
+    PSI_IOC_SKIP_NOT_FOR_DETECTION, /* "not-for-detection": MISP to_ids false */
+    PSI_IOC_SKIP_EXCLUDED,          /* "excluded": in the party's own exclusions */
 };
-#define PSI_IOC_SKIP_COUNT 7U
+#define PSI_IOC_SKIP_COUNT 9U
 
 /* A canonical indicator. value is NUL-terminated; len excludes the NUL. */
 struct psi_ioc {
@@ -154,7 +162,9 @@ PSI_EXPORT PSI_MUST_CHECK int psi_ioc_type_from_name(const char *name, enum psi_
  * fixed length, at most PSI_IOC_HASH_HEX_MAX). */
 PSI_EXPORT bool psi_ioc_type_is_file_hash(enum psi_ioc_type type);
 /* "unsupported", "malformed", "reserved", "generic", "too-long",
- * "ambiguous", "filename"; "unknown" for values out of range. */
+ * "ambiguous", "filename", "not-for-detection", "excluded"; "unknown" for
+ * values out of range. The last two are never given by canonicalisation:
+ * readers (MISP to_ids) and the set (its exclusions) decide them. */
 PSI_EXPORT const char *psi_ioc_skip_name(enum psi_ioc_skip reason);
 
 /*
@@ -246,6 +256,74 @@ PSI_EXPORT PSI_MUST_CHECK int psi_ioc_set_find(const struct psi_ioc_set *set,
                                                size_t len, size_t *index);
 
 PSI_EXPORT const struct psi_ioc_stats *psi_ioc_set_stats(const struct psi_ioc_set *set);
+
+/* ---- the party's own exclusions -------------------------------------- */
+
+/*
+ * Exclude a value from the set: every value offered afterwards
+ * (psi_ioc_set_offer and the readers of ioc_reader.h; psi_ioc_set_add does
+ * not check) whose canonical form equals an excluded value, or which is an
+ * address or range inside an excluded range (IPv4 and IPv6), is skipped as
+ * PSI_IOC_SKIP_EXCLUDED. `in` is canonicalised as an untyped value; a range
+ * ("192.0.2.0/24", "2001:db8::/32") or address of any width or kind is
+ * taken even where canonicalisation would refuse it as reserved or generic
+ * ("10.0.0.0/8"), but its host bits must be zero. Returns 0, or
+ * PSI_ERR_UNSUPPORTED with *why (if why is not NULL) for a value that is no
+ * indicator (a reserved or generic non-address value such as "co.uk" is
+ * refused too: it could never be kept anyway), PSI_ERR_NOMEM,
+ * PSI_ERR_INVALID. Only equality and range containment are checked: an
+ * excluded domain does not exclude its subdomains or URLs on it.
+ */
+PSI_EXPORT PSI_MUST_CHECK int psi_ioc_set_exclude(struct psi_ioc_set *set, const char *in,
+                                                  size_t len, enum psi_ioc_skip *why);
+/* Number of exclusions taken (values and ranges). */
+PSI_EXPORT size_t psi_ioc_set_exclusion_count(const struct psi_ioc_set *set);
+
+/* ---- where values come from ------------------------------------------ */
+
+/*
+ * The place a value was found. Readers (ioc_reader.h) set it for every value
+ * they offer; all fields may be NULL or 0 when unknown. Strings are valid
+ * only during the observer call that receives them (copy what you keep).
+ */
+struct psi_ioc_origin {
+    const char *file;   /* the name the reader was given ("(stdin)", a path) */
+    unsigned long line; /* text, CSV: 1-based line (a CSV record's first); JSON: 0 */
+    const char *path;   /* JSON: the object's path ("$.objects[3]",
+                           "$.Event.Object[0].Attribute[2]"); else NULL */
+    const char *event;  /* MISP: the event's uuid; else NULL */
+    const char *object; /* STIX: the object's id ("indicator--..."); MISP: the
+                           attribute's uuid; else NULL */
+};
+
+enum psi_ioc_outcome {
+    PSI_IOC_OUTCOME_KEPT = 0,  /* new member */
+    PSI_IOC_OUTCOME_DUPLICATE, /* already a member */
+    PSI_IOC_OUTCOME_SKIPPED,   /* counted under a skip reason */
+};
+
+/* One value offered to a set, as an observer sees it. */
+struct psi_ioc_seen {
+    enum psi_ioc_outcome outcome;
+    size_t index;             /* KEPT, DUPLICATE: the member (psi_ioc_set_get) */
+    enum psi_ioc_skip reason; /* SKIPPED: why */
+    const char *kind;         /* SKIPPED as unsupported: its name ("misp:text"), or NULL */
+    const char *input;        /* the value as found (any bytes, not NUL-terminated;
+                                 a whole line when a text line counts once), or NULL */
+    size_t input_len;
+    const struct psi_ioc_origin *origin; /* never NULL (fields NULL/0 when unknown) */
+};
+
+typedef void (*psi_ioc_observer)(void *ctx, const struct psi_ioc_seen *seen);
+
+/* Call fn(ctx, ...) for every value counted from now on (read = one call),
+ * kept, duplicate or skipped, with its origin: what `psi ingest --explain`
+ * prints, and the provenance of each kept indicator. NULL fn: no observer. */
+PSI_EXPORT void psi_ioc_set_observe(struct psi_ioc_set *set, psi_ioc_observer fn, void *ctx);
+/* The origin of the values offered from now on (NULL: none). The set keeps
+ * the pointer, not a copy: the caller keeps it valid until it sets another.
+ * The readers set their own and clear it (NULL) before they return. */
+PSI_EXPORT void psi_ioc_set_origin(struct psi_ioc_set *set, const struct psi_ioc_origin *origin);
 /* Number of distinct unsupported names recorded, and entry i of them. */
 PSI_EXPORT size_t psi_ioc_set_unsupported_count(const struct psi_ioc_set *set);
 PSI_EXPORT PSI_MUST_CHECK int psi_ioc_set_unsupported(const struct psi_ioc_set *set, size_t i,

@@ -44,7 +44,8 @@
  * sha512, or a MISP type such as ip-dst) is read, typed by its name when the
  * name is a type; with no such column every field is read as in plain text.
  *
- * STIX 2.x: objects of type "indicator" with a STIX pattern. Every comparison
+ * STIX 2.x: objects of type "indicator" with a STIX pattern, cyber-observables
+ * and observed-data (below). Every comparison
  * in a pattern is one value, whatever AND/OR/FOLLOWEDBY joins it (each is an
  * indicator of the same activity). Equality on ipv4-addr:value,
  * ipv6-addr:value, domain-name:value, url:value, email-addr:value,
@@ -54,7 +55,14 @@
  * unsupported under its name; a pattern that does not parse counts as
  * malformed, and so does an indicator without a pattern. Revoked indicators
  * are ignored; a pattern_type other than "stix" (yara, snort, ...) is one
- * unsupported value. Other object types are not values and are not counted.
+ * unsupported value. Cyber-observables at the top of a bundle (2.1) and in an
+ * observed-data's "objects" dictionary (2.0) are values too: ipv4-addr,
+ * ipv6-addr, domain-name, url, email-addr by their "value", file by each
+ * hash of a known algorithm (others: "stix:file:hashes.NAME"; none:
+ * "stix:file"); other observable types count once as unsupported
+ * "stix:TYPE". Domain and relationship objects are not values and are not
+ * counted. A bundle from which no value is read is an error (PSI_ERR_PARSE,
+ * "nothing to read: ...").
  *
  * MISP: {"response":[{"Event":{...}}]}, {"Event":{...}}, an array of those,
  * or {"response":{"Attribute":[...]}}. Attributes of the event and of its
@@ -62,11 +70,20 @@
  * (ip-dst|port -> the address, domain|ip -> both, filename|sha256 -> the
  * hash). "link" (a reference to a report) and types with no indicator kind
  * here (text, filename, regkey, port, ...) count as unsupported under
- * "misp:TYPE".
+ * "misp:TYPE". An attribute whose to_ids is false (false, 0, "0", "false")
+ * counts each indicator part it holds as not-for-detection, unless
+ * psi_ioc_read_opts.all_attributes; one without to_ids is read. A MISP CSV
+ * export's to_ids column is honoured the same way.
+ *
+ * A format asked for must match the content: text or CSV that is a whole
+ * JSON document, STIX asked of a MISP event (and the reverse), or STIX or
+ * MISP asked of a file that is not JSON, fail with PSI_ERR_PARSE and a line
+ * naming what the file is.
  */
 #ifndef PSI_IOC_READER_H
 #define PSI_IOC_READER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -93,6 +110,15 @@ struct psi_csv_opts {
     const char *column_name; /* header name, case-insensitive; NULL: not given */
     size_t column_index;     /* 1-based column number; 0: not given */
     char delimiter;          /* ',', ';', '\t'...; 0: detect */
+};
+
+/* Everything a read is asked to do; a NULL pointer means all defaults. */
+struct psi_ioc_read_opts {
+    enum psi_ioc_format format;     /* PSI_IOC_FORMAT_AUTO: decide by content */
+    const struct psi_csv_opts *csv; /* NULL: defaults */
+    bool all_attributes;            /* MISP (and MISP CSV): also the attributes whose
+                                       to_ids is false (else skipped as
+                                       "not-for-detection") */
 };
 
 /* "auto", "text", "csv", "stix", "misp". */
@@ -126,6 +152,45 @@ PSI_EXPORT PSI_MUST_CHECK int psi_ioc_read_buffer(const char *name, const void *
                                                   const struct psi_csv_opts *csv,
                                                   struct psi_ioc_set *set, char *err,
                                                   size_t errlen);
+
+/*
+ * The same with every option (opts NULL: defaults). *read_as (if read_as is
+ * not NULL) receives the format the input was read as, PSI_IOC_FORMAT_AUTO
+ * if it was not decided (an error before). Each value read is offered with
+ * its origin (file, line, JSON path, STIX id, MISP uuids: indicator.h), so a
+ * set's observer sees where it came from.
+ */
+PSI_EXPORT PSI_MUST_CHECK int psi_ioc_read_file_ex(const char *path,
+                                                   const struct psi_ioc_read_opts *opts,
+                                                   struct psi_ioc_set *set,
+                                                   enum psi_ioc_format *read_as, char *err,
+                                                   size_t errlen);
+PSI_EXPORT PSI_MUST_CHECK int psi_ioc_read_stream_ex(FILE *stream, const char *name,
+                                                     const struct psi_ioc_read_opts *opts,
+                                                     struct psi_ioc_set *set,
+                                                     enum psi_ioc_format *read_as, char *err,
+                                                     size_t errlen);
+PSI_EXPORT PSI_MUST_CHECK int psi_ioc_read_buffer_ex(const char *name, const void *buf, size_t len,
+                                                     const struct psi_ioc_read_opts *opts,
+                                                     struct psi_ioc_set *set,
+                                                     enum psi_ioc_format *read_as, char *err,
+                                                     size_t errlen);
+
+/*
+ * A party's own exclusions (psi_ioc_set_exclude, indicator.h) from a file:
+ * one value or range a line; blank lines, lines starting with '#', and a
+ * '#' comment after white space are ignored. A line that is no indicator or
+ * range ("update.exe", "10.1.2.3/8") fails the read, FILE:LINE: what: an
+ * exclusion silently not taken would let the party share what it meant to
+ * keep; a reserved or generic value ("localhost", "co.uk") is accepted and
+ * has no effect (it is never kept anyway). Returns as psi_ioc_read_file;
+ * the exclusions of lines before an error stay taken.
+ */
+PSI_EXPORT PSI_MUST_CHECK int psi_ioc_read_exclusions(const char *path, struct psi_ioc_set *set,
+                                                      char *err, size_t errlen);
+PSI_EXPORT PSI_MUST_CHECK int psi_ioc_read_exclusions_buffer(const char *name, const void *buf,
+                                                             size_t len, struct psi_ioc_set *set,
+                                                             char *err, size_t errlen);
 
 #ifdef __cplusplus
 }
