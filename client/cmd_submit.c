@@ -298,13 +298,19 @@ static int hub_info(struct submit *sb, Psi__HubInfo **info)
 }
 
 /* Said after success only, so that a failure stays one line. */
-static void note_skipped(uint64_t skipped, uint64_t read)
+static void note_skipped(const struct psi_ioc_stats *stats, uint64_t skipped, uint64_t read)
 {
     if (skipped > 0)
         psi_cmdline_note("submit",
                          "%" PRIu64 " of %" PRIu64 " values read are not indicators"
-                         " (see 'psi ingest' for why)",
+                         " (see 'psi ingest --explain' for why)",
                          skipped, read);
+    uint64_t not_for_detection = stats->skipped[PSI_IOC_SKIP_NOT_FOR_DETECTION];
+    if (not_for_detection > 0)
+        psi_cmdline_note("submit",
+                         "%" PRIu64 " of them are MISP values not meant for detection (to_ids "
+                         "false), left out; --all-attributes submits them",
+                         not_for_detection);
 }
 
 /* Fisher–Yates with an unbiased source: the hub must learn nothing from the
@@ -431,7 +437,7 @@ int psi_cmd_submit(int argc, char **argv)
     const struct psi_ioc_stats *stats = psi_ioc_set_stats(set);
     uint64_t read = stats->read, skipped = stats->read - stats->kept - stats->duplicates;
     if (n_new == 0) {
-        note_skipped(skipped, read);
+        note_skipped(stats, skipped, read);
         printf("psi submit: epoch %s: nothing new (%zu already submitted)\n", info->epoch, n_old);
         goto out;
     }
@@ -459,7 +465,7 @@ int psi_cmd_submit(int argc, char **argv)
     status = finish_submission(&sb, &sub, 0, 0, &id, &base, &refused);
     if (status)
         goto out;
-    note_skipped(skipped, read);
+    note_skipped(stats, skipped, read);
     printf("psi submit: epoch %s: %zu new, %zu already submitted: submission %" PRIu64
            " (positions %" PRIu64 "-%" PRIu64 ")\n",
            sub.epoch, n_new, n_old, id, base, base + n_new - 1);
