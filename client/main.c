@@ -1,11 +1,17 @@
 /* psi: the participant's tool. Dispatches to one subcommand. */
 #include <stdio.h>
+#include <string.h>
 
 #include <nng/nng.h>
 #include <sodium.h>
 
 #include "cli.h"
 #include "commands.h"
+#include "psi/indicator.h"
+
+#ifndef PSI_VERSION
+#define PSI_VERSION "unknown" /* set by CMake from the project version */
+#endif
 
 static const struct psi_cli_subcommand commands[] = {
     {"init", psi_cmd_init, "create a participant's state directory and keys"},
@@ -28,6 +34,12 @@ static const struct psi_cli_group psi = {
 
 int main(int argc, char **argv)
 {
+    /* The program's version and the canonicalisation rules it applies
+     * (parties match only under the same rules: docs/indicators.md). */
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        printf("psi %s (indicator rules %u)\n", PSI_VERSION, (unsigned)PSI_IOC_RULES_VERSION);
+        return 0;
+    }
     if (sodium_init() < 0) {
         fprintf(stderr, "psi: libsodium failed to initialise\n");
         return 1;

@@ -6,6 +6,11 @@
 #include <sodium.h>
 
 #include "commands.h"
+#include "psi/indicator.h"
+
+#ifndef PSI_VERSION
+#define PSI_VERSION "unknown" /* set by CMake from the project version */
+#endif
 
 struct command {
     const char *name;
@@ -53,6 +58,12 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* The program's version and the canonicalisation rules it matches under
+     * (it refuses submissions made under others). */
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        printf("psi-hub %s (indicator rules %u)\n", PSI_VERSION, (unsigned)PSI_IOC_RULES_VERSION);
+        return 0;
+    }
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -18,7 +18,8 @@
 #     wrong hub key, an unreadable file, a malformed file (file:line), a
 #     missing state directory, bad init arguments, usage errors (exit 2):
 #     each a single line naming the bad option, missing value or argument;
-#     --help (exit 0) for every command and subcommand psi --help lists.
+#     --help (exit 0) for every command and subcommand psi --help lists;
+#     --version of psi and psi-hub (program version, indicator rules).
 #
 # Env (set by ctest): PSI_BIN build dir.
 set -euo pipefail
@@ -355,6 +356,20 @@ for cmd in $commands; do
     done
 done
 say "usage errors in one line (exit 2), --help of $checked commands and subcommands (exit 0)"
+
+# --version: the program's version (the CMake project's) and the indicator
+# rules it canonicalises under (PSI_IOC_RULES_VERSION), for both programs.
+src=${PSI_SOURCE:-$here/../..}
+want_version=$(sed -n 's/^project(psi VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
+want_rules=$(sed -n 's/^#define PSI_IOC_RULES_VERSION \([0-9]*\)U*$/\1/p' "$src/psi/include/psi/indicator.h")
+[ -n "$want_version" ] && [ -n "$want_rules" ] || fail "cannot read the version or the rules from $src"
+for prog in "$PSI" "$PSI_HUB"; do
+    name=$(basename "$prog")
+    got=$("$prog" --version) || fail "$name --version failed"
+    [ "$got" = "$name $want_version (indicator rules $want_rules)" ] ||
+        fail "$name --version says '$got', not '$name $want_version (indicator rules $want_rules)'"
+done
+say "--version: $("$PSI" --version); $("$PSI_HUB" --version)"
 
 # Hub down: nothing listens at its address, so the connection is refused:
 # one line naming the address and what to check, exit 1, at once (well under
