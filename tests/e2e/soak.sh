@@ -693,6 +693,12 @@ members "$final" >"$WORK/want.txt"
 sed -n 's/.*"value":"\([^"]*\)".*/\1/p' "$WORK/final.jsonl" | LC_ALL=C sort >"$WORK/got.txt"
 compare_or_fail "the items s1's last feed query found in version $final" "$WORK/want.txt" "$WORK/got.txt"
 limit=${quota[s2]}
+# A batch s2 left in flight during the kills (charged) would be resumed by the
+# next run instead of a new batch being charged: dropped, as after a second
+# timeout, so that each run below charges (or is refused) a whole set.
+sqlite3 -cmd ".timeout 20000" "$(party_dir s2)/state.db" \
+    "DELETE FROM feed_pending_items; DELETE FROM feed_pending" >/dev/null ||
+    fail "cannot drop s2's feed batch in flight"
 used=$(used_of s2)
 if [ -e "$WORK/run/overquota.s2" ]; then
     grep -q "over quota: s2 has sent $limit of its $limit queries to $vendor in epoch soak; a batch of $queries would pass it" \
