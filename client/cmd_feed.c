@@ -673,102 +673,190 @@ static int print_found(const struct psi_ioc_ref *ref, const char *vendor, int js
     return rc;
 }
 
-/* One batch: blind, submit, wait, verify, finalise, check. */
-static int query_batch(struct feed_cmd *fc, const char *vendor, const unsigned char key[32],
-                       const struct psi_feed_filter *filter, size_t begin, size_t n, size_t batch,
-                       size_t batches, uint64_t timeout_s, int json, size_t *found)
+/* A batch recorded in flight (state.h, "feed queries") is submitted, if
+ * its ticket is not recorded yet, under its recorded request id: the hub
+ * answers a resend with its first reply, so the batch is charged once. Then
+ * its answer is awaited, verified against the vendor's announced key and
+ * finalised; the outputs are kept and the batch, blinds and all, deleted in
+ * one transaction. A resumed batch (from an earlier run) that gets no answer
+ * in time is dropped, so that one never answered cannot hold every later
+ * query up; a batch of this run stays recorded for the next. */
+static int finish_batch(struct feed_cmd *fc, const char *vendor, const unsigned char key[32],
+                        struct psi_state_feed_batch *b, int resumed, size_t batch, size_t batches,
+                        uint64_t timeout_s)
 {
-    struct psi_indicator_batch e;
     struct psi_hub_failure f;
-    unsigned char *blinds = sodium_malloc(n * 32);
-    unsigned char *blinded = malloc(n * 32);
-    unsigned char *outputs = malloc(n * PSI_OPRF_OUTPUT_BYTES);
+    struct psi_state *st = fc->session.state;
+    const char *epoch = fc->info->epoch;
+    struct psi_indicator_batch e;
     Psi__QueryTicket *ticket = NULL;
     Psi__QueryResult *result = NULL;
+    unsigned char *outputs = malloc(b->count * PSI_OPRF_OUTPUT_BYTES);
     int status = 0;
-    int rc = psi_indicator_batch_from_set(&e, fc->set, begin, n);
-    if (rc || !blinds || !blinded || !outputs) {
-        status = psi_cmdline_fail(fc->cmd, "cannot prepare the queries: %s",
-                                  psi_strerror(rc ? rc : PSI_ERR_NOMEM));
+    memset(&e, 0, sizeof e);
+    if (!outputs) {
+        status = psi_cmdline_fail(fc->cmd, "out of memory");
         goto out;
     }
-    if ((rc = psi_feed_blind_batch(n, e.inputs, e.lens, blinds, blinded, 0)) != 0) {
-        status = psi_cmdline_fail(fc->cmd, "cannot blind the queries: %s", psi_strerror(rc));
+    if (b->query_id == 0) {
+        Psi__QuerySubmit submit = PSI__QUERY_SUBMIT__INIT;
+        submit.vendor = (char *)vendor;
+        submit.epoch = (char *)epoch;
+        submit.elements.data = b->blinded;
+        submit.elements.len = b->count * 32;
+        submit.signature.data = b->signature;
+        submit.signature.len = sizeof b->signature;
+        if (psi_hub_client_call(fc->hub, PSI_METHOD_NAME(QUERY_SUBMIT), b->request_id, &submit.base,
+                                &psi__query_ticket__descriptor, (ProtobufCMessage **)&ticket, &f)) {
+            /* The hub's verdict (over quota, ...): it did not charge the
+             * batch and never will; anything else may have reached it. */
+            if (f.refused && psi_hub_refusal_is_final(f.code))
+                (void)psi_state_feed_pending_done(st, vendor, epoch, NULL);
+            status = psi_cmdline_fail(fc->cmd, "%s", f.text);
+            goto out;
+        }
+        if (ticket->count != b->count) {
+            status = psi_cmdline_fail(fc->cmd, "the hub's ticket counts %" PRIu64 " queries, not %zu",
+                                  ticket->count, b->count);
+            goto out;
+        }
+        b->query_id = ticket->query_id;
+        if (psi_state_feed_pending_ticket(st, vendor, epoch, b->query_id)) {
+            status =
+                psi_cmdline_fail(fc->cmd, "cannot record the ticket of query batch %" PRIu64 ": %s",
+                             b->query_id, psi_state_error(st));
+            goto out;
+        }
+#ifdef PSI_TEST_HOOKS
+        /* The test hook: die once the batch is charged, before its answer is
+         * taken, as a killed run would (tests/e2e/feed.sh). */
+        if (getenv("PSI_TEST_FEED_QUERY_EXIT_CHARGED") != NULL) {
+            fprintf(stderr,
+                    "psi %s: TEST HOOK PSI_TEST_FEED_QUERY_EXIT_CHARGED: exiting after "
+                    "query batch %" PRIu64 " was charged\n",
+                    fc->cmd, b->query_id);
+            _exit(3);
+        }
+#endif
+    }
+    status = wait_for_answer(fc, vendor, b->query_id, batch, batches, timeout_s, &result);
+    if (status) {
+        if (resumed) {
+            (void)psi_state_feed_pending_done(st, vendor, epoch, NULL);
+            fprintf(stderr,
+                    "psi %s: query batch %" PRIu64 " of an earlier run is dropped unanswered; "
+                    "its %zu queries stay counted\n",
+                    fc->cmd, b->query_id, b->count);
+        }
         goto out;
     }
-    unsigned char digest[32], statement[PSI_FEED_STATEMENT_MAX], sig[64];
-    size_t len = 0;
-    if (psi_feed_query_digest(blinded, n, digest) ||
-        psi_feed_query_statement(statement, sizeof statement, &len, fc->session.config.hub_key,
-                                 vendor, fc->info->epoch, n, digest) ||
-        crypto_sign_detached(sig, NULL, statement, len, fc->session.identity.secret_key) != 0) {
-        status = psi_cmdline_fail(fc->cmd, "cannot sign the query batch");
-        goto out;
-    }
-    Psi__QuerySubmit submit = PSI__QUERY_SUBMIT__INIT;
-    submit.vendor = (char *)vendor;
-    submit.epoch = fc->info->epoch;
-    submit.elements.data = blinded;
-    submit.elements.len = n * 32;
-    submit.signature.data = sig;
-    submit.signature.len = sizeof sig;
-    if (psi_hub_client_call(fc->hub, PSI_METHOD_NAME(QUERY_SUBMIT), NULL, &submit.base,
-                            &psi__query_ticket__descriptor, (ProtobufCMessage **)&ticket, &f)) {
-        status = psi_cmdline_fail(fc->cmd, "%s", f.text);
-        goto out;
-    }
-    if (ticket->count != n) {
-        status = psi_cmdline_fail(fc->cmd, "the hub's ticket counts %" PRIu64 " queries, not %zu",
-                                  ticket->count, n);
-        goto out;
-    }
-    if ((status = wait_for_answer(fc, vendor, ticket->query_id, batch, batches, timeout_s,
-                                  &result)) != 0)
-        goto out;
     if (!result->vendor || strcmp(result->vendor, vendor) != 0 || !result->epoch ||
-        strcmp(result->epoch, fc->info->epoch) != 0 || result->evaluated.len != n * 32 ||
+        strcmp(result->epoch, epoch) != 0 || result->evaluated.len != b->count * 32 ||
         result->proof.len != 64) {
-        status = psi_cmdline_fail(fc->cmd,
-                                  "the answer to query batch %" PRIu64 " is malformed: "
-                                  "refused",
-                                  ticket->query_id);
+        status = psi_cmdline_fail(
+            fc->cmd, "the answer to query batch %" PRIu64 " is malformed: refused", b->query_id);
+        goto out;
+    }
+    int rc = psi_indicator_batch_from_list(&e, b->items, b->count);
+    if (rc) {
+        status = psi_cmdline_fail(fc->cmd, "cannot prepare the queries: %s", psi_strerror(rc));
         goto out;
     }
     /* RFC 9497 VOPRF: nothing of an answer is used unless its proof holds
      * against the key the vendor announced (and signed) for the epoch. */
-    rc = psi_feed_finish_batch(key, n, e.inputs, e.lens, blinds, blinded, result->evaluated.data,
-                               result->proof.data, outputs, 0);
+    rc = psi_feed_finish_batch(key, b->count, e.inputs, e.lens, b->blinds, b->blinded,
+                               result->evaluated.data, result->proof.data, outputs, 0);
     if (rc == PSI_ERR_VERIFY || rc == PSI_ERR_ENCODING || rc == PSI_ERR_IDENTITY) {
+        (void)psi_state_feed_pending_done(st, vendor, epoch, NULL);
         status = psi_cmdline_fail(fc->cmd,
-                                  "%s's answer to query batch %" PRIu64 " does not verify against "
-                                  "its announced key of epoch %s: refused, nothing of it is used",
-                                  vendor, ticket->query_id, fc->info->epoch);
+                              "%s's answer to query batch %" PRIu64 " does not verify against "
+                              "its announced key of epoch %s: refused, nothing of it is used",
+                              vendor, b->query_id, epoch);
         goto out;
     }
     if (rc) {
         status = psi_cmdline_fail(fc->cmd, "cannot finish the queries: %s", psi_strerror(rc));
         goto out;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (psi_feed_filter_contains(filter, outputs + i * PSI_OPRF_OUTPUT_BYTES) != 1)
-            continue;
-        struct psi_ioc_ref ref;
-        if (psi_ioc_set_get(fc->set, begin + i, &ref) || print_found(&ref, vendor, json)) {
-            status = psi_cmdline_fail(fc->cmd, "cannot write to standard output");
-            goto out;
-        }
-        (*found)++;
-    }
+    if (psi_state_feed_pending_done(st, vendor, epoch, outputs))
+        status = psi_cmdline_fail(fc->cmd, "cannot keep the answers of query batch %" PRIu64 ": %s",
+                              b->query_id, psi_state_error(st));
 out:
     psi_indicator_batch_clear(&e);
-    if (blinds)
-        sodium_free(blinds); /* wiped: the blinds unmask the vendor's answers */
-    free(blinded);
-    free(outputs);
+    if (outputs) {
+        sodium_memzero(outputs, b->count * PSI_OPRF_OUTPUT_BYTES);
+        free(outputs);
+    }
     if (ticket)
         protobuf_c_message_free_unpacked(&ticket->base, NULL);
     if (result)
         protobuf_c_message_free_unpacked(&result->base, NULL);
+    return status;
+}
+
+/* One new batch of the indicators of the set at idx[0..n): blind with fresh
+ * blinds, sign, record in flight (before anything is sent), then finish. */
+static int query_batch(struct feed_cmd *fc, const char *vendor, const unsigned char key[32],
+                       const size_t *idx, size_t n, size_t batch, size_t batches,
+                       uint64_t timeout_s)
+{
+    struct psi_indicator_batch e;
+    struct psi_state_feed_batch b;
+    int status = 0;
+    memset(&e, 0, sizeof e);
+    memset(&b, 0, sizeof b);
+    b.count = n;
+    b.blinds = sodium_malloc(n * 32);
+    b.blinded = malloc(n * 32);
+    b.items = calloc(n, sizeof *b.items);
+    if (!b.blinds || !b.blinded || !b.items) {
+        status =
+            psi_cmdline_fail(fc->cmd, "cannot prepare the queries: %s", psi_strerror(PSI_ERR_NOMEM));
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct psi_ioc_ref ref;
+        if (psi_ioc_set_get(fc->set, idx[i], &ref)) {
+            status = psi_cmdline_fail(fc->cmd, "cannot read the indicators");
+            goto out;
+        }
+        b.items[i].type = strdup(psi_ioc_type_name(ref.type));
+        b.items[i].value = strdup(ref.value);
+        if (!b.items[i].type || !b.items[i].value) {
+            status = psi_cmdline_fail(fc->cmd, "out of memory");
+            goto out;
+        }
+    }
+    int rc = psi_indicator_batch_from_list(&e, b.items, n);
+    if (rc) {
+        status = psi_cmdline_fail(fc->cmd, "cannot prepare the queries: %s", psi_strerror(rc));
+        goto out;
+    }
+    if ((rc = psi_feed_blind_batch(n, e.inputs, e.lens, b.blinds, b.blinded, 0)) != 0) {
+        status = psi_cmdline_fail(fc->cmd, "cannot blind the queries: %s", psi_strerror(rc));
+        goto out;
+    }
+    unsigned char digest[32], statement[PSI_FEED_STATEMENT_MAX];
+    size_t len = 0;
+    if (psi_feed_query_digest(b.blinded, n, digest) ||
+        psi_feed_query_statement(statement, sizeof statement, &len, fc->session.config.hub_key,
+                                 vendor, fc->info->epoch, n, digest) ||
+        crypto_sign_detached(b.signature, NULL, statement, len, fc->session.identity.secret_key) !=
+            0) {
+        status = psi_cmdline_fail(fc->cmd, "cannot sign the query batch");
+        goto out;
+    }
+    memcpy(b.vendor_key, key, 32);
+    randombytes_buf(b.request_id, sizeof b.request_id);
+    if (psi_state_feed_pending_record(fc->session.state, vendor, fc->info->epoch, &b)) {
+        status = psi_cmdline_fail(fc->cmd, "cannot record the query batch: %s",
+                              psi_state_error(fc->session.state));
+        goto out;
+    }
+    status = finish_batch(fc, vendor, key, &b, 0, batch, batches, timeout_s);
+out:
+    psi_indicator_batch_clear(&e);
+    psi_state_feed_batch_clear(&b); /* the blinds wiped */
     return status;
 }
 
@@ -781,26 +869,107 @@ static int feed_query(const char *dir, const char *vendor, int json, uint64_t ti
     struct psi_feed_filter *filter = NULL;
     unsigned char key[32];
     size_t found = 0;
+    size_t *todo = NULL;
     int status = feed_cmd_open(&fc, dir, n_files, files, in);
     if (status)
         goto out;
     if ((status = fetch_filter(&fc, vendor, &filter, key)) != 0)
         goto out;
-    size_t n = psi_ioc_set_count(fc.set);
+    struct psi_state *st = fc.session.state;
+    const char *epoch = fc.info->epoch;
+    /* A batch a killed run left in flight: of an epoch that is over, it
+     * can no longer be used; of this one, it is finished first, without
+     * being charged again. */
+    char other[PSI_STATE_EPOCH_MAX + 1];
+    while (psi_state_feed_pending_other_epoch(st, vendor, epoch, other) == 0) {
+        fprintf(stderr,
+                "psi %s: dropping the query batch to %s left in flight in epoch %s, "
+                "which is over\n",
+                fc.cmd, vendor, other);
+        if (psi_state_feed_pending_done(st, vendor, other, NULL)) {
+            status = psi_cmdline_fail(fc.cmd, "%s", psi_state_error(st));
+            goto out;
+        }
+    }
+    struct psi_state_feed_batch pending;
+    int rc = psi_state_feed_pending_get(st, vendor, epoch, &pending);
+    if (rc == 0) {
+        if (sodium_memcmp(pending.vendor_key, key, 32) != 0) {
+            fprintf(stderr,
+                    "psi %s: dropping the query batch left in flight: it was made for "
+                    "another key of %s\n",
+                    fc.cmd, vendor);
+            rc = psi_state_feed_pending_done(st, vendor, epoch, NULL);
+        } else {
+            fprintf(stderr,
+                    "psi %s: resuming query batch %" PRIu64 " (%zu queries) of an "
+                    "earlier run, already counted\n",
+                    fc.cmd, pending.query_id, pending.count);
+            status = finish_batch(&fc, vendor, key, &pending, 1, 0, 0, timeout_s);
+        }
+        psi_state_feed_batch_clear(&pending);
+        if (status)
+            goto out;
+    }
+    if (rc && rc != PSI_ERR_NOT_FOUND) {
+        status = psi_cmdline_fail(fc.cmd, "%s", psi_state_error(st));
+        goto out;
+    }
+    /* What this state was answered already in the epoch costs nothing. */
+    size_t n = psi_ioc_set_count(fc.set), todo_n = 0;
+    todo = malloc((n ? n : 1) * sizeof *todo);
+    if (!todo) {
+        status = psi_cmdline_fail(fc.cmd, "out of memory");
+        goto out;
+    }
+    unsigned char output[PSI_STATE_FEED_OUTPUT_BYTES];
+    for (size_t i = 0; i < n; i++) {
+        struct psi_ioc_ref ref;
+        if (psi_ioc_set_get(fc.set, i, &ref)) {
+            status = psi_cmdline_fail(fc.cmd, "cannot read the indicators");
+            goto out;
+        }
+        rc = psi_state_feed_answer_get(st, vendor, epoch, key, psi_ioc_type_name(ref.type),
+                                       ref.value, output);
+        if (rc == PSI_ERR_NOT_FOUND)
+            todo[todo_n++] = i;
+        else if (rc) {
+            status = psi_cmdline_fail(fc.cmd, "%s", psi_state_error(st));
+            goto out;
+        }
+    }
     size_t per = fc.info->max_chunk_elements;
     size_t by_size = (fc.info->max_message_bytes - ENVELOPE_ALLOWANCE) / 32;
     if (per > by_size)
         per = by_size;
     if (per > PSI_VOPRF_MAX_BATCH)
         per = PSI_VOPRF_MAX_BATCH;
-    size_t batches = (n + per - 1) / per;
+    size_t batches = (todo_n + per - 1) / per;
     for (size_t b = 0; b < batches; b++) {
-        size_t begin = b * per, k = n - begin < per ? n - begin : per;
-        status = query_batch(&fc, vendor, key, filter, begin, k, b + 1, batches, timeout_s, json,
-                             &found);
+        size_t begin = b * per, k = todo_n - begin < per ? todo_n - begin : per;
+        status = query_batch(&fc, vendor, key, todo + begin, k, b + 1, batches, timeout_s);
         if (status)
             goto out;
     }
+    /* Every answer, kept in the state, against the filter, in the set's order. */
+    for (size_t i = 0; i < n; i++) {
+        struct psi_ioc_ref ref;
+        if (psi_ioc_set_get(fc.set, i, &ref) ||
+            psi_state_feed_answer_get(st, vendor, epoch, key, psi_ioc_type_name(ref.type),
+                                      ref.value, output)) {
+            status = psi_cmdline_fail(fc.cmd, "cannot read the answers kept in the state: %s",
+                                  psi_state_error(st));
+            goto out;
+        }
+        if (psi_feed_filter_contains(filter, output) != 1)
+            continue;
+        if (print_found(&ref, vendor, json)) {
+            status = psi_cmdline_fail(fc.cmd, "cannot write to standard output");
+            goto out;
+        }
+        found++;
+    }
+    sodium_memzero(output, sizeof output);
     struct psi_feed_filter_info info;
     if (psi_feed_filter_get_info(filter, &info) != 0) {
         status = psi_cmdline_fail(fc.cmd, "cannot read the filter");
@@ -814,9 +983,11 @@ static int feed_query(const char *dir, const char *vendor, int json, uint64_t ti
     fprintf(json ? stderr : stdout,
             "psi feed query: %zu of %zu indicators are in %s's feed of epoch %s (%" PRIu64
             " items); false-positive rate %g per query, so about %.2g of these may be false "
-            "positives\n",
-            found, n, vendor, info.epoch, info.item_count, info.rate, (double)n * info.rate);
+            "positives (%zu asked now, %zu answered earlier in the epoch: not counted again)\n",
+            found, n, vendor, info.epoch, info.item_count, info.rate, (double)n * info.rate, todo_n,
+            n - todo_n);
 out:
+    free(todo);
     psi_feed_filter_free(filter);
     if (fflush(stdout) != 0 && !status)
         status = psi_cmdline_fail(fc.cmd, "cannot write to standard output");

@@ -177,6 +177,7 @@ static int upload_and_commit(struct submit *sb, const struct psi_state_submissio
     commit.digest.len = PSI_DIGEST_BYTES;
     commit.signature.data = sig;
     commit.signature.len = PSI_SIGNATURE_BYTES;
+    commit.indicator_rules = PSI_IOC_RULES_VERSION;
 
     int rc = -1;
     if (resumed) {

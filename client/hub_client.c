@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "methods.h"
 #include "psi.pb-c.h"
@@ -16,7 +17,25 @@ struct psi_hub_client {
     struct psi_rpc *rpc;
     char url[PSI_STATE_URL_MAX + 1];
     uint32_t max_message_bytes;
+    int waiting_shown; /* a "waiting for the hub" line is on the terminal */
 };
+
+/* A hub that is connected but has not answered yet: a line on the terminal,
+ * redrawn each second, cleared when the answer (or the timeout) comes. */
+static void show_wait(void *arg, unsigned waited_ms, int done)
+{
+    struct psi_hub_client *c = arg;
+    if (done) {
+        if (c->waiting_shown)
+            fprintf(stderr, "\r\033[K");
+        c->waiting_shown = 0;
+    } else {
+        fprintf(stderr, "\r\033[Kpsi: waiting for the hub at %s: no answer yet after %u s", c->url,
+                waited_ms / 1000u);
+        c->waiting_shown = 1;
+    }
+    fflush(stderr);
+}
 
 static void set_failure(struct psi_hub_failure *f, int code, int refused, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -77,6 +96,8 @@ int psi_hub_client_open(struct psi_hub_client **out, const struct psi_identity *
         free(c);
         return rc;
     }
+    if (isatty(STDERR_FILENO))
+        psi_rpc_set_wait_report(c->rpc, show_wait, c);
     *out = c;
     return 0;
 }
@@ -131,7 +152,12 @@ int psi_hub_client_call(struct psi_hub_client *c, const char *method,
          * not authentic as TIMEOUT or NETWORK. */
         int refused =
             rc != PSI_ERR_TIMEOUT && rc != PSI_ERR_NETWORK && strncmp(err, "hub refused", 11) == 0;
-        if (err[0])
+        if (psi_rpc_unreachable(c->rpc))
+            set_failure(f, rc, 0,
+                        "%s (is psi-hub serve running there? is the hub address given to "
+                        "psi init --hub right?)",
+                        err);
+        else if (err[0])
             set_failure(f, rc, refused, "%s", err);
         else
             set_failure(f, rc, refused, "%s to hub %s failed: %s", method, c->url,

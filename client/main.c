@@ -1,11 +1,17 @@
 /* psi: the participant's tool. Dispatches to one subcommand. */
 #include <stdio.h>
+#include <string.h>
 
 #include <nng/nng.h>
 #include <sodium.h>
 
 #include "cmdline.h"
 #include "commands.h"
+#include "psi/indicator.h"
+
+#ifndef PSI_VERSION
+#define PSI_VERSION "unknown" /* set by CMake from the project version */
+#endif
 
 static const struct psi_cmdline_subcommand commands[] = {
     {"init", psi_cmd_init, "create a participant's state directory and keys"},
@@ -22,13 +28,20 @@ static const struct psi_cmdline_subcommand commands[] = {
 
 static const struct psi_cmdline_group psi = {
     .name = "",
-    .about = NULL,
+    .about = "'psi --version' prints the program's version and the indicator rules it\n"
+             "applies (all parties must apply the same rules to match).\n",
     PSI_CMDLINE_SUBCOMMANDS(commands),
 };
 
 int main(int argc, char **argv)
 {
     psi_cmdline_set_program("psi");
+    /* The program's version and the canonicalisation rules it applies
+     * (parties match only under the same rules: docs/indicators.md). */
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        printf("psi %s (indicator rules %u)\n", PSI_VERSION, (unsigned)PSI_IOC_RULES_VERSION);
+        return 0;
+    }
     if (sodium_init() < 0)
         return psi_cmdline_fail("", "libsodium failed to initialise");
     int status = psi_cmdline_dispatch(&psi, argc, argv);

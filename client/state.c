@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "psi/error.h"
@@ -127,11 +128,45 @@ static const char epoch_schema[] = "CREATE TABLE IF NOT EXISTS epochs("
                                    "  seq INTEGER NOT NULL,"
                                    "  used_ms INTEGER NOT NULL);";
 
+/* 5: feed queries (protocol 2): the answers got, per vendor, epoch and
+ * indicator, and the one batch in flight per vendor and epoch, with its
+ * blinds (secret: deleted when the batch ends). */
+static const char feed_schema[] =
+    "CREATE TABLE IF NOT EXISTS feed_answers("
+    "  vendor TEXT NOT NULL,"
+    "  epoch TEXT NOT NULL,"
+    "  vendor_key BLOB NOT NULL CHECK (length(vendor_key) = 32),"
+    "  type TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  output BLOB NOT NULL CHECK (length(output) = 64),"
+    "  query_id INTEGER NOT NULL,"
+    "  PRIMARY KEY (vendor, epoch, type, value));"
+    "CREATE TABLE IF NOT EXISTS feed_pending("
+    "  vendor TEXT NOT NULL,"
+    "  epoch TEXT NOT NULL,"
+    "  vendor_key BLOB NOT NULL CHECK (length(vendor_key) = 32),"
+    "  request_id BLOB NOT NULL CHECK (length(request_id) = 16),"
+    "  query_id INTEGER NOT NULL DEFAULT 0,"
+    "  signature BLOB NOT NULL CHECK (length(signature) = 64),"
+    "  count INTEGER NOT NULL CHECK (count > 0),"
+    "  blinds BLOB NOT NULL CHECK (length(blinds) = 32 * count),"
+    "  blinded BLOB NOT NULL CHECK (length(blinded) = 32 * count),"
+    "  created_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (vendor, epoch));"
+    "CREATE TABLE IF NOT EXISTS feed_pending_items("
+    "  vendor TEXT NOT NULL,"
+    "  epoch TEXT NOT NULL,"
+    "  ord INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (vendor, epoch, ord));";
+
 static const struct psi_sqlite_migration MIGRATIONS[] = {
     {1, "the first state", schema_v1, NULL},
     {2, "verified log checkpoints", log_schema, NULL},
     {3, "the party's policy and pinned peers", party_schema, NULL},
     {4, "epochs", epoch_schema, NULL},
+    {5, "feed query answers and the batch in flight", feed_schema, NULL},
 };
 
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == PSI_STATE_SCHEMA_VERSION,
@@ -265,7 +300,9 @@ static int open_db(struct psi_state **out, const char *path, int flags)
     sqlite3_extended_result_codes(st->db, 1);
     /* WAL with a full sync on every commit: what this file acknowledges,
      * and what the hub was told it holds, survives a crash. */
-    int rc = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+    int rc = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                      /* deleted rows are overwritten: a feed batch's blinds */
+                      " PRAGMA secure_delete=ON;");
     if (rc) {
         sqlite3_close(st->db);
         free(st);
@@ -1583,6 +1620,293 @@ int psi_state_epoch_each(struct psi_state *st, psi_state_epoch_fn fn, void *ctx)
         rc = epoch_row(st, stmt, &e);
         if (!rc)
             rc = fn(ctx, &e);
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- feed queries
+ *
+ * What `psi feed query` got, and the batch it has in flight (migration 5). */
+
+void psi_state_feed_batch_clear(struct psi_state_feed_batch *b)
+{
+    if (!b)
+        return;
+    if (b->blinds)
+        sodium_free(b->blinds); /* wiped */
+    free(b->blinded);
+    if (b->items) {
+        for (size_t i = 0; i < b->count; i++)
+            psi_state_indicator_clear(&b->items[i]);
+        free(b->items);
+    }
+    sodium_memzero(b, sizeof *b);
+}
+
+int psi_state_feed_pending_record(struct psi_state *st, const char *vendor, const char *epoch,
+                                  const struct psi_state_feed_batch *b)
+{
+    sqlite3_stmt *batch = NULL, *item = NULL;
+    if (b->count == 0 || b->count > INT32_MAX / 32)
+        return fail(st, PSI_ERR_INVALID, "a feed batch of %zu queries", b->count);
+    int rc = exec(st, "BEGIN IMMEDIATE");
+    if (rc)
+        return rc;
+    rc = prepare(st,
+                 "INSERT INTO feed_pending(vendor, epoch, vendor_key, request_id, query_id,"
+                 " signature, count, blinds, blinded, created_ms) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                 &batch);
+    if (!rc) {
+        sqlite3_bind_text(batch, 1, vendor, -1, SQLITE_STATIC);
+        sqlite3_bind_text(batch, 2, epoch, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(batch, 3, b->vendor_key, 32, SQLITE_STATIC);
+        sqlite3_bind_blob(batch, 4, b->request_id, 16, SQLITE_STATIC);
+        sqlite3_bind_int64(batch, 5, (sqlite3_int64)b->query_id);
+        sqlite3_bind_blob(batch, 6, b->signature, 64, SQLITE_STATIC);
+        sqlite3_bind_int64(batch, 7, (sqlite3_int64)b->count);
+        sqlite3_bind_blob(batch, 8, b->blinds, (int)(b->count * 32), SQLITE_STATIC);
+        sqlite3_bind_blob(batch, 9, b->blinded, (int)(b->count * 32), SQLITE_STATIC);
+        sqlite3_bind_int64(batch, 10, now_ms());
+        int step = sqlite3_step(batch);
+        if ((step & 0xff) == SQLITE_CONSTRAINT)
+            rc = fail(st, PSI_ERR_EXISTS, "a feed batch to %s is already in flight in epoch %s",
+                      vendor, epoch);
+        else if (step != SQLITE_DONE)
+            rc = fail_sql(st, "recording the feed batch");
+    }
+    if (!rc)
+        rc = prepare(st,
+                     "INSERT INTO feed_pending_items(vendor, epoch, ord, type, value)"
+                     " VALUES (?,?,?,?,?)",
+                     &item);
+    if (!rc) {
+        sqlite3_bind_text(item, 1, vendor, -1, SQLITE_STATIC);
+        sqlite3_bind_text(item, 2, epoch, -1, SQLITE_STATIC);
+    }
+    for (size_t i = 0; !rc && i < b->count; i++) {
+        sqlite3_bind_int64(item, 3, (sqlite3_int64)i);
+        sqlite3_bind_text(item, 4, b->items[i].type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(item, 5, b->items[i].value, -1, SQLITE_STATIC);
+        if (sqlite3_step(item) != SQLITE_DONE)
+            rc = fail_sql(st, "recording the feed batch's indicators");
+        sqlite3_reset(item);
+    }
+    sqlite3_finalize(batch);
+    sqlite3_finalize(item);
+    return end_transaction(st, rc);
+}
+
+int psi_state_feed_pending_get(struct psi_state *st, const char *vendor, const char *epoch,
+                               struct psi_state_feed_batch *out)
+{
+    sqlite3_stmt *batch = NULL, *items = NULL;
+    memset(out, 0, sizeof *out);
+    int rc = exec(st, "BEGIN");
+    if (!rc)
+        rc = prepare(st,
+                     "SELECT vendor_key, request_id, query_id, signature, count, blinds, blinded"
+                     " FROM feed_pending WHERE vendor = ? AND epoch = ?",
+                     &batch);
+    if (!rc) {
+        sqlite3_bind_text(batch, 1, vendor, -1, SQLITE_STATIC);
+        sqlite3_bind_text(batch, 2, epoch, -1, SQLITE_STATIC);
+        int step = sqlite3_step(batch);
+        if (step == SQLITE_DONE)
+            rc = fail(st, PSI_ERR_NOT_FOUND, "no feed batch in flight");
+        else if (step != SQLITE_ROW)
+            rc = fail_sql(st, "reading the feed batch in flight");
+    }
+    if (!rc) {
+        sqlite3_int64 n = sqlite3_column_int64(batch, 4);
+        if (n <= 0 || n > INT32_MAX / 32 || sqlite3_column_bytes(batch, 0) != 32 ||
+            sqlite3_column_bytes(batch, 1) != 16 || sqlite3_column_bytes(batch, 3) != 64 ||
+            sqlite3_column_bytes(batch, 5) != n * 32 || sqlite3_column_bytes(batch, 6) != n * 32 ||
+            sqlite3_column_int64(batch, 2) < 0)
+            rc = fail(st, PSI_ERR_STORE, "the feed batch in flight is damaged");
+        else {
+            out->count = (size_t)n;
+            memcpy(out->vendor_key, sqlite3_column_blob(batch, 0), 32);
+            memcpy(out->request_id, sqlite3_column_blob(batch, 1), 16);
+            out->query_id = (uint64_t)sqlite3_column_int64(batch, 2);
+            memcpy(out->signature, sqlite3_column_blob(batch, 3), 64);
+            out->blinds = sodium_malloc(out->count * 32);
+            out->blinded = malloc(out->count * 32);
+            out->items = calloc(out->count, sizeof *out->items);
+            if (!out->blinds || !out->blinded || !out->items)
+                rc = PSI_ERR_NOMEM;
+            else {
+                memcpy(out->blinds, sqlite3_column_blob(batch, 5), out->count * 32);
+                memcpy(out->blinded, sqlite3_column_blob(batch, 6), out->count * 32);
+            }
+        }
+    }
+    if (!rc)
+        rc = prepare(st,
+                     "SELECT ord, type, value FROM feed_pending_items WHERE vendor = ? AND"
+                     " epoch = ? ORDER BY ord",
+                     &items);
+    if (!rc) {
+        sqlite3_bind_text(items, 1, vendor, -1, SQLITE_STATIC);
+        sqlite3_bind_text(items, 2, epoch, -1, SQLITE_STATIC);
+        size_t got = 0;
+        int step;
+        while (!rc && (step = sqlite3_step(items)) == SQLITE_ROW) {
+            if (got >= out->count || sqlite3_column_int64(items, 0) != (sqlite3_int64)got) {
+                rc = fail(st, PSI_ERR_STORE, "the feed batch's indicators are damaged");
+                break;
+            }
+            out->items[got].type = dup_column(items, 1);
+            out->items[got].value = dup_column(items, 2);
+            if (!out->items[got].type || !out->items[got].value)
+                rc = PSI_ERR_NOMEM;
+            got++;
+        }
+        if (!rc && step != SQLITE_DONE)
+            rc = fail_sql(st, "reading the feed batch's indicators");
+        if (!rc && got != out->count)
+            rc = fail(st, PSI_ERR_STORE, "the feed batch lacks %zu of its indicators",
+                      out->count - got);
+    }
+    sqlite3_finalize(batch);
+    sqlite3_finalize(items);
+    rc = end_transaction(st, rc);
+    if (rc)
+        psi_state_feed_batch_clear(out);
+    return rc;
+}
+
+int psi_state_feed_pending_other_epoch(struct psi_state *st, const char *vendor,
+                                       const char *epoch, char *other)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = prepare(st, "SELECT epoch FROM feed_pending WHERE vendor = ? AND epoch <> ? LIMIT 1",
+                     &stmt);
+    if (!rc) {
+        sqlite3_bind_text(stmt, 1, vendor, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 2, epoch, -1, SQLITE_STATIC);
+        int step = sqlite3_step(stmt);
+        if (step == SQLITE_DONE)
+            rc = fail(st, PSI_ERR_NOT_FOUND, "no feed batch of another epoch");
+        else if (step != SQLITE_ROW || copy_column(stmt, 0, other, PSI_STATE_EPOCH_MAX + 1))
+            rc = fail_sql(st, "looking for feed batches of other epochs");
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int psi_state_feed_pending_ticket(struct psi_state *st, const char *vendor, const char *epoch,
+                                  uint64_t query_id)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = check_u64(st, query_id, "query id");
+    if (!rc)
+        rc = prepare(st, "UPDATE feed_pending SET query_id = ? WHERE vendor = ? AND epoch = ?",
+                     &stmt);
+    if (!rc) {
+        sqlite3_bind_int64(stmt, 1, (sqlite3_int64)query_id);
+        sqlite3_bind_text(stmt, 2, vendor, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 3, epoch, -1, SQLITE_STATIC);
+        if (sqlite3_step(stmt) != SQLITE_DONE)
+            rc = fail_sql(st, "recording the feed batch's ticket");
+        else if (sqlite3_changes(st->db) != 1)
+            rc = fail(st, PSI_ERR_NOT_FOUND, "no feed batch in flight");
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int psi_state_feed_pending_done(struct psi_state *st, const char *vendor, const char *epoch,
+                                const unsigned char *outputs)
+{
+    sqlite3_stmt *keep = NULL, *del = NULL, *del_items = NULL;
+    int rc = exec(st, "BEGIN IMMEDIATE");
+    if (rc)
+        return rc;
+    if (outputs)
+        rc = prepare(st,
+                     "INSERT OR REPLACE INTO feed_answers(vendor, epoch, vendor_key, type, value,"
+                     " output, query_id) SELECT p.vendor, p.epoch, p.vendor_key, i.type, i.value,"
+                     " ?, p.query_id FROM feed_pending p JOIN feed_pending_items i"
+                     " ON i.vendor = p.vendor AND i.epoch = p.epoch"
+                     " WHERE p.vendor = ? AND p.epoch = ? AND i.ord = ?",
+                     &keep);
+    if (!rc)
+        rc = prepare(st, "SELECT count FROM feed_pending WHERE vendor = ? AND epoch = ?", &del);
+    sqlite3_int64 n = 0;
+    if (!rc) {
+        sqlite3_bind_text(del, 1, vendor, -1, SQLITE_STATIC);
+        sqlite3_bind_text(del, 2, epoch, -1, SQLITE_STATIC);
+        int step = sqlite3_step(del);
+        if (step == SQLITE_ROW)
+            n = sqlite3_column_int64(del, 0);
+        else if (step == SQLITE_DONE)
+            rc = fail(st, PSI_ERR_NOT_FOUND, "no feed batch in flight");
+        else
+            rc = fail_sql(st, "reading the feed batch in flight");
+    }
+    if (!rc && keep) {
+        sqlite3_bind_text(keep, 2, vendor, -1, SQLITE_STATIC);
+        sqlite3_bind_text(keep, 3, epoch, -1, SQLITE_STATIC);
+        for (sqlite3_int64 i = 0; !rc && i < n; i++) {
+            sqlite3_bind_blob(keep, 1, outputs + (size_t)i * PSI_STATE_FEED_OUTPUT_BYTES,
+                              PSI_STATE_FEED_OUTPUT_BYTES, SQLITE_STATIC);
+            sqlite3_bind_int64(keep, 4, i);
+            if (sqlite3_step(keep) != SQLITE_DONE || sqlite3_changes(st->db) != 1)
+                rc = fail_sql(st, "keeping the feed answers");
+            sqlite3_reset(keep);
+        }
+    }
+    if (!rc)
+        rc = prepare(st, "DELETE FROM feed_pending_items WHERE vendor = ? AND epoch = ?",
+                     &del_items);
+    if (!rc) {
+        sqlite3_bind_text(del_items, 1, vendor, -1, SQLITE_STATIC);
+        sqlite3_bind_text(del_items, 2, epoch, -1, SQLITE_STATIC);
+        if (sqlite3_step(del_items) != SQLITE_DONE)
+            rc = fail_sql(st, "deleting the feed batch");
+    }
+    sqlite3_finalize(keep);
+    sqlite3_finalize(del);
+    sqlite3_finalize(del_items);
+    if (!rc) {
+        sqlite3_stmt *gone = NULL;
+        rc = prepare(st, "DELETE FROM feed_pending WHERE vendor = ? AND epoch = ?", &gone);
+        if (!rc) {
+            sqlite3_bind_text(gone, 1, vendor, -1, SQLITE_STATIC);
+            sqlite3_bind_text(gone, 2, epoch, -1, SQLITE_STATIC);
+            if (sqlite3_step(gone) != SQLITE_DONE)
+                rc = fail_sql(st, "deleting the feed batch");
+        }
+        sqlite3_finalize(gone);
+    }
+    return end_transaction(st, rc);
+}
+
+int psi_state_feed_answer_get(struct psi_state *st, const char *vendor, const char *epoch,
+                              const unsigned char vendor_key[32], const char *type,
+                              const char *value, unsigned char output[PSI_STATE_FEED_OUTPUT_BYTES])
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = prepare(st,
+                     "SELECT output FROM feed_answers WHERE vendor = ? AND epoch = ? AND"
+                     " type = ? AND value = ? AND vendor_key = ?",
+                     &stmt);
+    if (!rc) {
+        sqlite3_bind_text(stmt, 1, vendor, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 2, epoch, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 3, type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 4, value, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(stmt, 5, vendor_key, 32, SQLITE_STATIC);
+        int step = sqlite3_step(stmt);
+        if (step == SQLITE_DONE)
+            rc = PSI_ERR_NOT_FOUND;
+        else if (step != SQLITE_ROW)
+            rc = fail_sql(st, "reading a feed answer");
+        else if (sqlite3_column_bytes(stmt, 0) != PSI_STATE_FEED_OUTPUT_BYTES)
+            rc = fail(st, PSI_ERR_STORE, "a kept feed answer is damaged");
+        else
+            memcpy(output, sqlite3_column_blob(stmt, 0), PSI_STATE_FEED_OUTPUT_BYTES);
     }
     sqlite3_finalize(stmt);
     return rc;

@@ -34,7 +34,7 @@
 /* Schema version written by this code (PRAGMA user_version): the number of
  * its last migration (client/state.c). Opening migrates an older file
  * forward and refuses a newer one. */
-#define PSI_STATE_SCHEMA_VERSION 4
+#define PSI_STATE_SCHEMA_VERSION 5
 
 struct psi_state;
 
@@ -309,5 +309,53 @@ int psi_state_epoch_use(struct psi_state *st, const char *label, enum psi_state_
 /* Calls fn for every epoch row, in order of first use, accepted-only last. */
 typedef int (*psi_state_epoch_fn)(void *ctx, const struct psi_state_epoch *e);
 int psi_state_epoch_each(struct psi_state *st, psi_state_epoch_fn fn, void *ctx);
+
+
+/* ---------------------------------------------------------------- feed queries
+ *
+ * Protocol 2 (docs/feeds.md): what `psi feed query` got from a vendor's feed
+ * in an epoch, so that asking again costs nothing, and the one batch it has
+ * in flight, so that an interrupted query resumes it instead of paying for
+ * it again (tables feed_answers, feed_pending, feed_pending_items; migration
+ * 5). An answer is the finalised 64-byte OPRF output of one canonical
+ * indicator under the vendor's key of the epoch: it is checked against
+ * whichever filter the vendor publishes in that epoch. */
+#define PSI_STATE_FEED_OUTPUT_BYTES 64
+
+struct psi_state_feed_batch {
+    unsigned char vendor_key[32];
+    unsigned char request_id[16]; /* of its query.submit: a resend is the same request */
+    uint64_t query_id;            /* 0 until the hub's ticket is recorded */
+    unsigned char signature[64];
+    size_t count;
+    unsigned char *blinds;  /* count x 32, sodium_malloc'd: secret, wiped by _clear */
+    unsigned char *blinded; /* count x 32 */
+    struct psi_state_indicator *items;
+};
+
+/* Records a batch before it is sent; at most one per (vendor, epoch)
+ * (PSI_ERR_EXISTS). */
+int psi_state_feed_pending_record(struct psi_state *st, const char *vendor, const char *epoch,
+                                  const struct psi_state_feed_batch *b);
+/* The batch in flight for (vendor, epoch) (fresh buffers: clear it), or
+ * PSI_ERR_NOT_FOUND. */
+int psi_state_feed_pending_get(struct psi_state *st, const char *vendor, const char *epoch,
+                               struct psi_state_feed_batch *out);
+/* Any batch in flight for vendor in an epoch other than epoch: its label in
+ * other (PSI_STATE_EPOCH_MAX + 1 bytes), or PSI_ERR_NOT_FOUND. */
+int psi_state_feed_pending_other_epoch(struct psi_state *st, const char *vendor,
+                                       const char *epoch, char *other);
+int psi_state_feed_pending_ticket(struct psi_state *st, const char *vendor, const char *epoch,
+                                  uint64_t query_id);
+/* Ends the batch in flight, in one transaction: with outputs (count x 64),
+ * keeps each item's answer; with NULL, drops it. Either way its blinds are
+ * deleted (secure_delete). */
+int psi_state_feed_pending_done(struct psi_state *st, const char *vendor, const char *epoch,
+                                const unsigned char *outputs);
+void psi_state_feed_batch_clear(struct psi_state_feed_batch *b);
+/* The kept answer for one indicator, or PSI_ERR_NOT_FOUND. */
+int psi_state_feed_answer_get(struct psi_state *st, const char *vendor, const char *epoch,
+                              const unsigned char vendor_key[32], const char *type,
+                              const char *value, unsigned char output[PSI_STATE_FEED_OUTPUT_BYTES]);
 
 #endif

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "psi/error.h"
@@ -95,6 +96,30 @@ static void check_current(const char *dir)
     assert_int_equal(psi_state_epoch_accept(st, "E1"), 0);
     assert_int_equal(psi_state_epoch_each(st, count_epoch, &epochs), 0);
     assert_int_equal(epochs, 1);
+
+    /* feed queries (migration 5): a batch in flight, then its answer kept */
+    struct psi_state_indicator item = {"domain", "example.org"};
+    struct psi_state_feed_batch b, got_b;
+    memset(&b, 0, sizeof b);
+    unsigned char blinds[32] = {9}, blinded[32] = {8}, out[64] = {7}, answer[64];
+    b.vendor_key[0] = 1;
+    b.count = 1;
+    b.blinds = blinds;
+    b.blinded = blinded;
+    b.items = &item;
+    assert_int_equal(psi_state_feed_pending_record(st, "vendor-v", "E1", &b), 0);
+    assert_int_equal(psi_state_feed_pending_ticket(st, "vendor-v", "E1", 5), 0);
+    assert_int_equal(psi_state_feed_pending_get(st, "vendor-v", "E1", &got_b), 0);
+    assert_int_equal(got_b.query_id, 5);
+    assert_memory_equal(got_b.blinds, blinds, 32);
+    assert_string_equal(got_b.items[0].value, "example.org");
+    psi_state_feed_batch_clear(&got_b);
+    assert_int_equal(psi_state_feed_pending_done(st, "vendor-v", "E1", out), 0);
+    assert_int_equal(psi_state_feed_pending_get(st, "vendor-v", "E1", &got_b), PSI_ERR_NOT_FOUND);
+    assert_int_equal(psi_state_feed_answer_get(st, "vendor-v", "E1", b.vendor_key, "domain",
+                                               "example.org", answer),
+                     0);
+    assert_memory_equal(answer, out, 64);
     psi_state_close(st);
     /* and opens again as it is */
     assert_int_equal(psi_state_open(&st, dir), 0);
@@ -165,6 +190,8 @@ static void refuses_newer_and_unnumbered(void **state)
 
 int main(void)
 {
+    if (sodium_init() < 0)
+        return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(migrates_from_every_version),
         cmocka_unit_test(migrates_version_1_with_first_use_tables),

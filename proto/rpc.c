@@ -30,7 +30,26 @@ struct psi_rpc {
     unsigned timeout_ms;
     unsigned retries;
     atomic_int connected; /* set by nng's thread once a connection is up */
+    int probed;           /* the first call checked that something listens */
+    int unreachable;      /* the last call failed because nothing could be reached */
+    psi_rpc_wait_fn wait_fn;
+    void *wait_arg;
+    /* The reply is awaited through an aio so that the wait can be reported
+     * while it lasts (a timed-out nng_recv would abort the request). */
+    nng_aio *recv_aio;
+    nng_mtx *mtx;
+    nng_cv *cv;
+    int recv_done;
 };
+
+static void on_recv_done(void *arg)
+{
+    struct psi_rpc *rpc = arg;
+    nng_mtx_lock(rpc->mtx);
+    rpc->recv_done = 1;
+    nng_cv_wake(rpc->cv);
+    nng_mtx_unlock(rpc->mtx);
+}
 
 /* "5 s" or "250 ms", as a person would say it. */
 static void format_duration(char *out, size_t outlen, unsigned ms)
@@ -125,8 +144,21 @@ int psi_rpc_open(struct psi_rpc **rpc, const char *url, const struct psi_identit
     r->timeout_ms = timeout_ms;
     r->retries = PSI_RPC_DEFAULT_RETRIES;
     atomic_init(&r->connected, 0);
+    if (nng_mtx_alloc(&r->mtx) != 0 || nng_cv_alloc(&r->cv, r->mtx) != 0 ||
+        nng_aio_alloc(&r->recv_aio, on_recv_done, r) != 0) {
+        psi_proto_set_error(err, errlen, "out of memory");
+        if (r->cv != NULL)
+            nng_cv_free(r->cv);
+        if (r->mtx != NULL)
+            nng_mtx_free(r->mtx);
+        free(r);
+        return PSI_ERR_NOMEM;
+    }
     rc = psi_rpc_open_socket(&r->socket, url, timeout_ms, &r->connected, err, errlen);
     if (rc != 0) {
+        nng_aio_free(r->recv_aio);
+        nng_cv_free(r->cv);
+        nng_mtx_free(r->mtx);
         free(r);
         return rc;
     }
@@ -140,11 +172,28 @@ void psi_rpc_set_retries(struct psi_rpc *rpc, unsigned retries)
         rpc->retries = retries > RETRIES_MAX ? RETRIES_MAX : retries;
 }
 
+void psi_rpc_set_wait_report(struct psi_rpc *rpc, psi_rpc_wait_fn fn, void *arg)
+{
+    if (rpc != NULL) {
+        rpc->wait_fn = fn;
+        rpc->wait_arg = arg;
+    }
+}
+
+int psi_rpc_unreachable(const struct psi_rpc *rpc)
+{
+    return rpc != NULL && rpc->unreachable;
+}
+
 void psi_rpc_close(struct psi_rpc *rpc)
 {
     if (rpc == NULL)
         return;
     nng_close(rpc->socket);
+    nng_aio_stop(rpc->recv_aio);
+    nng_aio_free(rpc->recv_aio);
+    nng_cv_free(rpc->cv);
+    nng_mtx_free(rpc->mtx);
     sodium_memzero(rpc, sizeof *rpc);
     free(rpc);
 }
@@ -206,6 +255,92 @@ static int take_reply(struct psi_rpc *rpc, const unsigned char request_id[PSI_RE
     return 0;
 }
 
+/* Whether anything listens at the hub's address, asked once, before the
+ * first call made while the socket has no connection yet: a TCP connection
+ * of our own, closed at once. The socket's dialler retries quietly in the
+ * background, so a refusal (nothing listening, no route, a name that does
+ * not resolve) would show only as a timeout; the probe hears it at once.
+ * 0 when something listens; NNG_ETIMEDOUT when the probe could not tell
+ * within wait_ms; else the nng error of the refusal. Other schemes than
+ * tcp are not probed (0). */
+static int probe_listener(const char *url, nng_duration wait_ms)
+{
+    if (strncmp(url, "tcp://", 6) != 0 && strncmp(url, "tcp4://", 7) != 0 &&
+        strncmp(url, "tcp6://", 7) != 0)
+        return 0;
+    nng_stream_dialer *dialer = NULL;
+    nng_aio *aio = NULL;
+    if (nng_stream_dialer_alloc(&dialer, url) != 0)
+        return 0; /* the socket's own dial said the address is fine: let it try */
+    if (nng_aio_alloc(&aio, NULL, NULL) != 0) {
+        nng_stream_dialer_free(dialer);
+        return 0;
+    }
+    nng_aio_set_timeout(aio, wait_ms);
+    nng_stream_dialer_dial(dialer, aio);
+    nng_aio_wait(aio);
+    int rc = nng_aio_result(aio);
+    if (rc == 0)
+        nng_stream_free(nng_aio_get_output(aio, 0));
+    nng_aio_free(aio);
+    nng_stream_dialer_free(dialer);
+    switch (rc) {
+    case 0:
+    case NNG_ETIMEDOUT:
+    case NNG_ECONNREFUSED:
+    case NNG_EUNREACHABLE:
+    case NNG_EADDRINVAL:
+    case NNG_ECONNRESET: return rc;
+    default: return 0; /* anything else: no verdict, the call goes on as before */
+    }
+}
+
+static const char *refusal_phrase(int nng_rc)
+{
+    switch (nng_rc) {
+    case NNG_ECONNREFUSED: return "connection refused";
+    case NNG_EUNREACHABLE: return "no route to the host";
+    case NNG_EADDRINVAL: return "the address does not resolve";
+    case NNG_ECONNRESET: return "connection reset";
+    default: return nng_strerror(nng_rc);
+    }
+}
+
+/* Waits for the reply of the request just sent, until deadline, telling the
+ * wait report about it once a second. 0 and the message, or an nng error. */
+static int receive_reply(struct psi_rpc *rpc, nng_time deadline, nng_msg **msg)
+{
+    nng_time start = nng_clock();
+    nng_time now = start;
+    nng_duration left = now < deadline ? (nng_duration)(deadline - now) : 1;
+    int reported = 0;
+    *msg = NULL;
+    rpc->recv_done = 0;
+    nng_aio_set_timeout(rpc->recv_aio, left);
+    nng_recv_aio(rpc->socket, rpc->recv_aio);
+    nng_mtx_lock(rpc->mtx);
+    while (!rpc->recv_done) {
+        nng_time tick = now + 1000;
+        (void)nng_cv_until(rpc->cv, tick);
+        if (rpc->recv_done)
+            break;
+        now = nng_clock();
+        if (rpc->wait_fn != NULL && now >= tick) {
+            nng_mtx_unlock(rpc->mtx);
+            rpc->wait_fn(rpc->wait_arg, (unsigned)(now - start), 0);
+            reported = 1;
+            nng_mtx_lock(rpc->mtx);
+        }
+    }
+    nng_mtx_unlock(rpc->mtx);
+    if (reported)
+        rpc->wait_fn(rpc->wait_arg, (unsigned)(nng_clock() - start), 1);
+    int rc = nng_aio_result(rpc->recv_aio);
+    if (rc == 0)
+        *msg = nng_aio_get_msg(rpc->recv_aio);
+    return rc;
+}
+
 int psi_rpc_call_id(struct psi_rpc *rpc, const unsigned char request_id[PSI_REQUEST_ID_BYTES],
                     const char *method, const uint8_t *body, size_t body_len, uint8_t **reply_body,
                     size_t *reply_len, char *err, size_t errlen)
@@ -221,7 +356,7 @@ int psi_rpc_call_id(struct psi_rpc *rpc, const unsigned char request_id[PSI_REQU
         psi_proto_set_error(err, errlen, "invalid arguments to a hub call");
         return PSI_ERR_INVALID;
     }
-
+    rpc->unreachable = 0;
     unsigned attempts = 0;
     for (unsigned attempt = 0; attempt <= rpc->retries; attempt++) {
         uint8_t *frame = NULL;
@@ -233,6 +368,26 @@ int psi_rpc_call_id(struct psi_rpc *rpc, const unsigned char request_id[PSI_REQU
                                 rpc->url, psi_strerror(rc));
             return rc;
         }
+        /* The request is well formed: is anybody there to take it? */
+        if (!rpc->probed && !atomic_load(&rpc->connected)) {
+            rpc->probed = 1;
+            int prc = probe_listener(rpc->url, (nng_duration)rpc->timeout_ms);
+            if (prc != 0 && !atomic_load(&rpc->connected)) {
+                rpc->unreachable = 1;
+                free(frame);
+                if (prc == NNG_ETIMEDOUT) {
+                    char within[32];
+                    format_duration(within, sizeof within, rpc->timeout_ms);
+                    psi_proto_set_error(err, errlen,
+                                        "cannot reach the hub at %s: no connection within %s",
+                                        rpc->url, within);
+                    return PSI_ERR_TIMEOUT;
+                }
+                psi_proto_set_error(err, errlen, "cannot reach the hub at %s: %s", rpc->url,
+                                    refusal_phrase(prc));
+                return PSI_ERR_NETWORK;
+            }
+        }
         attempts++;
         nng_time deadline = nng_clock() + rpc->timeout_ms;
         int nrc = nng_socket_set_ms(rpc->socket, NNG_OPT_SENDTIMEO, (nng_duration)rpc->timeout_ms);
@@ -241,18 +396,13 @@ int psi_rpc_call_id(struct psi_rpc *rpc, const unsigned char request_id[PSI_REQU
         free(frame);
         if (nrc == 0) {
             /* The attempt's time is shared between send and receive. */
-            nng_time now = nng_clock();
-            nng_duration left = now < deadline ? (nng_duration)(deadline - now) : 1;
-            nrc = nng_socket_set_ms(rpc->socket, NNG_OPT_RECVTIMEO, left);
-            void *answer = NULL;
-            size_t answer_len = 0;
-            if (nrc == 0)
-                nrc = nng_recv(rpc->socket, &answer, &answer_len, NNG_FLAG_ALLOC);
+            nng_msg *answer = NULL;
+            nrc = receive_reply(rpc, deadline, &answer);
             if (nrc == 0) {
                 int unbound = 0;
-                rc = take_reply(rpc, request_id, answer, answer_len, reply_body, reply_len,
-                                &unbound, err, errlen);
-                nng_free(answer, answer_len);
+                rc = take_reply(rpc, request_id, nng_msg_body(answer), nng_msg_len(answer),
+                                reply_body, reply_len, &unbound, err, errlen);
+                nng_msg_free(answer);
                 /* Not an answer to this request, whatever it says: anyone on
                  * the path can copy a signed reply. Asked again like a lost
                  * reply (same request id, new nonce); if only such copies
@@ -280,11 +430,11 @@ int psi_rpc_call_id(struct psi_rpc *rpc, const unsigned char request_id[PSI_REQU
     }
     char within[32];
     format_duration(within, sizeof within, rpc->timeout_ms);
-    if (!atomic_load(&rpc->connected))
-        psi_proto_set_error(err, errlen,
-                            "could not connect to hub %s within %s (is psi-hub running there?)",
+    if (!atomic_load(&rpc->connected)) {
+        rpc->unreachable = 1;
+        psi_proto_set_error(err, errlen, "cannot reach the hub at %s: no connection within %s",
                             rpc->url, within);
-    else if (attempts > 1)
+    } else if (attempts > 1)
         psi_proto_set_error(err, errlen, "hub %s did not answer within %s (%u attempts)", rpc->url,
                             within, attempts);
     else

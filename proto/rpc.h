@@ -3,8 +3,9 @@
  * over nng REQ/REP, one at a time.
  *
  * It promises that a call ends: the hub is dialled in the background, so a
- * hub that is down or silent yields PSI_ERR_TIMEOUT after the timeout rather
- * than a hang. It promises that a reply is acted on only if it is authentic:
+ * silent hub yields PSI_ERR_TIMEOUT after the timeout rather than a hang,
+ * and a hub address where nothing listens fails the first call at once
+ * (psi_rpc_unreachable). It promises that a reply is acted on only if it is authentic:
  * sealed to us and signed by the hub key given at open (or a signed plain
  * error) and naming our request id; an authentic reply naming another
  * request, or none, is no answer: the request is sent again. And it makes retries safe: a request
@@ -64,6 +65,22 @@ int psi_rpc_call(struct psi_rpc *rpc, const char *method, const uint8_t *body, s
 int psi_rpc_call_id(struct psi_rpc *rpc, const unsigned char request_id[PSI_REQUEST_ID_BYTES],
                     const char *method, const uint8_t *body, size_t body_len, uint8_t **reply_body,
                     size_t *reply_len, char *err, size_t errlen);
+
+/* Called about once a second while a call waits for the hub's reply
+ * (waited_ms so far, done 0), and once more with done 1 when that wait ends,
+ * if it was reported at all: a command shows progress on a terminal. fn NULL
+ * (the default) reports nothing. */
+typedef void (*psi_rpc_wait_fn)(void *arg, unsigned waited_ms, int done);
+void psi_rpc_set_wait_report(struct psi_rpc *rpc, psi_rpc_wait_fn fn, void *arg);
+
+/* 1 when the last call failed because the hub could not be reached at all:
+ * before its first call, a handle that has no connection yet checks that
+ * something listens at a tcp:// address, and a refusal (nothing listening,
+ * no route, a name that does not resolve) fails the call at once with
+ * PSI_ERR_NETWORK, "cannot reach the hub at URL: connection refused"; no
+ * connection within the timeout is PSI_ERR_TIMEOUT ("no connection within
+ * ..."). The caller adds what a person should check. */
+int psi_rpc_unreachable(const struct psi_rpc *rpc);
 
 void psi_rpc_close(struct psi_rpc *rpc);
 

@@ -245,27 +245,75 @@ static void test_round_trip(void **state)
     hub_stop(&f->hub);
 }
 
-static void test_timeout_when_nothing_listens(void **state)
+static void test_refused_when_nothing_listens(void **state)
 {
     struct fixture *f = *state;
     char url[64];
     unused_url(url, sizeof url);
-    struct psi_rpc *rpc = connect_to(f, url, 300);
+    struct psi_rpc *rpc = connect_to(f, url, 5000);
     uint8_t *reply = (uint8_t *)"untouched";
     size_t reply_len = 7;
     char err[256];
     nng_time start = nng_clock();
     assert_int_equal(psi_rpc_call(rpc, "info", NULL, 0, &reply, &reply_len, err, sizeof err),
-                     PSI_ERR_TIMEOUT);
+                     PSI_ERR_NETWORK);
     nng_time took = nng_clock() - start;
     assert_null(reply);
     assert_int_equal(reply_len, 0);
-    /* one attempt: no retries against a hub that was never reached */
-    assert_true(took >= 250 && took < 850);
-    assert_non_null(strstr(err, "could not connect to hub"));
-    assert_non_null(strstr(err, url));
-    assert_non_null(strstr(err, "300 ms"));
+    /* refused at once, not after the 5 s timeout, nor after retries */
+    assert_true(took < 1000);
+    assert_true(psi_rpc_unreachable(rpc));
+    char want[128];
+    snprintf(want, sizeof want, "cannot reach the hub at %s: connection refused", url);
+    assert_string_equal(err, want);
     psi_rpc_close(rpc);
+}
+
+struct wait_seen {
+    unsigned waiting, done, last_ms;
+};
+
+static void count_wait(void *arg, unsigned waited_ms, int done)
+{
+    struct wait_seen *w = arg;
+    if (done)
+        w->done++;
+    else
+        w->waiting++;
+    w->last_ms = waited_ms;
+}
+
+/* A connected hub that does not answer: the wait is reported once a second,
+ * then once as over; a hub that answers at once reports nothing. */
+static void test_wait_is_reported(void **state)
+{
+    struct fixture *f = *state;
+    hub_start(&f->hub, SILENT);
+    struct psi_rpc *rpc = connect_to(f, f->hub.url, 2600);
+    psi_rpc_set_retries(rpc, 0);
+    struct wait_seen w = {0, 0, 0};
+    psi_rpc_set_wait_report(rpc, count_wait, &w);
+    uint8_t *reply = NULL;
+    size_t reply_len = 0;
+    char err[256];
+    assert_int_equal(psi_rpc_call(rpc, "info", NULL, 0, &reply, &reply_len, err, sizeof err),
+                     PSI_ERR_TIMEOUT);
+    assert_false(psi_rpc_unreachable(rpc));
+    assert_int_equal(w.waiting, 2);
+    assert_int_equal(w.done, 1);
+    assert_true(w.last_ms >= 2500);
+    psi_rpc_close(rpc);
+    hub_stop(&f->hub);
+
+    hub_start(&f->hub, ECHO);
+    rpc = connect_to(f, f->hub.url, 5000);
+    memset(&w, 0, sizeof w);
+    psi_rpc_set_wait_report(rpc, count_wait, &w);
+    assert_int_equal(psi_rpc_call(rpc, "info", NULL, 0, &reply, &reply_len, err, sizeof err), 0);
+    free(reply);
+    assert_int_equal(w.waiting + w.done, 0);
+    psi_rpc_close(rpc);
+    hub_stop(&f->hub);
 }
 
 static void test_retry_keeps_request_id(void **state)
@@ -511,7 +559,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_timeout_when_nothing_listens),
+        cmocka_unit_test(test_refused_when_nothing_listens),
+        cmocka_unit_test(test_wait_is_reported),
         cmocka_unit_test(test_retry_keeps_request_id),
         cmocka_unit_test(test_replay_refusal_is_retried),
         cmocka_unit_test(test_silent_hub_times_out_after_retries),

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "psi/audit.h"
 #include "psi/error.h"
+#include "psi/indicator.h"
 #include "psi/logentry.h"
 
 #define EPOCH "E1"
@@ -142,6 +143,7 @@ struct commit_opts {
     const char *epoch;
     uint64_t count_delta; /* added to the true count */
     int bad_digest, bad_signature;
+    uint32_t rules; /* SubmitCommit.indicator_rules; 0: left out, as an older client */
 };
 
 static int commit_submission(struct fixture *f, const struct psi_identity *who,
@@ -159,6 +161,17 @@ static int commit_submission(struct fixture *f, const struct psi_identity *who,
         sig[5] ^= 1;
     size_t n, out_len = 0;
     uint8_t *body = hub_test_commit_body(upload_id, epoch, claimed, digest, sig, &n), *out = NULL;
+    if (o && o->rules) {
+        Psi__SubmitCommit *c = psi__submit_commit__unpack(NULL, n, body);
+        assert_non_null(c);
+        c->indicator_rules = o->rules;
+        free(body);
+        n = psi__submit_commit__get_packed_size(c);
+        body = malloc(n);
+        assert_non_null(body);
+        psi__submit_commit__pack(c, body);
+        psi__submit_commit__free_unpacked(c, NULL);
+    }
     int rc = call(f, who, "submit.commit", body, n, &out, &out_len);
     free(body);
     if (rc == 0) {
@@ -609,6 +622,49 @@ static void submission_refusals(void **state)
     }
     assert_int_equal(hub_test_count_rows(f->dir, "submission"), 0);
     assert_int_equal(hub_test_count_rows(f->dir, "element_block"), 0);
+}
+
+/* A submission canonicalised under other indicator rules is refused whole,
+ * naming both versions; one that leaves the field out (an older client) is
+ * taken as rules 1; the hub's info says its rules. */
+static void indicator_rules(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t *elements = hub_test_elements(3), id[16];
+    upload_all(f, &f->a, id, elements, (size_t)3 * 32);
+    struct commit_opts o;
+    memset(&o, 0, sizeof o);
+    o.rules = PSI_IOC_RULES_VERSION + 1;
+    assert_int_equal(commit_submission(f, &f->a, id, elements, 3, &o, NULL, NULL),
+                     PSI_ERR_PROTOCOL);
+    char want[200];
+    snprintf(want, sizeof want,
+             "this submission was canonicalised under indicator rules %u; epoch %s is under "
+             "rules %u",
+             PSI_IOC_RULES_VERSION + 1, EPOCH, PSI_IOC_RULES_VERSION);
+    expect_error(f, want);
+    assert_int_equal(hub_test_count_rows(f->dir, "submission"), 0);
+    /* the same upload under the hub's rules is taken */
+    o.rules = PSI_IOC_RULES_VERSION;
+    uint64_t sid = 0;
+    assert_int_equal(commit_submission(f, &f->a, id, elements, 3, &o, &sid, NULL), 0);
+    free(elements);
+    /* an older client, no field: rules 1 (every earlier release) */
+    elements = hub_test_elements(2);
+    upload_all(f, &f->b, id, elements, (size_t)2 * 32);
+    assert_int_equal(commit_submission(f, &f->b, id, elements, 2, NULL, NULL, NULL),
+                     PSI_IOC_RULES_VERSION == 1 ? 0 : PSI_ERR_PROTOCOL);
+    free(elements);
+    assert_int_equal(hub_test_count_rows(f->dir, "submission"), PSI_IOC_RULES_VERSION == 1 ? 2 : 1);
+
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    assert_int_equal(call(f, &f->a, "info", NULL, 0, &out, &out_len), 0);
+    Psi__HubInfo *info = psi__hub_info__unpack(NULL, out_len, out);
+    assert_non_null(info);
+    assert_int_equal(info->indicator_rules, PSI_IOC_RULES_VERSION);
+    psi__hub_info__free_unpacked(info, NULL);
+    free(out);
 }
 
 /* A retry (same request id, fresh nonce) gets the first answer and does not
@@ -1358,6 +1414,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(party_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(element_quota, setup, teardown),
         cmocka_unit_test_setup_teardown(roster_pins_admissions, setup, teardown),
+        cmocka_unit_test_setup_teardown(indicator_rules, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,9 +1,17 @@
 /* psi-hub: the hub operator's tool. Dispatches to one subcommand. */
+#include <stdio.h>
+#include <string.h>
+
 #include <nng/nng.h>
 #include <sodium.h>
 
 #include "cmdline.h"
 #include "commands.h"
+#include "psi/indicator.h"
+
+#ifndef PSI_VERSION
+#define PSI_VERSION "unknown" /* set by CMake from the project version */
+#endif
 
 static const struct psi_cmdline_subcommand commands[] = {
     {"init", psi_hub_cmd_init, "create a hub (key and store); prints its verifier key"},
@@ -19,13 +27,20 @@ static const struct psi_cmdline_subcommand commands[] = {
 static const struct psi_cmdline_group hub = {
     .name = "",
     .about = "The matching hub: keeps the roster, stores blinded sets, joins tags, serves.\n"
-             "Exit status: 0 success, 1 failure, 2 usage error.\n",
+             "'psi-hub --version' prints the program's version and the indicator rules it\n"
+             "matches under. Exit status: 0 success, 1 failure, 2 usage error.\n",
     PSI_CMDLINE_SUBCOMMANDS(commands),
 };
 
 int main(int argc, char **argv)
 {
     psi_cmdline_set_program("psi-hub");
+    /* The program's version and the canonicalisation rules it matches under
+     * (it refuses submissions made under others). */
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        printf("psi-hub %s (indicator rules %u)\n", PSI_VERSION, (unsigned)PSI_IOC_RULES_VERSION);
+        return 0;
+    }
     if (sodium_init() < 0)
         return psi_cmdline_fail("", "libsodium failed to initialise");
     int status = psi_cmdline_dispatch(&hub, argc, argv);

@@ -16,6 +16,7 @@
 #include "method_util.h"
 #include "psi.pb-c.h"
 #include "psi/error.h"
+#include "psi/indicator.h"
 
 static const char SUBMISSION_DST[] = "psi/submission/v1";
 static const char SUBMISSION_SIG_DST[] = "psi/submission-sig/v1";
@@ -42,6 +43,7 @@ int hub_method_info(struct psi_method_call *call)
     info.max_message_bytes = call->hub->max_message_bytes;
     info.max_chunk_elements = call->hub->max_chunk_elements;
     info.threshold = call->hub->threshold;
+    info.indicator_rules = PSI_IOC_RULES_VERSION;
     /* The mode as the store's settings say, read in the same transaction as
      * the label: clients decide by it whether the clock or their party must
      * vouch for the label. */
@@ -275,6 +277,20 @@ int hub_method_submit_commit(struct psi_method_call *call)
     if (strcmp(msg->epoch, call->epoch) != 0) {
         rc = psi_method_refuse(call, PSI_ERR_EPOCH, "submission for epoch %s, current epoch is %s",
                                msg->epoch, call->epoch);
+        goto out;
+    }
+    /* Sets canonicalised under other rules would not match where they should:
+     * refused whole, before the quota is touched. The hub matches under its
+     * own build's rules; 0 is a client older than the field, all of rules 1. */
+    uint32_t rules = msg->indicator_rules != 0 ? msg->indicator_rules : 1u;
+    if (rules != PSI_IOC_RULES_VERSION) {
+        rc = psi_method_refuse(call, PSI_ERR_PROTOCOL,
+                               "this submission was canonicalised under indicator rules %u; "
+                               "epoch %s is under rules %u: %s",
+                               (unsigned)rules, msg->epoch, (unsigned)PSI_IOC_RULES_VERSION,
+                               rules < PSI_IOC_RULES_VERSION
+                                   ? "upgrade psi"
+                                   : "the hub's psi-hub is older than this psi");
         goto out;
     }
     if (msg->count == 0) {

@@ -13,11 +13,13 @@
 #     the next run with the hub's first answer: same submission id, nothing
 #     submitted twice.
 #  4. The agent without --once polls, and stops cleanly on SIGTERM.
-#  5. Error paths, each one line on stderr and a non-zero exit: hub down, a
+#  5. Error paths, each one line on stderr and a non-zero exit: hub down
+#     (connection refused, said in under 2 s with what to check), a
 #     wrong hub key, an unreadable file, a malformed file (file:line), a
 #     missing state directory, bad init arguments, usage errors (exit 2):
 #     each a single line naming the bad option, missing value or argument;
-#     --help (exit 0) for every command and subcommand psi --help lists.
+#     --help (exit 0) for every command and subcommand psi --help lists;
+#     --version of psi and psi-hub (program version, indicator rules).
 #
 # Env (set by ctest): PSI_BIN build dir.
 set -euo pipefail
@@ -365,14 +367,36 @@ for cmd in $commands; do
 done
 say "usage errors in one line (exit 2), --help of $checked commands and subcommands (exit 0)"
 
-# Hub down: one line naming the hub, after the timeout, exit 1.
+# --version: the program's version (the CMake project's) and the indicator
+# rules it canonicalises under (PSI_IOC_RULES_VERSION), for both programs.
+src=${PSI_SOURCE:-$here/../..}
+want_version=$(sed -n 's/^project(psi VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
+want_rules=$(sed -n 's/^#define PSI_IOC_RULES_VERSION \([0-9]*\)U*$/\1/p' "$src/psi/include/psi/indicator.h")
+[ -n "$want_version" ] && [ -n "$want_rules" ] || fail "cannot read the version or the rules from $src"
+for prog in "$PSI" "$PSI_HUB"; do
+    name=$(basename "$prog")
+    got=$("$prog" --version) || fail "$name --version failed"
+    [ "$got" = "$name $want_version (indicator rules $want_rules)" ] ||
+        fail "$name --version says '$got', not '$name $want_version (indicator rules $want_rules)'"
+done
+say "--version: $("$PSI" --version); $("$PSI_HUB" --version)"
+
+# Hub down: nothing listens at its address, so the connection is refused:
+# one line naming the address and what to check, exit 1, at once (well under
+# 2 s, although PSI_HUB_TIMEOUT is 3 s: no waiting out the timeout, no retries).
 hub_stop
-expect_one_line_failure 1 "$PSI" submit --state "$A" "$data/a.txt"
-expect_in_line "hub $HUB_URL"
-expect_one_line_failure 1 "$PSI" agent --state "$A" --once
-expect_in_line "hub $HUB_URL"
-expect_one_line_failure 1 "$PSI" results --state "$A" --json
-expect_in_line "hub $HUB_URL"
+for cmd in "submit --state $A $data/a.txt" "agent --state $A --once" "results --state $A --json"; do
+    # shellcheck disable=SC2086 # the words of the command
+    set -- $cmd
+    t0=$(date +%s%N)
+    expect_one_line_failure 1 "$PSI" "$@"
+    t1=$(date +%s%N)
+    expect_in_line "cannot reach the hub at $HUB_URL: connection refused"
+    expect_in_line "is psi-hub serve running there?"
+    ms=$(((t1 - t0) / 1000000))
+    [ "$ms" -lt 2000 ] || fail "psi $1 took $ms ms to say the hub is down (want < 2000)"
+    say "hub down: psi $1 failed in $ms ms"
+done
 say "hub down: one line each ($LINE)"
 
 say "OK"

@@ -10,8 +10,15 @@
 #     and non-members): every true member is found, nothing else (at 1e-9 a
 #     false positive among 1,000 non-members has odds of 1e-6), in text and
 #     JSON, and the stated false-positive rate is printed.
-#  3. Over quota: a batch that would pass the agency's quota is refused with
-#     a clear error, and the refusal is in the log.
+#  3. Queries cost quota once per epoch: the same set asked again is
+#     answered from the agency's state (the hub's count of its queries does
+#     not grow) with the same result; a query killed once its batch was
+#     charged (test hook PSI_TEST_FEED_QUERY_EXIT_CHARGED) is resumed by the
+#     next run, not charged again, with the right answer, and its blinds are
+#     gone from the state afterwards.
+#     Over quota: a batch that would pass the agency's quota is refused with
+#     a clear error, and the refusal is in the log; the same set asked again
+#     costs nothing and is answered, a new indicator is refused.
 #  4. A vendor agent answering under a wrong key (the agent's test hook
 #     PSI_TEST_FEED_WRONG_KEY) is refused by the hub (logged) and the agency
 #     gets no answer; the agency's own check of a proof is psi_feed_test.
@@ -121,6 +128,64 @@ printf '%s\n' "$out" | grep -q "^psi feed query: $n_members of $((n_members + 10
 [ "$(printf '%s\n' "$out" | grep -vc '^psi feed query:')" -eq "$n_members" ] ||
     fail "text output does not list the $n_members members"
 
+# ---------------------------------------------------------------- quota once
+
+# used AGENCY: the queries the hub counted for AGENCY at vendor-v in E1.
+used() {
+    python3 - "$HUB_DIR/hub.db" "$1" <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+print(db.execute("SELECT coalesce(sum(count), 0) FROM query WHERE agency = ? AND vendor = ?"
+                 " AND epoch = 'E1'", (sys.argv[2], "vendor-v")).fetchone()[0])
+EOF
+}
+# pending STATE: rows of the batch in flight (blinds included) in a state.
+pending() {
+    python3 - "$1/state.db" <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+print(db.execute("SELECT (SELECT count(*) FROM feed_pending)"
+                 " + (SELECT count(*) FROM feed_pending_items)").fetchone()[0])
+EOF
+}
+# The same set again (the text run above was already the second): no new
+# query is counted, and the result is the same.
+before=$(used agency-a)
+must_to "$WORK/logs/again.jsonl" "$PSI" feed query --state "$(party_dir agency-a)" \
+    --vendor vendor-v --json --timeout 120 "$data/query-a.txt"
+[ "$(used agency-a)" -eq "$before" ] ||
+    fail "asking the same set again was counted: $before queries, then $(used agency-a)"
+cmp -s "$WORK/logs/found.jsonl" "$WORK/logs/again.jsonl" ||
+    fail "asking the same set again gave another answer"
+say "the same $((n_members + 1000)) indicators asked again: answered from the state, $before queries counted before and after, same result"
+# Killed once charged, before the answer is taken: the next run resumes the
+# batch and is not charged again.
+resume="$data/query-resume.txt"
+{
+    for i in $(seq 1 10); do echo "fill-$((i * 661 + 7)).feed.example"; done
+    for i in $(seq 1 15); do echo "resume-absent-$i.query.example"; done
+} >"$resume"
+before=$(used agency-a)
+rc=0
+PSI_TEST_FEED_QUERY_EXIT_CHARGED=1 "$PSI" feed query --state "$(party_dir agency-a)" \
+    --vendor vendor-v "$resume" >"$WORK/logs/killed.out" 2>"$WORK/logs/killed.err" || rc=$?
+if [ "$rc" -ne 3 ] || ! grep -q "TEST HOOK PSI_TEST_FEED_QUERY_EXIT_CHARGED" "$WORK/logs/killed.err"; then
+    fail "the query was not stopped by its test hook (exit $rc): $(cat "$WORK/logs/killed.err")"
+fi
+[ "$(used agency-a)" -eq $((before + 25)) ] ||
+    fail "the killed query was not charged its 25 queries: $before, then $(used agency-a)"
+[ "$(pending "$(party_dir agency-a)")" -gt 0 ] || fail "the killed query left no batch in flight"
+must_to "$WORK/logs/resumed.out" "$PSI" feed query --state "$(party_dir agency-a)" \
+    --vendor vendor-v --timeout 120 "$resume"
+[ "$(used agency-a)" -eq $((before + 25)) ] ||
+    fail "the resumed query was charged again: $((before + 25)), then $(used agency-a)"
+for i in $(seq 1 10); do echo "fill-$((i * 661 + 7)).feed.example"; done | LC_ALL=C sort >"$data/resume.want"
+grep -v '^psi feed query:' "$WORK/logs/resumed.out" | awk '{ print $2 }' | LC_ALL=C sort >"$data/resume.got"
+compare_or_fail "the resumed query's members" "$data/resume.want" "$data/resume.got"
+[ "$(pending "$(party_dir agency-a)")" -eq 0 ] ||
+    fail "the finished batch (its blinds) is still in the state"
+say "a query killed once charged: resumed by the next run, 25 queries counted once, the 10 members found, the blinds deleted"
+
 # ---------------------------------------------------------------- over quota
 
 head -n 150 "$data/query-a.txt" >"$data/query-b.txt"
@@ -132,13 +197,25 @@ grep -q "over quota: agency-b has sent 0 of its 100 queries to vendor-v in epoch
     "$WORK/logs/b.err" || fail "over quota: unclear error: $(cat "$WORK/logs/b.err")"
 [ -s "$WORK/logs/b.out" ] && fail "over quota: something was printed on stdout"
 head -n 100 "$data/query-a.txt" >"$data/query-b2.txt"
-must "$PSI" feed query --state "$(party_dir agency-b)" --vendor vendor-v "$data/query-b2.txt" \
-    >/dev/null
+must_to "$WORK/logs/b2.first" "$PSI" feed query --state "$(party_dir agency-b)" \
+    --vendor vendor-v "$data/query-b2.txt"
+# All 100 of its quota spent: the same set again is answered from its state.
+must_to "$WORK/logs/b2.again" "$PSI" feed query --state "$(party_dir agency-b)" \
+    --vendor vendor-v "$data/query-b2.txt"
+grep -v '^psi feed query:' "$WORK/logs/b2.first" >"$WORK/logs/b2.first.found"
+grep -v '^psi feed query:' "$WORK/logs/b2.again" >"$WORK/logs/b2.again.found"
+cmp -s "$WORK/logs/b2.first.found" "$WORK/logs/b2.again.found" ||
+    fail "agency-b's second query of the same set gave another answer"
+[ "$(used agency-b)" -eq 100 ] || fail "agency-b's queries counted $(used agency-b), not 100"
+# One indicator more is a batch past the quota.
+{ cat "$data/query-b2.txt"; echo "one-more.query.example"; } >"$data/query-b3.txt"
 rc=0
-"$PSI" feed query --state "$(party_dir agency-b)" --vendor vendor-v "$data/query-b2.txt" \
+"$PSI" feed query --state "$(party_dir agency-b)" --vendor vendor-v "$data/query-b3.txt" \
     >/dev/null 2>"$WORK/logs/b2.err" || rc=$?
-[ "$rc" -eq 1 ] && grep -q "has sent 100 of its 100 queries" "$WORK/logs/b2.err" ||
-    fail "a second batch past the quota was not refused: $(cat "$WORK/logs/b2.err")"
+if [ "$rc" -ne 1 ] || ! grep -q "has sent 100 of its 100 queries to vendor-v in epoch E1; a batch of 1 would pass it" "$WORK/logs/b2.err"; then
+    fail "a batch past the quota was not refused: $(cat "$WORK/logs/b2.err")"
+fi
+say "agency-b, its 100 queries spent: the same 100 again answered from its state, one more refused"
 
 # ---------------------------------------------------------------- a wrong key
 
@@ -148,9 +225,11 @@ PSI_TEST_FEED_WRONG_KEY=1 "$PSI" agent --state "$(party_dir vendor-v)" --interva
     >"$WORK/logs/agent-wrong.log" 2>&1 &
 HARNESS_PIDS+=($!)
 AGENT_WRONG=$!
+# Indicators agency-a never asked (its answers so far are kept and cost nothing).
+for i in $(seq 1 10); do echo "wrong-key-$i.query.example"; done >"$data/query-wrong.txt"
 rc=0
 "$PSI" feed query --state "$(party_dir agency-a)" --vendor vendor-v --timeout 6 \
-    "$data/query-b2.txt" >"$WORK/logs/wrong.out" 2>"$WORK/logs/wrong.err" || rc=$?
+    "$data/query-wrong.txt" >"$WORK/logs/wrong.out" 2>"$WORK/logs/wrong.err" || rc=$?
 [ "$rc" -eq 1 ] || fail "an answer under a wrong key: exit $rc (expected 1)"
 grep -q "no answer from vendor-v" "$WORK/logs/wrong.err" ||
     fail "wrong key: unexpected error: $(cat "$WORK/logs/wrong.err")"
