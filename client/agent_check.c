@@ -110,8 +110,7 @@ int psi_agent_check_task(const struct psi_agent_self *self, const Psi__Roster *r
     if (owner->removed)
         return verdict(PSI_ERR_DENIED, reason, reason_len, "%s has been removed from the roster",
                        t->owner);
-    if (owner->public_key.len != 32 ||
-        memcmp(owner->public_key.data, pinned->public_key, 32) != 0)
+    if (owner->public_key.len != 32 || memcmp(owner->public_key.data, pinned->public_key, 32) != 0)
         return verdict(PSI_ERR_DENIED, reason, reason_len,
                        "the hub shows another key for %s than the one pinned from log entry "
                        "%" PRIu64,

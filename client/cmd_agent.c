@@ -141,8 +141,8 @@ struct agent {
      * run cannot loop on it. */
     uint64_t *settled;
     size_t n_settled, cap_settled;
-    uint64_t peer_limit;             /* elements per peer and epoch */
-    struct psi_state_policy policy;  /* this party's own, read every round */
+    uint64_t peer_limit;               /* elements per peer and epoch */
+    struct psi_state_policy policy;    /* this party's own, read every round */
     char reported[64][PSI_ID_MAX + 1]; /* peers whose pinning failure was reported */
     size_t n_reported;
     int policy_send_failed; /* reported once; not retried by this process */
@@ -545,8 +545,8 @@ static int run_round(struct agent *a, struct round_tally *tally, int *new_tasks)
     char why[PSI_LOG_WHY_MAX];
     /* Nothing is cross-blinded under an epoch the clock or the party does
      * not vouch for, nor under one left behind (epoch_guard.h). */
-    if (work->n_tasks > 0 && psi_epoch_guard_admit_hub(a->session, a->hub, work->epoch, why,
-                                                       sizeof why)) {
+    if (work->n_tasks > 0 &&
+        psi_epoch_guard_admit_hub(a->session, a->hub, work->epoch, why, sizeof why)) {
         psi_cmdline_note("agent", "refused this round's work: %s", why);
         status = 1;
         goto out;
@@ -581,8 +581,7 @@ static int run_round(struct agent *a, struct round_tally *tally, int *new_tasks)
         }
     }
     struct psi_peers_tally pins;
-    if (psi_peers_update(a->session, a->hub, roster, report_unpinned, a, &pins, why,
-                         sizeof why)) {
+    if (psi_peers_update(a->session, a->hub, roster, report_unpinned, a, &pins, why, sizeof why)) {
         psi_cmdline_note("agent", "cannot verify peers' admissions in the hub's log: %s", why);
         status = 1;
         goto out;
@@ -613,8 +612,7 @@ static int run_round(struct agent *a, struct round_tally *tally, int *new_tasks)
     if (status == 0 && !stop_requested) {
         int answered = 0;
         a->roster = roster;
-        if (psi_feed_agent_round(a->feeds, a->hub, roster, a->hub_epoch, &a->feed_tally,
-                                 &answered))
+        if (psi_feed_agent_round(a->feeds, a->hub, roster, a->hub_epoch, &a->feed_tally, &answered))
             status = 1;
         a->roster = NULL;
         if (answered)
@@ -759,8 +757,8 @@ int psi_cmd_agent(int argc, char **argv)
     if (a.feed_tally.answered || a.feed_tally.declined || a.feed_tally.refused)
         printf("psi agent: %zu feed query batch%s answered (%" PRIu64 " queries), %zu not "
                "answered, %zu refused\n",
-               a.feed_tally.answered, a.feed_tally.answered == 1 ? "" : "es",
-               a.feed_tally.elements, a.feed_tally.declined, a.feed_tally.refused);
+               a.feed_tally.answered, a.feed_tally.answered == 1 ? "" : "es", a.feed_tally.elements,
+               a.feed_tally.declined, a.feed_tally.refused);
     if (fflush(stdout) != 0 && !status)
         status = PSI_CMDLINE_EXIT_FAILURE;
     psi_feed_agent_close(a.feeds);

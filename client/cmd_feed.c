@@ -716,15 +716,16 @@ static int finish_batch(struct feed_cmd *fc, const char *vendor, const unsigned 
             goto out;
         }
         if (ticket->count != b->count) {
-            status = psi_cmdline_fail(fc->cmd, "the hub's ticket counts %" PRIu64 " queries, not %zu",
-                                  ticket->count, b->count);
+            status =
+                psi_cmdline_fail(fc->cmd, "the hub's ticket counts %" PRIu64 " queries, not %zu",
+                                 ticket->count, b->count);
             goto out;
         }
         b->query_id = ticket->query_id;
         if (psi_state_feed_pending_ticket(st, vendor, epoch, b->query_id)) {
             status =
                 psi_cmdline_fail(fc->cmd, "cannot record the ticket of query batch %" PRIu64 ": %s",
-                             b->query_id, psi_state_error(st));
+                                 b->query_id, psi_state_error(st));
             goto out;
         }
 #ifdef PSI_TEST_HOOKS
@@ -769,9 +770,9 @@ static int finish_batch(struct feed_cmd *fc, const char *vendor, const unsigned 
     if (rc == PSI_ERR_VERIFY || rc == PSI_ERR_ENCODING || rc == PSI_ERR_IDENTITY) {
         (void)psi_state_feed_pending_done(st, vendor, epoch, NULL);
         status = psi_cmdline_fail(fc->cmd,
-                              "%s's answer to query batch %" PRIu64 " does not verify against "
-                              "its announced key of epoch %s: refused, nothing of it is used",
-                              vendor, b->query_id, epoch);
+                                  "%s's answer to query batch %" PRIu64 " does not verify against "
+                                  "its announced key of epoch %s: refused, nothing of it is used",
+                                  vendor, b->query_id, epoch);
         goto out;
     }
     if (rc) {
@@ -780,7 +781,7 @@ static int finish_batch(struct feed_cmd *fc, const char *vendor, const unsigned 
     }
     if (psi_state_feed_pending_done(st, vendor, epoch, outputs))
         status = psi_cmdline_fail(fc->cmd, "cannot keep the answers of query batch %" PRIu64 ": %s",
-                              b->query_id, psi_state_error(st));
+                                  b->query_id, psi_state_error(st));
 out:
     psi_indicator_batch_clear(&e);
     if (outputs) {
@@ -810,8 +811,8 @@ static int query_batch(struct feed_cmd *fc, const char *vendor, const unsigned c
     b.blinded = malloc(n * 32);
     b.items = calloc(n, sizeof *b.items);
     if (!b.blinds || !b.blinded || !b.items) {
-        status =
-            psi_cmdline_fail(fc->cmd, "cannot prepare the queries: %s", psi_strerror(PSI_ERR_NOMEM));
+        status = psi_cmdline_fail(fc->cmd, "cannot prepare the queries: %s",
+                                  psi_strerror(PSI_ERR_NOMEM));
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
@@ -850,7 +851,7 @@ static int query_batch(struct feed_cmd *fc, const char *vendor, const unsigned c
     randombytes_buf(b.request_id, sizeof b.request_id);
     if (psi_state_feed_pending_record(fc->session.state, vendor, fc->info->epoch, &b)) {
         status = psi_cmdline_fail(fc->cmd, "cannot record the query batch: %s",
-                              psi_state_error(fc->session.state));
+                                  psi_state_error(fc->session.state));
         goto out;
     }
     status = finish_batch(fc, vendor, key, &b, 0, batch, batches, timeout_s);
@@ -958,7 +959,7 @@ static int feed_query(const char *dir, const char *vendor, int json, uint64_t ti
             psi_state_feed_answer_get(st, vendor, epoch, key, psi_ioc_type_name(ref.type),
                                       ref.value, output)) {
             status = psi_cmdline_fail(fc.cmd, "cannot read the answers kept in the state: %s",
-                                  psi_state_error(st));
+                                      psi_state_error(st));
             goto out;
         }
         if (psi_feed_filter_contains(filter, output) != 1)
@@ -1006,8 +1007,9 @@ static int cmd_publish(int argc, char **argv)
     double rate = PSI_FEED_FILTER_DEFAULT_RATE;
     const char *rate_text = args.value[PUBLISH_FPR];
     if (rate_text && parse_rate(rate_text, &rate))
-        return psi_cmdline_usage_error(publish_command.name, "--fpr wants a rate in [%g, %g], not '%s'",
-                                   PSI_FEED_FILTER_MIN_RATE, PSI_FEED_FILTER_MAX_RATE, rate_text);
+        return psi_cmdline_usage_error(
+            publish_command.name, "--fpr wants a rate in [%g, %g], not '%s'",
+            PSI_FEED_FILTER_MIN_RATE, PSI_FEED_FILTER_MAX_RATE, rate_text);
     struct psi_indicators_input in = {.all_attributes = args.given[PUBLISH_ALL_ATTRIBUTES],
                                       .exclude = args.value[PUBLISH_EXCLUDE]};
     if ((status = psi_indicators_format_option(publish_command.name, args.value[PUBLISH_FORMAT],

@@ -421,7 +421,9 @@ int psi_cmd_ingest(int argc, char **argv)
     if (!psi_cmdline_parse(&ingest_command, argc, argv, &args, &status))
         return status;
     struct ingest_options opt = {
-        {PSI_IOC_FORMAT_AUTO, {NULL, 0, 0}, args.given[INGEST_ALL_ATTRIBUTES],
+        {PSI_IOC_FORMAT_AUTO,
+         {NULL, 0, 0},
+         args.given[INGEST_ALL_ATTRIBUTES],
          args.value[INGEST_EXCLUDE]},
         args.given[INGEST_JSON],
         args.given[INGEST_QUIET],
@@ -431,11 +433,12 @@ int psi_cmd_ingest(int argc, char **argv)
     if ((status = psi_indicators_format_option("ingest", format, &opt.in.format)) != 0)
         return status;
     if (column && !parse_column(column, &opt.in.csv))
-        return psi_cmdline_usage_error("ingest", "bad column '%s' (a header name or a number from 1)",
-                                   column);
+        return psi_cmdline_usage_error(
+            "ingest", "bad column '%s' (a header name or a number from 1)", column);
     if (column && opt.in.format != PSI_IOC_FORMAT_AUTO && opt.in.format != PSI_IOC_FORMAT_CSV)
-        return psi_cmdline_usage_error("ingest", "--column applies to CSV input, not to --format %s",
-                                   psi_ioc_format_name(opt.in.format));
+        return psi_cmdline_usage_error("ingest",
+                                       "--column applies to CSV input, not to --format %s",
+                                       psi_ioc_format_name(opt.in.format));
 
     struct psi_ioc_set *set = NULL;
     int rc = psi_ioc_set_new(&set);

@@ -72,13 +72,13 @@ static int print_peer(void *ctx, const struct psi_state_peer *p)
         return 0;
     }
     json_t *obj = json_object();
-    int bad = !obj || json_object_set_new(obj, "id", json_string(p->id)) != 0 ||
-              json_object_set_new(obj, "role", json_string(p->role)) != 0 ||
-              json_object_set_new(obj, "fingerprint", json_string(fp)) != 0 ||
-              json_object_set_new(obj, "admit_index", json_integer((json_int_t)p->admit_index)) !=
-                  0 ||
-              json_object_set_new(obj, "shared", json_boolean(shared)) != 0 ||
-              json_object_set_new(obj, "new", json_boolean(!p->reviewed)) != 0;
+    int bad =
+        !obj || json_object_set_new(obj, "id", json_string(p->id)) != 0 ||
+        json_object_set_new(obj, "role", json_string(p->role)) != 0 ||
+        json_object_set_new(obj, "fingerprint", json_string(fp)) != 0 ||
+        json_object_set_new(obj, "admit_index", json_integer((json_int_t)p->admit_index)) != 0 ||
+        json_object_set_new(obj, "shared", json_boolean(shared)) != 0 ||
+        json_object_set_new(obj, "new", json_boolean(!p->reviewed)) != 0;
     char *line = bad ? NULL : json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(obj);
     if (!line)
@@ -125,8 +125,7 @@ int psi_cmd_peers(int argc, char **argv)
         }
     }
     struct listing l = {prc == 0 ? &policy : NULL, json, 0};
-    if (psi_state_peers_each(s.state, print_peer, &l) ||
-        psi_state_peers_reviewed(s.state)) {
+    if (psi_state_peers_each(s.state, print_peer, &l) || psi_state_peers_reviewed(s.state)) {
         status =
             psi_cmdline_fail("peers", "cannot read the pinned peers: %s", psi_state_error(s.state));
         goto out;

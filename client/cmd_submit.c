@@ -372,8 +372,8 @@ int psi_cmd_submit(int argc, char **argv)
     /* The epoch is this side's decision before its key is used: the clock's
      * for week and day labels, the party's for manual ones, never back. */
     char why[PSI_LOG_WHY_MAX];
-    if (psi_epoch_guard_admit(s.state, info->epoch_mode, info->epoch, psi_epoch_guard_now_ms(),
-                              why, sizeof why)) {
+    if (psi_epoch_guard_admit(s.state, info->epoch_mode, info->epoch, psi_epoch_guard_now_ms(), why,
+                              sizeof why)) {
         status = psi_cmdline_fail("submit", "%s", why);
         goto out;
     }

@@ -22,14 +22,15 @@ static int clock_admits(enum psi_epoch_kind kind, const char *label, int64_t now
     if (psi_epoch_label_of_time(kind, now_ms, now_label, sizeof now_label) != 0 ||
         psi_epoch_label_of_time(kind, now_ms - PSI_EPOCH_GUARD_TOLERANCE_MS, before,
                                 sizeof before) != 0 ||
-        psi_epoch_label_of_time(kind, now_ms + PSI_EPOCH_GUARD_TOLERANCE_MS, after,
-                                sizeof after) != 0)
+        psi_epoch_label_of_time(kind, now_ms + PSI_EPOCH_GUARD_TOLERANCE_MS, after, sizeof after) !=
+            0)
         return psi_reason(why, whylen, PSI_ERR_EPOCH, "this machine's clock is out of range");
     if (strcmp(label, now_label) == 0 || strcmp(label, before) == 0 || strcmp(label, after) == 0)
         return 0;
-    return psi_reason(why, whylen, PSI_ERR_EPOCH,
-               "the hub's epoch %s is not the current %s by this machine's clock (%s); refused",
-               label, kind == PSI_EPOCH_KIND_DAY ? "day" : "week", now_label);
+    return psi_reason(
+        why, whylen, PSI_ERR_EPOCH,
+        "the hub's epoch %s is not the current %s by this machine's clock (%s); refused", label,
+        kind == PSI_EPOCH_KIND_DAY ? "day" : "week", now_label);
 }
 
 int psi_epoch_guard_admit(struct psi_state *st, const char *hub_mode, const char *label,
@@ -49,8 +50,8 @@ int psi_epoch_guard_admit(struct psi_state *st, const char *hub_mode, const char
         struct psi_epoch_period period;
         if (psi_epoch_label_parse(label, &period) != 0 || period.kind != want)
             return psi_reason(why, whylen, PSI_ERR_EPOCH,
-                       "the hub says its epochs are %s but announced '%s'; refused",
-                       day ? "days (YYYY-MM-DD)" : "ISO weeks (YYYY-Www)", label);
+                              "the hub says its epochs are %s but announced '%s'; refused",
+                              day ? "days (YYYY-MM-DD)" : "ISO weeks (YYYY-Www)", label);
         start_ms = period.start_ms;
         rc = clock_admits(want, label, now_ms, why, whylen);
         if (rc)
@@ -59,9 +60,9 @@ int psi_epoch_guard_admit(struct psi_state *st, const char *hub_mode, const char
         rc = psi_state_epoch_latest_clock(st, &latest);
         if (rc == 0 && latest.start_ms > start_ms)
             return psi_reason(why, whylen, PSI_ERR_EPOCH,
-                       "the hub's epoch %s is older than epoch %s used before; never going "
-                       "back",
-                       label, latest.label);
+                              "the hub's epoch %s is older than epoch %s used before; never going "
+                              "back",
+                              label, latest.label);
         if (rc && rc != PSI_ERR_NOT_FOUND)
             return psi_reason(why, whylen, rc, "%s", psi_state_error(st));
     } else {
@@ -71,9 +72,9 @@ int psi_epoch_guard_admit(struct psi_state *st, const char *hub_mode, const char
             return psi_reason(why, whylen, rc, "%s", psi_state_error(st));
         if (rc == PSI_ERR_NOT_FOUND || !e.accepted)
             return psi_reason(why, whylen, PSI_ERR_EPOCH,
-                       "the hub's epoch '%s' is set by its operator, not by the calendar; "
-                       "refused until you accept it with 'psi epoch --accept %s'",
-                       label, label);
+                              "the hub's epoch '%s' is set by its operator, not by the calendar; "
+                              "refused until you accept it with 'psi epoch --accept %s'",
+                              label, label);
     }
     rc = psi_state_epoch_use(st, label, kind, start_ms);
     if (rc == PSI_ERR_EPOCH)
@@ -98,8 +99,8 @@ int psi_epoch_guard_admit_hub(struct psi_cli_session *s, struct psi_hub_client *
     if (psi_hub_client_call(hub, PSI_METHOD_NAME(INFO), NULL, NULL, &psi__hub_info__descriptor,
                             (ProtobufCMessage **)&info, &f))
         return psi_reason(why, whylen, f.code, "%s", f.text);
-    int rc = psi_epoch_guard_admit(s->state, info->epoch_mode, label, psi_epoch_guard_now_ms(),
-                                   why, whylen);
+    int rc = psi_epoch_guard_admit(s->state, info->epoch_mode, label, psi_epoch_guard_now_ms(), why,
+                                   whylen);
     protobuf_c_message_free_unpacked(&info->base, NULL);
     return rc;
 }

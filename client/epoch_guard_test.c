@@ -71,9 +71,9 @@ static int admit(struct fixture *f, const char *mode, const char *label, int64_t
 static void expect_label(int day, int64_t ms, const char *want)
 {
     char out[PSI_EPOCH_CALENDAR_LABEL_SIZE];
-    assert_int_equal(
-        psi_epoch_label_of_time(day ? PSI_EPOCH_KIND_DAY : PSI_EPOCH_KIND_WEEK, ms, out, sizeof out),
-        0);
+    assert_int_equal(psi_epoch_label_of_time(day ? PSI_EPOCH_KIND_DAY : PSI_EPOCH_KIND_WEEK, ms,
+                                             out, sizeof out),
+                     0);
     assert_string_equal(out, want);
 }
 

@@ -366,8 +366,7 @@ static int judge(struct psi_feed_agent *fa, const Psi__QueryBatch *b, const char
     const struct psi_cli_session *s = fa->session;
     size_t n = b->elements.len / 32;
     if (b->elements.len % 32 != 0 || n == 0 || n > PSI_VOPRF_MAX_BATCH || !b->epoch ||
-        !psi_epoch_label_is_valid(b->epoch) || !b->agency ||
-        !psi_id_is_valid(b->agency)) {
+        !psi_epoch_label_is_valid(b->epoch) || !b->agency || !psi_id_is_valid(b->agency)) {
         snprintf(reason, cap, "malformed batch (%zu bytes of elements, or a bad epoch or id)",
                  b->elements.len);
         return 1;
@@ -398,9 +397,9 @@ static int judge(struct psi_feed_agent *fa, const Psi__QueryBatch *b, const char
         return 1;
     }
     if (!hub_epoch || strcmp(hub_epoch, latest) != 0) {
-        snprintf(reason, cap,
-                 "the hub names epoch %s now, not this vendor's latest announced epoch %s",
-                 hub_epoch && psi_epoch_label_is_valid(hub_epoch) ? hub_epoch : "(invalid)", latest);
+        snprintf(
+            reason, cap, "the hub names epoch %s now, not this vendor's latest announced epoch %s",
+            hub_epoch && psi_epoch_label_is_valid(hub_epoch) ? hub_epoch : "(invalid)", latest);
         return 1;
     }
     unsigned char digest[32], statement[PSI_FEED_STATEMENT_MAX];

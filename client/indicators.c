@@ -47,8 +47,7 @@ int psi_indicators_read_file(struct psi_ioc_set *set, const char *path,
     struct psi_ioc_read_opts opts = {PSI_IOC_FORMAT_AUTO, NULL, false};
     if (in != NULL) {
         bool column = in->csv.column_name != NULL || in->csv.column_index > 0;
-        opts = (struct psi_ioc_read_opts){in->format, column ? &in->csv : NULL,
-                                          in->all_attributes};
+        opts = (struct psi_ioc_read_opts){in->format, column ? &in->csv : NULL, in->all_attributes};
     }
     err[0] = '\0';
     int rc = strcmp(path, "-") == 0

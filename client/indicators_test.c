@@ -61,8 +61,7 @@ static void test_unreadable_file_is_named(void **state)
     char err[256], missing[] = "/nonexistent/psi-indicators-test.txt";
     char *files[] = {missing};
     assert_int_equal(psi_ioc_set_new(&set), 0);
-    assert_int_not_equal(
-        psi_indicators_read_files(set, files, 1, NULL, NULL, err, sizeof err), 0);
+    assert_int_not_equal(psi_indicators_read_files(set, files, 1, NULL, NULL, err, sizeof err), 0);
     assert_non_null(strstr(err, missing));
     assert_null(strchr(err, '\n'));
     psi_ioc_set_free(set);

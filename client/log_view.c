@@ -18,11 +18,12 @@ int psi_log_key(const struct psi_state_config *cfg, struct psi_note_verifier *ke
 {
     int rc = psi_note_verifier_parse(key, cfg->hub_vkey, strlen(cfg->hub_vkey));
     if (rc)
-        return psi_reason(why, whylen, rc, "the hub key recorded at 'psi init' is not a verifier key: %s",
-                   psi_strerror(rc));
+        return psi_reason(why, whylen, rc,
+                          "the hub key recorded at 'psi init' is not a verifier key: %s",
+                          psi_strerror(rc));
     if (memcmp(key->public_key, cfg->hub_key, 32) != 0)
         return psi_reason(why, whylen, PSI_ERR_VERIFY,
-                   "the hub key string and the hub key recorded at 'psi init' differ");
+                          "the hub key string and the hub key recorded at 'psi init' differ");
     return 0;
 }
 
@@ -33,10 +34,11 @@ int psi_log_open_checkpoint(const char *note, size_t note_len, const struct psi_
     switch (rc) {
     case 0: return 0;
     case PSI_ERR_NOT_FOUND:
-        return psi_reason(why, whylen, PSI_ERR_VERIFY, "the checkpoint is not signed by the hub key %s",
-                   key->name);
+        return psi_reason(why, whylen, PSI_ERR_VERIFY,
+                          "the checkpoint is not signed by the hub key %s", key->name);
     case PSI_ERR_VERIFY:
-        return psi_reason(why, whylen, rc, "the checkpoint's signature by %s does not verify", key->name);
+        return psi_reason(why, whylen, rc, "the checkpoint's signature by %s does not verify",
+                          key->name);
     case PSI_ERR_DENIED:
         return psi_reason(why, whylen, PSI_ERR_VERIFY, "the checkpoint is of another log (origin)");
     default: return psi_reason(why, whylen, rc, "malformed checkpoint: %s", psi_strerror(rc));
@@ -57,7 +59,7 @@ int psi_log_fetch_checkpoint(struct psi_hub_client *hub, const struct psi_note_v
     if (len > PSI_LOG_TEXT_MAX) {
         protobuf_c_message_free_unpacked(&reply->base, NULL);
         return psi_reason(why, whylen, PSI_ERR_TOO_LARGE, "the hub's checkpoint exceeds %zu bytes",
-                   PSI_LOG_TEXT_MAX);
+                          PSI_LOG_TEXT_MAX);
     }
     rc = psi_log_open_checkpoint(reply->checkpoint, len, key, cp, why, whylen);
     if (!rc) {
@@ -82,12 +84,13 @@ static int take_hashes(const Psi__LogProof *p, size_t want,
 {
     if (p->n_hashes != want)
         return psi_reason(why, whylen, PSI_ERR_VERIFY,
-                   "the hub's %s proof has %zu hashes, the tree needs %zu", what, p->n_hashes,
-                   want);
+                          "the hub's %s proof has %zu hashes, the tree needs %zu", what,
+                          p->n_hashes, want);
     for (size_t i = 0; i < want; i++) {
         if (p->hashes[i].len != 32)
-            return psi_reason(why, whylen, PSI_ERR_VERIFY, "hash %zu of the hub's %s proof is %zu bytes",
-                       i, what, p->hashes[i].len);
+            return psi_reason(why, whylen, PSI_ERR_VERIFY,
+                              "hash %zu of the hub's %s proof is %zu bytes", i, what,
+                              p->hashes[i].len);
         memcpy(proof[i], p->hashes[i].data, 32);
     }
     return 0;
@@ -136,18 +139,18 @@ int psi_log_prove_consistency(struct psi_hub_client *hub, uint64_t old_size,
 {
     if (old_size > new_size)
         return psi_reason(why, whylen, PSI_ERR_VERIFY,
-                   "a checkpoint of size %" PRIu64 " cannot follow one of size %" PRIu64, new_size,
-                   old_size);
+                          "a checkpoint of size %" PRIu64 " cannot follow one of size %" PRIu64,
+                          new_size, old_size);
     if (old_size == new_size) {
         if (sodium_memcmp(old_root, new_root, 32) != 0)
             return psi_reason(why, whylen, PSI_ERR_VERIFY,
-                       "two checkpoints of size %" PRIu64 " with different roots", old_size);
+                              "two checkpoints of size %" PRIu64 " with different roots", old_size);
         return 0;
     }
     if (hub == NULL)
         return psi_reason(why, whylen, PSI_ERR_VERIFY,
-                   "sizes %" PRIu64 " and %" PRIu64 " need a consistency proof from the hub",
-                   old_size, new_size);
+                          "sizes %" PRIu64 " and %" PRIu64 " need a consistency proof from the hub",
+                          old_size, new_size);
     struct psi_hub_failure f;
     Psi__LogConsistencyRequest req = PSI__LOG_CONSISTENCY_REQUEST__INIT;
     Psi__LogProof *reply = NULL;
@@ -159,21 +162,24 @@ int psi_log_prove_consistency(struct psi_hub_client *hub, uint64_t old_size,
         return psi_reason(why, whylen, rc, "%s", f.text);
     if (rc)
         return psi_reason(why, whylen, PSI_ERR_VERIFY,
-                   "the hub cannot prove size %" PRIu64 " consistent with size %" PRIu64 " (%s)",
-                   new_size, old_size, f.text);
+                          "the hub cannot prove size %" PRIu64 " consistent with size %" PRIu64
+                          " (%s)",
+                          new_size, old_size, f.text);
     unsigned char proof[PSI_MERKLE_MAX_PROOF_HASHES][32];
     size_t n = reply->n_hashes;
     if (n > PSI_MERKLE_MAX_PROOF_HASHES) {
-        rc = psi_reason(why, whylen, PSI_ERR_VERIFY, "the hub's consistency proof has %zu hashes", n);
+        rc = psi_reason(why, whylen, PSI_ERR_VERIFY, "the hub's consistency proof has %zu hashes",
+                        n);
     } else {
         rc = take_hashes(reply, n, proof, why, whylen, "consistency");
         if (!rc &&
             psi_merkle_verify_consistency(old_size, new_size, (const unsigned char(*)[32])proof, n,
                                           old_root, new_root) != 0)
             rc = psi_reason(why, whylen, PSI_ERR_VERIFY,
-                     "the checkpoint of size %" PRIu64 " is not consistent with the one of size "
-                     "%" PRIu64 ": the log was forked or rewritten",
-                     new_size, old_size);
+                            "the checkpoint of size %" PRIu64
+                            " is not consistent with the one of size "
+                            "%" PRIu64 ": the log was forked or rewritten",
+                            new_size, old_size);
     }
     protobuf_c_message_free_unpacked(&reply->base, NULL);
     return rc;
@@ -188,13 +194,15 @@ int psi_log_trust(struct psi_state *st, struct psi_hub_client *hub, const struct
     if (first_use)
         *first_use = rc == PSI_ERR_NOT_FOUND;
     if (rc && rc != PSI_ERR_NOT_FOUND)
-        return psi_reason(why, whylen, rc, "cannot read the trusted checkpoint: %s", psi_state_error(st));
+        return psi_reason(why, whylen, rc, "cannot read the trusted checkpoint: %s",
+                          psi_state_error(st));
     if (!rc) {
         if (latest.size > cp->size)
             rc = psi_reason(why, whylen, PSI_ERR_VERIFY,
-                     "the hub shows a checkpoint of size %" PRIu64 ", older than the one of size "
-                     "%" PRIu64 " this state trusts: a rollback or a fork",
-                     cp->size, latest.size);
+                            "the hub shows a checkpoint of size %" PRIu64
+                            ", older than the one of size "
+                            "%" PRIu64 " this state trusts: a rollback or a fork",
+                            cp->size, latest.size);
         else
             rc = psi_log_prove_consistency(hub, latest.size, latest.root, cp->size, cp->root, why,
                                            whylen);
@@ -226,7 +234,7 @@ int psi_log_receipt_verify(const char *text, size_t text_len, const struct psi_n
     memset(out, 0, sizeof *out);
     if (text_len > PSI_LOG_TEXT_MAX)
         return psi_reason(why, whylen, PSI_ERR_TOO_LARGE, "the receipt exceeds %zu bytes",
-                   PSI_LOG_TEXT_MAX);
+                          PSI_LOG_TEXT_MAX);
     int rc =
         psi_tlog_proof_parse(&proof, text, text_len, out->entry_bytes, sizeof out->entry_bytes);
     if (rc)
@@ -244,15 +252,15 @@ int psi_log_receipt_verify(const char *text, size_t text_len, const struct psi_n
         if (cp_rc)
             return cp_rc;
         return psi_reason(why, whylen, PSI_ERR_VERIFY,
-                   "entry %" PRIu64 " is not in the checkpoint of size %" PRIu64
-                   " the receipt carries (its inclusion proof does not verify)",
-                   proof.index, out->checkpoint.size);
+                          "entry %" PRIu64 " is not in the checkpoint of size %" PRIu64
+                          " the receipt carries (its inclusion proof does not verify)",
+                          proof.index, out->checkpoint.size);
     }
     out->index = proof.index;
     rc = psi_logentry_decode(&out->entry, out->entry_bytes, out->entry_len);
     if (rc)
         return psi_reason(why, whylen, rc, "entry %" PRIu64 " of the receipt does not decode: %s",
-                   proof.index, psi_strerror(rc));
+                          proof.index, psi_strerror(rc));
     out->note = malloc(proof.checkpoint_len + 1);
     if (!out->note)
         return psi_reason(why, whylen, PSI_ERR_NOMEM, "out of memory");
@@ -273,17 +281,16 @@ static int policy_entry_matches(const struct psi_logentry *e, const char *partic
     if (e->kind != PSI_LOGENTRY_PARTY_POLICY ||
         strcmp(e->u.party_policy.participant, participant) != 0)
         return psi_reason(why, whylen, PSI_ERR_VERIFY,
-                   "the hub's receipt proves another entry (%s), not this policy statement",
-                   psi_logentry_kind_name((unsigned)e->kind));
-    if (psi_policy_statement(statement, sizeof statement, &len, x->hub_key,
-                             &e->u.party_policy) != 0 ||
+                          "the hub's receipt proves another entry (%s), not this policy statement",
+                          psi_logentry_kind_name((unsigned)e->kind));
+    if (psi_policy_statement(statement, sizeof statement, &len, x->hub_key, &e->u.party_policy) !=
+            0 ||
         len != x->statement_len || memcmp(statement, x->statement, len) != 0)
         return psi_reason(why, whylen, PSI_ERR_VERIFY,
-                   "the hub's receipt logs another policy than the one sent");
-    if (sodium_memcmp(e->u.party_policy.signature, x->signature, PSI_LOGENTRY_SIGNATURE_BYTES) !=
-        0)
+                          "the hub's receipt logs another policy than the one sent");
+    if (sodium_memcmp(e->u.party_policy.signature, x->signature, PSI_LOGENTRY_SIGNATURE_BYTES) != 0)
         return psi_reason(why, whylen, PSI_ERR_VERIFY,
-                   "the hub's receipt logs another signature than the one sent");
+                          "the hub's receipt logs another signature than the one sent");
     return 0;
 }
 
@@ -298,30 +305,30 @@ int psi_log_entry_matches(const struct psi_logentry *e, const char *participant,
     uint64_t sid = submission ? e->u.submission.submission_id : e->u.crossblind.submission_id;
     if (e->kind != x->kind || strcmp(id, participant) != 0 || sid != x->submission_id)
         return psi_reason(why, whylen, PSI_ERR_VERIFY,
-                   "the hub's receipt proves another entry (%s), not this %s of submission "
-                   "%" PRIu64,
-                   psi_logentry_kind_name((unsigned)e->kind), what, x->submission_id);
+                          "the hub's receipt proves another entry (%s), not this %s of submission "
+                          "%" PRIu64,
+                          psi_logentry_kind_name((unsigned)e->kind), what, x->submission_id);
     /* Kind, owner and id are what the hub chose; the rest is what this
      * participant signed, and a receipt for anything else proves nothing
      * about what was sent. */
     if (submission && strcmp(e->u.submission.epoch, x->epoch) != 0)
         return psi_reason(why, whylen, PSI_ERR_VERIFY,
-                   "the hub's receipt logs another epoch than the one sent (%s)", x->epoch);
+                          "the hub's receipt logs another epoch than the one sent (%s)", x->epoch);
     uint64_t count = submission ? e->u.submission.count : e->u.crossblind.count;
     if (count != x->count)
         return psi_reason(why, whylen, PSI_ERR_VERIFY,
-                   "the hub's receipt logs another count (%" PRIu64 ") than the one sent "
-                   "(%" PRIu64 ")",
-                   count, x->count);
+                          "the hub's receipt logs another count (%" PRIu64 ") than the one sent "
+                          "(%" PRIu64 ")",
+                          count, x->count);
     const unsigned char *digest = submission ? e->u.submission.digest : e->u.crossblind.tag_digest;
     if (sodium_memcmp(digest, x->digest, PSI_LOGENTRY_DIGEST_BYTES) != 0)
         return psi_reason(why, whylen, PSI_ERR_VERIFY,
-                   "the hub's receipt logs another %s than the one sent",
-                   submission ? "digest" : "tag digest");
+                          "the hub's receipt logs another %s than the one sent",
+                          submission ? "digest" : "tag digest");
     const unsigned char *sig = submission ? e->u.submission.signature : e->u.crossblind.signature;
     if (sodium_memcmp(sig, x->signature, PSI_LOGENTRY_SIGNATURE_BYTES) != 0)
         return psi_reason(why, whylen, PSI_ERR_VERIFY,
-                   "the hub's receipt logs another signature than the one sent");
+                          "the hub's receipt logs another signature than the one sent");
     return 0;
 }
 
@@ -334,7 +341,8 @@ int psi_log_keep_receipt(struct psi_cli_session *s, struct psi_hub_client *hub,
         return 0;
     if (x->kind != PSI_LOGENTRY_SUBMISSION && x->kind != PSI_LOGENTRY_CROSSBLIND &&
         x->kind != PSI_LOGENTRY_PARTY_POLICY)
-        return psi_reason(why, whylen, PSI_ERR_INVALID, "no receipt is kept for this kind of entry");
+        return psi_reason(why, whylen, PSI_ERR_INVALID,
+                          "no receipt is kept for this kind of entry");
     int rc = psi_log_key(&s->config, &key, why, whylen);
     if (rc)
         return rc;
@@ -345,13 +353,11 @@ int psi_log_keep_receipt(struct psi_cli_session *s, struct psi_hub_client *hub,
     if (!rc)
         rc = psi_log_entry_matches(&r->entry, s->config.id, x, why, whylen);
     if (!rc)
-        rc = psi_log_trust(s->state, hub,
-                           &r->checkpoint, r->note,
+        rc = psi_log_trust(s->state, hub, &r->checkpoint, r->note,
                            x->kind == PSI_LOGENTRY_SUBMISSION   ? "submission"
                            : x->kind == PSI_LOGENTRY_CROSSBLIND ? "crossblind"
                                                                 : "policy",
-                           NULL,
-                           NULL, why, whylen);
+                           NULL, NULL, why, whylen);
     psi_log_receipt_clear(r);
     free(r);
     return rc;

@@ -89,8 +89,11 @@ static char *receipt_of(struct fixture *f, const struct psi_logentry *e)
     char note[1024];
     size_t note_len = 0;
     assert_int_equal(psi_checkpoint_sign(note, sizeof note - 1, &note_len, &cp, &f->hub), 0);
-    struct psi_tlog_proof proof = {.index = 0, .extra = bytes, .extra_len = len,
-                                   .checkpoint = note, .checkpoint_len = note_len};
+    struct psi_tlog_proof proof = {.index = 0,
+                                   .extra = bytes,
+                                   .extra_len = len,
+                                   .checkpoint = note,
+                                   .checkpoint_len = note_len};
     size_t cap = 4 * PSI_LOGENTRY_MAX_BYTES + 2048, out_len = 0;
     char *text = malloc(cap);
     assert_non_null(text);

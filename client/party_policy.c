@@ -32,8 +32,7 @@ int psi_party_policy_send(struct psi_cli_session *s, struct psi_hub_client *hub,
     p.issued_ms = (uint64_t)policy->issued_ms;
     p.share_all = policy->share_all ? 1 : 0;
     p.contribute_only = policy->contribute_only ? 1 : 0;
-    int rc = psi_logentry_share_list_build(list, sizeof list, &list_len, ids,
-                                           policy->share_count);
+    int rc = psi_logentry_share_list_build(list, sizeof list, &list_len, ids, policy->share_count);
     p.share_count = policy->share_count;
     p.share_list = list;
     p.share_list_len = list_len;

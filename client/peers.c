@@ -15,11 +15,10 @@
 #include "psi/logentry.h"
 #include "psi/merkle.h"
 
-static void report_one(psi_peers_report_fn report, void *ctx, const char *id, const char *fmt,
-                       ...) __attribute__((format(printf, 4, 5)));
+static void report_one(psi_peers_report_fn report, void *ctx, const char *id, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
-static void report_one(psi_peers_report_fn report, void *ctx, const char *id, const char *fmt,
-                       ...)
+static void report_one(psi_peers_report_fn report, void *ctx, const char *id, const char *fmt, ...)
 {
     if (!report)
         return;

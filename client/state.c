@@ -131,35 +131,34 @@ static const char epoch_schema[] = "CREATE TABLE IF NOT EXISTS epochs("
 /* 5: feed queries (protocol 2): the answers got, per vendor, epoch and
  * indicator, and the one batch in flight per vendor and epoch, with its
  * blinds (secret: deleted when the batch ends). */
-static const char feed_schema[] =
-    "CREATE TABLE IF NOT EXISTS feed_answers("
-    "  vendor TEXT NOT NULL,"
-    "  epoch TEXT NOT NULL,"
-    "  vendor_key BLOB NOT NULL CHECK (length(vendor_key) = 32),"
-    "  type TEXT NOT NULL,"
-    "  value TEXT NOT NULL,"
-    "  output BLOB NOT NULL CHECK (length(output) = 64),"
-    "  query_id INTEGER NOT NULL,"
-    "  PRIMARY KEY (vendor, epoch, type, value));"
-    "CREATE TABLE IF NOT EXISTS feed_pending("
-    "  vendor TEXT NOT NULL,"
-    "  epoch TEXT NOT NULL,"
-    "  vendor_key BLOB NOT NULL CHECK (length(vendor_key) = 32),"
-    "  request_id BLOB NOT NULL CHECK (length(request_id) = 16),"
-    "  query_id INTEGER NOT NULL DEFAULT 0,"
-    "  signature BLOB NOT NULL CHECK (length(signature) = 64),"
-    "  count INTEGER NOT NULL CHECK (count > 0),"
-    "  blinds BLOB NOT NULL CHECK (length(blinds) = 32 * count),"
-    "  blinded BLOB NOT NULL CHECK (length(blinded) = 32 * count),"
-    "  created_ms INTEGER NOT NULL,"
-    "  PRIMARY KEY (vendor, epoch));"
-    "CREATE TABLE IF NOT EXISTS feed_pending_items("
-    "  vendor TEXT NOT NULL,"
-    "  epoch TEXT NOT NULL,"
-    "  ord INTEGER NOT NULL,"
-    "  type TEXT NOT NULL,"
-    "  value TEXT NOT NULL,"
-    "  PRIMARY KEY (vendor, epoch, ord));";
+static const char feed_schema[] = "CREATE TABLE IF NOT EXISTS feed_answers("
+                                  "  vendor TEXT NOT NULL,"
+                                  "  epoch TEXT NOT NULL,"
+                                  "  vendor_key BLOB NOT NULL CHECK (length(vendor_key) = 32),"
+                                  "  type TEXT NOT NULL,"
+                                  "  value TEXT NOT NULL,"
+                                  "  output BLOB NOT NULL CHECK (length(output) = 64),"
+                                  "  query_id INTEGER NOT NULL,"
+                                  "  PRIMARY KEY (vendor, epoch, type, value));"
+                                  "CREATE TABLE IF NOT EXISTS feed_pending("
+                                  "  vendor TEXT NOT NULL,"
+                                  "  epoch TEXT NOT NULL,"
+                                  "  vendor_key BLOB NOT NULL CHECK (length(vendor_key) = 32),"
+                                  "  request_id BLOB NOT NULL CHECK (length(request_id) = 16),"
+                                  "  query_id INTEGER NOT NULL DEFAULT 0,"
+                                  "  signature BLOB NOT NULL CHECK (length(signature) = 64),"
+                                  "  count INTEGER NOT NULL CHECK (count > 0),"
+                                  "  blinds BLOB NOT NULL CHECK (length(blinds) = 32 * count),"
+                                  "  blinded BLOB NOT NULL CHECK (length(blinded) = 32 * count),"
+                                  "  created_ms INTEGER NOT NULL,"
+                                  "  PRIMARY KEY (vendor, epoch));"
+                                  "CREATE TABLE IF NOT EXISTS feed_pending_items("
+                                  "  vendor TEXT NOT NULL,"
+                                  "  epoch TEXT NOT NULL,"
+                                  "  ord INTEGER NOT NULL,"
+                                  "  type TEXT NOT NULL,"
+                                  "  value TEXT NOT NULL,"
+                                  "  PRIMARY KEY (vendor, epoch, ord));";
 
 static const struct psi_sqlite_migration MIGRATIONS[] = {
     {1, "the first state", schema_v1, NULL},
@@ -317,8 +316,8 @@ static int migrate(struct psi_state *st, int create, int upto)
 {
     const struct psi_sqlite_migrate_opts opts = {create, NULL, upto};
     char why[sizeof st->message] = "";
-    int rc = psi_sqlite_migrate(st->db, MIGRATIONS, sizeof MIGRATIONS / sizeof MIGRATIONS[0],
-                                &opts, NULL, why, sizeof why);
+    int rc = psi_sqlite_migrate(st->db, MIGRATIONS, sizeof MIGRATIONS / sizeof MIGRATIONS[0], &opts,
+                                NULL, why, sizeof why);
     if (rc)
         say(st, "%s", why);
     return rc == PSI_ERR_UNSUPPORTED ? rc : rc ? PSI_ERR_STORE : 0;
@@ -1233,7 +1232,6 @@ int psi_state_receipts_each(struct psi_state *st, psi_state_receipt_fn fn, void 
  * never holds one, proto/envelope.h). Peers are pinned once and never
  * updated but for the reviewed mark. */
 
-
 void psi_state_policy_clear(struct psi_state_policy *p)
 {
     free(p->share_with);
@@ -1519,8 +1517,8 @@ int psi_state_epoch_get(struct psi_state *st, const char *label, struct psi_stat
 {
     int rc = epoch_label_ok(st, label);
     return rc ? rc
-              : epoch_query_one(st, "SELECT " EPOCH_COLUMNS " FROM epochs WHERE label = ?1",
-                                label, out);
+              : epoch_query_one(st, "SELECT " EPOCH_COLUMNS " FROM epochs WHERE label = ?1", label,
+                                out);
 }
 
 int psi_state_epoch_newest(struct psi_state *st, struct psi_state_epoch *out)
@@ -1577,7 +1575,8 @@ int psi_state_epoch_use(struct psi_state *st, const char *label, enum psi_state_
         /* Used before: only the newest may be used again. */
         if (have_newest == 0 && strcmp(newest.label, label) != 0) {
             exec(st, "ROLLBACK");
-            return fail(st, PSI_ERR_EPOCH, "epoch %s was used before and %s since; never going back", label,
+            return fail(st, PSI_ERR_EPOCH,
+                        "epoch %s was used before and %s since; never going back", label,
                         newest.label);
         }
         return exec(st, "COMMIT");
@@ -1588,12 +1587,12 @@ int psi_state_epoch_use(struct psi_state *st, const char *label, enum psi_state_
                  " ON CONFLICT(label) DO UPDATE SET kind = ?2, start_ms = ?3, seq = ?4,"
                  " used_ms = ?5",
                  &stmt);
-    if (!rc && (sqlite3_bind_text(stmt, 1, label, -1, SQLITE_STATIC) != SQLITE_OK ||
-                sqlite3_bind_int(stmt, 2, (int)kind) != SQLITE_OK ||
-                sqlite3_bind_int64(stmt, 3, start_ms) != SQLITE_OK ||
-                sqlite3_bind_int64(stmt, 4, seq) != SQLITE_OK ||
-                sqlite3_bind_int64(stmt, 5, now_ms()) != SQLITE_OK ||
-                sqlite3_step(stmt) != SQLITE_DONE))
+    if (!rc &&
+        (sqlite3_bind_text(stmt, 1, label, -1, SQLITE_STATIC) != SQLITE_OK ||
+         sqlite3_bind_int(stmt, 2, (int)kind) != SQLITE_OK ||
+         sqlite3_bind_int64(stmt, 3, start_ms) != SQLITE_OK ||
+         sqlite3_bind_int64(stmt, 4, seq) != SQLITE_OK ||
+         sqlite3_bind_int64(stmt, 5, now_ms()) != SQLITE_OK || sqlite3_step(stmt) != SQLITE_DONE))
         rc = fail_sql(st, "recording an epoch used");
     sqlite3_finalize(stmt);
     if (rc) {
@@ -1606,8 +1605,8 @@ int psi_state_epoch_use(struct psi_state *st, const char *label, enum psi_state_
 int psi_state_epoch_each(struct psi_state *st, psi_state_epoch_fn fn, void *ctx)
 {
     sqlite3_stmt *stmt = NULL;
-    int rc = prepare(st,
-                     "SELECT " EPOCH_COLUMNS " FROM epochs ORDER BY seq = 0, seq, label", &stmt);
+    int rc =
+        prepare(st, "SELECT " EPOCH_COLUMNS " FROM epochs ORDER BY seq = 0, seq, label", &stmt);
     while (!rc) {
         int step = sqlite3_step(stmt);
         if (step == SQLITE_DONE)
@@ -1776,8 +1775,8 @@ int psi_state_feed_pending_get(struct psi_state *st, const char *vendor, const c
     return rc;
 }
 
-int psi_state_feed_pending_other_epoch(struct psi_state *st, const char *vendor,
-                                       const char *epoch, char *other)
+int psi_state_feed_pending_other_epoch(struct psi_state *st, const char *vendor, const char *epoch,
+                                       char *other)
 {
     sqlite3_stmt *stmt = NULL;
     int rc = prepare(st, "SELECT epoch FROM feed_pending WHERE vendor = ? AND epoch <> ? LIMIT 1",

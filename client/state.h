@@ -230,8 +230,8 @@ struct psi_state_policy {
     int contribute_only;
     size_t share_count;
     char (*share_with)[PSI_ID_MAX + 1]; /* malloc'd */
-    int64_t issued_ms; /* when it was set: the statement's time */
-    int64_t sent_ms;   /* when the hub acknowledged it; 0: not yet */
+    int64_t issued_ms;                  /* when it was set: the statement's time */
+    int64_t sent_ms;                    /* when the hub acknowledged it; 0: not yet */
 };
 
 /* The policy; PSI_ERR_NOT_FOUND when none was ever set. */
@@ -287,10 +287,10 @@ enum psi_state_epoch_kind {
 struct psi_state_epoch {
     char label[PSI_STATE_EPOCH_MAX + 1];
     enum psi_state_epoch_kind kind;
-    int64_t start_ms;  /* week/day: when the period starts (UTC); manual: 0 */
-    int accepted;      /* psi epoch --accept was run for it */
-    int64_t seq;       /* order of first use; 0 if never used */
-    int64_t used_ms;   /* first use; 0 if never used */
+    int64_t start_ms; /* week/day: when the period starts (UTC); manual: 0 */
+    int accepted;     /* psi epoch --accept was run for it */
+    int64_t seq;      /* order of first use; 0 if never used */
+    int64_t used_ms;  /* first use; 0 if never used */
 };
 
 /* The row of label; PSI_ERR_NOT_FOUND if it was never used nor accepted. */
@@ -309,7 +309,6 @@ int psi_state_epoch_use(struct psi_state *st, const char *label, enum psi_state_
 /* Calls fn for every epoch row, in order of first use, accepted-only last. */
 typedef int (*psi_state_epoch_fn)(void *ctx, const struct psi_state_epoch *e);
 int psi_state_epoch_each(struct psi_state *st, psi_state_epoch_fn fn, void *ctx);
-
 
 /* ---------------------------------------------------------------- feed queries
  *
@@ -343,8 +342,8 @@ int psi_state_feed_pending_get(struct psi_state *st, const char *vendor, const c
                                struct psi_state_feed_batch *out);
 /* Any batch in flight for vendor in an epoch other than epoch: its label in
  * other (PSI_STATE_EPOCH_MAX + 1 bytes), or PSI_ERR_NOT_FOUND. */
-int psi_state_feed_pending_other_epoch(struct psi_state *st, const char *vendor,
-                                       const char *epoch, char *other);
+int psi_state_feed_pending_other_epoch(struct psi_state *st, const char *vendor, const char *epoch,
+                                       char *other);
 int psi_state_feed_pending_ticket(struct psi_state *st, const char *vendor, const char *epoch,
                                   uint64_t query_id);
 /* Ends the batch in flight, in one transaction: with outputs (count x 64),

@@ -19,8 +19,8 @@ const char *psi_cmdline_program(void)
     return program;
 }
 
-__attribute__((format(printf, 2, 0)))
-static void vline(const char *cmd, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vline(const char *cmd, const char *fmt,
+                                                        va_list ap)
 {
     char text[1024];
     vsnprintf(text, sizeof text, fmt, ap);

@@ -431,8 +431,8 @@ int psi_reply_seal(const struct psi_identity *hub, const unsigned char *recipien
     uint8_t *reply_bytes = NULL, *signed_bytes = NULL;
     size_t reply_len = 0, signed_len = 0;
     unsigned char sig[SIGNATURE_BYTES];
-    int rc = pack_and_sign(&reply.base, REPLY_CONTEXT, hub->secret_key, &reply_bytes, &reply_len,
-                           sig);
+    int rc =
+        pack_and_sign(&reply.base, REPLY_CONTEXT, hub->secret_key, &reply_bytes, &reply_len, sig);
     if (rc != 0)
         goto done;
 
@@ -477,8 +477,7 @@ int psi_reply_open(const struct psi_identity *me, const unsigned char hub_key[32
     if (out == NULL)
         return PSI_ERR_INVALID;
     memset(out, 0, sizeof *out);
-    if (me == NULL || me->secret_key == NULL || hub_key == NULL ||
-        (frame == NULL && frame_len > 0))
+    if (me == NULL || me->secret_key == NULL || hub_key == NULL || (frame == NULL && frame_len > 0))
         return PSI_ERR_INVALID;
     if (frame_len > PSI_FRAME_MAX_BYTES)
         return PSI_ERR_TOO_LARGE;

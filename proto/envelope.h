@@ -52,7 +52,7 @@ struct psi_request {
 /* A reply as the requester sees it after opening and verifying it. */
 struct psi_reply {
     unsigned char request_id[PSI_REQUEST_ID_BYTES];
-    int status;                       /* 0 or a negative psi error code */
+    int status; /* 0 or a negative psi error code */
     char error[PSI_ERROR_TEXT_MAX + 1];
     uint64_t timestamp_ms;
     uint8_t *body;
@@ -85,9 +85,9 @@ void psi_request_clear(struct psi_request *req);
  * error frame, for failures before the sender is authenticated: it must have
  * a negative status and no body (else PSI_ERR_INVALID); request_id should be
  * the request's whenever it could be read (the requester takes no unbound
- * error as an answer) and is NULL only when it could not. A sealed reply needs the request_id. status is 0 or a
- * negative psi error code; error (may be NULL) is cut to PSI_ERROR_TEXT_MAX
- * bytes at a UTF-8 boundary. */
+ * error as an answer) and is NULL only when it could not. A sealed reply needs the request_id.
+ * status is 0 or a negative psi error code; error (may be NULL) is cut to PSI_ERROR_TEXT_MAX bytes
+ * at a UTF-8 boundary. */
 int psi_reply_seal(const struct psi_identity *hub, const unsigned char *recipient_key,
                    const unsigned char request_id[PSI_REQUEST_ID_BYTES], int status,
                    const char *error, const uint8_t *body, size_t body_len, uint8_t **frame,

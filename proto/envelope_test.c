@@ -819,9 +819,8 @@ static void test_plain_error_frames(void **state)
     /* anyone can read it (nothing secret), the other hub's key does not verify it */
     assert_int_equal(psi_reply_open(&f->mallory, f->hub.public_key, NULL, frame, len, &reply), 0);
     psi_reply_clear(&reply);
-    assert_int_equal(
-        psi_reply_open(&f->alice, f->other_hub.public_key, NULL, frame, len, &reply),
-        PSI_ERR_VERIFY);
+    assert_int_equal(psi_reply_open(&f->alice, f->other_hub.public_key, NULL, frame, len, &reply),
+                     PSI_ERR_VERIFY);
     free(frame);
 
     /* with the request id it answers */

@@ -19,8 +19,8 @@
 
 struct psi_identity {
     char name[65];
-    unsigned char public_key[32];   /* Ed25519 */
-    unsigned char *secret_key;      /* 64-byte Ed25519 secret, in sodium_malloc'd memory */
+    unsigned char public_key[32]; /* Ed25519 */
+    unsigned char *secret_key;    /* 64-byte Ed25519 secret, in sodium_malloc'd memory */
 };
 
 /* Fresh random identity. */

@@ -120,8 +120,8 @@ struct psi_method_entry {
 };
 
 #define PSI_METHOD_ENTRY_(id, handler, name_, request_, reply_, flags_)                            \
-    [PSI_METHOD_##id] = {.name = (name_), .request = &(request_), .reply = &(reply_),                \
-                         .flags = (flags_)},
+    [PSI_METHOD_##                                                                                 \
+        id] = {.name = (name_), .request = &(request_), .reply = &(reply_), .flags = (flags_)},
 
 /* The entry of method id, or NULL when id is not one. */
 static inline const struct psi_method_entry *psi_method_entry(enum psi_method_id id)

@@ -90,8 +90,8 @@ static void answer(struct hub *h, const uint8_t *frame, size_t len)
     case SILENT: break;
     case REPLAY_ONCE:
         if (n == 0) {
-            rc = psi_reply_seal(&h->identity, h->client->public_key, req.request_id,
-                                PSI_ERR_REPLAY, "replayed request", NULL, 0, &reply, &reply_len);
+            rc = psi_reply_seal(&h->identity, h->client->public_key, req.request_id, PSI_ERR_REPLAY,
+                                "replayed request", NULL, 0, &reply, &reply_len);
             break;
         }
         rc = psi_reply_seal(&h->identity, h->client->public_key, req.request_id, 0, NULL, req.body,
@@ -489,8 +489,7 @@ static void test_raw_frames(void **state)
         PSI_ERR_REPLAY);
     /* ... but it is the hub's, and can be inspected */
     assert_int_equal(
-        psi_reply_open(&f->client, f->hub.identity.public_key, NULL, reply, reply_len, &opened),
-        0);
+        psi_reply_open(&f->client, f->hub.identity.public_key, NULL, reply, reply_len, &opened), 0);
     assert_int_equal(opened.status, PSI_ERR_PARSE); /* 4 sealed bytes cannot be a seal */
     assert_string_equal(opened.error, "cannot open the request");
     psi_reply_clear(&opened);

@@ -119,7 +119,7 @@ static int load_hub_key(const char *cmd, const char *dir, struct psi_identity *h
     int rc = psi_identity_load(hub, path, why, sizeof why);
     if (rc != 0) {
         psi_cmdline_note(cmd, "cannot load the hub key %s: %s", path,
-                why[0] ? why : psi_strerror(rc));
+                         why[0] ? why : psi_strerror(rc));
         return -1;
     }
     return 0;
@@ -447,7 +447,7 @@ int psi_hub_cmd_admit(int argc, char **argv)
     char key_name[65];
     if (psi_vkey_parse(vkey, key_name, p.public_key) != 0) {
         psi_cmdline_note("admit", "--key is not a verifier key string "
-                        "(NAME+KEYID+BASE64)");
+                                  "(NAME+KEYID+BASE64)");
         psi_store_participant_clear(&p);
         return 1;
     }
@@ -582,9 +582,9 @@ int psi_hub_cmd_policy(int argc, char **argv)
             p.contribute_only = 1;
         if (receive)
             p.contribute_only = 0;
-        rc = store_ops->participant_set_policy(
-            &t, id, p.share_all, (const char(*)[PSI_STORE_ID_MAX + 1]) p.share_with, p.share_count,
-            p.contribute_only);
+        rc = store_ops->participant_set_policy(&t, id, p.share_all,
+                                               (const char(*)[PSI_STORE_ID_MAX + 1]) p.share_with,
+                                               p.share_count, p.contribute_only);
         if (rc == 0)
             rc = log_roster_change(&t, &hub, PSI_LOGENTRY_POLICY, id);
         if (rc == 0)
@@ -698,8 +698,7 @@ int psi_hub_cmd_epoch(int argc, char **argv)
     struct psi_txn t;
     char mode[16] = "", current[PSI_EPOCH_LABEL_MAX + 1] = "";
     int ret = 0;
-    int rc =
-        psi_txn_begin(&t, store_ops, st, label != NULL ? PSI_TXN_WRITE : PSI_TXN_READ);
+    int rc = psi_txn_begin(&t, store_ops, st, label != NULL ? PSI_TXN_WRITE : PSI_TXN_READ);
     if (rc == 0)
         rc = store_ops->meta_get(&t, PSI_META_EPOCH_MODE, mode, sizeof mode);
     if (rc == 0 && label != NULL) {

@@ -48,8 +48,8 @@ static void names_are_unique_wire_names(void **state)
          * that comes out of the seal changed, is no method. */
         uint8_t *frame = NULL;
         size_t len = 0;
-        assert_int_equal(psi_request_seal(&sender, hub.public_key, name, rid, NULL, 0, &frame, &len),
-                         0);
+        assert_int_equal(
+            psi_request_seal(&sender, hub.public_key, name, rid, NULL, 0, &frame, &len), 0);
         struct psi_request req;
         memset(&req, 0, sizeof req);
         assert_int_equal(psi_request_open(&hub, frame, len, &req), 0);
@@ -58,7 +58,7 @@ static void names_are_unique_wire_names(void **state)
         free(frame);
     }
     assert_null(psi_method_name(PSI_METHOD_COUNT));
-    assert_null(psi_method_entry((enum psi_method_id)-1));
+    assert_null(psi_method_entry((enum psi_method_id) - 1));
     assert_string_equal(PSI_METHOD_NAME(WORK_LIST), "work.list");
     psi_identity_clear(&sender);
     psi_identity_clear(&hub);
@@ -160,7 +160,8 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    hub_test_open_hub(f->dir, sizeof f->dir, "catalogue-test", "catalogue-hub", EPOCH, &f->hub, &f->st);
+    hub_test_open_hub(f->dir, sizeof f->dir, "catalogue-test", "catalogue-hub", EPOCH, &f->hub,
+                      &f->st);
     assert_int_equal(psi_identity_generate(&f->agency, "agency-a"), 0);
     assert_int_equal(psi_identity_generate(&f->auditor, "auditor-1"), 0);
     hub_test_admit(&f->hub, f->st, &f->agency, "agency", 0);
@@ -196,8 +197,8 @@ static void every_method_takes_its_catalogued_messages(void **state)
         uint8_t *out = NULL;
         size_t out_len = 0;
         struct psi_hub_outcome o;
-        int status = hub_test_call(&f->hub, f->st, who, rid, e->name, NULL, 0, error,
-                                   sizeof error, &out, &out_len, &o);
+        int status = hub_test_call(&f->hub, f->st, who, rid, e->name, NULL, 0, error, sizeof error,
+                                   &out, &out_len, &o);
         if (status == PSI_ERR_PARSE || strstr(error, "catalogue") != NULL)
             fail_msg("%s with an empty body: %d %s", e->name, status, error);
         assert_string_equal(o.method, e->name);

@@ -486,8 +486,8 @@ static void query_round_trip_and_refusals(void **state)
         assert_int_equal(work->batches[0]->signature.len, 64);
         assert_int_equal(psi_feed_query_digest(blinded, 4, digest), 0);
         assert_int_equal(psi_feed_query_statement(statement, sizeof statement, &slen,
-                                                  f->hub.identity.public_key, "vendor-v", EPOCH,
-                                                  4, digest),
+                                                  f->hub.identity.public_key, "vendor-v", EPOCH, 4,
+                                                  digest),
                          0);
         assert_int_equal(crypto_sign_verify_detached(work->batches[0]->signature.data, statement,
                                                      slen, f->a.public_key),

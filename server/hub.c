@@ -336,7 +336,8 @@ static void authenticated(struct request_state *rs, struct psi_txn *t)
     uint64_t ts = rs->req.timestamp_ms;
     uint64_t skew = ts > rs->now_ms ? ts - rs->now_ms : rs->now_ms - ts;
     if (skew > PSI_HUB_WINDOW_MS) {
-        refuse(rs, PSI_ERR_STALE, "request timestamp is %" PRIu64 " s off the hub clock (window %" PRIu64 " s)",
+        refuse(rs, PSI_ERR_STALE,
+               "request timestamp is %" PRIu64 " s off the hub clock (window %" PRIu64 " s)",
                skew / 1000u, PSI_HUB_WINDOW_MS / 1000u);
         finish_refused(rs, t, 1);
         return;
@@ -384,8 +385,7 @@ static void authenticated(struct request_state *rs, struct psi_txn *t)
         refuse(rs, PSI_ERR_DENIED, "auditors may not call %s", rs->method->name);
     } else if (psi_role_parse(rs->sender.role) != PSI_ROLE_AUDITOR && rs->method->auditors_only) {
         refuse(rs, PSI_ERR_DENIED, "only auditors may call %s", rs->method->name);
-    } else if (psi_store_participant_contribute_only(&rs->sender) &&
-               rs->method->gives_results) {
+    } else if (psi_store_participant_contribute_only(&rs->sender) && rs->method->gives_results) {
         refuse(rs, PSI_ERR_DENIED, "contribute-only: participant '%s' receives no results", sender);
     }
     if (rs->status != 0) {

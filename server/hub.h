@@ -26,7 +26,7 @@
 #include "store.h"
 
 #define PSI_HUB_WINDOW_MS ((uint64_t)300 * 1000) /* accepted clock skew of a request */
-#define PSI_HUB_DEFAULT_MAX_MESSAGE (8u << 20) /* bytes */
+#define PSI_HUB_DEFAULT_MAX_MESSAGE (8u << 20)   /* bytes */
 #define PSI_HUB_MIN_MAX_MESSAGE (64u << 10)
 #define PSI_HUB_MAX_MAX_MESSAGE (256u << 20)
 #define PSI_HUB_MAX_CHUNK_ELEMENTS 16384u
@@ -61,7 +61,7 @@ struct psi_hub {
     uint32_t threshold;
     uint64_t staging_limit;
     const struct psi_store_ops *ops; /* the backend, chosen once by psi_hub_load */
-    char store_path[4096];            /* its location */
+    char store_path[4096];           /* its location */
 };
 
 /* What the request log says about one request. */

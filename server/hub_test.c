@@ -743,8 +743,7 @@ static void refusal_budget(void **state)
     assert_int_equal(hub_test_count_rows(f->dir, "log_entry"), before + PSI_HUB_REFUSAL_BUDGET);
     /* another name has a budget of its own */
     assert_int_equal(call(f, &impostor_b, "info", NULL, 0, NULL, NULL), PSI_ERR_VERIFY);
-    assert_int_equal(hub_test_count_rows(f->dir, "log_entry"),
-                     before + PSI_HUB_REFUSAL_BUDGET + 1);
+    assert_int_equal(hub_test_count_rows(f->dir, "log_entry"), before + PSI_HUB_REFUSAL_BUDGET + 1);
     /* the real agency-a is served as ever */
     assert_int_equal(call(f, &f->a, "info", NULL, 0, NULL, NULL), 0);
     psi_identity_clear(&impostor_a);
@@ -756,9 +755,8 @@ static void refusal_budget(void **state)
     const uint64_t t0 = 1000000, w = 500;
     assert_int_equal(psi_txn_begin(&t, f->hub.ops, f->st, PSI_TXN_WRITE), 0);
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(f->hub.ops->refusal_budget_take(&t, "agency-c", t0 + (uint64_t)i, w, 2,
-                                                         &granted),
-                         0);
+        assert_int_equal(
+            f->hub.ops->refusal_budget_take(&t, "agency-c", t0 + (uint64_t)i, w, 2, &granted), 0);
         assert_int_equal(granted, i < 2);
     }
     assert_int_equal(f->hub.ops->refusal_budget_take(&t, "agency-c", t0 + w - 1, w, 2, &granted),
@@ -962,8 +960,8 @@ static void join_at_scale(void **state)
     free(ib);
 }
 
-
-/* ---------------------------------------------------------------- the hub is not trusted for privacy */
+/* ---------------------------------------------------------------- the hub is not trusted for
+ * privacy */
 
 /* The log's size as its latest checkpoint states it, and its last entry. */
 static uint64_t log_size(struct fixture *f)
@@ -979,8 +977,8 @@ static uint64_t log_size(struct fixture *f)
 
 /* Entry `index`, decoded; the bytes in *bytes (malloc'd) when bytes is not
  * NULL. */
-static void log_entry_at(struct fixture *f, uint64_t index, struct psi_logentry *e,
-                         uint8_t **bytes, size_t *len)
+static void log_entry_at(struct fixture *f, uint64_t index, struct psi_logentry *e, uint8_t **bytes,
+                         size_t *len)
 {
     static uint8_t *held;
     struct psi_txn t;
@@ -1049,8 +1047,7 @@ static void match_entry_after_every_batch(void **state)
  * with (sent in the order given: the hub sorts them as the statement
  * wants). flip_signature breaks the signature. */
 static int policy_set(struct fixture *f, const struct psi_identity *who, uint64_t issued_ms,
-                      const char *const *share, size_t n, int contribute_only,
-                      int flip_signature)
+                      const char *const *share, size_t n, int contribute_only, int flip_signature)
 {
     const char *sorted[8];
     assert_true(n <= 8);
@@ -1111,11 +1108,10 @@ static void set_operator_policy(struct fixture *f, const char *id, const char *o
     snprintf(one[0], sizeof one[0], "%s", only ? only : "");
     struct psi_txn t;
     assert_int_equal(psi_txn_begin(&t, f->hub.ops, f->st, PSI_TXN_WRITE), 0);
-    assert_int_equal(
-        f->hub.ops->participant_set_policy(&t, id, only == NULL,
-                                           (const char(*)[PSI_STORE_ID_MAX + 1])one, only ? 1 : 0,
-                                           0),
-        0);
+    assert_int_equal(f->hub.ops->participant_set_policy(&t, id, only == NULL,
+                                                        (const char(*)[PSI_STORE_ID_MAX + 1]) one,
+                                                        only ? 1 : 0, 0),
+                     0);
     assert_int_equal(psi_txn_commit(&t), 0);
 }
 
@@ -1137,8 +1133,8 @@ static void expect_roster_policy(struct fixture *f, const char *id, int share_al
         char got[256] = "";
         size_t at = 0;
         for (size_t k = 0; k < p->n_share_with; k++)
-            at += (size_t)snprintf(got + at, sizeof got - at, "%s%s", k ? "," : "",
-                                   p->share_with[k]);
+            at +=
+                (size_t)snprintf(got + at, sizeof got - at, "%s%s", k ? "," : "", p->share_with[k]);
         assert_int_equal(p->share_all, share_all);
         assert_string_equal(got, shares);
         assert_int_equal(p->contribute_only, contribute_only);
@@ -1300,8 +1296,10 @@ static void admit_by_command(struct fixture *f, const struct psi_identity *who, 
     snprintf(id, sizeof id, "%s", who->name);
     snprintf(r, sizeof r, "%s", role);
     snprintf(sh, sizeof sh, "%s", share);
-    char *args[] = {"admit", "--dir",        f->dir, "--id",  id,   "--role", r, "--key", vkey,
-                    "--share-with", sh, contribute_only ? "--contribute-only" : NULL, NULL};
+    char *args[] = {"admit", "--dir",        f->dir, "--id",
+                    id,      "--role",       r,      "--key",
+                    vkey,    "--share-with", sh,     contribute_only ? "--contribute-only" : NULL,
+                    NULL};
     assert_int_equal(psi_hub_cmd_admit(contribute_only ? 12 : 11, args), 0);
 }
 
@@ -1318,8 +1316,8 @@ static void roster_pins_admissions(void **state)
     admit_by_command(f, &p, "agency", "all", 0);
     admit_by_command(f, &q, "vendor", "party-p,agency-a", 1);
     admit_by_command(f, &x, "auditor", "all", 0);
-    char *tighten[] = {"policy", "--dir", f->dir, "--id", "party-q", "--share-with", "party-p",
-                       NULL};
+    char *tighten[] = {"policy",  "--dir",        f->dir,    "--id",
+                       "party-q", "--share-with", "party-p", NULL};
     assert_int_equal(psi_hub_cmd_policy(7, tighten), 0);
 
     uint8_t *out = NULL;

@@ -152,7 +152,8 @@ int psi_hub_log_refusal(struct psi_txn *t, int code, int authenticated, const ch
     return psi_hub_log_append(t, &e, NULL);
 }
 
-/* ---------------------------------------------------------------- the entries of the hub's writes */
+/* ---------------------------------------------------------------- the entries of the hub's writes
+ */
 
 static void entry_init(struct psi_logentry *e, enum psi_logentry_kind kind, uint64_t now_ms)
 {
@@ -207,8 +208,8 @@ int psi_hub_log_crossblind(struct psi_txn *t, const struct psi_store_submission 
     return psi_hub_log_append(t, &m, NULL);
 }
 
-int psi_hub_log_epoch_key(struct psi_txn *t, const struct psi_store_feed_key *key,
-                          uint64_t now_ms, uint64_t *index)
+int psi_hub_log_epoch_key(struct psi_txn *t, const struct psi_store_feed_key *key, uint64_t now_ms,
+                          uint64_t *index)
 {
     struct psi_logentry e;
     entry_init(&e, PSI_LOGENTRY_EPOCH_KEY, now_ms);

@@ -62,8 +62,8 @@ int psi_hub_log_submission(struct psi_txn *t, const struct psi_store_submission 
 int psi_hub_log_crossblind(struct psi_txn *t, const struct psi_store_submission *sub,
                            const struct psi_store_crossblind *cb, uint64_t owner_matched,
                            uint64_t blinder_matched, uint64_t now_ms, uint64_t *index);
-int psi_hub_log_epoch_key(struct psi_txn *t, const struct psi_store_feed_key *key,
-                          uint64_t now_ms, uint64_t *index);
+int psi_hub_log_epoch_key(struct psi_txn *t, const struct psi_store_feed_key *key, uint64_t now_ms,
+                          uint64_t *index);
 int psi_hub_log_feed(struct psi_txn *t, const struct psi_store_feed *feed, uint64_t now_ms,
                      uint64_t *index);
 /* A query batch; elements_digest: psi_feed_query_digest of its elements. */

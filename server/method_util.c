@@ -99,8 +99,7 @@ int psi_method_element_is_valid(const uint8_t e[PSI_STORE_ELEMENT_BYTES])
            !sodium_is_zero(e, PSI_STORE_ELEMENT_BYTES);
 }
 
-int psi_method_room(void *items, size_t n, size_t *cap, size_t item_bytes, size_t first,
-                    void **out)
+int psi_method_room(void *items, size_t n, size_t *cap, size_t item_bytes, size_t first, void **out)
 {
     *out = items;
     if (n < *cap)

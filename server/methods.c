@@ -314,8 +314,8 @@ int hub_method_submit_commit(struct psi_method_call *call)
         rc = psi_method_refuse(call, PSI_ERR_QUOTA,
                                "element quota: %llu elements would pass it in epoch %s "
                                "(used %llu, limit %llu)",
-                               (unsigned long long)msg->count, msg->epoch,
-                               (unsigned long long)used, (unsigned long long)limit);
+                               (unsigned long long)msg->count, msg->epoch, (unsigned long long)used,
+                               (unsigned long long)limit);
         goto out;
     }
     rc = psi_method_take_upload(call, msg->upload_id.data, msg->count, PSI_STORE_ELEMENT_BYTES,
@@ -689,8 +689,8 @@ int hub_method_policy_set(struct psi_method_call *call)
     lp->share_all = msg->share_all != 0;
     lp->contribute_only = msg->contribute_only != 0;
     size_t list_len = 0, statement_len = 0;
-    rc = psi_logentry_share_list_build(list, n ? n * (PSI_LOGENTRY_ID_MAX + 1U) : 1, &list_len,
-                                       ids, n);
+    rc = psi_logentry_share_list_build(list, n ? n * (PSI_LOGENTRY_ID_MAX + 1U) : 1, &list_len, ids,
+                                       n);
     if (rc != 0)
         goto out;
     lp->share_count = n;

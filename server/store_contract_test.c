@@ -334,21 +334,17 @@ static void refusal_budget(void **state)
     int granted = -1;
     begin(f, &t, PSI_TXN_WRITE);
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(f->ops->refusal_budget_take(&t, "agency-a", NOW + (uint64_t)i, 1000, 3,
-                                                     &granted),
-                         0);
+        assert_int_equal(
+            f->ops->refusal_budget_take(&t, "agency-a", NOW + (uint64_t)i, 1000, 3, &granted), 0);
         assert_int_equal(granted, 1);
     }
-    assert_int_equal(f->ops->refusal_budget_take(&t, "agency-a", NOW + 999, 1000, 3, &granted),
-                     0);
+    assert_int_equal(f->ops->refusal_budget_take(&t, "agency-a", NOW + 999, 1000, 3, &granted), 0);
     assert_int_equal(granted, 0);
     /* another participant's budget is its own */
-    assert_int_equal(f->ops->refusal_budget_take(&t, "agency-b", NOW + 999, 1000, 3, &granted),
-                     0);
+    assert_int_equal(f->ops->refusal_budget_take(&t, "agency-b", NOW + 999, 1000, 3, &granted), 0);
     assert_int_equal(granted, 1);
     /* the window, begun by the first grant, has passed: a new one */
-    assert_int_equal(f->ops->refusal_budget_take(&t, "agency-a", NOW + 1000, 1000, 3, &granted),
-                     0);
+    assert_int_equal(f->ops->refusal_budget_take(&t, "agency-a", NOW + 1000, 1000, 3, &granted), 0);
     assert_int_equal(granted, 1);
     assert_int_equal(psi_txn_commit(&t), 0);
 }
@@ -369,8 +365,7 @@ static void nonces(void **state)
     begin(f, &t, PSI_TXN_WRITE);
     assert_int_equal(f->ops->nonce_record(&t, "agency-c", n2, NOW + 100, NOW + 1), 0);
     assert_int_equal(f->ops->nonce_record(&t, "agency-a", n1, NOW + 100, NOW + 1), 0);
-    assert_int_equal(f->ops->nonce_record(&t, "agency-c", n2, NOW + 100, NOW + 1),
-                     PSI_ERR_REPLAY);
+    assert_int_equal(f->ops->nonce_record(&t, "agency-c", n2, NOW + 100, NOW + 1), PSI_ERR_REPLAY);
     assert_int_equal(psi_txn_commit(&t), 0);
 }
 
@@ -677,7 +672,7 @@ static void threshold_and_policy_of_results(void **state)
     struct psi_store_party_policy pp;
     memset(&pp, 0, sizeof pp);
     pp.share_count = 1;
-    pp.share_with = (char(*)[PSI_STORE_ID_MAX + 1])none;
+    pp.share_with = (char(*)[PSI_STORE_ID_MAX + 1]) none;
     assert_int_equal(f->ops->party_policy_put(&t, "agency-a", &pp, NOW), 0);
     assert_int_equal(psi_txn_commit(&t), 0);
     assert_int_equal(results_of(f, "agency-a", 2).n, 0); /* A's own statement */

@@ -141,9 +141,8 @@ static void migrates_unnumbered_stores(void **state)
     char err[256];
     for (int k = 1; k <= 2; k++) {
         f->ops->destroy(f->path);
-        assert_int_equal(psi_store_sqlite_create_at_version(f->path, k == 1 ? 3 : 6, err,
-                                                            sizeof err),
-                         0);
+        assert_int_equal(
+            psi_store_sqlite_create_at_version(f->path, k == 1 ? 3 : 6, err, sizeof err), 0);
         if (k == 1) /* a version-1 participant table, with the log beside it */
             sql(f->path, "DROP TABLE element_quota; DROP TABLE party_share;"
                          " DROP TABLE party_policy; ALTER TABLE participant DROP COLUMN"

@@ -201,10 +201,9 @@ static int add_query_signature(sqlite3 *db, char *err, size_t errlen)
 
 /* 6: the audit log's budget of refusal entries, per claimed participant
  * (refusal_budget_take). */
-static const char SCHEMA_V6[] =
-    "CREATE TABLE IF NOT EXISTS refusal_budget ("
-    "  participant TEXT PRIMARY KEY, window_start_ms INTEGER NOT NULL,"
-    "  used INTEGER NOT NULL CHECK (used >= 0)) WITHOUT ROWID;";
+static const char SCHEMA_V6[] = "CREATE TABLE IF NOT EXISTS refusal_budget ("
+                                "  participant TEXT PRIMARY KEY, window_start_ms INTEGER NOT NULL,"
+                                "  used INTEGER NOT NULL CHECK (used >= 0)) WITHOUT ROWID;";
 
 static const struct psi_sqlite_migration MIGRATIONS[] = {
     {1, "the first store", SCHEMA_V1, NULL},

@@ -450,7 +450,8 @@ static void send_random(struct flood *f)
     }
     unsigned char rid[16];
     randombytes_buf(rid, sizeof rid);
-    expect_plain(f, K_RANDOM, frame, len, NULL /* garbage: no request id to bind */, 0, "malformed request");
+    expect_plain(f, K_RANDOM, frame, len, NULL /* garbage: no request id to bind */, 0,
+                 "malformed request");
     free(frame);
 }
 
@@ -460,7 +461,8 @@ static void send_truncated(struct flood *f)
     size_t len;
     uint8_t *frame = sealed_info(&H.a, rid, &len);
     size_t cut = randombytes_uniform((uint32_t)len); /* 0 .. len-1 */
-    expect_plain(f, K_TRUNCATED, frame, cut, NULL /* garbage: no request id to bind */, 0, "malformed request");
+    expect_plain(f, K_TRUNCATED, frame, cut, NULL /* garbage: no request id to bind */, 0,
+                 "malformed request");
     free(frame);
 }
 
@@ -477,7 +479,8 @@ static void send_flipped(struct flood *f)
     /* Flips that cancel out would leave a valid request: flip once more. */
     if (flips == 2)
         frame[len - 1] ^= 0x80;
-    expect_plain(f, K_FLIPPED, frame, len, NULL /* garbage: no request id to bind */, 0, "malformed request");
+    expect_plain(f, K_FLIPPED, frame, len, NULL /* garbage: no request id to bind */, 0,
+                 "malformed request");
     free(frame);
 }
 
@@ -892,8 +895,7 @@ static void submit_set(const struct psi_identity *who, struct party_set *s)
 
 /* who's agent: the owner's set is in its work list; fetch it, tag every
  * element with the stand-in tag of its indicator, commit. */
-static void crossblind(const struct psi_identity *who, const char *owner,
-                           const struct party_set *s)
+static void crossblind(const struct psi_identity *who, const char *owner, const struct party_set *s)
 {
     size_t n;
     uint8_t *body = call_ok(who, "work.list", NULL, 0, &n);

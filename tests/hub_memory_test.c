@@ -238,7 +238,8 @@ static void *client_thread(void *arg)
             hub_test_sp_close(&conn);
         } else {
             struct psi_reply r;
-            if (psi_reply_open(&H.a, H.hub.hub_key, is_signed ? rid : NULL, reply, reply_len, &r) != 0 ||
+            if (psi_reply_open(&H.a, H.hub.hub_key, is_signed ? rid : NULL, reply, reply_len, &r) !=
+                    0 ||
                 r.status != (is_signed ? PSI_ERR_DENIED : PSI_ERR_VERIFY))
                 unexpected(c, "a message of %zu bytes: not the refusal expected", len);
             else

@@ -128,8 +128,8 @@ int main(int argc, char **argv)
                     nng_strerror(nrc));
             continue; /* the participant times out and retries */
         }
-        fprintf(stderr, "psi-replay-proxy: request %" PRIu64 " (%zu bytes): %s\n", i,
-                request_len, replace ? "answered with the capture" : "relayed");
+        fprintf(stderr, "psi-replay-proxy: request %" PRIu64 " (%zu bytes): %s\n", i, request_len,
+                replace ? "answered with the capture" : "relayed");
         if (replace) {
             nng_free(answer, answer_len);
             nng_send(front, captured, captured_len, 0);

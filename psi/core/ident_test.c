@@ -123,8 +123,8 @@ static void test_calendar_labels_are_epoch_labels(void **state)
     assert_true(PSI_EPOCH_LABEL_MAX >= PSI_EPOCH_DAY_LABEL_LEN &&
                 PSI_EPOCH_LABEL_MAX >= PSI_EPOCH_WEEK_LABEL_LEN);
     for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
-        assert_int_equal(psi_epoch_label_of_time(PSI_EPOCH_KIND_WEEK, times[i], label, sizeof label),
-                         0);
+        assert_int_equal(
+            psi_epoch_label_of_time(PSI_EPOCH_KIND_WEEK, times[i], label, sizeof label), 0);
         assert_true(psi_epoch_label_is_valid(label));
         assert_int_equal(psi_epoch_label_of_time(PSI_EPOCH_KIND_DAY, times[i], label, sizeof label),
                          0);
@@ -173,8 +173,8 @@ static void test_roles(void **state)
         assert_false(psi_role_is_valid(not_roles[i]));
         assert_string_equal(psi_role_name(not_roles[i]), "unknown");
     }
-    const char *not_names[] = {"", "Agency", "AGENCY", "agency ", " agency", "agencies",
-                               "audit", "unknown", "admin"};
+    const char *not_names[] = {"",         "Agency", "AGENCY",  "agency ", " agency",
+                               "agencies", "audit",  "unknown", "admin"};
     for (size_t i = 0; i < sizeof not_names / sizeof not_names[0]; i++)
         assert_int_equal(psi_role_parse(not_names[i]), PSI_ROLE_NONE);
     assert_int_equal(psi_role_parse(NULL), PSI_ROLE_NONE);

@@ -256,7 +256,8 @@ static void test_bad_points_refused(void **state)
 
         /* with 61 repaired, the identity at 90 is next */
         assert_int_equal(
-            psi_blind_batch(key, 1, set.inputs + 61, set.lens + 61, points + (size_t)32 * 61, 1), PSI_OK);
+            psi_blind_batch(key, 1, set.inputs + 61, set.lens + 61, points + (size_t)32 * 61, 1),
+            PSI_OK);
         bad = 999;
         assert_int_equal(psi_reblind_batch(key, N_INDICATORS, points, out, &bad, threads[t]),
                          PSI_ERR_IDENTITY);

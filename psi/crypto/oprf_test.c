@@ -364,7 +364,8 @@ static void test_random_batch_round_trip(void **state)
 {
     enum { N = 67 };
     unsigned char sk[32], pk[32], seed[32], other_sk[32], other_pk[32];
-    unsigned char *blinds = malloc((size_t)N * 32), *blinded = malloc((size_t)N * 32), *evaluated = malloc((size_t)N * 32);
+    unsigned char *blinds = malloc((size_t)N * 32), *blinded = malloc((size_t)N * 32),
+                  *evaluated = malloc((size_t)N * 32);
     unsigned char proof[64], proof2[64], output[64], direct[64], saved[32];
     unsigned char input[24];
     size_t i;
@@ -403,9 +404,9 @@ static void test_random_batch_round_trip(void **state)
     seed[0] ^= 1;
     assert_int_equal(
         psi_oprf_derive_keypair(PSI_OPRF_MODE_VOPRF, seed, NULL, 0, other_sk, other_pk), PSI_OK);
-    assert_int_equal(
-        psi_oprf_blind_evaluate(other_sk, blinded + (size_t)32 * (N - 1), evaluated + (size_t)32 * (N - 1)),
-        PSI_OK);
+    assert_int_equal(psi_oprf_blind_evaluate(other_sk, blinded + (size_t)32 * (N - 1),
+                                             evaluated + (size_t)32 * (N - 1)),
+                     PSI_OK);
     assert_int_equal(psi_voprf_verify(pk, N, blinded, evaluated, proof), PSI_ERR_VERIFY);
     /* nor can the other key prove the mixed batch */
     assert_int_equal(psi_voprf_prove(other_sk, other_pk, N, blinded, evaluated, NULL, proof2),
@@ -415,12 +416,12 @@ static void test_random_batch_round_trip(void **state)
     assert_int_equal(psi_voprf_prove(other_sk, other_pk, 1, blinded + (size_t)32 * (N - 1),
                                      evaluated + (size_t)32 * (N - 1), NULL, proof2),
                      PSI_OK);
-    assert_int_equal(
-        psi_voprf_verify(other_pk, 1, blinded + (size_t)32 * (N - 1), evaluated + (size_t)32 * (N - 1), proof2),
-        PSI_OK);
-    assert_int_equal(
-        psi_voprf_verify(pk, 1, blinded + (size_t)32 * (N - 1), evaluated + (size_t)32 * (N - 1), proof2),
-        PSI_ERR_VERIFY);
+    assert_int_equal(psi_voprf_verify(other_pk, 1, blinded + (size_t)32 * (N - 1),
+                                      evaluated + (size_t)32 * (N - 1), proof2),
+                     PSI_OK);
+    assert_int_equal(psi_voprf_verify(pk, 1, blinded + (size_t)32 * (N - 1),
+                                      evaluated + (size_t)32 * (N - 1), proof2),
+                     PSI_ERR_VERIFY);
     memcpy(evaluated + (size_t)32 * (N - 1), saved, 32);
     assert_int_equal(psi_voprf_verify(pk, N, blinded, evaluated, proof), PSI_OK);
     free(blinds);

@@ -46,11 +46,11 @@ static const struct type_rule {
     const char *name;
     size_t hex_len; /* a file hash: its hex digits; 0 for other types */
 } types[PSI_IOC_TYPE_COUNT] = {
-    [PSI_IOC_NONE] = {"none", 0},     [PSI_IOC_IPV4] = {"ipv4", 0},
-    [PSI_IOC_IPV6] = {"ipv6", 0},     [PSI_IOC_CIDR4] = {"cidr4", 0},
-    [PSI_IOC_CIDR6] = {"cidr6", 0},   [PSI_IOC_DOMAIN] = {"domain", 0},
-    [PSI_IOC_EMAIL] = {"email", 0},   [PSI_IOC_URL] = {"url", 0},
-    [PSI_IOC_MD5] = {"md5", 32},      [PSI_IOC_SHA1] = {"sha1", 40},
+    [PSI_IOC_NONE] = {"none", 0},      [PSI_IOC_IPV4] = {"ipv4", 0},
+    [PSI_IOC_IPV6] = {"ipv6", 0},      [PSI_IOC_CIDR4] = {"cidr4", 0},
+    [PSI_IOC_CIDR6] = {"cidr6", 0},    [PSI_IOC_DOMAIN] = {"domain", 0},
+    [PSI_IOC_EMAIL] = {"email", 0},    [PSI_IOC_URL] = {"url", 0},
+    [PSI_IOC_MD5] = {"md5", 32},       [PSI_IOC_SHA1] = {"sha1", 40},
     [PSI_IOC_SHA256] = {"sha256", 64}, [PSI_IOC_SHA512] = {"sha512", 128},
 };
 
@@ -503,11 +503,11 @@ static enum reading classify_ipv6(const unsigned char a[16], enum psi_ioc_skip *
     static const unsigned char zero[16] = {0};
     static const unsigned char discard[8] = {0x01, 0x00, 0, 0, 0, 0, 0, 0};
     bool reserved = (memcmp(a, zero, 15) == 0 && a[15] <= 1) || /* unspecified, loopback */
-                    a[0] == 0xff ||                               /* multicast */
+                    a[0] == 0xff ||                             /* multicast */
                     /* link-local fe80::/10, site-local fec0::/10 */
                     (a[0] == 0xfe && (a[1] & 0x80u) != 0) ||
-                    (a[0] & 0xfeu) == 0xfc ||        /* unique local fc00::/7 */
-                    memcmp(a, discard, 8) == 0;      /* discard-only 100::/64 */
+                    (a[0] & 0xfeu) == 0xfc ||   /* unique local fc00::/7 */
+                    memcmp(a, discard, 8) == 0; /* discard-only 100::/64 */
     if (reserved) {
         *why = PSI_IOC_SKIP_RESERVED;
         return READ_SKIP;

@@ -367,13 +367,13 @@ static void test_domain_refused(void **state)
 static void test_domain_public_suffix(void **state)
 {
     (void)state;
-    SKIP("co.uk", PSI_IOC_SKIP_GENERIC);                  /* ICANN section */
-    SKIP("CO[.]UK.", PSI_IOC_SKIP_GENERIC);               /* any spelling of it */
-    SKIP("github.io", PSI_IOC_SKIP_GENERIC);              /* private section */
-    SKIP("s3.amazonaws.com", PSI_IOC_SKIP_GENERIC);       /* private, three labels */
+    SKIP("co.uk", PSI_IOC_SKIP_GENERIC);            /* ICANN section */
+    SKIP("CO[.]UK.", PSI_IOC_SKIP_GENERIC);         /* any spelling of it */
+    SKIP("github.io", PSI_IOC_SKIP_GENERIC);        /* private section */
+    SKIP("s3.amazonaws.com", PSI_IOC_SKIP_GENERIC); /* private, three labels */
     SKIP("blogspot.com", PSI_IOC_SKIP_GENERIC);
-    SKIP("foo.ck", PSI_IOC_SKIP_GENERIC);                 /* a wildcard rule: *.ck */
-    SKIP("github.io:443", PSI_IOC_SKIP_GENERIC);          /* host:port is the host */
+    SKIP("foo.ck", PSI_IOC_SKIP_GENERIC);        /* a wildcard rule: *.ck */
+    SKIP("github.io:443", PSI_IOC_SKIP_GENERIC); /* host:port is the host */
     SKIP_AS(PSI_IOC_DOMAIN, "co.uk", PSI_IOC_SKIP_GENERIC);
     SKIP_AS(PSI_IOC_DOMAIN, "github.io", PSI_IOC_SKIP_GENERIC);
     SKIP_AS(PSI_IOC_URL, "github.io", PSI_IOC_SKIP_GENERIC); /* a bare host is the host */
@@ -724,8 +724,8 @@ static void test_type_table(void **state)
     static const struct {
         enum psi_ioc_type type;
         size_t hex;
-    } hashes[] = {{PSI_IOC_MD5, 32}, {PSI_IOC_SHA1, 40}, {PSI_IOC_SHA256, 64},
-                  {PSI_IOC_SHA512, 128}};
+    } hashes[] = {
+        {PSI_IOC_MD5, 32}, {PSI_IOC_SHA1, 40}, {PSI_IOC_SHA256, 64}, {PSI_IOC_SHA512, 128}};
     unsigned count = 0;
     for (unsigned i = 0; i < PSI_IOC_TYPE_COUNT + 1; i++)
         count += psi_ioc_type_is_file_hash((enum psi_ioc_type)i);

@@ -463,7 +463,7 @@ static const struct {
     const char *type;
     enum psi_ioc_type kind;
 } sco_values[] = {
-    {"ipv4-addr", PSI_IOC_IPV4}, {"ipv6-addr", PSI_IOC_IPV6}, {"domain-name", PSI_IOC_DOMAIN},
+    {"ipv4-addr", PSI_IOC_IPV4}, {"ipv6-addr", PSI_IOC_IPV6},   {"domain-name", PSI_IOC_DOMAIN},
     {"url", PSI_IOC_URL},        {"email-addr", PSI_IOC_EMAIL},
 };
 
@@ -471,9 +471,10 @@ static const struct {
  * counted as unsupported under "stix:TYPE". (Domain objects such as
  * identity, report or relationship are not values and are not counted.) */
 static const char *const sco_others[] = {
-    "artifact", "autonomous-system", "directory", "email-message",        "mac-addr",
-    "mutex",    "network-traffic",   "process",   "software",             "user-account",
-    "x509-certificate", "windows-registry-key",
+    "artifact",        "autonomous-system", "directory",
+    "email-message",   "mac-addr",          "mutex",
+    "network-traffic", "process",           "software",
+    "user-account",    "x509-certificate",  "windows-registry-key",
 };
 
 /* A readable text of an object for an observer: its "value", "name" or
@@ -759,9 +760,9 @@ static int read_misp_attributes(const struct psi_ioc_reader *r, json_t *attrs, c
                                    json_string_length(value));
             continue;
         }
-        int rc = psi_ioc_offer_misp(r->set, json_string_value(type), json_string_value(value),
-                                    json_string_length(value),
-                                    r->all_attributes || for_detection(attr));
+        int rc =
+            psi_ioc_offer_misp(r->set, json_string_value(type), json_string_value(value),
+                               json_string_length(value), r->all_attributes || for_detection(attr));
         if (rc != PSI_OK)
             return psi_ioc_reader_fail(r, rc, 0, "%s[%zu]: %s", where, i, psi_strerror(rc));
     }

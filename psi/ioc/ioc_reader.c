@@ -126,7 +126,7 @@ int psi_ioc_offer(struct psi_ioc_set *set, enum psi_ioc_type type, const char *v
 /* A value of kind `type` (PSI_IOC_NONE: not an indicator part), offered or,
  * not for detection, counted so. */
 static int offer_part(struct psi_ioc_set *set, enum psi_ioc_type type, const char *value,
-                     size_t len, bool for_detection)
+                      size_t len, bool for_detection)
 {
     if (type == PSI_IOC_NONE)
         return PSI_OK;
@@ -781,7 +781,8 @@ static int read_json(const struct psi_ioc_reader *r, const char *buf, size_t len
     if (format == PSI_IOC_FORMAT_MISP && rc == PSI_ERR_PARSE && kind == PSI_IOC_FORMAT_STIX &&
         r->err != NULL && r->errlen > 0) {
         size_t used = strlen(r->err);
-        (void)snprintf(r->err + used, r->errlen - used, " (it is a STIX 2 bundle: read it as stix)");
+        (void)snprintf(r->err + used, r->errlen - used,
+                       " (it is a STIX 2 bundle: read it as stix)");
     }
     if (format == PSI_IOC_FORMAT_STIX || format == PSI_IOC_FORMAT_MISP)
         *read_as = format;
@@ -805,7 +806,6 @@ static bool ends_with_ci(const char *name, const char *suffix)
     }
     return true;
 }
-
 
 /* Opens like a JSON document: '{', or '[' followed by a JSON value opener (a
  * text list may open with "[2001:db8::1]:443"). */
@@ -853,10 +853,9 @@ static int refuse_json_as_text(const struct psi_ioc_reader *r, const char *buf, 
     if (kind == PSI_IOC_FORMAT_AUTO)
         return psi_ioc_reader_fail(r, PSI_ERR_PARSE, 0, "this is a JSON document, not %s",
                                    format_phrase(format));
-    return psi_ioc_reader_fail(r, PSI_ERR_PARSE, 0,
-                               "this is %s (JSON), not %s; read it as %s (or auto)",
-                               format_phrase(kind), format_phrase(format),
-                               psi_ioc_format_name(kind));
+    return psi_ioc_reader_fail(
+        r, PSI_ERR_PARSE, 0, "this is %s (JSON), not %s; read it as %s (or auto)",
+        format_phrase(kind), format_phrase(format), psi_ioc_format_name(kind));
 }
 
 static int read_buffer(const struct psi_ioc_reader *r, const char *buf, size_t len,
@@ -890,8 +889,7 @@ static int read_buffer(const struct psi_ioc_reader *r, const char *buf, size_t l
             unsigned long line = 1;
             for (const char *c = buf; c < nul; c++)
                 line += *c == '\n';
-            return psi_ioc_reader_fail(r, PSI_ERR_PARSE, line,
-                                       "NUL byte: this is not a text file");
+            return psi_ioc_reader_fail(r, PSI_ERR_PARSE, line, "NUL byte: this is not a text file");
         }
         if (asked) {
             int rc = refuse_json_as_text(r, buf, len, format);

@@ -1144,8 +1144,9 @@ static void test_files_and_streams(void **state)
         psi_ioc_read_file("/nonexistent/list.txt", PSI_IOC_FORMAT_AUTO, NULL, set, err, sizeof err),
         PSI_ERR_IO);
     assert_string_equal(err, "/nonexistent/list.txt: No such file or directory");
-    assert_int_equal(psi_ioc_read_file(FIXTURE_DIR, PSI_IOC_FORMAT_AUTO, NULL, set, err, sizeof err),
-                     PSI_ERR_IO);
+    assert_int_equal(
+        psi_ioc_read_file(FIXTURE_DIR, PSI_IOC_FORMAT_AUTO, NULL, set, err, sizeof err),
+        PSI_ERR_IO);
     assert_non_null(strstr(err, ": Is a directory"));
     assert_int_equal(psi_ioc_read_file(NULL, PSI_IOC_FORMAT_AUTO, NULL, set, err, sizeof err),
                      PSI_ERR_INVALID);
@@ -1173,7 +1174,10 @@ static void test_garbage_input(void **state)
     (void)state;
     uint32_t seed = 7;
     /* byte strings with their lengths: buf below holds bytes, not a string */
-#define PIECE(lit) {(lit), sizeof(lit) - 1}
+#define PIECE(lit)                                                                                 \
+    {                                                                                              \
+        (lit), sizeof(lit) - 1                                                                     \
+    }
     static const struct {
         const char *bytes;
         size_t len;
@@ -1290,10 +1294,13 @@ static void test_stix_observables(void **state)
         "{\"type\":\"bundle\",\"spec_version\":\"2.0\",\"objects\":[\n"
         " {\"type\":\"observed-data\",\"id\":\"observed-data--1\",\"objects\":{\n"
         "  \"0\":{\"type\":\"ipv4-addr\",\"value\":\"198.51.100.99\"},\n"
-        "  \"1\":{\"type\":\"domain-name\",\"value\":\"c2.example.org\",\"resolves_to_refs\":[\"0\"]},\n"
+        "  "
+        "\"1\":{\"type\":\"domain-name\",\"value\":\"c2.example.org\",\"resolves_to_refs\":[\"0\"]}"
+        ",\n"
         "  \"2\":{\"type\":\"network-traffic\",\"dst_ref\":\"0\",\"dst_port\":443},\n"
         "  \"3\":{\"type\":\"file\",\"name\":\"a.exe\",\"hashes\":{\"SHA-256\":"
-        "\"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855\",\"ssdeep\":\"3:a:b\"}},\n"
+        "\"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855\",\"ssdeep\":\"3:a:b\"}"
+        "},\n"
         "  \"4\":{\"type\":\"x-custom\",\"value\":\"?\"},\n"
         "  \"5\":{\"type\":\"url\"}}},\n"
         " {\"type\":\"observed-data\",\"id\":\"observed-data--2\",\"object_refs\":[]},\n"
@@ -1487,8 +1494,8 @@ static void test_exclusions(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         set = new_set();
-        assert_int_equal(psi_ioc_read_exclusions_buffer("ex", bad[i].text, strlen(bad[i].text),
-                                                        set, err, sizeof err),
+        assert_int_equal(psi_ioc_read_exclusions_buffer("ex", bad[i].text, strlen(bad[i].text), set,
+                                                        err, sizeof err),
                          PSI_ERR_PARSE);
         assert_string_equal(err, bad[i].err);
         psi_ioc_set_free(set);

@@ -109,7 +109,12 @@ static void notify(const struct psi_ioc_set *set, enum psi_ioc_outcome outcome, 
     static const struct psi_ioc_origin nowhere;
     if (set->observer == NULL)
         return;
-    struct psi_ioc_seen seen = {outcome, index, reason, kind, in, in == NULL ? 0 : len,
+    struct psi_ioc_seen seen = {outcome,
+                                index,
+                                reason,
+                                kind,
+                                in,
+                                in == NULL ? 0 : len,
                                 set->origin != NULL ? set->origin : &nowhere};
     set->observer(set->observer_ctx, &seen);
 }

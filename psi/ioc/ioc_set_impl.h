@@ -18,6 +18,7 @@ void psi_ioc_set_skip_value(struct psi_ioc_set *set, enum psi_ioc_skip reason, c
 /* Add a canonical indicator found as (in, len) unless the set's exclusions
  * exclude it. Returns 0 new, 1 duplicate, PSI_ERR_UNSUPPORTED excluded
  * (counted), PSI_ERR_NOMEM, PSI_ERR_INVALID. */
-int psi_ioc_set_take(struct psi_ioc_set *set, const struct psi_ioc *ioc, const char *in, size_t len);
+int psi_ioc_set_take(struct psi_ioc_set *set, const struct psi_ioc *ioc, const char *in,
+                     size_t len);
 
 #endif

@@ -60,8 +60,8 @@ int psi_audit_crossblind_signature_verify(const unsigned char hub_key[32],
 const char *psi_audit_check_name(unsigned check)
 {
     static const char *const names[PSI_AUDIT_CHECK_MAX + 1U] = {
-        "unknown", "malformed", "roster", "not-admitted", "removed", "role",
-        "signature", "policy", "sequence", "counts", "quota", "proof",
+        "unknown",   "malformed", "roster",   "not-admitted", "removed", "role",
+        "signature", "policy",    "sequence", "counts",       "quota",   "proof",
     };
     return check <= PSI_AUDIT_CHECK_MAX ? names[check] : names[0];
 }
@@ -395,8 +395,9 @@ static int member_allows(const struct member *m, const char *id)
 {
     int operator_allows =
         m->share_all || psi_logentry_share_list_has(m->share_list, m->share_list_len, id);
-    int party_allows = !m->has_party || m->party_share_all ||
-                       psi_logentry_share_list_has(m->party_share_list, m->party_share_list_len, id);
+    int party_allows =
+        !m->has_party || m->party_share_all ||
+        psi_logentry_share_list_has(m->party_share_list, m->party_share_list_len, id);
     return operator_allows && party_allows;
 }
 
@@ -689,8 +690,7 @@ static int check_query(struct psi_audit *a, const struct psi_logentry_query *q)
     if (rc != 0)
         return rc;
     if (m != NULL && m->role != PSI_ROLE_VENDOR)
-        REPORT(a, PSI_AUDIT_ROLE, "%s queries %s, who is not a vendor", q->participant,
-               q->vendor);
+        REPORT(a, PSI_AUDIT_ROLE, "%s queries %s, who is not a vendor", q->participant, q->vendor);
     struct key k;
     key_begin(&k, 'F');
     key_str(&k, q->epoch);

@@ -298,8 +298,8 @@ static uint64_t epoch_key(struct ctx *c, int who, const char *epoch, unsigned ch
     memset(e.u.epoch_key.public_key, key_byte, 32);
     unsigned char m[PSI_FEED_STATEMENT_MAX];
     size_t len = 0;
-    assert_int_equal(psi_feed_key_statement(m, sizeof m, &len, hub_pk, epoch, e.u.epoch_key.public_key),
-                     0);
+    assert_int_equal(
+        psi_feed_key_statement(m, sizeof m, &len, hub_pk, epoch, e.u.epoch_key.public_key), 0);
     crypto_sign_detached(e.u.epoch_key.signature, NULL, m, len, parties[who].sk);
     return feed(c, &e);
 }
@@ -325,8 +325,8 @@ static uint64_t feed_pub(struct ctx *c, int who, const char *epoch)
 }
 
 /* A query entry of count elements, signed by `signer`'s key. */
-static uint64_t query_signed(struct ctx *c, int who, int vendor, const char *epoch,
-                             uint64_t count, int signer)
+static uint64_t query_signed(struct ctx *c, int who, int vendor, const char *epoch, uint64_t count,
+                             int signer)
 {
     struct psi_logentry e;
     memset(&e, 0, sizeof e);
@@ -449,10 +449,10 @@ static void test_clean_log(void **state)
     roster(c, PSI_LOGENTRY_POLICY, C, PSI_LOGENTRY_ROLE_AGENCY, NULL, only_a); /* 20 */
     refusal(c, 1, "agency-b");                                                 /* 21 */
     epoch_key(c, V, "2026-W48", 0x01);                                         /* 22 */
-    epoch_key(c, V, "2026-W48", 0x01); /* 23: the same key again */
-    feed_pub(c, V, "2026-W48");        /* 24 */
-    quota(c, A, V, 10);                /* 25 */
-    query(c, A, V, "2026-W48");        /* 26: 10 of 10 */
+    epoch_key(c, V, "2026-W48", 0x01);         /* 23: the same key again */
+    feed_pub(c, V, "2026-W48");                /* 24 */
+    quota(c, A, V, 10);                        /* 25 */
+    query(c, A, V, "2026-W48");                /* 26: 10 of 10 */
     answer(c, V, A, "2026-W48", 26, 10, 0x01); /* 27 */
     roster(c, PSI_LOGENTRY_REMOVE, B, PSI_LOGENTRY_ROLE_AGENCY, NULL, NULL); /* 28 */
     refusal(c, 1, "agency-b"); /* 29: removed, still known */
@@ -577,8 +577,8 @@ static void test_signatures(void **state)
 static void test_feed_signatures(void **state)
 {
     struct ctx *c = *state;
-    admit_all(c);                                    /* 0..4 */
-    quota(c, A, V, 100);                             /* 5 */
+    admit_all(c);        /* 0..4 */
+    quota(c, A, V, 100); /* 5 */
     struct psi_logentry e;
     memset(&e, 0, sizeof e);
     e.kind = PSI_LOGENTRY_EPOCH_KEY;
@@ -587,12 +587,11 @@ static void test_feed_signatures(void **state)
     memset(e.u.epoch_key.public_key, 1, 32);
     unsigned char m[PSI_FEED_STATEMENT_MAX];
     size_t len = 0;
-    assert_int_equal(psi_feed_key_statement(m, sizeof m, &len, other_hub_pk, "e1",
-                                            e.u.epoch_key.public_key),
-                     0);
+    assert_int_equal(
+        psi_feed_key_statement(m, sizeof m, &len, other_hub_pk, "e1", e.u.epoch_key.public_key), 0);
     crypto_sign_detached(e.u.epoch_key.signature, NULL, m, len, parties[V].sk);
-    feed(c, &e);                                     /* 6: signed for another hub */
-    epoch_key(c, V, "e1", 1);                        /* 7: fine */
+    feed(c, &e);              /* 6: signed for another hub */
+    epoch_key(c, V, "e1", 1); /* 7: fine */
     memset(&e, 0, sizeof e);
     e.kind = PSI_LOGENTRY_FEED;
     SET_STR(e.u.feed.participant, parties[V].id);
@@ -603,10 +602,10 @@ static void test_feed_signatures(void **state)
                                                e.u.feed.feed_digest),
                      0);
     crypto_sign_detached(e.u.feed.signature, NULL, m, len, parties[V].sk);
-    feed(c, &e);                                     /* 8: signed for another size */
-    feed_pub(c, V, "e1");                            /* 9: fine */
-    query_signed(c, A, V, "e1", 5, B);               /* 10: B signs for A */
-    query_signed(c, A, V, "e1", 5, A);               /* 11: fine */
+    feed(c, &e);                       /* 8: signed for another size */
+    feed_pub(c, V, "e1");              /* 9: fine */
+    query_signed(c, A, V, "e1", 5, B); /* 10: B signs for A */
+    query_signed(c, A, V, "e1", 5, A); /* 11: fine */
     EXPECT(c, {6, PSI_AUDIT_SIGNATURE}, {8, PSI_AUDIT_SIGNATURE}, {10, PSI_AUDIT_SIGNATURE});
 }
 
@@ -678,8 +677,8 @@ static void test_sequence(void **state)
     query(c, A, V, "e2");        /* 17: fine (the feed of 15 exists) */
     EXPECT(c, {5, PSI_AUDIT_SEQUENCE}, {7, PSI_AUDIT_SEQUENCE}, {10, PSI_AUDIT_SEQUENCE},
            {11, PSI_AUDIT_SEQUENCE}, {11, PSI_AUDIT_COUNTS}, {12, PSI_AUDIT_SEQUENCE},
-           {14, PSI_AUDIT_SEQUENCE}, {15, PSI_AUDIT_SEQUENCE},
-           {16, PSI_AUDIT_SEQUENCE}, {16, PSI_AUDIT_QUOTA}, {17, PSI_AUDIT_QUOTA});
+           {14, PSI_AUDIT_SEQUENCE}, {15, PSI_AUDIT_SEQUENCE}, {16, PSI_AUDIT_SEQUENCE},
+           {16, PSI_AUDIT_QUOTA}, {17, PSI_AUDIT_QUOTA});
 }
 
 /* Quotas: the latest QUOTA entry of the pair bounds the queries of each
@@ -688,35 +687,35 @@ static void test_sequence(void **state)
 static void test_quotas_and_proofs(void **state)
 {
     struct ctx *c = *state;
-    admit_all(c);                                 /* 0..4 */
-    epoch_key(c, V, "e1", 1);                     /* 5 */
-    feed_pub(c, V, "e1");                         /* 6 */
-    query_n(c, A, V, "e1", 5);                    /* 7: no quota yet: 0 */
-    quota(c, A, V, 100);                          /* 8 */
-    query_n(c, A, V, "e1", 90);                   /* 9: 95 of 100 */
-    query_n(c, A, V, "e1", 5);                    /* 10: 100 of 100 */
-    query_n(c, A, V, "e1", 1);                    /* 11: 101: over */
-    query_n(c, B, V, "e1", 50);                   /* 12: B has no quota */
-    quota(c, A, V, 200);                          /* 13: raised */
-    query_n(c, A, V, "e1", 99);                   /* 14: 200 of 200 */
-    epoch_key(c, V, "e2", 2);                     /* 15 */
-    feed_pub(c, V, "e2");                         /* 16 */
-    query_n(c, A, V, "e2", 200);                  /* 17: a new epoch starts at 0 */
-    quota(c, A, X, 5);                            /* 18: X is an auditor */
-    quota(c, V, V, 5);                            /* 19: V is no agency */
-    query_n(c, A, B, "e1", 1);                    /* 20: B is no vendor (and no feed) */
+    admit_all(c);                /* 0..4 */
+    epoch_key(c, V, "e1", 1);    /* 5 */
+    feed_pub(c, V, "e1");        /* 6 */
+    query_n(c, A, V, "e1", 5);   /* 7: no quota yet: 0 */
+    quota(c, A, V, 100);         /* 8 */
+    query_n(c, A, V, "e1", 90);  /* 9: 95 of 100 */
+    query_n(c, A, V, "e1", 5);   /* 10: 100 of 100 */
+    query_n(c, A, V, "e1", 1);   /* 11: 101: over */
+    query_n(c, B, V, "e1", 50);  /* 12: B has no quota */
+    quota(c, A, V, 200);         /* 13: raised */
+    query_n(c, A, V, "e1", 99);  /* 14: 200 of 200 */
+    epoch_key(c, V, "e2", 2);    /* 15 */
+    feed_pub(c, V, "e2");        /* 16 */
+    query_n(c, A, V, "e2", 200); /* 17: a new epoch starts at 0 */
+    quota(c, A, X, 5);           /* 18: X is an auditor */
+    quota(c, V, V, 5);           /* 19: V is no agency */
+    query_n(c, A, B, "e1", 1);   /* 20: B is no vendor (and no feed) */
     EXPECT(c, {7, PSI_AUDIT_QUOTA}, {11, PSI_AUDIT_QUOTA}, {12, PSI_AUDIT_QUOTA},
-           {18, PSI_AUDIT_ROLE}, {18, PSI_AUDIT_ROLE}, {19, PSI_AUDIT_ROLE},
-           {20, PSI_AUDIT_ROLE}, {20, PSI_AUDIT_SEQUENCE}, {20, PSI_AUDIT_QUOTA});
+           {18, PSI_AUDIT_ROLE}, {18, PSI_AUDIT_ROLE}, {19, PSI_AUDIT_ROLE}, {20, PSI_AUDIT_ROLE},
+           {20, PSI_AUDIT_SEQUENCE}, {20, PSI_AUDIT_QUOTA});
 
-    answer(c, V, A, "e1", 9, 90, 1);              /* 21: fine */
-    answer(c, V, A, "e1", 9, 90, 1);              /* 22: again */
-    answer(c, V, A, "e1", 10, 4, 1);              /* 23: 4 of 5 */
-    answer(c, V, A, "e2", 17, 200, 1);            /* 24: key 1 is e1's, not e2's */
-    answer(c, V, B, "e1", 14, 99, 1);             /* 25: batch 14 was A's */
-    answer(c, V, A, "e1", 8, 1, 1);               /* 26: entry 8 is a quota */
-    answer(c, V, A, "e1", 40, 1, 1);              /* 27: a later entry */
-    answer(c, V, A, "e3", 12, 50, 1);             /* 28: e3 has no key, batch 12 was B's e1 */
+    answer(c, V, A, "e1", 9, 90, 1);   /* 21: fine */
+    answer(c, V, A, "e1", 9, 90, 1);   /* 22: again */
+    answer(c, V, A, "e1", 10, 4, 1);   /* 23: 4 of 5 */
+    answer(c, V, A, "e2", 17, 200, 1); /* 24: key 1 is e1's, not e2's */
+    answer(c, V, B, "e1", 14, 99, 1);  /* 25: batch 14 was A's */
+    answer(c, V, A, "e1", 8, 1, 1);    /* 26: entry 8 is a quota */
+    answer(c, V, A, "e1", 40, 1, 1);   /* 27: a later entry */
+    answer(c, V, A, "e3", 12, 50, 1);  /* 28: e3 has no key, batch 12 was B's e1 */
     EXPECT(c, {22, PSI_AUDIT_SEQUENCE}, {23, PSI_AUDIT_COUNTS}, {24, PSI_AUDIT_PROOF},
            {25, PSI_AUDIT_SEQUENCE}, {26, PSI_AUDIT_SEQUENCE}, {27, PSI_AUDIT_SEQUENCE},
            {28, PSI_AUDIT_SEQUENCE}, {28, PSI_AUDIT_PROOF});
@@ -811,20 +810,20 @@ static void test_party_policy(void **state)
     struct ctx *c = *state;
     static const char *const only_c[] = {"agency-c", NULL};
     static const char *const only_b[] = {"agency-b", NULL};
-    admit_all(c);                                            /* 0..4: all share with all */
-    submit(c, A, "e1", 1, 4, 0);                             /* 5 */
-    submit(c, C, "e1", 2, 2, 0);                             /* 6 */
-    party_policy_as(c, A, 100, only_c, 0, parties[A].sk);    /* 7: A: C only */
-    crossblind(c, B, 1, 4);                                  /* 8: A no longer allows B */
-    crossblind(c, C, 1, 4);                                  /* 9: fine */
-    party_policy_as(c, A, 200, only_b, 0, parties[B].sk);    /* 10: forged: B's key */
-    crossblind(c, A, 2, 2);                                  /* 11: still C only: fine */
-    party_policy_as(c, A, 100, NULL, 0, parties[A].sk);      /* 12: not after 100 */
-    party_policy_as(c, A, 300, only_b, 1, parties[A].sk);    /* 13: B only */
-    submit(c, B, "e1", 3, 1, 0);                             /* 14 */
-    crossblind(c, A, 3, 1);                                  /* 15: fine */
-    submit(c, A, "e1", 4, 1, 4);                             /* 16 */
-    crossblind(c, C, 4, 1);                                  /* 17: A no longer allows C */
+    admit_all(c);                                         /* 0..4: all share with all */
+    submit(c, A, "e1", 1, 4, 0);                          /* 5 */
+    submit(c, C, "e1", 2, 2, 0);                          /* 6 */
+    party_policy_as(c, A, 100, only_c, 0, parties[A].sk); /* 7: A: C only */
+    crossblind(c, B, 1, 4);                               /* 8: A no longer allows B */
+    crossblind(c, C, 1, 4);                               /* 9: fine */
+    party_policy_as(c, A, 200, only_b, 0, parties[B].sk); /* 10: forged: B's key */
+    crossblind(c, A, 2, 2);                               /* 11: still C only: fine */
+    party_policy_as(c, A, 100, NULL, 0, parties[A].sk);   /* 12: not after 100 */
+    party_policy_as(c, A, 300, only_b, 1, parties[A].sk); /* 13: B only */
+    submit(c, B, "e1", 3, 1, 0);                          /* 14 */
+    crossblind(c, A, 3, 1);                               /* 15: fine */
+    submit(c, A, "e1", 4, 1, 4);                          /* 16 */
+    crossblind(c, C, 4, 1);                               /* 17: A no longer allows C */
     /* The operator narrows B to C; the party's word cannot widen it back. */
     roster(c, PSI_LOGENTRY_POLICY, B, PSI_LOGENTRY_ROLE_AGENCY, NULL, only_c); /* 18 */
     party_policy_as(c, B, 50, NULL, 0, parties[B].sk); /* 19: B says "all" */
@@ -862,19 +861,19 @@ static uint64_t element_quota(struct ctx *c, int who, uint64_t limit)
 static void test_element_quota(void **state)
 {
     struct ctx *c = *state;
-    admit_all(c);                                               /* 0..4 */
-    submit(c, A, "e1", 1, PSI_ELEMENT_QUOTA_DEFAULT, 0);        /* 5: the default, exactly */
-    submit(c, A, "e1", 2, 1, PSI_ELEMENT_QUOTA_DEFAULT);        /* 6: one past it */
-    element_quota(c, B, 10);                                    /* 7 */
-    submit(c, B, "e1", 3, 6, 0);                                /* 8 */
-    submit(c, B, "e1", 4, 4, 6);                                /* 9: 10 of 10 */
-    submit(c, B, "e1", 5, 1, 10);                               /* 10: 11 */
-    submit(c, B, "e2", 6, 10, 0);                               /* 11: a new epoch */
-    element_quota(c, B, 20);                                    /* 12: raised */
-    submit(c, B, "e1", 7, 9, 11);                               /* 13: 20 of 20 */
-    element_quota(c, X, 5);                                     /* 14: an auditor */
-    element_quota(c, C, 0);                                     /* 15 */
-    submit(c, C, "e1", 8, 1, 0);                                /* 16: quota 0 */
+    admit_all(c);                                        /* 0..4 */
+    submit(c, A, "e1", 1, PSI_ELEMENT_QUOTA_DEFAULT, 0); /* 5: the default, exactly */
+    submit(c, A, "e1", 2, 1, PSI_ELEMENT_QUOTA_DEFAULT); /* 6: one past it */
+    element_quota(c, B, 10);                             /* 7 */
+    submit(c, B, "e1", 3, 6, 0);                         /* 8 */
+    submit(c, B, "e1", 4, 4, 6);                         /* 9: 10 of 10 */
+    submit(c, B, "e1", 5, 1, 10);                        /* 10: 11 */
+    submit(c, B, "e2", 6, 10, 0);                        /* 11: a new epoch */
+    element_quota(c, B, 20);                             /* 12: raised */
+    submit(c, B, "e1", 7, 9, 11);                        /* 13: 20 of 20 */
+    element_quota(c, X, 5);                              /* 14: an auditor */
+    element_quota(c, C, 0);                              /* 15 */
+    submit(c, C, "e1", 8, 1, 0);                         /* 16: quota 0 */
     EXPECT(c, {6, PSI_AUDIT_QUOTA}, {10, PSI_AUDIT_QUOTA}, {14, PSI_AUDIT_ROLE},
            {16, PSI_AUDIT_QUOTA});
     struct psi_audit_summary s;

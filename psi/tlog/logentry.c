@@ -131,7 +131,8 @@ static int epoch_ok(const char *s)
 /* A fixed-size field: read no further than its last byte. */
 static int method_ok(const char *s)
 {
-    return strnlen(s, PSI_LOGENTRY_METHOD_MAX + 1U) <= PSI_LOGENTRY_METHOD_MAX && method_or_empty(s);
+    return strnlen(s, PSI_LOGENTRY_METHOD_MAX + 1U) <= PSI_LOGENTRY_METHOD_MAX &&
+           method_or_empty(s);
 }
 
 static int flag_ok(int v)
@@ -687,9 +688,9 @@ int psi_policy_statement(unsigned char *out, size_t out_cap, size_t *out_len,
 const char *psi_logentry_kind_name(unsigned kind)
 {
     static const char *const names[PSI_LOGENTRY_KIND_MAX + 1U] = {
-        "unknown",    "admit", "policy",  "remove", "epoch-key", "submission",
-        "crossblind", "match", "refusal", "feed",   "query",     "quota",
-        "answer",     "party-policy", "element-quota",
+        "unknown",    "admit",      "policy", "remove",       "epoch-key",
+        "submission", "crossblind", "match",  "refusal",      "feed",
+        "query",      "quota",      "answer", "party-policy", "element-quota",
     };
     return kind <= PSI_LOGENTRY_KIND_MAX ? names[kind] : names[0];
 }

@@ -816,8 +816,12 @@ static void test_party_policy(void **state)
     from_hex(want, 18, "7073692f706f6c6963792d7369672f763100"); /* "psi/policy-sig/v1" 0x00 */
     memcpy(want + 18, hub_key, 32);
     from_hex(want + 50, 9 + 8 + 1 + 2 + 18,
-             "0876656e646f722d62" "0000018bcfe5687b" "02" "0002"
-             "086167656e63792d61" "086167656e63792d63");
+             "0876656e646f722d62"
+             "0000018bcfe5687b"
+             "02"
+             "0002"
+             "086167656e63792d61"
+             "086167656e63792d63");
     assert_int_equal(slen, 50 + 38);
     assert_memory_equal(st, want, slen);
     /* The flags and list are exactly the entry's. */
@@ -843,7 +847,9 @@ static void test_element_quota(void **state)
     sample(&e, PSI_LOGENTRY_ELEMENT_QUOTA);
     size_t len = encode(&e, buf, sizeof buf);
     from_hex(want, 27,
-             "010e0000018bcfe5680e" "086167656e63792d61" "000000000003d090");
+             "010e0000018bcfe5680e"
+             "086167656e63792d61"
+             "000000000003d090");
     assert_int_equal(len, 27);
     assert_memory_equal(buf, want, len);
     expect_parse_error_with(buf, len, 10, 0); /* empty id */

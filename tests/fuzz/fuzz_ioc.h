@@ -37,8 +37,7 @@ static inline void fuzz_ioc_seen(void *ctx, const struct psi_ioc_seen *seen)
 
 /* The bytes as a party's exclusion list, then as a file of `format` read
  * against it (every MISP attribute): exclusions never break the counts. */
-static inline void fuzz_ioc_exclusions(enum psi_ioc_format format, const uint8_t *data,
-                                       size_t size)
+static inline void fuzz_ioc_exclusions(enum psi_ioc_format format, const uint8_t *data, size_t size)
 {
     struct psi_ioc_set *set = NULL;
     char err[256] = "";

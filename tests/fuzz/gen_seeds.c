@@ -638,8 +638,7 @@ static size_t log_entries(unsigned char entries[][PSI_LOGENTRY_MAX_BYTES], size_
             memset(e.u.answer.answer_digest, 'A', 32);
             break;
         case PSI_LOGENTRY_PARTY_POLICY:
-            snprintf(e.u.party_policy.participant, sizeof e.u.party_policy.participant,
-                     "agency-b");
+            snprintf(e.u.party_policy.participant, sizeof e.u.party_policy.participant, "agency-b");
             e.u.party_policy.issued_ms = 1700000000000ULL;
             e.u.party_policy.share_count = 2;
             e.u.party_policy.share_list = share_list;

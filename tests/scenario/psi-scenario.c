@@ -82,8 +82,7 @@ static const char *rng_pick(struct rng *r, const char *const *list, size_t n)
 
 /* ------------------------------------------------------- small utilities */
 
-__attribute__((format(printf, 1, 2), noreturn))
-static void die(const char *fmt, ...)
+__attribute__((format(printf, 1, 2), noreturn)) static void die(const char *fmt, ...)
 {
     va_list ap;
     fputs("psi-scenario: ", stderr);
@@ -112,8 +111,7 @@ static char *xstrdup(const char *s)
 
 /* Appends formatted text to a fixed buffer; dies if it would not fit, which
  * only a bug in this file can cause (every value here is bounded). */
-__attribute__((format(printf, 3, 4)))
-static void cat(char *buf, size_t cap, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void cat(char *buf, size_t cap, const char *fmt, ...)
 {
     size_t used = strlen(buf);
     va_list ap;

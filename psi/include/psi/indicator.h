@@ -134,13 +134,13 @@ enum psi_ioc_type {
 
 /* Why a value is not an indicator. Names (psi_ioc_skip_name) are stable. */
 enum psi_ioc_skip {
-    PSI_IOC_SKIP_UNSUPPORTED = 0, /* "unsupported": of no supported type */
-    PSI_IOC_SKIP_MALFORMED,       /* "malformed": claims a type, breaks its rules */
-    PSI_IOC_SKIP_RESERVED,        /* "reserved": private, loopback, multicast... */
-    PSI_IOC_SKIP_GENERIC,         /* "generic": localhost, bare TLD, /0, resolvers */
-    PSI_IOC_SKIP_TOO_LONG,        /* "too-long": over a length limit */
-    PSI_IOC_SKIP_AMBIGUOUS,       /* "ambiguous": 010.1.1.1, 10.1.2.3/8 */
-    PSI_IOC_SKIP_FILENAME,        /* "filename": update.exe read as a domain */
+    PSI_IOC_SKIP_UNSUPPORTED = 0,   /* "unsupported": of no supported type */
+    PSI_IOC_SKIP_MALFORMED,         /* "malformed": claims a type, breaks its rules */
+    PSI_IOC_SKIP_RESERVED,          /* "reserved": private, loopback, multicast... */
+    PSI_IOC_SKIP_GENERIC,           /* "generic": localhost, bare TLD, /0, resolvers */
+    PSI_IOC_SKIP_TOO_LONG,          /* "too-long": over a length limit */
+    PSI_IOC_SKIP_AMBIGUOUS,         /* "ambiguous": 010.1.1.1, 10.1.2.3/8 */
+    PSI_IOC_SKIP_FILENAME,          /* "filename": update.exe read as a domain */
     PSI_IOC_SKIP_NOT_FOR_DETECTION, /* "not-for-detection": MISP to_ids false */
     PSI_IOC_SKIP_EXCLUDED,          /* "excluded": in the party's own exclusions */
 };

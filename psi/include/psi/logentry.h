@@ -61,18 +61,18 @@ extern "C" {
 #define PSI_ELEMENT_QUOTA_DEFAULT 1000000U
 
 enum psi_logentry_kind {
-    PSI_LOGENTRY_ADMIT = 1,      /* the operator admitted a participant */
-    PSI_LOGENTRY_POLICY = 2,     /* the operator changed a participant's policy */
-    PSI_LOGENTRY_REMOVE = 3,     /* the operator removed a participant */
-    PSI_LOGENTRY_EPOCH_KEY = 4,  /* a participant announced its public key of an epoch */
-    PSI_LOGENTRY_SUBMISSION = 5, /* a blinded set was committed */
-    PSI_LOGENTRY_CROSSBLIND = 6, /* a cross-blind batch (tags) was committed */
-    PSI_LOGENTRY_MATCH = 7,      /* positions of a pair newly matched by a batch */
-    PSI_LOGENTRY_REFUSAL = 8,    /* a request refused (bad signature, replay, policy, ...) */
-    PSI_LOGENTRY_FEED = 9,       /* a vendor published a blinded feed */
-    PSI_LOGENTRY_QUERY = 10,     /* a batch of feed queries was relayed */
-    PSI_LOGENTRY_QUOTA = 11,     /* the operator set an agency's query quota at a vendor */
-    PSI_LOGENTRY_ANSWER = 12,    /* a vendor's proven answer to a query batch was relayed */
+    PSI_LOGENTRY_ADMIT = 1,          /* the operator admitted a participant */
+    PSI_LOGENTRY_POLICY = 2,         /* the operator changed a participant's policy */
+    PSI_LOGENTRY_REMOVE = 3,         /* the operator removed a participant */
+    PSI_LOGENTRY_EPOCH_KEY = 4,      /* a participant announced its public key of an epoch */
+    PSI_LOGENTRY_SUBMISSION = 5,     /* a blinded set was committed */
+    PSI_LOGENTRY_CROSSBLIND = 6,     /* a cross-blind batch (tags) was committed */
+    PSI_LOGENTRY_MATCH = 7,          /* positions of a pair newly matched by a batch */
+    PSI_LOGENTRY_REFUSAL = 8,        /* a request refused (bad signature, replay, policy, ...) */
+    PSI_LOGENTRY_FEED = 9,           /* a vendor published a blinded feed */
+    PSI_LOGENTRY_QUERY = 10,         /* a batch of feed queries was relayed */
+    PSI_LOGENTRY_QUOTA = 11,         /* the operator set an agency's query quota at a vendor */
+    PSI_LOGENTRY_ANSWER = 12,        /* a vendor's proven answer to a query batch was relayed */
     PSI_LOGENTRY_PARTY_POLICY = 13,  /* a party's own signed policy statement */
     PSI_LOGENTRY_ELEMENT_QUOTA = 14, /* the operator set a participant's element quota */
 };
