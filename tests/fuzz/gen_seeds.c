@@ -306,6 +306,7 @@ static size_t hub_bodies(struct body *b, const struct psi_identity *party)
     commit.count = 3;
     commit.digest = (ProtobufCBinaryData){32, digest};
     commit.signature = (ProtobufCBinaryData){64, sig};
+    commit.indicator_rules = PSI_IOC_RULES_VERSION;
     Psi__FetchRequest fetch = PSI__FETCH_REQUEST__INIT;
     fetch.submission_id = 1;
     fetch.limit = 16;

@@ -1,6 +1,8 @@
 /* What a participant computes, written out from the wire format (wire.h). */
 #include "wire.h"
 
+#include "psi/indicator.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,6 +132,7 @@ uint8_t *hub_test_commit_body(const uint8_t upload_id[16], const char *epoch, ui
     m.digest.len = 32;
     m.signature.data = (uint8_t *)sig;
     m.signature.len = 64;
+    m.indicator_rules = PSI_IOC_RULES_VERSION; /* as a current client canonicalised them */
     return hub_test_pack(&m.base, body_len);
 }
 
