@@ -118,10 +118,10 @@ done
 [ "$(stat -c %a "$A")" = 700 ] || fail "$A is not mode 700"
 
 out=$(must "$PSI" submit --state "$A" "$data/a.txt")
-echo "$out" | grep -q "epoch 2026-W48: 210 new, 0 already submitted: submission" ||
+grep -q "epoch 2026-W48: 210 new, 0 already submitted: submission" <<<"$out" ||
     fail "unexpected summary from the first submit of agency-a: $out"
 out=$(must "$PSI" submit --state "$B" --format csv "$data/b.csv")
-echo "$out" | grep -q "epoch 2026-W48: 210 new, 0 already submitted" ||
+grep -q "epoch 2026-W48: 210 new, 0 already submitted" <<<"$out" ||
     fail "unexpected summary from the first submit of agency-b: $out"
 say "both agencies submitted 210 indicators"
 
@@ -144,16 +144,16 @@ check_results agency-b agency-a "$WORK/common.set"
 say "each agency learnt exactly the 90 common indicators, and who holds them"
 
 table=$(must "$PSI" results --state "$A")
-echo "$table" | grep -q "90 of agency-a's indicators are also held by others" ||
+grep -q "90 of agency-a's indicators are also held by others" <<<"$table" ||
     fail "the table has no summary: $table"
-echo "$table" | grep -Eq '^ipv4 +203\.0\.113\.7 +agency-b$' ||
+grep -Eq '^ipv4 +203\.0\.113\.7 +agency-b$' <<<"$table" ||
     fail "the table lacks 203.0.113.7: $table"
-echo "$table" | grep -q "198.51.100" && fail "the table shows an indicator nobody else holds"
+grep -q "198.51.100" <<<"$table" && fail "the table shows an indicator nobody else holds"
 # results ends with the log checkpoint it saw, signed by the hub: the one the
 # state now trusts (what participants compare to catch a split view).
-echo "$table" | grep -q "^checkpoint seen" || fail "results printed no checkpoint: $table"
+grep -q "^checkpoint seen" <<<"$table" || fail "results printed no checkpoint: $table"
 seen=$(echo "$table" | sed -n '/^checkpoint seen/,$p' | sed 1d)
-echo "$seen" | grep -q "^— " || fail "the checkpoint results printed has no signature line: $seen"
+grep -q "^— " <<<"$seen" || fail "the checkpoint results printed has no signature line: $seen"
 trusted=$(must "$PSI" audit checkpoint --state "$A")
 case "$trusted" in *"$(echo "$seen" | sed -n 3p)"*) ;; *)
     fail "results printed a checkpoint (root $(echo "$seen" | sed -n 3p)) the state does not trust: $trusted" ;;
@@ -162,13 +162,13 @@ must_to "$WORK/logs/by-epoch.jsonl" "$PSI" results --state "$A" --json --epoch 2
 cmp -s "$WORK/logs/by-epoch.jsonl" "$WORK/logs/results.agency-a.jsonl" ||
     fail "results --epoch of the current epoch differ from the default"
 out=$(must "$PSI" results --state "$A" --epoch 2026-W01)
-echo "$out" | grep -q "epoch 2026-W01: none of agency-a's indicators" ||
+grep -q "epoch 2026-W01: none of agency-a's indicators" <<<"$out" ||
     fail "an epoch without submissions did not say so: $out"
 
 # ---------------------------------------------------------------- 2. again, and a delta
 
 out=$(must "$PSI" submit --state "$A" "$data/a.txt")
-echo "$out" | grep -q "nothing new (210 already submitted)" ||
+grep -q "nothing new (210 already submitted)" <<<"$out" ||
     fail "submitting the same file again did not say nothing new: $out"
 {
     cat "$data/a.txt"
@@ -178,10 +178,10 @@ echo "$out" | grep -q "nothing new (210 already submitted)" ||
 # --exclude: the party's own values are never submitted
 printf 'a-only41.example.org\na-only42.example.org\na-only43.example.org\na-only44.example.org\n192.0.2.7/32\n' >"$data/exclude.txt"
 out=$(must "$PSI" submit --state "$A" --exclude "$data/exclude.txt" "$data/a2.txt")
-echo "$out" | grep -q "nothing new (210 already submitted)" ||
+grep -q "nothing new (210 already submitted)" <<<"$out" ||
     fail "excluded indicators were submitted: $out"
 out=$(must "$PSI" submit --state "$A" "$data/a2.txt")
-echo "$out" | grep -q "5 new, 210 already submitted" ||
+grep -q "5 new, 210 already submitted" <<<"$out" ||
     fail "the delta was not exactly five new indicators: $out"
 must "$PSI" agent --state "$B" --once >"$WORK/logs/agent.b2"
 grep -q "1 submission cross-blinded (5 elements)" "$WORK/logs/agent.b2" ||
@@ -215,9 +215,9 @@ if command -v sqlite3 >/dev/null; then
           WHERE submission_id = $sid;
         COMMIT;"
     out=$(must "$PSI" submit --state "$B" "$data/b2.txt")
-    echo "$out" | grep -q "finished an interrupted submission of 2 indicators: submission $sid\$" ||
+    grep -q "finished an interrupted submission of 2 indicators: submission $sid\$" <<<"$out" ||
         fail "the interrupted submission did not finish as submission $sid: $out"
-    echo "$out" | grep -q "nothing new (2 already submitted)" ||
+    grep -q "nothing new (2 already submitted)" <<<"$out" ||
         fail "the resumed run submitted its indicators again: $out"
     rows=$(sqlite3 "$HUB_DIR/hub.db" "SELECT count(*) FROM submission WHERE owner = 'agency-b'" \
         2>/dev/null || echo "?")

@@ -78,9 +78,9 @@ say "an epoch set back is refused by submit and agent"
 
 # 3. What psi epoch says.
 out=$("$PSI" epoch --state "$A" 2>&1) || true
-printf '%s\n' "$out" | grep -q '^E1 .*manual .*used since' || fail "psi epoch does not list E1: $out"
-printf '%s\n' "$out" | grep -q '^E2 .*manual .*used since' || fail "psi epoch does not list E2: $out"
-printf '%s\n' "$out" | grep -q '^hub: current epoch E1 (manual mode)$' ||
+grep -q '^E1 .*manual .*used since' <<<"$out" || fail "psi epoch does not list E1: $out"
+grep -q '^E2 .*manual .*used since' <<<"$out" || fail "psi epoch does not list E2: $out"
+grep -q '^hub: current epoch E1 (manual mode)$' <<<"$out" ||
     fail "psi epoch does not show the hub's epoch: $out"
 one_line_refusal "$PSI" epoch --state "$A" --accept E1
 case "$LINE" in

@@ -123,7 +123,7 @@ LC_ALL=C sort -u "$data/found.tsv" -o "$data/found.tsv"
 compare_or_fail "the indicators found in the feed" "$data/members.tsv" "$data/found.tsv"
 # Text mode prints the same set and the stated rate.
 out=$(must "$PSI" feed query --state "$(party_dir agency-a)" --vendor vendor-v "$data/query-a.txt")
-printf '%s\n' "$out" | grep -q "^psi feed query: $n_members of $((n_members + 1000)) indicators are in vendor-v's feed of epoch E1 .*false-positive rate 1e-09 per query" ||
+grep -q "^psi feed query: $n_members of $((n_members + 1000)) indicators are in vendor-v's feed of epoch E1 .*false-positive rate 1e-09 per query" <<<"$out" ||
     fail "text output lacks the summary with the rate: $(printf '%s\n' "$out" | tail -n 1)"
 [ "$(printf '%s\n' "$out" | grep -vc '^psi feed query:')" -eq "$n_members" ] ||
     fail "text output does not list the $n_members members"
@@ -268,14 +268,14 @@ size=$(stat -c %s "$cache")
 flip_byte "$cache" $((size / 2))
 out=$("$PSI" feed query --state "$(party_dir agency-a)" --vendor vendor-v "$small" 2>&1) ||
     fail "query after a corrupted cache failed: $out"
-printf '%s\n' "$out" | grep -q "the cached filter .* is refused (feed filter corrupted" ||
+grep -q "the cached filter .* is refused (feed filter corrupted" <<<"$out" ||
     fail "the corrupted cached filter was not refused: $out"
 cmp -s <(head -c 8 "$cache") <(printf 'PSI-FEED') || fail "the cache was not rewritten"
 # Truncated.
 truncate -s $((size - 100)) "$cache"
 out=$("$PSI" feed query --state "$(party_dir agency-a)" --vendor vendor-v "$small" 2>&1) ||
     fail "query after a truncated cache failed: $out"
-printf '%s\n' "$out" | grep -q "is refused (feed filter truncated" ||
+grep -q "is refused (feed filter truncated" <<<"$out" ||
     fail "the truncated cached filter was not refused: $out"
 # Another vendor's filter in vendor-v's place.
 must "$PSI" feed query --state "$(party_dir agency-a)" --vendor vendor-w --timeout 60 "$small" \
@@ -283,7 +283,7 @@ must "$PSI" feed query --state "$(party_dir agency-a)" --vendor vendor-w --timeo
 cp "$(party_dir agency-a)/feeds/vendor-w/E1.filter" "$cache"
 out=$("$PSI" feed query --state "$(party_dir agency-a)" --vendor vendor-v "$small" 2>&1) ||
     fail "query after a foreign cache failed: $out"
-printf '%s\n' "$out" | grep -q 'is refused (feed filter of vendor "vendor-w", expected "vendor-v")' ||
+grep -q 'is refused (feed filter of vendor "vendor-w", expected "vendor-v")' <<<"$out" ||
     fail "another vendor's filter was not refused: $out"
 # Another epoch's: the hub moves to E2, the vendor publishes again, and the
 # E1 filter put in E2's place is refused.
@@ -297,9 +297,9 @@ mkdir -p "$(party_dir agency-a)/feeds/vendor-v"
 cp "$cache" "$(party_dir agency-a)/feeds/vendor-v/E2.filter"
 out=$("$PSI" feed query --state "$(party_dir agency-a)" --vendor vendor-v "$small" 2>&1) ||
     fail "query in E2 failed: $out"
-printf '%s\n' "$out" | grep -q 'is refused (feed filter of epoch "E1", expected "E2")' ||
+grep -q 'is refused (feed filter of epoch "E1", expected "E2")' <<<"$out" ||
     fail "a filter of another epoch was not refused: $out"
-printf '%s\n' "$out" | grep -q "indicators are in vendor-v's feed of epoch E2" ||
+grep -q "indicators are in vendor-v's feed of epoch E2" <<<"$out" ||
     fail "no E2 result: $out"
 
 # ---------------------------------------------------------------- the log

@@ -76,7 +76,7 @@ while IFS=$'\t' read -r -a w; do
     sub=("${w[2]}")
     # a group (psi audit, psi feed) names its subcommands in its --help
     if [ "${#w[@]}" -gt 3 ] && [[ ${w[3]} != -* ]] &&
-        "$bin" "${w[2]}" --help 2>/dev/null | grep -q "^  $prog ${w[2]} ${w[3]} "; then
+        grep -q "^  $prog ${w[2]} ${w[3]} " <<<"$("$bin" "${w[2]}" --help 2>/dev/null)"; then
         sub+=("${w[3]}")
     fi
     "$bin" "${sub[@]}" --help >"$WORK/help.out" 2>"$WORK/help.err" ||

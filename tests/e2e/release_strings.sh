@@ -41,7 +41,7 @@ checked="${#objects[@]} hook-naming sources compiled as in a release"
 # option says, so this build's programs show it as a release's would.
 for f in "$build/client/psi" "$build/server/psi-hub"; do
     [ -x "$f" ] || fail "missing program $f"
-    ! nm "$f" 2>/dev/null | grep -q ' [Tt] psi_rpc_raw$' || fail "$(basename "$f") holds psi_rpc_raw"
+    ! grep -q ' [Tt] psi_rpc_raw$' <<<"$(nm "$f" 2>/dev/null)" || fail "$(basename "$f") holds psi_rpc_raw"
 done
 checked="$checked; no psi_rpc_raw in psi or psi-hub"
 
@@ -55,7 +55,7 @@ if [ "${1:-}" = "--full" ]; then
         fail "build: $(tail -n 5 "$work/build.log")"
     for f in "$work/b/client/psi" "$work/b/server/psi-hub" "$work/b/psi/libpsi.so"; do
         [ "$(count "$f")" -eq 0 ] || fail "$(basename "$f") of a default build holds PSI_TEST_ strings"
-        ! nm "$f" 2>/dev/null | grep -q ' T psi_rpc_raw$' || fail "$(basename "$f") holds psi_rpc_raw"
+        ! grep -q ' T psi_rpc_raw$' <<<"$(nm "$f" 2>/dev/null)" || fail "$(basename "$f") holds psi_rpc_raw"
     done
     checked="$checked; psi, psi-hub and libpsi of a default build"
 fi

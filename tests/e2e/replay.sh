@@ -65,7 +65,7 @@ out=$(must "$PSI" submit --state "$A" "$WORK/one.txt")
 proxy_stop
 grep -q 'answered with the capture' "$WORK/logs/proxy.2.1.err" ||
     fail "the proxy never replaced an answer"
-printf '%s\n' "$out" | grep -q ': submission 1 ' || fail "submit did not report submission 1: $out"
+grep -q ': submission 1 ' <<<"$out" || fail "submit did not report submission 1: $out"
 [ "$(status_count 1)" = 1 ] && [ "$(status_count 2)" = 0 ] && [ "$(status_count 0)" = 0 ] ||
     fail "after a copied error and a retry: not exactly one submission done"
 say "a copied error on the commit is retried; the hub's stored receipt recorded"
@@ -87,7 +87,7 @@ fi
 proxy_start 0 0
 out=$(must "$PSI" submit --state "$A" "$WORK/two.txt")
 proxy_stop
-printf '%s\n' "$out" | grep -q 'finished an interrupted submission of 1 indicators: submission 2' ||
+grep -q 'finished an interrupted submission of 1 indicators: submission 2' <<<"$out" ||
     fail "the pending submission was not finished with the hub's answer: $out"
 [ "$(status_count 1)" = 2 ] && [ "$(status_count 2)" = 0 ] && [ "$(status_count 0)" = 0 ] ||
     fail "after resuming: not exactly two submissions done"

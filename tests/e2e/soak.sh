@@ -128,7 +128,7 @@ for a in "${queriers[@]}"; do
     must "$PSI_HUB" quota --dir "$HUB_DIR" --agency "$a" --vendor "$vendor" --limit "${quota[$a]}" >/dev/null
 done
 audit=""
-if "$PSI" audit --help 2>/dev/null | grep -q 'audit verify'; then
+if grep -q 'audit verify' <<<"$("$PSI" audit --help 2>/dev/null)"; then
     audit=auditor-1
     party_new "$audit" auditor
 fi

@@ -2,6 +2,11 @@
 # is removed on any exit, a hub on a free loopback port, participants, and one
 # loud failure voice. Sourced, never run (ctest only picks up tests/e2e/*.sh).
 #
+# The scripts run under `set -o pipefail`: never `CMD | grep -q PATTERN` for
+# output of more than one line (grep leaves at its first match, CMD may die of
+# SIGPIPE on its next line, and the pipeline fails at random); read the whole
+# output first: `grep -q PATTERN <<<"$out"`.
+#
 #   harness_init NAME BUILD_DIR   sets PSI, PSI_HUB, PSI_SCENARIO, WORK; installs the trap.
 #                                 BUILD_DIR may be an install prefix instead (PREFIX/bin/psi
 #                                 and PREFIX/bin/psi-hub); the scenario generator, a test
