@@ -49,9 +49,10 @@ static const struct psi_cmdline_command results_command = {
         "epoch, the peers, when each was first and last seen, and where the\n"
         "indicator was read at submit (file, line, MISP event and attribute, STIX id).\n"
         "Only indicators held by at least the hub's threshold of parties are shown.\n"
-        "Then prints the hub's log checkpoint it saw (on stderr with --json), after\n"
-        "checking its signature and its consistency with the one seen before: what\n"
-        "participants compare to catch a hub showing them different logs.\n",
+        "Then prints the hub's log checkpoint it saw (on stderr in every format but\n"
+        "the table), after checking its signature and its consistency with the one\n"
+        "seen before: what participants compare to catch a hub showing them\n"
+        "different logs.\n",
     PSI_CMDLINE_OPTIONS(results_options),
     .epilogue = "PSI_HUB_TIMEOUT=SECONDS in the environment bounds each wait for the hub\n"
                 "(default 30).\n",

@@ -526,6 +526,8 @@ int psi_results_write_stix(FILE *out, const struct psi_state_result_list *list, 
     json_decref(named);
     for (size_t i = 0; !bad && i < list->count; i++) {
         const struct psi_state_result *r = &list->items[i];
+        if (!psi_results_misp_type(r->type, NULL))
+            continue; /* a type this version cannot name (a newer state's) */
         char ind_id[ID_MAX];
         const char *parts[] = {"indicator", self, r->type, r->value};
         make_id(ind_id, ID_MAX, "indicator", parts, 4);
