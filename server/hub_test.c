@@ -143,7 +143,8 @@ struct commit_opts {
     const char *epoch;
     uint64_t count_delta; /* added to the true count */
     int bad_digest, bad_signature;
-    uint32_t rules; /* SubmitCommit.indicator_rules; 0: left out, as an older client */
+    uint32_t rules; /* SubmitCommit.indicator_rules; 0: this version's */
+    int no_rules;   /* the field left out, as an older client */
 };
 
 static int commit_submission(struct fixture *f, const struct psi_identity *who,
@@ -161,10 +162,10 @@ static int commit_submission(struct fixture *f, const struct psi_identity *who,
         sig[5] ^= 1;
     size_t n, out_len = 0;
     uint8_t *body = hub_test_commit_body(upload_id, epoch, claimed, digest, sig, &n), *out = NULL;
-    if (o && o->rules) {
+    if (o && (o->rules || o->no_rules)) {
         Psi__SubmitCommit *c = psi__submit_commit__unpack(NULL, n, body);
         assert_non_null(c);
-        c->indicator_rules = o->rules;
+        c->indicator_rules = o->no_rules ? 0 : o->rules;
         free(body);
         n = psi__submit_commit__get_packed_size(c);
         body = malloc(n);
@@ -652,7 +653,9 @@ static void indicator_rules(void **state)
     /* an older client, no field: rules 1 (every earlier release) */
     elements = hub_test_elements(2);
     upload_all(f, &f->b, id, elements, (size_t)2 * 32);
-    assert_int_equal(commit_submission(f, &f->b, id, elements, 2, NULL, NULL, NULL),
+    memset(&o, 0, sizeof o);
+    o.no_rules = 1;
+    assert_int_equal(commit_submission(f, &f->b, id, elements, 2, &o, NULL, NULL),
                      PSI_IOC_RULES_VERSION == 1 ? 0 : PSI_ERR_PROTOCOL);
     free(elements);
     assert_int_equal(hub_test_count_rows(f->dir, "submission"), PSI_IOC_RULES_VERSION == 1 ? 2 : 1);
