@@ -20,7 +20,7 @@ static uint32_t rol(uint32_t x, int n)
 static void sha1_block(uint32_t h[5], const unsigned char *p)
 {
     uint32_t w[80];
-    for (int i = 0; i < 16; i++)
+    for (size_t i = 0; i < 16; i++)
         w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
                (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
     for (int i = 16; i < 80; i++)
@@ -82,7 +82,7 @@ static void sha1_two(const void *a, size_t alen, const void *b, size_t blen, uns
     for (int i = 0; i < 8; i++)
         block[56 + i] = (unsigned char)(total >> (56 - 8 * i));
     sha1_block(h, block);
-    for (int i = 0; i < 5; i++) {
+    for (size_t i = 0; i < 5; i++) {
         out[4 * i] = (unsigned char)(h[i] >> 24);
         out[4 * i + 1] = (unsigned char)(h[i] >> 16);
         out[4 * i + 2] = (unsigned char)(h[i] >> 8);
