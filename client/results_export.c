@@ -63,7 +63,7 @@ static void sha1_two(const void *a, size_t alen, const void *b, size_t blen, uns
     size_t fill = 0;
     uint64_t total = (uint64_t)(alen + blen) * 8;
     const unsigned char *parts[2] = {a, b};
-    size_t lens[2] = {alen, blen};
+    const size_t lens[2] = {alen, blen};
     for (int p = 0; p < 2; p++)
         for (size_t i = 0; i < lens[p]; i++) {
             block[fill++] = parts[p][i];
@@ -495,14 +495,12 @@ int psi_results_write_stix(FILE *out, const struct psi_state_result_list *list, 
 {
     char self_id[ID_MAX], id[ID_MAX];
     identity_id(self_id, self);
-    int64_t first_all = list->fetched_ms, last_all = list->fetched_ms;
+    int64_t first_all = list->fetched_ms;
     for (size_t i = 0; i < list->count; i++) {
         int64_t f, l;
         seen_span(list, &list->items[i], &f, &l);
         if (f && f < first_all)
             first_all = f;
-        if (l > last_all)
-            last_all = l;
     }
     json_t *objects = json_array();
     json_t *bundle = json_object();
