@@ -801,6 +801,8 @@ static int query_batch(struct feed_cmd *fc, const char *vendor, const unsigned c
                        const size_t *idx, size_t n, size_t batch, size_t batches,
                        uint64_t timeout_s)
 {
+    if (n == 0) /* nothing to ask: no batch, no charge */
+        return 0;
     struct psi_indicator_batch e;
     struct psi_state_feed_batch b;
     int status = 0;

@@ -14,20 +14,26 @@
 #include "psi.pb-c.h"
 #include "psi/error.h"
 #include "psi/ident.h"
+#include "results_export.h"
 
 enum {
     RESULTS_STATE,
     RESULTS_JSON,
     RESULTS_EPOCH,
+    RESULTS_FORMAT,
 };
 
 static const struct psi_cmdline_option results_options[] = {
     [RESULTS_STATE] = {PSI_CLI_STATE_OPTION},
-    [RESULTS_JSON] = {.name = "json",
-                      .help = "JSON lines on stdout, for SIEM pipelines and scripts"},
+    [RESULTS_JSON] = {.name = "json", .help = "the same as --format json"},
     [RESULTS_EPOCH] = {.name = "epoch",
                        .value_name = "LABEL",
                        .help = "an earlier epoch (default: the hub's current epoch)"},
+    [RESULTS_FORMAT] = {.name = "format",
+                        .value_name = "FORMAT",
+                        .help = "table (default), json (one object a line), csv (a row per\n"
+                                "value and peer), stix (a STIX 2.1 bundle) or misp (a MISP\n"
+                                "event): docs/analyst.md"},
 };
 
 static const struct psi_cmdline_command results_command = {
@@ -37,11 +43,16 @@ static const struct psi_cmdline_command results_command = {
         "participants also hold, maps them back to indicators with the local\n"
         "state (the hub never had them), stores them there, and prints them:\n"
         "a table (type, value, held also by), or with --json one object a line:\n"
-        "  {\"type\":\"ipv4\",\"value\":\"203.0.113.7\",\"peers\":[\"agency-b\",\"vendor-x\"]}\n"
+        "  {\"type\":\"ipv4\",\"value\":\"203.0.113.7\",\"peers\":[\"agency-b\",\"vendor-x\"],\n"
+        "   \"epoch\":...,\"first_seen\":...,\"last_seen\":...,\"seen\":[...],\"sources\":[...]}\n"
+        "or as CSV, a STIX 2.1 bundle or a MISP event (--format), each naming the\n"
+        "epoch, the peers, when each was first and last seen, and where the\n"
+        "indicator was read at submit (file, line, MISP event and attribute, STIX id).\n"
         "Only indicators held by at least the hub's threshold of parties are shown.\n"
-        "Then prints the hub's log checkpoint it saw (on stderr with --json), after\n"
-        "checking its signature and its consistency with the one seen before: what\n"
-        "participants compare to catch a hub showing them different logs.\n",
+        "Then prints the hub's log checkpoint it saw (on stderr in every format but\n"
+        "the table), after checking its signature and its consistency with the one\n"
+        "seen before: what participants compare to catch a hub showing them\n"
+        "different logs.\n",
     PSI_CMDLINE_OPTIONS(results_options),
     .epilogue = "PSI_HUB_TIMEOUT=SECONDS in the environment bounds each wait for the hub\n"
                 "(default 30).\n",
@@ -72,30 +83,6 @@ static int see_checkpoint(struct psi_cli_session *s, struct psi_hub_client *hub,
     return rc;
 }
 
-static int print_json(const struct psi_state_result_list *list)
-{
-    for (size_t i = 0; i < list->count; i++) {
-        const struct psi_state_result *r = &list->items[i];
-        json_t *peers = json_array();
-        json_t *obj = json_object();
-        int bad = !peers || !obj;
-        for (size_t j = 0; !bad && j < r->n_peers; j++)
-            bad = json_array_append_new(peers, json_string(r->peers[j])) != 0;
-        /* insertion order: type, value, peers */
-        bad = bad || json_object_set_new(obj, "type", json_string(r->type)) != 0 ||
-              json_object_set_new(obj, "value", json_string(r->value)) != 0 ||
-              json_object_set(obj, "peers", peers) != 0;
-        char *line = bad ? NULL : json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        json_decref(peers);
-        json_decref(obj);
-        if (!line)
-            return PSI_ERR_NOMEM;
-        puts(line);
-        free(line);
-    }
-    return 0;
-}
-
 static void print_table(const struct psi_state_result_list *list, const char *id)
 {
     if (list->count == 0) {
@@ -123,6 +110,20 @@ static void print_table(const struct psi_state_result_list *list, const char *id
     }
 }
 
+/* The formats for programs (results_export.h), on stdout. */
+static int write_format(enum psi_results_format format, const struct psi_state_result_list *list,
+                        const char *self)
+{
+    switch (format) {
+    case PSI_RESULTS_JSON: return psi_results_write_json(stdout, list);
+    case PSI_RESULTS_CSV: return psi_results_write_csv(stdout, list);
+    case PSI_RESULTS_STIX: return psi_results_write_stix(stdout, list, self);
+    case PSI_RESULTS_MISP: return psi_results_write_misp(stdout, list, self);
+    case PSI_RESULTS_TABLE: break;
+    }
+    return 0;
+}
+
 int psi_cmd_results(int argc, char **argv)
 {
     struct psi_cmdline_args args;
@@ -131,7 +132,20 @@ int psi_cmd_results(int argc, char **argv)
         return status;
     const char *dir = args.value[RESULTS_STATE];
     const char *epoch = args.given[RESULTS_EPOCH] ? args.value[RESULTS_EPOCH] : "";
-    int json = args.given[RESULTS_JSON];
+    enum psi_results_format format = PSI_RESULTS_TABLE;
+    if (args.given[RESULTS_FORMAT] &&
+        psi_results_format_from_name(args.value[RESULTS_FORMAT], &format))
+        return psi_cmdline_usage_error("results",
+                                       "'%s' is not a format (table, json, csv, stix, misp)",
+                                       args.value[RESULTS_FORMAT]);
+    if (args.given[RESULTS_JSON]) {
+        if (args.given[RESULTS_FORMAT] && format != PSI_RESULTS_JSON)
+            return psi_cmdline_usage_error("results", "--json and --format %s disagree",
+                                           args.value[RESULTS_FORMAT]);
+        format = PSI_RESULTS_JSON;
+    }
+    /* Every format but the table is for programs: stdout holds it alone. */
+    int json = format != PSI_RESULTS_TABLE;
     if (epoch[0] && !psi_epoch_label_is_valid(epoch))
         return psi_cmdline_usage_error("results", "'%s' is not an epoch label", epoch);
 
@@ -196,15 +210,13 @@ int psi_cmd_results(int argc, char **argv)
                                   psi_state_error(s.state));
         goto out;
     }
-    if (json) {
-        if (print_json(&list)) {
-            status = psi_cmdline_fail("results", "out of memory");
-            goto out;
-        }
-    } else {
+    if (format == PSI_RESULTS_TABLE) {
         print_table(&list, s.config.id);
+    } else if ((rc = write_format(format, &list, s.config.id)) != 0) {
+        status = psi_cmdline_fail("results", "cannot write the results: %s", psi_strerror(rc));
+        goto out;
     }
-    /* With --json, stdout is for the JSON lines only. */
+    /* In a format for programs, stdout is for the results only. */
     if (see_checkpoint(&s, hub, json ? stderr : stdout))
         status = PSI_CMDLINE_EXIT_FAILURE;
     if (list.unmapped > 0)

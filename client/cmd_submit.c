@@ -314,6 +314,109 @@ static void note_skipped(const struct psi_ioc_stats *stats, uint64_t skipped, ui
                          not_for_detection);
 }
 
+/* ---------------------------------------------------------------- provenance */
+
+/* The origins the readers report for the values kept (or met again), copied
+ * as they come: at most PSI_STATE_ORIGINS_MAX per member of the set. */
+struct origins {
+    struct psi_state_origin_record *recs; /* type and value filled at the end */
+    size_t *member;                       /* recs[i] is of set member member[i] */
+    size_t count, cap;
+    unsigned char *per_member; /* how many kept per member (saturating) */
+    size_t members_cap;
+    int failed;
+};
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static void origins_seen(void *ctx, const struct psi_ioc_seen *seen)
+{
+    struct origins *o = ctx;
+    if (o->failed || seen->outcome == PSI_IOC_OUTCOME_SKIPPED)
+        return;
+    size_t m = seen->index;
+    if (m >= o->members_cap) {
+        size_t ncap = o->members_cap ? o->members_cap : 1024;
+        while (ncap <= m)
+            ncap *= 2;
+        unsigned char *grown = realloc(o->per_member, ncap);
+        if (!grown) {
+            o->failed = 1;
+            return;
+        }
+        memset(grown + o->members_cap, 0, ncap - o->members_cap);
+        o->per_member = grown;
+        o->members_cap = ncap;
+    }
+    if (o->per_member[m] >= PSI_STATE_ORIGINS_MAX)
+        return;
+    if (o->count == o->cap) {
+        size_t ncap = o->cap ? o->cap * 2 : 1024;
+        struct psi_state_origin_record *recs = realloc(o->recs, ncap * sizeof *recs);
+        if (recs)
+            o->recs = recs;
+        size_t *member = recs ? realloc(o->member, ncap * sizeof *member) : NULL;
+        if (!member) {
+            o->failed = 1;
+            return;
+        }
+        o->member = member;
+        o->cap = ncap;
+    }
+    const struct psi_ioc_origin *from = seen->origin;
+    struct psi_state_origin *to = &o->recs[o->count].origin;
+    memset(&o->recs[o->count], 0, sizeof o->recs[o->count]);
+    to->file = dup_or_null(from->file);
+    to->line = from->line;
+    to->path = dup_or_null(from->path);
+    to->event = dup_or_null(from->event);
+    to->object = dup_or_null(from->object);
+    to->to_ids = from->to_ids;
+    o->member[o->count++] = m;
+    o->per_member[m]++;
+    if ((from->file && !to->file) || (from->path && !to->path) || (from->event && !to->event) ||
+        (from->object && !to->object))
+        o->failed = 1;
+}
+
+static void origins_clear(struct origins *o)
+{
+    for (size_t i = 0; i < o->count; i++) {
+        free(o->recs[i].origin.file);
+        free(o->recs[i].origin.path);
+        free(o->recs[i].origin.event);
+        free(o->recs[i].origin.object);
+    }
+    free(o->recs);
+    free(o->member);
+    free(o->per_member);
+    memset(o, 0, sizeof *o);
+}
+
+/* Records in the state where each indicator of set came from: the
+ * provenance psi results shows. A failure is a note, not a failed submit. */
+static void origins_keep(struct psi_cli_session *s, const struct psi_ioc_set *set,
+                         struct origins *o)
+{
+    if (o->failed) {
+        psi_cmdline_note("submit", "out of memory for the indicators' origins: not recorded");
+        return;
+    }
+    for (size_t i = 0; i < o->count; i++) {
+        struct psi_ioc_ref ref;
+        if (psi_ioc_set_get(set, o->member[i], &ref))
+            return;
+        o->recs[i].type = psi_ioc_type_name(ref.type);
+        o->recs[i].value = ref.value;
+    }
+    if (o->count > 0 && psi_state_origins_record(s->state, o->recs, o->count))
+        psi_cmdline_note("submit", "cannot record the indicators' origins in %s: %s", s->dir,
+                         psi_state_error(s->state));
+}
+
 /* Fisher–Yates with an unbiased source: the hub must learn nothing from the
  * order (not the input order, not the type grouping). */
 static void shuffle(struct psi_state_indicator *items, size_t n)
@@ -349,12 +452,15 @@ int psi_cmd_submit(int argc, char **argv)
     Psi__HubInfo *info = NULL;
     struct psi_hub_failure f;
     struct submit sb = {.session = &s};
+    struct origins origins = {0};
+    struct psi_ioc_stats stats_kept = {0};
 
     /* Local mistakes first: a bad file fails before the hub is bothered. */
     if (psi_ioc_set_new(&set)) {
         status = psi_cmdline_fail("submit", "out of memory");
         goto out;
     }
+    psi_ioc_set_observe(set, origins_seen, &origins);
     char err[512];
     if (psi_indicators_read_files(set, args.operands, args.operand_count, &in, NULL, err,
                                   sizeof err)) {
@@ -435,7 +541,10 @@ int psi_cmd_submit(int argc, char **argv)
         if (keep[i])
             fresh[n_new++] = fresh[i];
     size_t n_old = n - n_new;
-    const struct psi_ioc_stats *stats = psi_ioc_set_stats(set);
+    /* A copy: the set is freed before the notes that use it. */
+    stats_kept = *psi_ioc_set_stats(set);
+    const struct psi_ioc_stats *stats = &stats_kept;
+    origins_keep(&s, set, &origins);
     uint64_t read = stats->read, skipped = stats->read - stats->kept - stats->duplicates;
     if (n_new == 0) {
         note_skipped(stats, skipped, read);
@@ -475,6 +584,7 @@ out:
         status = psi_cmdline_fail("submit", "cannot write to standard output");
     free(fresh);
     free(keep);
+    origins_clear(&origins);
     psi_ioc_set_free(set);
     if (info)
         protobuf_c_message_free_unpacked(&info->base, NULL);

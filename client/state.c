@@ -160,12 +160,39 @@ static const char feed_schema[] = "CREATE TABLE IF NOT EXISTS feed_answers("
                                   "  value TEXT NOT NULL,"
                                   "  PRIMARY KEY (vendor, epoch, ord));";
 
+/* 6: provenance. Where each submitted indicator came from (at most
+ * PSI_STATE_ORIGINS_MAX places an indicator, the first recorded; '' and 0
+ * for what a reader did not know, so that the unique index sees equal
+ * origins as equal), and when each (indicator, peer) pair of an epoch's
+ * results was first and last seen by psi results. */
+static const char provenance_schema[] =
+    "CREATE TABLE origins("
+    "  type TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  file TEXT NOT NULL DEFAULT '',"
+    "  line INTEGER NOT NULL DEFAULT 0,"
+    "  path TEXT NOT NULL DEFAULT '',"
+    "  event TEXT NOT NULL DEFAULT '',"
+    "  object TEXT NOT NULL DEFAULT '',"
+    "  to_ids INTEGER NOT NULL DEFAULT -1 CHECK (to_ids IN (-1, 0, 1)),"
+    "  recorded_ms INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX origins_unique ON origins(type, value, file, line, path, event, object);"
+    "CREATE TABLE results_seen("
+    "  epoch TEXT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  peer TEXT NOT NULL,"
+    "  first_ms INTEGER NOT NULL,"
+    "  last_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (epoch, type, value, peer)) WITHOUT ROWID;";
+
 static const struct psi_sqlite_migration MIGRATIONS[] = {
     {1, "the first state", schema_v1, NULL},
     {2, "verified log checkpoints", log_schema, NULL},
     {3, "the party's policy and pinned peers", party_schema, NULL},
     {4, "epochs", epoch_schema, NULL},
     {5, "feed query answers and the batch in flight", feed_schema, NULL},
+    {6, "indicator origins and when results were seen", provenance_schema, NULL},
 };
 
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == PSI_STATE_SCHEMA_VERSION,
@@ -916,6 +943,29 @@ int psi_state_work_done(struct psi_state *st, uint64_t submission_id, uint64_t m
     return rc;
 }
 
+/* Each (indicator, peer) pair of epoch's results: first seen now unless
+ * seen before, last seen now. */
+static int seen_update(struct psi_state *st, const char *epoch)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc =
+        prepare(st,
+                "INSERT INTO results_seen(epoch, type, value, peer, first_ms, last_ms)"
+                " SELECT r.epoch, p.type, p.value, r.peer, ?2, ?2 FROM results r"
+                " JOIN positions p ON p.epoch = r.epoch AND p.position = r.position"
+                " WHERE r.epoch = ?1 AND true"
+                " ON CONFLICT(epoch, type, value, peer) DO UPDATE SET last_ms = excluded.last_ms",
+                &stmt);
+    if (!rc) {
+        sqlite3_bind_text(stmt, 1, epoch, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 2, now_ms());
+        if (sqlite3_step(stmt) != SQLITE_DONE)
+            rc = fail_sql(st, "recording when results were seen");
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
 int psi_state_results_store(struct psi_state *st, const char *epoch, uint32_t threshold,
                             const struct psi_state_match *matches, size_t n)
 {
@@ -945,6 +995,8 @@ int psi_state_results_store(struct psi_state *st, const char *epoch, uint32_t th
         }
     }
     if (!rc)
+        rc = seen_update(st, epoch);
+    if (!rc)
         rc = prepare(st,
                      "INSERT INTO results_fetched(epoch, threshold, matches, fetched_ms)"
                      " VALUES (?,?,?,?) ON CONFLICT(epoch) DO UPDATE SET"
@@ -971,11 +1023,101 @@ static int peers_append(struct psi_state_result *r, sqlite3_stmt *stmt, int col)
     if (!grown)
         return PSI_ERR_NOMEM;
     r->peers = grown;
+    int64_t *first = realloc(r->first_seen_ms, (r->n_peers + 1) * sizeof *first);
+    if (!first)
+        return PSI_ERR_NOMEM;
+    r->first_seen_ms = first;
+    int64_t *last = realloc(r->last_seen_ms, (r->n_peers + 1) * sizeof *last);
+    if (!last)
+        return PSI_ERR_NOMEM;
+    r->last_seen_ms = last;
     r->peers[r->n_peers] = dup_column(stmt, col);
     if (!r->peers[r->n_peers])
         return PSI_ERR_NOMEM;
+    r->first_seen_ms[r->n_peers] = sqlite3_column_int64(stmt, col + 1);
+    r->last_seen_ms[r->n_peers] = sqlite3_column_int64(stmt, col + 2);
     r->n_peers++;
     return 0;
+}
+
+static char *dup_nonempty(sqlite3_stmt *stmt, int col)
+{
+    const unsigned char *t = sqlite3_column_text(stmt, col);
+    if (!t || !t[0])
+        return NULL;
+    return strdup((const char *)t);
+}
+
+/* The recorded origins of each result's indicator. */
+static int origins_fill(struct psi_state *st, struct psi_state_result_list *out)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = prepare(st,
+                     "SELECT file, line, path, event, object, to_ids FROM origins"
+                     " WHERE type = ? AND value = ? ORDER BY rowid",
+                     &stmt);
+    for (size_t i = 0; !rc && i < out->count; i++) {
+        struct psi_state_result *r = &out->items[i];
+        sqlite3_bind_text(stmt, 1, r->type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 2, r->value, -1, SQLITE_STATIC);
+        int step;
+        while (!rc && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
+            if (r->n_origins == PSI_STATE_ORIGINS_MAX)
+                continue;
+            struct psi_state_origin *o = &r->origins[r->n_origins++];
+            memset(o, 0, sizeof *o);
+            o->line = (uint64_t)sqlite3_column_int64(stmt, 1);
+            o->to_ids = sqlite3_column_int(stmt, 5);
+            o->file = dup_nonempty(stmt, 0);
+            o->path = dup_nonempty(stmt, 2);
+            o->event = dup_nonempty(stmt, 3);
+            o->object = dup_nonempty(stmt, 4);
+        }
+        if (!rc && step != SQLITE_DONE)
+            rc = fail_sql(st, "reading origins");
+        sqlite3_reset(stmt);
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+static int bind_or_empty(sqlite3_stmt *stmt, int col, const char *text)
+{
+    return sqlite3_bind_text(stmt, col, text ? text : "", -1, SQLITE_TRANSIENT);
+}
+
+int psi_state_origins_record(struct psi_state *st, const struct psi_state_origin_record *recs,
+                             size_t n)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = exec(st, "BEGIN IMMEDIATE");
+    if (rc)
+        return rc;
+    rc = prepare(st,
+                 "INSERT OR IGNORE INTO origins(type, value, file, line, path, event, object,"
+                 " to_ids, recorded_ms) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9"
+                 " WHERE (SELECT count(*) FROM origins WHERE type = ?1 AND value = ?2) < ?10",
+                 &stmt);
+    int64_t now = now_ms();
+    for (size_t i = 0; !rc && i < n; i++) {
+        const struct psi_state_origin *o = &recs[i].origin;
+        int to_ids = o->to_ids < 0 ? -1 : o->to_ids > 0;
+        sqlite3_bind_text(stmt, 1, recs[i].type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 2, recs[i].value, -1, SQLITE_STATIC);
+        bind_or_empty(stmt, 3, o->file);
+        sqlite3_bind_int64(stmt, 4, o->line > (uint64_t)INT64_MAX ? 0 : (sqlite3_int64)o->line);
+        bind_or_empty(stmt, 5, o->path);
+        bind_or_empty(stmt, 6, o->event);
+        bind_or_empty(stmt, 7, o->object);
+        sqlite3_bind_int(stmt, 8, to_ids);
+        sqlite3_bind_int64(stmt, 9, now);
+        sqlite3_bind_int(stmt, 10, PSI_STATE_ORIGINS_MAX);
+        if (sqlite3_step(stmt) != SQLITE_DONE)
+            rc = fail_sql(st, "recording origins");
+        sqlite3_reset(stmt);
+    }
+    sqlite3_finalize(stmt);
+    return end_transaction(st, rc);
 }
 
 int psi_state_results_get(struct psi_state *st, const char *epoch,
@@ -1003,8 +1145,11 @@ int psi_state_results_get(struct psi_state *st, const char *epoch,
     /* Sorted by indicator for a person; unmapped positions last. */
     if (!rc)
         rc = prepare(st,
-                     "SELECT r.position, p.type, p.value, r.peer FROM results r"
+                     "SELECT r.position, p.type, p.value, r.peer,"
+                     " coalesce(s.first_ms, 0), coalesce(s.last_ms, 0) FROM results r"
                      " LEFT JOIN positions p ON p.epoch = r.epoch AND p.position = r.position"
+                     " LEFT JOIN results_seen s ON s.epoch = r.epoch AND s.type = p.type"
+                     " AND s.value = p.value AND s.peer = r.peer"
                      " WHERE r.epoch = ?"
                      " ORDER BY p.type IS NULL, p.type, p.value, r.position, r.peer",
                      &stmt);
@@ -1050,6 +1195,20 @@ int psi_state_results_get(struct psi_state *st, const char *epoch,
         if (!rc && step != SQLITE_DONE)
             rc = fail_sql(st, "reading results");
     }
+    if (!rc) {
+        sqlite3_int64 fetched = 0;
+        sqlite3_stmt *f = NULL;
+        rc = prepare(st, "SELECT fetched_ms FROM results_fetched WHERE epoch = ?", &f);
+        if (!rc) {
+            sqlite3_bind_text(f, 1, epoch, -1, SQLITE_STATIC);
+            if (sqlite3_step(f) == SQLITE_ROW)
+                fetched = sqlite3_column_int64(f, 0);
+        }
+        sqlite3_finalize(f);
+        out->fetched_ms = fetched;
+    }
+    if (!rc)
+        rc = origins_fill(st, out);
     sqlite3_finalize(meta);
     sqlite3_finalize(stmt);
     rc = end_transaction(st, rc);
@@ -1084,6 +1243,14 @@ void psi_state_result_list_clear(struct psi_state_result_list *list)
         for (size_t j = 0; j < r->n_peers; j++)
             free(r->peers[j]);
         free(r->peers);
+        free(r->first_seen_ms);
+        free(r->last_seen_ms);
+        for (size_t j = 0; j < r->n_origins; j++) {
+            free(r->origins[j].file);
+            free(r->origins[j].path);
+            free(r->origins[j].event);
+            free(r->origins[j].object);
+        }
     }
     free(list->items);
     list->items = NULL;

@@ -34,7 +34,7 @@
 /* Schema version written by this code (PRAGMA user_version): the number of
  * its last migration (client/state.c). Opening migrates an older file
  * forward and refuses a newer one. */
-#define PSI_STATE_SCHEMA_VERSION 5
+#define PSI_STATE_SCHEMA_VERSION 6
 
 struct psi_state;
 
@@ -89,6 +89,19 @@ struct psi_state_work {
     uint64_t matched;
 };
 
+/* The places kept for one indicator (migration 6): the first recorded. */
+#define PSI_STATE_ORIGINS_MAX 16
+
+/* Where an indicator was read (psi_ioc_origin, kept): NULL/0 when unknown. */
+struct psi_state_origin {
+    char *file;    /* the file as given to psi submit */
+    uint64_t line; /* text, CSV: 1-based line; 0 */
+    char *path;    /* JSON path of the object */
+    char *event;   /* MISP event uuid */
+    char *object;  /* STIX object id or MISP attribute uuid */
+    int to_ids;    /* MISP: 1 or 0 as the attribute said; -1 unknown */
+};
+
 /* One matched position of the participant's own set, mapped back. */
 struct psi_state_result {
     char *type;
@@ -96,11 +109,16 @@ struct psi_state_result {
     uint64_t position;
     char **peers;
     size_t n_peers;
+    int64_t *first_seen_ms; /* per peer: the first psi results run that saw it */
+    int64_t *last_seen_ms;  /* per peer: the latest run that saw it */
+    struct psi_state_origin origins[PSI_STATE_ORIGINS_MAX];
+    size_t n_origins;
 };
 
 struct psi_state_result_list {
     char epoch[PSI_STATE_EPOCH_MAX + 1];
     uint32_t threshold;
+    int64_t fetched_ms; /* when the results were last fetched */
     struct psi_state_result *items;
     size_t count;
     size_t unmapped; /* matched positions this database knows no indicator for */
@@ -173,6 +191,19 @@ int psi_state_results_store(struct psi_state *st, const char *epoch, uint32_t th
                             const struct psi_state_match *matches, size_t n);
 int psi_state_results_get(struct psi_state *st, const char *epoch,
                           struct psi_state_result_list *out);
+
+/* One origin of one indicator, for psi_state_origins_record. */
+struct psi_state_origin_record {
+    const char *type;
+    const char *value;
+    struct psi_state_origin origin; /* strings borrowed */
+};
+
+/* Records where indicators came from, in one transaction: an origin
+ * recorded already is not repeated, and an indicator keeps at most
+ * PSI_STATE_ORIGINS_MAX (the first). */
+int psi_state_origins_record(struct psi_state *st, const struct psi_state_origin_record *recs,
+                             size_t n);
 
 void psi_state_indicator_clear(struct psi_state_indicator *ind);
 void psi_state_indicator_list_clear(struct psi_state_indicator_list *list);

@@ -120,6 +120,40 @@ static void check_current(const char *dir)
                                                "example.org", answer),
                      0);
     assert_memory_equal(answer, out, 64);
+
+    /* provenance (migration 6): origins kept, bounded, read back with results */
+    struct psi_state_origin_record rec = {"domain", "example.org", {0}};
+    rec.origin.file = "event.json";
+    rec.origin.event = "5e3c6a2b-0000-4000-8000-000000000001";
+    rec.origin.object = "5e3c6a2b-0000-4000-8000-000000000002";
+    rec.origin.to_ids = 1;
+    assert_int_equal(psi_state_origins_record(st, &rec, 1), 0);
+    assert_int_equal(psi_state_origins_record(st, &rec, 1), 0); /* not repeated */
+    for (int i = 0; i < 20; i++) {
+        rec.origin.line = (uint64_t)i + 1;
+        assert_int_equal(psi_state_origins_record(st, &rec, 1), 0);
+    }
+    const unsigned char uid[16] = {3};
+    assert_int_equal(psi_state_pending_record(st, uid, "E1", &item, 1), 0);
+    assert_int_equal(psi_state_pending_done(st, uid, 1, 0, NULL), 0);
+    const char *peers[] = {"peer-p"};
+    const struct psi_state_match m = {0, peers, 1};
+    assert_int_equal(psi_state_results_store(st, "E1", 2, &m, 1), 0);
+    struct psi_state_result_list list;
+    assert_int_equal(psi_state_results_get(st, "E1", &list), 0);
+    assert_int_equal(list.count, 1);
+    assert_int_equal(list.items[0].n_origins, PSI_STATE_ORIGINS_MAX);
+    assert_string_equal(list.items[0].origins[0].object, rec.origin.object);
+    assert_int_equal(list.items[0].origins[0].to_ids, 1);
+    assert_null(list.items[0].origins[0].path);
+    int64_t first = list.items[0].first_seen_ms[0];
+    assert_true(first > 0);
+    psi_state_result_list_clear(&list);
+    assert_int_equal(psi_state_results_store(st, "E1", 2, &m, 1), 0);
+    assert_int_equal(psi_state_results_get(st, "E1", &list), 0);
+    assert_int_equal(list.items[0].first_seen_ms[0], first);
+    assert_true(list.items[0].last_seen_ms[0] >= first);
+    psi_state_result_list_clear(&list);
     psi_state_close(st);
     /* and opens again as it is */
     assert_int_equal(psi_state_open(&st, dir), 0);

@@ -753,6 +753,7 @@ static int read_misp_attributes(const struct psi_ioc_reader *r, json_t *attrs, c
         json_path(path, sizeof path, "%s[%zu]", where, i);
         r->origin->path = path;
         r->origin->object = json_string_value(json_object_get(attr, "uuid"));
+        r->origin->to_ids = json_object_get(attr, "to_ids") != NULL ? for_detection(attr) : -1;
         json_t *type = json_object_get(attr, "type");
         json_t *value = json_object_get(attr, "value");
         if (!json_is_string(type) || !json_is_string(value)) {
@@ -768,6 +769,7 @@ static int read_misp_attributes(const struct psi_ioc_reader *r, json_t *attrs, c
     }
     r->origin->path = NULL;
     r->origin->object = NULL;
+    r->origin->to_ids = -1;
     return PSI_OK;
 }
 

@@ -919,7 +919,7 @@ int psi_ioc_read_buffer_ex(const char *name, const void *data, size_t len,
         name = "(buffer)";
     if (opts == NULL)
         opts = &defaults;
-    struct psi_ioc_origin origin = {name, 0, NULL, NULL, NULL};
+    struct psi_ioc_origin origin = {name, 0, NULL, NULL, NULL, -1};
     struct psi_ioc_reader r = {name, set, err, errlen, &origin, opts->all_attributes};
     if (set == NULL || (data == NULL && len > 0) || (unsigned)opts->format > PSI_IOC_FORMAT_MISP)
         return psi_ioc_reader_fail(&r, PSI_ERR_INVALID, 0, "invalid arguments");

@@ -106,7 +106,7 @@ void psi_ioc_set_free(struct psi_ioc_set *set)
 static void notify(const struct psi_ioc_set *set, enum psi_ioc_outcome outcome, size_t index,
                    enum psi_ioc_skip reason, const char *kind, const char *in, size_t len)
 {
-    static const struct psi_ioc_origin nowhere;
+    static const struct psi_ioc_origin nowhere = {NULL, 0, NULL, NULL, NULL, -1};
     if (set->observer == NULL)
         return;
     struct psi_ioc_seen seen = {outcome,

@@ -138,7 +138,8 @@ must "$PSI" submit --state "$WORK/fr-ccn" "$WORK/feeds/c2.txt" >/dev/null
 must "$PSI" submit --state "$WORK/ke-dci" "$WORK/feeds/ke.txt" >/dev/null
 for id in fr-ccn ke-dci; do must "$PSI" agent --state "$WORK/$id" --once >/dev/null; done
 must_to "$WORK/fr.json" "$PSI" results --state "$WORK/fr-ccn" --json
-grep -qx '{"type":"ipv4","value":"203.0.113.7","peers":\["ke-dci"\]}' "$WORK/fr.json" ||
+# The README's line, then the keys added since (epoch, seen, sources: docs/analyst.md).
+grep -q '^{"type":"ipv4","value":"203.0.113.7","peers":\["ke-dci"\],"epoch":"' "$WORK/fr.json" ||
     fail "fr-ccn's results are not the README's example line: $(cat "$WORK/fr.json")"
 must_to "$WORK/ke.txt" "$PSI" results --state "$WORK/ke-dci"
 if ! grep -q "203.0.113.7" "$WORK/ke.txt" || ! grep -q "fr-ccn" "$WORK/ke.txt"; then

@@ -1,8 +1,6 @@
 /* What a participant computes, written out from the wire format (wire.h). */
 #include "wire.h"
 
-#include "psi/indicator.h"
-
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +8,7 @@
 
 #include "envelope.h"
 #include "psi.pb-c.h"
+#include "psi/indicator.h"
 
 void hub_test_u64be(unsigned char out[8], uint64_t v)
 {

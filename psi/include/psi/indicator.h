@@ -294,6 +294,8 @@ struct psi_ioc_origin {
     const char *event;  /* MISP: the event's uuid; else NULL */
     const char *object; /* STIX: the object's id ("indicator--..."); MISP: the
                            attribute's uuid; else NULL */
+    int to_ids;         /* MISP JSON: the attribute's to_ids (1 or 0) when it has
+                           one; -1 when unknown or another format */
 };
 
 enum psi_ioc_outcome {
