@@ -8,6 +8,7 @@
 
 #include "envelope.h"
 #include "psi.pb-c.h"
+#include "psi/indicator.h"
 
 void hub_test_u64be(unsigned char out[8], uint64_t v)
 {
@@ -130,6 +131,7 @@ uint8_t *hub_test_commit_body(const uint8_t upload_id[16], const char *epoch, ui
     m.digest.len = 32;
     m.signature.data = (uint8_t *)sig;
     m.signature.len = 64;
+    m.indicator_rules = PSI_IOC_RULES_VERSION; /* as psi submit of this build says */
     return hub_test_pack(&m.base, body_len);
 }
 
