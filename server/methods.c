@@ -44,6 +44,7 @@ int hub_method_info(struct psi_method_call *call)
     info.max_chunk_elements = call->hub->max_chunk_elements;
     info.threshold = call->hub->threshold;
     info.indicator_rules = PSI_IOC_RULES_VERSION;
+    info.notify_port = call->hub->notify_port;
     /* The mode as the store's settings say, read in the same transaction as
      * the label: clients decide by it whether the clock or their party must
      * vouch for the label. */

@@ -10,6 +10,11 @@
 # stdout keeping one indicator a line), and --wait returns at once. Nothing
 # of b's or c's own submissions is in a's status.
 #
+# The agents' wake-up: every agent then runs on its defaults (--interval 10,
+# backing off to a 20 s wait when idle). a submits a new set; its results
+# must be complete within 10 s (psi results --wait --timeout 10), which only
+# the hub's wake-up socket makes possible (polling alone would take ~20 s).
+#
 # Env (set by ctest): PSI_BIN build dir.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -80,5 +85,27 @@ rc=0
 "$PSI" results --state "$A" --timeout 5 >/dev/null 2>"$WORK/logs/usage.err" || rc=$?
 [ "$rc" -eq 2 ] && grep -q -- '--timeout goes with --wait' "$WORK/logs/usage.err" ||
     fail "--timeout without --wait: exit $rc, $(cat "$WORK/logs/usage.err")"
+# ---- the agents' wake-up
+PIDS=()
+for p in a b c; do
+    "$PSI" agent --state "$(party_dir $p)" >"$WORK/logs/agent.$p.log" 2>&1 &
+    PIDS+=($!)
+    HARNESS_PIDS+=($!) # stopped by the harness if this script fails
+done
+sleep 3 # every agent has done its first round and naps (20 s by polling alone)
+printf 'domain\tshared-ab.test\ndomain\tnew-a-1.test\ndomain\tnew-a-2.test\n' >"$WORK/data/a2.txt"
+must "$PSI" submit --state "$A" "$WORK/data/a2.txt" >/dev/null
+start=$(date +%s%N)
+must_to "$WORK/logs/a2.table" "$PSI" results --state "$A" --wait --timeout 10
+ms=$((($(date +%s%N) - start) / 1000000))
+head -n 1 "$WORK/logs/a2.table" | grep -q '^complete: all 2 peers have cross-blinded your 2 submissions$' ||
+    fail "results header after the wake-up: $(cat "$WORK/logs/a2.table")"
+say "a new submission's results were complete $ms ms after psi submit, agents on their defaults"
+for pid in "${PIDS[@]}"; do kill -TERM "$pid"; done
+for pid in "${PIDS[@]}"; do
+    rc=0
+    wait "$pid" || rc=$?
+    [ "$rc" -eq 0 ] || fail "an agent exited $rc on SIGTERM"
+done
 hub_stop
 say "ok"
