@@ -27,6 +27,7 @@
 #include "log.h"
 #include "psi/audit.h"
 #include "psi/error.h"
+#include "psi/indicator.h"
 
 #define EPOCH "E1"
 
@@ -584,6 +585,7 @@ static void test_methods_and_refusals(void **state)
     commit.digest.len = 32;
     commit.signature.data = sig;
     commit.signature.len = 64;
+    commit.indicator_rules = PSI_IOC_RULES_VERSION;
     assert_int_equal(call(f, &f->a, "submit.commit", &commit.base, &out, &out_len), 0);
     Psi__SubmitReceipt *sr = psi__submit_receipt__unpack(NULL, out_len, out);
     assert_non_null(sr);
