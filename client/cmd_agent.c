@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <nng/nng.h>
+#include <nng/protocol/pubsub0/sub.h>
 #include <sodium.h>
 
 #include "cli.h"
@@ -33,6 +35,7 @@ enum {
     AGENT_PEER_LIMIT,
     AGENT_FEED_LIMIT,
     AGENT_FEED_TOTAL_LIMIT,
+    AGENT_NO_WAKE,
 };
 
 static const struct psi_cmdline_option agent_options[] = {
@@ -42,7 +45,8 @@ static const struct psi_cmdline_option agent_options[] = {
                         .value_name = "SECONDS",
                         .help = "without --once: poll every SECONDS (default 10); the\n"
                                 "wait doubles while there is nothing to do, up to 16\n"
-                                "times that, and drops back when work comes"},
+                                "times that, and drops back when work comes; a\n"
+                                "message on the hub's wake-up socket ends a wait early"},
     [AGENT_PEER_LIMIT] = {.name = "peer-limit",
                           .value_name = "N",
                           .help = "cross-blind at most N elements of each peer's sets per\n"
@@ -60,6 +64,8 @@ static const struct psi_cmdline_option agent_options[] = {
                                 .value_name = "N",
                                 .help = "a vendor answers at most N feed queries per epoch for\n"
                                         "all agencies together (default 1000000)"},
+    [AGENT_NO_WAKE] = {.name = "no-wake",
+                       .help = "do not subscribe to the hub's wake-up socket: poll only"},
 };
 
 static const struct psi_cmdline_command agent_command = {
@@ -131,6 +137,7 @@ struct agent {
      * and the epoch the hub's info names. */
     const Psi__Roster *roster;
     char hub_epoch[PSI_STATE_EPOCH_MAX + 1];
+    uint32_t notify_port;   /* HubInfo.notify_port of the last info; 0 none */
     uint32_t fetch_limit;   /* elements a fetch may ask for */
     size_t tag_chunk_bytes; /* bytes of tags an upload chunk may carry */
     char key_epoch[PSI_STATE_EPOCH_MAX + 1];
@@ -509,6 +516,7 @@ static int read_limits(struct agent *a)
     /* An invalid label matches no announced epoch: no batch is answered. */
     snprintf(a->hub_epoch, sizeof a->hub_epoch, "%s",
              info->epoch && psi_epoch_label_is_valid(info->epoch) ? info->epoch : "");
+    a->notify_port = info->notify_port <= 65535 ? info->notify_port : 0;
     protobuf_c_message_free_unpacked(&info->base, NULL);
     if (!ok) {
         psi_cmdline_note("agent", "the hub's limits leave no room for work");
@@ -668,6 +676,77 @@ static void nap(unsigned seconds)
     }
 }
 
+/* The hub's wake-up socket (docs/hub.md, "Waking agents"): a subscription
+ * on the host of the hub's address, at the port the hub's info names. A
+ * message there (the log's size: something was written) ends a nap early.
+ * The hub's word decides nothing: a message only makes the agent look, with
+ * every check, sooner; lost or forged messages only cost or save a poll. */
+struct wake {
+    nng_socket sock;
+    int open;
+    uint32_t port; /* the port subscribed to */
+};
+
+static void wake_close(struct wake *w)
+{
+    if (w->open)
+        nng_close(w->sock);
+    w->open = 0;
+    w->port = 0;
+}
+
+/* (Re)subscribes when the hub names another port than the one subscribed. */
+static void wake_follow(struct wake *w, const char *hub_url, uint32_t port)
+{
+    if (port == w->port && (w->open || port == 0))
+        return;
+    wake_close(w);
+    const char *colon = strrchr(hub_url, ':');
+    if (port == 0 || strncmp(hub_url, "tcp://", 6) != 0 || colon == NULL || colon < hub_url + 6)
+        return;
+    char url[PSI_STATE_URL_MAX + 16];
+    snprintf(url, sizeof url, "%.*s:%u", (int)(colon - hub_url), hub_url, (unsigned)port);
+    if (nng_sub0_open(&w->sock) != 0)
+        return;
+    w->open = 1;
+    w->port = port;
+    /* non-blocking dial: nng connects, and reconnects, in the background */
+    if (nng_socket_set(w->sock, NNG_OPT_SUB_SUBSCRIBE, "", 0) != 0 ||
+        nng_socket_set_size(w->sock, NNG_OPT_RECVMAXSZ, 64) != 0 ||
+        nng_socket_set_ms(w->sock, NNG_OPT_RECVTIMEO, 200) != 0 ||
+        nng_dial(w->sock, url, NULL, NNG_FLAG_NONBLOCK) != 0)
+        wake_close(w);
+}
+
+/* Naps up to seconds as nap() does, or until the wake-up socket says the
+ * log grew. 1 when woken. */
+static int wake_nap(struct wake *w, unsigned seconds)
+{
+    if (!w->open) {
+        nap(seconds);
+        return 0;
+    }
+    double end = psi_cli_now() + (double)seconds;
+    while (!stop_requested && psi_cli_now() < end) {
+        void *buf = NULL;
+        size_t len = 0;
+        int rv = nng_recv(w->sock, &buf, &len, NNG_FLAG_ALLOC); /* 200 ms at most */
+        if (rv == 0) {
+            nng_free(buf, len);
+            /* one round for all that came together */
+            while (nng_recv(w->sock, &buf, &len, NNG_FLAG_ALLOC | NNG_FLAG_NONBLOCK) == 0)
+                nng_free(buf, len);
+            return 1;
+        }
+        if (rv != NNG_ETIMEDOUT && rv != NNG_EINTR && rv != NNG_EAGAIN) {
+            wake_close(w); /* polling from now on */
+            nap((unsigned)(end - psi_cli_now() > 0 ? end - psi_cli_now() : 0));
+            return 0;
+        }
+    }
+    return 0;
+}
+
 int psi_cmd_agent(int argc, char **argv)
 {
     struct psi_cmdline_args args;
@@ -675,7 +754,7 @@ int psi_cmd_agent(int argc, char **argv)
     if (!psi_cmdline_parse(&agent_command, argc, argv, &args, &status))
         return status;
     const char *dir = args.value[AGENT_STATE];
-    int once = args.given[AGENT_ONCE];
+    int once = args.given[AGENT_ONCE], no_wake = args.given[AGENT_NO_WAKE];
     uint64_t interval = DEFAULT_INTERVAL_S, feed_limit = 0, peer_limit = DEFAULT_PEER_LIMIT,
              feed_total = PSI_FEED_AGENT_TOTAL_LIMIT_DEFAULT;
     if ((status = psi_cmdline_option_u64(&agent_command, &args, AGENT_PEER_LIMIT, 1,
@@ -733,6 +812,7 @@ int psi_cmd_agent(int argc, char **argv)
         uint64_t wait = interval, cap = interval * BACKOFF_FACTOR_MAX;
         if (cap > MAX_INTERVAL_S)
             cap = MAX_INTERVAL_S;
+        struct wake wake = {NNG_SOCKET_INITIALIZER, 0, 0};
         while (!stop_requested) {
             struct round_tally before = tally;
             size_t answered_before = a.feed_tally.answered;
@@ -747,8 +827,12 @@ int psi_cmd_agent(int argc, char **argv)
                 wait = wait * 2 > cap ? cap : wait * 2;
             if (rc == 0 && new_tasks && progress)
                 continue; /* more may be waiting: no nap */
-            nap((unsigned)wait);
+            /* the round read the hub's info: the port to subscribe to */
+            if (!no_wake)
+                wake_follow(&wake, s.config.hub_url, a.notify_port);
+            wake_nap(&wake, (unsigned)wait);
         }
+        wake_close(&wake);
     }
     if ((once && !status) || tally.done || tally.refused)
         printf("psi agent: %zu submission%s cross-blinded (%" PRIu64 " elements), %zu refused%s\n",

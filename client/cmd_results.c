@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -15,13 +16,19 @@
 #include "psi/error.h"
 #include "psi/ident.h"
 #include "results_export.h"
+#include "sub_status.h"
 
 enum {
     RESULTS_STATE,
     RESULTS_JSON,
     RESULTS_EPOCH,
     RESULTS_FORMAT,
+    RESULTS_WAIT,
+    RESULTS_TIMEOUT,
 };
+
+#define RESULTS_WAIT_DEFAULT_S 300
+#define RESULTS_WAIT_MAX_S 86400
 
 static const struct psi_cmdline_option results_options[] = {
     [RESULTS_STATE] = {PSI_CLI_STATE_OPTION},
@@ -34,6 +41,12 @@ static const struct psi_cmdline_option results_options[] = {
                         .help = "table (default), json (one object a line), csv (a row per\n"
                                 "value and peer), stix (a STIX 2.1 bundle) or misp (a MISP\n"
                                 "event): docs/analyst.md"},
+    [RESULTS_WAIT] = {.name = "wait",
+                      .help = "first wait until the results are complete (psi status)"},
+    [RESULTS_TIMEOUT] = {.name = "timeout",
+                         .value_name = "S",
+                         .help = "with --wait: give up after S seconds, exit 1\n"
+                                 "(default 300)"},
 };
 
 static const struct psi_cmdline_command results_command = {
@@ -52,7 +65,15 @@ static const struct psi_cmdline_command results_command = {
         "Then prints the hub's log checkpoint it saw (on stderr in every format but\n"
         "the table), after checking its signature and its consistency with the one\n"
         "seen before: what participants compare to catch a hub showing them\n"
-        "different logs.\n",
+        "different logs.\n"
+        "The table starts with whether the results are complete, that is whether\n"
+        "every peer that may has cross-blinded this participant's submissions and\n"
+        "its own agent has cross-blinded theirs (psi status has the detail):\n"
+        "  complete: all 3 peers have cross-blinded your 2 submissions\n"
+        "  incomplete: ke-dci has not yet cross-blinded submission 7\n"
+        "In every other format that line goes to stderr; stdout keeps the results.\n"
+        "--wait asks until they are complete (backing off to every 2 s) and then\n"
+        "prints them; after --timeout S it gives up with one line, exit 1.\n",
     PSI_CMDLINE_OPTIONS(results_options),
     .epilogue = "PSI_HUB_TIMEOUT=SECONDS in the environment bounds each wait for the hub\n"
                 "(default 30).\n",
@@ -124,6 +145,48 @@ static int write_format(enum psi_results_format format, const struct psi_state_r
     return 0;
 }
 
+/* Asks for the status until it is complete (every 0.25 s at first, doubling
+ * to every 2 s) or wait_s seconds have passed (a failure saying who is
+ * missing). */
+static int wait_complete(struct psi_hub_client *hub, const char *me, const char *epoch,
+                         uint64_t wait_s, Psi__Status **out, struct psi_hub_failure *f)
+{
+    double start = psi_cli_now(), pause = 0.25;
+    for (;;) {
+        int rc = psi_sub_status_fetch(hub, me, epoch, out, f);
+        if (rc != 0) {
+            if (f->refused && f->code == PSI_ERR_PROTOCOL) {
+                char why[512];
+                snprintf(why, sizeof why, "%.500s", f->text);
+                snprintf(f->text, sizeof f->text,
+                         "cannot wait: the hub does not say whether results are complete (%s)",
+                         why);
+            }
+            return rc;
+        }
+        if (psi_sub_status_complete(*out))
+            return 0;
+        double waited = psi_cli_now() - start;
+        if (waited >= (double)wait_s) {
+            char line[600];
+            psi_sub_status_line(*out, line, sizeof line);
+            snprintf(f->text, sizeof f->text, "still %s after %" PRIu64 " s (--timeout)", line,
+                     wait_s);
+            psi__status__free_unpacked(*out, NULL);
+            *out = NULL;
+            f->code = PSI_ERR_TIMEOUT;
+            return PSI_ERR_TIMEOUT;
+        }
+        psi__status__free_unpacked(*out, NULL);
+        *out = NULL;
+        double left = (double)wait_s - waited, nap = pause < left ? pause : left;
+        struct timespec ts = {(time_t)nap, (long)((nap - (double)(time_t)nap) * 1e9)};
+        while (nanosleep(&ts, &ts) != 0)
+            ;
+        pause = pause * 2 > 2.0 ? 2.0 : pause * 2;
+    }
+}
+
 int psi_cmd_results(int argc, char **argv)
 {
     struct psi_cmdline_args args;
@@ -148,6 +211,12 @@ int psi_cmd_results(int argc, char **argv)
     int json = format != PSI_RESULTS_TABLE;
     if (epoch[0] && !psi_epoch_label_is_valid(epoch))
         return psi_cmdline_usage_error("results", "'%s' is not an epoch label", epoch);
+    uint64_t wait_s = RESULTS_WAIT_DEFAULT_S;
+    if ((status = psi_cmdline_option_u64(&results_command, &args, RESULTS_TIMEOUT, 1,
+                                         RESULTS_WAIT_MAX_S, &wait_s)) != 0)
+        return status;
+    if (args.given[RESULTS_TIMEOUT] && !args.given[RESULTS_WAIT])
+        return psi_cmdline_usage_error("results", "--timeout goes with --wait");
 
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "results", dir))
@@ -156,12 +225,31 @@ int psi_cmd_results(int argc, char **argv)
     struct psi_hub_client *hub = NULL;
     struct psi_hub_failure f;
     Psi__Results *res = NULL;
+    Psi__Status *st = NULL;
+    char status_note[800] = "";
     struct psi_state_match *matches = NULL;
     struct psi_state_result_list list = {0};
 
     if (psi_hub_client_open(&hub, &s.identity, &s.config, &f)) {
         status = psi_cmdline_fail("results", "%s", f.text);
         goto out;
+    }
+    /* Whether the results are complete is asked first, so that "complete"
+     * is a fact about the results fetched after it. */
+    if (args.given[RESULTS_WAIT]) {
+        if (wait_complete(hub, s.config.id, epoch, wait_s, &st, &f) != 0) {
+            status = psi_cmdline_fail("results", "%s", f.text);
+            goto out;
+        }
+    } else if (psi_sub_status_fetch(hub, s.config.id, epoch, &st, &f) != 0) {
+        /* A hub older than the method refuses it (PROTOCOL); anything else
+         * would fail the results too, so it is the command's failure. */
+        if (!f.refused || f.code != PSI_ERR_PROTOCOL) {
+            status = psi_cmdline_fail("results", "%s", f.text);
+            goto out;
+        }
+        snprintf(status_note, sizeof status_note, "%s", f.text);
+        st = NULL;
     }
     Psi__ResultsRequest req = PSI__RESULTS_REQUEST__INIT;
     req.participant = s.config.id;
@@ -210,6 +298,17 @@ int psi_cmd_results(int argc, char **argv)
                                   psi_state_error(s.state));
         goto out;
     }
+    if (st != NULL) {
+        char line[1024];
+        psi_sub_status_line(st, line, sizeof line);
+        if (json)
+            psi_cmdline_note("results", "%s", line);
+        else
+            printf("%s\n", line);
+    } else {
+        psi_cmdline_note("results", "the hub does not say whether these results are complete: %s",
+                         status_note);
+    }
     if (format == PSI_RESULTS_TABLE) {
         print_table(&list, s.config.id);
     } else if ((rc = write_format(format, &list, s.config.id)) != 0) {
@@ -231,6 +330,8 @@ out:
     free(matches);
     if (res)
         protobuf_c_message_free_unpacked(&res->base, NULL);
+    if (st)
+        psi__status__free_unpacked(st, NULL);
     psi_hub_client_close(hub);
     psi_cli_session_close(&s);
     return status;

@@ -14,6 +14,7 @@ int psi_cmd_init(int argc, char **argv);
 int psi_cmd_submit(int argc, char **argv);
 int psi_cmd_agent(int argc, char **argv);
 int psi_cmd_results(int argc, char **argv);
+int psi_cmd_status(int argc, char **argv);
 int psi_cmd_audit(int argc, char **argv);
 int psi_cmd_feed(int argc, char **argv);
 int psi_cmd_policy(int argc, char **argv);

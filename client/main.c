@@ -21,6 +21,7 @@ static const struct psi_cmdline_subcommand commands[] = {
     {"policy", psi_cmd_policy, "set or show this participant's own sharing policy"},
     {"peers", psi_cmd_peers, "list the peers verified through the hub's log"},
     {"results", psi_cmd_results, "show which of my indicators others also hold, and who"},
+    {"status", psi_cmd_status, "show which peers have cross-blinded my submissions"},
     {"audit", psi_cmd_audit, "verify the hub's log, receipts and checkpoints (auditors)"},
     {"feed", psi_cmd_feed, "publish a blinded vendor feed, or query one (protocol 2)"},
     {"epoch", psi_cmd_epoch, "show the epochs used here, or accept a manual one"},

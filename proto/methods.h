@@ -104,7 +104,9 @@ enum psi_method_flag {
     X(LOG_CONSISTENCY, log_consistency, "log.consistency",                                         \
       psi__log_consistency_request__descriptor, psi__log_proof__descriptor, PSI_MF_FOR_AUDITORS)   \
     X(LOG_ENTRIES, log_entries, "log.entries", psi__log_entries_request__descriptor,               \
-      psi__log_entries__descriptor, PSI_MF_FOR_AUDITORS | PSI_MF_AUDITORS_ONLY)
+      psi__log_entries__descriptor, PSI_MF_FOR_AUDITORS | PSI_MF_AUDITORS_ONLY)                    \
+    X(STATUS, status, "status", psi__status_request__descriptor, psi__status__descriptor,          \
+      PSI_MF_NONE)
 
 /* PSI_METHOD_INFO, ...: a method's place in the catalogue. */
 #define PSI_METHOD_ID_(id, handler, name, request, reply, flags) PSI_METHOD_##id,

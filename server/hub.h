@@ -60,6 +60,7 @@ struct psi_hub {
     uint32_t max_chunk_elements;
     uint32_t threshold;
     uint64_t staging_limit;
+    uint32_t notify_port;            /* HubInfo.notify_port: set by serve, 0 none */
     const struct psi_store_ops *ops; /* the backend, chosen once by psi_hub_load */
     char store_path[4096];           /* its location */
 };

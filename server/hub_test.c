@@ -520,6 +520,98 @@ static void roles(void **state)
     expect_error(f, "malformed body of work.list");
 }
 
+/* ---------------------------------------------------------------- status */
+
+/* The sender's status as "count:done1,done2/pending1;..." (0 when refused). */
+static int status_of(struct fixture *f, const struct psi_identity *who, const char *epoch,
+                     char *out, size_t cap, uint64_t *own_pending)
+{
+    Psi__StatusRequest m = PSI__STATUS_REQUEST__INIT;
+    m.epoch = (char *)epoch;
+    size_t n, out_len = 0;
+    uint8_t *body = hub_test_pack(&m.base, &n), *reply = NULL;
+    int rc = call(f, who, "status", body, n, &reply, &out_len);
+    free(body);
+    out[0] = '\0';
+    if (rc != 0)
+        return rc;
+    Psi__Status *st = psi__status__unpack(NULL, out_len, reply);
+    assert_non_null(st);
+    size_t at = 0;
+    for (size_t i = 0; i < st->n_submissions; i++) {
+        const Psi__SubmissionStatus *ss = st->submissions[i];
+        at += (size_t)snprintf(out + at, cap - at, "%s%llu:", i ? ";" : "",
+                               (unsigned long long)ss->count);
+        for (size_t k = 0; k < ss->n_done; k++)
+            at += (size_t)snprintf(out + at, cap - at, "%s%s", k ? "," : "", ss->done[k]);
+        at += (size_t)snprintf(out + at, cap - at, "/");
+        for (size_t k = 0; k < ss->n_pending; k++)
+            at += (size_t)snprintf(out + at, cap - at, "%s%s", k ? "," : "", ss->pending[k]);
+    }
+    if (own_pending)
+        *own_pending = st->own_pending;
+    psi__status__free_unpacked(st, NULL);
+    free(reply);
+    return 0;
+}
+
+static void expect_status(struct fixture *f, const struct psi_identity *who, const char *want,
+                          uint64_t want_own)
+{
+    char got[1024];
+    uint64_t own = 99;
+    assert_int_equal(status_of(f, who, "", got, sizeof got, &own), 0);
+    if (strcmp(got, want) != 0)
+        print_message("status of %s: '%s', want '%s'\n", who->name, got, want);
+    assert_string_equal(got, want);
+    assert_int_equal(own, want_own);
+}
+
+/* status: a party sees its own submissions only, each with the peers that
+ * may cross-blind it split into done and pending, under the current
+ * policies; contribute-only parties may ask, auditors may not. */
+static void status_of_submissions(void **state)
+{
+    struct fixture *f = *state;
+    expect_status(f, &f->a, "", 0);
+    const uint32_t set_a[] = {1, 2, 3}, set_b[] = {1, 4};
+    uint64_t sa = submit(f, &f->a, 3, NULL), sb = submit(f, &f->b, 2, NULL);
+    expect_status(f, &f->a, "3:/agency-b,agency-c,vendor-v", 1);
+    expect_status(f, &f->b, "2:/agency-a,agency-c,vendor-v", 1);
+    expect_status(f, &f->c, "", 2);
+    assert_int_equal(crossblind(f, &f->b, sa, set_a, 3, NULL), 0);
+    expect_status(f, &f->a, "3:agency-b/agency-c,vendor-v", 1);
+    expect_status(f, &f->b, "2:/agency-a,agency-c,vendor-v", 0);
+    assert_int_equal(crossblind(f, &f->a, sb, set_b, 2, NULL), 0);
+    expect_status(f, &f->a, "3:agency-b/agency-c,vendor-v", 0);
+    expect_status(f, &f->b, "2:agency-a/agency-c,vendor-v", 0);
+    uint64_t sa2 = submit(f, &f->a, 1, NULL);
+    assert_true(sa2 > sa);
+    expect_status(f, &f->a, "3:agency-b/agency-c,vendor-v;1:/agency-b,agency-c,vendor-v", 0);
+
+    /* contribute-only may ask (no matches in it); auditors may not */
+    char got[256];
+    assert_int_equal(status_of(f, &f->v, "", got, sizeof got, NULL), 0);
+    assert_string_equal(got, "");
+    assert_int_equal(status_of(f, &f->aud, "", got, sizeof got, NULL), PSI_ERR_DENIED);
+    expect_error(f, "auditors may not call status");
+    /* another epoch: none of a's; a bad label is refused */
+    assert_int_equal(status_of(f, &f->a, "E0", got, sizeof got, NULL), 0);
+    assert_string_equal(got, "");
+    assert_int_equal(status_of(f, &f->a, "bad label!", got, sizeof got, NULL), PSI_ERR_PROTOCOL);
+    const uint8_t junk[] = {0xff, 0xff, 0xff};
+    assert_int_equal(call(f, &f->a, "status", junk, sizeof junk, NULL, NULL), PSI_ERR_PARSE);
+
+    /* a shares with c only: b, done or not, is no longer listed */
+    const char only_c[1][PSI_STORE_ID_MAX + 1] = {"agency-c"};
+    struct psi_txn t;
+    assert_int_equal(psi_txn_begin(&t, f->hub.ops, f->st, PSI_TXN_WRITE), 0);
+    assert_int_equal(f->hub.ops->participant_set_policy(&t, "agency-a", 0, only_c, 1, 0), 0);
+    assert_int_equal(psi_txn_commit(&t), 0);
+    expect_status(f, &f->a, "3:/agency-c;1:/agency-c", 0);
+    expect_status(f, &f->b, "2:/agency-c,vendor-v", 0);
+}
+
 /* ---------------------------------------------------------------- uploads */
 
 static void upload_rules(void **state)
@@ -1402,6 +1494,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(threshold_and_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(work_follows_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(roles, setup, teardown),
+        cmocka_unit_test_setup_teardown(status_of_submissions, setup, teardown),
         cmocka_unit_test_setup_teardown(upload_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(submission_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(retry_and_replay, setup, teardown),

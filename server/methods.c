@@ -44,6 +44,7 @@ int hub_method_info(struct psi_method_call *call)
     info.max_chunk_elements = call->hub->max_chunk_elements;
     info.threshold = call->hub->threshold;
     info.indicator_rules = PSI_IOC_RULES_VERSION;
+    info.notify_port = call->hub->notify_port;
     /* The mode as the store's settings say, read in the same transaction as
      * the label: clients decide by it whether the clock or their party must
      * vouch for the label. */
@@ -816,6 +817,133 @@ out:
     }
     free(rb.items);
     psi__results_request__free_unpacked(msg, NULL);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- status */
+
+/* The ids that may cross-blind sender's sets now: not the sender, not
+ * removed, not auditors, and both effective policies allow the pair (the
+ * rule of work_list, seen from the owner's side). */
+struct status_peers {
+    const struct psi_store_participant *sender;
+    char (*ids)[PSI_STORE_ID_MAX + 1];
+    size_t n, cap;
+};
+
+static int status_peer(void *ctx, const struct psi_store_participant *p)
+{
+    struct status_peers *sp = ctx;
+    if (p->removed || strcmp(p->role, "auditor") == 0 || strcmp(p->id, sp->sender->id) == 0 ||
+        !psi_store_participant_allows(p, sp->sender->id) ||
+        !psi_store_participant_allows(sp->sender, p->id))
+        return 0;
+    void *room;
+    if (psi_method_room(sp->ids, sp->n, &sp->cap, sizeof *sp->ids, 16, &room) != 0)
+        return PSI_ERR_NOMEM;
+    sp->ids = room;
+    memcpy(sp->ids[sp->n++], p->id, sizeof sp->ids[0]);
+    return 0;
+}
+
+struct status_build {
+    struct psi_method_call *call;
+    const char *epoch;
+    const struct status_peers *peers;
+    Psi__SubmissionStatus **items;
+    size_t n, cap;
+};
+
+static int status_add(void *ctx, const struct psi_store_submission *s)
+{
+    struct status_build *sb = ctx;
+    void *room;
+    if (psi_method_room(sb->items, sb->n, &sb->cap, sizeof(Psi__SubmissionStatus *), 8, &room) != 0)
+        return PSI_ERR_NOMEM;
+    sb->items = room;
+    Psi__SubmissionStatus *m = calloc(1, sizeof *m);
+    if (m == NULL)
+        return PSI_ERR_NOMEM;
+    psi__submission_status__init(m);
+    sb->items[sb->n++] = m;
+    m->submission_id = s->id;
+    m->count = s->count;
+    size_t np = sb->peers->n;
+    m->done = calloc(np ? np : 1, sizeof *m->done);
+    m->pending = calloc(np ? np : 1, sizeof *m->pending);
+    if (m->done == NULL || m->pending == NULL)
+        return PSI_ERR_NOMEM;
+    for (size_t i = 0; i < np; i++) {
+        const char *peer = sb->peers->ids[i];
+        enum psi_work_status st = PSI_WORK_NONE;
+        int rc = sb->call->txn->ops->work_status(sb->call->txn, peer, sb->epoch, s->id, &st);
+        if (rc != 0)
+            return rc;
+        char *copy = strdup(peer);
+        if (copy == NULL)
+            return PSI_ERR_NOMEM;
+        if (st == PSI_WORK_DONE)
+            m->done[m->n_done++] = copy;
+        else
+            m->pending[m->n_pending++] = copy;
+    }
+    return 0;
+}
+
+static int count_work(void *ctx, const struct psi_store_submission *s)
+{
+    (void)s;
+    *(uint64_t *)ctx += 1;
+    return 0;
+}
+
+int hub_method_status(struct psi_method_call *call)
+{
+    UNPACK(Psi__StatusRequest, psi__status_request__unpack, call);
+    const struct psi_store_ops *ops = call->txn->ops;
+    struct status_peers sp = {call->sender, NULL, 0, 0};
+    struct status_build sb = {call, NULL, &sp, NULL, 0, 0};
+    int rc = 0;
+    const char *epoch = msg->epoch[0] ? msg->epoch : call->epoch;
+    if (!psi_epoch_label_is_valid(epoch)) {
+        rc = psi_method_refuse(call, PSI_ERR_PROTOCOL, "invalid epoch label");
+        goto out;
+    }
+    sb.epoch = epoch;
+    uint64_t own_pending = 0, size = 0;
+    char checkpoint[PSI_HUB_CHECKPOINT_MAX];
+    if ((rc = ops->participant_list(call->txn, status_peer, &sp)) != 0 ||
+        (rc = ops->submission_list(call->txn, call->sender->id, epoch, status_add, &sb)) != 0)
+        goto out;
+    if (strcmp(epoch, call->epoch) == 0 &&
+        (rc = ops->work_list(call->txn, call->sender->id, epoch, count_work, &own_pending)) != 0)
+        goto out;
+    rc = psi_hub_log_latest(call->txn, &size, checkpoint, sizeof checkpoint);
+    if (rc == PSI_ERR_NOT_FOUND)
+        size = 0;
+    else if (rc != 0)
+        goto out;
+    Psi__Status status = PSI__STATUS__INIT;
+    status.epoch = (char *)epoch;
+    status.submissions = sb.items;
+    status.n_submissions = sb.n;
+    status.own_pending = own_pending;
+    status.log_size = size;
+    rc = psi_method_reply(call, &status.base);
+out:
+    for (size_t i = 0; i < sb.n; i++) {
+        Psi__SubmissionStatus *m = sb.items[i];
+        for (size_t k = 0; k < m->n_done; k++)
+            free(m->done[k]);
+        for (size_t k = 0; k < m->n_pending; k++)
+            free(m->pending[k]);
+        free(m->done);
+        free(m->pending);
+        free(m);
+    }
+    free(sb.items);
+    free(sp.ids);
+    psi__status_request__free_unpacked(msg, NULL);
     return rc;
 }
 

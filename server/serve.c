@@ -16,12 +16,14 @@
 #include <unistd.h>
 
 #include <nng/nng.h>
+#include <nng/protocol/pubsub0/pub.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/supplemental/util/platform.h>
 
 #include "cmdline.h"
 #include "commands.h"
 #include "hub.h"
+#include "log.h"
 #include "psi/error.h"
 
 #define DEFAULT_CONTEXTS 8 /* as serve_options say */
@@ -65,13 +67,46 @@ static void on_pipe_event(nng_pipe pipe, nng_pipe_ev ev, void *arg)
     nng_mtx_unlock(cap->lock);
 }
 
+/* The wake-up socket (docs/hub.md, "Waking agents"): after each write the
+ * hub committed, the log's size, 8 bytes big-endian, to every subscriber.
+ * nng's pub0 never blocks a sender: a subscriber that does not keep up loses
+ * messages, which only makes it fall back to its own polling. */
+struct notifier {
+    nng_socket sock;
+    int on;
+};
+
 struct worker {
     const struct psi_hub *hub;
     nng_aio *aio;
     nng_ctx ctx;
     struct psi_store *store;
+    struct notifier *notify;
     int sending;
 };
+
+/* Publishes the log's size after a write of method succeeded. */
+static void notify_write(struct worker *w, const struct psi_hub_outcome *o)
+{
+    if (!w->notify->on || o->status != 0)
+        return;
+    const struct psi_method *m = psi_hub_method(o->method);
+    if (m == NULL || !m->writes)
+        return;
+    struct psi_txn t;
+    uint64_t size = 0;
+    char checkpoint[PSI_HUB_CHECKPOINT_MAX];
+    if (psi_txn_begin(&t, w->hub->ops, w->store, PSI_TXN_READ) != 0)
+        return;
+    int rc = psi_hub_log_latest(&t, &size, checkpoint, sizeof checkpoint);
+    psi_txn_rollback(&t);
+    if (rc != 0)
+        return;
+    unsigned char msg[8];
+    for (int i = 0; i < 8; i++)
+        msg[i] = (unsigned char)(size >> (56 - 8 * i));
+    (void)nng_send(w->notify->sock, msg, sizeof msg, NNG_FLAG_NONBLOCK);
+}
 
 static int signal_pipe[2] = {-1, -1};
 
@@ -129,6 +164,7 @@ static void worker_step(void *arg)
     int rc = psi_hub_handle(w->hub, w->store, nng_msg_body(msg), nng_msg_len(msg), &reply,
                             &reply_len, &outcome);
     log_request(&outcome, start);
+    notify_write(w, &outcome);
     /* The request message is reused for the reply. */
     nng_msg_clear(msg);
     if (rc != 0 || nng_msg_append(msg, reply, reply_len) != 0) {
@@ -159,7 +195,14 @@ static int install_signals(void)
     return 0;
 }
 
-enum { SERVE_DIR, SERVE_LISTEN, SERVE_CONTEXTS, SERVE_MAX_CONNECTIONS };
+enum {
+    SERVE_DIR,
+    SERVE_LISTEN,
+    SERVE_CONTEXTS,
+    SERVE_MAX_CONNECTIONS,
+    SERVE_NOTIFY_PORT,
+    SERVE_NO_NOTIFY
+};
 
 static const struct psi_cmdline_option serve_options[] = {
     [SERVE_DIR] = {.name = "dir", .value_name = "DIR", .required = true, .help = "the hub"},
@@ -175,6 +218,12 @@ static const struct psi_cmdline_option serve_options[] = {
                                .help = "connections open at once (default 128, at most\n"
                                        "4096); more are closed on arrival, which bounds\n"
                                        "the memory nng holds for messages in flight"},
+    [SERVE_NOTIFY_PORT] = {.name = "notify-port",
+                           .value_name = "P",
+                           .help = "the wake-up socket's port on the --listen host\n"
+                                   "(default 0: a free port, announced in the hub's\n"
+                                   "info); agents subscribe to look for work at once"},
+    [SERVE_NO_NOTIFY] = {.name = "no-notify", .help = "no wake-up socket: agents only poll"},
 };
 
 static const struct psi_cmdline_command serve_command = {
@@ -183,7 +232,9 @@ static const struct psi_cmdline_command serve_command = {
              "  psi-hub: serving NAME on tcp://HOST:PORT\n"
              "says when requests are taken. One line per request goes to stderr: time,\n"
              "participant, method, result, duration. SIGTERM or SIGINT stops the hub\n"
-             "cleanly (exit 0).\n",
+             "cleanly (exit 0). After each write it publishes the log's size (public\n"
+             "in every checkpoint, nothing else) on an nng pub0 socket, the wake-up\n"
+             "socket agents subscribe to.\n",
     PSI_CMDLINE_OPTIONS(serve_options),
 };
 
@@ -207,8 +258,13 @@ int psi_hub_cmd_serve(int argc, char **argv)
         (exit_status = psi_cmdline_option_u64(&serve_command, &args, SERVE_MAX_CONNECTIONS, 1,
                                               MAX_CONNECTIONS, &connections_n)))
         return exit_status;
+    uint64_t notify_port = 0;
+    if ((exit_status = psi_cmdline_option_u64(&serve_command, &args, SERVE_NOTIFY_PORT, 0, 65535,
+                                              &notify_port)))
+        return exit_status;
     size_t contexts = (size_t)contexts_n, connections = (size_t)connections_n;
-    struct connection_cap cap = {.limit = connections};
+    struct connection_cap cap = {.limit = connections}, notify_cap = {.limit = connections};
+    struct notifier notifier = {NNG_SOCKET_INITIALIZER, 0};
 
     struct psi_hub hub;
     char err[512];
@@ -230,7 +286,9 @@ int psi_hub_cmd_serve(int argc, char **argv)
         goto out;
     }
     cap.ids = calloc(connections, sizeof *cap.ids);
-    if (cap.ids == NULL || nng_mtx_alloc(&cap.lock) != 0) {
+    notify_cap.ids = calloc(connections, sizeof *notify_cap.ids);
+    if (cap.ids == NULL || nng_mtx_alloc(&cap.lock) != 0 || notify_cap.ids == NULL ||
+        nng_mtx_alloc(&notify_cap.lock) != 0) {
         psi_cmdline_note("serve", "out of memory");
         goto out;
     }
@@ -248,6 +306,7 @@ int psi_hub_cmd_serve(int argc, char **argv)
     for (size_t i = 0; i < contexts; i++) {
         struct worker *w = &workers[i];
         w->hub = &hub;
+        w->notify = &notifier;
         if (psi_hub_connect(&hub, &w->store, err, sizeof err) != 0) {
             psi_cmdline_note("serve", "%s", err);
             goto out;
@@ -281,9 +340,39 @@ int psi_hub_cmd_serve(int argc, char **argv)
     if (nng_listener_get_int(listener, NNG_OPT_TCP_BOUND_PORT, &port) != 0)
         port = 0;
     const char *colon = strrchr(listen, ':');
+    if (!args.given[SERVE_NO_NOTIFY]) {
+        char url[300];
+        nng_listener nl = NNG_LISTENER_INITIALIZER;
+        int np = 0;
+        snprintf(url, sizeof url, "%.*s:%u", (int)(colon - listen), listen, (unsigned)notify_port);
+        rv = nng_pub0_open(&notifier.sock);
+        if (rv == 0)
+            rv = nng_pipe_notify(notifier.sock, NNG_PIPE_EV_ADD_PRE, on_pipe_event, &notify_cap);
+        if (rv == 0)
+            rv = nng_pipe_notify(notifier.sock, NNG_PIPE_EV_REM_POST, on_pipe_event, &notify_cap);
+        /* subscribers never send: nothing larger than a header is read */
+        if (rv == 0)
+            rv = nng_socket_set_size(notifier.sock, NNG_OPT_RECVMAXSZ, 64);
+        if (rv == 0)
+            rv = nng_listener_create(&nl, notifier.sock, url);
+        if (rv == 0)
+            rv = nng_listener_start(nl, 0);
+        if (rv == 0)
+            rv = nng_listener_get_int(nl, NNG_OPT_TCP_BOUND_PORT, &np);
+        if (rv != 0) {
+            psi_cmdline_note("serve", "cannot open the wake-up socket on %s: %s", url,
+                             nng_strerror(rv));
+            goto out;
+        }
+        notifier.on = 1;
+        hub.notify_port = (uint32_t)np;
+    }
     for (size_t i = 0; i < started; i++)
         worker_receive(&workers[i]);
     printf("psi-hub: serving %s on %.*s:%d\n", hub.name, (int)(colon - listen), listen, port);
+    if (notifier.on)
+        printf("psi-hub: wake-up socket on %.*s:%u\n", (int)(colon - listen), listen,
+               (unsigned)hub.notify_port);
     fflush(stdout);
 
     for (;;) {
@@ -299,6 +388,7 @@ out:
     /* Closing the socket ends every pending receive with NNG_ECLOSED;
      * stopping an aio waits for a callback that is still running. */
     nng_close(sock);
+    nng_close(notifier.sock);
     for (size_t i = 0; i < started; i++) {
         nng_aio_stop(workers[i].aio);
         nng_ctx_close(workers[i].ctx);
@@ -315,6 +405,9 @@ out:
     if (cap.lock != NULL)
         nng_mtx_free(cap.lock);
     free(cap.ids);
+    if (notify_cap.lock != NULL)
+        nng_mtx_free(notify_cap.lock);
+    free(notify_cap.ids);
     psi_hub_unload(&hub);
     return status;
 }

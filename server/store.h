@@ -265,6 +265,10 @@ struct psi_store_ops {
     int (*submission_add)(struct psi_txn *t, struct psi_store_submission *s,
                           const uint8_t *elements, uint64_t now_ms);
     int (*submission_get)(struct psi_txn *t, uint64_t id, struct psi_store_submission *out);
+    /* owner's submissions of the epoch, in id order (whatever the policies
+     * and roster say now: psi status shows a party its own). */
+    int (*submission_list)(struct psi_txn *t, const char *owner, const char *epoch,
+                           psi_store_submission_fn fn, void *ctx);
     int (*elements_read)(struct psi_txn *t, uint64_t submission_id, uint64_t offset, uint64_t count,
                          uint8_t *out);
 

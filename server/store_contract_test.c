@@ -490,6 +490,20 @@ static enum psi_work_status status_of(struct fixture *f, struct psi_txn *t, cons
     return st;
 }
 
+struct sub_listed {
+    uint64_t ids[8];
+    size_t n;
+};
+
+static int sub_list_one(void *ctx, const struct psi_store_submission *s)
+{
+    struct sub_listed *l = ctx;
+    if (l->n < 8)
+        l->ids[l->n] = s->id;
+    l->n++;
+    return 0;
+}
+
 static void submissions(void **state)
 {
     struct fixture *f = *state;
@@ -522,6 +536,25 @@ static void submissions(void **state)
         assert_int_equal(out[(size_t)i * PSI_STORE_ELEMENT_BYTES], (uint8_t)(3 + 16383 + i));
     assert_int_equal(f->ops->elements_read(&t, a1, 0, 3, out), 0);
     assert_int_equal(out[(size_t)2 * PSI_STORE_ELEMENT_BYTES], 2);
+    /* submission_list: the owner's of the epoch, in id order, none of others */
+    admit(f, &t, "agency-b", "agency", NULL);
+    uint64_t b1 = submit(f, &t, "agency-b", EPOCH, 1);
+    struct sub_listed l = {{0}, 0};
+    assert_int_equal(f->ops->submission_list(&t, "agency-a", EPOCH, sub_list_one, &l), 0);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(l.ids[0], a1);
+    assert_int_equal(l.ids[1], a2);
+    l.n = 0;
+    assert_int_equal(f->ops->submission_list(&t, "agency-a", "2026-W02", sub_list_one, &l), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.ids[0], other);
+    l.n = 0;
+    assert_int_equal(f->ops->submission_list(&t, "agency-b", EPOCH, sub_list_one, &l), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.ids[0], b1);
+    l.n = 0;
+    assert_int_equal(f->ops->submission_list(&t, "nobody", EPOCH, sub_list_one, &l), 0);
+    assert_int_equal(l.n, 0);
     assert_int_equal(psi_txn_commit(&t), 0);
 }
 

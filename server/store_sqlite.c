@@ -303,6 +303,7 @@ enum stmt_id {
     S_SUBMISSION_ADD,
     S_BLOCK_ADD,
     S_SUBMISSION_GET,
+    S_SUBMISSION_LIST,
     S_BLOCK_GET,
     S_WORK_LIST,
     S_CROSSBLIND_GET,
@@ -404,6 +405,8 @@ static const char *const STMT_SQL[S_COUNT] = {
                     " VALUES (?1, ?2, ?3)",
     [S_SUBMISSION_GET] = "SELECT id, owner, epoch, count, position_base, digest, signature"
                          " FROM submission WHERE id = ?1",
+    [S_SUBMISSION_LIST] = "SELECT id, owner, epoch, count, position_base, digest, signature"
+                          " FROM submission WHERE epoch = ?2 AND owner = ?1 ORDER BY id",
     [S_BLOCK_GET] = "SELECT elements FROM element_block WHERE submission_id = ?1 AND block = ?2",
     [S_WORK_LIST] =
         "SELECT s.id, s.owner, s.epoch, s.count, s.position_base, s.digest, s.signature"
@@ -1480,15 +1483,18 @@ static int elements_read(struct psi_txn *t, uint64_t submission_id, uint64_t off
 
 /* ---------------------------------------------------------------- work */
 
-/* Lists work; only_id non-zero restricts the list to one submission. */
-static int list_work(struct psi_txn *t, const char *me, const char *epoch, uint64_t only_id,
-                     psi_store_submission_fn fn, void *ctx)
+/* Runs statement which (?1 an id, ?2 an epoch, ?3 only_id when it has one)
+ * and gives each submission row to fn. */
+static int list_submissions(struct psi_txn *t, enum stmt_id which, const char *id,
+                            const char *epoch, uint64_t only_id, psi_store_submission_fn fn,
+                            void *ctx)
 {
     struct psi_store *st = t->store;
-    sqlite3_stmt *s = prepare(st, S_WORK_LIST);
+    sqlite3_stmt *s = prepare(st, which);
     if (s == NULL)
         return PSI_ERR_STORE;
-    if (bind_text(s, 1, me) != 0 || bind_text(s, 2, epoch) != 0 || bind_u64(s, 3, only_id)) {
+    if (bind_text(s, 1, id) != 0 || bind_text(s, 2, epoch) != 0 ||
+        (which == S_WORK_LIST && bind_u64(s, 3, only_id) != 0)) {
         done(s);
         return fail(st, "work");
     }
@@ -1521,6 +1527,19 @@ static int list_work(struct psi_txn *t, const char *me, const char *epoch, uint6
         ret = fn(ctx, &rows[i]);
     free(rows);
     return ret;
+}
+
+/* Lists work; only_id non-zero restricts the list to one submission. */
+static int list_work(struct psi_txn *t, const char *me, const char *epoch, uint64_t only_id,
+                     psi_store_submission_fn fn, void *ctx)
+{
+    return list_submissions(t, S_WORK_LIST, me, epoch, only_id, fn, ctx);
+}
+
+static int submission_list(struct psi_txn *t, const char *owner, const char *epoch,
+                           psi_store_submission_fn fn, void *ctx)
+{
+    return list_submissions(t, S_SUBMISSION_LIST, owner, epoch, 0, fn, ctx);
 }
 
 static int work_list(struct psi_txn *t, const char *me, const char *epoch,
@@ -2254,6 +2273,7 @@ const struct psi_store_ops psi_store_sqlite_ops = {
     .positions_in_epoch = positions_in_epoch,
     .submission_add = submission_add,
     .submission_get = submission_get,
+    .submission_list = submission_list,
     .elements_read = elements_read,
     .work_list = work_list,
     .work_status = work_status,

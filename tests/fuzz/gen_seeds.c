@@ -319,6 +319,8 @@ static size_t hub_bodies(struct body *b, const struct psi_identity *party)
     Psi__ResultsRequest results = PSI__RESULTS_REQUEST__INIT;
     results.participant = (char *)"agency-a";
     results.epoch = (char *)FUZZ_EPOCH;
+    Psi__StatusRequest status = PSI__STATUS_REQUEST__INIT;
+    status.epoch = (char *)FUZZ_EPOCH;
     Psi__LogEntriesRequest entries = PSI__LOG_ENTRIES_REQUEST__INIT;
     entries.count = 4;
     Psi__LogInclusionRequest inclusion = PSI__LOG_INCLUSION_REQUEST__INIT;
@@ -408,6 +410,7 @@ static size_t hub_bodies(struct body *b, const struct psi_identity *party)
     add_body(b, &n, "work.fetch", FUZZ_AGENCY, &fetch.base);
     add_body(b, &n, "crossblind.commit", FUZZ_AGENCY, &cb.base);
     add_body(b, &n, "results", FUZZ_AGENCY, &results.base);
+    add_body(b, &n, "status", FUZZ_AGENCY, &status.base);
     add_body(b, &n, "info", FUZZ_AGENCY, &empty.base);
     add_body(b, &n, "roster", FUZZ_AUDITOR, &empty.base);
     add_body(b, &n, "log.checkpoint", FUZZ_AGENCY, &empty.base);
