@@ -26,7 +26,8 @@ int psi_sub_status_fetch(struct psi_hub_client *hub, const char *me, const char 
     if (rc)
         return rc;
     const char *bad = NULL;
-    if (!psi_epoch_label_is_valid(st->epoch) || (epoch && epoch[0] && strcmp(st->epoch, epoch) != 0))
+    if (!psi_epoch_label_is_valid(st->epoch) ||
+        (epoch && epoch[0] && strcmp(st->epoch, epoch) != 0))
         bad = "the hub answered for another epoch than the one asked";
     for (size_t i = 0; !bad && i < st->n_submissions; i++) {
         const Psi__SubmissionStatus *s = st->submissions[i];
