@@ -41,6 +41,8 @@ enum reading { READ_OK, READ_NO, READ_SKIP };
  *      ioc_reader_test.c (each format it comes in), a seed in
  *      tests/fuzz/seeds/fuzz_ioc_canonical/.
  *   6. docs/indicators.md.
+ *   7. Outside libpsi, one place: client/results_export.c, its STIX pattern
+ *      (stix_pattern) and MISP type (psi_results_misp_type) for the exports.
  */
 static const struct type_rule {
     const char *name;
