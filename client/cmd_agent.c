@@ -680,11 +680,16 @@ static void nap(unsigned seconds)
  * on the host of the hub's address, at the port the hub's info names. A
  * message there (the log's size: something was written) ends a nap early.
  * The hub's word decides nothing: a message only makes the agent look, with
- * every check, sooner; lost or forged messages only cost or save a poll. */
+ * every check, sooner; lost or forged messages only cost or save a poll.
+ * A hub that sends them without end gets at most one woken round a
+ * WAKE_MIN_GAP_S: the agent budgets its own work. */
+#define WAKE_MIN_GAP_S 1.0
+
 struct wake {
     nng_socket sock;
     int open;
-    uint32_t port; /* the port subscribed to */
+    uint32_t port;     /* the port subscribed to */
+    double last_woken; /* when a message last ended a nap (psi_cli_now) */
 };
 
 static void wake_close(struct wake *w)
@@ -726,8 +731,13 @@ static int wake_nap(struct wake *w, unsigned seconds)
         nap(seconds);
         return 0;
     }
-    double end = psi_cli_now() + (double)seconds;
+    double end = psi_cli_now() + (double)seconds, floor_at = w->last_woken + WAKE_MIN_GAP_S;
+    int pending = 0; /* a message came before floor_at */
     while (!stop_requested && psi_cli_now() < end) {
+        if (pending && psi_cli_now() >= floor_at) {
+            w->last_woken = psi_cli_now();
+            return 1;
+        }
         void *buf = NULL;
         size_t len = 0;
         int rv = nng_recv(w->sock, &buf, &len, NNG_FLAG_ALLOC); /* 200 ms at most */
@@ -736,7 +746,8 @@ static int wake_nap(struct wake *w, unsigned seconds)
             /* one round for all that came together */
             while (nng_recv(w->sock, &buf, &len, NNG_FLAG_ALLOC | NNG_FLAG_NONBLOCK) == 0)
                 nng_free(buf, len);
-            return 1;
+            pending = 1;
+            continue;
         }
         if (rv != NNG_ETIMEDOUT && rv != NNG_EINTR && rv != NNG_EAGAIN) {
             wake_close(w); /* polling from now on */
@@ -812,7 +823,7 @@ int psi_cmd_agent(int argc, char **argv)
         uint64_t wait = interval, cap = interval * BACKOFF_FACTOR_MAX;
         if (cap > MAX_INTERVAL_S)
             cap = MAX_INTERVAL_S;
-        struct wake wake = {NNG_SOCKET_INITIALIZER, 0, 0};
+        struct wake wake = {NNG_SOCKET_INITIALIZER, 0, 0, 0.0};
         while (!stop_requested) {
             struct round_tally before = tally;
             size_t answered_before = a.feed_tally.answered;
