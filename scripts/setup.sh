@@ -11,6 +11,11 @@ packages=(
   protobuf-c-compiler libprotobuf-c-dev libjansson-dev libidn2-dev libpsl-dev
   libcmocka-dev sqlite3
   python3 python3-jsonschema
+  # Packaging (docs/operations.md): man pages (scdoc; man-db and groff-base
+  # to check they render), Debian packages (dpkg-dev: dpkg-shlibdeps for
+  # cpack), the units' check (systemd: systemd-analyze) and the install test
+  # on a fresh Debian 12 root (debootstrap, wget).
+  scdoc man-db groff-base dpkg-dev systemd debootstrap wget
 )
 missing=()
 for p in "${packages[@]}"; do

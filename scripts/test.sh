@@ -21,4 +21,11 @@ if [ -d "$shared/data/ioc" ]; then
 else
   echo "test: no real indicator data in $shared/data/ioc: the tests that need it are skipped (ctest -L shared lists them)"
 fi
+# The install test of the Debian packages (ctest -L package) needs root and
+# the Debian archive; without them it is reported skipped, with the reason.
+if [ "$(id -u)" -eq 0 ]; then
+  echo "test: running as root: the package install test builds the .deb files, debootstraps a Debian 12 root and installs them (a few minutes; skipped if the archive does not answer)"
+else
+  echo "test: not root: the package install test is skipped (ctest -L package lists it)"
+fi
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)" --timeout 900
