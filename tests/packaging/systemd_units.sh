@@ -106,11 +106,13 @@ expand_exec "$WORK/units/psi-hub.service" ""
 # Configured as an operator would: in the installed /etc/default/psi-hub.
 sysconf=$(sed -n 's/^EnvironmentFile=-\(.*\)\/default\/psi-hub$/\1/p' "$WORK/units/psi-hub.service")
 [ -f "$root$sysconf/default/psi-hub" ] || fail "$sysconf/default/psi-hub is not installed"
-printf 'PSI_HUB_DIR=%s\nPSI_HUB_LISTEN=%s\nPSI_HUB_OPTIONS="--contexts 4 --no-notify"\n' "$HUB_DIR" "$HUB_URL" \
+printf 'PSI_HUB_LISTEN=%s\nPSI_HUB_OPTIONS="--contexts 4 --no-notify"\n' "$HUB_URL" \
     >>"$root$sysconf/default/psi-hub"
 expand_exec "$WORK/units/psi-hub.service" ""
-[ "${EXEC_ARGV[*]:6}" = "--contexts 4 --no-notify" ] ||
-    fail "PSI_HUB_OPTIONS did not reach the command line: '${EXEC_ARGV[*]}'"
+[ "${EXEC_ARGV[*]:4}" = "--listen $HUB_URL --contexts 4 --no-notify" ] ||
+    fail "/etc/default/psi-hub did not reach the command line: '${EXEC_ARGV[*]}'"
+# The hub's directory is fixed (/var/lib/psi-hub/hub): this test's instead.
+EXEC_ARGV[3]=$HUB_DIR
 "${EXEC_ARGV[@]}" >"$WORK/logs/hub.log" 2>&1 &
 HUB_PID=$!
 for _ in $(seq 200); do
