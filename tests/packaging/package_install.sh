@@ -103,6 +103,24 @@ if ! (cd "$root/tmp/debs" && chroot "$root" sh -c "cd /tmp/debs && DEBIAN_FRONTE
     tail -n 30 "$work/apt.log" | sed 's/^/    | /' >&2
     fail "apt-get install of the packages failed in the fresh root"
 fi
+# scripts/package.sh's own failures, now that the packages are copied: a
+# cpack that fails, and one that makes no package, are each said in a line.
+mkdir -p "$work/fake"
+printf '#!/bin/sh\necho "CPack Error: made to fail by the test" >&2\nexit 1\n' >"$work/fake/cpack"
+chmod +x "$work/fake/cpack"
+rc=0
+PATH="$work/fake:$PATH" bash "$src/scripts/package.sh" "$PSI_BIN/package-release" >/dev/null 2>"$work/fail.err" || rc=$?
+if [ "$rc" -ne 1 ] || ! grep -q '^package: cpack failed:' "$work/fail.err" ||
+    ! grep -q 'made to fail' "$work/fail.err"; then
+    fail "package.sh with a failing cpack: exit $rc, '$(head -n 3 "$work/fail.err")'"
+fi
+printf '#!/bin/sh\nexit 0\n' >"$work/fake/cpack"
+rc=0
+PATH="$work/fake:$PATH" bash "$src/scripts/package.sh" "$PSI_BIN/package-release" >/dev/null 2>"$work/fail.err" || rc=$?
+if [ "$rc" -ne 1 ] || ! grep -q '^package: cpack made no psi_\*.deb' "$work/fail.err"; then
+    fail "package.sh with a cpack that makes nothing: exit $rc, '$(head -n 3 "$work/fail.err")'"
+fi
+say "scripts/package.sh says when cpack fails and when it makes no package"
 pulled=$(sed -n 's/^Setting up \([^ :]*\).*/\1/p' "$work/apt.log" | grep -v -e '^psi$' -e '^libpsi' | tr '\n' ' ')
 step "apt-get install ${names[*]} (and from the archive: $pulled)"
 for dep in libsodium23 libnng1; do
@@ -132,9 +150,15 @@ for user in psi-hub psi-agent; do
     [ "$perms" = "$user 700" ] || fail "/var/lib/$user is '$perms', not '$user 700'"
     say "user: $id_line; /var/lib/$user: $perms"
 done
-step "files in place; $v_psi; $v_hub"
+# Installed again (an upgrade runs the same postinst): the users stay as they were.
+uid_before=$(in_root id -u psi-hub)
+in_root dpkg -i "/tmp/debs/${names[0]#./}" >"$work/reinstall.log" 2>&1 ||
+    fail "installing psi again failed: $(tail -n 3 "$work/reinstall.log")"
+[ "$(in_root id -u psi-hub)" = "$uid_before" ] || fail "installing psi again changed the psi-hub user"
+step "files in place; $v_psi; $v_hub; installing again keeps the users"
 
 # ---- 5. completion, as installed
+# shellcheck disable=SC2016  # expanded by the bash in the root
 got=$(in_root bash --norc --noprofile -c '. /usr/share/bash-completion/completions/psi
     COMP_WORDS=(psi sub); COMP_CWORD=1; _psi_complete; echo "${COMPREPLY[*]}"')
 [ "$got" = "submit" ] || fail "the installed completion offered '$got' for 'psi sub'"
@@ -152,7 +176,9 @@ if ! in_root env PSI_SCENARIO_BIN=/opt/psi-demo/psi-scenario \
 fi
 ok=$(grep '^demo: OK' "$work/demo.log") || fail "the demo did not say OK"
 overlaps=$(sed -n 's/^demo: OK — \([0-9]*\) overlaps across 5 parties.*/\1/p' <<<"$ok")
-[ -n "$overlaps" ] && [ "$overlaps" -gt 0 ] || fail "the demo reported no overlap count: $ok"
+if [ -z "$overlaps" ] || [ "$overlaps" -eq 0 ]; then
+    fail "the demo reported no overlap count: $ok"
+fi
 grep -q "hub serving on tcp://127.0.0.1" "$work/demo.log" || fail "the demo's hub did not serve on loopback"
 step "demo from /usr/bin in the root: $overlaps overlaps across 5 parties, as planted"
 
