@@ -4,6 +4,8 @@
 #    that `cc x.c $(pkg-config --cflags --libs psi)` builds a program that
 #    runs (one that evaluates an OPRF and canonicalises an indicator through
 #    the installed headers only);
+#  - the man pages (when scdoc was found), bash completion, systemd units and
+#    their /etc/default files, all under the prefix;
 #  - programs that run from that prefix without LD_LIBRARY_PATH (their RPATH
 #    is relative to themselves): `psi --help`, `psi-hub --help`, and the demo
 #    (scripts/demo.sh PREFIX: a hub and five parties, all from PREFIX/bin).
@@ -16,6 +18,18 @@ cmake --install "$PSI_BIN" --prefix "$work/prefix" >/dev/null
 for h in error.h export.h oprf.h blind.h indicator.h ioc_reader.h merkle.h note.h checkpoint.h; do
   [ -f "$work/prefix/include/psi/$h" ] || { echo "install: include/psi/$h missing" >&2; exit 1; }
 done
+# What an operator needs besides the programs, all inside the prefix
+# (packaging/CMakeLists.txt, docs/man): nothing is written outside it.
+for f in share/bash-completion/completions/psi share/bash-completion/completions/psi-hub \
+    lib/systemd/system/psi-hub.service lib/systemd/system/psi-agent@.service \
+    etc/default/psi-hub etc/default/psi-agent; do
+    [ -s "$work/prefix/$f" ] || { echo "install: $f missing" >&2; exit 1; }
+done
+if grep -q '^SCDOC:FILEPATH=/' "$PSI_BIN/CMakeCache.txt"; then
+    for f in man1/psi.1.gz man8/psi-hub.8.gz man7/psi-indicators.7.gz; do
+        [ -s "$work/prefix/share/man/$f" ] || { echo "install: share/man/$f missing" >&2; exit 1; }
+    done
+fi
 pc=$(find "$work/prefix" -name psi.pc | head -n 1)
 [ -n "$pc" ] || { echo "install: psi.pc missing" >&2; exit 1; }
 
