@@ -76,8 +76,7 @@ int psi_lockfile_take(const char *path, enum psi_lock_mode mode, unsigned wait_m
         if (errno == EINTR)
             continue;
         if (errno != EWOULDBLOCK) {
-            snprintf(holder, PSI_LOCKFILE_HOLDER_MAX, "cannot lock %s: %s", path,
-                     strerror(errno));
+            snprintf(holder, PSI_LOCKFILE_HOLDER_MAX, "cannot lock %s: %s", path, strerror(errno));
             close(fd);
             return PSI_ERR_IO;
         }

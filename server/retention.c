@@ -76,15 +76,14 @@ static const struct psi_cmdline_option prune_options[] = {
 
 static const struct psi_cmdline_command prune_command = {
     .name = "prune",
-    .about =
-        "Removes the data of every epoch older than the N most recent epochs that hold\n"
-        "data: submissions and their elements, cross-blind batches, tags, matches,\n"
-        "vendor feeds and feed query batches. The current epoch is always kept. Epochs\n"
-        "are ordered by the time they last received data. The audit log stays whole:\n"
-        "its entries still verify. The delete is one transaction, taken while the hub\n"
-        "serves; then the store is compacted (SQLite: a full VACUUM, during which the\n"
-        "hub's writes wait). Prints what it removed per epoch and the store's size\n"
-        "before and after. A pruned epoch cannot be made current again.\n",
+    .about = "Removes the data of every epoch older than the N most recent epochs that hold\n"
+             "data: submissions and their elements, cross-blind batches, tags, matches,\n"
+             "vendor feeds and feed query batches. The current epoch is always kept. Epochs\n"
+             "are ordered by the time they last received data. The audit log stays whole:\n"
+             "its entries still verify. The delete is one transaction, taken while the hub\n"
+             "serves; then the store is compacted (SQLite: a full VACUUM, during which the\n"
+             "hub's writes wait). Prints what it removed per epoch and the store's size\n"
+             "before and after. A pruned epoch cannot be made current again.\n",
     PSI_CMDLINE_OPTIONS(prune_options),
 };
 
@@ -169,8 +168,8 @@ int psi_hub_cmd_prune(int argc, char **argv)
         printf("psi-hub prune: removed epoch %s: %" PRIu64 " sets, %" PRIu64 " elements, %" PRIu64
                " cross-blind batches, %" PRIu64 " tags, %" PRIu64 " matches, %" PRIu64
                " feeds, %" PRIu64 " feed keys, %" PRIu64 " query batches\n",
-               u->epoch, u->submissions, u->elements, u->crossblinds, u->tags, u->matches,
-               u->feeds, u->feed_keys, u->queries);
+               u->epoch, u->submissions, u->elements, u->crossblinds, u->tags, u->matches, u->feeds,
+               u->feed_keys, u->queries);
     }
     if (choice.count == 0) {
         printf("psi-hub prune: nothing to prune (%" PRIu64 " epochs hold data); the store "

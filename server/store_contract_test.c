@@ -1169,8 +1169,7 @@ static void backup_is_a_snapshot(void **state)
     const struct psi_store_ops *ops = NULL;
     assert_int_equal(test_scratch_dir(dir, sizeof dir, "store-backup"), 0);
     assert_int_equal(
-        psi_store_in_dir(dir, backend_name(), &ops, location, sizeof location, err, sizeof err),
-        0);
+        psi_store_in_dir(dir, backend_name(), &ops, location, sizeof location, err, sizeof err), 0);
     /* a writer of another connection holds its transaction open meanwhile:
      * the backup neither waits for it nor copies its uncommitted change */
     struct psi_store *writer = NULL;

@@ -509,16 +509,15 @@ static const char *const STMT_SQL[S_COUNT] = {
                      " UNION ALL SELECT epoch, max(created_ms) FROM feed GROUP BY epoch"
                      " UNION ALL SELECT epoch, max(created_ms) FROM query GROUP BY epoch)"
                      " GROUP BY epoch ORDER BY 2 DESC, 1 DESC",
-    [S_EPOCH_USAGE] =
-        "SELECT (SELECT count(*) FROM submission WHERE epoch = ?1),"
-        " (SELECT coalesce(sum(count), 0) FROM submission WHERE epoch = ?1),"
-        " (SELECT count(*) FROM crossblind"
-        "  WHERE submission_id IN (SELECT id FROM submission WHERE epoch = ?1)),"
-        " (SELECT count(*) FROM tag WHERE epoch = ?1),"
-        " (SELECT count(*) FROM overlap WHERE epoch = ?1),"
-        " (SELECT count(*) FROM feed_key WHERE epoch = ?1),"
-        " (SELECT count(*) FROM feed WHERE epoch = ?1),"
-        " (SELECT count(*) FROM query WHERE epoch = ?1)",
+    [S_EPOCH_USAGE] = "SELECT (SELECT count(*) FROM submission WHERE epoch = ?1),"
+                      " (SELECT coalesce(sum(count), 0) FROM submission WHERE epoch = ?1),"
+                      " (SELECT count(*) FROM crossblind"
+                      "  WHERE submission_id IN (SELECT id FROM submission WHERE epoch = ?1)),"
+                      " (SELECT count(*) FROM tag WHERE epoch = ?1),"
+                      " (SELECT count(*) FROM overlap WHERE epoch = ?1),"
+                      " (SELECT count(*) FROM feed_key WHERE epoch = ?1),"
+                      " (SELECT count(*) FROM feed WHERE epoch = ?1),"
+                      " (SELECT count(*) FROM query WHERE epoch = ?1)",
     /* Children before parents: the foreign keys are enforced. */
     [S_PRUNE_OVERLAP] = "DELETE FROM overlap WHERE epoch = ?1",
     [S_PRUNE_TAG] = "DELETE FROM tag WHERE epoch = ?1",
@@ -2288,8 +2287,8 @@ static int epoch_usage(struct psi_store *st, const char *epoch, struct psi_store
         return s ? (done(s), fail(st, "epoch usage")) : PSI_ERR_STORE;
     int ret = 0;
     if (sqlite3_step(s) == SQLITE_ROW) {
-        uint64_t *field[] = {&u->submissions, &u->elements, &u->crossblinds, &u->tags,
-                             &u->matches,     &u->feed_keys, &u->feeds,      &u->queries};
+        uint64_t *field[] = {&u->submissions, &u->elements,  &u->crossblinds, &u->tags,
+                             &u->matches,     &u->feed_keys, &u->feeds,       &u->queries};
         for (int i = 0; i < (int)(sizeof field / sizeof field[0]); i++)
             *field[i] = column_u64(s, i);
     } else {
@@ -2328,7 +2327,7 @@ static int epoch_prune(struct psi_txn *t, const char *epoch, struct psi_store_ep
 {
     struct psi_store *st = t->store;
     static const enum stmt_id order[] = {
-        S_PRUNE_OVERLAP,    S_PRUNE_TAG,  S_PRUNE_CROSSBLIND, S_PRUNE_BLOCK,   S_PRUNE_SUBMISSION,
+        S_PRUNE_OVERLAP,    S_PRUNE_TAG,  S_PRUNE_CROSSBLIND, S_PRUNE_BLOCK, S_PRUNE_SUBMISSION,
         S_PRUNE_FEED_BLOCK, S_PRUNE_FEED, S_PRUNE_FEED_KEY,   S_PRUNE_QUERY,
     };
     memset(removed, 0, sizeof *removed);
@@ -2439,8 +2438,8 @@ static int store_backup(struct psi_store *st, const char *path, char *err, size_
         ret = PSI_ERR_STORE;
     } else {
         int rc;
-        while ((rc = sqlite3_backup_step(b, BACKUP_STEP_PAGES)) == SQLITE_OK ||
-               rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+        while ((rc = sqlite3_backup_step(b, BACKUP_STEP_PAGES)) == SQLITE_OK || rc == SQLITE_BUSY ||
+               rc == SQLITE_LOCKED)
             if (rc != SQLITE_OK)
                 sqlite3_sleep(10);
         if (sqlite3_backup_finish(b) != SQLITE_OK || rc != SQLITE_DONE) {
