@@ -78,7 +78,8 @@ expect 0 --out "usage: psi-hub COMMAND" -- "$HUB" --help
 # Every command psi-hub --help lists ("  psi-hub NAME  summary"): --help is
 # its usage on stdout, nothing on stderr, exit 0; an unknown option is one line.
 commands=$(sed -n 's/^  psi-hub \([a-z]*\)  .*/\1/p' "$WORK/out")
-[ "$(echo "$commands" | wc -l)" -eq 8 ] || fail "psi-hub --help lists $(echo $commands), not 8 commands"
+# prune and backup: tests/e2e/retention.sh
+[ "$(echo "$commands" | wc -l)" -eq 10 ] || fail "psi-hub --help lists $(echo $commands), not 10 commands"
 for c in $commands; do
     expect 0 --out "usage: psi-hub $c " -- "$HUB" "$c" --help
     [ -s "$WORK/err" ] && fail "output on stderr from: psi-hub $c --help"
