@@ -232,9 +232,12 @@ serve_until() {
     done
     [[ "$line" =~ ^psi-hub:\ serving\ test-hub\ on\ tcp://127\.0\.0\.1:[1-9][0-9]*$ ]] ||
         fail "serving line: '$line'"
-    # a second hub cannot take the same port
+    # a second serve of the same hub is refused by its lock (tests/e2e/locks.sh);
+    # another hub cannot take the same port
     local url=${line##* on }
-    expect 1 --err "cannot listen on" -- "$HUB" serve --dir "$D" --listen "$url"
+    expect 1 --err "is served by pid $SERVE_PID" -- "$HUB" serve --dir "$D" --listen "$url"
+    [ -d "$WORK/other-hub" ] || "$HUB" init --dir "$WORK/other-hub" --name other-hub >/dev/null
+    expect 1 --err "cannot listen on" -- "$HUB" serve --dir "$WORK/other-hub" --listen "$url"
     # the operator's commands work beside a serving hub
     local id="late-$sig"
     expect 0 -- "$HUB" admit --dir "$D" --id "$id" --role agency --key "$(vkey "$id")"
