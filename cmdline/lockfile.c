@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <time.h>
@@ -28,8 +29,13 @@ static void describe_holder(int fd, char holder[PSI_LOCKFILE_HOLDER_MAX])
     char since[32] = "";
     if (n > 0) {
         text[n] = '\0';
-        if (sscanf(text, "%ld %31s", &pid, since) < 1)
+        char *end = NULL;
+        errno = 0;
+        pid = strtol(text, &end, 10);
+        if (errno != 0 || end == text || (*end != ' ' && *end != '\n' && *end != '\0'))
             pid = 0;
+        else if (*end == ' ')
+            snprintf(since, sizeof since, "%.*s", (int)strcspn(end + 1, " \n"), end + 1);
     }
     if (pid <= 0) {
         snprintf(holder, PSI_LOCKFILE_HOLDER_MAX, "another process");

@@ -1142,7 +1142,7 @@ static void compact_gives_space_back(void **state)
     three_epochs(f);
     uint64_t before = 0, pruned = 0, after = 0;
     assert_int_equal(f->ops->disk_bytes(f->st, &before), 0);
-    assert_true(before > 40000u * PSI_STORE_ELEMENT_BYTES);
+    assert_true(before > (uint64_t)40000 * PSI_STORE_ELEMENT_BYTES);
     struct psi_txn t;
     struct psi_store_epoch_usage removed;
     begin(f, &t, PSI_TXN_WRITE);
@@ -1152,7 +1152,7 @@ static void compact_gives_space_back(void **state)
     assert_int_equal(f->ops->compact(f->st), 0);
     assert_int_equal(f->ops->disk_bytes(f->st, &after), 0);
     /* the 40000 elements (1.28 MB) of the pruned epoch are given back */
-    assert_true(after + 40000u * PSI_STORE_ELEMENT_BYTES <= before);
+    assert_true(after + (uint64_t)40000 * PSI_STORE_ELEMENT_BYTES <= before);
     assert_true(after < pruned);
     /* and the store still works */
     assert_int_equal(epochs_of(f, f->st).n, 2);
