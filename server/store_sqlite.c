@@ -2368,6 +2368,28 @@ static int store_disk_bytes(struct psi_store *st, uint64_t *bytes)
     return 0;
 }
 
+/* Copies the WAL into the file and truncates it. The hub's own connections
+ * may be checkpointing or reading at that moment (SQLITE_BUSY, or a partial
+ * checkpoint): tried again for a while; what is left then goes with the
+ * hub's next checkpoints. */
+#define CHECKPOINT_TRIES 50
+#define CHECKPOINT_PAUSE_MS 100
+
+static int checkpoint_truncate(struct psi_store *st)
+{
+    for (int i = 0; i < CHECKPOINT_TRIES; i++) {
+        int log = -1, done_frames = -1;
+        int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log,
+                                           &done_frames);
+        if (rc == SQLITE_OK && log == 0)
+            return 0;
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+            return fail(st, "checkpoint");
+        sqlite3_sleep(CHECKPOINT_PAUSE_MS);
+    }
+    return 0;
+}
+
 /* A full VACUUM: the stores were made with auto_vacuum off, which only a
  * VACUUM can change, and an incremental vacuum would leave the remaining
  * pages as scattered as the deletes left them. In WAL mode the VACUUM writes
@@ -2375,15 +2397,12 @@ static int store_disk_bytes(struct psi_store *st, uint64_t *bytes)
  * and truncate the WAL, so the space comes back to the file system. */
 static int store_compact(struct psi_store *st)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(st->db,
-                     "PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);",
-                     NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(st->error, sizeof st->error, "compact: %s", msg ? msg : sqlite3_errmsg(st->db));
-        sqlite3_free(msg);
-        return PSI_ERR_STORE;
-    }
-    return 0;
+    int rc = checkpoint_truncate(st);
+    if (rc == 0 && sqlite3_exec(st->db, "VACUUM", NULL, NULL, NULL) != SQLITE_OK)
+        rc = fail(st, "compact");
+    if (rc == 0)
+        rc = checkpoint_truncate(st);
+    return rc;
 }
 
 /* Pages copied per step of the online backup (4 MiB at SQLite's default
