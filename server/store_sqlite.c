@@ -2379,8 +2379,8 @@ static int checkpoint_truncate(struct psi_store *st)
 {
     for (int i = 0; i < CHECKPOINT_TRIES; i++) {
         int log = -1, done_frames = -1;
-        int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log,
-                                           &done_frames);
+        int rc =
+            sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done_frames);
         if (rc == SQLITE_OK && log == 0)
             return 0;
         if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
