@@ -206,11 +206,14 @@ int psi_cli_session_lock(struct psi_cli_session *s)
     if (psi_cli_path(path, sizeof path, s->dir, PSI_CLI_STATE_LOCK_FILE))
         return psi_cmdline_fail(s->cmd, "state directory path too long");
     unsigned wait_ms = state_lock_wait_ms();
-    int fd = psi_lockfile_take(path, PSI_LOCK_EXCLUSIVE, wait_ms, holder);
+    int fd = psi_lockfile_take(path, PSI_LOCK_EXCLUSIVE, wait_ms, s->stop, holder);
     if (fd == PSI_ERR_EXISTS)
         return psi_cmdline_fail(s->cmd,
                                 "%s is in use by %s; gave up after %u s (PSI_STATE_LOCK_WAIT)",
                                 s->dir, holder, wait_ms / 1000u);
+    if (fd == PSI_ERR_TIMEOUT)
+        return psi_cmdline_fail(s->cmd, "stopped while waiting for %s, in use by %s", s->dir,
+                                holder);
     if (fd < 0)
         return psi_cmdline_fail(s->cmd, "%s", holder);
     s->state_lock = fd;
@@ -232,7 +235,7 @@ int psi_cli_agent_lock(const char *cmd, const char *dir)
         psi_cmdline_note(cmd, "state directory path too long");
         return -1;
     }
-    int fd = psi_lockfile_take(path, PSI_LOCK_EXCLUSIVE, 0, holder);
+    int fd = psi_lockfile_take(path, PSI_LOCK_EXCLUSIVE, 0, NULL, holder);
     if (fd == PSI_ERR_EXISTS)
         psi_cmdline_note(cmd, "another agent runs on %s: %s", dir, holder);
     else if (fd < 0)

@@ -7,6 +7,7 @@
 #ifndef PSI_CLIENT_CLI_H
 #define PSI_CLIENT_CLI_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,6 +67,9 @@ struct psi_cli_session {
     int have_identity;
     int state_locked; /* the state lock is held, on descriptor state_lock */
     int state_lock;
+    /* When set, non-zero ends a wait for the state lock (the agent's stop
+     * flag, which its signal handler sets). */
+    const volatile sig_atomic_t *stop;
 };
 
 /* Opens DIR: checks it exists, opens the state database and the identity.
@@ -74,7 +78,8 @@ int psi_cli_session_open(struct psi_cli_session *s, const char *cmd, const char 
 void psi_cli_session_close(struct psi_cli_session *s);
 /* Takes the state lock of the session's directory, waiting as long as
  * PSI_STATE_LOCK_WAIT says; on failure prints the one line, naming the
- * holder ("DIR is in use by pid 1234 (since ...)"), and returns 1. Released
+ * holder ("DIR is in use by pid 1234 (since ...)"), and returns 1; a signal
+ * ends the wait the same way (the agent's SIGTERM is not held up). Released
  * by psi_cli_session_unlock, psi_cli_session_close or the process's end. */
 int psi_cli_session_lock(struct psi_cli_session *s);
 void psi_cli_session_unlock(struct psi_cli_session *s);

@@ -762,11 +762,11 @@ static int wake_nap(struct wake *w, unsigned seconds)
 /* A round under the state lock: a command that changes the state (psi
  * submit, policy, ...) waits for the round, and the round for it. A lock not
  * had in time is a failed round (said in one line); the next round tries
- * again. */
+ * again. A stop requested while it waits stops the agent. */
 static int locked_round(struct agent *a, struct round_tally *tally, int *new_tasks)
 {
     if (psi_cli_session_lock(a->session))
-        return 1;
+        return stop_requested ? -1 : 1;
     int rc = run_round(a, tally, new_tasks);
     psi_cli_session_unlock(a->session);
     return rc;
@@ -798,6 +798,7 @@ int psi_cmd_agent(int argc, char **argv)
     /* One agent per state directory, for its lifetime; each round also takes
      * the state lock, which the commands that change the state hold for
      * their duration (docs/client.md, "Locks"). */
+    s.stop = &stop_requested;
     int agent_lock = psi_cli_agent_lock("agent", dir);
     if (agent_lock < 0) {
         psi_cli_session_close(&s);

@@ -13,11 +13,11 @@
 
 #define RETRY_MS 50u
 
-static void sleep_ms(unsigned ms)
+/* 0, or -1 when a signal cut the pause short. */
+static int sleep_ms(unsigned ms)
 {
     struct timespec ts = {(time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
+    return nanosleep(&ts, NULL) == 0 ? 0 : -1;
 }
 
 /* What the exclusive holder wrote, as one printable line. */
@@ -66,7 +66,7 @@ static int write_holder(int fd)
 }
 
 int psi_lockfile_take(const char *path, enum psi_lock_mode mode, unsigned wait_ms,
-                      char holder[PSI_LOCKFILE_HOLDER_MAX])
+                      const volatile sig_atomic_t *stop, char holder[PSI_LOCKFILE_HOLDER_MAX])
 {
     holder[0] = '\0';
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -91,7 +91,11 @@ int psi_lockfile_take(const char *path, enum psi_lock_mode mode, unsigned wait_m
             close(fd);
             return PSI_ERR_EXISTS;
         }
-        sleep_ms(RETRY_MS);
+        if ((stop != NULL && *stop) || sleep_ms(RETRY_MS) != 0) {
+            describe_holder(fd, holder);
+            close(fd);
+            return PSI_ERR_TIMEOUT;
+        }
         waited += RETRY_MS;
     }
     if (mode == PSI_LOCK_EXCLUSIVE && write_holder(fd) != 0) {

@@ -12,6 +12,7 @@
 #ifndef PSI_LOCKFILE_H
 #define PSI_LOCKFILE_H
 
+#include <signal.h>
 #include <stddef.h>
 
 enum psi_lock_mode {
@@ -26,10 +27,13 @@ enum psi_lock_mode {
  * trying for up to wait_ms milliseconds (0: once). Returns the lock's file
  * descriptor (>= 0); PSI_ERR_EXISTS when another process holds it, with
  * holder describing it ("pid 1234 (since ...)", or "another process" when it
- * wrote nothing yet); PSI_ERR_IO when the file cannot be opened or locked,
- * with the reason in holder. */
+ * wrote nothing yet); PSI_ERR_TIMEOUT, with holder the same, when the wait
+ * was ended early: *stop (when stop is not NULL) became non-zero, or a signal
+ * interrupted this thread's pause (a process asked to stop stops waiting);
+ * PSI_ERR_IO when the file cannot be opened or locked, with the reason in
+ * holder. */
 int psi_lockfile_take(const char *path, enum psi_lock_mode mode, unsigned wait_ms,
-                      char holder[PSI_LOCKFILE_HOLDER_MAX]);
+                      const volatile sig_atomic_t *stop, char holder[PSI_LOCKFILE_HOLDER_MAX]);
 
 /* Releases a lock taken by psi_lockfile_take (fd < 0: nothing to do). The
  * file stays: a file is no lock. */

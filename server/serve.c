@@ -279,7 +279,8 @@ int psi_hub_cmd_serve(int argc, char **argv)
     char lock_path[4200], holder[PSI_LOCKFILE_HOLDER_MAX];
     snprintf(lock_path, sizeof lock_path, "%s/" PSI_HUB_LOCK_FILE, dir);
     int lock_fd = psi_lockfile_take(
-        lock_path, hub.ops->several_front_ends ? PSI_LOCK_SHARED : PSI_LOCK_EXCLUSIVE, 0, holder);
+        lock_path, hub.ops->several_front_ends ? PSI_LOCK_SHARED : PSI_LOCK_EXCLUSIVE, 0, NULL,
+        holder);
     if (lock_fd < 0) {
         if (lock_fd == PSI_ERR_EXISTS)
             psi_cmdline_note("serve", "%s is served by %s", dir, holder);

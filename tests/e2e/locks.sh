@@ -10,8 +10,8 @@
 #     running agent's pid, exit 1; state-changing commands run beside the
 #     agent (psi submit, psi policy); after SIGTERM the next agent starts.
 #  3. The state lock: a command waits for a holder, up to PSI_STATE_LOCK_WAIT
-#     seconds, then gives up naming the holder's pid; a holder that lets go
-#     in time is waited for.
+#     seconds, then gives up naming the holder's pid; an agent waiting for it
+#     stops at once on SIGTERM; a holder that lets go in time is waited for.
 #
 # Env (set by ctest): PSI_BIN build dir.
 set -euo pipefail
@@ -119,6 +119,19 @@ PSI_STATE_LOCK_WAIT=1 expect_refusal 1 "$PSI" agent --state "$A" --once
 grep -q "^psi agent: $A is in use by pid $HOLDER_PID" "$WORK/logs/refusal.err" ||
     fail "agent round under a held state lock: $(cat "$WORK/logs/refusal.err")"
 say "a held state lock: $(cat "$WORK/logs/refusal.err")"
+# an agent waiting for the state lock stops at once on SIGTERM
+"$PSI" agent --state "$A" --interval 1 >"$WORK/logs/agent.waiting.log" 2>&1 &
+AGENT_W=$!
+HARNESS_PIDS+=("$AGENT_W")
+sleep 1
+kill -TERM "$AGENT_W"
+for _ in $(seq 30); do kill -0 "$AGENT_W" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$AGENT_W" 2>/dev/null && fail "an agent waiting for the state lock did not stop within 3 s of SIGTERM"
+rc=0
+wait "$AGENT_W" || rc=$?
+[ "$rc" -eq 0 ] || fail "the waiting agent exited $rc on SIGTERM: $(cat "$WORK/logs/agent.waiting.log")"
+grep -q "^psi agent: stopped while waiting for $A, in use by pid $HOLDER_PID" \
+    "$WORK/logs/agent.waiting.log" || fail "the waiting agent said: $(cat "$WORK/logs/agent.waiting.log")"
 kill "$HOLDER_PID"
 wait "$HOLDER_PID" 2>/dev/null || true
 hold_lock "$A/state.lock" 2
