@@ -125,6 +125,11 @@ grep -q -- "--keep-epochs' wants a whole number from 1" "$WORK/logs/refusal.err"
 expect_refusal 1 "$PSI_HUB" prune --dir "$WORK/no-such-hub" --keep-epochs 1
 grep -q "no hub directory $WORK/no-such-hub" "$WORK/logs/refusal.err" ||
     fail "$(cat "$WORK/logs/refusal.err")"
+expect_refusal 1 "$PSI_HUB" prune --dir "$HUB_DIR/hub.key" --keep-epochs 1
+grep -q "is not a hub directory" "$WORK/logs/refusal.err" || fail "$(cat "$WORK/logs/refusal.err")"
+mkdir -p "$WORK/empty"
+expect_refusal 1 "$PSI_HUB" prune --dir "$WORK/empty" --keep-epochs 1
+grep -q "no hub in $WORK/empty" "$WORK/logs/refusal.err" || fail "$(cat "$WORK/logs/refusal.err")"
 expect_refusal 2 "$PSI_HUB" prune --dir "$HUB_DIR" --keep-epochs 1 --older-than 3
 grep -q "unknown option '--older-than'" "$WORK/logs/refusal.err" ||
     fail "$(cat "$WORK/logs/refusal.err")"
@@ -162,6 +167,13 @@ cp "$backup" "$WORK/backup/first.db"
 must "$PSI_HUB" backup --dir "$HUB_DIR" --out "$backup" --force >/dev/null
 cmp -s "$backup" "$WORK/backup/first.db" && fail "--force did not replace the backup"
 cp "$WORK/backup/first.db" "$backup"
+expect_refusal 1 "$PSI_HUB" backup --dir "$HUB_DIR" --out "$WORK/backup" --force
+grep -q "is not a file" "$WORK/logs/refusal.err" || fail "$(cat "$WORK/logs/refusal.err")"
+expect_refusal 1 "$PSI_HUB" backup --dir "$HUB_DIR" --out "$WORK/no-such-dir/b.db"
+grep -q "cannot create $WORK/no-such-dir/b.db.partial" "$WORK/logs/refusal.err" ||
+    fail "$(cat "$WORK/logs/refusal.err")"
+expect_refusal 1 "$PSI_HUB" backup --dir "$WORK/empty" --out "$WORK/backup/x.db"
+grep -q "no hub in $WORK/empty" "$WORK/logs/refusal.err" || fail "$(cat "$WORK/logs/refusal.err")"
 # auditor-y now trusts the hub's latest checkpoint, newer than the backup
 must "$PSI" audit verify --state "$Y" >/dev/null
 
