@@ -41,8 +41,9 @@ static void describe_holder(int fd, char holder[PSI_LOCKFILE_HOLDER_MAX])
         snprintf(holder, PSI_LOCKFILE_HOLDER_MAX, "another process");
         return;
     }
+    /* the file is anyone's to write: only a timestamp's characters pass */
     for (char *c = since; *c; c++)
-        if (*c < '0' && *c != '-' && *c != ':' && *c != '.')
+        if (strchr("0123456789-:.TZ", *c) == NULL)
             *c = '?';
     if (since[0])
         snprintf(holder, PSI_LOCKFILE_HOLDER_MAX, "pid %ld (since %s)", pid, since);
