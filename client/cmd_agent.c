@@ -96,6 +96,11 @@ static const struct psi_cmdline_command agent_command = {
                 "at any point, it can be run again: it continues where it was and never\n"
                 "returns a batch twice.\n"
                 "\n"
+                "One agent per state directory: a second one exits 1 naming the pid that\n"
+                "holds DIR/agent.lock. Each round holds DIR/state.lock, which the commands\n"
+                "that change the state hold too; a round waits for them at most\n"
+                "PSI_STATE_LOCK_WAIT seconds (default 60), then tries again next time.\n"
+                "\n"
                 "PSI_HUB_TIMEOUT=SECONDS in the environment bounds each wait for the hub\n"
                 "(default 30).\n",
 };
