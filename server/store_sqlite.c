@@ -2368,26 +2368,34 @@ static int store_disk_bytes(struct psi_store *st, uint64_t *bytes)
     return 0;
 }
 
-/* Copies the WAL into the file and truncates it. The hub's own connections
- * may be checkpointing or reading at that moment (SQLITE_BUSY, or a partial
- * checkpoint): tried again for a while; what is left then goes with the
- * hub's next checkpoints. */
-#define CHECKPOINT_TRIES 50
+/* Copies the WAL into the file and truncates it. A TRUNCATE checkpoint
+ * keeps the hub's writers out while it waits for its readers, so each try
+ * waits at most CHECKPOINT_WAIT_MS for them, and writers get their turn
+ * between tries. Readers or the hub's own checkpoint may keep it from
+ * finishing (SQLITE_BUSY, or frames left): tried again a few times; what is
+ * left then goes with the hub's own next checkpoints. */
+#define CHECKPOINT_TRIES 10
+#define CHECKPOINT_WAIT_MS 1000
 #define CHECKPOINT_PAUSE_MS 100
 
 static int checkpoint_truncate(struct psi_store *st)
 {
+    int ret = 0;
+    sqlite3_busy_timeout(st->db, CHECKPOINT_WAIT_MS);
     for (int i = 0; i < CHECKPOINT_TRIES; i++) {
         int log = -1, done_frames = -1;
         int rc =
             sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done_frames);
         if (rc == SQLITE_OK && log == 0)
-            return 0;
-        if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
-            return fail(st, "checkpoint");
+            break;
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED) {
+            ret = fail(st, "checkpoint");
+            break;
+        }
         sqlite3_sleep(CHECKPOINT_PAUSE_MS);
     }
-    return 0;
+    sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+    return ret;
 }
 
 /* A full VACUUM: the stores were made with auto_vacuum off, which only a
