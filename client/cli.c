@@ -1,5 +1,6 @@
 /* Shared pieces of the `psi` subcommands (see cli.h). */
 #include "cli.h"
+#include "lockfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -186,8 +187,65 @@ int psi_cli_session_open(struct psi_cli_session *s, const char *cmd, const char 
     return 0;
 }
 
+/* PSI_STATE_LOCK_WAIT in milliseconds; the default for a value that is not
+ * a number of seconds from 0 to 3600. */
+static unsigned state_lock_wait_ms(void)
+{
+    const char *text = getenv("PSI_STATE_LOCK_WAIT");
+    uint64_t s = PSI_CLI_STATE_LOCK_WAIT_S;
+    if (text != NULL && psi_cmdline_parse_u64(text, 0, 3600, &s) != 0)
+        s = PSI_CLI_STATE_LOCK_WAIT_S;
+    return (unsigned)s * 1000u;
+}
+
+int psi_cli_session_lock(struct psi_cli_session *s)
+{
+    char path[4096], holder[PSI_LOCKFILE_HOLDER_MAX];
+    if (s->state_locked)
+        return 0;
+    if (psi_cli_path(path, sizeof path, s->dir, PSI_CLI_STATE_LOCK_FILE))
+        return psi_cmdline_fail(s->cmd, "state directory path too long");
+    unsigned wait_ms = state_lock_wait_ms();
+    int fd = psi_lockfile_take(path, PSI_LOCK_EXCLUSIVE, wait_ms, s->stop, holder);
+    if (fd == PSI_ERR_EXISTS)
+        return psi_cmdline_fail(s->cmd,
+                                "%s is in use by %s; gave up after %u s (PSI_STATE_LOCK_WAIT)",
+                                s->dir, holder, wait_ms / 1000u);
+    if (fd == PSI_ERR_TIMEOUT)
+        return psi_cmdline_fail(s->cmd, "stopped while waiting for %s, in use by %s", s->dir,
+                                holder);
+    if (fd < 0)
+        return psi_cmdline_fail(s->cmd, "%s", holder);
+    s->state_lock = fd;
+    s->state_locked = 1;
+    return 0;
+}
+
+void psi_cli_session_unlock(struct psi_cli_session *s)
+{
+    if (s->state_locked)
+        psi_lockfile_release(s->state_lock);
+    s->state_locked = 0;
+}
+
+int psi_cli_agent_lock(const char *cmd, const char *dir)
+{
+    char path[4096], holder[PSI_LOCKFILE_HOLDER_MAX];
+    if (psi_cli_path(path, sizeof path, dir, PSI_CLI_AGENT_LOCK_FILE)) {
+        psi_cmdline_note(cmd, "state directory path too long");
+        return -1;
+    }
+    int fd = psi_lockfile_take(path, PSI_LOCK_EXCLUSIVE, 0, NULL, holder);
+    if (fd == PSI_ERR_EXISTS)
+        psi_cmdline_note(cmd, "another agent runs on %s: %s", dir, holder);
+    else if (fd < 0)
+        psi_cmdline_note(cmd, "%s", holder);
+    return fd < 0 ? -1 : fd;
+}
+
 void psi_cli_session_close(struct psi_cli_session *s)
 {
+    psi_cli_session_unlock(s);
     if (s->have_identity)
         psi_identity_clear(&s->identity);
     s->have_identity = 0;

@@ -7,6 +7,7 @@
 #ifndef PSI_CLIENT_CLI_H
 #define PSI_CLIENT_CLI_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,14 @@
 /* File names inside the state directory. */
 #define PSI_CLI_IDENTITY_FILE "id.key"
 #define PSI_CLI_SEED_FILE "mutual.seed"
+/* The locks (cmdline/lockfile.h; docs/client.md, "Locks"): the state lock,
+ * held by a command that changes the state for its duration and by the agent
+ * for each round; the agent lock, held by `psi agent` for its lifetime. */
+#define PSI_CLI_STATE_LOCK_FILE "state.lock"
+#define PSI_CLI_AGENT_LOCK_FILE "agent.lock"
+/* How long a command waits for the state lock by default; the environment's
+ * PSI_STATE_LOCK_WAIT=SECONDS (0 to 3600) says otherwise. */
+#define PSI_CLI_STATE_LOCK_WAIT_S 60u
 
 /* The option every command on a participant's state takes: a table row
  * `[X_STATE] = {PSI_CLI_STATE_OPTION}`. */
@@ -56,12 +65,28 @@ struct psi_cli_session {
     struct psi_state_config config;
     struct psi_identity identity;
     int have_identity;
+    int state_locked; /* the state lock is held, on descriptor state_lock */
+    int state_lock;
+    /* When set, non-zero ends a wait for the state lock (the agent's stop
+     * flag, which its signal handler sets). */
+    const volatile sig_atomic_t *stop;
 };
 
 /* Opens DIR: checks it exists, opens the state database and the identity.
  * On failure prints the one line and returns 1. */
 int psi_cli_session_open(struct psi_cli_session *s, const char *cmd, const char *dir);
 void psi_cli_session_close(struct psi_cli_session *s);
+/* Takes the state lock of the session's directory, waiting as long as
+ * PSI_STATE_LOCK_WAIT says; on failure prints the one line, naming the
+ * holder ("DIR is in use by pid 1234 (since ...)"), and returns 1; a signal
+ * ends the wait the same way (the agent's SIGTERM is not held up). Released
+ * by psi_cli_session_unlock, psi_cli_session_close or the process's end. */
+int psi_cli_session_lock(struct psi_cli_session *s);
+void psi_cli_session_unlock(struct psi_cli_session *s);
+/* Takes the agent lock of dir, without waiting: one agent per state
+ * directory. The lock's descriptor, or -1 after printing the one line
+ * ("another agent runs on DIR: pid 1234 (since ...)"). */
+int psi_cli_agent_lock(const char *cmd, const char *dir);
 /* Reads DIR/mutual.seed and derives the key of epoch; wipes the seed.
  * On failure prints the one line and returns 1. */
 int psi_cli_epoch_key(struct psi_cli_session *s, const char *epoch, unsigned char key[32]);

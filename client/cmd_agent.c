@@ -19,6 +19,7 @@
 #include "agent_check.h"
 #include "feed_agent.h"
 #include "hub_client.h"
+#include "lockfile.h"
 #include "log_view.h"
 #include "methods.h"
 #include "party_policy.h"
@@ -94,6 +95,11 @@ static const struct psi_cmdline_command agent_command = {
     .epilogue = "Without --once it runs until SIGINT or SIGTERM, then stops cleanly. Killed\n"
                 "at any point, it can be run again: it continues where it was and never\n"
                 "returns a batch twice.\n"
+                "\n"
+                "One agent per state directory: a second one exits 1 naming the pid that\n"
+                "holds DIR/agent.lock. Each round holds DIR/state.lock, which the commands\n"
+                "that change the state hold too; a round waits for them at most\n"
+                "PSI_STATE_LOCK_WAIT seconds (default 60), then tries again next time.\n"
                 "\n"
                 "PSI_HUB_TIMEOUT=SECONDS in the environment bounds each wait for the hub\n"
                 "(default 30).\n",
@@ -758,6 +764,19 @@ static int wake_nap(struct wake *w, unsigned seconds)
     return 0;
 }
 
+/* A round under the state lock: a command that changes the state (psi
+ * submit, policy, ...) waits for the round, and the round for it. A lock not
+ * had in time is a failed round (said in one line); the next round tries
+ * again. A stop requested while it waits stops the agent. */
+static int locked_round(struct agent *a, struct round_tally *tally, int *new_tasks)
+{
+    if (psi_cli_session_lock(a->session))
+        return stop_requested ? -1 : 1;
+    int rc = run_round(a, tally, new_tasks);
+    psi_cli_session_unlock(a->session);
+    return rc;
+}
+
 int psi_cmd_agent(int argc, char **argv)
 {
     struct psi_cmdline_args args;
@@ -781,6 +800,15 @@ int psi_cmd_agent(int argc, char **argv)
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "agent", dir))
         return PSI_CMDLINE_EXIT_FAILURE;
+    /* One agent per state directory, for its lifetime; each round also takes
+     * the state lock, which the commands that change the state hold for
+     * their duration (docs/client.md, "Locks"). */
+    s.stop = &stop_requested;
+    int agent_lock = psi_cli_agent_lock("agent", dir);
+    if (agent_lock < 0) {
+        psi_cli_session_close(&s);
+        return PSI_CMDLINE_EXIT_FAILURE;
+    }
     struct agent a;
     memset(&a, 0, sizeof a);
     a.session = &s;
@@ -788,12 +816,14 @@ int psi_cmd_agent(int argc, char **argv)
     struct psi_hub_failure f;
     if (psi_hub_client_open(&a.hub, &s.identity, &s.config, &f)) {
         psi_cli_session_close(&s);
+        psi_lockfile_release(agent_lock);
         return psi_cmdline_fail("agent", "%s", f.text);
     }
     struct psi_feed_agent_limits limits = {feed_limit, feed_total};
     if (psi_feed_agent_open(&a.feeds, &s, &limits, agent_agency_key, &a)) {
         psi_hub_client_close(a.hub);
         psi_cli_session_close(&s);
+        psi_lockfile_release(agent_lock);
         return PSI_CMDLINE_EXIT_FAILURE;
     }
 
@@ -811,7 +841,7 @@ int psi_cmd_agent(int argc, char **argv)
          * a round runs). */
         for (;;) {
             int new_tasks = 0;
-            int rc = run_round(&a, &tally, &new_tasks);
+            int rc = locked_round(&a, &tally, &new_tasks);
             if (rc > 0) {
                 status = PSI_CMDLINE_EXIT_FAILURE;
                 break;
@@ -828,7 +858,7 @@ int psi_cmd_agent(int argc, char **argv)
             struct round_tally before = tally;
             size_t answered_before = a.feed_tally.answered;
             int new_tasks = 0;
-            int rc = run_round(&a, &tally, &new_tasks);
+            int rc = locked_round(&a, &tally, &new_tasks);
             if (rc < 0)
                 break;
             int progress = tally.done > before.done || a.feed_tally.answered > answered_before;
@@ -862,5 +892,6 @@ int psi_cmd_agent(int argc, char **argv)
     psi_state_policy_clear(&a.policy);
     psi_hub_client_close(a.hub);
     psi_cli_session_close(&s);
+    psi_lockfile_release(agent_lock);
     return status;
 }

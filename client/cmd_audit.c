@@ -611,6 +611,10 @@ static int cmd_verify(int argc, char **argv)
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "audit", dir))
         return PSI_CMDLINE_EXIT_FAILURE;
+    if (psi_cli_session_lock(&s)) {
+        psi_cli_session_close(&s);
+        return PSI_CMDLINE_EXIT_FAILURE;
+    }
     int failed = 0;
     char why[PSI_LOG_WHY_MAX];
     struct psi_note_verifier key;
@@ -778,6 +782,10 @@ static int cmd_receipt(int argc, char **argv)
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "audit", dir))
         return PSI_CMDLINE_EXIT_FAILURE;
+    if (psi_cli_session_lock(&s)) {
+        psi_cli_session_close(&s);
+        return PSI_CMDLINE_EXIT_FAILURE;
+    }
     size_t bad = 0;
     char why[PSI_LOG_WHY_MAX];
     struct psi_note_verifier key;

@@ -119,6 +119,10 @@ int psi_cmd_epoch(int argc, char **argv)
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "epoch", dir))
         return PSI_CMDLINE_EXIT_FAILURE;
+    if (psi_cli_session_lock(&s)) {
+        psi_cli_session_close(&s);
+        return PSI_CMDLINE_EXIT_FAILURE;
+    }
     status = label ? accept_label(&s, label) : list_epochs(&s);
     if (fflush(stdout) != 0 && !status)
         status = psi_cmdline_fail("epoch", "cannot write to standard output");

@@ -146,6 +146,8 @@ static int feed_cmd_open(struct feed_cmd *fc, const char *dir, int n_files, char
     struct psi_hub_failure f;
     if (psi_cli_session_open(&fc->session, fc->cmd, dir))
         return PSI_CMDLINE_EXIT_FAILURE;
+    if (psi_cli_session_lock(&fc->session))
+        return PSI_CMDLINE_EXIT_FAILURE;
     if (psi_ioc_set_new(&fc->set))
         return psi_cmdline_fail(fc->cmd, "out of memory");
     char err[512];

@@ -99,6 +99,10 @@ int psi_cmd_peers(int argc, char **argv)
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "peers", dir))
         return PSI_CMDLINE_EXIT_FAILURE;
+    if (psi_cli_session_lock(&s)) {
+        psi_cli_session_close(&s);
+        return PSI_CMDLINE_EXIT_FAILURE;
+    }
     struct psi_hub_client *hub = NULL;
     Psi__Roster *roster = NULL;
     struct psi_state_policy policy;

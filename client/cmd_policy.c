@@ -72,6 +72,10 @@ int psi_cmd_policy(int argc, char **argv)
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "policy", dir))
         return PSI_CMDLINE_EXIT_FAILURE;
+    if (psi_cli_session_lock(&s)) {
+        psi_cli_session_close(&s);
+        return PSI_CMDLINE_EXIT_FAILURE;
+    }
     struct psi_hub_client *hub = NULL;
     struct psi_state_policy policy;
     int rc = psi_state_policy_get(s.state, &policy);

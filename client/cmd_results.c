@@ -290,6 +290,12 @@ int psi_cmd_results(int argc, char **argv)
         matches[i].peers = (const char *const *)m->peers;
         matches[i].n_peers = m->n_peers;
     }
+    /* The state lock only now: while results --wait waits, this
+     * participant's own agent must go on taking it for its rounds. */
+    if (psi_cli_session_lock(&s)) {
+        status = PSI_CMDLINE_EXIT_FAILURE;
+        goto out;
+    }
     int rc = psi_state_results_store(s.state, res->epoch, res->threshold, matches, res->n_matches);
     if (!rc)
         rc = psi_state_results_get(s.state, res->epoch, &list);

@@ -445,6 +445,10 @@ int psi_cmd_submit(int argc, char **argv)
     struct psi_cli_session s;
     if (psi_cli_session_open(&s, "submit", dir))
         return PSI_CMDLINE_EXIT_FAILURE;
+    if (psi_cli_session_lock(&s)) {
+        psi_cli_session_close(&s);
+        return PSI_CMDLINE_EXIT_FAILURE;
+    }
 
     struct psi_ioc_set *set = NULL;
     struct psi_state_indicator *fresh = NULL;

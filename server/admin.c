@@ -709,7 +709,20 @@ int psi_hub_cmd_epoch(int argc, char **argv)
                     mode);
             ret = 1;
         } else {
-            rc = store_ops->meta_set(&t, PSI_META_EPOCH_LABEL, label);
+            char key[sizeof PSI_META_PRUNED_PREFIX + PSI_EPOCH_LABEL_MAX], when[32];
+            snprintf(key, sizeof key, PSI_META_PRUNED_PREFIX "%s", label);
+            rc = store_ops->meta_get(&t, key, when, sizeof when);
+            if (rc == 0) {
+                /* Its positions would start again from 0 beside the log's
+                 * entries of the sets that were removed. */
+                fprintf(stderr,
+                        "psi-hub epoch: epoch %s was pruned (psi-hub prune); a pruned epoch "
+                        "cannot be made current again\n",
+                        label);
+                ret = 1;
+            } else if (rc == PSI_ERR_NOT_FOUND) {
+                rc = store_ops->meta_set(&t, PSI_META_EPOCH_LABEL, label);
+            }
         }
     }
     if (rc == 0 && ret == 0)

@@ -15,5 +15,7 @@ int psi_hub_cmd_epoch(int argc, char **argv);
 int psi_hub_cmd_roster(int argc, char **argv);
 int psi_hub_cmd_serve(int argc, char **argv);
 int psi_hub_cmd_quota(int argc, char **argv);
+int psi_hub_cmd_prune(int argc, char **argv);
+int psi_hub_cmd_backup(int argc, char **argv);
 
 #endif

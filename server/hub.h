@@ -44,6 +44,9 @@
 /* The hub's key inside a hub directory; its store is where the registry
  * says (psi_store_in_dir: hub.db for SQLite). */
 #define PSI_HUB_KEY_FILE "hub.key"
+/* psi-hub serve's lock (cmdline/lockfile.h): exclusive unless the store
+ * backend admits several front-ends. */
+#define PSI_HUB_LOCK_FILE "hub.lock"
 
 /* Meta keys of the store. */
 #define PSI_META_NAME "name"
@@ -51,6 +54,9 @@
 #define PSI_META_EPOCH_LABEL "epoch_label"
 #define PSI_META_THRESHOLD "threshold"
 #define PSI_META_MAX_MESSAGE "max_message_bytes"
+/* + LABEL: the epoch was pruned (psi-hub prune), at this Unix time in ms; it
+ * cannot be made current again. */
+#define PSI_META_PRUNED_PREFIX "pruned_epoch:"
 
 /* What serve.c needs to know about a hub; read-only while serving. */
 struct psi_hub {

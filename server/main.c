@@ -22,6 +22,8 @@ static const struct psi_cmdline_subcommand commands[] = {
     {"roster", psi_hub_cmd_roster, "list the participants and their policies"},
     {"serve", psi_hub_cmd_serve, "serve requests until SIGTERM or SIGINT"},
     {"quota", psi_hub_cmd_quota, "set a participant's element quota or an agency's feed queries"},
+    {"prune", psi_hub_cmd_prune, "remove the data of old epochs and give the space back"},
+    {"backup", psi_hub_cmd_backup, "write a consistent copy of the store while the hub serves"},
 };
 
 static const struct psi_cmdline_group hub = {

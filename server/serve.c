@@ -22,6 +22,7 @@
 
 #include "cmdline.h"
 #include "commands.h"
+#include "lockfile.h"
 #include "hub.h"
 #include "log.h"
 #include "psi/error.h"
@@ -228,7 +229,8 @@ static const struct psi_cmdline_option serve_options[] = {
 
 static const struct psi_cmdline_command serve_command = {
     .name = "serve",
-    .about = "Serves the hub of DIR on an nng REP socket with N contexts. The line\n"
+    .about = "Serves the hub of DIR on an nng REP socket with N contexts. One serve a\n"
+             "directory: a second one says which pid holds DIR/hub.lock and exits 1. The line\n"
              "  psi-hub: serving NAME on tcp://HOST:PORT\n"
              "says when requests are taken. One line per request goes to stderr: time,\n"
              "participant, method, result, duration. SIGTERM or SIGINT stops the hub\n"
@@ -270,6 +272,21 @@ int psi_hub_cmd_serve(int argc, char **argv)
     char err[512];
     if (psi_hub_load(&hub, dir, err, sizeof err) != 0) {
         psi_cmdline_note("serve", "%s", err);
+        return 1;
+    }
+    /* One hub process per directory, unless the backend serialises several
+     * (docs/operations.md, "Locks"); held until the process ends. */
+    char lock_path[4200], holder[PSI_LOCKFILE_HOLDER_MAX];
+    snprintf(lock_path, sizeof lock_path, "%s/" PSI_HUB_LOCK_FILE, dir);
+    int lock_fd = psi_lockfile_take(
+        lock_path, hub.ops->several_front_ends ? PSI_LOCK_SHARED : PSI_LOCK_EXCLUSIVE, 0, NULL,
+        holder);
+    if (lock_fd < 0) {
+        if (lock_fd == PSI_ERR_EXISTS)
+            psi_cmdline_note("serve", "%s is served by %s", dir, holder);
+        else
+            psi_cmdline_note("serve", "%s", holder);
+        psi_hub_unload(&hub);
         return 1;
     }
     int status = 1;
@@ -409,5 +426,6 @@ out:
         nng_mtx_free(notify_cap.lock);
     free(notify_cap.ids);
     psi_hub_unload(&hub);
+    psi_lockfile_release(lock_fd);
     return status;
 }

@@ -169,8 +169,27 @@ typedef int (*psi_store_submission_fn)(void *ctx, const struct psi_store_submiss
 typedef int (*psi_store_match_fn)(void *ctx, uint64_t position, const char *const *peers,
                                   size_t peer_count);
 
+/* What the store holds of one epoch (psi-hub prune, docs/operations.md):
+ * its submissions ("sets") and their elements, cross-blind batches, tags and
+ * matched positions (a position and a peer that holds it); vendor feeds
+ * (announced keys and published filters) and feed query batches. last_ms:
+ * the latest now_ms any of its submissions, feed keys, feeds or query batches
+ * was stored with. */
+struct psi_store_epoch_usage {
+    char epoch[PSI_STORE_EPOCH_MAX + 1];
+    uint64_t submissions, elements, crossblinds, tags, matches;
+    uint64_t feed_keys, feeds, queries;
+    uint64_t last_ms;
+};
+typedef int (*psi_store_epoch_fn)(void *ctx, const struct psi_store_epoch_usage *u);
+
 struct psi_store_ops {
     const char *backend;
+    /* 1 if several hub processes may serve one store at once (a database
+     * server that serialises them); 0 (SQLite) if only one may: psi-hub serve
+     * then holds its directory's lock exclusively (docs/operations.md,
+     * "Locks"). */
+    int several_front_ends;
 
     /* Create a new, empty store at location (refuses an existing one), or
      * open an existing one. err gets a reason for a person. */
@@ -355,6 +374,28 @@ struct psi_store_ops {
                          int (*fn)(void *ctx, const struct psi_store_query *q), void *ctx);
     int (*query_answer)(struct psi_txn *t, uint64_t id, const uint8_t *evaluated,
                         const unsigned char proof[PSI_STORE_PROOF_BYTES], uint64_t now_ms);
+
+    /* Retention and backup (psi-hub prune and backup, docs/operations.md).
+     *
+     * epoch_list: every epoch that holds a submission, a feed key, a feed or
+     * a query batch, with what it holds, most recent first (by last_ms, then
+     * by label, greater first). epoch_prune removes all of that for one epoch
+     * and says what it removed in *removed (all zero for an epoch that holds
+     * nothing); the audit log, the roster, quotas, stored replies, nonces and
+     * staged uploads are not per epoch and stay as they are. */
+    int (*epoch_list)(struct psi_txn *t, psi_store_epoch_fn fn, void *ctx);
+    int (*epoch_prune)(struct psi_txn *t, const char *epoch, struct psi_store_epoch_usage *removed);
+    /* Outside a transaction. disk_bytes: the space the store takes on disk
+     * now. compact gives the space of removed data back to the file system;
+     * it may keep the store's writers waiting while it runs. */
+    int (*disk_bytes)(struct psi_store *st, uint64_t *bytes);
+    int (*compact)(struct psi_store *st);
+    /* Outside a transaction: a consistent copy of the whole store, as of one
+     * moment, written to the new file path (refused with PSI_ERR_EXISTS if
+     * path exists), mode 0600, which open() accepts as a store; the writers
+     * of the store go on meanwhile. A backend that cannot copy itself into
+     * a file returns PSI_ERR_UNSUPPORTED. err gets a reason for a person. */
+    int (*backup)(struct psi_store *st, const char *path, char *err, size_t errlen);
 };
 
 /* ---- the registry (store_backends.c) */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -450,8 +451,8 @@ static void staging(void **state)
 
 /* ---------------------------------------------------------------- matching */
 
-static uint64_t submit(struct fixture *f, struct psi_txn *t, const char *owner, const char *epoch,
-                       uint64_t count)
+static uint64_t submit_at(struct fixture *f, struct psi_txn *t, const char *owner,
+                          const char *epoch, uint64_t count, uint64_t now_ms)
 {
     struct psi_store_submission s;
     memset(&s, 0, sizeof s);
@@ -465,9 +466,15 @@ static uint64_t submit(struct fixture *f, struct psi_txn *t, const char *owner, 
     assert_non_null(elements);
     for (uint64_t i = 0; i < count; i++)
         elements[i * PSI_STORE_ELEMENT_BYTES] = (uint8_t)(s.position_base + i);
-    assert_int_equal(f->ops->submission_add(t, &s, elements, NOW), 0);
+    assert_int_equal(f->ops->submission_add(t, &s, elements, now_ms), 0);
     free(elements);
     return s.id;
+}
+
+static uint64_t submit(struct fixture *f, struct psi_txn *t, const char *owner, const char *epoch,
+                       uint64_t count)
+{
+    return submit_at(f, t, owner, epoch, count, NOW);
 }
 
 struct work {
@@ -1001,6 +1008,217 @@ static void quotas_and_queries(void **state)
     assert_int_equal(psi_txn_commit(&t), 0);
 }
 
+/* ---------------------------------------------------------------- retention and backup */
+
+struct epochs {
+    struct psi_store_epoch_usage u[8];
+    size_t n;
+};
+
+static int epoch_one(void *ctx, const struct psi_store_epoch_usage *u)
+{
+    struct epochs *e = ctx;
+    if (e->n < 8)
+        e->u[e->n] = *u;
+    e->n++;
+    return 0;
+}
+
+static struct epochs epochs_of(struct fixture *f, struct psi_store *st)
+{
+    struct psi_txn t;
+    struct epochs e;
+    memset(&e, 0, sizeof e);
+    assert_int_equal(psi_txn_begin(&t, f->ops, st, PSI_TXN_READ), 0);
+    assert_int_equal(f->ops->epoch_list(&t, epoch_one, &e), 0);
+    psi_txn_rollback(&t);
+    return e;
+}
+
+/* EPOCH: A's and B's joined sets, a large set of A's, a feed key and a
+ * query batch; 2026-W02 (later): a set of A's; 2026-W03 (later still): B's. */
+static void three_epochs(struct fixture *f)
+{
+    join_in_order(f, 1);
+    struct psi_txn t;
+    begin(f, &t, PSI_TXN_WRITE);
+    submit(f, &t, "agency-a", EPOCH, 40000);
+    admit(f, &t, "vendor-v", "vendor", NULL);
+    struct psi_store_feed_key k;
+    memset(&k, 0, sizeof k);
+    snprintf(k.vendor, sizeof k.vendor, "vendor-v");
+    snprintf(k.epoch, sizeof k.epoch, EPOCH);
+    assert_int_equal(f->ops->feed_key_put(&t, &k, NOW), 0);
+    query(f, &t, "agency-a", 2, 1);
+    submit_at(f, &t, "agency-a", "2026-W02", 2, NOW + 5);
+    submit_at(f, &t, "agency-b", "2026-W03", 1, NOW + 9);
+    const uint8_t entry[] = {7, 7, 7};
+    assert_int_equal(f->ops->log_entry_put(&t, 0, entry, sizeof entry), 0);
+    assert_int_equal(psi_txn_commit(&t), 0);
+}
+
+static void epochs_listed_and_pruned(void **state)
+{
+    struct fixture *f = *state;
+    struct epochs e = epochs_of(f, f->st);
+    assert_int_equal(e.n, 0); /* an empty store holds no epoch */
+    three_epochs(f);
+    e = epochs_of(f, f->st);
+    assert_int_equal(e.n, 3);
+    assert_string_equal(e.u[0].epoch, "2026-W03");
+    assert_int_equal(e.u[0].last_ms, NOW + 9);
+    assert_string_equal(e.u[1].epoch, "2026-W02");
+    assert_string_equal(e.u[2].epoch, EPOCH);
+    const struct psi_store_epoch_usage *old = &e.u[2];
+    assert_int_equal(old->last_ms, NOW);
+    assert_int_equal(old->submissions, 3);
+    assert_int_equal(old->elements, 40006);
+    assert_int_equal(old->crossblinds, 2);
+    assert_int_equal(old->tags, 6);
+    assert_int_equal(old->matches, 4); /* A's positions 1, 2 and B's 0, 2 */
+    assert_int_equal(old->feed_keys, 1);
+    assert_int_equal(old->feeds, 0);
+    assert_int_equal(old->queries, 1);
+    assert_int_equal(e.u[1].submissions, 1);
+    assert_int_equal(e.u[1].elements, 2);
+    assert_int_equal(e.u[1].tags, 0);
+
+    struct psi_txn t;
+    struct psi_store_epoch_usage removed;
+    begin(f, &t, PSI_TXN_WRITE);
+    assert_int_equal(f->ops->epoch_prune(&t, EPOCH, &removed), 0);
+    assert_string_equal(removed.epoch, EPOCH);
+    assert_int_equal(removed.submissions, 3);
+    assert_int_equal(removed.elements, 40006);
+    assert_int_equal(removed.tags, 6);
+    assert_int_equal(removed.matches, 4);
+    assert_int_equal(removed.queries, 1);
+    /* an epoch that holds nothing: nothing removed, no error */
+    assert_int_equal(f->ops->epoch_prune(&t, "2020-W01", &removed), 0);
+    assert_int_equal(removed.submissions + removed.elements + removed.tags + removed.queries, 0);
+    assert_int_equal(psi_txn_commit(&t), 0);
+
+    e = epochs_of(f, f->st);
+    assert_int_equal(e.n, 2);
+    assert_string_equal(e.u[0].epoch, "2026-W03");
+    assert_string_equal(e.u[1].epoch, "2026-W02");
+    begin(f, &t, PSI_TXN_READ);
+    struct psi_store_submission sub;
+    assert_int_equal(f->ops->submission_get(&t, 1, &sub), PSI_ERR_NOT_FOUND);
+    uint64_t positions = 9;
+    assert_int_equal(f->ops->positions_in_epoch(&t, "agency-a", EPOCH, &positions), 0);
+    assert_int_equal(positions, 0);
+    struct psi_store_feed_key k;
+    assert_int_equal(f->ops->feed_key_get(&t, "vendor-v", EPOCH, &k), PSI_ERR_NOT_FOUND);
+    struct pending p;
+    memset(&p, 0, sizeof p);
+    assert_int_equal(f->ops->query_pending(&t, "vendor-v", pending_one, &p), 0);
+    assert_int_equal(p.n, 0);
+    /* the kept epochs are whole, the log untouched */
+    struct sub_listed l = {{0}, 0};
+    assert_int_equal(f->ops->submission_list(&t, "agency-a", "2026-W02", sub_list_one, &l), 0);
+    assert_int_equal(l.n, 1);
+    uint8_t out[2 * PSI_STORE_ELEMENT_BYTES];
+    assert_int_equal(f->ops->elements_read(&t, l.ids[0], 0, 2, out), 0);
+    assert_int_equal(out[PSI_STORE_ELEMENT_BYTES], 1);
+    uint8_t *entry = NULL;
+    size_t len = 0;
+    assert_int_equal(f->ops->log_entry_get(&t, 0, &entry, &len), 0);
+    assert_int_equal(len, 3);
+    free(entry);
+    psi_txn_rollback(&t);
+    assert_int_equal(results_of(f, "agency-a", 2).n, 0);
+    /* a pruned epoch's data is not found in a new connection either */
+    char err[256];
+    struct psi_store *other = NULL;
+    assert_int_equal(f->ops->open(f->location, &other, err, sizeof err), 0);
+    assert_int_equal(epochs_of(f, other).n, 2);
+    f->ops->close(other);
+}
+
+static void compact_gives_space_back(void **state)
+{
+    struct fixture *f = *state;
+    three_epochs(f);
+    uint64_t before = 0, pruned = 0, after = 0;
+    assert_int_equal(f->ops->disk_bytes(f->st, &before), 0);
+    assert_true(before > (uint64_t)40000 * PSI_STORE_ELEMENT_BYTES);
+    struct psi_txn t;
+    struct psi_store_epoch_usage removed;
+    begin(f, &t, PSI_TXN_WRITE);
+    assert_int_equal(f->ops->epoch_prune(&t, EPOCH, &removed), 0);
+    assert_int_equal(psi_txn_commit(&t), 0);
+    assert_int_equal(f->ops->disk_bytes(f->st, &pruned), 0);
+    assert_int_equal(f->ops->compact(f->st), 0);
+    assert_int_equal(f->ops->disk_bytes(f->st, &after), 0);
+    /* the 40000 elements (1.28 MB) of the pruned epoch are given back */
+    assert_true(after + (uint64_t)40000 * PSI_STORE_ELEMENT_BYTES <= before);
+    assert_true(after < pruned);
+    /* and the store still works */
+    assert_int_equal(epochs_of(f, f->st).n, 2);
+    begin(f, &t, PSI_TXN_WRITE);
+    submit_at(f, &t, "agency-a", "2026-W02", 1, NOW + 20);
+    assert_int_equal(psi_txn_commit(&t), 0);
+}
+
+static void backup_is_a_snapshot(void **state)
+{
+    struct fixture *f = *state;
+    three_epochs(f);
+    char dir[256], location[4096], err[256] = "";
+    const struct psi_store_ops *ops = NULL;
+    assert_int_equal(test_scratch_dir(dir, sizeof dir, "store-backup"), 0);
+    assert_int_equal(
+        psi_store_in_dir(dir, backend_name(), &ops, location, sizeof location, err, sizeof err), 0);
+    /* a writer of another connection holds its transaction open meanwhile:
+     * the backup neither waits for it nor copies its uncommitted change */
+    struct psi_store *writer = NULL;
+    assert_int_equal(f->ops->open(f->location, &writer, err, sizeof err), 0);
+    struct psi_txn w;
+    assert_int_equal(psi_txn_begin(&w, f->ops, writer, PSI_TXN_WRITE), 0);
+    assert_int_equal(f->ops->meta_set(&w, "during", "backup"), 0);
+    int rc = f->ops->backup(f->st, location, err, sizeof err);
+    if (rc == PSI_ERR_UNSUPPORTED) {
+        psi_txn_rollback(&w);
+        f->ops->close(writer);
+        test_remove_tree(dir);
+        skip();
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(psi_txn_commit(&w), 0);
+    f->ops->close(writer);
+    struct stat sb; /* the copy is for the operator alone */
+    assert_int_equal(stat(location, &sb), 0);
+    assert_int_equal(sb.st_mode & 077, 0);
+    /* an existing file is never overwritten */
+    assert_int_equal(f->ops->backup(f->st, location, err, sizeof err), PSI_ERR_EXISTS);
+    assert_non_null(strstr(err, "exists"));
+    /* a path that cannot be written is explained */
+    char bad[4200];
+    snprintf(bad, sizeof bad, "%s/missing/hub.db", dir);
+    err[0] = '\0';
+    assert_int_not_equal(f->ops->backup(f->st, bad, err, sizeof err), 0);
+    assert_true(err[0] != '\0');
+
+    struct psi_store *copy = NULL;
+    assert_int_equal(f->ops->open(location, &copy, err, sizeof err), 0);
+    struct epochs e = epochs_of(f, copy);
+    assert_int_equal(e.n, 3);
+    assert_int_equal(e.u[2].elements, 40006);
+    struct psi_txn t;
+    char v[64];
+    assert_int_equal(psi_txn_begin(&t, f->ops, copy, PSI_TXN_READ), 0);
+    assert_int_equal(f->ops->meta_get(&t, "during", v, sizeof v), PSI_ERR_NOT_FOUND);
+    uint8_t *entry = NULL;
+    size_t len = 0;
+    assert_int_equal(f->ops->log_entry_get(&t, 0, &entry, &len), 0);
+    free(entry);
+    psi_txn_rollback(&t);
+    f->ops->close(copy);
+    f->ops->destroy(location);
+    test_remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1022,6 +1240,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(feed_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(feeds, setup, teardown),
         cmocka_unit_test_setup_teardown(quotas_and_queries, setup, teardown),
+        cmocka_unit_test_setup_teardown(epochs_listed_and_pruned, setup, teardown),
+        cmocka_unit_test_setup_teardown(compact_gives_space_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(backup_is_a_snapshot, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,8 @@
  *
  * This is the only file of the hub that knows SQL.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -335,6 +337,17 @@ enum stmt_id {
     S_QUERY_PENDING,
     S_QUERY_COUNT,
     S_QUERY_ANSWER,
+    S_EPOCH_LIST,
+    S_EPOCH_USAGE,
+    S_PRUNE_OVERLAP,
+    S_PRUNE_TAG,
+    S_PRUNE_CROSSBLIND,
+    S_PRUNE_BLOCK,
+    S_PRUNE_SUBMISSION,
+    S_PRUNE_FEED_BLOCK,
+    S_PRUNE_FEED,
+    S_PRUNE_FEED_KEY,
+    S_PRUNE_QUERY,
     S_COUNT
 };
 
@@ -490,6 +503,33 @@ static const char *const STMT_SQL[S_COUNT] = {
     [S_QUERY_COUNT] = "SELECT count FROM query WHERE id = ?1",
     [S_QUERY_ANSWER] = "UPDATE query SET evaluated = ?2, proof = ?3, answered_ms = ?4"
                        " WHERE id = ?1 AND answered_ms IS NULL",
+    [S_EPOCH_LIST] = "SELECT epoch, max(at) FROM ("
+                     " SELECT epoch, max(created_ms) AS at FROM submission GROUP BY epoch"
+                     " UNION ALL SELECT epoch, max(created_ms) FROM feed_key GROUP BY epoch"
+                     " UNION ALL SELECT epoch, max(created_ms) FROM feed GROUP BY epoch"
+                     " UNION ALL SELECT epoch, max(created_ms) FROM query GROUP BY epoch)"
+                     " GROUP BY epoch ORDER BY 2 DESC, 1 DESC",
+    [S_EPOCH_USAGE] = "SELECT (SELECT count(*) FROM submission WHERE epoch = ?1),"
+                      " (SELECT coalesce(sum(count), 0) FROM submission WHERE epoch = ?1),"
+                      " (SELECT count(*) FROM crossblind"
+                      "  WHERE submission_id IN (SELECT id FROM submission WHERE epoch = ?1)),"
+                      " (SELECT count(*) FROM tag WHERE epoch = ?1),"
+                      " (SELECT count(*) FROM overlap WHERE epoch = ?1),"
+                      " (SELECT count(*) FROM feed_key WHERE epoch = ?1),"
+                      " (SELECT count(*) FROM feed WHERE epoch = ?1),"
+                      " (SELECT count(*) FROM query WHERE epoch = ?1)",
+    /* Children before parents: the foreign keys are enforced. */
+    [S_PRUNE_OVERLAP] = "DELETE FROM overlap WHERE epoch = ?1",
+    [S_PRUNE_TAG] = "DELETE FROM tag WHERE epoch = ?1",
+    [S_PRUNE_CROSSBLIND] = "DELETE FROM crossblind"
+                           " WHERE submission_id IN (SELECT id FROM submission WHERE epoch = ?1)",
+    [S_PRUNE_BLOCK] = "DELETE FROM element_block"
+                      " WHERE submission_id IN (SELECT id FROM submission WHERE epoch = ?1)",
+    [S_PRUNE_SUBMISSION] = "DELETE FROM submission WHERE epoch = ?1",
+    [S_PRUNE_FEED_BLOCK] = "DELETE FROM feed_block WHERE epoch = ?1",
+    [S_PRUNE_FEED] = "DELETE FROM feed WHERE epoch = ?1",
+    [S_PRUNE_FEED_KEY] = "DELETE FROM feed_key WHERE epoch = ?1",
+    [S_PRUNE_QUERY] = "DELETE FROM query WHERE epoch = ?1",
 };
 
 struct psi_store {
@@ -2238,8 +2278,227 @@ static int query_answer(struct psi_txn *t, uint64_t id, const uint8_t *evaluated
     return rc;
 }
 
+/* ---------------------------------------------------------------- retention and backup */
+
+static int epoch_usage(struct psi_store *st, const char *epoch, struct psi_store_epoch_usage *u)
+{
+    sqlite3_stmt *s = prepare(st, S_EPOCH_USAGE);
+    if (s == NULL || bind_text(s, 1, epoch) != 0)
+        return s ? (done(s), fail(st, "epoch usage")) : PSI_ERR_STORE;
+    int ret = 0;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        uint64_t *field[] = {&u->submissions, &u->elements,  &u->crossblinds, &u->tags,
+                             &u->matches,     &u->feed_keys, &u->feeds,       &u->queries};
+        for (int i = 0; i < (int)(sizeof field / sizeof field[0]); i++)
+            *field[i] = column_u64(s, i);
+    } else {
+        ret = fail(st, "epoch usage");
+    }
+    done(s);
+    return ret;
+}
+
+static int epoch_list(struct psi_txn *t, psi_store_epoch_fn fn, void *ctx)
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = prepare(st, S_EPOCH_LIST);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    int rc, ret = 0;
+    while (ret == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct psi_store_epoch_usage u;
+        memset(&u, 0, sizeof u);
+        if (column_text(s, 0, u.epoch, sizeof u.epoch) != 0) {
+            ret = PSI_ERR_TOO_LARGE;
+            break;
+        }
+        u.last_ms = column_u64(s, 1);
+        ret = epoch_usage(st, u.epoch, &u);
+        if (ret == 0)
+            ret = fn(ctx, &u);
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = fail(st, "epoch list");
+    done(s);
+    return ret;
+}
+
+static int epoch_prune(struct psi_txn *t, const char *epoch, struct psi_store_epoch_usage *removed)
+{
+    struct psi_store *st = t->store;
+    static const enum stmt_id order[] = {
+        S_PRUNE_OVERLAP,    S_PRUNE_TAG,  S_PRUNE_CROSSBLIND, S_PRUNE_BLOCK, S_PRUNE_SUBMISSION,
+        S_PRUNE_FEED_BLOCK, S_PRUNE_FEED, S_PRUNE_FEED_KEY,   S_PRUNE_QUERY,
+    };
+    memset(removed, 0, sizeof *removed);
+    if (strlen(epoch) > PSI_STORE_EPOCH_MAX)
+        return PSI_ERR_INVALID;
+    memcpy(removed->epoch, epoch, strlen(epoch) + 1);
+    int rc = epoch_usage(st, epoch, removed);
+    for (size_t i = 0; rc == 0 && i < sizeof order / sizeof order[0]; i++) {
+        sqlite3_stmt *s = prepare(st, order[i]);
+        if (s == NULL)
+            return PSI_ERR_STORE;
+        if (bind_text(s, 1, epoch) != 0) {
+            done(s);
+            return fail(st, "prune");
+        }
+        rc = step_done(st, s, "prune");
+    }
+    return rc;
+}
+
+static int store_disk_bytes(struct psi_store *st, uint64_t *bytes)
+{
+    const char *path = sqlite3_db_filename(st->db, "main");
+    if (path == NULL || path[0] == '\0') {
+        snprintf(st->error, sizeof st->error, "the store has no file");
+        return PSI_ERR_STORE;
+    }
+    char wal[4200];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        snprintf(st->error, sizeof st->error, "cannot look at %s: %s", path, strerror(errno));
+        return PSI_ERR_STORE;
+    }
+    *bytes = (uint64_t)sb.st_size;
+    if (stat(wal, &sb) == 0)
+        *bytes += (uint64_t)sb.st_size;
+    return 0;
+}
+
+/* Copies the WAL into the file and truncates it. A TRUNCATE checkpoint
+ * keeps the hub's writers out while it waits for its readers, so each try
+ * waits at most CHECKPOINT_WAIT_MS for them, and writers get their turn
+ * between tries. Readers or the hub's own checkpoint may keep it from
+ * finishing (SQLITE_BUSY, or frames left): tried again a few times; what is
+ * left then goes with the hub's own next checkpoints. */
+#define CHECKPOINT_TRIES 10
+#define CHECKPOINT_WAIT_MS 1000
+#define CHECKPOINT_PAUSE_MS 100
+
+static int checkpoint_truncate(struct psi_store *st)
+{
+    int ret = 0;
+    sqlite3_busy_timeout(st->db, CHECKPOINT_WAIT_MS);
+    for (int i = 0; i < CHECKPOINT_TRIES; i++) {
+        int log = -1, done_frames = -1;
+        int rc =
+            sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done_frames);
+        if (rc == SQLITE_OK && log == 0)
+            break;
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED) {
+            ret = fail(st, "checkpoint");
+            break;
+        }
+        sqlite3_sleep(CHECKPOINT_PAUSE_MS);
+    }
+    sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+    return ret;
+}
+
+/* A full VACUUM: the stores were made with auto_vacuum off, which only a
+ * VACUUM can change, and an incremental vacuum would leave the remaining
+ * pages as scattered as the deletes left them. In WAL mode the VACUUM writes
+ * the new file into the WAL; the checkpoints before and after copy it back
+ * and truncate the WAL, so the space comes back to the file system. */
+static int store_compact(struct psi_store *st)
+{
+    int rc = checkpoint_truncate(st);
+    if (rc == 0 && sqlite3_exec(st->db, "VACUUM", NULL, NULL, NULL) != SQLITE_OK)
+        rc = fail(st, "compact");
+    if (rc == 0)
+        rc = checkpoint_truncate(st);
+    return rc;
+}
+
+/* Pages copied per step of the online backup (4 MiB at SQLite's default
+ * page size). */
+#define BACKUP_STEP_PAGES 1024
+
+/* SQLite's online backup, from inside one read transaction: the copy is the
+ * snapshot that transaction sees, and in WAL mode the hub's writers go on
+ * beside it (a backup stepped without it would restart whenever another
+ * connection writes). The copy is written to PATH.partial and renamed, so a
+ * file at path is always a whole backup. */
+static int store_backup(struct psi_store *st, const char *path, char *err, size_t errlen)
+{
+    char partial[4200];
+    int n = snprintf(partial, sizeof partial, "%s.partial", path);
+    if (n < 0 || (size_t)n >= sizeof partial) {
+        snprintf(err, errlen, "backup path too long");
+        return PSI_ERR_TOO_LARGE;
+    }
+    struct stat sb;
+    if (stat(path, &sb) == 0) {
+        snprintf(err, errlen, "%s exists already", path);
+        return PSI_ERR_EXISTS;
+    }
+    unlink(partial); /* left by a backup that was interrupted */
+    int fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create %s: %s", partial, strerror(errno));
+        return PSI_ERR_IO;
+    }
+    close(fd);
+    sqlite3 *dest = NULL;
+    int ret = 0;
+    if (sqlite3_open_v2(partial, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, errlen, "cannot open %s: %s", partial,
+                 dest ? sqlite3_errmsg(dest) : "out of memory");
+        ret = PSI_ERR_IO;
+        goto out;
+    }
+    sqlite3_busy_timeout(dest, BUSY_TIMEOUT_MS);
+    /* The read transaction that fixes the snapshot; a statement starts it. */
+    if (sqlite3_exec(st->db, "BEGIN DEFERRED; SELECT count(*) FROM meta;", NULL, NULL, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, errlen, "cannot read the store: %s", sqlite3_errmsg(st->db));
+        ret = PSI_ERR_STORE;
+        goto out;
+    }
+    sqlite3_backup *b = sqlite3_backup_init(dest, "main", st->db, "main");
+    if (b == NULL) {
+        snprintf(err, errlen, "cannot start the backup: %s", sqlite3_errmsg(dest));
+        ret = PSI_ERR_STORE;
+    } else {
+        int rc;
+        while ((rc = sqlite3_backup_step(b, BACKUP_STEP_PAGES)) == SQLITE_OK || rc == SQLITE_BUSY ||
+               rc == SQLITE_LOCKED)
+            if (rc != SQLITE_OK)
+                sqlite3_sleep(10);
+        if (sqlite3_backup_finish(b) != SQLITE_OK || rc != SQLITE_DONE) {
+            snprintf(err, errlen, "the backup failed: %s", sqlite3_errmsg(dest));
+            ret = PSI_ERR_STORE;
+        }
+    }
+    store_rollback(st);
+out:
+    if (dest != NULL && sqlite3_close(dest) != SQLITE_OK && ret == 0) {
+        snprintf(err, errlen, "cannot close %s", partial);
+        ret = PSI_ERR_IO;
+    }
+    if (ret == 0 && (fd = open(partial, O_RDONLY | O_CLOEXEC)) >= 0) {
+        if (fsync(fd) != 0) {
+            snprintf(err, errlen, "cannot sync %s: %s", partial, strerror(errno));
+            ret = PSI_ERR_IO;
+        }
+        close(fd);
+    }
+    if (ret == 0 && rename(partial, path) != 0) {
+        snprintf(err, errlen, "cannot rename %s to %s: %s", partial, path, strerror(errno));
+        ret = PSI_ERR_IO;
+    }
+    if (ret != 0)
+        unlink(partial);
+    return ret;
+}
+
 const struct psi_store_ops psi_store_sqlite_ops = {
     .backend = "sqlite",
+    .several_front_ends = 0,
     .create = store_create,
     .open = store_open,
     .close = store_close,
@@ -2297,4 +2556,9 @@ const struct psi_store_ops psi_store_sqlite_ops = {
     .query_get = query_get,
     .query_pending = query_pending,
     .query_answer = query_answer,
+    .epoch_list = epoch_list,
+    .epoch_prune = epoch_prune,
+    .disk_bytes = store_disk_bytes,
+    .compact = store_compact,
+    .backup = store_backup,
 };

@@ -78,7 +78,8 @@ expect 0 --out "usage: psi-hub COMMAND" -- "$HUB" --help
 # Every command psi-hub --help lists ("  psi-hub NAME  summary"): --help is
 # its usage on stdout, nothing on stderr, exit 0; an unknown option is one line.
 commands=$(sed -n 's/^  psi-hub \([a-z]*\)  .*/\1/p' "$WORK/out")
-[ "$(echo "$commands" | wc -l)" -eq 8 ] || fail "psi-hub --help lists $(echo $commands), not 8 commands"
+# prune and backup: tests/e2e/retention.sh
+[ "$(echo "$commands" | wc -l)" -eq 10 ] || fail "psi-hub --help lists $(echo $commands), not 10 commands"
 for c in $commands; do
     expect 0 --out "usage: psi-hub $c " -- "$HUB" "$c" --help
     [ -s "$WORK/err" ] && fail "output on stderr from: psi-hub $c --help"
@@ -231,9 +232,12 @@ serve_until() {
     done
     [[ "$line" =~ ^psi-hub:\ serving\ test-hub\ on\ tcp://127\.0\.0\.1:[1-9][0-9]*$ ]] ||
         fail "serving line: '$line'"
-    # a second hub cannot take the same port
+    # a second serve of the same hub is refused by its lock (tests/e2e/locks.sh);
+    # another hub cannot take the same port
     local url=${line##* on }
-    expect 1 --err "cannot listen on" -- "$HUB" serve --dir "$D" --listen "$url"
+    expect 1 --err "is served by pid $SERVE_PID" -- "$HUB" serve --dir "$D" --listen "$url"
+    [ -d "$WORK/other-hub" ] || "$HUB" init --dir "$WORK/other-hub" --name other-hub >/dev/null
+    expect 1 --err "cannot listen on" -- "$HUB" serve --dir "$WORK/other-hub" --listen "$url"
     # the operator's commands work beside a serving hub
     local id="late-$sig"
     expect 0 -- "$HUB" admit --dir "$D" --id "$id" --role agency --key "$(vkey "$id")"
