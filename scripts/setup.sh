@@ -11,6 +11,7 @@ packages=(
   protobuf-c-compiler libprotobuf-c-dev libjansson-dev libidn2-dev libpsl-dev
   libcmocka-dev sqlite3
   python3 python3-jsonschema
+  python3-prometheus-client chromium
 )
 missing=()
 for p in "${packages[@]}"; do

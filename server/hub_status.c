@@ -13,7 +13,7 @@
 #include "psi/logentry.h"
 
 #define OVERLAP_NOTE                                                                               \
-    "The hub already knows these counts: it joins the participants' tags and records every "      \
+    "The hub already knows these counts: it joins the participants' tags and records every "       \
     "match (the MATCH entries of its log carry them too). This page is for the hub's operator."
 
 /* ---------------------------------------------------------------- collecting */
@@ -36,16 +36,16 @@ static json_t *id_array(char (*ids)[PSI_STORE_ID_MAX + 1], size_t n)
 static int add_participant(void *ctx, const struct psi_store_participant *p)
 {
     struct collect *c = ctx;
-    json_t *op = json_pack("{s:b, s:o, s:b}", "share_all", p->share_all, "share_with",
-                           id_array(p->share_with, p->share_count), "contribute_only",
-                           p->contribute_only);
+    json_t *op =
+        json_pack("{s:b, s:o, s:b}", "share_all", p->share_all, "share_with",
+                  id_array(p->share_with, p->share_count), "contribute_only", p->contribute_only);
     json_t *party = json_null();
     if (p->party.set)
-        party = json_pack("{s:b, s:o, s:b, s:I, s:I}", "share_all", p->party.share_all,
-                          "share_with", id_array(p->party.share_with, p->party.share_count),
-                          "contribute_only", p->party.contribute_only, "issued_ms",
-                          (json_int_t)p->party.issued_ms, "log_index",
-                          (json_int_t)p->party.log_index);
+        party =
+            json_pack("{s:b, s:o, s:b, s:I, s:I}", "share_all", p->party.share_all, "share_with",
+                      id_array(p->party.share_with, p->party.share_count), "contribute_only",
+                      p->party.contribute_only, "issued_ms", (json_int_t)p->party.issued_ms,
+                      "log_index", (json_int_t)p->party.log_index);
     int share_all = 0;
     char(*ids)[PSI_STORE_ID_MAX + 1] = NULL;
     size_t count = 0;
@@ -55,11 +55,11 @@ static int add_participant(void *ctx, const struct psi_store_participant *p)
         json_pack("{s:b, s:o, s:b}", "share_all", share_all, "share_with", id_array(ids, count),
                   "contribute_only", psi_store_participant_contribute_only(p));
     free(ids);
-    json_t *entry = json_pack("{s:s, s:s, s:b, s:o, s:{s:o, s:o, s:o}}", "id", p->id, "role",
-                              p->role, "removed", p->removed, "admit_index",
-                              p->admit_logged ? json_integer((json_int_t)p->admit_index)
-                                              : json_null(),
-                              "policy", "operator", op, "party", party, "effective", effective);
+    json_t *entry =
+        json_pack("{s:s, s:s, s:b, s:o, s:{s:o, s:o, s:o}}", "id", p->id, "role", p->role,
+                  "removed", p->removed, "admit_index",
+                  p->admit_logged ? json_integer((json_int_t)p->admit_index) : json_null(),
+                  "policy", "operator", op, "party", party, "effective", effective);
     if (entry == NULL || json_array_append_new(c->participants, entry) != 0)
         return PSI_ERR_NOMEM;
     return 0;
@@ -162,9 +162,8 @@ static int add_pair(void *ctx, const char *owner, const char *peer, uint64_t mat
     json_t *counts = ctx;
     char key[2 * PSI_STORE_ID_MAX + 2];
     snprintf(key, sizeof key, "%s %s", owner, peer);
-    return json_object_set_new(counts, key, json_integer((json_int_t)matches)) == 0
-               ? 0
-               : PSI_ERR_NOMEM;
+    return json_object_set_new(counts, key, json_integer((json_int_t)matches)) == 0 ? 0
+                                                                                    : PSI_ERR_NOMEM;
 }
 
 /* Every ordered pair of matching participants, 0 included. */
@@ -191,8 +190,8 @@ static int add_overlap(struct collect *c, json_t *status)
             char key[2 * PSI_STORE_ID_MAX + 2];
             snprintf(key, sizeof key, "%s %s", string_of(a, "id"), string_of(b, "id"));
             json_int_t n = json_integer_value(json_object_get(counts, key));
-            json_array_append_new(pairs, json_pack("{s:s, s:s, s:I}", "a", string_of(a, "id"),
-                                                   "b", string_of(b, "id"), "matches", n));
+            json_array_append_new(pairs, json_pack("{s:s, s:s, s:I}", "a", string_of(a, "id"), "b",
+                                                   string_of(b, "id"), "matches", n));
         }
     }
     json_decref(counts);
@@ -221,16 +220,16 @@ static int add_query_quotas(struct collect *c, json_t *status)
             if (rc == PSI_ERR_NOT_FOUND)
                 continue;
             if (rc == 0)
-                rc = c->t->ops->queries_used(c->t, string_of(a, "id"), string_of(v, "id"),
-                                             c->epoch, &used);
+                rc = c->t->ops->queries_used(c->t, string_of(a, "id"), string_of(v, "id"), c->epoch,
+                                             &used);
             if (rc != 0) {
                 json_decref(quotas);
                 return rc;
             }
-            json_array_append_new(quotas, json_pack("{s:s, s:s, s:I, s:I}", "agency",
-                                                    string_of(a, "id"), "vendor",
-                                                    string_of(v, "id"), "limit",
-                                                    (json_int_t)limit, "used", (json_int_t)used));
+            json_array_append_new(quotas,
+                                  json_pack("{s:s, s:s, s:I, s:I}", "agency", string_of(a, "id"),
+                                            "vendor", string_of(v, "id"), "limit",
+                                            (json_int_t)limit, "used", (json_int_t)used));
         }
     }
     json_object_set_new(status, "query_quotas", quotas);
@@ -285,14 +284,13 @@ json_t *psi_hub_status_collect(const struct psi_hub *hub, struct psi_store *st, 
         status = json_pack(
             "{s:{s:s, s:s, s:I, s:I}, s:s, s:s, s:I, s:o, s:I, s:{s:I, s:s}, "
             "s:{s:I, s:I, s:I, s:I}}",
-            "hub", "name", hub->name, "verifier_key", vkey, "threshold",
-            (json_int_t)hub->threshold, "max_message_bytes", (json_int_t)hub->max_message_bytes,
-            "epoch", epoch, "generated", when, "generated_ms", (json_int_t)now_ms,
-            "participants", json_incref(c.participants), "refusals_last_hour",
-            (json_int_t)refusals_last_hour, "log", "size", (json_int_t)log_size, "checkpoint",
-            checkpoint, "store", "elements", (json_int_t)usage.elements, "tags",
-            (json_int_t)usage.tags, "matches", (json_int_t)usage.matches, "bytes",
-            (json_int_t)usage.bytes);
+            "hub", "name", hub->name, "verifier_key", vkey, "threshold", (json_int_t)hub->threshold,
+            "max_message_bytes", (json_int_t)hub->max_message_bytes, "epoch", epoch, "generated",
+            when, "generated_ms", (json_int_t)now_ms, "participants", json_incref(c.participants),
+            "refusals_last_hour", (json_int_t)refusals_last_hour, "log", "size",
+            (json_int_t)log_size, "checkpoint", checkpoint, "store", "elements",
+            (json_int_t)usage.elements, "tags", (json_int_t)usage.tags, "matches",
+            (json_int_t)usage.matches, "bytes", (json_int_t)usage.bytes);
         if (status == NULL)
             rc = PSI_ERR_NOMEM;
     }
@@ -428,8 +426,8 @@ static void html_work(struct psi_text_buf *out, const json_t *participants)
             size_t nd = json_array_size(done), np = json_array_size(pending);
             psi_text_printf(out,
                             "<div class=\"set\" data-submission=\"%" PRIu64
-                            "\" data-done=\"%zu\" data-should=\"%zu\">set %" PRIu64
-                            " (%" PRIu64 " elements): <span class=\"%s\">%zu of %zu</span>",
+                            "\" data-done=\"%zu\" data-should=\"%zu\">set %" PRIu64 " (%" PRIu64
+                            " elements): <span class=\"%s\">%zu of %zu</span>",
                             u64_of(set, "submission"), nd, nd + np, u64_of(set, "submission"),
                             u64_of(set, "count"), np > 0 ? "pending" : "done", nd, nd + np);
             if (np > 0) {
@@ -546,8 +544,9 @@ void psi_hub_status_html(const json_t *status, struct psi_text_buf *out)
     psi_text_printf(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                          "<title>psi-hub ");
     psi_text_html(out, string_of(hub, "name"));
-    psi_text_printf(out, "</title><style>%s</style></head>\n<body>\n<h1>psi-hub <span "
-                         "id=\"hub-name\">",
+    psi_text_printf(out,
+                    "</title><style>%s</style></head>\n<body>\n<h1>psi-hub <span "
+                    "id=\"hub-name\">",
                     PAGE_STYLE);
     psi_text_html(out, string_of(hub, "name"));
     psi_text_printf(out, "</span></h1>\n<p>Verifier key: <span class=\"key\" "
@@ -555,8 +554,7 @@ void psi_hub_status_html(const json_t *status, struct psi_text_buf *out)
     psi_text_html(out, string_of(hub, "verifier_key"));
     psi_text_printf(out, "</span><br>Current epoch: <b id=\"epoch\">");
     psi_text_html(out, string_of(status, "epoch"));
-    psi_text_printf(out,
-                    "</b>; threshold %" PRIu64 "; as of ", u64_of(hub, "threshold"));
+    psi_text_printf(out, "</b>; threshold %" PRIu64 "; as of ", u64_of(hub, "threshold"));
     psi_text_html(out, string_of(status, "generated"));
     psi_text_printf(out, "</p>\n");
     const json_t *participants = json_object_get(status, "participants");
@@ -614,8 +612,8 @@ void psi_hub_status_metrics(const json_t *status, struct psi_text_buf *out)
         uint64_t n = 0;
         size_t i;
         json_t *p;
-        json_array_foreach(json_object_get(status, "participants"), i, p) if (strcmp(
-            string_of(p, "role"), roles[r]) == 0) n++;
+        json_array_foreach(json_object_get(status, "participants"), i,
+                           p) if (strcmp(string_of(p, "role"), roles[r]) == 0) n++;
         psi_text_printf(out, "psi_hub_participants{role=\"%s\"} %" PRIu64 "\n", roles[r], n);
     }
 }

@@ -25,7 +25,7 @@ _Static_assert(PSI_ERR_EPOCH == -(RESULT_COUNT - 1), "one result slot per psi er
 
 /* Upper bounds of the latency buckets, in microseconds (the +Inf bucket is
  * the count). */
-static const uint64_t BUCKET_US[] = {1000,   2500,   5000,    10000,   25000,   50000,  100000,
+static const uint64_t BUCKET_US[] = {1000,   2500,   5000,    10000,   25000,   50000,   100000,
                                      250000, 500000, 1000000, 2500000, 5000000, 10000000};
 #define BUCKET_COUNT (sizeof BUCKET_US / sizeof BUCKET_US[0])
 #define MINUTES 60
@@ -77,8 +77,8 @@ static size_t result_index(int status)
     return status <= 0 && status > -RESULT_COUNT ? (size_t)-status : (size_t)-PSI_ERR_INVALID;
 }
 
-void psi_hub_metrics_count(struct psi_hub_metrics *m, const char *method, int status,
-                           int refusal, uint64_t duration_us, uint64_t now_ms)
+void psi_hub_metrics_count(struct psi_hub_metrics *m, const char *method, int status, int refusal,
+                           uint64_t duration_us, uint64_t now_ms)
 {
     size_t mi = method_index(method), ri = result_index(status);
     uint64_t minute = now_ms / 60000u;

@@ -24,8 +24,8 @@ void psi_hub_metrics_free(struct psi_hub_metrics *m);
 
 /* One request answered with status after duration_us; refusal: the
  * operator's log counts it as one (oplog.h). */
-void psi_hub_metrics_count(struct psi_hub_metrics *m, const char *method, int status,
-                           int refusal, uint64_t duration_us, uint64_t now_ms);
+void psi_hub_metrics_count(struct psi_hub_metrics *m, const char *method, int status, int refusal,
+                           uint64_t duration_us, uint64_t now_ms);
 
 /* Refusals counted in the hour before now_ms (by whole minutes). */
 uint64_t psi_hub_metrics_refusals_last_hour(struct psi_hub_metrics *m, uint64_t now_ms);

@@ -39,8 +39,8 @@ static void request_families(void **state)
     (void)state;
     struct psi_hub_metrics *m = NULL;
     assert_int_equal(psi_hub_metrics_new(&m), 0);
-    psi_hub_metrics_count(m, "work.list", 0, 0, 800, T0);     /* 0.8 ms */
-    psi_hub_metrics_count(m, "work.list", 0, 0, 30000, T0);   /* 30 ms */
+    psi_hub_metrics_count(m, "work.list", 0, 0, 800, T0);   /* 0.8 ms */
+    psi_hub_metrics_count(m, "work.list", 0, 0, 30000, T0); /* 30 ms */
     psi_hub_metrics_count(m, "info", PSI_ERR_VERIFY, 1, 100, T0);
     /* a name outside the catalogue is "unknown": nobody grows the series */
     psi_hub_metrics_count(m, "no.such\"method", PSI_ERR_PROTOCOL, 1, 100, T0);
@@ -61,10 +61,10 @@ static void request_families(void **state)
         t, "psi_hub_request_duration_seconds_bucket{method=\"work.list\",le=\"0.001\"} 1\n"));
     assert_non_null(strstr(
         t, "psi_hub_request_duration_seconds_bucket{method=\"work.list\",le=\"0.025\"} 1\n"));
-    assert_non_null(strstr(
-        t, "psi_hub_request_duration_seconds_bucket{method=\"work.list\",le=\"0.05\"} 2\n"));
-    assert_non_null(strstr(
-        t, "psi_hub_request_duration_seconds_bucket{method=\"work.list\",le=\"+Inf\"} 2\n"));
+    assert_non_null(
+        strstr(t, "psi_hub_request_duration_seconds_bucket{method=\"work.list\",le=\"0.05\"} 2\n"));
+    assert_non_null(
+        strstr(t, "psi_hub_request_duration_seconds_bucket{method=\"work.list\",le=\"+Inf\"} 2\n"));
     assert_non_null(
         strstr(t, "psi_hub_request_duration_seconds_sum{method=\"work.list\"} 0.030800\n"));
     assert_non_null(strstr(t, "psi_hub_request_duration_seconds_count{method=\"work.list\"} 2\n"));

@@ -45,8 +45,7 @@ int psi_oplog_parse_format(const char *word, enum psi_oplog_format *format)
 
 const char *psi_oplog_level_name(enum psi_oplog_level level)
 {
-    return (unsigned)level < sizeof LEVEL_NAMES / sizeof LEVEL_NAMES[0] ? LEVEL_NAMES[level]
-                                                                         : "?";
+    return (unsigned)level < sizeof LEVEL_NAMES / sizeof LEVEL_NAMES[0] ? LEVEL_NAMES[level] : "?";
 }
 
 void psi_oplog_setup(enum psi_oplog_level level, enum psi_oplog_format format)
@@ -168,12 +167,11 @@ size_t psi_oplog_format_request(char *out, size_t cap, uint64_t now_ms,
     }
     /* The participant, then "(unverified)" when it is only what the request
      * claimed: the fields stay separated by single spaces. */
-    int n = snprintf(out, cap, "%s %s %s%s %s %s %llums in=%llu out=%llu", when, level,
-                     r->participant,
-                     r->verified || strcmp(r->participant, "-") == 0 ? "" : "(unverified)",
-                     r->method, psi_hub_status_name(r->status),
-                     (unsigned long long)r->duration_ms, (unsigned long long)r->bytes_in,
-                     (unsigned long long)r->bytes_out);
+    int n =
+        snprintf(out, cap, "%s %s %s%s %s %s %llums in=%llu out=%llu", when, level, r->participant,
+                 r->verified || strcmp(r->participant, "-") == 0 ? "" : "(unverified)", r->method,
+                 psi_hub_status_name(r->status), (unsigned long long)r->duration_ms,
+                 (unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out);
     return n > 0 ? (size_t)n : 0;
 }
 

@@ -23,14 +23,13 @@ static void levels_of_outcomes(void **state)
     /* a resumed upload that is gone or incomplete: the client uploads again */
     assert_int_equal(psi_oplog_request_level("submit.commit", PSI_ERR_NOT_FOUND), PSI_OPLOG_INFO);
     assert_int_equal(psi_oplog_request_level("submit.commit", PSI_ERR_PROTOCOL), PSI_OPLOG_INFO);
-    assert_int_equal(psi_oplog_request_level("log.checkpoint", PSI_ERR_NOT_FOUND),
-                     PSI_OPLOG_INFO);
+    assert_int_equal(psi_oplog_request_level("log.checkpoint", PSI_ERR_NOT_FOUND), PSI_OPLOG_INFO);
     assert_int_equal(psi_oplog_request_level("query.answer", PSI_ERR_EXISTS), PSI_OPLOG_INFO);
     assert_int_equal(psi_oplog_request_level("submit.commit", PSI_ERR_EPOCH), PSI_OPLOG_INFO);
     assert_false(psi_oplog_is_refusal("submit.commit", PSI_ERR_NOT_FOUND));
     /* refusals */
     assert_int_equal(psi_oplog_request_level("upload.chunk", PSI_ERR_PROTOCOL), PSI_OPLOG_WARN);
-    static const int refused[] = {PSI_ERR_DENIED, PSI_ERR_VERIFY, PSI_ERR_STALE, PSI_ERR_REPLAY,
+    static const int refused[] = {PSI_ERR_DENIED, PSI_ERR_VERIFY, PSI_ERR_STALE,  PSI_ERR_REPLAY,
                                   PSI_ERR_QUOTA,  PSI_ERR_PARSE,  PSI_ERR_INVALID};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         assert_int_equal(psi_oplog_request_level("info", refused[i]), PSI_OPLOG_WARN);

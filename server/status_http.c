@@ -113,9 +113,9 @@ static void render(struct psi_status_http *h, nng_aio *aio)
     enum page page = e->page;
     uint64_t now = psi_hub_now_ms();
     char err[512] = "";
-    json_t *status = psi_hub_status_collect(
-        h->hub, h->store, now, psi_hub_metrics_refusals_last_hour(h->metrics, now), err,
-        sizeof err);
+    json_t *status = psi_hub_status_collect(h->hub, h->store, now,
+                                            psi_hub_metrics_refusals_last_hour(h->metrics, now),
+                                            err, sizeof err);
     if (status == NULL) {
         psi_oplog_say(PSI_OPLOG_ERROR, "status page: %s", err);
         static const char msg[] = "the hub's store failed; see the hub's log\n";
