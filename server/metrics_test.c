@@ -1,6 +1,7 @@
 /* Tests of what the status endpoints write: the request counts and
  * histograms of /metrics, label and HTML escaping, the refusals of the last
- * hour, and the --http address rule (loopback unless allowed). */
+ * hour, the --http address rule (loopback unless allowed), and the page's
+ * escaping of what the store holds. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "hub_status.h"
 #include "metrics.h"
 #include "psi/error.h"
 #include "status_http.h"
@@ -120,6 +122,60 @@ static void http_addresses(void **state)
     assert_false(psi_status_http_is_loopback("127.0.0.1.example.org"));
 }
 
+/* Strings from the store reach the page escaped: a hostile name, epoch or
+ * checkpoint cannot add markup, and the map keeps one cell per pair. */
+static void page_escapes_the_store(void **state)
+{
+    (void)state;
+    json_error_t error;
+    json_t *status = json_loads(
+        "{\"hub\": {\"name\": \"<script>alert(1)</script>\", \"verifier_key\": \"k&\","
+        " \"threshold\": 2},"
+        " \"epoch\": \"e\\\"<b>\", \"generated\": \"t\", \"refusals_last_hour\": 3,"
+        " \"participants\": [{\"id\": \"a<i>\", \"role\": \"agency\", \"removed\": false,"
+        "   \"policy\": {\"operator\": {\"share_all\": true}, \"party\": null,"
+        "   \"effective\": {\"share_all\": true}}, \"submissions\": 1, \"elements\": 5,"
+        "   \"element_quota\": {\"limit\": 9, \"used\": 5, \"default\": false},"
+        "   \"sets\": [{\"submission\": 7, \"count\": 5, \"done\": [], \"pending\": [\"b\"]}]},"
+        "  {\"id\": \"b\", \"role\": \"agency\", \"removed\": true, \"policy\": {},"
+        "   \"sets\": []}],"
+        " \"overlap\": {\"epoch\": \"e\", \"note\": \"n\", \"participants\": [\"a<i>\", \"b\"],"
+        "   \"pairs\": [{\"a\": \"a<i>\", \"b\": \"b\", \"matches\": 4},"
+        "             {\"a\": \"b\", \"b\": \"a<i>\", \"matches\": 0}]},"
+        " \"query_quotas\": [], \"log\": {\"size\": 12, \"checkpoint\": \"c</pre><x>\"},"
+        " \"store\": {\"elements\": 5, \"tags\": 0, \"matches\": 4, \"bytes\": 4096}}",
+        0, &error);
+    assert_non_null(status);
+    struct psi_text_buf page = {0};
+    psi_hub_status_html(status, &page);
+    assert_false(page.failed);
+    const char *html = page.text;
+    assert_null(strstr(html, "<script"));
+    assert_null(strstr(html, "<i>"));
+    assert_null(strstr(html, "<x>"));
+    assert_null(strstr(html, "<b>"));
+    assert_non_null(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert_non_null(strstr(html, "data-a=\"a&lt;i&gt;\" data-b=\"b\" data-count=\"4\""));
+    assert_non_null(strstr(html, "data-a=\"b\" data-b=\"a&lt;i&gt;\" data-count=\"0\""));
+    assert_non_null(strstr(html, "0 of 1</span>; pending: b"));
+    assert_non_null(strstr(html, "5 of 9</td>"));
+    assert_non_null(strstr(html, "id=\"refusals\">3<"));
+    size_t cells = 0;
+    for (const char *p = html; (p = strstr(p, "class=\"cell\"")) != NULL; p++)
+        cells++;
+    assert_int_equal(cells, 2);
+    psi_text_free(&page);
+
+    struct psi_text_buf metrics = {0};
+    psi_hub_status_metrics(status, &metrics);
+    assert_non_null(strstr(metrics.text, "psi_hub_info{name=\"<script>alert(1)</script>\","
+                                         "epoch=\"e\\\"<b>\"} 1\n"));
+    assert_non_null(strstr(metrics.text, "psi_hub_store_bytes 4096\n"));
+    assert_non_null(strstr(metrics.text, "psi_hub_participants{role=\"agency\"} 2\n"));
+    psi_text_free(&metrics);
+    json_decref(status);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -127,6 +183,7 @@ int main(void)
         cmocka_unit_test(request_families),
         cmocka_unit_test(refusals_of_the_last_hour),
         cmocka_unit_test(http_addresses),
+        cmocka_unit_test(page_escapes_the_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
