@@ -22,7 +22,6 @@ struct collect {
     struct psi_txn *t;
     const char *epoch;
     json_t *participants; /* array, roster order */
-    int rc;
 };
 
 static json_t *id_array(char (*ids)[PSI_STORE_ID_MAX + 1], size_t n)
@@ -261,7 +260,7 @@ json_t *psi_hub_status_collect(const struct psi_hub *hub, struct psi_store *st, 
         return NULL;
     }
     json_t *status = NULL;
-    struct collect c = {&t, epoch, json_array(), 0};
+    struct collect c = {&t, epoch, json_array()};
     rc = psi_hub_current_epoch(&t, now_ms, epoch, sizeof epoch);
     if (rc == 0)
         rc = hub->ops->participant_list(&t, add_participant, &c);
