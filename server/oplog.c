@@ -54,6 +54,11 @@ void psi_oplog_setup(enum psi_oplog_level level, enum psi_oplog_format format)
     current_format = format;
 }
 
+int psi_oplog_json(void)
+{
+    return current_format == PSI_OPLOG_JSON;
+}
+
 int psi_oplog_enabled(enum psi_oplog_level level)
 {
     return level <= current_level;

@@ -33,6 +33,8 @@ const char *psi_oplog_level_name(enum psi_oplog_level level);
 
 /* The process's settings (default: info, text). */
 void psi_oplog_setup(enum psi_oplog_level level, enum psi_oplog_format format);
+/* 1 under --log-format json. */
+int psi_oplog_json(void);
 /* 1 if a line of that level is written under the settings. */
 int psi_oplog_enabled(enum psi_oplog_level level);
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,24 @@ static void account_request(struct worker *w, const struct psi_hub_outcome *o, u
     psi_oplog_request(&r);
     psi_hub_metrics_count(w->metrics, o->method, o->status,
                           psi_oplog_is_refusal(o->method, o->status), took_us, psi_hub_now_ms());
+}
+
+/* Why serve cannot go on, in one line: as every command says it
+ * ("psi-hub serve: ..."), or as a JSON line under --log-format json, so a
+ * log collector reads it like the rest. */
+static void serve_failure(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void serve_failure(const char *fmt, ...)
+{
+    char why[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    if (psi_oplog_json())
+        psi_oplog_say(PSI_OPLOG_ERROR, "serve: %s", why);
+    else
+        psi_cmdline_note("serve", "%s", why);
 }
 
 static void worker_receive(struct worker *w)
@@ -339,7 +358,7 @@ int psi_hub_cmd_serve(int argc, char **argv)
     struct psi_hub hub;
     char err[512];
     if (psi_hub_load(&hub, dir, err, sizeof err) != 0) {
-        psi_cmdline_note("serve", "%s", err);
+        serve_failure("%s", err);
         return 1;
     }
     int status = 1;
@@ -350,22 +369,22 @@ int psi_hub_cmd_serve(int argc, char **argv)
     struct worker *workers = calloc(contexts, sizeof *workers);
     size_t started = 0;
     if (workers == NULL) {
-        psi_cmdline_note("serve", "out of memory");
+        serve_failure("out of memory");
         goto out;
     }
     if (install_signals() != 0) {
-        psi_cmdline_note("serve", "cannot install signal handlers: %s", strerror(errno));
+        serve_failure("cannot install signal handlers: %s", strerror(errno));
         goto out;
     }
     if (psi_hub_metrics_new(&metrics) != 0) {
-        psi_cmdline_note("serve", "out of memory");
+        serve_failure("out of memory");
         goto out;
     }
     cap.ids = calloc(connections, sizeof *cap.ids);
     notify_cap.ids = calloc(connections, sizeof *notify_cap.ids);
     if (cap.ids == NULL || nng_mtx_alloc(&cap.lock) != 0 || notify_cap.ids == NULL ||
         nng_mtx_alloc(&notify_cap.lock) != 0) {
-        psi_cmdline_note("serve", "out of memory");
+        serve_failure("out of memory");
         goto out;
     }
     int rv = nng_rep0_open(&sock);
@@ -376,7 +395,7 @@ int psi_hub_cmd_serve(int argc, char **argv)
     if (rv == 0)
         rv = nng_pipe_notify(sock, NNG_PIPE_EV_REM_POST, on_pipe_event, &cap);
     if (rv != 0) {
-        psi_cmdline_note("serve", "cannot open the socket: %s", nng_strerror(rv));
+        serve_failure("cannot open the socket: %s", nng_strerror(rv));
         goto out;
     }
     for (size_t i = 0; i < contexts; i++) {
@@ -385,7 +404,7 @@ int psi_hub_cmd_serve(int argc, char **argv)
         w->notify = &notifier;
         w->metrics = metrics;
         if (psi_hub_connect(&hub, &w->store, err, sizeof err) != 0) {
-            psi_cmdline_note("serve", "%s", err);
+            serve_failure("%s", err);
             goto out;
         }
         rv = nng_aio_alloc(&w->aio, worker_step, w);
@@ -399,7 +418,7 @@ int psi_hub_cmd_serve(int argc, char **argv)
         if (rv != 0) {
             hub.ops->close(w->store);
             w->store = NULL;
-            psi_cmdline_note("serve", "cannot set up context %zu: %s", i, nng_strerror(rv));
+            serve_failure("cannot set up context %zu: %s", i, nng_strerror(rv));
             goto out;
         }
         started = i + 1;
@@ -410,7 +429,7 @@ int psi_hub_cmd_serve(int argc, char **argv)
     if (rv == 0)
         rv = nng_listener_start(listener, 0);
     if (rv != 0) {
-        psi_cmdline_note("serve", "cannot listen on %s: %s", listen, nng_strerror(rv));
+        serve_failure("cannot listen on %s: %s", listen, nng_strerror(rv));
         goto out;
     }
     int port = 0;
@@ -437,18 +456,17 @@ int psi_hub_cmd_serve(int argc, char **argv)
         if (rv == 0)
             rv = nng_listener_get_int(nl, NNG_OPT_TCP_BOUND_PORT, &np);
         if (rv != 0) {
-            psi_cmdline_note("serve", "cannot open the wake-up socket on %s: %s", url,
-                             nng_strerror(rv));
+            serve_failure("cannot open the wake-up socket on %s: %s", url, nng_strerror(rv));
             goto out;
         }
         notifier.on = 1;
         hub.notify_port = (uint32_t)np;
     }
+    int http_port = 0;
     if (http != NULL) {
-        int http_port = 0;
         if (psi_status_http_start(&status_http, &hub, metrics, http, &http_port, err, sizeof err) !=
             0) {
-            psi_cmdline_note("serve", "%s", err);
+            serve_failure("%s", err);
             goto out;
         }
         const char *http_colon = strrchr(http, ':');
@@ -462,6 +480,16 @@ int psi_hub_cmd_serve(int argc, char **argv)
         printf("psi-hub: wake-up socket on %.*s:%u\n", (int)(colon - listen), listen,
                (unsigned)hub.notify_port);
     fflush(stdout);
+    if (http != NULL)
+        psi_oplog_say(PSI_OPLOG_INFO,
+                      "serving %s on %.*s:%d (%zu contexts, at most %zu connections), "
+                      "status page on port %d",
+                      hub.name, (int)(colon - listen), listen, port, contexts, connections,
+                      http_port);
+    else
+        psi_oplog_say(PSI_OPLOG_INFO,
+                      "serving %s on %.*s:%d (%zu contexts, at most %zu connections)", hub.name,
+                      (int)(colon - listen), listen, port, contexts, connections);
 
     for (;;) {
         unsigned char b;

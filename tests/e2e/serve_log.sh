@@ -75,11 +75,23 @@ printf 'domain\tthree.test\n' >>"$WORK/data/a.txt"
 must "$PSI" submit --state "$A" "$WORK/data/a.txt" >/dev/null
 must "$PSI" agent --state "$(party_dir b)" --once >/dev/null
 "$PSI" status --state "$WORK/impostor" >/dev/null 2>&1 && fail "the impostor was answered"
+# another hub on the taken port: its failure is one JSON line too
+must "$PSI_HUB" init --dir "$WORK/hub2" --name other-hub >/dev/null
+rc=0
+"$PSI_HUB" serve --dir "$WORK/hub2" --listen "$HUB_URL" --log-format json \
+    >/dev/null 2>"$WORK/logs/taken.err" || rc=$?
+[ "$rc" -eq 1 ] || fail "serve on a taken port exited $rc, not 1"
+python3 -c 'import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 1, lines
+o = json.loads(lines[0])
+assert o["level"] == "error" and o["msg"].startswith("serve: cannot listen on "), o' \
+    "$WORK/logs/taken.err" || fail "the failure is not one JSON line: $(cat "$WORK/logs/taken.err")"
 hub_stop
 python3 - "$log" <<'PY' || fail "the JSON log: $(head -c 2000 "$log")"
 import json, sys
 requests = events = 0
-seen = set()
+seen, said = set(), set()
 for line in open(sys.argv[1]):
     line = line.rstrip("\n")
     if line.startswith("psi-hub: "):  # the announcements on stdout
@@ -88,7 +100,9 @@ for line in open(sys.argv[1]):
     assert obj["level"] in ("error", "warn", "info", "debug"), obj
     assert obj["time"].endswith("Z"), obj
     if "msg" in obj:
+        assert set(obj) == {"time", "level", "msg"}, obj
         events += 1
+        said.add(obj["msg"].split(" ")[0])
         continue
     requests += 1
     assert set(obj) == {"time", "level", "participant", "verified", "method", "result",
@@ -99,7 +113,8 @@ assert any(p == "a" and v is True and m == "submit.commit" and r == "ok"
            for p, v, m, r in seen), seen
 assert any(p == "b" and v is True and r == "ok" for p, v, m, r in seen), seen
 assert any(p == "b" and v is False and r == "VERIFY" for p, v, m, r in seen), seen
-assert requests > 5 and events >= 1, (requests, events)
+assert requests > 5 and events >= 2, (requests, events)
+assert {"serving", "shutting"} <= said, said
 print(f"{requests} request lines, {events} event lines")
 PY
 # Elements and tags are 32 and 16 bytes, keys 32: as hex or base64 they would
