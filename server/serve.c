@@ -292,7 +292,7 @@ static const struct psi_cmdline_command serve_command = {
              "signature verified), method, result, duration, bytes in and out; never\n"
              "an indicator, element, tag or key. With --http the line\n"
              "  psi-hub: status page on http://HOST:PORT/\n"
-             "comes first. SIGTERM or SIGINT stops the hub\n"
+             "follows (on stdout). SIGTERM or SIGINT stops the hub\n"
              "cleanly (exit 0). After each write it publishes the log's size (public\n"
              "in every checkpoint, nothing else) on an nng pub0 socket, the wake-up\n"
              "socket agents subscribe to.\n",
@@ -469,9 +469,6 @@ int psi_hub_cmd_serve(int argc, char **argv)
             serve_failure("%s", err);
             goto out;
         }
-        const char *http_colon = strrchr(http, ':');
-        printf("psi-hub: status page on http://%.*s:%d/\n", (int)(http_colon - http), http,
-               http_port);
     }
     for (size_t i = 0; i < started; i++)
         worker_receive(&workers[i]);
@@ -479,6 +476,10 @@ int psi_hub_cmd_serve(int argc, char **argv)
     if (notifier.on)
         printf("psi-hub: wake-up socket on %.*s:%u\n", (int)(colon - listen), listen,
                (unsigned)hub.notify_port);
+    /* after the lines scripts wait for, whose order stays as it was */
+    if (http != NULL)
+        printf("psi-hub: status page on http://%.*s:%d/\n", (int)(strrchr(http, ':') - http), http,
+               http_port);
     fflush(stdout);
     if (http != NULL)
         psi_oplog_say(PSI_OPLOG_INFO,
