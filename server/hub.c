@@ -493,6 +493,7 @@ int psi_hub_handle(const struct psi_hub *hub, struct psi_store *st, const uint8_
         /* Logged: signed by the removed participant's key, a denial of that
          * participant; not, a bad signature under its name. */
         int signed_ok = psi_request_verify(&rs.req, rs.sender.public_key) == 0;
+        outcome->verified = signed_ok;
         rs.status = signed_ok ? PSI_ERR_DENIED : PSI_ERR_VERIFY;
         finish_refused(&rs, &t, signed_ok);
         outcome->status = rs.status;
