@@ -2,6 +2,7 @@
 #include "hub_status.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -445,14 +446,7 @@ static void html_work(struct psi_text_buf *out, const json_t *participants)
 static void html_heat(struct psi_text_buf *out, uint64_t n, uint64_t max)
 {
     double share = max > 0 ? (double)n / (double)max : 0.0;
-    double x = 0.0;
-    /* a square root by Newton's steps: no libm for one function */
-    if (share > 0.0) {
-        x = share;
-        for (int i = 0; i < 20; i++)
-            x = 0.5 * (x + share / x);
-    }
-    unsigned lightness = (unsigned)(97.0 - 60.0 * x);
+    unsigned lightness = (unsigned)(97.0 - 60.0 * sqrt(share));
     psi_text_printf(out, "background:hsl(212,70%%,%u%%);color:%s", lightness,
                     lightness < 60 ? "#fff" : "#1c2733");
 }

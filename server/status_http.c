@@ -261,8 +261,9 @@ void psi_status_http_stop(struct psi_status_http *h)
 {
     if (h == NULL)
         return;
-    if (h->server != NULL)
-        nng_http_server_stop(h->server);
+    /* First the renderer: it answers what is queued, then ends, and from
+     * then on a request is answered 503 at once. Only then the server, so
+     * that no request of a closing connection is still in our hands. */
     if (h->lock != NULL) {
         nng_mtx_lock(h->lock);
         h->stopping = 1;
@@ -270,9 +271,10 @@ void psi_status_http_stop(struct psi_status_http *h)
             nng_cv_wake(h->wake);
         nng_mtx_unlock(h->lock);
     }
-    /* the renderer finishes what was queued, then ends */
     if (h->thread != NULL)
         nng_thread_destroy(h->thread);
+    if (h->server != NULL)
+        nng_http_server_stop(h->server);
     for (int i = 0; i < PAGE_COUNT; i++) {
         if (h->added[i])
             (void)nng_http_server_del_handler(h->server, h->handlers[i]);
