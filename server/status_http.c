@@ -107,10 +107,21 @@ static void respond(nng_aio *aio, uint16_t code, const char *content_type, const
     nng_aio_finish(aio, 0);
 }
 
+static void render_page(struct psi_status_http *h, nng_aio *aio, enum page page);
+
+/* One answer, and its line at debug level: the page's own path (never the
+ * URI the client sent), how long it took. */
 static void render(struct psi_status_http *h, nng_aio *aio)
 {
     const struct endpoint *e = nng_http_handler_get_data(nng_aio_get_input(aio, 1));
-    enum page page = e->page;
+    uint64_t start = psi_hub_now_ms();
+    render_page(h, aio, e->page);
+    psi_oplog_say(PSI_OPLOG_DEBUG, "http %s answered in %llu ms", e->path,
+                  (unsigned long long)(psi_hub_now_ms() - start));
+}
+
+static void render_page(struct psi_status_http *h, nng_aio *aio, enum page page)
+{
     uint64_t now = psi_hub_now_ms();
     char err[512] = "";
     json_t *status = psi_hub_status_collect(h->hub, h->store, now,

@@ -68,9 +68,12 @@ grep -q '^psi-hub: serving log-hub on ' "$log" || fail "the serving line went mi
 say "--log-level error: $(wc -l <"$log") lines, none below error"
 
 # ---- --log-format json: JSON lines with the fields, nothing secret
-HUB_SERVE_ARGS=(--log-format json --log-level debug)
+HTTP_PORT=$(free_port)
+HUB_SERVE_ARGS=(--log-format json --log-level debug --http "127.0.0.1:$HTTP_PORT")
 hub_start
 log=$(latest_log)
+[ "$(python3 "$here/lib/http_probe.py" get "http://127.0.0.1:$HTTP_PORT/metrics" "$WORK/m.txt")" = 200 ] ||
+    fail "/metrics"
 printf 'domain\tthree.test\n' >>"$WORK/data/a.txt"
 must "$PSI" submit --state "$A" "$WORK/data/a.txt" >/dev/null
 must "$PSI" agent --state "$(party_dir b)" --once >/dev/null
@@ -114,7 +117,7 @@ assert any(p == "a" and v is True and m == "submit.commit" and r == "ok"
 assert any(p == "b" and v is True and r == "ok" for p, v, m, r in seen), seen
 assert any(p == "b" and v is False and r == "VERIFY" for p, v, m, r in seen), seen
 assert requests > 5 and events >= 2, (requests, events)
-assert {"serving", "shutting"} <= said, said
+assert {"serving", "shutting", "http"} <= said, said
 print(f"{requests} request lines, {events} event lines")
 PY
 # Elements and tags are 32 and 16 bytes, keys 32: as hex or base64 they would
