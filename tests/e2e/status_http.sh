@@ -5,11 +5,14 @@
 # the hub), and --http refuses an address that is not loopback without
 # --http-allow.
 #
-# Agencies a, b, c share with all, auditor z watches. a holds 4 indicators,
-# b 3, c 3; a and b share 2, a and c 2, b and c 1. After each agent ran
-# once: 10 elements, 20 tags (each set cross-blinded by both peers), 10
-# match records, and the overlap map (a,b)=(b,a)=2, (a,c)=(c,a)=2,
-# (b,c)=(c,b)=1, as each party's own `psi results` says.
+# Agencies a, b, c share with all, auditor z watches, vendor v (which
+# submits nothing and whose agent never runs) has a query quota for a, and c
+# an element quota of 50. a holds 4 indicators, b 3, c 3; a and b share 2,
+# a and c 2, b and c 1. After the agents of a, b and c ran once: 10
+# elements, 20 tags (each set cross-blinded by its two agency peers), 10
+# match records, every set still pending at v, and the overlap map
+# (a,b)=(b,a)=2, (a,c)=(c,a)=2, (b,c)=(c,b)=1, the pairs with v 0, as each
+# party's own `psi results` says.
 #
 # Env (set by ctest): PSI_BIN build dir.
 set -euo pipefail
@@ -31,6 +34,9 @@ party_new a agency --share-with all
 party_new b agency --share-with all
 party_new c agency --share-with all
 party_new z auditor
+party_new v vendor --share-with all --contribute-only
+must "$PSI_HUB" quota --dir "$HUB_DIR" --agency a --vendor v --limit 5 >/dev/null
+must "$PSI_HUB" quota --dir "$HUB_DIR" --id c --elements 50 >/dev/null
 
 # ---- --http is loopback unless allowed
 rc=0
@@ -84,7 +90,7 @@ s = json.load(open(sys.argv[1]))
 by = {p["id"]: p for p in s["participants"]}
 assert s["epoch"] == "S1", s["epoch"]
 assert [p["sets"][0]["pending"] for p in (by["a"], by["b"], by["c"])] == \
-    [["b", "c"], ["a", "c"], ["a", "b"]], s
+    [["b", "c", "v"], ["a", "c", "v"], ["a", "b", "v"]], s
 assert all(p["sets"][0]["done"] == [] for p in (by["a"], by["b"], by["c"])), s
 assert all(x["matches"] == 0 for x in s["overlap"]["pairs"]), s["overlap"]
 PY
@@ -99,23 +105,29 @@ s = json.load(open(sys.argv[1]))
 assert s["hub"]["name"] == "status-hub" and s["hub"]["verifier_key"] == sys.argv[2], s["hub"]
 assert s["epoch"] == "S1"
 by = {p["id"]: p for p in s["participants"]}
-assert sorted(by) == ["a", "b", "c", "z"], sorted(by)
+assert sorted(by) == ["a", "b", "c", "v", "z"], sorted(by)
+assert s["query_quotas"] == [{"agency": "a", "vendor": "v", "limit": 5, "used": 0}], s["query_quotas"]
+assert by["v"]["policy"]["operator"]["contribute_only"] is True, by["v"]
 assert by["z"]["role"] == "auditor" and by["a"]["role"] == "agency"
 assert by["a"]["policy"]["operator"]["share_all"] is True
 assert by["a"]["policy"]["effective"]["share_all"] is True
 for pid, n in (("a", 4), ("b", 3), ("c", 3)):
     p = by[pid]
     assert p["submissions"] == 1 and p["elements"] == n, p
-    assert p["element_quota"] == {"limit": 1000000, "used": n, "default": True}, p
+    quota = {"limit": 50, "used": n, "default": False} if pid == "c" else \
+        {"limit": 1000000, "used": n, "default": True}
+    assert p["element_quota"] == quota, p
     assert len(p["sets"]) == 1 and p["sets"][0]["count"] == n, p
-    assert p["sets"][0]["pending"] == [], p
+    assert p["sets"][0]["pending"] == ["v"], p  # v's agent never ran
     assert sorted(p["sets"][0]["done"]) == sorted({"a", "b", "c"} - {pid}), p
 assert s["store"]["elements"] == 10 and s["store"]["tags"] == 20, s["store"]
 assert s["store"]["matches"] == 10 and s["store"]["bytes"] > 0, s["store"]
-assert s["overlap"]["participants"] == ["a", "b", "c"], s["overlap"]
+assert s["overlap"]["participants"] == ["a", "b", "c", "v"], s["overlap"]
 pairs = {(x["a"], x["b"]): x["matches"] for x in s["overlap"]["pairs"]}
-assert pairs == {("a", "b"): 2, ("b", "a"): 2, ("a", "c"): 2, ("c", "a"): 2,
-                 ("b", "c"): 1, ("c", "b"): 1}, pairs
+want = {(x, y): 0 for x in "abcv" for y in "abcv" if x != y}
+want.update({("a", "b"): 2, ("b", "a"): 2, ("a", "c"): 2, ("c", "a"): 2,
+             ("b", "c"): 1, ("c", "b"): 1})
+assert pairs == want, pairs
 assert "already knows these counts" in s["overlap"]["note"]
 assert s["log"]["size"] > 0 and s["log"]["checkpoint"].startswith("status-hub\n%d\n" % s["log"]["size"]), s["log"]
 assert s["refusals_last_hour"] == 0, s["refusals_last_hour"]
@@ -144,11 +156,14 @@ say "/status.json: 10 elements, 20 tags, the map (a,b)=2 (a,c)=2 (b,c)=1 both wa
 
 # ---- the page: every participant, one cell per ordered pair, escaped
 [ "$(probe get "$BASE/" "$WORK/page.html")" = 200 ] || fail "the status page"
-for id in a b c z; do
+for id in a b c v z; do
     grep -q "<tr class=\"participant\" data-id=\"$id\">" "$WORK/page.html" ||
         fail "participant $id is not on the page"
 done
-[ "$(grep -o 'class="cell"' "$WORK/page.html" | wc -l)" -eq 6 ] || fail "the map has not 6 cells"
+[ "$(grep -o 'class="cell"' "$WORK/page.html" | wc -l)" -eq 12 ] || fail "the map has not 12 cells"
+grep -q '<td>a</td><td>v</td><td class="num">0 of 5</td>' "$WORK/page.html" ||
+    fail "the query quota of a for v is not on the page"
+grep -q '<td class="num">3 of 50</td>' "$WORK/page.html" || fail "c's element quota is not on the page"
 grep -q 'data-a="b" data-b="c" data-count="1"' "$WORK/page.html" || fail "cell (b,c) is not 1"
 grep -qi '<script' "$WORK/page.html" && fail "the page has a script"
 grep -Eqi '(src|href)="https?:' "$WORK/page.html" && fail "the page fetches something from elsewhere"
@@ -178,7 +193,7 @@ must "$PYTHON" "$here/lib/metrics_check.py" "$WORK/metrics.txt" "$WORK/status2.j
     "$(ls "$WORK"/logs/hub.log.* | tail -n 1)" \
     'psi_hub_elements_stored=10' 'psi_hub_tags_stored=20' 'psi_hub_matches_stored=10' \
     'psi_hub_participants{role="agency"}=3' 'psi_hub_participants{role="auditor"}=1' \
-    'psi_hub_participants{role="vendor"}=0' 'psi_hub_info{epoch="S1",name="status-hub"}=1'
+    'psi_hub_participants{role="vendor"}=1' 'psi_hub_info{epoch="S1",name="status-hub"}=1'
 grep -q 'psi_hub_refusals_total{method="info",result="VERIFY"}\|psi_hub_refusals_total{method="[a-z.]*",result="VERIFY"}' \
     "$WORK/metrics.txt" || fail "the wrong key's refusal is not counted"
 grep -q 'result="DENIED"' "$WORK/metrics.txt" || fail "the stranger's refusal is not counted"
