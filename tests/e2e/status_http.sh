@@ -3,7 +3,8 @@
 # hold the exact counts, /metrics parses with Prometheus's own parser
 # (python3-prometheus-client), bad HTTP requests get 404/405 (and never stop
 # the hub), and --http refuses an address that is not loopback without
-# --http-allow.
+# --http-allow; a damaged store gives 500 and a line in the log, never a
+# dead hub.
 #
 # Agencies a, b, c share with all, auditor z watches, vendor v (which
 # submits nothing and whose agent never runs) has a query quota for a, and c
@@ -28,6 +29,7 @@ PYTHON=python3
 "$PYTHON" -c 'import prometheus_client' 2>/dev/null ||
     fail "python3-prometheus-client is missing (scripts/setup.sh installs it)"
 probe() { python3 "$here/lib/http_probe.py" "$@"; }
+command -v sqlite3 >/dev/null || fail "sqlite3 is missing (scripts/setup.sh installs it)"
 
 hub_init "$WORK/hub" status-hub --epoch manual:S1
 party_new a agency --share-with all
@@ -58,6 +60,15 @@ rc=0
     >/dev/null 2>"$WORK/logs/open.err" || rc=$?
 [ "$rc" -eq 2 ] && grep -q "must be HOST:PORT" "$WORK/logs/open.err" ||
     fail "serve --http without a port was not refused ($rc): $(cat "$WORK/logs/open.err")"
+for args in "--http-allow" "--log-level loud" "--log-format xml"; do
+    rc=0
+    # shellcheck disable=SC2086  # the words of args are options
+    "$PSI_HUB" serve --dir "$HUB_DIR" --listen "$HUB_URL" $args >/dev/null 2>"$WORK/logs/open.err" || rc=$?
+    [ "$rc" -eq 2 ] && [ "$(wc -l <"$WORK/logs/open.err")" -eq 1 ] ||
+        fail "serve $args was not refused in one line ($rc): $(cat "$WORK/logs/open.err")"
+done
+grep -q "^psi-hub serve: --log-format must be text or json, not 'xml'" "$WORK/logs/open.err" ||
+    fail "the refusal of --log-format xml: $(cat "$WORK/logs/open.err")"
 say "--http refuses 0.0.0.0, 10.1.2.3, [::], a host name and a missing port without --http-allow"
 
 # allowed, it serves there
@@ -198,5 +209,44 @@ grep -q 'psi_hub_refusals_total{method="info",result="VERIFY"}\|psi_hub_refusals
     "$WORK/metrics.txt" || fail "the wrong key's refusal is not counted"
 grep -q 'result="DENIED"' "$WORK/metrics.txt" || fail "the stranger's refusal is not counted"
 say "/metrics: $(wc -c <"$WORK/metrics.txt") bytes; parsed by prometheus_client, equal to the log and /status.json"
+
+# ---- many at once: each answered 200, or 503 when more than 16 wait
+python3 - "$HTTP_PORT" <<'PY' || fail "50 requests at once"
+import sys, threading, urllib.request, urllib.error
+port, codes = sys.argv[1], []
+def get(path):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=60) as r:
+            r.read()
+            codes.append(r.status)
+    except urllib.error.HTTPError as e:
+        codes.append(e.code)
+threads = [threading.Thread(target=get, args=(p,)) for p in ["/", "/status.json", "/metrics"] * 17]
+for t in threads: t.start()
+for t in threads: t.join()
+assert len(codes) == len(threads) and set(codes) <= {200, 503}, codes
+print(f"{codes.count(200)} answered, {codes.count(503)} told to come back")
+PY
+
+# ---- another hub on the same HTTP port: one line, exit 1
+must "$PSI_HUB" init --dir "$WORK/hub2" --name other-hub >/dev/null
+rc=0
+"$PSI_HUB" serve --dir "$WORK/hub2" --listen "tcp://127.0.0.1:$(free_port)" --http "127.0.0.1:$HTTP_PORT" \
+    >/dev/null 2>"$WORK/logs/taken.err" || rc=$?
+[ "$rc" -eq 1 ] && [ "$(wc -l <"$WORK/logs/taken.err")" -eq 1 ] &&
+    grep -q "^psi-hub serve: cannot serve http on 127.0.0.1:$HTTP_PORT: " "$WORK/logs/taken.err" ||
+    fail "a taken HTTP port ($rc): $(cat "$WORK/logs/taken.err")"
+
+# ---- the store fails under the page (this backend's file, damaged on
+# purpose): 500 and one line in the log, and the hub serves on
+sqlite3 "$HUB_DIR/hub.db" "ALTER TABLE overlap RENAME TO overlap_gone;"
+[ "$(probe get "$BASE/status.json" "$WORK/broken.json")" = 500 ] || fail "a failing store is not 500"
+[ "$(probe get "$BASE/metrics" "$WORK/broken.txt")" = 500 ] || fail "a failing store is not 500 for /metrics"
+grep -q "error psi-hub: status page: .*overlap" "$(ls "$WORK"/logs/hub.log.* | tail -n 1)" ||
+    fail "the store's failure is not in the log: $(tail -n 3 "$(ls "$WORK"/logs/hub.log.* | tail -n 1)")"
+sqlite3 "$HUB_DIR/hub.db" "ALTER TABLE overlap_gone RENAME TO overlap;"
+[ "$(probe get "$BASE/status.json" "$WORK/again.json")" = 200 ] || fail "the page did not come back"
+must "$PSI" status --state "$(party_dir a)" >/dev/null
+say "a failing store: 500 and its reason in the log; the page and the hub serve on"
 hub_stop
 say "ok"
