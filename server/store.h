@@ -370,7 +370,7 @@ struct psi_store_ops {
     /* ---- the operator's view (the status page and metrics), read only */
 
     /* Totals over every epoch; bytes: SQLite counts the pages of its main
-     * file (free pages included, the WAL not). */
+     * file (free pages included) and its WAL file as it stands. */
     int (*usage)(struct psi_txn *t, struct psi_store_usage *out);
     /* The overlap map of an epoch as the join recorded it: for each ordered
      * pair (owner, peer) with at least one match, how many of owner's

@@ -2268,6 +2268,15 @@ static int usage(struct psi_txn *t, struct psi_store_usage *out)
     out->matches = column_u64(s, 2);
     out->bytes = column_u64(s, 3);
     done(s);
+    /* and the WAL as it stands: the space between checkpoints is the
+     * operator's too (a busy hub's WAL grows to tens of MB) */
+    const char *file = sqlite3_db_filename(st->db, "main");
+    char wal[4200];
+    struct stat info;
+    if (file != NULL && file[0] != '\0' &&
+        (size_t)snprintf(wal, sizeof wal, "%s-wal", file) < sizeof wal && stat(wal, &info) == 0 &&
+        info.st_size > 0)
+        out->bytes += (uint64_t)info.st_size;
     return 0;
 }
 
