@@ -16,6 +16,9 @@ packages=(
   # cpack), the units' check (systemd: systemd-analyze) and the install test
   # on a fresh Debian 12 root (debootstrap, wget).
   scdoc man-db groff-base dpkg-dev systemd debootstrap wget
+  # The status page tests: /metrics parsed by prometheus_client, the page
+  # rendered by headless Chromium.
+  python3-prometheus-client chromium
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -11,6 +11,7 @@
 
 #include "epoch.h"
 #include "hub.h"
+#include "oplog.h"
 #include "log.h"
 #include "psi/error.h"
 #include "psi/ident.h"
@@ -232,7 +233,7 @@ static void refuse(struct request_state *rs, int status, const char *fmt, ...)
 static void store_failed(struct request_state *rs, int rc)
 {
     if (rc == PSI_ERR_STORE)
-        fprintf(stderr, "psi-hub: store: %s\n", rs->hub->ops->last_error(rs->st));
+        psi_oplog_say(PSI_OPLOG_ERROR, "store: %s", rs->hub->ops->last_error(rs->st));
     refuse(rs, rc == PSI_ERR_NOMEM ? rc : PSI_ERR_STORE, "the hub's store failed; try again");
 }
 
@@ -275,8 +276,8 @@ static void finish_refused(struct request_state *rs, struct psi_txn *t, int auth
     else
         psi_txn_rollback(t);
     if (rc != 0)
-        fprintf(stderr, "psi-hub: store: cannot record a refusal: %s\n",
-                rc == PSI_ERR_STORE ? rs->hub->ops->last_error(rs->st) : psi_strerror(rc));
+        psi_oplog_say(PSI_OPLOG_ERROR, "store: cannot record a refusal: %s",
+                      rc == PSI_ERR_STORE ? rs->hub->ops->last_error(rs->st) : psi_strerror(rc));
 }
 
 /* The same for a refusal found outside a write transaction (a read method's). */
@@ -286,8 +287,8 @@ static void log_refused_alone(struct request_state *rs, int authenticated)
         return;
     struct psi_txn t;
     if (psi_txn_begin(&t, rs->hub->ops, rs->st, PSI_TXN_WRITE) != 0) {
-        fprintf(stderr, "psi-hub: store: cannot record a refusal: %s\n",
-                rs->hub->ops->last_error(rs->st));
+        psi_oplog_say(PSI_OPLOG_ERROR, "store: cannot record a refusal: %s",
+                      rs->hub->ops->last_error(rs->st));
         return;
     }
     finish_refused(rs, &t, authenticated);
@@ -427,7 +428,7 @@ static void authenticated(struct request_state *rs, struct psi_txn *t)
             finish_refused(rs, t, 1);
         } else {
             psi_txn_rollback(t);
-            fprintf(stderr, "psi-hub: store: %s\n", ops->last_error(rs->st));
+            psi_oplog_say(PSI_OPLOG_ERROR, "store: %s", ops->last_error(rs->st));
         }
         return;
     }
@@ -462,6 +463,7 @@ int psi_hub_handle(const struct psi_hub *hub, struct psi_store *st, const uint8_
     rs.now_ms = psi_hub_now_ms();
     struct reply_out out = {NULL, 0};
     snprintf(outcome->participant, sizeof outcome->participant, "-");
+    outcome->verified = 0;
     snprintf(outcome->method, sizeof outcome->method, "-");
     int rc;
 
@@ -473,6 +475,7 @@ int psi_hub_handle(const struct psi_hub *hub, struct psi_store *st, const uint8_
         goto done;
     }
     snprintf(outcome->method, sizeof outcome->method, "%s", rs.req.method);
+    snprintf(outcome->participant, sizeof outcome->participant, "%s", rs.req.sender);
     rs.method = psi_hub_method(rs.req.method);
 
     /* 2. The roster, and 3. the signature: in the write transaction that
@@ -490,6 +493,7 @@ int psi_hub_handle(const struct psi_hub *hub, struct psi_store *st, const uint8_
         /* Logged: signed by the removed participant's key, a denial of that
          * participant; not, a bad signature under its name. */
         int signed_ok = psi_request_verify(&rs.req, rs.sender.public_key) == 0;
+        outcome->verified = signed_ok;
         rs.status = signed_ok ? PSI_ERR_DENIED : PSI_ERR_VERIFY;
         finish_refused(&rs, &t, signed_ok);
         outcome->status = rs.status;
@@ -521,7 +525,7 @@ int psi_hub_handle(const struct psi_hub *hub, struct psi_store *st, const uint8_
         rc = plain_error(hub, &rs.req, PSI_ERR_VERIFY, &out, "bad signature");
         goto done;
     }
-    snprintf(outcome->participant, sizeof outcome->participant, "%s", rs.req.sender);
+    outcome->verified = 1;
 
     /* 4.-8. */
     authenticated(&rs, &t);

@@ -73,8 +73,12 @@ struct psi_hub {
 
 /* What the request log says about one request. */
 struct psi_hub_outcome {
-    char participant[PSI_STORE_ID_MAX + 1]; /* "-" until authenticated */
-    char method[PSI_STORE_METHOD_MAX + 1];  /* "-" until the seal is opened */
+    /* The sender the request names, once its seal opened ("-" before): as
+     * it claimed itself until its signature verified (verified 0), then as
+     * authenticated (verified 1). A refusal names whom it refused. */
+    char participant[PSI_STORE_ID_MAX + 1];
+    int verified;
+    char method[PSI_STORE_METHOD_MAX + 1]; /* "-" until the seal is opened */
     int status;
 };
 

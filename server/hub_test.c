@@ -37,6 +37,7 @@ struct fixture {
     struct psi_store *st;
     struct psi_identity a, b, c, v, aud, stranger;
     char last_error[PSI_ERROR_TEXT_MAX + 1];
+    struct psi_hub_outcome last_outcome; /* of the last call */
 };
 
 /* ---------------------------------------------------------------- set-up */
@@ -91,6 +92,9 @@ static int call_id(struct fixture *f, const struct psi_identity *who, const unsi
                                sizeof f->last_error, out, out_len, &o);
     assert_int_equal(o.status, status);
     assert_string_equal(o.method, method);
+    /* the request log names the sender the request claims, authenticated or not */
+    assert_string_equal(o.participant, who->name);
+    f->last_outcome = o;
     return status;
 }
 
@@ -430,6 +434,9 @@ static void threshold_and_policy(void **state)
     struct psi_hub_outcome o;
     assert_int_equal(psi_hub_handle(&f->hub, f->st, frame, frame_len, &reply, &reply_len, &o), 0);
     assert_int_equal(o.status, PSI_ERR_DENIED);
+    /* its own key signed it: the log names it as verified */
+    assert_string_equal(o.participant, "agency-b");
+    assert_true(o.verified);
     assert_int_equal(reply[0], PSI_FRAME_PLAIN_ERROR);
     struct psi_reply r;
     assert_int_equal(psi_reply_open(&f->b, f->hub.identity.public_key, rid, reply, reply_len, &r),
@@ -809,6 +816,8 @@ static void retry_and_replay(void **state)
     /* unknown sender; a frame from nowhere */
     assert_int_equal(call(f, &f->stranger, "info", NULL, 0, NULL, NULL), PSI_ERR_DENIED);
     expect_error(f, "unknown participant 'stranger'");
+    assert_string_equal(f->last_outcome.participant, "stranger");
+    assert_false(f->last_outcome.verified);
     const uint8_t garbage[] = {1, 2, 3};
     assert_int_equal(
         psi_hub_handle(&f->hub, f->st, garbage, sizeof garbage, &reply, &reply_len, &o), 0);
@@ -834,6 +843,8 @@ static void refusal_budget(void **state)
     for (unsigned i = 0; i < PSI_HUB_REFUSAL_BUDGET + 25; i++) {
         assert_int_equal(call(f, &impostor_a, "info", NULL, 0, NULL, NULL), PSI_ERR_VERIFY);
         expect_error(f, "bad signature");
+        assert_string_equal(f->last_outcome.participant, "agency-a"); /* as claimed */
+        assert_false(f->last_outcome.verified);
     }
     assert_int_equal(hub_test_count_rows(f->dir, "log_entry"), before + PSI_HUB_REFUSAL_BUDGET);
     /* another name has a budget of its own */
@@ -841,6 +852,7 @@ static void refusal_budget(void **state)
     assert_int_equal(hub_test_count_rows(f->dir, "log_entry"), before + PSI_HUB_REFUSAL_BUDGET + 1);
     /* the real agency-a is served as ever */
     assert_int_equal(call(f, &f->a, "info", NULL, 0, NULL, NULL), 0);
+    assert_true(f->last_outcome.verified);
     psi_identity_clear(&impostor_a);
     psi_identity_clear(&impostor_b);
 

@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "oplog.h"
 #include "psi/error.h"
 
 int psi_method_refuse(struct psi_method_call *call, int status, const char *fmt, ...)
@@ -26,8 +27,8 @@ static int not_catalogued(struct psi_method_call *call, const char *what,
                           const ProtobufCMessageDescriptor *got,
                           const ProtobufCMessageDescriptor *want)
 {
-    fprintf(stderr, "psi-hub: %s: the handler's %s is %s, the catalogue's %s\n", call->method->name,
-            what, got->name, want->name);
+    psi_oplog_say(PSI_OPLOG_ERROR, "%s: the handler's %s is %s, the catalogue's %s",
+                  call->method->name, what, got->name, want->name);
     return psi_method_refuse(call, PSI_ERR_INVALID,
                              "the hub's %s of %s disagrees with its method catalogue", what,
                              call->method->name);

@@ -11,6 +11,7 @@
 
 #include "epoch.h"
 #include "hub.h"
+#include "oplog.h"
 #include "feeds.h"
 #include "log.h"
 #include "method_util.h"
@@ -1000,8 +1001,8 @@ int hub_method_log_entries(struct psi_method_call *call)
         size_t len = 0;
         rc = psi_hub_log_entry(call->txn, start + i, &entry, &len);
         if (rc == PSI_ERR_NOT_FOUND) {
-            fprintf(stderr, "psi-hub: log entry %llu is missing from the store\n",
-                    (unsigned long long)start + i);
+            psi_oplog_say(PSI_OPLOG_ERROR, "log entry %llu is missing from the store",
+                          (unsigned long long)start + i);
             rc = 0;
             break;
         }

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,10 @@
 #include "lockfile.h"
 #include "hub.h"
 #include "log.h"
+#include "metrics.h"
+#include "oplog.h"
 #include "psi/error.h"
+#include "status_http.h"
 
 #define DEFAULT_CONTEXTS 8 /* as serve_options say */
 #define MAX_CONTEXTS 256
@@ -83,6 +87,7 @@ struct worker {
     nng_ctx ctx;
     struct psi_store *store;
     struct notifier *notify;
+    struct psi_hub_metrics *metrics;
     int sending;
 };
 
@@ -120,17 +125,50 @@ static void on_signal(int sig)
     errno = saved;
 }
 
-static void log_request(const struct psi_hub_outcome *o, uint64_t start_ms)
+static uint64_t monotonic_us(void)
 {
-    uint64_t now = psi_hub_now_ms();
-    time_t secs = (time_t)(now / 1000u);
-    struct tm tm;
-    char when[32] = "?";
-    if (gmtime_r(&secs, &tm) != NULL)
-        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-    fprintf(stderr, "%s.%03uZ %s %s %s %llums\n", when, (unsigned)(now % 1000u), o->participant,
-            o->method, psi_hub_status_name(o->status),
-            (unsigned long long)(now >= start_ms ? now - start_ms : 0));
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* The request's line in the operator's log and its counts. */
+static void account_request(struct worker *w, const struct psi_hub_outcome *o, uint64_t start_us,
+                            size_t bytes_in, size_t bytes_out)
+{
+    uint64_t end_us = monotonic_us();
+    uint64_t took_us = end_us >= start_us ? end_us - start_us : 0;
+    struct psi_oplog_request r = {
+        .participant = o->participant,
+        .verified = o->verified,
+        .method = o->method,
+        .status = o->status,
+        .duration_ms = took_us / 1000u,
+        .bytes_in = bytes_in,
+        .bytes_out = bytes_out,
+    };
+    psi_oplog_request(&r);
+    psi_hub_metrics_count(w->metrics, o->method, o->status,
+                          psi_oplog_is_refusal(o->method, o->status), took_us, psi_hub_now_ms());
+}
+
+/* Why serve cannot go on, in one line: as every command says it
+ * ("psi-hub serve: ..."), or as a JSON line under --log-format json, so a
+ * log collector reads it like the rest. */
+static void serve_failure(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void serve_failure(const char *fmt, ...)
+{
+    char why[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    if (psi_oplog_json())
+        psi_oplog_say(PSI_OPLOG_ERROR, "serve: %s", why);
+    else
+        psi_cmdline_note("serve", "%s", why);
 }
 
 static void worker_receive(struct worker *w)
@@ -158,13 +196,13 @@ static void worker_step(void *arg)
         return;
     }
     nng_msg *msg = nng_aio_get_msg(w->aio);
-    uint64_t start = psi_hub_now_ms();
+    uint64_t start = monotonic_us();
     struct psi_hub_outcome outcome;
     uint8_t *reply = NULL;
     size_t reply_len = 0;
     int rc = psi_hub_handle(w->hub, w->store, nng_msg_body(msg), nng_msg_len(msg), &reply,
                             &reply_len, &outcome);
-    log_request(&outcome, start);
+    account_request(w, &outcome, start, nng_msg_len(msg), rc == 0 ? reply_len : 0);
     notify_write(w, &outcome);
     /* The request message is reused for the reply. */
     nng_msg_clear(msg);
@@ -202,7 +240,11 @@ enum {
     SERVE_CONTEXTS,
     SERVE_MAX_CONNECTIONS,
     SERVE_NOTIFY_PORT,
-    SERVE_NO_NOTIFY
+    SERVE_NO_NOTIFY,
+    SERVE_HTTP,
+    SERVE_HTTP_ALLOW,
+    SERVE_LOG_LEVEL,
+    SERVE_LOG_FORMAT
 };
 
 static const struct psi_cmdline_option serve_options[] = {
@@ -225,6 +267,21 @@ static const struct psi_cmdline_option serve_options[] = {
                                    "(default 0: a free port, announced in the hub's\n"
                                    "info); agents subscribe to look for work at once"},
     [SERVE_NO_NOTIFY] = {.name = "no-notify", .help = "no wake-up socket: agents only poll"},
+    [SERVE_HTTP] = {.name = "http",
+                    .value_name = "HOST:PORT",
+                    .help = "the operator's status page, /status.json and /metrics\n"
+                            "over HTTP (read only; port 0 picks a free port);\n"
+                            "HOST must be loopback unless --http-allow is given"},
+    [SERVE_HTTP_ALLOW] = {.name = "http-allow",
+                          .help = "lets --http listen on an address that is not\n"
+                                  "loopback: the page shows the overlap map"},
+    [SERVE_LOG_LEVEL] = {.name = "log-level",
+                         .value_name = "error|warn|info|debug",
+                         .help = "the least level logged on stderr (default info:\n"
+                                 "every request; warn: refusals and failures)"},
+    [SERVE_LOG_FORMAT] = {.name = "log-format",
+                          .value_name = "text|json",
+                          .help = "text lines (default) or JSON lines"},
 };
 
 static const struct psi_cmdline_command serve_command = {
@@ -233,7 +290,11 @@ static const struct psi_cmdline_command serve_command = {
              "directory: a second one says which pid holds DIR/hub.lock and exits 1. The line\n"
              "  psi-hub: serving NAME on tcp://HOST:PORT\n"
              "says when requests are taken. One line per request goes to stderr: time,\n"
-             "participant, method, result, duration. SIGTERM or SIGINT stops the hub\n"
+             "level, participant (as claimed, marked so, when refused before its\n"
+             "signature verified), method, result, duration, bytes in and out; never\n"
+             "an indicator, element, tag or key. With --http the line\n"
+             "  psi-hub: status page on http://HOST:PORT/\n"
+             "follows (on stdout). SIGTERM or SIGINT stops the hub\n"
              "cleanly (exit 0). After each write it publishes the log's size (public\n"
              "in every checkpoint, nothing else) on an nng pub0 socket, the wake-up\n"
              "socket agents subscribe to.\n",
@@ -264,6 +325,34 @@ int psi_hub_cmd_serve(int argc, char **argv)
     if ((exit_status = psi_cmdline_option_u64(&serve_command, &args, SERVE_NOTIFY_PORT, 0, 65535,
                                               &notify_port)))
         return exit_status;
+    enum psi_oplog_level log_level = PSI_OPLOG_INFO;
+    enum psi_oplog_format log_format = PSI_OPLOG_TEXT;
+    if (args.given[SERVE_LOG_LEVEL] &&
+        psi_oplog_parse_level(args.value[SERVE_LOG_LEVEL], &log_level) != 0)
+        return psi_cmdline_usage_error("serve",
+                                       "--log-level must be error, warn, info or debug, not '%s'",
+                                       args.value[SERVE_LOG_LEVEL]);
+    if (args.given[SERVE_LOG_FORMAT] &&
+        psi_oplog_parse_format(args.value[SERVE_LOG_FORMAT], &log_format) != 0)
+        return psi_cmdline_usage_error("serve", "--log-format must be text or json, not '%s'",
+                                       args.value[SERVE_LOG_FORMAT]);
+    const char *http = args.given[SERVE_HTTP] ? args.value[SERVE_HTTP] : NULL;
+    if (http != NULL) {
+        char host[256];
+        unsigned http_port = 0;
+        if (psi_status_http_split(http, host, sizeof host, &http_port) != 0)
+            return psi_cmdline_usage_error(
+                "serve", "--http must be HOST:PORT ([ADDRESS]:PORT for IPv6), not '%s'", http);
+        if (!psi_status_http_is_loopback(host) && !args.given[SERVE_HTTP_ALLOW])
+            return psi_cmdline_usage_error("serve",
+                                           "--http %s is not a loopback address: the status "
+                                           "page shows the overlap map; add --http-allow to "
+                                           "serve it there",
+                                           http);
+    } else if (args.given[SERVE_HTTP_ALLOW]) {
+        return psi_cmdline_usage_error("serve", "--http-allow without --http");
+    }
+    psi_oplog_setup(log_level, log_format);
     size_t contexts = (size_t)contexts_n, connections = (size_t)connections_n;
     struct connection_cap cap = {.limit = connections}, notify_cap = {.limit = connections};
     struct notifier notifier = {NNG_SOCKET_INITIALIZER, 0};
@@ -271,7 +360,7 @@ int psi_hub_cmd_serve(int argc, char **argv)
     struct psi_hub hub;
     char err[512];
     if (psi_hub_load(&hub, dir, err, sizeof err) != 0) {
-        psi_cmdline_note("serve", "%s", err);
+        serve_failure("%s", err);
         return 1;
     }
     /* One hub process per directory, unless the backend serialises several
@@ -290,23 +379,29 @@ int psi_hub_cmd_serve(int argc, char **argv)
         return 1;
     }
     int status = 1;
+    struct psi_hub_metrics *metrics = NULL;
+    struct psi_status_http *status_http = NULL;
     nng_socket sock = NNG_SOCKET_INITIALIZER;
     nng_listener listener = NNG_LISTENER_INITIALIZER;
     struct worker *workers = calloc(contexts, sizeof *workers);
     size_t started = 0;
     if (workers == NULL) {
-        psi_cmdline_note("serve", "out of memory");
+        serve_failure("out of memory");
         goto out;
     }
     if (install_signals() != 0) {
-        psi_cmdline_note("serve", "cannot install signal handlers: %s", strerror(errno));
+        serve_failure("cannot install signal handlers: %s", strerror(errno));
+        goto out;
+    }
+    if (psi_hub_metrics_new(&metrics) != 0) {
+        serve_failure("out of memory");
         goto out;
     }
     cap.ids = calloc(connections, sizeof *cap.ids);
     notify_cap.ids = calloc(connections, sizeof *notify_cap.ids);
     if (cap.ids == NULL || nng_mtx_alloc(&cap.lock) != 0 || notify_cap.ids == NULL ||
         nng_mtx_alloc(&notify_cap.lock) != 0) {
-        psi_cmdline_note("serve", "out of memory");
+        serve_failure("out of memory");
         goto out;
     }
     int rv = nng_rep0_open(&sock);
@@ -317,15 +412,16 @@ int psi_hub_cmd_serve(int argc, char **argv)
     if (rv == 0)
         rv = nng_pipe_notify(sock, NNG_PIPE_EV_REM_POST, on_pipe_event, &cap);
     if (rv != 0) {
-        psi_cmdline_note("serve", "cannot open the socket: %s", nng_strerror(rv));
+        serve_failure("cannot open the socket: %s", nng_strerror(rv));
         goto out;
     }
     for (size_t i = 0; i < contexts; i++) {
         struct worker *w = &workers[i];
         w->hub = &hub;
         w->notify = &notifier;
+        w->metrics = metrics;
         if (psi_hub_connect(&hub, &w->store, err, sizeof err) != 0) {
-            psi_cmdline_note("serve", "%s", err);
+            serve_failure("%s", err);
             goto out;
         }
         rv = nng_aio_alloc(&w->aio, worker_step, w);
@@ -339,7 +435,7 @@ int psi_hub_cmd_serve(int argc, char **argv)
         if (rv != 0) {
             hub.ops->close(w->store);
             w->store = NULL;
-            psi_cmdline_note("serve", "cannot set up context %zu: %s", i, nng_strerror(rv));
+            serve_failure("cannot set up context %zu: %s", i, nng_strerror(rv));
             goto out;
         }
         started = i + 1;
@@ -350,7 +446,7 @@ int psi_hub_cmd_serve(int argc, char **argv)
     if (rv == 0)
         rv = nng_listener_start(listener, 0);
     if (rv != 0) {
-        psi_cmdline_note("serve", "cannot listen on %s: %s", listen, nng_strerror(rv));
+        serve_failure("cannot listen on %s: %s", listen, nng_strerror(rv));
         goto out;
     }
     int port = 0;
@@ -377,12 +473,19 @@ int psi_hub_cmd_serve(int argc, char **argv)
         if (rv == 0)
             rv = nng_listener_get_int(nl, NNG_OPT_TCP_BOUND_PORT, &np);
         if (rv != 0) {
-            psi_cmdline_note("serve", "cannot open the wake-up socket on %s: %s", url,
-                             nng_strerror(rv));
+            serve_failure("cannot open the wake-up socket on %s: %s", url, nng_strerror(rv));
             goto out;
         }
         notifier.on = 1;
         hub.notify_port = (uint32_t)np;
+    }
+    int http_port = 0;
+    if (http != NULL) {
+        if (psi_status_http_start(&status_http, &hub, metrics, http, &http_port, err, sizeof err) !=
+            0) {
+            serve_failure("%s", err);
+            goto out;
+        }
     }
     for (size_t i = 0; i < started; i++)
         worker_receive(&workers[i]);
@@ -390,7 +493,21 @@ int psi_hub_cmd_serve(int argc, char **argv)
     if (notifier.on)
         printf("psi-hub: wake-up socket on %.*s:%u\n", (int)(colon - listen), listen,
                (unsigned)hub.notify_port);
+    /* after the lines scripts wait for, whose order stays as it was */
+    if (http != NULL)
+        printf("psi-hub: status page on http://%.*s:%d/\n", (int)(strrchr(http, ':') - http), http,
+               http_port);
     fflush(stdout);
+    if (http != NULL)
+        psi_oplog_say(PSI_OPLOG_INFO,
+                      "serving %s on %.*s:%d (%zu contexts, at most %zu connections), "
+                      "status page on port %d",
+                      hub.name, (int)(colon - listen), listen, port, contexts, connections,
+                      http_port);
+    else
+        psi_oplog_say(PSI_OPLOG_INFO,
+                      "serving %s on %.*s:%d (%zu contexts, at most %zu connections)", hub.name,
+                      (int)(colon - listen), listen, port, contexts, connections);
 
     for (;;) {
         unsigned char b;
@@ -398,12 +515,13 @@ int psi_hub_cmd_serve(int argc, char **argv)
         if (n == 1 || (n < 0 && errno != EINTR) || n == 0)
             break;
     }
-    fprintf(stderr, "psi-hub: shutting down\n");
+    psi_oplog_say(PSI_OPLOG_INFO, "shutting down");
     status = 0;
 
 out:
     /* Closing the socket ends every pending receive with NNG_ECLOSED;
      * stopping an aio waits for a callback that is still running. */
+    psi_status_http_stop(status_http);
     nng_close(sock);
     nng_close(notifier.sock);
     for (size_t i = 0; i < started; i++) {
@@ -417,14 +535,15 @@ out:
     free(workers);
     /* nng_close has run every pipe callback by now. */
     if (cap.refused > 0)
-        fprintf(stderr, "psi-hub: %lu connection(s) refused over the cap of %zu\n", cap.refused,
-                connections);
+        psi_oplog_say(PSI_OPLOG_WARN, "%lu connection(s) refused over the cap of %zu", cap.refused,
+                      connections);
     if (cap.lock != NULL)
         nng_mtx_free(cap.lock);
     free(cap.ids);
     if (notify_cap.lock != NULL)
         nng_mtx_free(notify_cap.lock);
     free(notify_cap.ids);
+    psi_hub_metrics_free(metrics);
     psi_hub_unload(&hub);
     psi_lockfile_release(lock_fd);
     return status;

@@ -168,6 +168,17 @@ typedef int (*psi_store_submission_fn)(void *ctx, const struct psi_store_submiss
 /* One revealed position of a participant and the peers that hold it. */
 typedef int (*psi_store_match_fn)(void *ctx, uint64_t position, const char *const *peers,
                                   size_t peer_count);
+/* One ordered pair of the overlap map: matches of owner's positions held by peer. */
+typedef int (*psi_store_overlap_fn)(void *ctx, const char *owner, const char *peer,
+                                    uint64_t matches);
+
+/* What a store holds, for the operator (psi-hub serve --http). */
+struct psi_store_usage {
+    uint64_t elements; /* of every submission of every epoch */
+    uint64_t tags;     /* of every cross-blind batch of every epoch */
+    uint64_t matches;  /* overlap records, each side of a match counted */
+    uint64_t bytes;    /* the space the store's data takes, as the backend measures it */
+};
 
 /* What the store holds of one epoch (psi-hub prune, docs/operations.md):
  * its submissions ("sets") and their elements, cross-blind batches, tags and
@@ -396,6 +407,17 @@ struct psi_store_ops {
      * of the store go on meanwhile. A backend that cannot copy itself into
      * a file returns PSI_ERR_UNSUPPORTED. err gets a reason for a person. */
     int (*backup)(struct psi_store *st, const char *path, char *err, size_t errlen);
+    /* ---- the operator's view (the status page and metrics), read only */
+
+    /* Totals over every epoch; bytes: SQLite counts the pages of its main
+     * file (free pages included) and its WAL file as it stands. */
+    int (*usage)(struct psi_txn *t, struct psi_store_usage *out);
+    /* The overlap map of an epoch as the join recorded it: for each ordered
+     * pair (owner, peer) with at least one match, how many of owner's
+     * positions peer also holds, whatever the policies, the threshold or
+     * the roster say now (results filters; this does not). Pairs without a
+     * match are not listed. Ordered by owner, then peer (bytewise). */
+    int (*overlap_counts)(struct psi_txn *t, const char *epoch, psi_store_overlap_fn fn, void *ctx);
 };
 
 /* ---- the registry (store_backends.c) */

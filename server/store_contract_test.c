@@ -719,6 +719,103 @@ static void threshold_and_policy_of_results(void **state)
     assert_int_equal(results_of(f, "agency-b", 2).n, 0); /* A no longer allows B */
 }
 
+/* ---------------------------------------------------------------- the operator's view */
+
+struct overlap_rows {
+    char owner[8][PSI_STORE_ID_MAX + 1], peer[8][PSI_STORE_ID_MAX + 1];
+    uint64_t matches[8];
+    size_t n;
+};
+
+static int overlap_one(void *ctx, const char *owner, const char *peer, uint64_t matches)
+{
+    struct overlap_rows *r = ctx;
+    assert_true(r->n < 8);
+    snprintf(r->owner[r->n], sizeof r->owner[0], "%s", owner);
+    snprintf(r->peer[r->n], sizeof r->peer[0], "%s", peer);
+    r->matches[r->n++] = matches;
+    return 0;
+}
+
+static int overlap_stop(void *ctx, const char *owner, const char *peer, uint64_t matches)
+{
+    (void)owner, (void)peer, (void)matches;
+    *(int *)ctx += 1;
+    return 7;
+}
+
+static struct overlap_rows overlap_of(struct fixture *f, const char *epoch)
+{
+    struct psi_txn t;
+    struct overlap_rows r;
+    memset(&r, 0, sizeof r);
+    begin(f, &t, PSI_TXN_READ);
+    assert_int_equal(f->ops->overlap_counts(&t, epoch, overlap_one, &r), 0);
+    psi_txn_rollback(&t);
+    return r;
+}
+
+static void usage_and_overlap_map(void **state)
+{
+    struct fixture *f = *state;
+    struct psi_txn t;
+    struct psi_store_usage u;
+    begin(f, &t, PSI_TXN_READ);
+    assert_int_equal(f->ops->usage(&t, &u), 0);
+    psi_txn_rollback(&t);
+    assert_int_equal(u.elements, 0);
+    assert_int_equal(u.tags, 0);
+    assert_int_equal(u.matches, 0);
+    assert_true(u.bytes > 0); /* an empty store still has its schema */
+    assert_int_equal(overlap_of(f, EPOCH).n, 0);
+
+    /* A {1,2,3} and B {3,4,2} share 2 and 3; C {2} joins with A only */
+    join_in_order(f, 1);
+    begin(f, &t, PSI_TXN_WRITE);
+    admit(f, &t, "agency-c", "agency", NULL);
+    uint64_t sc = submit(f, &t, "agency-c", EPOCH, 1);
+    const uint8_t c_values[] = {2};
+    uint64_t m = 0, p = 0;
+    crossblind(f, &t, sc, "agency-a", c_values, 1, &m, &p);
+    crossblind(f, &t, 1, "agency-c", A_VALUES, 3, &m, &p);
+    (void)submit(f, &t, "agency-c", "2026-W02", 2); /* another epoch */
+    assert_int_equal(psi_txn_commit(&t), 0);
+
+    struct overlap_rows r = overlap_of(f, EPOCH);
+    assert_int_equal(r.n, 4);
+    assert_string_equal(r.owner[0], "agency-a");
+    assert_string_equal(r.peer[0], "agency-b");
+    assert_int_equal(r.matches[0], 2);
+    assert_string_equal(r.owner[1], "agency-a");
+    assert_string_equal(r.peer[1], "agency-c");
+    assert_int_equal(r.matches[1], 1);
+    assert_string_equal(r.owner[2], "agency-b");
+    assert_string_equal(r.peer[2], "agency-a");
+    assert_int_equal(r.matches[2], 2);
+    assert_string_equal(r.owner[3], "agency-c");
+    assert_string_equal(r.peer[3], "agency-a");
+    assert_int_equal(r.matches[3], 1);
+    assert_int_equal(overlap_of(f, "2026-W02").n, 0);
+
+    /* the map is the join's, whatever the roster says now */
+    begin(f, &t, PSI_TXN_WRITE);
+    assert_int_equal(f->ops->participant_remove(&t, "agency-c"), 0);
+    assert_int_equal(psi_txn_commit(&t), 0);
+    assert_int_equal(overlap_of(f, EPOCH).n, 4);
+
+    /* a callback's non-zero return stops the listing and is returned */
+    int calls = 0;
+    begin(f, &t, PSI_TXN_READ);
+    assert_int_equal(f->ops->overlap_counts(&t, EPOCH, overlap_stop, &calls), 7);
+    assert_int_equal(calls, 1);
+    assert_int_equal(f->ops->usage(&t, &u), 0);
+    psi_txn_rollback(&t);
+    assert_int_equal(u.elements, 3 + 3 + 1 + 2);
+    assert_int_equal(u.tags, 3 + 3 + 1 + 3);
+    assert_int_equal(u.matches, 6);
+    assert_true(u.bytes > 0);
+}
+
 static void work_follows_policy(void **state)
 {
     struct fixture *f = *state;
@@ -1236,6 +1333,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(join_blinder_first, setup, teardown),
         cmocka_unit_test_setup_teardown(threshold_and_policy_of_results, setup, teardown),
         cmocka_unit_test_setup_teardown(work_follows_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(usage_and_overlap_map, setup, teardown),
         cmocka_unit_test_setup_teardown(log_storage, setup, teardown),
         cmocka_unit_test_setup_teardown(feed_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(feeds, setup, teardown),

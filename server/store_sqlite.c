@@ -348,6 +348,8 @@ enum stmt_id {
     S_PRUNE_FEED,
     S_PRUNE_FEED_KEY,
     S_PRUNE_QUERY,
+    S_USAGE,
+    S_OVERLAP_COUNTS,
     S_COUNT
 };
 
@@ -458,6 +460,14 @@ static const char *const STMT_SQL[S_COUNT] = {
                   " WHERE o.epoch = ?1 AND o.owner = ?2 AND p.removed = 0"
                   " AND " ALLOWS("p.id", "p.share_all", "me.id") " AND " ALLOWS(
                       "me.id", "me.share_all", "p.id") " ORDER BY o.position, o.peer",
+    /* Tags are counted from their batches, not the tag table: one row per
+     * tag of each batch, and the batches are few. */
+    [S_USAGE] = "SELECT (SELECT coalesce(sum(count), 0) FROM submission),"
+                " (SELECT coalesce(sum(count), 0) FROM crossblind),"
+                " (SELECT count(*) FROM overlap),"
+                " (SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size())",
+    [S_OVERLAP_COUNTS] = "SELECT owner, peer, count(*) FROM overlap WHERE epoch = ?1"
+                         " GROUP BY owner, peer ORDER BY owner, peer",
     [S_LOG_HEAD_GET] = "SELECT size, frontier, checkpoint FROM log_head WHERE singleton = 1",
     [S_LOG_HEAD_PUT] = "INSERT INTO log_head(singleton, size, frontier, checkpoint)"
                        " VALUES (1, ?1, ?2, coalesce(?3, ''))"
@@ -2496,6 +2506,71 @@ out:
     return ret;
 }
 
+/* ---------------------------------------------------------------- the operator's view */
+
+static int usage(struct psi_txn *t, struct psi_store_usage *out)
+{
+    struct psi_store *st = t->store;
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *s = prepare(st, S_USAGE);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        rc = fail(st, "usage");
+        done(s);
+        return rc;
+    }
+    out->elements = column_u64(s, 0);
+    out->tags = column_u64(s, 1);
+    out->matches = column_u64(s, 2);
+    out->bytes = column_u64(s, 3);
+    done(s);
+    /* and the WAL as it stands: the space between checkpoints is the
+     * operator's too (a busy hub's WAL grows to tens of MB) */
+    const char *file = sqlite3_db_filename(st->db, "main");
+    char wal[4200];
+    struct stat info;
+    if (file != NULL && file[0] != '\0' &&
+        (size_t)snprintf(wal, sizeof wal, "%s-wal", file) < sizeof wal && stat(wal, &info) == 0 &&
+        info.st_size > 0)
+        out->bytes += (uint64_t)info.st_size;
+    return 0;
+}
+
+static int overlap_counts(struct psi_txn *t, const char *epoch, psi_store_overlap_fn fn, void *ctx)
+{
+    struct psi_store *st = t->store;
+    sqlite3_stmt *s = prepare(st, S_OVERLAP_COUNTS);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, epoch) != 0) {
+        done(s);
+        return fail(st, "overlap");
+    }
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        char owner[PSI_STORE_ID_MAX + 1], peer[PSI_STORE_ID_MAX + 1];
+        if (column_text(s, 0, owner, sizeof owner) != 0 ||
+            column_text(s, 1, peer, sizeof peer) != 0) {
+            done(s);
+            return fail(st, "overlap");
+        }
+        int stop = fn(ctx, owner, peer, column_u64(s, 2));
+        if (stop != 0) {
+            done(s);
+            return stop;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        rc = fail(st, "overlap");
+        done(s);
+        return rc;
+    }
+    done(s);
+    return 0;
+}
+
 const struct psi_store_ops psi_store_sqlite_ops = {
     .backend = "sqlite",
     .several_front_ends = 0,
@@ -2561,4 +2636,6 @@ const struct psi_store_ops psi_store_sqlite_ops = {
     .disk_bytes = store_disk_bytes,
     .compact = store_compact,
     .backup = store_backup,
+    .usage = usage,
+    .overlap_counts = overlap_counts,
 };

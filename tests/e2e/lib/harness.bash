@@ -16,7 +16,9 @@
 #                                 and HUB_MANUAL_EPOCH (the label of --epoch manual:LABEL)
 #   party_new ID ROLE [ADMIT...]  psi init + psi-hub admit; state in $WORK/parties/ID; with a
 #                                 manual hub epoch, the party accepts it (psi epoch --accept)
-#   hub_start / hub_stop / hub_kill   serve in the background / SIGTERM / SIGKILL
+#   hub_start / hub_stop / hub_kill   serve in the background / SIGTERM / SIGKILL; hub_start
+#                                 adds the options in the array HUB_SERVE_ARGS (default none);
+#                                 its output is in $WORK/logs/hub.log.* (one file a start)
 #   scenario_new SIZE PARTY...    a scenario with a random seed (said) in $WORK/sc
 #   results_match_scenario WHAT PARTY...   the parties' results are what $WORK/sc planted
 #   must CMD...                   runs CMD; on failure shows it, its output, and exits 1
@@ -26,6 +28,7 @@
 harness_name=harness
 HUB_PID=""
 WORK=""
+declare -a HUB_SERVE_ARGS=()
 declare -a HARNESS_PIDS=()
 
 say() { printf '%s: %s\n' "$harness_name" "$*"; }
@@ -198,7 +201,7 @@ party_new() {
 # Starts psi-hub serve in the background and waits for its "serving" line.
 hub_start() {
     local log="$WORK/logs/hub.log" i
-    "$PSI_HUB" serve --dir "$HUB_DIR" --listen "$HUB_URL" >>"$log" 2>&1 &
+    "$PSI_HUB" serve --dir "$HUB_DIR" --listen "$HUB_URL" "${HUB_SERVE_ARGS[@]}" >>"$log" 2>&1 &
     HUB_PID=$!
     for i in $(seq 200); do
         if grep -q 'psi-hub: serving' "$log" 2>/dev/null; then
