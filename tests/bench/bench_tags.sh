@@ -40,7 +40,7 @@ if(TARGET bench_tags AND TARGET psi_hub_core)
 endif()
 EOF
 echo "bench_tags.sh: building bench_tags at $before in $scratch ..." >&2
-cmake -S "$scratch" -B "$scratch/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPSI_BUILD_TESTS=OFF \
+cmake -S "$scratch" -B "$scratch/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     >"$scratch/cmake.log" 2>&1 || { tail -n 20 "$scratch/cmake.log" >&2; exit 1; }
 cmake --build "$scratch/build" -j "$(nproc)" --target bench_tags >"$scratch/build.log" 2>&1 ||
     { tail -n 20 "$scratch/build.log" >&2; exit 1; }
