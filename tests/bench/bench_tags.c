@@ -246,8 +246,7 @@ int main(int argc, char **argv)
     uint64_t expect = parties * (parties - 1) * n;
 
     printf("store schema %lld: %llu parties x %llu elements, universe %llu; load %.2f\n", schema,
-           (unsigned long long)parties, (unsigned long long)n, (unsigned long long)universe,
-           load);
+           (unsigned long long)parties, (unsigned long long)n, (unsigned long long)universe, load);
     printf("tags stored:       %lld (expected %llu)\n", stored, (unsigned long long)expect);
     printf("overlaps recorded: %llu (both sides)\n", (unsigned long long)overlaps);
     printf("store at rest:     %lld bytes = %.1f bytes per tag (tag tables alone: %.1f)\n", bytes,
@@ -262,7 +261,8 @@ int main(int argc, char **argv)
            "store_bytes=%lld bytes_per_tag=%.2f tag_table_bytes=%lld add_ms=%.3f commit_ms=%.3f\n",
            schema, (unsigned long long)parties, (unsigned long long)n, load, stored,
            (unsigned long long)overlaps, bytes, stored > 0 ? (double)bytes / (double)stored : 0.0,
-           tag_bytes, (double)add_ns / 1e6 / (double)batches, (double)commit_ns / 1e6 / (double)batches);
+           tag_bytes, (double)add_ns / 1e6 / (double)batches,
+           (double)commit_ns / 1e6 / (double)batches);
     free(indicators);
     free(elements);
     free(tags);
