@@ -95,10 +95,9 @@ static long long query_int(const char *path, const char *sql)
     return v;
 }
 
-static int die(const char *what, const struct psi_store_ops *ops, struct psi_store *st)
+static void die(const char *what, const struct psi_store_ops *ops, struct psi_store *st)
 {
     fprintf(stderr, "bench_tags: %s failed: %s\n", what, st ? ops->last_error(st) : "");
-    return 1;
 }
 
 int main(int argc, char **argv)
@@ -161,28 +160,34 @@ int main(int argc, char **argv)
     }
 
     /* Each party's indicators, in position order. */
-    uint64_t *indicators = malloc(parties * n * sizeof *indicators);
+    uint64_t *indicators = calloc(parties * n, sizeof *indicators);
     uint8_t *elements = calloc(n, PSI_STORE_ELEMENT_BYTES);
-    uint8_t *tags = malloc(n * PSI_STORE_TAG_BYTES);
+    uint8_t *tags = calloc(n, PSI_STORE_TAG_BYTES);
     uint64_t *submission_ids = calloc(parties, sizeof *submission_ids);
-    if (indicators == NULL || elements == NULL || tags == NULL || submission_ids == NULL)
-        return 1;
+    if (indicators == NULL || elements == NULL || tags == NULL || submission_ids == NULL) {
+        fprintf(stderr, "bench_tags: out of memory\n");
+        goto failed;
+    }
     uint64_t seed = 0x9E3779B97F4A7C15ULL;
     for (uint64_t k = 0; k < parties * n; k++)
         indicators[k] = next_random(&seed) % universe;
 
     double load = bench_load_average();
     struct psi_txn t;
-    if (psi_txn_begin(&t, ops, st, PSI_TXN_WRITE) != 0)
-        return die("begin", ops, st);
+    if (psi_txn_begin(&t, ops, st, PSI_TXN_WRITE) != 0) {
+        die("begin", ops, st);
+        goto failed;
+    }
     for (unsigned p = 0; p < parties; p++) {
         struct psi_store_participant who;
         memset(&who, 0, sizeof who);
         snprintf(who.id, sizeof who.id, "agency-%03u", p);
         snprintf(who.role, sizeof who.role, "agency");
         who.share_all = 1;
-        if (ops->participant_add(&t, &who, 1) != 0)
-            return die("participant_add", ops, st);
+        if (ops->participant_add(&t, &who, 1) != 0) {
+            die("participant_add", ops, st);
+            goto failed;
+        }
     }
     for (unsigned p = 0; p < parties; p++) {
         struct psi_store_submission sub;
@@ -191,12 +196,16 @@ int main(int argc, char **argv)
         snprintf(sub.epoch, sizeof sub.epoch, EPOCH);
         sub.count = n;
         randombytes_buf(elements, n * PSI_STORE_ELEMENT_BYTES);
-        if (ops->submission_add(&t, &sub, elements, 2) != 0)
-            return die("submission_add", ops, st);
+        if (ops->submission_add(&t, &sub, elements, 2) != 0) {
+            die("submission_add", ops, st);
+            goto failed;
+        }
         submission_ids[p] = sub.id;
     }
-    if (psi_txn_commit(&t) != 0)
-        return die("commit", ops, st);
+    if (psi_txn_commit(&t) != 0) {
+        die("commit", ops, st);
+        goto failed;
+    }
 
     /* Every party j cross-blinds every other party's submission: a batch a
      * transaction, as the hub's crossblind.commit. */
@@ -215,13 +224,19 @@ int main(int argc, char **argv)
             cb.count = n;
             uint64_t matched = 0, peer_matched = 0;
             uint64_t t0 = now_ns();
-            if (psi_txn_begin(&t, ops, st, PSI_TXN_WRITE) != 0)
-                return die("begin", ops, st);
-            if (ops->crossblind_add(&t, &cb, tags, 3, &matched, &peer_matched) != 0)
-                return die("crossblind_add", ops, st);
+            if (psi_txn_begin(&t, ops, st, PSI_TXN_WRITE) != 0) {
+                die("begin", ops, st);
+                goto failed;
+            }
+            if (ops->crossblind_add(&t, &cb, tags, 3, &matched, &peer_matched) != 0) {
+                die("crossblind_add", ops, st);
+                goto failed;
+            }
             uint64_t t1 = now_ns();
-            if (psi_txn_commit(&t) != 0)
-                return die("commit", ops, st);
+            if (psi_txn_commit(&t) != 0) {
+                die("commit", ops, st);
+                goto failed;
+            }
             uint64_t t2 = now_ns();
             add_ns += t1 - t0;
             commit_ns += t2 - t1;
@@ -233,6 +248,10 @@ int main(int argc, char **argv)
     }
     double seconds = (double)(now_ns() - start) / 1e9;
     ops->close(st);
+    free(indicators);
+    free(elements);
+    free(tags);
+    free(submission_ids);
 
     /* At rest: checkpointed, then file + WAL (what is left of it). */
     query_int(path, "PRAGMA wal_checkpoint(TRUNCATE)");
@@ -263,13 +282,17 @@ int main(int argc, char **argv)
            (unsigned long long)overlaps, bytes, stored > 0 ? (double)bytes / (double)stored : 0.0,
            tag_bytes, (double)add_ns / 1e6 / (double)batches,
            (double)commit_ns / 1e6 / (double)batches);
-    free(indicators);
-    free(elements);
-    free(tags);
-    free(submission_ids);
     if (dir_opt == NULL) {
         ops->destroy(path);
         rmdir(dir);
     }
     return stored == (long long)expect ? 0 : 1;
+
+failed:
+    ops->close(st);
+    free(indicators);
+    free(elements);
+    free(tags);
+    free(submission_ids);
+    return 1;
 }
