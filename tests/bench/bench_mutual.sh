@@ -18,7 +18,8 @@
 # shows. Other load on the machine skews both sides: the load average is
 # printed. The results are checked against the planted scenario, so a fast
 # wrong run cannot pass. --store is given to `psi-hub init --store` (a
-# postgresql:// URL: the store's size is then the database's). Also
+# postgresql:// URL: the store's size is then its tables' in the database,
+# indexes included). Also
 # printed: the hub process's CPU time over the run (user + system) as a
 # share of the wall time, its peak RSS, and the store's bytes per tag. The
 # last line is machine-readable key=value pairs.
@@ -117,8 +118,12 @@ if [ -z "$store" ]; then
     tags=$(sqlite3 "$WORK/hub/hub.db" 'SELECT count(*) FROM tag' 2>/dev/null || echo 0)
     db_bytes=$(( $(stat -c %s "$WORK/hub/hub.db") + $(stat -c %s "$WORK/hub/hub.db-wal" 2>/dev/null || echo 0) ))
 else
-    tags=$(psql "$store" -Atc 'SELECT count(*) FROM tag' 2>/dev/null || echo 0)
-    db_bytes=$(psql "$store" -Atc 'CHECKPOINT; SELECT pg_database_size(current_database())' 2>/dev/null | tail -n 1)
+    # the hub's tables (schema psi: tables, partitions, their indexes and
+    # TOAST), without the database's catalogue or the server's WAL
+    tags=$(psql -X "$store" -Atc 'SELECT count(*) FROM psi.tag' 2>/dev/null || echo 0)
+    db_bytes=$(psql -X "$store" -Atc "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c
+        JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'psi' AND c.relkind = 'r'" \
+        2>/dev/null | tail -n 1)
     db_bytes=${db_bytes:-0}
 fi
 
