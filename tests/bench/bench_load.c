@@ -608,9 +608,12 @@ int main(int argc, char **argv)
            "elements), %lu sets cross-blinded (%lu tags)\n",
            total_calls, seconds, (double)total_calls / seconds, total_errors, submissions, elements,
            crossblinds, tags);
-    printf("hub: VmHWM %ld KiB; rows: %lld submissions, %lld cross-blind batches, %lld tags, "
-           "%lld overlaps\n",
-           hwm, counts.submissions, counts.crossblinds, counts.tags, counts.overlaps);
+    if (B.store[0] == '\0')
+        printf("hub: VmHWM %ld KiB; rows: %lld submissions, %lld cross-blind batches, %lld tags, "
+               "%lld overlaps\n",
+               hwm, counts.submissions, counts.crossblinds, counts.tags, counts.overlaps);
+    else
+        printf("hub: VmHWM %ld KiB (the largest front-end's)\n", hwm);
     if (first_error != NULL)
         printf("first error: %s\n", first_error);
     printf("clients=%u seconds=%.1f calls=%lu calls_per_s=%.1f errors=%lu submissions=%lu "
