@@ -4,13 +4,15 @@
 # scratch directory, fsync on, stopped and removed at the end).
 #
 #   tests/bench/bench_pg.sh [BUILD_DIR] [--clients C] [--seconds S]
-#                           [--front-ends "1 2 4"] [--mutual P N]
+#                           [--front-ends "1 2 4"] [--mutual P N] [--tags P N]
 #        (defaults: ./build, C 64, S 20, front-ends "1 2 4"; never run by ctest)
 #
 # Runs bench_load with C clients for S seconds on SQLite (one front-end),
 # then on PostgreSQL with each number of front-ends (a fresh database each
 # time; the clients spread round-robin over the front-ends); with --mutual,
-# then bench_mutual.sh of P parties x N on PostgreSQL. Each run prints its
+# then bench_mutual.sh of P parties x N on PostgreSQL; with --tags,
+# bench_tags (tag storage and join per batch, through the store interface)
+# of P x N on SQLite and then on PostgreSQL. Each run prints its
 # own load average; a summary line per run ends the output.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -20,13 +22,16 @@ seconds=20
 fronts="1 2 4"
 mutual_p=""
 mutual_n=""
+tags_p=""
+tags_n=""
 while [ $# -gt 0 ]; do
     case $1 in
     --clients) clients=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
     --front-ends) fronts=$2; shift 2 ;;
     --mutual) mutual_p=$2; mutual_n=$3; shift 3 ;;
-    -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+    --tags) tags_p=$2; tags_n=$3; shift 3 ;;
+    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
     -*) echo "bench_pg: unknown option $1" >&2; exit 2 ;;
     *) build=$1; shift ;;
     esac
@@ -63,6 +68,16 @@ if [ -n "$mutual_p" ]; then
     bash "$here/tests/bench/bench_mutual.sh" "$build" --parties "$mutual_p" --n "$mutual_n" \
         --store "$url" | tee "$pg_dir.mutual.txt"
     summary+=("$(last_line "$pg_dir.mutual.txt")")
+fi
+if [ -n "$tags_p" ]; then
+    echo "== bench_tags, SQLite, $tags_p x $tags_n"
+    "$build/tests/bench_tags" --parties "$tags_p" --n "$tags_n" | tee "$pg_dir.tags-sqlite.txt"
+    summary+=("$(last_line "$pg_dir.tags-sqlite.txt")")
+    url=$(bash "$cluster" createdb "$pg_dir" tags)
+    echo "== bench_tags, PostgreSQL, $tags_p x $tags_n"
+    "$build/tests/bench_tags" --parties "$tags_p" --n "$tags_n" --store "$url" |
+        tee "$pg_dir.tags-pg.txt"
+    summary+=("$(last_line "$pg_dir.tags-pg.txt")")
 fi
 rm -f "$pg_dir".*.txt
 echo "== summary"

@@ -16,9 +16,13 @@
  * batch the time of crossblind_add (tag inserts + join) and of the commit.
  *
  * Usage: bench_tags [--parties P] [--n N] [--universe U] [--dir DIR]
+ *                   [--store URL]
  * (defaults: P 10, n 2000, U 10 n; DIR: a fresh directory under /tmp, kept
- * only if given). Never run by ctest. The last line is machine-readable
- * key=value pairs.
+ * only if given). --store: a PostgreSQL store (postgresql://...; where this
+ * tree has one, PSI_BENCH_PG): the size at rest is then the pages of the
+ * hub's tables in the database (schema psi, indexes and TOAST included,
+ * after a CHECKPOINT), the tag tables' those of tag and its partitions.
+ * Never run by ctest. The last line is machine-readable key=value pairs.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -34,10 +38,14 @@
 
 #include "bench_util.h"
 #include "store.h"
+#ifdef PSI_BENCH_PG
+#include <libpq-fe.h>
+#endif
 
 #define EPOCH "2026-W10"
 
-static const char usage[] = "usage: bench_tags [--parties P] [--n N] [--universe U] [--dir DIR]\n";
+static const char usage[] = "usage: bench_tags [--parties P] [--n N] [--universe U] [--dir DIR]\n"
+                            "                  [--store URL]\n";
 
 static uint64_t now_ns(void)
 {
@@ -95,6 +103,23 @@ static long long query_int(const char *path, const char *sql)
     return v;
 }
 
+#ifdef PSI_BENCH_PG
+/* One integer from a query on the PostgreSQL store at url, or -1. */
+static long long pg_query_int(const char *url, const char *sql)
+{
+    PGconn *c = PQconnectdb(url);
+    long long v = -1;
+    if (PQstatus(c) == CONNECTION_OK) {
+        PGresult *r = PQexec(c, sql);
+        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+            v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+    }
+    PQfinish(c);
+    return v;
+}
+#endif
+
 static void die(const char *what, const struct psi_store_ops *ops, struct psi_store *st)
 {
     fprintf(stderr, "bench_tags: %s failed: %s\n", what, st ? ops->last_error(st) : "");
@@ -103,7 +128,7 @@ static void die(const char *what, const struct psi_store_ops *ops, struct psi_st
 int main(int argc, char **argv)
 {
     uint64_t parties = 10, n = 2000, universe = 0;
-    const char *dir_opt = NULL;
+    const char *dir_opt = NULL, *store_opt = NULL;
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = 0;
@@ -116,6 +141,10 @@ int main(int argc, char **argv)
             bad = parse_u64(val, 1, 10000000, &n);
         } else if (strcmp(opt, "--universe") == 0) {
             bad = parse_u64(val, 1, UINT64_MAX / 2, &universe);
+#ifdef PSI_BENCH_PG
+        } else if (strcmp(opt, "--store") == 0 && val != NULL) {
+            store_opt = val;
+#endif
         } else if (strcmp(opt, "--dir") == 0 && val != NULL) {
             dir_opt = val;
         } else {
@@ -148,7 +177,12 @@ int main(int argc, char **argv)
     }
     const struct psi_store_ops *ops = NULL;
     char path[512], err[512] = "";
-    if (psi_store_in_dir(dir, "sqlite", &ops, path, sizeof path, err, sizeof err) != 0) {
+#ifdef PSI_BENCH_PG
+    int found = psi_store_for_new_hub(dir, store_opt, &ops, path, sizeof path, err, sizeof err);
+#else
+    int found = psi_store_in_dir(dir, "sqlite", &ops, path, sizeof path, err, sizeof err);
+#endif
+    if (found != 0) {
         fprintf(stderr, "bench_tags: %s\n", err);
         return 1;
     }
@@ -253,19 +287,38 @@ int main(int argc, char **argv)
     free(tags);
     free(submission_ids);
 
-    /* At rest: checkpointed, then file + WAL (what is left of it). */
-    query_int(path, "PRAGMA wal_checkpoint(TRUNCATE)");
-    char wal[600];
-    snprintf(wal, sizeof wal, "%s-wal", path);
-    long long bytes = file_size(path) + file_size(wal);
-    long long tag_bytes = query_int(path, "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'tag%'"
-                                          " OR name LIKE 'sqlite_autoindex_tag%'");
-    long long stored = query_int(path, "SELECT count(*) FROM tag");
-    long long schema = query_int(path, "PRAGMA user_version");
+    long long bytes, tag_bytes, stored, schema;
+    if (store_opt == NULL) {
+        /* At rest: checkpointed, then file + WAL (what is left of it). */
+        query_int(path, "PRAGMA wal_checkpoint(TRUNCATE)");
+        char wal[600];
+        snprintf(wal, sizeof wal, "%s-wal", path);
+        bytes = file_size(path) + file_size(wal);
+        tag_bytes = query_int(path, "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'tag%'"
+                                    " OR name LIKE 'sqlite_autoindex_tag%'");
+        stored = query_int(path, "SELECT count(*) FROM tag");
+        schema = query_int(path, "PRAGMA user_version");
+    } else {
+#ifdef PSI_BENCH_PG
+        pg_query_int(path, "CHECKPOINT");
+        bytes = pg_query_int(path, "SELECT sum(pg_total_relation_size(c.oid))::bigint"
+                                   " FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace"
+                                   " WHERE s.nspname = 'psi' AND c.relkind = 'r'");
+        tag_bytes = pg_query_int(path, "SELECT sum(pg_total_relation_size(c.oid))::bigint"
+                                       " FROM pg_class c JOIN pg_namespace s"
+                                       " ON s.oid = c.relnamespace WHERE s.nspname = 'psi'"
+                                       " AND c.relkind = 'r' AND c.relname LIKE 'tag%'");
+        stored = pg_query_int(path, "SELECT count(*) FROM psi.tag");
+        schema = pg_query_int(path, "SELECT max(version) FROM psi.schema_version");
+#else
+        bytes = tag_bytes = stored = schema = -1;
+#endif
+    }
     uint64_t expect = parties * (parties - 1) * n;
 
-    printf("store schema %lld: %llu parties x %llu elements, universe %llu; load %.2f\n", schema,
-           (unsigned long long)parties, (unsigned long long)n, (unsigned long long)universe, load);
+    printf("store %s, schema %lld: %llu parties x %llu elements, universe %llu; load %.2f\n",
+           store_opt ? "postgresql" : "sqlite", schema, (unsigned long long)parties,
+           (unsigned long long)n, (unsigned long long)universe, load);
     printf("tags stored:       %lld (expected %llu)\n", stored, (unsigned long long)expect);
     printf("overlaps recorded: %llu (both sides)\n", (unsigned long long)overlaps);
     printf("store at rest:     %lld bytes = %.1f bytes per tag (tag tables alone: %.1f)\n", bytes,
@@ -276,13 +329,13 @@ int main(int argc, char **argv)
            (unsigned long long)n, (double)add_ns / 1e6 / (double)batches,
            (double)worst_add_ns / 1e6, (double)commit_ns / 1e6 / (double)batches,
            (unsigned long long)batches, seconds);
-    printf("bench_tags schema=%lld parties=%llu n=%llu load1=%.2f tags=%lld overlaps=%llu "
+    printf("bench_tags store=%s schema=%lld parties=%llu n=%llu load1=%.2f tags=%lld overlaps=%llu "
            "store_bytes=%lld bytes_per_tag=%.2f tag_table_bytes=%lld add_ms=%.3f commit_ms=%.3f\n",
-           schema, (unsigned long long)parties, (unsigned long long)n, load, stored,
-           (unsigned long long)overlaps, bytes, stored > 0 ? (double)bytes / (double)stored : 0.0,
-           tag_bytes, (double)add_ns / 1e6 / (double)batches,
-           (double)commit_ns / 1e6 / (double)batches);
-    if (dir_opt == NULL) {
+           store_opt ? "postgresql" : "sqlite", schema, (unsigned long long)parties,
+           (unsigned long long)n, load, stored, (unsigned long long)overlaps, bytes,
+           stored > 0 ? (double)bytes / (double)stored : 0.0, tag_bytes,
+           (double)add_ns / 1e6 / (double)batches, (double)commit_ns / 1e6 / (double)batches);
+    if (dir_opt == NULL || store_opt != NULL) {
         ops->destroy(path);
         rmdir(dir);
     }
