@@ -399,8 +399,9 @@ static const char *const STMT_SQL[S_COUNT] = {
                    " WHERE vendor = $1 AND epoch = $2",
     [S_FEED_BLOCK_GET] = "SELECT bytes FROM feed_block"
                          " WHERE vendor = $1 AND epoch = $2 AND block = $3",
-    [S_QUOTA_SET] = "INSERT INTO quota(agency, vendor, max_queries) VALUES ($1, $2, $3)"
-                    " ON CONFLICT (agency, vendor) DO UPDATE SET max_queries = excluded.max_queries",
+    [S_QUOTA_SET] =
+        "INSERT INTO quota(agency, vendor, max_queries) VALUES ($1, $2, $3)"
+        " ON CONFLICT (agency, vendor) DO UPDATE SET max_queries = excluded.max_queries",
     [S_QUOTA_GET] = "SELECT max_queries FROM quota WHERE agency = $1 AND vendor = $2",
     [S_QUERIES_USED] = "SELECT coalesce(sum(count), 0)::bigint FROM query"
                        " WHERE agency = $1 AND vendor = $2 AND epoch = $3",
@@ -791,8 +792,8 @@ failed:
     return PSI_ERR_STORE;
 }
 
-static int connect_and_migrate(const char *location, int create, struct psi_store **out,
-                               char *err, size_t errlen)
+static int connect_and_migrate(const char *location, int create, struct psi_store **out, char *err,
+                               size_t errlen)
 {
     char shown[512];
     psi_store_pg_redact(location, shown, sizeof shown);
@@ -890,8 +891,8 @@ static int store_undo_to_mark(struct psi_store *st)
 /* ---------------------------------------------------------------- small shapes */
 
 /* One row of one statement, or PSI_ERR_NOT_FOUND; *out the result. */
-static int one_row(struct psi_store *st, enum stmt_id id, const struct params *p,
-                   const char *what, PGresult **out)
+static int one_row(struct psi_store *st, enum stmt_id id, const struct params *p, const char *what,
+                   PGresult **out)
 {
     int rc;
     *out = run(st, id, p, what, &rc);
@@ -1575,8 +1576,7 @@ static int tag_partition(struct psi_txn *t, const char *epoch)
     if (literal == NULL)
         return fail(st, "tag partition");
     char sql[256];
-    snprintf(sql, sizeof sql, "CREATE TABLE %s PARTITION OF tag FOR VALUES IN (%s)", name,
-             literal);
+    snprintf(sql, sizeof sql, "CREATE TABLE %s PARTITION OF tag FOR VALUES IN (%s)", name, literal);
     PQfreemem(literal);
     if ((rc = run_simple(st, sql, "tag partition")) != 0)
         return rc;
