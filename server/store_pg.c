@@ -42,8 +42,8 @@
  * that may meet an existing key say ON CONFLICT DO NOTHING and the row count
  * tells. This file and store_sqlite.c are the only ones that know SQL.
  */
-#include <ctype.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -732,7 +732,8 @@ static int schema_version(struct psi_store *st, int *version)
         PQclear(r);
         return fail(st, "schema");
     }
-    *version = PQgetisnull(r, 0, 0) ? -1 : atoi(PQgetvalue(r, 0, 0));
+    long v = PQgetisnull(r, 0, 0) ? -1 : strtol(PQgetvalue(r, 0, 0), NULL, 10);
+    *version = v < 0 || v > INT_MAX ? -1 : (int)v;
     PQclear(r);
     return 0;
 }
@@ -1221,7 +1222,7 @@ static int reply_get(struct psi_txn *t, const char *sender,
     *body_len = 0;
     /* A retry on another front-end waits here for the first attempt. */
     char hex[2 * PSI_STORE_REQUEST_ID_BYTES + 1];
-    for (int i = 0; i < PSI_STORE_REQUEST_ID_BYTES; i++)
+    for (size_t i = 0; i < PSI_STORE_REQUEST_ID_BYTES; i++)
         snprintf(hex + 2 * i, 3, "%02x", request_id[i]);
     int rc = lock_key(t, "reply", sender, hex, NULL);
     if (rc != 0)

@@ -201,12 +201,12 @@ static void pair_halves_at_once(void **state)
 
     /* i's positions 1 and 3 are j's positions 2 and 0 (equal tags). */
     uint8_t tags_i[4 * PSI_STORE_TAG_BYTES], tags_j[4 * PSI_STORE_TAG_BYTES];
-    for (int k = 0; k < 4; k++) {
-        memset(tags_i + k * PSI_STORE_TAG_BYTES, 0x10 + k, PSI_STORE_TAG_BYTES);
-        memset(tags_j + k * PSI_STORE_TAG_BYTES, 0x20 + k, PSI_STORE_TAG_BYTES);
+    for (size_t k = 0; k < 4; k++) {
+        memset(tags_i + k * PSI_STORE_TAG_BYTES, (int)(0x10 + k), PSI_STORE_TAG_BYTES);
+        memset(tags_j + k * PSI_STORE_TAG_BYTES, (int)(0x20 + k), PSI_STORE_TAG_BYTES);
     }
-    memset(tags_j + 2 * PSI_STORE_TAG_BYTES, 0x11, PSI_STORE_TAG_BYTES);
-    memset(tags_j + 0 * PSI_STORE_TAG_BYTES, 0x13, PSI_STORE_TAG_BYTES);
+    memset(tags_j + (size_t)2 * PSI_STORE_TAG_BYTES, 0x11, PSI_STORE_TAG_BYTES);
+    memset(tags_j, 0x13, PSI_STORE_TAG_BYTES);
 
     /* Front-end one takes i's batch (blinded by j) and has not committed
      * when front-end two takes j's batch (blinded by i). */
@@ -246,7 +246,7 @@ static void pair_halves_at_once(void **state)
 
 /* ---------------------------------------------------------------- the log */
 
-#define APPENDS 25
+#define APPENDS ((uint64_t)25)
 
 struct appender {
     struct fixture *f;
@@ -413,7 +413,7 @@ static int cluster(const char *args, char *out, size_t cap)
 {
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "bash '%s/tests/support/pg_cluster.sh' %s", PSI_SOURCE_DIR, args);
-    FILE *p = popen(cmd, "r");
+    FILE *p = popen(cmd, "r"); /* NOLINT(cert-env33-c): runs the test's own script */
     if (p == NULL)
         return -1;
     char line[1024] = "";
