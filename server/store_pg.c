@@ -680,6 +680,11 @@ static void store_close(struct psi_store *st)
     free(st);
 }
 
+/* What every session of the hub sets: every commit durable, our schema,
+ * quiet notices. */
+static const char SESSION_SETUP[] = "SET synchronous_commit TO on; SET search_path TO psi;"
+                                    " SET client_min_messages TO warning";
+
 static int store_connect(const char *location, struct psi_store **out, char *err, size_t errlen)
 {
     char shown[512];
@@ -696,10 +701,7 @@ static int store_connect(const char *location, struct psi_store **out, char *err
     }
     /* Quiet notices; every commit durable; our schema first. */
     PQsetNoticeProcessor(st->conn, NULL, NULL);
-    if (run_simple(st,
-                   "SET synchronous_commit TO on; SET search_path TO psi;"
-                   " SET client_min_messages TO warning",
-                   "set up") != 0) {
+    if (run_simple(st, SESSION_SETUP, "set up") != 0) {
         snprintf(err, errlen, "cannot set up %s: %s", shown, st->error);
         store_close(st);
         return PSI_ERR_STORE;
@@ -851,7 +853,7 @@ static int store_begin(struct psi_store *st, enum psi_txn_kind kind)
     if (PQstatus(st->conn) != CONNECTION_OK)
         return fail(st, "reconnect");
     memset(st->prepared, 0, sizeof st->prepared);
-    if (run_simple(st, "SET synchronous_commit TO on; SET search_path TO psi", "reconnect") != 0)
+    if (run_simple(st, SESSION_SETUP, "reconnect") != 0)
         return PSI_ERR_STORE;
     return run_simple(st, sql, "begin");
 }
