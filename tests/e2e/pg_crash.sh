@@ -26,7 +26,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 harness_init pg_crash "${PSI_BIN:-$here/../../build}"
 pg_require
 command -v sqlite3 >/dev/null || fail "the sqlite3 command is needed (scripts/setup.sh installs it)"
-size=${PSI_PG_CRASH_SIZE:-3000}
+size=${PSI_PG_CRASH_SIZE:-2000}
 chunks=4
 parties=(a1 a2 b1 b2 c1 c2)
 declare -A SIDE=([a1]=A [a2]=A [b1]=B [b2]=B [c1]=A [c2]=B)
@@ -107,7 +107,9 @@ submit_with_crash() {
     local pids=()
     for p in "$@"; do
         : >"$WORK/run/acked.$p"
-        PSI_HUB_TIMEOUT=3 submit_loop "$p" &
+        # A short wait where the crash hits, so that the submission in
+        # flight gives up; the other front-end's parties wait as usual.
+        PSI_HUB_TIMEOUT=${SURVIVOR_TIMEOUT[$p]:-3} submit_loop "$p" &
         pids+=($!)
         HARNESS_PIDS+=($!)
     done
@@ -160,7 +162,9 @@ agents_once() {
 
 # --------------------------------------------- 1. a front-end dies mid-submission
 kill_a() { fe_kill A; }
+declare -A SURVIVOR_TIMEOUT=([b1]=60 [b2]=60)
 submit_with_crash kill_a a1 a2 b1 b2
+SURVIVOR_TIMEOUT=()
 for p in b1 b2; do
     [ -e "$WORK/run/done.$p" ] || fail "$p (front-end B) did not finish its submissions while A was down: $(tail -n 3 "$WORK/logs/loop.$p.log")"
 done
