@@ -42,8 +42,8 @@
  * that may meet an existing key say ON CONFLICT DO NOTHING and the row count
  * tells. This file and store_sqlite.c are the only ones that know SQL.
  */
-#include <ctype.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -680,6 +680,11 @@ static void store_close(struct psi_store *st)
     free(st);
 }
 
+/* What every session of the hub sets: every commit durable, our schema,
+ * quiet notices. */
+static const char SESSION_SETUP[] = "SET synchronous_commit TO on; SET search_path TO psi;"
+                                    " SET client_min_messages TO warning";
+
 static int store_connect(const char *location, struct psi_store **out, char *err, size_t errlen)
 {
     char shown[512];
@@ -696,10 +701,7 @@ static int store_connect(const char *location, struct psi_store **out, char *err
     }
     /* Quiet notices; every commit durable; our schema first. */
     PQsetNoticeProcessor(st->conn, NULL, NULL);
-    if (run_simple(st,
-                   "SET synchronous_commit TO on; SET search_path TO psi;"
-                   " SET client_min_messages TO warning",
-                   "set up") != 0) {
+    if (run_simple(st, SESSION_SETUP, "set up") != 0) {
         snprintf(err, errlen, "cannot set up %s: %s", shown, st->error);
         store_close(st);
         return PSI_ERR_STORE;
@@ -732,7 +734,8 @@ static int schema_version(struct psi_store *st, int *version)
         PQclear(r);
         return fail(st, "schema");
     }
-    *version = PQgetisnull(r, 0, 0) ? -1 : atoi(PQgetvalue(r, 0, 0));
+    long v = PQgetisnull(r, 0, 0) ? -1 : strtol(PQgetvalue(r, 0, 0), NULL, 10);
+    *version = v < 0 || v > INT_MAX ? -1 : (int)v;
     PQclear(r);
     return 0;
 }
@@ -850,7 +853,7 @@ static int store_begin(struct psi_store *st, enum psi_txn_kind kind)
     if (PQstatus(st->conn) != CONNECTION_OK)
         return fail(st, "reconnect");
     memset(st->prepared, 0, sizeof st->prepared);
-    if (run_simple(st, "SET synchronous_commit TO on; SET search_path TO psi", "reconnect") != 0)
+    if (run_simple(st, SESSION_SETUP, "reconnect") != 0)
         return PSI_ERR_STORE;
     return run_simple(st, sql, "begin");
 }
@@ -1221,7 +1224,7 @@ static int reply_get(struct psi_txn *t, const char *sender,
     *body_len = 0;
     /* A retry on another front-end waits here for the first attempt. */
     char hex[2 * PSI_STORE_REQUEST_ID_BYTES + 1];
-    for (int i = 0; i < PSI_STORE_REQUEST_ID_BYTES; i++)
+    for (size_t i = 0; i < PSI_STORE_REQUEST_ID_BYTES; i++)
         snprintf(hex + 2 * i, 3, "%02x", request_id[i]);
     int rc = lock_key(t, "reply", sender, hex, NULL);
     if (rc != 0)

@@ -64,6 +64,8 @@ start)
     if [ "$(id -u)" -eq 0 ]; then
         getent passwd postgres >/dev/null || die "no user postgres to run the server as"
         chown postgres: "$dir"
+        runuser -u postgres -- test -w "$dir" ||
+            die "the user postgres cannot reach $dir (a parent directory closed to it? set TMPDIR)"
     fi
     chmod 0700 "$dir"
     free_tcp_port >"$dir/port"
