@@ -116,10 +116,12 @@ static const char SCHEMA_V1_WORK[] =
     "  count bigint NOT NULL, tag_digest bytea NOT NULL, signature bytea NOT NULL,"
     "  created_ms bigint NOT NULL, PRIMARY KEY (submission_id, blinder));"
     /* tag: the tag of owner's position under blinder's key, one partition
-     * per epoch (tag_partition lists them). */
+     * per epoch (tag_partition lists them). One index, the join's: a
+     * position is written once because its batch is (the crossblind key)
+     * and positions are owned by one submission (positions_in_epoch), so a
+     * primary key would only double the bytes of every tag. */
     "CREATE TABLE tag (epoch text NOT NULL, owner text NOT NULL, blinder text NOT NULL,"
-    "  position bigint NOT NULL, tag bytea NOT NULL,"
-    "  PRIMARY KEY (epoch, owner, blinder, position)) PARTITION BY LIST (epoch);"
+    "  position bigint NOT NULL, tag bytea NOT NULL) PARTITION BY LIST (epoch);"
     "CREATE INDEX tag_join ON tag(epoch, owner, blinder, tag);"
     "CREATE TABLE tag_partition (epoch text PRIMARY KEY, name text NOT NULL UNIQUE);"
     "CREATE TABLE overlap (epoch text NOT NULL, owner text NOT NULL,"

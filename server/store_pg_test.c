@@ -9,7 +9,10 @@
  *   - a nonce recorded on one is a replay on the other;
  *   - a retry on the other connection gets the first attempt's reply;
  *   - an owner's submissions on both get disjoint positions;
- *   - a reader is never held up by a writer's locks.
+ *   - a reader is never held up by a writer's locks;
+ * and, through the whole request pipeline (psi_hub_handle) of one hub made
+ * by `psi-hub init --store`, two front-ends' connections: a frame replayed
+ * to the other is refused, a retry on the other gets the first reply.
  * The test starts a PostgreSQL cluster of its own
  * (tests/support/pg_cluster.sh) and stops it at the end; without the server
  * programs it says so and exits 77 (ctest: skipped).
@@ -25,12 +28,17 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
+#include "envelope.h"
+#include "hub.h"
+#include "hub_fixture.h"
 #include "log.h"
 #include "psi/error.h"
 #include "psi/logentry.h"
 #include "scratch.h"
 #include "store.h"
+#include "wire.h"
 
 #define EPOCH "2026-W10"
 #define NOW 5000000u
@@ -64,8 +72,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    f->ops->close(f->one);
-    f->ops->close(f->two);
+    if (f->one != NULL)
+        f->ops->close(f->one);
+    if (f->two != NULL)
+        f->ops->close(f->two);
     f->ops->destroy(store_url);
     free(f);
     return 0;
@@ -406,6 +416,99 @@ static void positions_disjoint(void **state)
     assert_int_equal(j.positions, 5);
 }
 
+/* ---------------------------------------------------------------- the pipeline */
+
+static void front_ends_share_nonces_and_replies(void **state)
+{
+    struct fixture *f = *state;
+    /* the store of setup is dropped: psi-hub init makes the hub's own */
+    f->ops->close(f->one);
+    f->ops->close(f->two);
+    f->one = f->two = NULL;
+    f->ops->destroy(store_url);
+    char dir[256], cmd[2048];
+    assert_int_equal(test_scratch_dir(dir, sizeof dir, "pg-hub"), 0);
+    snprintf(cmd, sizeof cmd,
+             "'%s/server/psi-hub' init --dir '%s/hub' --name pg-hub --epoch manual:" EPOCH
+             " --store '%s' >/dev/null",
+             PSI_BINARY_DIR, dir, store_url);
+    assert_int_equal(system(cmd), 0); /* NOLINT(cert-env33-c): the built psi-hub */
+    char hub_dir[512], err[512] = "";
+    snprintf(hub_dir, sizeof hub_dir, "%s/hub", dir);
+    struct psi_hub hub;
+    int rc = psi_hub_load(&hub, hub_dir, err, sizeof err);
+    if (rc != 0)
+        print_error("load: %s\n", err);
+    assert_int_equal(rc, 0);
+    struct psi_store *front_a = NULL, *front_b = NULL;
+    assert_int_equal(psi_hub_connect(&hub, &front_a, err, sizeof err), 0);
+    assert_int_equal(psi_hub_connect(&hub, &front_b, err, sizeof err), 0);
+    struct psi_identity a;
+    assert_int_equal(psi_identity_generate(&a, "agency-a"), 0);
+    hub_test_admit(&hub, front_a, &a, "agency", 0);
+
+    /* a frame replayed to the other front-end */
+    unsigned char rid[16];
+    randombytes_buf(rid, sizeof rid);
+    uint8_t *frame = NULL, *reply = NULL;
+    size_t frame_len = 0, reply_len = 0;
+    assert_int_equal(
+        psi_request_seal(&a, hub.identity.public_key, "info", rid, NULL, 0, &frame, &frame_len), 0);
+    struct psi_hub_outcome o;
+    assert_int_equal(psi_hub_handle(&hub, front_a, frame, frame_len, &reply, &reply_len, &o), 0);
+    assert_int_equal(o.status, 0);
+    free(reply);
+    assert_int_equal(psi_hub_handle(&hub, front_b, frame, frame_len, &reply, &reply_len, &o), 0);
+    assert_int_equal(o.status, PSI_ERR_REPLAY);
+    free(reply);
+    free(frame);
+
+    /* a submission through A, its commit retried through B */
+    uint8_t *elements = hub_test_elements(3), upload_id[16];
+    randombytes_buf(upload_id, sizeof upload_id);
+    size_t n = 0;
+    uint8_t *body =
+        hub_test_chunk_body(upload_id, 0, elements, (size_t)3 * PSI_STORE_ELEMENT_BYTES, &n);
+    char why[256];
+    randombytes_buf(rid, sizeof rid);
+    assert_int_equal(hub_test_call(&hub, front_a, &a, rid, "upload.chunk", body, n, why, sizeof why,
+                                   NULL, NULL, &o),
+                     0);
+    free(body);
+    unsigned char digest[32], sig[64];
+    hub_test_submission_digest(EPOCH, "agency-a", 3, elements, digest);
+    hub_test_submission_sign(a.secret_key, hub.identity.public_key, digest, sig);
+    body = hub_test_commit_body(upload_id, EPOCH, 3, digest, sig, &n);
+    uint8_t *first = NULL, *second = NULL;
+    size_t first_len = 0, second_len = 0;
+    randombytes_buf(rid, sizeof rid);
+    rc = hub_test_call(&hub, front_a, &a, rid, "submit.commit", body, n, why, sizeof why, &first,
+                       &first_len, &o);
+    if (rc != 0)
+        print_error("submit.commit: %s\n", why);
+    assert_int_equal(rc, 0);
+    assert_int_equal(hub_test_call(&hub, front_b, &a, rid, "submit.commit", body, n, why,
+                                   sizeof why, &second, &second_len, &o),
+                     0);
+    assert_int_equal(first_len, second_len);
+    assert_memory_equal(first, second, first_len);
+    struct psi_txn t;
+    assert_int_equal(psi_txn_begin(&t, hub.ops, front_b, PSI_TXN_READ), 0);
+    uint64_t positions = 0;
+    assert_int_equal(hub.ops->positions_in_epoch(&t, "agency-a", EPOCH, &positions), 0);
+    psi_txn_rollback(&t);
+    assert_int_equal(positions, 3); /* stored once */
+    free(first);
+    free(second);
+    free(body);
+    free(elements);
+    psi_identity_clear(&a);
+    hub.ops->close(front_a);
+    hub.ops->close(front_b);
+    psi_hub_unload(&hub);
+    test_remove_tree(dir);
+}
+
 /* ---------------------------------------------------------------- the cluster */
 
 /* Runs the cluster script with args; its first line of output into out. */
@@ -454,6 +557,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(retry_on_the_other_gets_the_first_reply, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(positions_disjoint, setup, teardown),
+            cmocka_unit_test_setup_teardown(front_ends_share_nonces_and_replies, setup, teardown),
         };
         rc = cmocka_run_group_tests(tests, NULL, NULL);
     } else {

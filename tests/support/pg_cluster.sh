@@ -34,8 +34,27 @@ as_pg() {
     fi
 }
 
+# A port below the kernel's ephemeral range (an outgoing connection of
+# another test may take one in that range at any moment, as
+# tests/e2e/lib/harness.bash says), free to bind now.
 free_tcp_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+    python3 - <<'PY'
+import random, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+for _ in range(200):
+    port = random.randrange(10000, low)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+else:
+    raise SystemExit("pg_cluster: no free port below %d" % low)
+PY
 }
 
 pg_start() {
