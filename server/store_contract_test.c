@@ -3,7 +3,9 @@
  * its comment there promises it, checked through the operations table alone.
  * Nothing here knows a backend: each test gets a fresh, empty location from
  * the registry and the ops of the backend under test, PSI_STORE_BACKEND (the
- * default backend when unset; ctest runs it on SQLite). A backend is done
+ * default backend when unset; ctest runs it on SQLite, and on PostgreSQL
+ * through tests/e2e/store_contract_pg.sh, which starts a cluster and names
+ * its database in PSI_STORE_LOCATION). A backend is done
  * when this suite passes on it (docs/hub.md, "The store").
  */
 #include <setjmp.h>
@@ -45,10 +47,24 @@ static int setup(void **state)
     assert_non_null(f);
     assert_int_equal(test_scratch_dir(f->dir, sizeof f->dir, "store-contract"), 0);
     char err[256] = "";
-    assert_int_equal(psi_store_in_dir(f->dir, backend_name(), &f->ops, f->location,
-                                      sizeof f->location, err, sizeof err),
-                     0);
-    assert_int_equal(f->ops->create(f->location, &f->st, err, sizeof err), 0);
+    /* A backend whose store lives on a server is given its location
+     * (PSI_STORE_LOCATION, e.g. a PostgreSQL URL); one that keeps its store
+     * in a hub directory gets a fresh one. */
+    const char *location = getenv("PSI_STORE_LOCATION");
+    if (location != NULL && location[0] != '\0') {
+        f->ops = psi_store_backend(backend_name());
+        assert_non_null(f->ops);
+        assert_true(strlen(location) < sizeof f->location);
+        snprintf(f->location, sizeof f->location, "%s", location);
+    } else {
+        assert_int_equal(psi_store_in_dir(f->dir, backend_name(), &f->ops, f->location,
+                                          sizeof f->location, err, sizeof err),
+                         0);
+    }
+    int rc = f->ops->create(f->location, &f->st, err, sizeof err);
+    if (rc != 0)
+        print_error("create %s: %s\n", f->location, err);
+    assert_int_equal(rc, 0);
     *state = f;
     return 0;
 }
@@ -666,6 +682,44 @@ static void join_owner_first(void **state)
 static void join_blinder_first(void **state)
 {
     join_in_order(*state, 0);
+}
+
+/* A value held at two positions matches at both, and a later submission of
+ * the same owner joins with what the pair already holds: A holds {5, 5, 6}
+ * then {7}; B holds {5, 7}. */
+static void join_repeated_values_and_later_submissions(void **state)
+{
+    struct fixture *f = *state;
+    struct psi_txn t;
+    begin(f, &t, PSI_TXN_WRITE);
+    admit(f, &t, "agency-a", "agency", NULL);
+    admit(f, &t, "agency-b", "agency", NULL);
+    uint64_t sa1 = submit(f, &t, "agency-a", EPOCH, 3);
+    uint64_t sb = submit(f, &t, "agency-b", EPOCH, 2);
+    const uint8_t a1[] = {5, 5, 6}, a2[] = {7}, b[] = {5, 7};
+    uint64_t m = 9, p = 9;
+    crossblind(f, &t, sa1, "agency-b", a1, 3, &m, &p);
+    assert_int_equal(m, 0);
+    assert_int_equal(p, 0);
+    crossblind(f, &t, sb, "agency-a", b, 2, &m, &p);
+    assert_int_equal(m, 1); /* B's position 0 */
+    assert_int_equal(p, 2); /* A's positions 0 and 1 */
+    uint64_t sa2 = submit(f, &t, "agency-a", EPOCH, 1);
+    crossblind(f, &t, sa2, "agency-b", a2, 1, &m, &p);
+    assert_int_equal(m, 1); /* A's position 3 */
+    assert_int_equal(p, 1); /* B's position 1 */
+    assert_int_equal(psi_txn_commit(&t), 0);
+    struct results r = results_of(f, "agency-a", 2);
+    assert_int_equal(r.n, 3);
+    assert_int_equal(r.positions[0], 0);
+    assert_int_equal(r.positions[1], 1);
+    assert_int_equal(r.positions[2], 3);
+    r = results_of(f, "agency-b", 2);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.positions[0], 0);
+    assert_int_equal(r.positions[1], 1);
+    assert_int_equal(r.peers[1], 1);
+    assert_string_equal(r.first_peer[1], "agency-a");
 }
 
 static void threshold_and_policy_of_results(void **state)
@@ -1331,6 +1385,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(submissions, setup, teardown),
         cmocka_unit_test_setup_teardown(join_owner_first, setup, teardown),
         cmocka_unit_test_setup_teardown(join_blinder_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(join_repeated_values_and_later_submissions, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(threshold_and_policy_of_results, setup, teardown),
         cmocka_unit_test_setup_teardown(work_follows_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(usage_and_overlap_map, setup, teardown),

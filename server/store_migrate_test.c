@@ -156,6 +156,103 @@ static void migrates_unnumbered_stores(void **state)
     }
 }
 
+/* A hub of version 6 with tags (one row per tag under three strings, and a
+ * second index): agency-a's four positions under agency-b's key, as the old
+ * code stored them. Tag values are one byte repeated. */
+static const char PLANT_V6_TAGS[] =
+    "INSERT INTO participant(id, role, public_key, share_all, contribute_only, removed,"
+    " admitted_ms) VALUES ('agency-b', 'agency', zeroblob(32), 1, 0, 0, 5);"
+    "INSERT INTO submission(id, owner, epoch, count, position_base, digest, signature,"
+    " created_ms) VALUES (1, 'agency-a', 'E1', 4, 0, zeroblob(32), zeroblob(64), 6),"
+    " (2, 'agency-b', 'E1', 4, 0, zeroblob(32), zeroblob(64), 7);"
+    "INSERT INTO crossblind(submission_id, blinder, count, tag_digest, signature, created_ms)"
+    " VALUES (1, 'agency-b', 4, zeroblob(32), zeroblob(64), 8);"
+    "INSERT INTO tag(epoch, owner, blinder, position, tag) VALUES"
+    " ('E1', 'agency-a', 'agency-b', 0, x'0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a'),"
+    " ('E1', 'agency-a', 'agency-b', 1, x'0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b'),"
+    " ('E1', 'agency-a', 'agency-b', 2, x'0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c'),"
+    " ('E1', 'agency-a', 'agency-b', 3, x'0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b');";
+
+/* One party's results: its matched positions, each held by `peer` alone. */
+struct positions {
+    const char *peer;
+    uint64_t at[8];
+    size_t n;
+};
+
+static int position_one(void *ctx, uint64_t position, const char *const *peers, size_t count)
+{
+    struct positions *r = ctx;
+    assert_int_equal(count, 1);
+    assert_string_equal(peers[0], r->peer);
+    assert_true(r->n < 8);
+    r->at[r->n++] = position;
+    return 0;
+}
+
+/* The single integer a query returns. */
+static long long query_int(const char *path, const char *query)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, query, -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    long long v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
+}
+
+/* Version 7 keeps tags under a pair id with one index: the old tags are
+ * carried over, and a later batch joins against them as it would have. */
+static void migrated_tags_still_match(void **state)
+{
+    struct fixture *f = *state;
+    char err[512] = "";
+    assert_int_equal(psi_store_sqlite_create_at_version(f->path, 6, err, sizeof err), 0);
+    sql(f->path, PLANT);
+    sql(f->path, PLANT_V6_TAGS);
+    struct psi_store *st = NULL;
+    assert_int_equal(f->ops->open(f->path, &st, err, sizeof err), 0);
+    assert_int_equal(user_version(f->path), 7);
+
+    /* agency-b's positions under agency-a's key: 0 and 2 equal a's 2 and
+     * 0; 1 and 3 equal nothing of a's. */
+    struct psi_store_crossblind cb;
+    memset(&cb, 0, sizeof cb);
+    cb.submission_id = 2;
+    snprintf(cb.blinder, sizeof cb.blinder, "agency-a");
+    cb.count = 4;
+    uint8_t tags[4 * PSI_STORE_TAG_BYTES];
+    const uint8_t values[4] = {0x0c, 0x01, 0x0a, 0x02};
+    for (size_t i = 0; i < 4; i++)
+        memset(tags + i * PSI_STORE_TAG_BYTES, values[i], PSI_STORE_TAG_BYTES);
+    struct psi_txn t;
+    assert_int_equal(psi_txn_begin(&t, f->ops, st, PSI_TXN_WRITE), 0);
+    uint64_t matched = 0, peer_matched = 0;
+    assert_int_equal(f->ops->crossblind_add(&t, &cb, tags, 9, &matched, &peer_matched), 0);
+    assert_int_equal(matched, 2);
+    assert_int_equal(peer_matched, 2);
+    struct positions a = {"agency-b", {0}, 0}, b = {"agency-a", {0}, 0};
+    assert_int_equal(f->ops->results(&t, "agency-a", "E1", 2, position_one, &a), 0);
+    assert_int_equal(f->ops->results(&t, "agency-b", "E1", 2, position_one, &b), 0);
+    assert_int_equal(psi_txn_commit(&t), 0);
+    f->ops->close(st);
+    assert_int_equal(a.n, 2);
+    assert_int_equal(a.at[0], 0);
+    assert_int_equal(a.at[1], 2);
+    assert_int_equal(b.n, 2);
+    assert_int_equal(b.at[0], 0);
+    assert_int_equal(b.at[1], 2);
+    /* all eight tags kept, under two pairs, and no second index */
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM tag"), 8);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM tag_pair"), 2);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+                                        " AND tbl_name = 'tag' AND sql IS NOT NULL"),
+                     0);
+}
+
 static void refuses_newer_and_foreign_files(void **state)
 {
     struct fixture *f = *state;
@@ -183,6 +280,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(migrates_from_every_version, setup, teardown),
         cmocka_unit_test_setup_teardown(migrates_unnumbered_stores, setup, teardown),
+        cmocka_unit_test_setup_teardown(migrated_tags_still_match, setup, teardown),
         cmocka_unit_test_setup_teardown(refuses_newer_and_foreign_files, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -207,6 +207,49 @@ static const char SCHEMA_V6[] = "CREATE TABLE IF NOT EXISTS refusal_budget ("
                                 "  participant TEXT PRIMARY KEY, window_start_ms INTEGER NOT NULL,"
                                 "  used INTEGER NOT NULL CHECK (used >= 0)) WITHOUT ROWID;";
 
+/* 7: tags stored for size (docs/performance.md, "Tags at rest"). A tag row
+ * names its (epoch, owner, blinder) by a small integer, tag_pair.id, instead
+ * of three strings, and the one key (pair, tag, position) serves both the
+ * join (equal tags of a pair) and uniqueness: no second index. The batch's
+ * tags are inserted in key order, so a new pair's rows fill whole pages at
+ * the end of the tree. Existing tags are carried over, in key order. */
+static const char TAGS_BY_PAIR[] =
+    "CREATE TABLE tag_pair ("
+    "  id INTEGER PRIMARY KEY,"
+    "  epoch TEXT NOT NULL, owner TEXT NOT NULL, blinder TEXT NOT NULL,"
+    "  UNIQUE (epoch, owner, blinder));"
+    "INSERT INTO tag_pair(epoch, owner, blinder)"
+    "  SELECT DISTINCT epoch, owner, blinder FROM tag ORDER BY epoch, owner, blinder;"
+    "CREATE TABLE tag_by_pair ("
+    "  pair INTEGER NOT NULL REFERENCES tag_pair(id),"
+    "  tag BLOB NOT NULL, position INTEGER NOT NULL,"
+    "  PRIMARY KEY (pair, tag, position)) WITHOUT ROWID;"
+    "INSERT INTO tag_by_pair(pair, tag, position)"
+    "  SELECT p.id, t.tag, t.position FROM tag t JOIN tag_pair p"
+    "  ON p.epoch = t.epoch AND p.owner = t.owner AND p.blinder = t.blinder"
+    "  ORDER BY p.id, t.tag, t.position;"
+    "DROP INDEX IF EXISTS tag_join;"
+    "DROP TABLE tag;"
+    "ALTER TABLE tag_by_pair RENAME TO tag;";
+
+/* A store placed at version 2 by legacy_version may have been made by code
+ * that kept tags so already: then there is nothing to do. */
+static int store_tags_by_pair(sqlite3 *db, char *err, size_t errlen)
+{
+    int have = psi_sqlite_has_column(db, "tag", "pair");
+    if (have < 0) {
+        snprintf(err, errlen, "cannot look at the tag table: %s", sqlite3_errmsg(db));
+        return PSI_ERR_STORE;
+    }
+    char *msg = NULL;
+    if (!have && sqlite3_exec(db, TAGS_BY_PAIR, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return PSI_ERR_STORE;
+    }
+    return 0;
+}
+
 static const struct psi_sqlite_migration MIGRATIONS[] = {
     {1, "the first store", SCHEMA_V1, NULL},
     {2, "pinned admissions, party policies, element quotas", SCHEMA_V2, NULL},
@@ -214,11 +257,12 @@ static const struct psi_sqlite_migration MIGRATIONS[] = {
     {4, "vendor feeds", SCHEMA_V4, NULL},
     {5, "signatures of query batches", NULL, add_query_signature},
     {6, "the refusal budget", SCHEMA_V6, NULL},
+    {7, "tags stored for size", NULL, store_tags_by_pair},
 };
 
 #define MIGRATION_COUNT (sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 
-_Static_assert(PSI_STORE_SQLITE_SCHEMA_VERSION == 6, "the last migration is the current version");
+_Static_assert(PSI_STORE_SQLITE_SCHEMA_VERSION == 7, "the last migration is the current version");
 
 /* A store made before the versions were numbered kept its version in meta:
  * place it, and drop the old mark (user_version is the one record now). */
@@ -310,9 +354,11 @@ enum stmt_id {
     S_WORK_LIST,
     S_CROSSBLIND_GET,
     S_CROSSBLIND_ADD,
+    S_TAG_PAIR_GET,
+    S_TAG_PAIR_ADD,
     S_TAG_ADD,
-    S_JOIN_OWNER,
-    S_JOIN_PEER,
+    S_TAG_FIND,
+    S_OVERLAP_ADD,
     S_RESULTS,
     S_LOG_HEAD_GET,
     S_LOG_HEAD_PUT,
@@ -341,6 +387,7 @@ enum stmt_id {
     S_EPOCH_USAGE,
     S_PRUNE_OVERLAP,
     S_PRUNE_TAG,
+    S_PRUNE_TAG_PAIR,
     S_PRUNE_CROSSBLIND,
     S_PRUNE_BLOCK,
     S_PRUNE_SUBMISSION,
@@ -438,23 +485,14 @@ static const char *const STMT_SQL[S_COUNT] = {
     [S_CROSSBLIND_GET] = "SELECT 1 FROM crossblind WHERE submission_id = ?1 AND blinder = ?2",
     [S_CROSSBLIND_ADD] = "INSERT INTO crossblind(submission_id, blinder, count, tag_digest,"
                          " signature, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [S_TAG_ADD] = "INSERT INTO tag(epoch, owner, blinder, position, tag)"
-                  " VALUES (?1, ?2, ?3, ?4, ?5)",
-    /* The incremental join: the batch's tags (owner i, blinder j, positions
-     * ?4..?5) against the tags of j's positions under i's key, through the
-     * tag_join index. Both sides of each match are recorded. */
-    [S_JOIN_OWNER] = "INSERT OR IGNORE INTO overlap(epoch, owner, position, peer)"
-                     " SELECT a.epoch, a.owner, a.position, a.blinder"
-                     " FROM tag a JOIN tag b ON b.epoch = a.epoch AND b.owner = a.blinder"
-                     " AND b.blinder = a.owner AND b.tag = a.tag"
-                     " WHERE a.epoch = ?1 AND a.owner = ?2 AND a.blinder = ?3"
-                     " AND a.position BETWEEN ?4 AND ?5",
-    [S_JOIN_PEER] = "INSERT OR IGNORE INTO overlap(epoch, owner, position, peer)"
-                    " SELECT b.epoch, b.owner, b.position, b.blinder"
-                    " FROM tag a JOIN tag b ON b.epoch = a.epoch AND b.owner = a.blinder"
-                    " AND b.blinder = a.owner AND b.tag = a.tag"
-                    " WHERE a.epoch = ?1 AND a.owner = ?2 AND a.blinder = ?3"
-                    " AND a.position BETWEEN ?4 AND ?5",
+    [S_TAG_PAIR_GET] = "SELECT id FROM tag_pair WHERE epoch = ?1 AND owner = ?2 AND blinder = ?3",
+    [S_TAG_PAIR_ADD] = "INSERT INTO tag_pair(epoch, owner, blinder) VALUES (?1, ?2, ?3)",
+    [S_TAG_ADD] = "INSERT INTO tag(pair, tag, position) VALUES (?1, ?2, ?3)",
+    /* The incremental join, one probe per tag of the batch: the positions
+     * of the other side's pair that hold an equal tag. */
+    [S_TAG_FIND] = "SELECT position FROM tag WHERE pair = ?1 AND tag = ?2",
+    [S_OVERLAP_ADD] = "INSERT OR IGNORE INTO overlap(epoch, owner, position, peer)"
+                      " VALUES (?1, ?2, ?3, ?4)",
     [S_RESULTS] = "SELECT o.position, o.peer FROM overlap o"
                   " JOIN participant p ON p.id = o.peer JOIN participant me ON me.id = ?2"
                   " WHERE o.epoch = ?1 AND o.owner = ?2 AND p.removed = 0"
@@ -523,14 +561,16 @@ static const char *const STMT_SQL[S_COUNT] = {
                       " (SELECT coalesce(sum(count), 0) FROM submission WHERE epoch = ?1),"
                       " (SELECT count(*) FROM crossblind"
                       "  WHERE submission_id IN (SELECT id FROM submission WHERE epoch = ?1)),"
-                      " (SELECT count(*) FROM tag WHERE epoch = ?1),"
+                      " (SELECT count(*) FROM tag"
+                      "  WHERE pair IN (SELECT id FROM tag_pair WHERE epoch = ?1)),"
                       " (SELECT count(*) FROM overlap WHERE epoch = ?1),"
                       " (SELECT count(*) FROM feed_key WHERE epoch = ?1),"
                       " (SELECT count(*) FROM feed WHERE epoch = ?1),"
                       " (SELECT count(*) FROM query WHERE epoch = ?1)",
     /* Children before parents: the foreign keys are enforced. */
     [S_PRUNE_OVERLAP] = "DELETE FROM overlap WHERE epoch = ?1",
-    [S_PRUNE_TAG] = "DELETE FROM tag WHERE epoch = ?1",
+    [S_PRUNE_TAG] = "DELETE FROM tag WHERE pair IN (SELECT id FROM tag_pair WHERE epoch = ?1)",
+    [S_PRUNE_TAG_PAIR] = "DELETE FROM tag_pair WHERE epoch = ?1",
     [S_PRUNE_CROSSBLIND] = "DELETE FROM crossblind"
                            " WHERE submission_id IN (SELECT id FROM submission WHERE epoch = ?1)",
     [S_PRUNE_BLOCK] = "DELETE FROM element_block"
@@ -1636,6 +1676,104 @@ static int work_status(struct psi_txn *t, const char *me, const char *epoch, uin
 
 /* ---------------------------------------------------------------- cross-blind and match */
 
+/* The id of the tags of (epoch, owner, blinder) in *id; 0 if there are none
+ * yet, unless create (then a new id, the largest so far). */
+static int tag_pair_id(struct psi_store *st, const char *epoch, const char *owner,
+                       const char *blinder, int create, int64_t *id)
+{
+    *id = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        sqlite3_stmt *s = prepare(st, pass == 0 ? S_TAG_PAIR_GET : S_TAG_PAIR_ADD);
+        if (s == NULL)
+            return PSI_ERR_STORE;
+        if (bind_text(s, 1, epoch) != 0 || bind_text(s, 2, owner) != 0 ||
+            bind_text(s, 3, blinder) != 0) {
+            done(s);
+            return fail(st, "tags");
+        }
+        int rc = sqlite3_step(s);
+        if (pass == 0 && rc == SQLITE_ROW)
+            *id = sqlite3_column_int64(s, 0);
+        else if (pass == 1 && rc == SQLITE_DONE)
+            *id = sqlite3_last_insert_rowid(st->db);
+        else if (rc != SQLITE_DONE) {
+            rc = fail(st, "tags");
+            done(s);
+            return rc;
+        }
+        done(s);
+        if (*id != 0 || !create)
+            return 0;
+    }
+    return fail(st, "tags");
+}
+
+/* A tag of a batch and its index in the batch, sorted by value (then index). */
+struct indexed_tag {
+    uint8_t tag[PSI_STORE_TAG_BYTES];
+    uint64_t index;
+};
+
+static int indexed_tag_cmp(const void *a, const void *b)
+{
+    const struct indexed_tag *x = a, *y = b;
+    int c = memcmp(x->tag, y->tag, sizeof x->tag);
+    return c != 0 ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* Inserts count tags (tag k at position base + k) under pair, in key order:
+ * a new pair's rows then append to the tree and fill its pages. */
+static int tags_insert(struct psi_store *st, int64_t pair, const uint8_t *tags, uint64_t count,
+                       uint64_t base)
+{
+    if (count > SIZE_MAX / sizeof(struct indexed_tag))
+        return PSI_ERR_NOMEM;
+    struct indexed_tag *sorted = malloc((size_t)count * sizeof *sorted);
+    if (sorted == NULL)
+        return PSI_ERR_NOMEM;
+    for (uint64_t k = 0; k < count; k++) {
+        memcpy(sorted[k].tag, tags + (size_t)k * PSI_STORE_TAG_BYTES, PSI_STORE_TAG_BYTES);
+        sorted[k].index = k;
+    }
+    qsort(sorted, (size_t)count, sizeof *sorted, indexed_tag_cmp);
+
+    int rc = 0;
+    sqlite3_stmt *s = prepare(st, S_TAG_ADD);
+    if (s == NULL)
+        rc = PSI_ERR_STORE;
+    else if (sqlite3_bind_int64(s, 1, pair) != SQLITE_OK)
+        rc = fail(st, "tags");
+    for (uint64_t n = 0; rc == 0 && n < count; n++) {
+        if (bind_blob(s, 2, sorted[n].tag, PSI_STORE_TAG_BYTES) != 0 ||
+            bind_u64(s, 3, base + sorted[n].index) != 0 || sqlite3_step(s) != SQLITE_DONE)
+            rc = fail(st, "tags");
+        sqlite3_reset(s);
+    }
+    if (s != NULL)
+        done(s);
+    free(sorted);
+    return rc;
+}
+
+/* Records that owner's position is also held by peer; counts it in *added
+ * if it is new. */
+static int overlap_add(struct psi_store *st, const char *epoch, const char *owner,
+                       uint64_t position, const char *peer, uint64_t *added)
+{
+    sqlite3_stmt *s = prepare(st, S_OVERLAP_ADD);
+    if (s == NULL)
+        return PSI_ERR_STORE;
+    if (bind_text(s, 1, epoch) != 0 || bind_text(s, 2, owner) != 0 ||
+        bind_u64(s, 3, position) != 0 || bind_text(s, 4, peer) != 0) {
+        done(s);
+        return fail(st, "match");
+    }
+    int rc = step_done(st, s, "match");
+    if (rc == 0)
+        *added += (uint64_t)sqlite3_changes(st->db);
+    return rc;
+}
+
 static int crossblind_add(struct psi_txn *t, const struct psi_store_crossblind *cb,
                           const uint8_t *tags, uint64_t now_ms, uint64_t *matched,
                           uint64_t *peer_matched)
@@ -1664,48 +1802,42 @@ static int crossblind_add(struct psi_txn *t, const struct psi_store_crossblind *
     if (rc != 0)
         return rc;
 
-    s = prepare(st, S_TAG_ADD);
-    if (s == NULL)
-        return PSI_ERR_STORE;
-    if (bind_text(s, 1, sub.epoch) != 0 || bind_text(s, 2, sub.owner) != 0 ||
-        bind_text(s, 3, cb->blinder) != 0) {
-        done(s);
-        return fail(st, "tags");
-    }
-    for (uint64_t k = 0; k < cb->count; k++) {
-        if (bind_u64(s, 4, sub.position_base + k) != 0 ||
-            bind_blob(s, 5, tags + k * PSI_STORE_TAG_BYTES, PSI_STORE_TAG_BYTES) != 0) {
-            done(s);
-            return fail(st, "tags");
-        }
-        if (sqlite3_step(s) != SQLITE_DONE) {
-            rc = fail(st, "tags");
-            done(s);
-            return rc;
-        }
-        sqlite3_reset(s);
-    }
-    done(s);
     if (cb->count == 0)
         return 0;
+    int64_t pair = 0, other = 0;
+    rc = tag_pair_id(st, sub.epoch, sub.owner, cb->blinder, 1, &pair);
+    if (rc == 0)
+        rc = tag_pair_id(st, sub.epoch, cb->blinder, sub.owner, 0, &other);
+    if (rc == 0)
+        rc = tags_insert(st, pair, tags, cb->count, sub.position_base);
+    if (rc != 0 || other == 0)
+        return rc; /* no tags of j under i's key yet: nothing to join */
 
-    const enum stmt_id joins[2] = {S_JOIN_OWNER, S_JOIN_PEER};
-    for (int i = 0; i < 2; i++) {
-        s = prepare(st, joins[i]);
-        if (s == NULL)
-            return PSI_ERR_STORE;
-        if (bind_text(s, 1, sub.epoch) != 0 || bind_text(s, 2, sub.owner) != 0 ||
-            bind_text(s, 3, cb->blinder) != 0 || bind_u64(s, 4, sub.position_base) != 0 ||
-            bind_u64(s, 5, sub.position_base + cb->count - 1) != 0) {
-            done(s);
-            return fail(st, "match");
+    /* The incremental join: each tag of the batch against j's tags under
+     * i's key; both sides of each match are recorded. */
+    sqlite3_stmt *find = prepare(st, S_TAG_FIND);
+    if (find == NULL)
+        return PSI_ERR_STORE;
+    for (uint64_t k = 0; rc == 0 && k < cb->count; k++) {
+        if (sqlite3_bind_int64(find, 1, other) != SQLITE_OK ||
+            bind_blob(find, 2, tags + k * PSI_STORE_TAG_BYTES, PSI_STORE_TAG_BYTES) != 0) {
+            rc = fail(st, "match");
+            break;
         }
-        rc = step_done(st, s, "match");
-        if (rc != 0)
-            return rc;
-        *(i == 0 ? matched : peer_matched) = (uint64_t)sqlite3_changes(st->db);
+        int step = SQLITE_DONE;
+        while (rc == 0 && (step = sqlite3_step(find)) == SQLITE_ROW) {
+            uint64_t peer_position = column_u64(find, 0);
+            rc = overlap_add(st, sub.epoch, sub.owner, sub.position_base + k, cb->blinder, matched);
+            if (rc == 0)
+                rc =
+                    overlap_add(st, sub.epoch, cb->blinder, peer_position, sub.owner, peer_matched);
+        }
+        if (rc == 0 && step != SQLITE_DONE)
+            rc = fail(st, "match");
+        sqlite3_reset(find);
     }
-    return 0;
+    done(find);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- results */
@@ -2337,8 +2469,8 @@ static int epoch_prune(struct psi_txn *t, const char *epoch, struct psi_store_ep
 {
     struct psi_store *st = t->store;
     static const enum stmt_id order[] = {
-        S_PRUNE_OVERLAP,    S_PRUNE_TAG,  S_PRUNE_CROSSBLIND, S_PRUNE_BLOCK, S_PRUNE_SUBMISSION,
-        S_PRUNE_FEED_BLOCK, S_PRUNE_FEED, S_PRUNE_FEED_KEY,   S_PRUNE_QUERY,
+        S_PRUNE_OVERLAP,    S_PRUNE_TAG,        S_PRUNE_TAG_PAIR, S_PRUNE_CROSSBLIND, S_PRUNE_BLOCK,
+        S_PRUNE_SUBMISSION, S_PRUNE_FEED_BLOCK, S_PRUNE_FEED,     S_PRUNE_FEED_KEY,   S_PRUNE_QUERY,
     };
     memset(removed, 0, sizeof *removed);
     if (strlen(epoch) > PSI_STORE_EPOCH_MAX)

@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 /* The store's PRAGMA user_version: the number of its last migration. */
-#define PSI_STORE_SQLITE_SCHEMA_VERSION 6
+#define PSI_STORE_SQLITE_SCHEMA_VERSION 7
 
 /* Creates a new store at path as version `version` (1..current) of the
  * schema left it: the migrations up to that one, and no further. 0 or a

@@ -20,9 +20,22 @@
  *
  * Usage: bench_load [--clients C] [--seconds S] [--elements E] [--universe U]
  *                   [--work W] [--every K] [--contexts N] [--hub PATH]
+ *                   [--store URL] [--front-ends F]
  * (defaults: C 64, S 20, E 512, U 50000, W 2, K 8, N 8: the hub's default;
- * PATH: the psi-hub of this build). Loopback only; never run by ctest. The
- * last line is machine-readable key=value pairs.
+ * PATH: the psi-hub of this build; the hub's default store, SQLite; F 1).
+ * --store is given to `psi-hub init --store`; --front-ends starts F
+ * `psi-hub serve` processes on the one hub directory and store, each with N
+ * contexts, and spreads the clients over them round-robin (client i talks
+ * to front-end i mod F). Several front-ends need a store made for them
+ * (--store postgresql://...): on SQLite F is 1. Loopback only; never run by
+ * ctest. The last line is machine-readable key=value pairs.
+ *
+ * Contexts and the SQLite store: every request records its nonce and its
+ * reply in a write transaction (BEGIN IMMEDIATE on the one file), so the
+ * hub's contexts run the crypto and parsing side by side but queue for the
+ * one write lock; more contexts then add lock waits (busy-timeout sleeps)
+ * and not throughput, which is why 1 context does as well as 8 there
+ * (docs/performance.md, "Several front-ends").
  */
 #include <errno.h>
 #include <pthread.h>
@@ -44,7 +57,10 @@
 
 static const char usage[] =
     "usage: bench_load [--clients C] [--seconds S] [--elements E] [--universe U]\n"
-    "                  [--work W] [--every K] [--contexts N] [--hub PATH]\n";
+    "                  [--work W] [--every K] [--contexts N] [--hub PATH]\n"
+    "                  [--store URL] [--front-ends F]\n";
+
+#define MAX_FRONT_ENDS 16
 
 enum method { M_UPLOAD, M_SUBMIT, M_WORK_LIST, M_WORK_FETCH, M_CROSSBLIND, M_RESULTS, M_COUNT };
 static const char *const method_names[M_COUNT] = {
@@ -52,9 +68,14 @@ static const char *const method_names[M_COUNT] = {
 };
 
 static struct {
-    unsigned clients, seconds, elements, universe, work, every, contexts;
+    unsigned clients, seconds, elements, universe, work, every, contexts, front_ends;
     char hub_bin[512];
+    char store[512]; /* psi-hub init --store, or empty: the default */
     struct hub_test_hub hub;
+    /* the serving processes: front[0] is hub itself once it serves; the
+     * others are copies of it (same directory, key and store) with their
+     * own process, address and log */
+    struct hub_test_hub front[MAX_FRONT_ENDS];
     char epoch[64];
     struct psi_identity *ids;
     /* indicators of each submission in position order, by submission id:
@@ -330,7 +351,8 @@ static void *client_thread(void *arg)
 {
     struct client *c = arg;
     char err[400];
-    if (psi_rpc_open(&c->rpc, B.hub.url, &B.ids[c->index], B.hub.hub_key, 120000, err,
+    const struct hub_test_hub *front = &B.front[c->index % B.front_ends];
+    if (psi_rpc_open(&c->rpc, front->url, &B.ids[c->index], B.hub.hub_key, 120000, err,
                      sizeof err) != 0) {
         snprintf(c->first_error, sizeof c->first_error, "open: %s", err);
         c->lat[M_UPLOAD].errors++;
@@ -367,7 +389,9 @@ static double percentile_ms(const uint64_t *sorted, size_t n, double p)
 
 static int setup(void)
 {
-    char options[64] = "--epoch manual:load";
+    char options[600] = "--epoch manual:load";
+    if (B.store[0] != '\0')
+        snprintf(options, sizeof options, "--epoch manual:load --store '%s'", B.store);
     if (hub_test_hub_create(&B.hub, B.hub_bin, "bench-load", "load-hub", options) != 0)
         return -1;
     B.ids = calloc(B.clients, sizeof *B.ids);
@@ -380,14 +404,20 @@ static int setup(void)
             hub_test_hub_admit(&B.hub, &B.ids[i], "agency", "--share-with all") != 0)
             return -1;
     }
-    if (hub_test_hub_serve(&B.hub, B.contexts, NULL) != 0)
-        return -1;
+    for (unsigned k = 0; k < B.front_ends; k++) {
+        struct hub_test_hub *front = &B.front[k];
+        *front = B.hub;
+        if (k > 0)
+            snprintf(front->log_path, sizeof front->log_path, "%s/hub.%u.log", B.hub.dir, k);
+        if (hub_test_hub_serve(front, B.contexts, NULL) != 0)
+            return -1;
+    }
     /* the epoch, from the hub itself */
     struct psi_rpc *rpc = NULL;
     char err[512];
     uint8_t *reply = NULL;
     size_t n = 0;
-    if (psi_rpc_open(&rpc, B.hub.url, &B.ids[0], B.hub.hub_key, 10000, err, sizeof err) != 0 ||
+    if (psi_rpc_open(&rpc, B.front[0].url, &B.ids[0], B.hub.hub_key, 10000, err, sizeof err) != 0 ||
         psi_rpc_call(rpc, "info", NULL, 0, &reply, &n, err, sizeof err) != 0) {
         fprintf(stderr, "bench_load: info: %s\n", err);
         psi_rpc_close(rpc);
@@ -401,6 +431,21 @@ static int setup(void)
     snprintf(B.epoch, sizeof B.epoch, "%s", info->epoch);
     psi__hub_info__free_unpacked(info, NULL);
     return 0;
+}
+
+/* Stops every serving front-end; 0 if all stopped cleanly, else the first
+ * other status. */
+static int stop_front_ends(void)
+{
+    int first = 0;
+    for (unsigned k = 0; k < B.front_ends; k++) {
+        if (B.front[k].pid <= 0)
+            continue;
+        int status = hub_test_hub_stop(&B.front[k]);
+        if (status != 0 && first == 0)
+            first = status;
+    }
+    return first;
 }
 
 /* Frees the participants and the indicator lists of the run. */
@@ -426,6 +471,7 @@ int main(int argc, char **argv)
     B.work = 2;
     B.every = 8;
     B.contexts = 8;
+    B.front_ends = 1;
     snprintf(B.hub_bin, sizeof B.hub_bin, "%s/server/psi-hub", PSI_BINARY_DIR);
     for (int i = 1; i < argc; i += 2) {
         const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -447,6 +493,10 @@ int main(int argc, char **argv)
             bad = parse_uint(val, 1, 1000000, &B.every);
         } else if (strcmp(opt, "--contexts") == 0) {
             bad = parse_uint(val, 1, 256, &B.contexts);
+        } else if (strcmp(opt, "--front-ends") == 0) {
+            bad = parse_uint(val, 1, MAX_FRONT_ENDS, &B.front_ends);
+        } else if (strcmp(opt, "--store") == 0 && val != NULL && strchr(val, '\'') == NULL) {
+            bad = snprintf(B.store, sizeof B.store, "%s", val) >= (int)sizeof B.store;
         } else if (strcmp(opt, "--hub") == 0 && val != NULL) {
             snprintf(B.hub_bin, sizeof B.hub_bin, "%s", val);
         } else {
@@ -457,26 +507,36 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (B.front_ends > 1 && strncmp(B.store, "postgresql://", 13) != 0) {
+        fprintf(stderr,
+                "bench_load: --front-ends %u needs a store several hubs can share "
+                "(--store postgresql://...); the SQLite store has one front-end\n",
+                B.front_ends);
+        return 2;
+    }
     if (sodium_init() < 0)
         return 1;
     pthread_rwlock_init(&B.lock, NULL);
     double load = bench_load_average();
     if (setup() != 0) {
         fprintf(stderr, "bench_load: could not set up the hub\n");
+        stop_front_ends();
         hub_test_hub_destroy(&B.hub);
         free_run();
         return 1;
     }
     printf("bench_load: %u clients (one participant each), %u s, %u elements a submission "
-           "(every %u rounds), up to %u sets cross-blinded a round, hub with %u contexts; "
-           "load average %.2f before\n",
-           B.clients, B.seconds, B.elements, B.every, B.work, B.contexts, load);
+           "(every %u rounds), up to %u sets cross-blinded a round, %u front-end(s) with %u "
+           "contexts each, store %s; load average %.2f before\n",
+           B.clients, B.seconds, B.elements, B.every, B.work, B.front_ends, B.contexts,
+           B.store[0] ? "postgresql" : "sqlite", load);
     fflush(stdout);
 
     struct client *clients = calloc(B.clients, sizeof *clients);
     pthread_t *threads = calloc(B.clients, sizeof *threads);
     if (clients == NULL || threads == NULL) {
         fprintf(stderr, "bench_load: out of memory for %u clients\n", B.clients);
+        stop_front_ends();
         hub_test_hub_destroy(&B.hub);
         free_run();
         free(clients);
@@ -535,27 +595,36 @@ int main(int argc, char **argv)
         for (int m = 0; m < M_COUNT; m++)
             free(clients[i].lat[m].ns);
     }
-    long hwm = hub_test_proc_kib(B.hub.pid, "VmHWM");
+    long hwm = 0; /* the largest front-end's */
+    for (unsigned k = 0; k < B.front_ends; k++) {
+        long kib = hub_test_proc_kib(B.front[k].pid, "VmHWM");
+        hwm = kib > hwm ? kib : hwm;
+    }
     struct hub_test_counts counts;
     memset(&counts, 0, sizeof counts);
-    (void)hub_test_counts_read(&B.hub, NULL, &counts);
+    if (B.store[0] == '\0') /* the rows are counted in the SQLite file */
+        (void)hub_test_counts_read(&B.hub, NULL, &counts);
     printf("total: %lu calls in %.1f s = %.1f calls/s, %lu errors; %lu submissions (%lu "
            "elements), %lu sets cross-blinded (%lu tags)\n",
            total_calls, seconds, (double)total_calls / seconds, total_errors, submissions, elements,
            crossblinds, tags);
-    printf("hub: VmHWM %ld KiB; rows: %lld submissions, %lld cross-blind batches, %lld tags, "
-           "%lld overlaps\n",
-           hwm, counts.submissions, counts.crossblinds, counts.tags, counts.overlaps);
+    if (B.store[0] == '\0')
+        printf("hub: VmHWM %ld KiB; rows: %lld submissions, %lld cross-blind batches, %lld tags, "
+               "%lld overlaps\n",
+               hwm, counts.submissions, counts.crossblinds, counts.tags, counts.overlaps);
+    else
+        printf("hub: VmHWM %ld KiB (the largest front-end's)\n", hwm);
     if (first_error != NULL)
         printf("first error: %s\n", first_error);
     printf("clients=%u seconds=%.1f calls=%lu calls_per_s=%.1f errors=%lu submissions=%lu "
-           "crossblinds=%lu hub_vmhwm_kib=%ld\n",
+           "crossblinds=%lu hub_vmhwm_kib=%ld front_ends=%u contexts=%u store=%s\n",
            B.clients, seconds, total_calls, (double)total_calls / seconds, total_errors,
-           submissions, crossblinds, hwm);
-    int stop = hub_test_hub_stop(&B.hub);
+           submissions, crossblinds, hwm, B.front_ends, B.contexts,
+           B.store[0] ? "postgresql" : "sqlite");
+    int stop = stop_front_ends();
     if (stop != 0)
-        fprintf(stderr, "bench_load: psi-hub did not stop cleanly (status %d); log in %s\n", stop,
-                B.hub.log_path);
+        fprintf(stderr, "bench_load: a psi-hub did not stop cleanly (status %d); logs in %s\n",
+                stop, B.hub.dir);
     else
         hub_test_hub_destroy(&B.hub);
     free_run();

@@ -2,8 +2,9 @@
 # bench_mutual: Protocol 1 for P parties of n indicators each on loopback,
 # wall time against the cryptographic floor measured in the same run.
 #
-#   tests/bench/bench_mutual.sh [BUILD_DIR] [--parties P] [--n N]
-#                                (defaults: ./build, P 5, n 5000; never run by ctest)
+#   tests/bench/bench_mutual.sh [BUILD_DIR] [--parties P] [--n N] [--store URL]
+#                                (defaults: ./build, P 5, n 5000, the SQLite store;
+#                                 never run by ctest)
 #
 # The parties work side by side, as they would on their own machines, but
 # here they share this machine's cores: all P submit at once, then all P
@@ -16,7 +17,12 @@
 # SQLite, nng, sealing, signatures, the hub's join) is the overhead the ratio
 # shows. Other load on the machine skews both sides: the load average is
 # printed. The results are checked against the planted scenario, so a fast
-# wrong run cannot pass. The last line is machine-readable key=value pairs.
+# wrong run cannot pass. --store is given to `psi-hub init --store` (a
+# postgresql:// URL: the store's size is then its tables' in the database,
+# indexes included). Also
+# printed: the hub process's CPU time over the run (user + system) as a
+# share of the wall time, its peak RSS, and the store's bytes per tag. The
+# last line is machine-readable key=value pairs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=tests/e2e/lib/harness.bash
@@ -24,10 +30,12 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 build="$here/build"
 nparties=5
 n=5000
+store=""
 while [ $# -gt 0 ]; do
     case $1 in
     --parties) nparties=$2; shift 2 ;;
     --n) n=$2; shift 2 ;;
+    --store) store=$2; shift 2 ;;
     -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
     -*) echo "bench_mutual: unknown option $1" >&2; exit 2 ;;
     *) build=$1; shift ;;
@@ -64,7 +72,7 @@ load_before=$(cut -d' ' -f1 /proc/loadavg)
 
 must "$PSI_SCENARIO" --out "$WORK/sc" --seed 7 --size "$n" \
     --parties "$(IFS=,; echo "${parties[*]}")" >/dev/null
-hub_init "$WORK/hub" bench-hub
+if [ -n "$store" ]; then hub_init "$WORK/hub" bench-hub --store "$store"; else hub_init "$WORK/hub" bench-hub; fi
 for p in "${parties[@]}"; do party_new "$p" agency --share-with all; done
 hub_start
 
@@ -85,6 +93,13 @@ run_all() {
     fi
 }
 
+# The hub's CPU time so far: utime + stime (fields 14 and 15 of
+# /proc/PID/stat, counted after the command's parenthesised name), seconds.
+hub_cpu() {
+    awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' \
+        "/proc/$HUB_PID/stat"
+}
+hub_cpu_0=$(hub_cpu)
 t0=$(now)
 run_all submit_one
 t_submit=$(since "$t0")
@@ -92,14 +107,25 @@ t1=$(now)
 run_all agent_one
 t_cross=$(since "$t1")
 t_total=$(since "$t0")
+hub_cpu_s=$(awk -v a="$hub_cpu_0" -v b="$(hub_cpu)" 'BEGIN { printf "%.2f", b - a }')
 run_all agent_one # a second round, as in the demo (nothing should be left)
 
 results_match_scenario "benchmark results" "${parties[@]}"
 # The hub's peak resident memory and its store, per stored tag.
 hub_hwm_kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/$HUB_PID/status")
 hub_stop
-tags=$(sqlite3 "$WORK/hub/hub.db" 'SELECT count(*) FROM tag' 2>/dev/null || echo 0)
-db_bytes=$(( $(stat -c %s "$WORK/hub/hub.db") + $(stat -c %s "$WORK/hub/hub.db-wal" 2>/dev/null || echo 0) ))
+if [ -z "$store" ]; then
+    tags=$(sqlite3 "$WORK/hub/hub.db" 'SELECT count(*) FROM tag' 2>/dev/null || echo 0)
+    db_bytes=$(( $(stat -c %s "$WORK/hub/hub.db") + $(stat -c %s "$WORK/hub/hub.db-wal" 2>/dev/null || echo 0) ))
+else
+    # the hub's tables (schema psi: tables, partitions, their indexes and
+    # TOAST), without the database's catalogue or the server's WAL
+    tags=$(psql -X "$store" -Atc 'SELECT count(*) FROM psi.tag' 2>/dev/null || echo 0)
+    db_bytes=$(psql -X "$store" -Atc "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c
+        JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'psi' AND c.relkind = 'r'" \
+        2>/dev/null | tail -n 1)
+    db_bytes=${db_bytes:-0}
+fi
 
 blind_after=$(rate "$bench_blind" raw_parallel_eps)
 cross_after=$(rate "$bench_crossblind" crossblind_eps)
@@ -111,7 +137,8 @@ cores=$(nproc)
 awk -v P="$nparties" -v n="$n" -v be="$blind_eps" -v ce="$cross_eps" -v cores="$cores" \
     -v ts="$t_submit" -v tc="$t_cross" -v tt="$t_total" -v ov="$(wc -l <"$WORK/actual.tsv")" \
     -v bb="$blind_before" -v ba="$blind_after" -v cb="$cross_before" -v ca="$cross_after" \
-    -v load="$load_before" -v hwm="$hub_hwm_kib" -v tags="$tags" -v db="$db_bytes" '
+    -v load="$load_before" -v hwm="$hub_hwm_kib" -v tags="$tags" -v db="$db_bytes" \
+    -v hubcpu="$hub_cpu_s" -v backend="${store:+postgresql}" '
     BEGIN {
         sub_ops = P * n; cross_ops = P * (P - 1) * n
         fs = sub_ops / be; fc = cross_ops / ce; floor = fs + fc
@@ -121,8 +148,9 @@ awk -v P="$nparties" -v n="$n" -v be="$blind_eps" -v ce="$cross_eps" -v cores="$
         printf "crypto floor:           submit %.2f s + cross-blind %.2f s = %.2f s\n", fs, fc, floor
         printf "wall:                   submit %.2f s + cross-blind %.2f s = %.2f s\n", ts, tc, tt
         printf "ratio wall/floor:       submit %.2f, cross-blind %.2f, total %.2f\n", ts / fs, tc / fc, tt / floor
+        printf "hub process CPU:        %.2f s = %.1f%% of the wall time (submit + cross-blind)\n", hubcpu, 100 * hubcpu / tt
         if (tags > 0)
             printf "hub:                    peak RSS %.1f MiB, %d tags stored: %.0f bytes of peak RSS and %.0f bytes of store per tag\n", hwm / 1024, tags, hwm * 1024 / tags, db / tags
-        printf "bench_mutual parties=%d n=%d cores=%d blind_eps=%.1f crossblind_eps=%.1f load1=%s floor_s=%.3f submit_s=%.3f crossblind_s=%.3f total_s=%.3f ratio=%.3f hub_hwm_kib=%d tags=%d store_bytes=%d\n",
-            P, n, cores, be, ce, load, floor, ts, tc, tt, tt / floor, hwm, tags, db
+        printf "bench_mutual parties=%d n=%d cores=%d blind_eps=%.1f crossblind_eps=%.1f load1=%s floor_s=%.3f submit_s=%.3f crossblind_s=%.3f total_s=%.3f ratio=%.3f hub_hwm_kib=%d tags=%d store_bytes=%d hub_cpu_s=%.2f store=%s\n",
+            P, n, cores, be, ce, load, floor, ts, tc, tt, tt / floor, hwm, tags, db, hubcpu, backend == "" ? "sqlite" : backend
     }'

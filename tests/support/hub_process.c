@@ -320,7 +320,9 @@ int hub_test_counts_read(const struct hub_test_hub *h, const char *except,
         {"SELECT count(*) FROM crossblind c JOIN submission s ON s.id = c.submission_id "
          "WHERE s.owner <> ?1 AND c.blinder <> ?1",
          &c->crossblinds},
-        {"SELECT count(*) FROM tag WHERE owner <> ?1 AND blinder <> ?1", &c->tags},
+        {"SELECT count(*) FROM tag t JOIN tag_pair p ON p.id = t.pair"
+         " WHERE p.owner <> ?1 AND p.blinder <> ?1",
+         &c->tags},
         {"SELECT count(*) FROM overlap WHERE owner <> ?1 AND peer <> ?1", &c->overlaps},
         {"SELECT count(*) FROM upload WHERE sender <> ?1", &c->uploads},
         {"SELECT count(*) FROM upload_chunk WHERE sender <> ?1", &c->chunks},
