@@ -81,9 +81,8 @@ static void test_rfc_vectors(void **state)
         unsigned char u[32], v[32], want[32];
         fe25519 field[2];
 
-        assert_int_equal(psi_h2c_curve25519_hash_to_field(field, &part, 1,
-                                                          (const unsigned char *)rfc_dst,
-                                                          sizeof rfc_dst - 1),
+        assert_int_equal(psi_h2c_curve25519_hash_to_field(
+                             field, &part, 1, (const unsigned char *)rfc_dst, sizeof rfc_dst - 1),
                          PSI_OK);
         assert_fe_equals_hex(&field[0], t->u0);
         assert_fe_equals_hex(&field[1], t->u1);
@@ -117,9 +116,8 @@ static void test_rfc_intermediate_points(void **state)
     fe25519 field[2], x, y;
     struct psi_xmd_part part = {(const unsigned char *)"abc", 3};
 
-    assert_int_equal(psi_h2c_curve25519_hash_to_field(field, &part, 1,
-                                                      (const unsigned char *)rfc_dst,
-                                                      sizeof rfc_dst - 1),
+    assert_int_equal(psi_h2c_curve25519_hash_to_field(
+                         field, &part, 1, (const unsigned char *)rfc_dst, sizeof rfc_dst - 1),
                      PSI_OK);
     map_affine(&x, &y, &field[0]);
     assert_fe_equals_hex(&x, "16b3d86e056b7970fa00165f6f48d90b619ad618791661b7b5e1ec78be10eac1");
@@ -134,8 +132,9 @@ static void test_rfc_intermediate_points(void **state)
 static void decode_edwards(struct psi_ed25519_point *p, const unsigned char s[32])
 {
     static const unsigned char d_le[32] = {
-        0xa3, 0x78, 0x59, 0x13, 0xca, 0x4d, 0xeb, 0x75, 0xab, 0xd8, 0x41, 0x41, 0x4d, 0x0a, 0x70, 0x00,
-        0x98, 0xe8, 0x79, 0x77, 0x79, 0x40, 0xc7, 0x8c, 0x73, 0xfe, 0x6f, 0x2b, 0xee, 0x6c, 0x03, 0x52,
+        0xa3, 0x78, 0x59, 0x13, 0xca, 0x4d, 0xeb, 0x75, 0xab, 0xd8, 0x41,
+        0x41, 0x4d, 0x0a, 0x70, 0x00, 0x98, 0xe8, 0x79, 0x77, 0x79, 0x40,
+        0xc7, 0x8c, 0x73, 0xfe, 0x6f, 0x2b, 0xee, 0x6c, 0x03, 0x52,
     };
     unsigned char y_bytes[32];
     fe25519 d, y, yy, num, den, den3, den7, t, x, check, one, sqrt_m1, neg_x;
@@ -161,9 +160,10 @@ static void decode_edwards(struct psi_ed25519_point *p, const unsigned char s[32
     fe25519_sq(&check, &x);
     fe25519_mul(&check, &check, &den);
     if (!fe25519_eq(&check, &num)) {
-        static const unsigned char m1[32] = {0xb0, 0xa0, 0x0e, 0x4a, 0x27, 0x1b, 0xee, 0xc4, 0x78, 0xe4, 0x2f,
-                                0xad, 0x06, 0x18, 0x43, 0x2f, 0xa7, 0xd7, 0xfb, 0x3d, 0x99, 0x00,
-                                0x4d, 0x2b, 0x0b, 0xdf, 0xc1, 0x4f, 0x80, 0x24, 0x83, 0x2b};
+        static const unsigned char m1[32] = {0xb0, 0xa0, 0x0e, 0x4a, 0x27, 0x1b, 0xee, 0xc4,
+                                             0x78, 0xe4, 0x2f, 0xad, 0x06, 0x18, 0x43, 0x2f,
+                                             0xa7, 0xd7, 0xfb, 0x3d, 0x99, 0x00, 0x4d, 0x2b,
+                                             0x0b, 0xdf, 0xc1, 0x4f, 0x80, 0x24, 0x83, 0x2b};
         fe25519_from_bytes_256(&sqrt_m1, m1);
         fe25519_mul(&x, &x, &sqrt_m1);
         fe25519_sq(&check, &x);
@@ -236,9 +236,8 @@ static void test_outputs_in_prime_order_subgroup(void **state)
         struct psi_xmd_part part = {msg, (size_t)i % sizeof msg};
 
         randombytes_buf(msg, sizeof msg);
-        assert_int_equal(psi_curve25519_hash_to_curve(u, v, &part, 1,
-                                                      (const unsigned char *)rfc_dst,
-                                                      sizeof rfc_dst - 1),
+        assert_int_equal(psi_curve25519_hash_to_curve(
+                             u, v, &part, 1, (const unsigned char *)rfc_dst, sizeof rfc_dst - 1),
                          PSI_OK);
         assert_on_curve(u, v);
         assert_int_equal(psi_curve25519_check_u(u), PSI_OK);
@@ -246,10 +245,10 @@ static void test_outputs_in_prime_order_subgroup(void **state)
          * outside the prime-order subgroup, and maps it back to our u. */
         {
             fe25519 uf, vf, one, xn, yn, t, inv, c;
-            static const unsigned char c_le[32] = {
-                0x06, 0x7e, 0x45, 0xff, 0xaa, 0x04, 0x6e, 0xcc, 0x82, 0x1a, 0x7d, 0x4b, 0xd1,
-                0xd3, 0xa1, 0xc5, 0x7e, 0x4f, 0xfc, 0x03, 0xdc, 0x08, 0x7b, 0xd2, 0xbb, 0x06,
-                0xa0, 0x60, 0xf4, 0xed, 0x26, 0x0f};
+            static const unsigned char c_le[32] = {0x06, 0x7e, 0x45, 0xff, 0xaa, 0x04, 0x6e, 0xcc,
+                                                   0x82, 0x1a, 0x7d, 0x4b, 0xd1, 0xd3, 0xa1, 0xc5,
+                                                   0x7e, 0x4f, 0xfc, 0x03, 0xdc, 0x08, 0x7b, 0xd2,
+                                                   0xbb, 0x06, 0xa0, 0x60, 0xf4, 0xed, 0x26, 0x0f};
             struct psi_ed25519_point p;
 
             fe25519_from_bytes_256(&uf, u);
@@ -369,9 +368,9 @@ static void test_errors(void **state)
     unsigned char u[32];
     struct psi_xmd_part part = {(const unsigned char *)"x", 1};
 
-    assert_int_equal(psi_curve25519_hash_to_curve(NULL, NULL, &part, 1,
-                                                  (const unsigned char *)rfc_dst, 3),
-                     PSI_ERR_INVALID);
+    assert_int_equal(
+        psi_curve25519_hash_to_curve(NULL, NULL, &part, 1, (const unsigned char *)rfc_dst, 3),
+        PSI_ERR_INVALID);
     memset(u, 0xaa, sizeof u);
     assert_int_equal(psi_curve25519_hash_to_curve(u, NULL, &part, 1, NULL, 0), PSI_ERR_INVALID);
     for (size_t i = 0; i < sizeof u; i++) {

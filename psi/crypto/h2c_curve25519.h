@@ -27,8 +27,8 @@ struct psi_ed25519_point {
 /* hash_to_field(msg, 2) of the suite: expand_message_xmd(SHA-512) to 96
  * bytes, two 48-byte big-endian integers reduced mod p. 0 or the error of
  * psi_expand_message_xmd_sha512_parts. */
-int psi_h2c_curve25519_hash_to_field(fe25519 u[2], const struct psi_xmd_part *parts,
-                                     size_t n_parts, const unsigned char *dst, size_t dst_len);
+int psi_h2c_curve25519_hash_to_field(fe25519 u[2], const struct psi_xmd_part *parts, size_t n_parts,
+                                     const unsigned char *dst, size_t dst_len);
 
 /* map_to_curve_elligator2_curve25519 (RFC 9380, appendix G.2.1): the
  * Montgomery point (xn / xd, y). xd is never zero. */

@@ -35,8 +35,7 @@ extern "C" {
  */
 PSI_EXPORT PSI_MUST_CHECK int psi_curve25519_hash_to_curve(unsigned char u[32], unsigned char v[32],
                                                            const struct psi_xmd_part *parts,
-                                                           size_t n_parts,
-                                                           const unsigned char *dst,
+                                                           size_t n_parts, const unsigned char *dst,
                                                            size_t dst_len);
 
 /*
