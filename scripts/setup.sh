@@ -9,7 +9,7 @@ packages=(
   build-essential cmake pkg-config
   libsodium-dev libnng-dev libbloom-dev libsqlite3-dev
   protobuf-c-compiler libprotobuf-c-dev libjansson-dev libidn2-dev libpsl-dev
-  libcmocka-dev sqlite3
+  libcmocka-dev sqlite3 valgrind
   python3 python3-jsonschema
 )
 missing=()
