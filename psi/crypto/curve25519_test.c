@@ -362,6 +362,108 @@ static void test_field_basics(void **state)
     assert_true(fe25519_is_zero(&inv));
 }
 
+/* An independent reference for the field: schoolbook products of 32-bit
+ * limbs, folded with 2^256 = 38 mod p, then p subtracted while the value is
+ * at least p. Slow and plain; shares nothing with fe25519.c. */
+static void ref_reduce(uint32_t r[8])
+{
+    static const uint32_t p32[8] = {0xffffffed, 0xffffffff, 0xffffffff, 0xffffffff,
+                                    0xffffffff, 0xffffffff, 0xffffffff, 0x7fffffff};
+    for (;;) {
+        int ge = 1;
+        for (size_t i = 8; i-- > 0;) {
+            if (r[i] != p32[i]) {
+                ge = r[i] > p32[i];
+                break;
+            }
+        }
+        if (!ge) {
+            return;
+        }
+        uint64_t borrow = 0;
+        for (size_t i = 0; i < 8; i++) {
+            uint64_t d = (uint64_t)r[i] - p32[i] - borrow;
+            r[i] = (uint32_t)d;
+            borrow = (d >> 63) & 1;
+        }
+    }
+}
+
+static void ref_mulmod(unsigned char out[32], const unsigned char a[32], const unsigned char b[32])
+{
+    uint32_t x[8], y[8], r[8];
+    uint64_t wide[17] = {0};
+    for (size_t i = 0; i < 8; i++) {
+        x[i] = (uint32_t)a[4 * i] | (uint32_t)a[4 * i + 1] << 8 | (uint32_t)a[4 * i + 2] << 16 |
+               (uint32_t)a[4 * i + 3] << 24;
+        y[i] = (uint32_t)b[4 * i] | (uint32_t)b[4 * i + 1] << 8 | (uint32_t)b[4 * i + 2] << 16 |
+               (uint32_t)b[4 * i + 3] << 24;
+    }
+    for (size_t i = 0; i < 8; i++) {
+        uint64_t carry = 0;
+        for (size_t j = 0; j < 8; j++) {
+            uint64_t t = (uint64_t)x[i] * y[j] + (wide[i + j] & 0xffffffffU) + carry;
+            wide[i + j] = t & 0xffffffffU;
+            carry = t >> 32;
+        }
+        wide[i + 8] += carry;
+    }
+    /* Fold twice: the value is low + 2^256 high = low + 38 high. */
+    for (int fold = 0; fold < 3; fold++) {
+        uint64_t carry = 0;
+        for (size_t i = 0; i < 8; i++) {
+            uint64_t t = wide[i] + 38 * wide[i + 8] + carry;
+            wide[i] = t & 0xffffffffU;
+            carry = t >> 32;
+        }
+        memset(wide + 8, 0, 9 * sizeof wide[0]);
+        wide[8] = carry;
+    }
+    for (size_t i = 0; i < 8; i++) {
+        r[i] = (uint32_t)wide[i];
+    }
+    ref_reduce(r);
+    for (size_t i = 0; i < 8; i++) {
+        for (size_t k = 0; k < 4; k++) {
+            out[4 * i + k] = (unsigned char)(r[i] >> (8 * k));
+        }
+    }
+}
+
+static void test_field_against_reference(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 2000; i++) {
+        unsigned char a[32], b[32], want[32], got[32];
+        fe25519 fa, fb, fh;
+
+        randombytes_buf(a, sizeof a);
+        randombytes_buf(b, sizeof b);
+        if (i % 4 == 1) {
+            memset(a, 0xff, sizeof a); /* near the top: 2^255 - 1 */
+        }
+        a[31] &= 0x7f;
+        b[31] &= 0x7f;
+        fe25519_from_bytes_256(&fa, a);
+        fe25519_from_bytes_256(&fb, b);
+        ref_mulmod(want, a, b);
+        fe25519_mul(&fh, &fa, &fb);
+        fe25519_to_bytes(got, &fh);
+        assert_memory_equal(got, want, 32);
+        ref_mulmod(want, a, a);
+        fe25519_sq(&fh, &fa);
+        fe25519_to_bytes(got, &fh);
+        assert_memory_equal(got, want, 32);
+        /* after a subtraction (limbs at their largest) the square still agrees */
+        fe25519_sub(&fh, &fa, &fb);
+        fe25519_to_bytes(got, &fh);
+        ref_mulmod(want, got, got);
+        fe25519_sq(&fh, &fh);
+        fe25519_to_bytes(got, &fh);
+        assert_memory_equal(got, want, 32);
+    }
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -384,6 +486,7 @@ int main(void)
         cmocka_unit_test(test_rfc_vectors),
         cmocka_unit_test(test_rfc_intermediate_points),
         cmocka_unit_test(test_field_basics),
+        cmocka_unit_test(test_field_against_reference),
         cmocka_unit_test(test_edwards_against_libsodium),
         cmocka_unit_test(test_outputs_in_prime_order_subgroup),
         cmocka_unit_test(test_check_u),

@@ -158,24 +158,10 @@ void fe25519_neg(fe25519 *h, const fe25519 *f)
     fe25519_sub(h, &zero, f);
 }
 
-void fe25519_mul(fe25519 *h, const fe25519 *f, const fe25519 *g)
+/* The carry chain shared by mul and sq: five 128-bit column sums to limbs. */
+static void reduce_columns(fe25519 *h, u128 r0, u128 r1, u128 r2, u128 r3, u128 r4)
 {
-    const uint64_t *a = f->v, *b = g->v;
-    /* Limbs above the fifth wrap around times 19 (2^255 = 19 mod p). */
-    uint64_t b1_19 = 19 * b[1], b2_19 = 19 * b[2], b3_19 = 19 * b[3], b4_19 = 19 * b[4];
-    u128 r0, r1, r2, r3, r4;
     uint64_t c;
-
-    r0 = (u128)a[0] * b[0] + (u128)a[1] * b4_19 + (u128)a[2] * b3_19 + (u128)a[3] * b2_19 +
-         (u128)a[4] * b1_19;
-    r1 = (u128)a[0] * b[1] + (u128)a[1] * b[0] + (u128)a[2] * b4_19 + (u128)a[3] * b3_19 +
-         (u128)a[4] * b2_19;
-    r2 = (u128)a[0] * b[2] + (u128)a[1] * b[1] + (u128)a[2] * b[0] + (u128)a[3] * b4_19 +
-         (u128)a[4] * b3_19;
-    r3 = (u128)a[0] * b[3] + (u128)a[1] * b[2] + (u128)a[2] * b[1] + (u128)a[3] * b[0] +
-         (u128)a[4] * b4_19;
-    r4 = (u128)a[0] * b[4] + (u128)a[1] * b[3] + (u128)a[2] * b[2] + (u128)a[3] * b[1] +
-         (u128)a[4] * b[0];
 
     r1 += (uint64_t)(r0 >> 51);
     h->v[0] = (uint64_t)r0 & LIMB_MASK;
@@ -192,9 +178,38 @@ void fe25519_mul(fe25519 *h, const fe25519 *f, const fe25519 *g)
     h->v[0] &= LIMB_MASK;
 }
 
+void fe25519_mul(fe25519 *h, const fe25519 *f, const fe25519 *g)
+{
+    const uint64_t *a = f->v, *b = g->v;
+    /* Limbs above the fifth wrap around times 19 (2^255 = 19 mod p). */
+    uint64_t b1_19 = 19 * b[1], b2_19 = 19 * b[2], b3_19 = 19 * b[3], b4_19 = 19 * b[4];
+
+    reduce_columns(h,
+                   (u128)a[0] * b[0] + (u128)a[1] * b4_19 + (u128)a[2] * b3_19 +
+                       (u128)a[3] * b2_19 + (u128)a[4] * b1_19,
+                   (u128)a[0] * b[1] + (u128)a[1] * b[0] + (u128)a[2] * b4_19 + (u128)a[3] * b3_19 +
+                       (u128)a[4] * b2_19,
+                   (u128)a[0] * b[2] + (u128)a[1] * b[1] + (u128)a[2] * b[0] + (u128)a[3] * b4_19 +
+                       (u128)a[4] * b3_19,
+                   (u128)a[0] * b[3] + (u128)a[1] * b[2] + (u128)a[2] * b[1] + (u128)a[3] * b[0] +
+                       (u128)a[4] * b4_19,
+                   (u128)a[0] * b[4] + (u128)a[1] * b[3] + (u128)a[2] * b[2] + (u128)a[3] * b[1] +
+                       (u128)a[4] * b[0]);
+}
+
 void fe25519_sq(fe25519 *h, const fe25519 *f)
 {
-    fe25519_mul(h, f, f);
+    /* mul with equal factors: each cross product a_i a_j (i != j) once,
+     * doubled. */
+    const uint64_t *a = f->v;
+    uint64_t a0_2 = 2 * a[0], a1_2 = 2 * a[1], a2_2 = 2 * a[2];
+    uint64_t a3_19 = 19 * a[3], a4_19 = 19 * a[4];
+
+    reduce_columns(h, (u128)a[0] * a[0] + (u128)a1_2 * a4_19 + (u128)a2_2 * a3_19,
+                   (u128)a0_2 * a[1] + (u128)a2_2 * a4_19 + (u128)a[3] * a3_19,
+                   (u128)a0_2 * a[2] + (u128)a[1] * a[1] + (u128)(2 * a[3]) * a4_19,
+                   (u128)a0_2 * a[3] + (u128)a1_2 * a[2] + (u128)a[4] * a4_19,
+                   (u128)a0_2 * a[4] + (u128)a1_2 * a[3] + (u128)a[2] * a[2]);
 }
 
 /* h = f^(2^n): n squarings. */

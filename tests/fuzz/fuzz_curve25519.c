@@ -20,8 +20,9 @@ static const unsigned char fuzz_dst[] = "psi-fuzz-HashToCurve-curve25519_XMD:SHA
 static int below_p(const unsigned char u[32])
 {
     static const unsigned char p_le[32] = {
-        0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
+        0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
     };
     for (size_t i = 32; i-- > 0;) {
         if (u[i] != p_le[i])
@@ -41,8 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(psi_curve25519_hash_to_curve(u, v, &part, 1, fuzz_dst, sizeof fuzz_dst - 1) ==
                    PSI_OK,
                "every message hashes to the curve");
-    FUZZ_CHECK(psi_curve25519_hash_to_curve(again, NULL, &part, 1, fuzz_dst,
-                                            sizeof fuzz_dst - 1) == PSI_OK &&
+    FUZZ_CHECK(psi_curve25519_hash_to_curve(again, NULL, &part, 1, fuzz_dst, sizeof fuzz_dst - 1) ==
+                       PSI_OK &&
                    memcmp(u, again, 32) == 0,
                "the hash is deterministic, with or without v");
     if (!sodium_is_zero(u, 32)) {
