@@ -354,7 +354,7 @@ static void test_elements_checked(void **state)
     small[4][31] = 0x7f;
     for (size_t k = 0; k < 5; k++) {
         memcpy(bad_set, set, sizeof set);
-        memcpy(bad_set + 2 * 32, small[k], 32);
+        memcpy(bad_set + (size_t)2 * 32, small[k], 32);
         assert_int_equal(psi_agent_check_elements(bad_set, 4, &bad, reason, sizeof reason),
                          PSI_ERR_IDENTITY);
         assert_int_equal(bad, 2);
@@ -371,7 +371,7 @@ static void test_elements_checked(void **state)
     non_canonical[2][31] |= 0x80;
     for (size_t k = 0; k < 3; k++) {
         memcpy(bad_set, set, sizeof set);
-        memcpy(bad_set + 3 * 32, non_canonical[k], 32);
+        memcpy(bad_set + (size_t)3 * 32, non_canonical[k], 32);
         assert_int_equal(psi_agent_check_elements(bad_set, 4, &bad, reason, sizeof reason),
                          PSI_ERR_ENCODING);
         assert_int_equal(bad, 3);

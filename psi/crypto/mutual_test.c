@@ -573,7 +573,7 @@ static void test_random_commutativity(void **state)
         /* a then b, b then a */
         assert_int_equal(psi_reblind_batch(keys[1], N, blinded[0], ab, NULL, 0), PSI_OK);
         assert_int_equal(psi_reblind_batch(keys[0], N, blinded[1], ba, NULL, 0), PSI_OK);
-        assert_memory_equal(ab, ba, SHARED * 32);
+        assert_memory_equal(ab, ba, (size_t)SHARED * 32);
         for (size_t i = SHARED; i < N; i++) {
             assert_memory_not_equal(ab + 32 * i, ba + 32 * i, 32);
         }
@@ -582,8 +582,8 @@ static void test_random_commutativity(void **state)
         assert_int_equal(psi_reblind_batch(keys[2], N, ba, bac, NULL, 0), PSI_OK);
         assert_int_equal(psi_reblind_batch(keys[1], N, blinded[2], cba, NULL, 0), PSI_OK);
         assert_int_equal(psi_reblind_batch(keys[0], N, cba, cba, NULL, 0), PSI_OK);
-        assert_memory_equal(abc, bac, SHARED * 32);
-        assert_memory_equal(abc, cba, SHARED * 32);
+        assert_memory_equal(abc, bac, (size_t)SHARED * 32);
+        assert_memory_equal(abc, cba, (size_t)SHARED * 32);
     }
 }
 

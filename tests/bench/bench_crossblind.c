@@ -52,11 +52,11 @@
 enum suite_kind { SUITE_RISTRETTO255, SUITE_X25519 };
 
 struct share {
-    enum suite_kind suite;
     const unsigned char *points;
     size_t count;
     const unsigned char *key;
     unsigned char digest[crypto_hash_sha512_BYTES];
+    enum suite_kind suite;
     int failed;
 };
 
