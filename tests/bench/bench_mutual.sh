@@ -48,10 +48,10 @@ if [ -n "$baseline" ]; then
     # sizes; each prints its own figures, then the two wall times compare.
     field() { printf '%s\n' "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'; }
     echo "== baseline: $baseline"
-    base_out=$("$0" "$baseline" --parties "$nparties" --n "$n") || exit 1
+    base_out=$(bash "$0" "$baseline" --parties "$nparties" --n "$n") || exit 1
     printf '%s\n' "$base_out"
     echo "== this build: $build"
-    this_out=$("$0" "$build" --parties "$nparties" --n "$n") || exit 1
+    this_out=$(bash "$0" "$build" --parties "$nparties" --n "$n") || exit 1
     printf '%s\n' "$this_out"
     base_line=$(printf '%s\n' "$base_out" | tail -n 1)
     this_line=$(printf '%s\n' "$this_out" | tail -n 1)
