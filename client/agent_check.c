@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -148,10 +149,20 @@ int psi_agent_check_task(const struct psi_agent_self *self, const Psi__Roster *r
     return 0;
 }
 
+unsigned psi_client_mutual_suite(void)
+{
+#ifdef PSI_TEST_HOOKS
+    const char *claim = getenv(PSI_TEST_MUTUAL_SUITE_CLAIM_ENV);
+    if (claim != NULL && claim[0] >= '1' && claim[0] <= '9' && claim[1] == '\0')
+        return (unsigned)(claim[0] - '0');
+#endif
+    return psi_mutual_suite();
+}
+
 int psi_agent_check_suite(uint32_t hub_suite, char *reason, size_t reason_len)
 {
     unsigned hub = hub_suite != 0 ? hub_suite : PSI_MUTUAL_SUITE_RISTRETTO255;
-    unsigned mine = psi_mutual_suite();
+    unsigned mine = psi_client_mutual_suite();
     if (hub == mine)
         return 0;
     return verdict(PSI_ERR_PROTOCOL, reason, reason_len,

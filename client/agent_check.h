@@ -58,6 +58,14 @@ int psi_agent_check_task(const struct psi_agent_self *self, const Psi__Roster *r
  * mismatch behind empty results. */
 int psi_agent_check_suite(uint32_t hub_suite, char *reason, size_t reason_len);
 
+/* The mutual suite this psi announces (SubmitCommit and CrossBlindCommit's
+ * mutual_suite) and checks the hub's against: psi_mutual_suite(). In a
+ * test-hook build (PSI_TEST_HOOKS) the environment variable
+ * PSI_TEST_MUTUAL_SUITE_CLAIM=N makes it claim suite N instead, as a psi
+ * of another suite would (tests/e2e/mutual_suite.sh). */
+#define PSI_TEST_MUTUAL_SUITE_CLAIM_ENV "PSI_TEST_MUTUAL_SUITE_CLAIM"
+unsigned psi_client_mutual_suite(void);
+
 /* The elements of a set, before the key touches any: 0 if each of the count
  * 32-byte elements is an element of this psi's suite; otherwise
  * PSI_ERR_ENCODING or PSI_ERR_IDENTITY, *bad_index the first bad one and a

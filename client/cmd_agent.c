@@ -385,7 +385,7 @@ static enum task_outcome return_tags(struct agent *a, const Psi__Submission *t,
     commit.tag_digest.len = sizeof tag_sum;
     commit.signature.data = sig;
     commit.signature.len = sizeof sig;
-    commit.mutual_suite = psi_mutual_suite();
+    commit.mutual_suite = psi_client_mutual_suite();
     rc = psi_hub_client_call(a->hub, PSI_METHOD_NAME(CROSSBLIND_COMMIT), request_id, &commit.base,
                              &psi__cross_blind_receipt__descriptor, (ProtobufCMessage **)&receipt,
                              &f);

@@ -179,7 +179,7 @@ static int upload_and_commit(struct submit *sb, const struct psi_state_submissio
     commit.signature.data = sig;
     commit.signature.len = PSI_SIGNATURE_BYTES;
     commit.indicator_rules = PSI_IOC_RULES_VERSION;
-    commit.mutual_suite = psi_mutual_suite();
+    commit.mutual_suite = psi_client_mutual_suite();
 
     int rc = -1;
     if (resumed) {
