@@ -1,6 +1,7 @@
 /* Hashing to Curve25519 (curve25519_XMD:SHA-512_ELL2_RO_, RFC 9380): every
- * vector of ../shared/spec/hash-to-curve25519.md (u0, u1, P.x, P.y, and Q0,
- * Q1 for "abc"); the field and point arithmetic against libsodium on random
+ * vector of appendix J.4.1 (u0, u1, Q0, Q1, P.x, P.y; the three of
+ * ../shared/spec/hash-to-curve25519.md among them) and of J.4.2, the
+ * non-uniform suite (u0, Q, P); the field and point arithmetic against libsodium on random
  * points (Edwards addition against crypto_core_ed25519_add, the conversion
  * to Montgomery against crypto_sign_ed25519_pk_to_curve25519); outputs in
  * the prime-order subgroup; the u-coordinate check on every small-order and
@@ -25,24 +26,111 @@
 static const char rfc_dst[] = "QUUX-V01-CS02-with-curve25519_XMD:SHA-512_ELL2_RO_";
 
 struct h2c_vector {
-    const char *msg;
+    const char *msg;               /* "q128" and "a512": built by make_msg */
     const char *u0, *u1, *px, *py; /* big-endian, as the RFC prints them */
+    const char *q0x, *q0y, *q1x, *q1y;
 };
 
+/* RFC 9380, appendix J.4.1 (all five messages; the first three are also in
+ * ../shared/spec/hash-to-curve25519.md). */
 static const struct h2c_vector vectors[] = {
     {"", "005fe8a7b8fef0a16c105e6cadf5a6740b3365e18692a9c05bfbb4d97f645a6a",
      "1347edbec6a2b5d8c02e058819819bee177077c9d10a4ce165aab0fd0252261a",
      "2de3780abb67e861289f5749d16d3e217ffa722192d16bbd9d1bfb9d112b98c0",
-     "3b5dc2a498941a1033d176567d457845637554a2fe7a3507d21abd1c1bd6e878"},
+     "3b5dc2a498941a1033d176567d457845637554a2fe7a3507d21abd1c1bd6e878",
+     "36b4df0c864c64707cbf6cf36e9ee2c09a6cb93b28313c169be29561bb904f98",
+     "6cd59d664fb58c66c892883cd0eb792e52055284dac3907dd756b45d15c3983d",
+     "3fa114783a505c0b2b2fbeef0102853c0b494e7757f2a089d0daae7ed9a0db2b",
+     "76c0fe7fec932aaafb8eefb42d9cbb32eb931158f469ff3050af15cfdbbeff94"},
     {"abc", "49bed021c7a3748f09fa8cdfcac044089f7829d3531066ac9e74e0994e05bc7d",
      "5c36525b663e63389d886105cee7ed712325d5a97e60e140aba7e2ce5ae851b6",
      "2b4419f1f2d48f5872de692b0aca72cc7b0a60915dd70bde432e826b6abc526d",
-     "1b8235f255a268f0a6fa8763e97eb3d22d149343d495da1160eff9703f2d07dd"},
+     "1b8235f255a268f0a6fa8763e97eb3d22d149343d495da1160eff9703f2d07dd",
+     "16b3d86e056b7970fa00165f6f48d90b619ad618791661b7b5e1ec78be10eac1",
+     "4ab256422d84c5120b278cbdfc4e1facc5baadffeccecf8ee9bf3946106d50ca",
+     "7ec29ddbf34539c40adfa98fcb39ec36368f47f30e8f888cc7e86f4d46e0c264",
+     "10d1abc1cae2d34c06e247f2141ba897657fb39f1080d54f09ce0af128067c74"},
     {"abcdef0123456789", "6412b7485ba26d3d1b6c290a8e1435b2959f03721874939b21782df17323d160",
      "24c7b46c1c6d9a21d32f5707be1380ab82db1054fde82865d5c9e3d968f287b2",
      "68ca1ea5a6acf4e9956daa101709b1eee6c1bb0df1de3b90d4602382a104c036",
-     "2a375b656207123d10766e68b938b1812a4a6625ff83cb8d5e86f58a4be08353"},
+     "2a375b656207123d10766e68b938b1812a4a6625ff83cb8d5e86f58a4be08353",
+     "71de3dadfe268872326c35ac512164850860567aea0e7325e6b91a98f86533ad",
+     "26a08b6e9a18084c56f2147bf515414b9b63f1522e1b6c5649f7d4b0324296ec",
+     "5704069021f61e41779e2ba6b932268316d6d2a6f064f997a22fef16d1eaeaca",
+     "50483c7540f64fb4497619c050f2c7fe55454ec0f0e79870bb44302e34232210"},
+    {"q128", "5e123990f11bbb5586613ffabdb58d47f64bb5f2fa115f8ea8df0188e0c9e1b5",
+     "5e8553eb00438a0bb1e7faa59dec6d8087f9c8011e5fb8ed9df31cb6c0d4ac19",
+     "096e9c8bae6c06b554c1ee69383bb0e82267e064236b3a30608d4ed20b73ac5a",
+     "1eb5a62612cafb32b16c3329794645b5b948d9f8ffe501d4e26b073fef6de355",
+     "7a94d45a198fb5daa381f45f2619ab279744efdd8bd8ed587fc5b65d6cea1df0",
+     "67d44f85d376e64bb7d713585230cdbfafc8e2676f7568e0b6ee59361116a6e1",
+     "30506fb7a32136694abd61b6113770270debe593027a968a01f271e146e60c18",
+     "7eeee0e706b40c6b5174e551426a67f975ad5a977ee2f01e8e20a6d612458c3b"},
+    {"a512", "20f481e85da7a3bf60ac0fb11ed1d0558fc6f941b3ac5469aa8b56ec883d6d7d",
+     "017d57fd257e9a78913999a23b52ca988157a81b09c5442501d07fed20869465",
+     "1bc61845a138e912f047b5e70ba9606ba2a447a4dade024c8ef3dd42b7bbc5fe",
+     "623d05e47b70e25f7f1d51dda6d7c23c9a18ce015fe3548df596ea9e38c69bf1",
+     "02d606e2699b918ee36f2818f2bc5013e437e673c9f9b9cdc15fd0c5ee913970",
+     "29e9dc92297231ef211245db9e31767996c5625dfbf92e1c8107ef887365de1e",
+     "38920e9b988d1ab7449c0fa9a6058192c0c797bb3d42ac345724341a1aa98745",
+     "24dcc1be7c4d591d307e89049fd2ed30aae8911245a9d8554bf6032e5aa40d3d"},
 };
+
+/* RFC 9380, appendix J.4.2: curve25519_XMD:SHA-512_ELL2_NU_
+ * (encode_to_curve: one field element, one map, the cofactor cleared). It
+ * pins the single map and the cofactor clearing apart from the sum. */
+static const char nu_dst[] = "QUUX-V01-CS02-with-curve25519_XMD:SHA-512_ELL2_NU_";
+
+struct nu_vector {
+    const char *msg;
+    const char *u0, *px, *py, *qx, *qy;
+};
+
+static const struct nu_vector nu_vectors[] = {
+    {"", "608d892b641f0328523802a6603427c26e55e6f27e71a91a478148d45b5093cd",
+     "1bb913f0c9daefa0b3375378ffa534bda5526c97391952a7789eb976edfe4d08",
+     "4548368f4f983243e747b62a600840ae7c1dab5c723991f85d3a9768479f3ec4",
+     "51125222da5e763d97f3c10fcc92ea6860b9ccbbd2eb1285728f566721c1e65b",
+     "343d2204f812d3dfc5304a5808c6c0d81a903a5d228b342442aa3c9ba5520a3d"},
+    {"abc", "46f5b22494bfeaa7f232cc8d054be68561af50230234d7d1d63d1d9abeca8da5",
+     "7c22950b7d900fa866334262fcaea47a441a578df43b894b4625c9b450f9a026",
+     "5547bc00e4c09685dcbc6cb6765288b386d8bdcb595fa5a6e3969e08097f0541",
+     "7d56d1e08cb0ccb92baf069c18c49bb5a0dcd927eff8dcf75ca921ef7f3e6eeb",
+     "404d9a7dc25c9c05c44ab9a94590e7c3fe2dcec74533a0b24b188a5d5dacf429"},
+    {"abcdef0123456789", "235fe40c443766ce7e18111c33862d66c3b33267efa50d50f9e8e5d252a40aaa",
+     "31ad08a8b0deeb2a4d8b0206ca25f567ab4e042746f792f4b7973f3ae2096c52",
+     "405070c28e78b4fa269427c82827261991b9718bd6c6e95d627d701a53c30db1",
+     "3fbe66b9c9883d79e8407150e7c2a1c8680bee496c62fabe4619a72b3cabe90f",
+     "08ec476147c9a0a3ff312d303dbbd076abb7551e5fce82b48ab14b433f8d0a7b"},
+    {"q128", "001e92a544463bda9bd04ddbe3d6eed248f82de32f522669efc5ddce95f46f5b",
+     "027877759d155b1997d0d84683a313eb78bdb493271d935b622900459d52ceaa",
+     "54d691731a53baa30707f4a87121d5169fb5d587d70fb0292b5830dedbec4c18",
+     "227e0bb89de700385d19ec40e857db6e6a3e634b1c32962f370d26f84ff19683",
+     "5f86ff3851d262727326a32c1bf7655a03665830fa7f1b8b1e5a09d85bc66e4a"},
+    {"a512", "1a68a1af9f663592291af987203393f707305c7bac9c8d63d6a729bdc553dc19",
+     "5fd892c0958d1a75f54c3182a18d286efab784e774d1e017ba2fb252998b5dc1",
+     "750af3c66101737423a4519ac792fb93337bd74ee751f19da4cf1e94f4d6d0b8",
+     "3bcd651ee54d5f7b6013898aab251ee8ecc0688166fce6e9548d38472f6bd196",
+     "1bb36ad9197299f111b4ef21271c41f4b7ecf5543db8bb5931307ebdb2eaa465"},
+};
+
+/* The RFC's messages: "q128" stands for "q128_" and 128 'q', "a512" for
+ * "a512_" and 512 'a'; others are themselves. */
+static size_t make_msg(char *out, size_t cap, const char *name)
+{
+    size_t n = strlen(name);
+    if (strcmp(name, "q128") == 0 || strcmp(name, "a512") == 0) {
+        size_t repeat = name[0] == 'q' ? 128 : 512;
+        assert_true(5 + repeat < cap);
+        memcpy(out, name, 4);
+        out[4] = '_';
+        memset(out + 5, name[0], repeat);
+        return 5 + repeat;
+    }
+    assert_true(n < cap);
+    memcpy(out, name, n);
+    return n;
+}
 
 /* Big-endian hex to 32 bytes little-endian. */
 static void be_hex_to_le(unsigned char out[32], const char *hex)
@@ -64,40 +152,12 @@ static void assert_fe_equals_hex(const fe25519 *f, const char *be_hex)
     assert_memory_equal(got, want, 32);
 }
 
-static int hash_msg(unsigned char u[32], unsigned char v[32], const char *msg)
+static int hash_msg(unsigned char u[32], unsigned char v[32], const char *msg, size_t len)
 {
-    struct psi_xmd_part part = {(const unsigned char *)msg, strlen(msg)};
+    struct psi_xmd_part part = {(const unsigned char *)msg, len};
 
     return psi_curve25519_hash_to_curve(u, v, &part, 1, (const unsigned char *)rfc_dst,
                                         sizeof rfc_dst - 1);
-}
-
-static void test_rfc_vectors(void **state)
-{
-    (void)state;
-    for (size_t i = 0; i < sizeof vectors / sizeof vectors[0]; i++) {
-        const struct h2c_vector *t = &vectors[i];
-        struct psi_xmd_part part = {(const unsigned char *)t->msg, strlen(t->msg)};
-        unsigned char u[32], v[32], want[32];
-        fe25519 field[2];
-
-        assert_int_equal(psi_h2c_curve25519_hash_to_field(
-                             field, &part, 1, (const unsigned char *)rfc_dst, sizeof rfc_dst - 1),
-                         PSI_OK);
-        assert_fe_equals_hex(&field[0], t->u0);
-        assert_fe_equals_hex(&field[1], t->u1);
-
-        assert_int_equal(hash_msg(u, v, t->msg), PSI_OK);
-        be_hex_to_le(want, t->px);
-        assert_memory_equal(u, want, 32);
-        be_hex_to_le(want, t->py);
-        assert_memory_equal(v, want, 32);
-        /* v is optional and does not change u. */
-        memset(u, 0xaa, sizeof u);
-        assert_int_equal(hash_msg(u, NULL, t->msg), PSI_OK);
-        be_hex_to_le(want, t->px);
-        assert_memory_equal(u, want, 32);
-    }
 }
 
 /* The affine Montgomery point of the map's (xn / xd, y). */
@@ -110,21 +170,92 @@ static void map_affine(fe25519 *x, fe25519 *y, const fe25519 *u)
     fe25519_mul(x, &xn, &inv);
 }
 
+static void test_rfc_vectors(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof vectors / sizeof vectors[0]; i++) {
+        const struct h2c_vector *t = &vectors[i];
+        char msg[600];
+        size_t len = make_msg(msg, sizeof msg, t->msg);
+        struct psi_xmd_part part = {(const unsigned char *)msg, len};
+        unsigned char u[32], v[32], want[32];
+        fe25519 field[2];
+
+        assert_int_equal(psi_h2c_curve25519_hash_to_field(
+                             field, &part, 1, (const unsigned char *)rfc_dst, sizeof rfc_dst - 1),
+                         PSI_OK);
+        assert_fe_equals_hex(&field[0], t->u0);
+        assert_fe_equals_hex(&field[1], t->u1);
+
+        assert_int_equal(hash_msg(u, v, msg, len), PSI_OK);
+        be_hex_to_le(want, t->px);
+        assert_memory_equal(u, want, 32);
+        be_hex_to_le(want, t->py);
+        assert_memory_equal(v, want, 32);
+        /* v is optional and does not change u. */
+        memset(u, 0xaa, sizeof u);
+        assert_int_equal(hash_msg(u, NULL, msg, len), PSI_OK);
+        be_hex_to_le(want, t->px);
+        assert_memory_equal(u, want, 32);
+    }
+}
+
+/* Q0 and Q1, the two mapped points, of every vector. */
 static void test_rfc_intermediate_points(void **state)
 {
     (void)state;
-    fe25519 field[2], x, y;
-    struct psi_xmd_part part = {(const unsigned char *)"abc", 3};
+    for (size_t i = 0; i < sizeof vectors / sizeof vectors[0]; i++) {
+        const struct h2c_vector *t = &vectors[i];
+        char msg[600];
+        size_t len = make_msg(msg, sizeof msg, t->msg);
+        struct psi_xmd_part part = {(const unsigned char *)msg, len};
+        fe25519 field[2], x, y;
 
-    assert_int_equal(psi_h2c_curve25519_hash_to_field(
-                         field, &part, 1, (const unsigned char *)rfc_dst, sizeof rfc_dst - 1),
-                     PSI_OK);
-    map_affine(&x, &y, &field[0]);
-    assert_fe_equals_hex(&x, "16b3d86e056b7970fa00165f6f48d90b619ad618791661b7b5e1ec78be10eac1");
-    assert_fe_equals_hex(&y, "4ab256422d84c5120b278cbdfc4e1facc5baadffeccecf8ee9bf3946106d50ca");
-    map_affine(&x, &y, &field[1]);
-    assert_fe_equals_hex(&x, "7ec29ddbf34539c40adfa98fcb39ec36368f47f30e8f888cc7e86f4d46e0c264");
-    assert_fe_equals_hex(&y, "10d1abc1cae2d34c06e247f2141ba897657fb39f1080d54f09ce0af128067c74");
+        assert_int_equal(psi_h2c_curve25519_hash_to_field(
+                             field, &part, 1, (const unsigned char *)rfc_dst, sizeof rfc_dst - 1),
+                         PSI_OK);
+        map_affine(&x, &y, &field[0]);
+        assert_fe_equals_hex(&x, t->q0x);
+        assert_fe_equals_hex(&y, t->q0y);
+        map_affine(&x, &y, &field[1]);
+        assert_fe_equals_hex(&x, t->q1x);
+        assert_fe_equals_hex(&y, t->q1y);
+    }
+}
+
+/* encode_to_curve of the NU suite, from the same steps: u0, Q = map(u0), P =
+ * 8 Q, each against J.4.2. */
+static void test_rfc_nu_vectors(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof nu_vectors / sizeof nu_vectors[0]; i++) {
+        const struct nu_vector *t = &nu_vectors[i];
+        char msg[600];
+        size_t len = make_msg(msg, sizeof msg, t->msg);
+        unsigned char uniform[48], u[32], v[32], want[32];
+        fe25519 u0, x, y, xn, xd;
+        struct psi_ed25519_point p;
+
+        assert_int_equal(
+            psi_expand_message_xmd_sha512(uniform, sizeof uniform, (const unsigned char *)msg, len,
+                                          (const unsigned char *)nu_dst, sizeof nu_dst - 1),
+            PSI_OK);
+        fe25519_from_bytes_be48(&u0, uniform);
+        assert_fe_equals_hex(&u0, t->u0);
+        map_affine(&x, &y, &u0);
+        assert_fe_equals_hex(&x, t->qx);
+        assert_fe_equals_hex(&y, t->qy);
+        psi_h2c_curve25519_elligator2(&xn, &xd, &y, &u0);
+        psi_h2c_montgomery_to_edwards(&p, &xn, &xd, &y);
+        psi_ed25519_add(&p, &p, &p);
+        psi_ed25519_add(&p, &p, &p);
+        psi_ed25519_add(&p, &p, &p);
+        psi_ed25519_to_montgomery(u, v, &p);
+        be_hex_to_le(want, t->px);
+        assert_memory_equal(u, want, 32);
+        be_hex_to_le(want, t->py);
+        assert_memory_equal(v, want, 32);
+    }
 }
 
 /* Decodes an RFC 8032 point encoding with the field module (y, then x from
@@ -485,6 +616,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rfc_vectors),
         cmocka_unit_test(test_rfc_intermediate_points),
+        cmocka_unit_test(test_rfc_nu_vectors),
         cmocka_unit_test(test_field_basics),
         cmocka_unit_test(test_field_against_reference),
         cmocka_unit_test(test_edwards_against_libsodium),
