@@ -4,12 +4,16 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "digest.h"
 #include "envelope.h"
+#include "psi/blind.h"
+#include "psi/curve25519.h"
 #include "psi/error.h"
+#include "psi/group.h"
 #include "psi/ident.h"
 
 static int verdict(int code, char *reason, size_t reason_len, const char *fmt, ...)
@@ -142,5 +146,53 @@ int psi_agent_check_task(const struct psi_agent_self *self, const Psi__Roster *r
                        "%" PRIu64 " elements per peer and epoch (%" PRIu64
                        " taken on in %s already); refused whole",
                        t->count, t->owner, self->peer_limit, used, t->epoch);
+    return 0;
+}
+
+unsigned psi_client_mutual_suite(void)
+{
+#ifdef PSI_TEST_HOOKS
+    const char *claim = getenv(PSI_TEST_MUTUAL_SUITE_CLAIM_ENV);
+    if (claim != NULL && claim[0] >= '1' && claim[0] <= '9' && claim[1] == '\0')
+        return (unsigned)(claim[0] - '0');
+#endif
+    return psi_mutual_suite();
+}
+
+int psi_agent_check_suite(uint32_t hub_suite, char *reason, size_t reason_len)
+{
+    unsigned hub = hub_suite != 0 ? hub_suite : PSI_MUTUAL_SUITE_RISTRETTO255;
+    unsigned mine = psi_client_mutual_suite();
+    if (hub == mine)
+        return 0;
+    return verdict(PSI_ERR_PROTOCOL, reason, reason_len,
+                   "the hub matches under mutual suite %u (%s), this psi under suite %u (%s): %s",
+                   hub, psi_mutual_suite_name(hub), mine, psi_mutual_suite_name(mine),
+                   hub < mine ? "the hub's psi-hub is older than this psi" : "upgrade psi");
+}
+
+int psi_agent_check_elements(const unsigned char *elements, size_t count, size_t *bad_index,
+                             char *reason, size_t reason_len)
+{
+    int x25519 = psi_mutual_suite() == PSI_MUTUAL_SUITE_X25519;
+    for (size_t i = 0; i < count; i++) {
+        const unsigned char *e = elements + i * PSI_ELEMENT_BYTES;
+        int rc = x25519 ? psi_curve25519_check_u(e) : psi_group_check_element(e);
+        if (rc == 0)
+            continue;
+        *bad_index = i;
+        if (!x25519)
+            return verdict(rc, reason, reason_len, "element %zu is not a ristretto255 element (%s)",
+                           i, rc == PSI_ERR_IDENTITY ? "the identity" : "does not decode");
+        if (rc == PSI_ERR_ENCODING)
+            return verdict(rc, reason, reason_len,
+                           "element %zu is not a canonical X25519 u-coordinate (2^255 - 19 or "
+                           "more, or its top bit set)",
+                           i);
+        return verdict(rc, reason, reason_len,
+                       "element %zu is the u-coordinate of a small-order point (it would tag "
+                       "alike under every key)",
+                       i);
+    }
     return 0;
 }

@@ -50,4 +50,33 @@ int psi_agent_check_task(const struct psi_agent_self *self, const Psi__Roster *r
                          const struct psi_agent_owner *owner, const char *list_epoch,
                          const Psi__Submission *task, char *reason, size_t reason_len);
 
+/* 0 if the hub matches under this psi's mutual suite (psi/blind.h); else
+ * PSI_ERR_PROTOCOL with a reason naming both suites. hub_suite is the
+ * hub's HubInfo.mutual_suite (0, from a hub older than the field, is suite
+ * 1, ristretto255). Submission and agent both ask it before any work: sets
+ * of one suite never match sets of another, so working would only hide the
+ * mismatch behind empty results. */
+int psi_agent_check_suite(uint32_t hub_suite, char *reason, size_t reason_len);
+
+/* The mutual suite this psi announces (SubmitCommit and CrossBlindCommit's
+ * mutual_suite) and checks the hub's against: psi_mutual_suite(). In a
+ * test-hook build (PSI_TEST_HOOKS) the environment variable
+ * PSI_TEST_MUTUAL_SUITE_CLAIM=N makes it claim suite N instead, as a psi
+ * of another suite would (tests/e2e/mutual_suite.sh). */
+#define PSI_TEST_MUTUAL_SUITE_CLAIM_ENV "PSI_TEST_MUTUAL_SUITE_CLAIM"
+unsigned psi_client_mutual_suite(void);
+
+/* The elements of a set, before the key touches any: 0 if each of the count
+ * 32-byte elements is an element of this psi's suite; otherwise
+ * PSI_ERR_ENCODING or PSI_ERR_IDENTITY, *bad_index the first bad one and a
+ * reason naming it. For X25519 (psi_curve25519_check_u): a u-coordinate at
+ * or above 2^255 - 19 or with its top bit set is not canonical (two
+ * encodings of one point would let an owner plant a set whose "different"
+ * elements tag alike); a small-order u (0, 1, 2^255 - 20, the two of order
+ * 8) gives the all-zero result or a point independent of the key, which
+ * would match across unrelated parties. For ristretto255: decodes, not the
+ * identity. */
+int psi_agent_check_elements(const unsigned char *elements, size_t count, size_t *bad_index,
+                             char *reason, size_t reason_len);
+
 #endif

@@ -17,6 +17,7 @@
 
 #include "agent_check.h"
 #include "digest.h"
+#include "psi/blind.h"
 #include "psi/error.h"
 
 struct world {
@@ -310,9 +311,101 @@ static void test_malformed_tasks(void **state)
     expect_refusal(PSI_ERR_PROTOCOL, "empty");
 }
 
+/* Elements of the mutual suite: a real set passes; each small-order u and
+ * each non-canonical encoding is refused with its index and its reason. */
+static void test_elements_checked(void **state)
+{
+    (void)state;
+    static const char *const inputs[4] = {"ipv4:203.0.113.1", "ipv4:203.0.113.2",
+                                          "domain:example.org", "sha256:ab"};
+    const unsigned char *in[4];
+    size_t lens[4];
+    unsigned char seed[32], key[32], set[4 * 32], bad_set[4 * 32];
+    char reason[256];
+    size_t bad = 99;
+    for (size_t i = 0; i < 4; i++) {
+        in[i] = (const unsigned char *)inputs[i];
+        lens[i] = strlen(inputs[i]);
+    }
+    memset(seed, 7, sizeof seed);
+    assert_int_equal(psi_mutual_derive_key(seed, "2026-W48", key), 0);
+    assert_int_equal(psi_blind_batch(key, 4, in, lens, set, 1), 0);
+    assert_int_equal(psi_agent_check_elements(set, 4, &bad, reason, sizeof reason), 0);
+    assert_int_equal(bad, 99);
+    if (psi_mutual_suite() != PSI_MUTUAL_SUITE_X25519)
+        skip(); /* the rest is about X25519 u-coordinates */
+
+    /* little-endian: 0, 1, the two of order 8, p - 1 */
+    static const unsigned char order8a[32] = {0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae,
+                                              0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4, 0x6a,
+                                              0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd,
+                                              0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00};
+    static const unsigned char order8b[32] = {0x5f, 0x9c, 0x95, 0xbc, 0xa3, 0x50, 0x8c, 0x24,
+                                              0xb1, 0xd0, 0xb1, 0x55, 0x9c, 0x83, 0xef, 0x5b,
+                                              0x04, 0x44, 0x5c, 0xc4, 0x58, 0x1c, 0x8e, 0x86,
+                                              0xd8, 0x22, 0x4e, 0xdd, 0xd0, 0x9f, 0x11, 0x57};
+    unsigned char small[5][32];
+    memset(small, 0, sizeof small);
+    small[1][0] = 1;
+    memcpy(small[2], order8a, 32);
+    memcpy(small[3], order8b, 32);
+    memset(small[4], 0xff, 32);
+    small[4][0] = 0xec;
+    small[4][31] = 0x7f;
+    for (size_t k = 0; k < 5; k++) {
+        memcpy(bad_set, set, sizeof set);
+        memcpy(bad_set + (size_t)2 * 32, small[k], 32);
+        assert_int_equal(psi_agent_check_elements(bad_set, 4, &bad, reason, sizeof reason),
+                         PSI_ERR_IDENTITY);
+        assert_int_equal(bad, 2);
+        if (!strstr(reason, "element 2 is the u-coordinate of a small-order point"))
+            fail_msg("reason '%s'", reason);
+    }
+    /* p, p + 18 (= 2^255 - 1), and a valid u with the top bit set */
+    unsigned char non_canonical[3][32];
+    memset(non_canonical, 0xff, sizeof non_canonical);
+    non_canonical[0][0] = 0xed;
+    non_canonical[0][31] = 0x7f;
+    non_canonical[1][31] = 0x7f;
+    memcpy(non_canonical[2], set + 32, 32);
+    non_canonical[2][31] |= 0x80;
+    for (size_t k = 0; k < 3; k++) {
+        memcpy(bad_set, set, sizeof set);
+        memcpy(bad_set + (size_t)3 * 32, non_canonical[k], 32);
+        assert_int_equal(psi_agent_check_elements(bad_set, 4, &bad, reason, sizeof reason),
+                         PSI_ERR_ENCODING);
+        assert_int_equal(bad, 3);
+        if (!strstr(reason, "element 3 is not a canonical X25519 u-coordinate"))
+            fail_msg("reason '%s'", reason);
+    }
+}
+
+/* The hub's suite against this psi's: equal passes, any other is refused in
+ * one line naming both. */
+static void test_suite_agreement(void **state)
+{
+    (void)state;
+    char reason[256];
+    unsigned mine = psi_mutual_suite();
+    unsigned other =
+        mine == PSI_MUTUAL_SUITE_X25519 ? PSI_MUTUAL_SUITE_RISTRETTO255 : PSI_MUTUAL_SUITE_X25519;
+    assert_int_equal(psi_agent_check_suite(mine, reason, sizeof reason), 0);
+    assert_int_equal(psi_agent_check_suite(other, reason, sizeof reason), PSI_ERR_PROTOCOL);
+    if (!strstr(reason, "X25519") || !strstr(reason, "ristretto255") || strchr(reason, '\n'))
+        fail_msg("reason '%s' does not name both suites in one line", reason);
+    /* 0: a hub older than the field, ristretto255 */
+    assert_int_equal(psi_agent_check_suite(0, reason, sizeof reason),
+                     mine == PSI_MUTUAL_SUITE_RISTRETTO255 ? 0 : PSI_ERR_PROTOCOL);
+    assert_int_equal(psi_agent_check_suite(77, reason, sizeof reason), PSI_ERR_PROTOCOL);
+    if (!strstr(reason, "unknown"))
+        fail_msg("reason '%s'", reason);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_elements_checked),
+        cmocka_unit_test(test_suite_agreement),
         cmocka_unit_test_setup(test_a_good_task_passes, setup),
         cmocka_unit_test_setup(test_listed_share_with_both_ways_passes, setup),
         cmocka_unit_test_setup(test_owner_policy_excludes_me, setup),

@@ -311,6 +311,11 @@ static enum task_outcome compute_tags(struct agent *a, const Psi__Submission *t,
                          t->submission_id);
     if (epoch_key(a, t->epoch))
         return TASK_FAILED;
+    /* Every element is checked before the key touches any (agent_check.h). */
+    char why[256];
+    size_t first_bad = 0;
+    if (psi_agent_check_elements(elements, (size_t)t->count, &first_bad, why, sizeof why))
+        return refuse(a, w, "%s", why);
     struct psi_cli_progress progress;
     const size_t slice = 4096;
     enum task_outcome outcome = TASK_DONE;
@@ -386,6 +391,7 @@ static enum task_outcome return_tags(struct agent *a, const Psi__Submission *t,
     commit.tag_digest.len = sizeof tag_sum;
     commit.signature.data = sig;
     commit.signature.len = sizeof sig;
+    commit.mutual_suite = psi_client_mutual_suite();
     rc = psi_hub_client_call(a->hub, PSI_METHOD_NAME(CROSSBLIND_COMMIT), request_id, &commit.base,
                              &psi__cross_blind_receipt__descriptor, (ProtobufCMessage **)&receipt,
                              &f);
@@ -523,9 +529,15 @@ static int read_limits(struct agent *a)
     snprintf(a->hub_epoch, sizeof a->hub_epoch, "%s",
              info->epoch && psi_epoch_label_is_valid(info->epoch) ? info->epoch : "");
     a->notify_port = info->notify_port <= 65535 ? info->notify_port : 0;
+    char why[256];
+    int suite_rc = psi_agent_check_suite(info->mutual_suite, why, sizeof why);
     protobuf_c_message_free_unpacked(&info->base, NULL);
     if (!ok) {
         psi_cmdline_note("agent", "the hub's limits leave no room for work");
+        return PSI_CMDLINE_EXIT_FAILURE;
+    }
+    if (suite_rc) {
+        psi_cmdline_note("agent", "%s", why);
         return PSI_CMDLINE_EXIT_FAILURE;
     }
     return 0;

@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include "agent_check.h"
 #include "cli.h"
 #include "commands.h"
 #include "digest.h"
@@ -178,6 +179,7 @@ static int upload_and_commit(struct submit *sb, const struct psi_state_submissio
     commit.signature.data = sig;
     commit.signature.len = PSI_SIGNATURE_BYTES;
     commit.indicator_rules = PSI_IOC_RULES_VERSION;
+    commit.mutual_suite = psi_client_mutual_suite();
 
     int rc = -1;
     if (resumed) {
@@ -287,6 +289,9 @@ static int hub_info(struct submit *sb, Psi__HubInfo **info)
     const Psi__HubInfo *hi = *info;
     if (!psi_epoch_label_is_valid(hi->epoch))
         return psi_cmdline_fail("submit", "the hub announced an invalid epoch label");
+    char why[256];
+    if (psi_agent_check_suite(hi->mutual_suite, why, sizeof why))
+        return psi_cmdline_fail("submit", "%s", why);
     if (hi->max_chunk_elements == 0 || hi->max_message_bytes < 2 * ENVELOPE_ALLOWANCE)
         return psi_cmdline_fail("submit",
                                 "the hub's limits leave no room for an upload"

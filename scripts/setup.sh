@@ -9,7 +9,7 @@ packages=(
   build-essential cmake pkg-config
   libsodium-dev libnng-dev libbloom-dev libsqlite3-dev
   protobuf-c-compiler libprotobuf-c-dev libjansson-dev libidn2-dev libpsl-dev
-  libcmocka-dev sqlite3
+  libcmocka-dev sqlite3 valgrind
   libpq-dev postgresql-15
   python3 python3-jsonschema
   # Packaging (docs/operations.md): man pages (scdoc; man-db and groff-base

@@ -25,6 +25,7 @@
 #include "wire.h"
 #include "log.h"
 #include "psi/audit.h"
+#include "psi/blind.h"
 #include "psi/error.h"
 #include "psi/indicator.h"
 #include "psi/logentry.h"
@@ -149,6 +150,8 @@ struct commit_opts {
     int bad_digest, bad_signature;
     uint32_t rules; /* SubmitCommit.indicator_rules; 0: the current rules */
     int omit_rules; /* the field left out, as an older client does */
+    uint32_t suite; /* SubmitCommit.mutual_suite; 0: the hub's suite */
+    int omit_suite; /* the field left out, as an older client does */
 };
 
 static int commit_submission(struct fixture *f, const struct psi_identity *who,
@@ -166,10 +169,13 @@ static int commit_submission(struct fixture *f, const struct psi_identity *who,
         sig[5] ^= 1;
     size_t n, out_len = 0;
     uint8_t *body = hub_test_commit_body(upload_id, epoch, claimed, digest, sig, &n), *out = NULL;
-    if (o && (o->rules || o->omit_rules)) {
+    if (o && (o->rules || o->omit_rules || o->suite || o->omit_suite)) {
         Psi__SubmitCommit *c = psi__submit_commit__unpack(NULL, n, body);
         assert_non_null(c);
-        c->indicator_rules = o->omit_rules ? 0 : o->rules;
+        if (o->rules || o->omit_rules)
+            c->indicator_rules = o->omit_rules ? 0 : o->rules;
+        if (o->suite || o->omit_suite)
+            c->mutual_suite = o->omit_suite ? 0 : o->suite;
         free(body);
         n = psi__submit_commit__get_packed_size(c);
         body = malloc(n);
@@ -225,6 +231,8 @@ static int get_submission_digest(struct fixture *f, uint64_t sid, unsigned char 
 struct crossblind_opts {
     int bad_digest, bad_signature;
     uint64_t claimed_count; /* 0: the true count */
+    uint32_t suite;         /* CrossBlindCommit.mutual_suite; 0: the hub's suite */
+    int omit_suite;         /* the field left out, as an older agent does */
 };
 
 /* Cross-blinds submission sid with tags standing for the indicators. */
@@ -256,6 +264,9 @@ static int crossblind(struct fixture *f, const struct psi_identity *who, uint64_
     m.tag_digest.len = 32;
     m.signature.data = sig;
     m.signature.len = 64;
+    m.mutual_suite = psi_mutual_suite();
+    if (o && (o->suite || o->omit_suite))
+        m.mutual_suite = o->omit_suite ? 0 : o->suite;
     size_t n, out_len = 0;
     uint8_t *body = hub_test_pack(&m.base, &n), *out = NULL;
     int rc = call(f, who, "crossblind.commit", body, n, &out, &out_len);
@@ -765,6 +776,62 @@ static void indicator_rules(void **state)
     Psi__HubInfo *info = psi__hub_info__unpack(NULL, out_len, out);
     assert_non_null(info);
     assert_int_equal(info->indicator_rules, PSI_IOC_RULES_VERSION);
+    psi__hub_info__free_unpacked(info, NULL);
+    free(out);
+}
+
+/* Elements and tags of another mutual suite are refused whole, in one line
+ * naming both suites, before anything is stored; a client older than the
+ * field (no mutual_suite) is of suite 1, ristretto255; the hub's info says
+ * its suite. */
+static void mutual_suite_agreement(void **state)
+{
+    struct fixture *f = *state;
+    unsigned mine = psi_mutual_suite();
+    unsigned other =
+        mine == PSI_MUTUAL_SUITE_X25519 ? PSI_MUTUAL_SUITE_RISTRETTO255 : PSI_MUTUAL_SUITE_X25519;
+    uint8_t *elements = hub_test_elements(3), id[16];
+    upload_all(f, &f->a, id, elements, (size_t)3 * 32);
+    struct commit_opts o;
+    memset(&o, 0, sizeof o);
+    o.suite = other;
+    assert_int_equal(commit_submission(f, &f->a, id, elements, 3, &o, NULL, NULL),
+                     PSI_ERR_PROTOCOL);
+    char want[200];
+    snprintf(want, sizeof want,
+             "these elements are of mutual suite %u (%s); this hub matches under suite %u (%s)",
+             other, psi_mutual_suite_name(other), mine, psi_mutual_suite_name(mine));
+    expect_error(f, want);
+    /* an older client, no field: ristretto255 */
+    o.suite = 0;
+    o.omit_suite = 1;
+    assert_int_equal(commit_submission(f, &f->a, id, elements, 3, &o, NULL, NULL),
+                     mine == PSI_MUTUAL_SUITE_RISTRETTO255 ? 0 : PSI_ERR_PROTOCOL);
+    if (mine != PSI_MUTUAL_SUITE_RISTRETTO255)
+        expect_error(f, "these elements are of mutual suite 1 (ristretto255)");
+    assert_int_equal(hub_test_count_rows(f->dir, "submission"),
+                     mine == PSI_MUTUAL_SUITE_RISTRETTO255 ? 1 : 0);
+    free(elements);
+
+    /* tags: b's batch under the other suite is refused, under its own taken */
+    uint64_t sid = submit(f, &f->a, 3, NULL);
+    static const uint32_t indicators[3] = {1, 2, 3};
+    struct crossblind_opts co;
+    memset(&co, 0, sizeof co);
+    co.suite = other;
+    assert_int_equal(crossblind(f, &f->b, sid, indicators, 3, &co), PSI_ERR_PROTOCOL);
+    snprintf(want, sizeof want,
+             "these tags are of mutual suite %u (%s); this hub matches under suite %u (%s)", other,
+             psi_mutual_suite_name(other), mine, psi_mutual_suite_name(mine));
+    expect_error(f, want);
+    assert_int_equal(crossblind(f, &f->b, sid, indicators, 3, NULL), 0);
+
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    assert_int_equal(call(f, &f->a, "info", NULL, 0, &out, &out_len), 0);
+    Psi__HubInfo *info = psi__hub_info__unpack(NULL, out_len, out);
+    assert_non_null(info);
+    assert_int_equal(info->mutual_suite, mine);
     psi__hub_info__free_unpacked(info, NULL);
     free(out);
 }
@@ -1521,6 +1588,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(element_quota, setup, teardown),
         cmocka_unit_test_setup_teardown(roster_pins_admissions, setup, teardown),
         cmocka_unit_test_setup_teardown(indicator_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(mutual_suite_agreement, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

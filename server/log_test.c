@@ -25,6 +25,7 @@
 #include "hub_fixture.h"
 #include "wire.h"
 #include "log.h"
+#include "psi/blind.h"
 #include "psi/audit.h"
 #include "psi/error.h"
 #include "psi/indicator.h"
@@ -586,6 +587,7 @@ static void test_methods_and_refusals(void **state)
     commit.signature.data = sig;
     commit.signature.len = 64;
     commit.indicator_rules = PSI_IOC_RULES_VERSION;
+    commit.mutual_suite = psi_mutual_suite();
     assert_int_equal(call(f, &f->a, "submit.commit", &commit.base, &out, &out_len), 0);
     Psi__SubmitReceipt *sr = psi__submit_receipt__unpack(NULL, out_len, out);
     assert_non_null(sr);

@@ -8,6 +8,8 @@
 
 #include <sodium.h>
 
+#include "psi/blind.h"
+#include "psi/curve25519.h"
 #include "oplog.h"
 #include "psi/error.h"
 
@@ -98,6 +100,13 @@ int psi_method_element_is_valid(const uint8_t e[PSI_STORE_ELEMENT_BYTES])
 {
     return crypto_core_ristretto255_is_valid_point(e) == 1 &&
            !sodium_is_zero(e, PSI_STORE_ELEMENT_BYTES);
+}
+
+int psi_method_mutual_element_check(const uint8_t e[PSI_STORE_ELEMENT_BYTES])
+{
+    if (psi_mutual_suite() == PSI_MUTUAL_SUITE_X25519)
+        return psi_curve25519_check_u(e);
+    return psi_method_element_is_valid(e) ? 0 : PSI_ERR_ENCODING;
 }
 
 int psi_method_room(void *items, size_t n, size_t *cap, size_t item_bytes, size_t first, void **out)

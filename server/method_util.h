@@ -48,8 +48,15 @@ int psi_method_take_upload(struct psi_method_call *call,
 int psi_method_room(void *items, size_t n, size_t *cap, size_t item_bytes, size_t first,
                     void **out);
 
-/* Whether e is a valid ristretto255 encoding other than the identity. */
+/* Whether e is a valid ristretto255 encoding other than the identity (the
+ * elements of protocol 2's feeds). */
 int psi_method_element_is_valid(const uint8_t e[PSI_STORE_ELEMENT_BYTES]);
+
+/* Whether e is an element of the hub's mutual suite (protocol 1,
+ * psi/blind.h): 0; PSI_ERR_ENCODING if not canonical (X25519) or not a
+ * ristretto255 encoding other than the identity; PSI_ERR_IDENTITY for a
+ * small-order X25519 u-coordinate. */
+int psi_method_mutual_element_check(const uint8_t e[PSI_STORE_ELEMENT_BYTES]);
 
 /* Declares `type *msg` parsed from the call's body by fn (psi__x__unpack),
  * or returns the method with PSI_ERR_PARSE naming it when the body does not

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "method_util.h"
 #include "psi.pb-c.h"
+#include "psi/blind.h"
 #include "psi/error.h"
 #include "psi/indicator.h"
 
@@ -34,6 +35,23 @@ static void put_u64be(unsigned char out[8], uint64_t v)
 
 /* ---------------------------------------------------------------- info, roster */
 
+/* Elements and tags of one mutual suite mean nothing under another: a party
+ * on another suite is refused whole, in one line naming both, never left to
+ * find no matches. 0 is a client older than the field, all of suite 1. */
+static int refuse_other_suite(struct psi_method_call *call, uint32_t claimed, const char *what)
+{
+    uint32_t suite = claimed != 0 ? claimed : PSI_MUTUAL_SUITE_RISTRETTO255;
+    if (suite == psi_mutual_suite())
+        return 0;
+    return psi_method_refuse(
+        call, PSI_ERR_PROTOCOL,
+        "these %s are of mutual suite %u (%s); this hub matches under "
+        "suite %u (%s): %s",
+        what, (unsigned)suite, psi_mutual_suite_name(suite), psi_mutual_suite(),
+        psi_mutual_suite_name(psi_mutual_suite()),
+        suite < psi_mutual_suite() ? "upgrade psi" : "the hub's psi-hub is older than this psi");
+}
+
 int hub_method_info(struct psi_method_call *call)
 {
     UNPACK(Psi__Empty, psi__empty__unpack, call);
@@ -46,6 +64,7 @@ int hub_method_info(struct psi_method_call *call)
     info.threshold = call->hub->threshold;
     info.indicator_rules = PSI_IOC_RULES_VERSION;
     info.notify_port = call->hub->notify_port;
+    info.mutual_suite = psi_mutual_suite();
     /* The mode as the store's settings say, read in the same transaction as
      * the label: clients decide by it whether the clock or their party must
      * vouch for the label. */
@@ -295,6 +314,8 @@ int hub_method_submit_commit(struct psi_method_call *call)
                                    : "the hub's psi-hub is older than this psi");
         goto out;
     }
+    if ((rc = refuse_other_suite(call, msg->mutual_suite, "elements")) != 0)
+        goto out;
     if (msg->count == 0) {
         rc = psi_method_refuse(call, PSI_ERR_PROTOCOL, "empty submission");
         goto out;
@@ -337,10 +358,16 @@ int hub_method_submit_commit(struct psi_method_call *call)
         goto out;
     }
     for (uint64_t k = 0; k < msg->count; k++) {
-        if (!psi_method_element_is_valid(elements + k * PSI_STORE_ELEMENT_BYTES)) {
+        int bad = psi_method_mutual_element_check(elements + k * PSI_STORE_ELEMENT_BYTES);
+        if (bad != 0) {
             rc = psi_method_refuse(call, PSI_ERR_ENCODING,
-                                   "element %llu is not a valid non-identity ristretto255 point",
-                                   (unsigned long long)k);
+                                   "element %llu is not an element of mutual suite %u (%s): %s",
+                                   (unsigned long long)k, psi_mutual_suite(),
+                                   psi_mutual_suite_name(psi_mutual_suite()),
+                                   bad == PSI_ERR_IDENTITY ? "a point of small order"
+                                   : psi_mutual_suite() == PSI_MUTUAL_SUITE_X25519
+                                       ? "not a canonical u-coordinate"
+                                       : "not a valid non-identity ristretto255 point");
             goto out;
         }
     }
@@ -542,6 +569,8 @@ int hub_method_crossblind_commit(struct psi_method_call *call)
             "64-byte signature");
         goto out;
     }
+    if ((rc = refuse_other_suite(call, msg->mutual_suite, "tags")) != 0)
+        goto out;
     rc = get_submission(call, msg->submission_id, &sub);
     if (rc != 0)
         goto out;

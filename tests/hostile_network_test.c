@@ -45,6 +45,7 @@
 #include "wire.h"
 #include "identity.h"
 #include "psi.pb-c.h"
+#include "psi/blind.h"
 #include "psi/error.h"
 #include "rpc.h"
 
@@ -956,6 +957,7 @@ static void crossblind(const struct psi_identity *who, const char *owner, const 
     m.tag_digest.len = 32;
     m.signature.data = sig;
     m.signature.len = 64;
+    m.mutual_suite = psi_mutual_suite();
     body = hub_test_pack(&m.base, &n);
     size_t reply_len;
     uint8_t *reply = call_ok(who, "crossblind.commit", body, n, &reply_len);

@@ -34,6 +34,7 @@
 #include "wire.h"
 #include "identity.h"
 #include "psi.pb-c.h"
+#include "psi/blind.h"
 #include "psi/error.h"
 #include "rpc.h"
 #include "rpc_raw.h"
@@ -490,6 +491,7 @@ static void crossblind_unknown_submission(void **state)
     m.tag_digest.len = 32;
     m.signature.data = sig;
     m.signature.len = 64;
+    m.mutual_suite = psi_mutual_suite();
     size_t n;
     uint8_t *body = hub_test_pack(&m.base, &n);
     expect_refusal(&H.b, "crossblind.commit", body, n, PSI_ERR_NOT_FOUND, "no submission 424242");

@@ -5,14 +5,54 @@
 
 #include <sodium.h>
 
+#include "psi/curve25519.h"
 #include "psi/error.h"
 #include "psi/group.h"
 #include "psi/pool.h"
 #include "psi/xmd.h"
 
-static const unsigned char dst_hash_to_group[] = PSI_MUTUAL_DST_HASH_TO_GROUP;
-static const unsigned char dst_derive_key[] = PSI_MUTUAL_DST_DERIVE_KEY;
-static const unsigned char dst_tag[] = PSI_MUTUAL_DST_TAG;
+/* The build's suite (psi/CMakeLists.txt, option PSI_MUTUAL_SUITE). Both
+ * suites are compiled in every build, so neither rots; only this constant
+ * differs. */
+#ifndef PSI_MUTUAL_SUITE_OF_BUILD
+#define PSI_MUTUAL_SUITE_OF_BUILD PSI_MUTUAL_SUITE_X25519
+#endif
+static const unsigned suite = PSI_MUTUAL_SUITE_OF_BUILD;
+
+/* A suite's domain separation tags (blind.h). */
+struct suite_dsts {
+    const char *hash_to_group, *derive_key, *tag;
+};
+
+static const struct suite_dsts x25519_dsts = {
+    .hash_to_group = PSI_MUTUAL_X25519_DST_HASH_TO_GROUP,
+    .derive_key = PSI_MUTUAL_X25519_DST_DERIVE_KEY,
+    .tag = PSI_MUTUAL_X25519_DST_TAG,
+};
+static const struct suite_dsts ristretto255_dsts = {
+    .hash_to_group = PSI_MUTUAL_DST_HASH_TO_GROUP,
+    .derive_key = PSI_MUTUAL_DST_DERIVE_KEY,
+    .tag = PSI_MUTUAL_DST_TAG,
+};
+
+static const struct suite_dsts *dsts(void)
+{
+    return suite == PSI_MUTUAL_SUITE_X25519 ? &x25519_dsts : &ristretto255_dsts;
+}
+
+unsigned psi_mutual_suite(void)
+{
+    return suite;
+}
+
+const char *psi_mutual_suite_name(unsigned which)
+{
+    switch (which) {
+    case PSI_MUTUAL_SUITE_X25519: return "X25519";
+    case PSI_MUTUAL_SUITE_RISTRETTO255: return "ristretto255";
+    default: return "unknown";
+    }
+}
 
 /* The key is canonical and non-zero: a zero key would map every set to the
  * identity, a non-canonical one would be silently reduced by libsodium. */
@@ -21,28 +61,67 @@ static int check_key(const unsigned char key[32])
     return key == NULL ? PSI_ERR_INVALID : psi_group_check_nonzero_scalar(key);
 }
 
+/* H(x); the identity (probability about 2^-252) is refused. Constant time
+ * in the input for both suites. */
 static int hash_indicator(unsigned char point[32], const unsigned char *input, size_t len)
 {
+    const char *dst = dsts()->hash_to_group;
     struct psi_xmd_part part = {input, len};
     int rc;
 
-    rc = psi_group_hash_to_group(point, &part, 1, dst_hash_to_group, sizeof dst_hash_to_group - 1);
+    if (suite == PSI_MUTUAL_SUITE_X25519) {
+        rc = psi_curve25519_hash_to_curve(point, NULL, &part, 1, (const unsigned char *)dst,
+                                          strlen(dst));
+    } else {
+        rc = psi_group_hash_to_group(point, &part, 1, (const unsigned char *)dst, strlen(dst));
+    }
     if (rc == PSI_OK && sodium_is_zero(point, PSI_ELEMENT_BYTES)) {
         rc = PSI_ERR_IDENTITY;
     }
     return rc;
 }
 
-/* key * point for a point from outside: the identity and undecodable
- * encodings are refused (a non-zero key times a valid non-identity point of a
- * prime-order group is never the identity). */
+/* key * point for a point that is already an element of the suite (out may
+ * equal point). X25519 fails only on an all-zero result (a small-order
+ * point, or a key that is 0 mod the group order after clamping: never for a
+ * checked element). */
+static int mult_element(unsigned char out[32], const unsigned char key[32],
+                        const unsigned char point[32])
+{
+    unsigned char product[PSI_ELEMENT_BYTES];
+    int rc;
+
+    if (suite != PSI_MUTUAL_SUITE_X25519) {
+        return psi_group_mult(out, key, point);
+    }
+    /* libsodium's X25519 implementations do not all allow out == point. */
+    rc = crypto_scalarmult(product, key, point) == 0 ? PSI_OK : PSI_ERR_IDENTITY;
+    memcpy(out, product, sizeof product);
+    sodium_memzero(product, sizeof product);
+    return rc;
+}
+
+/* key * point for a point from outside: anything but an element of the
+ * suite is refused (X25519: psi_curve25519_check_u; ristretto255: the
+ * identity and undecodable encodings, and a non-zero key times a valid
+ * non-identity point of a prime-order group is never the identity). */
 static int blind_point(unsigned char out[32], const unsigned char key[32],
                        const unsigned char point[32])
 {
-    if (sodium_is_zero(point, PSI_ELEMENT_BYTES)) {
+    int rc;
+
+    if (suite == PSI_MUTUAL_SUITE_X25519) {
+        if ((rc = psi_curve25519_check_u(point)) != PSI_OK) {
+            return rc;
+        }
+    } else if (sodium_is_zero(point, PSI_ELEMENT_BYTES)) {
         return PSI_ERR_IDENTITY;
     }
-    return psi_group_mult(out, key, point);
+    rc = mult_element(out, key, point);
+    if (rc != PSI_OK) {
+        sodium_memzero(out, PSI_ELEMENT_BYTES);
+    }
+    return rc;
 }
 
 int psi_mutual_derive_key(const unsigned char seed[32], const char *epoch, unsigned char key[32])
@@ -84,7 +163,8 @@ int psi_mutual_derive_key(const unsigned char seed[32], const char *epoch, unsig
         int hrc;
 
         counter_byte = (unsigned char)counter;
-        hrc = psi_group_hash_to_scalar(secret, parts, 4, dst_derive_key, sizeof dst_derive_key - 1);
+        hrc = psi_group_hash_to_scalar(secret, parts, 4, (const unsigned char *)dsts()->derive_key,
+                                       strlen(dsts()->derive_key));
         if (hrc != PSI_OK) {
             rc = hrc;
             break;
@@ -143,7 +223,7 @@ static int blind_range(void *ctx, size_t begin, size_t end, size_t *failed_at)
 
     for (i = begin; i < end; i++) {
         if ((rc = hash_indicator(hashed, job->inputs[i], job->lens[i])) != PSI_OK ||
-            (rc = psi_group_mult(job->out + i * PSI_ELEMENT_BYTES, job->key, hashed)) != PSI_OK) {
+            (rc = mult_element(job->out + i * PSI_ELEMENT_BYTES, job->key, hashed)) != PSI_OK) {
             *failed_at = i;
             break;
         }
@@ -309,7 +389,8 @@ int psi_tag_batch(const unsigned char key[32], size_t n, const unsigned char *po
     job.out = tags;
     /* DST and context are the same for every tag: hash them once. */
     crypto_hash_sha512_init(&job.tag_prefix);
-    crypto_hash_sha512_update(&job.tag_prefix, dst_tag, sizeof dst_tag - 1);
+    crypto_hash_sha512_update(&job.tag_prefix, (const unsigned char *)dsts()->tag,
+                              strlen(dsts()->tag));
     if (context_len != 0) {
         crypto_hash_sha512_update(&job.tag_prefix, context, context_len);
     }
@@ -330,6 +411,9 @@ int psi_unblind(const unsigned char key[32], const unsigned char point[32], unsi
     }
     if (point == NULL || out == NULL) {
         return PSI_ERR_INVALID;
+    }
+    if (suite != PSI_MUTUAL_SUITE_RISTRETTO255) {
+        return PSI_ERR_UNSUPPORTED;
     }
     if ((rc = psi_group_check_element(point)) != PSI_OK) {
         return rc;

@@ -1,7 +1,9 @@
-/* Commutative blinding of the mutual protocol: results recomputed directly
- * with libsodium under the documented DSTs, commutativity, tags, refusal of
- * bad points with the right index, independence from the thread count,
- * n = 0, and every error path of blind.h. */
+/* Commutative blinding of the mutual protocol, for the suite of the build
+ * (X25519 by default, ristretto255 with -DPSI_MUTUAL_SUITE=ristretto255):
+ * results recomputed directly with libsodium under the documented DSTs,
+ * commutativity on fixed and random inputs, tags, the project's own vectors
+ * (X25519), refusal of bad points with the right index, independence from
+ * the thread count, n = 0, and every error path of blind.h. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +17,7 @@
 
 #include "crypto_test_util.h"
 #include "psi/blind.h"
+#include "psi/curve25519.h"
 #include "psi/error.h"
 #include "psi/oprf.h"
 #include "psi/xmd.h"
@@ -53,21 +56,60 @@ static void make_key(unsigned char key[32], const char *epoch, unsigned char see
     assert_int_equal(psi_mutual_derive_key(seed, epoch, key), PSI_OK);
 }
 
+static int suite_is_x25519(void)
+{
+    return psi_mutual_suite() == PSI_MUTUAL_SUITE_X25519;
+}
+
+static const char *suite_dst_hash(void)
+{
+    return suite_is_x25519() ? PSI_MUTUAL_X25519_DST_HASH_TO_GROUP : PSI_MUTUAL_DST_HASH_TO_GROUP;
+}
+
+static const char *suite_dst_key(void)
+{
+    return suite_is_x25519() ? PSI_MUTUAL_X25519_DST_DERIVE_KEY : PSI_MUTUAL_DST_DERIVE_KEY;
+}
+
+static const char *suite_dst_tag(void)
+{
+    return suite_is_x25519() ? PSI_MUTUAL_X25519_DST_TAG : PSI_MUTUAL_DST_TAG;
+}
+
 /* H(x) recomputed from the documented DST, outside the module. */
 static void reference_hash(unsigned char point[32], const unsigned char *input, size_t len)
 {
-    static const char dst[] = PSI_MUTUAL_DST_HASH_TO_GROUP;
+    const char *dst = suite_dst_hash();
     unsigned char uniform[64];
 
+    if (suite_is_x25519()) {
+        struct psi_xmd_part part = {input, len};
+
+        assert_int_equal(psi_curve25519_hash_to_curve(point, NULL, &part, 1,
+                                                      (const unsigned char *)dst, strlen(dst)),
+                         PSI_OK);
+        return;
+    }
     assert_int_equal(psi_expand_message_xmd_sha512(uniform, 64, input, len,
-                                                   (const unsigned char *)dst, sizeof dst - 1),
+                                                   (const unsigned char *)dst, strlen(dst)),
                      PSI_OK);
     assert_int_equal(crypto_core_ristretto255_from_hash(point, uniform), 0);
 }
 
+/* key * point recomputed with libsodium alone. */
+static void reference_mult(unsigned char out[32], const unsigned char key[32],
+                           const unsigned char point[32])
+{
+    if (suite_is_x25519()) {
+        assert_int_equal(crypto_scalarmult(out, key, point), 0);
+    } else {
+        assert_int_equal(crypto_scalarmult_ristretto255(out, key, point), 0);
+    }
+}
+
 static void test_derive_key(void **state)
 {
-    static const char dst[] = PSI_MUTUAL_DST_DERIVE_KEY;
+    const char *dst = suite_dst_key();
     unsigned char seed[32], key[32], again[32], other[32], uniform[64], want[32];
     unsigned char msg[32 + 2 + 8 + 1];
     char long_epoch[PSI_MUTUAL_MAX_EPOCH_BYTES + 2];
@@ -84,7 +126,7 @@ static void test_derive_key(void **state)
     memcpy(msg + 34, "2026-W48", 8);
     msg[42] = 0;
     assert_int_equal(psi_expand_message_xmd_sha512(uniform, 64, msg, sizeof msg,
-                                                   (const unsigned char *)dst, sizeof dst - 1),
+                                                   (const unsigned char *)dst, strlen(dst)),
                      PSI_OK);
     crypto_core_ristretto255_scalar_reduce(want, uniform);
     assert_memory_equal(key, want, 32);
@@ -135,7 +177,8 @@ static void test_hash_to_group(void **state)
     free(big);
 }
 
-/* out[i] = key * H(x_i), and unblinding gives H(x_i) back. */
+/* out[i] = key * H(x_i), and unblinding gives H(x_i) back (ristretto255;
+ * the X25519 suite has no unblinding and says so). */
 static void test_blind_and_unblind(void **state)
 {
     struct indicators set;
@@ -148,8 +191,12 @@ static void test_blind_and_unblind(void **state)
     assert_int_equal(psi_blind_batch(key, N_INDICATORS, set.inputs, set.lens, out, 0), PSI_OK);
     for (i = 0; i < N_INDICATORS; i++) {
         reference_hash(hashed, set.inputs[i], set.lens[i]);
-        assert_int_equal(crypto_scalarmult_ristretto255(want, key, hashed), 0);
+        reference_mult(want, key, hashed);
         assert_memory_equal(out + 32 * i, want, 32);
+        if (suite_is_x25519()) {
+            assert_int_equal(psi_unblind(key, out + 32 * i, back), PSI_ERR_UNSUPPORTED);
+            continue;
+        }
         assert_int_equal(psi_unblind(key, out + 32 * i, back), PSI_OK);
         assert_memory_equal(back, hashed, 32);
     }
@@ -167,7 +214,7 @@ static void test_commutative_tags(void **state)
                                                  "2026-W49"
                                                  "\x0b"
                                                  "agency-a|b";
-    static const char tag_dst[] = PSI_MUTUAL_DST_TAG;
+    const char *tag_dst = suite_dst_tag();
     struct indicators a, b;
     unsigned char k1[32], k2[32];
     unsigned char a1[N_INDICATORS * 32], b2[N_INDICATORS * 32];
@@ -198,7 +245,7 @@ static void test_commutative_tags(void **state)
     for (i = 0; i < N_INDICATORS; i++) {
         /* the tag is Trunc16(SHA-512(DST || context || k2 * k1 * H(x))) */
         crypto_hash_sha512_init(&st);
-        crypto_hash_sha512_update(&st, (const unsigned char *)tag_dst, sizeof tag_dst - 1);
+        crypto_hash_sha512_update(&st, (const unsigned char *)tag_dst, strlen(tag_dst));
         crypto_hash_sha512_update(&st, context, sizeof context - 1);
         crypto_hash_sha512_update(&st, a12 + 32 * i, 32);
         crypto_hash_sha512_final(&st, digest);
@@ -418,22 +465,211 @@ static void test_argument_checks(void **state)
 
     /* unblind */
     memset(out, 0, 32);
-    assert_int_equal(psi_unblind(key, out, tags), PSI_ERR_IDENTITY);
+    assert_int_equal(psi_unblind(key, out, tags),
+                     suite_is_x25519() ? PSI_ERR_UNSUPPORTED : PSI_ERR_IDENTITY);
     memset(out, 0xff, 32);
-    assert_int_equal(psi_unblind(key, out, tags), PSI_ERR_ENCODING);
+    assert_int_equal(psi_unblind(key, out, tags),
+                     suite_is_x25519() ? PSI_ERR_UNSUPPORTED : PSI_ERR_ENCODING);
     assert_int_equal(psi_unblind(key, NULL, tags), PSI_ERR_INVALID);
     assert_int_equal(psi_unblind(key, points, NULL), PSI_ERR_INVALID);
     free(big);
 }
 
+/* The project's own vectors of the X25519 suite (computed by this
+ * implementation when the suite was made, pinned so that it cannot drift:
+ * its parts are pinned on their own by RFC 9380's vectors
+ * (curve25519_test.c) and RFC 7748's X25519 in libsodium). Seeds 32 x 0x01
+ * and 32 x 0x02, epoch "2026-W48". */
+static void test_project_vectors(void **state)
+{
+    static const char *const inputs_text[2] = {"ipv4:203.0.113.7", "domain:example.org"};
+    static const char *const hashed_hex[2] = {
+        "e4ad4926cd85900e2eef44279a9b5586874a1ffb80ce57c5ea9615e3849f785f",
+        "1e74f8b5823dcfdd129d16ef8df94c8f735934727ca5e60c434b87a5227cfa1f",
+    };
+    static const char *const blinded_hex[2] = {
+        "afb67478294e0a14ddd0e1b03ffa57c4efe1cf38d5854aa42a6bbe9f7a6e1d49",
+        "9626495e0645c70ca9de299e417fc34d8552d992ca3bb6a128eade1fa6382241",
+    };
+    static const char *const cross_hex[2] = {
+        "0bf9cbd6859ab754642c5ce02ac221a1a9c38c72fd012d907957bf416c9c6d1b",
+        "51edfe2f9967515e38d91be85e4b709b4fc1a4c3248b29b5a3a0d50fed8f0409",
+    };
+    static const char *const tag_hex[2] = {
+        "c940ca09119df91b44a1b78934c5e2c6",
+        "754e635f33bfdf2517a64c48bb75ac2e",
+    };
+    static const unsigned char context[] = "\x08"
+                                           "2026-W48"
+                                           "\x08"
+                                           "agency-a"
+                                           "\x08"
+                                           "agency-b";
+    const unsigned char *inputs[2];
+    size_t lens[2];
+    unsigned char k1[32], k2[32], want[32], hashed[32], blinded[64], cross[64], tags[32];
+
+    (void)state;
+    if (!suite_is_x25519()) {
+        skip(); /* the vectors are the X25519 suite's */
+    }
+    make_key(k1, "2026-W48", 1);
+    make_key(k2, "2026-W48", 2);
+    UNHEX_EXACT(want, 32, "700093857c940f84094e70b6e01a69a26bef911a47a75b8e7027c999d70fa502");
+    assert_memory_equal(k1, want, 32);
+    UNHEX_EXACT(want, 32, "2df35d849ff2849b74483fbce3209336e8039eef248d10af8d08a1631ef71406");
+    assert_memory_equal(k2, want, 32);
+    for (size_t i = 0; i < 2; i++) {
+        inputs[i] = (const unsigned char *)inputs_text[i];
+        lens[i] = strlen(inputs_text[i]);
+        assert_int_equal(psi_mutual_hash_to_group(inputs[i], lens[i], hashed), PSI_OK);
+        UNHEX_EXACT(want, 32, hashed_hex[i]);
+        assert_memory_equal(hashed, want, 32);
+    }
+    assert_int_equal(psi_blind_batch(k1, 2, inputs, lens, blinded, 1), PSI_OK);
+    assert_int_equal(psi_reblind_batch(k2, 2, blinded, cross, NULL, 1), PSI_OK);
+    assert_int_equal(psi_tag_batch(k2, 2, blinded, context, sizeof context - 1, tags, NULL, 1),
+                     PSI_OK);
+    for (size_t i = 0; i < 2; i++) {
+        UNHEX_EXACT(want, 32, blinded_hex[i]);
+        assert_memory_equal(blinded + 32 * i, want, 32);
+        UNHEX_EXACT(want, 32, cross_hex[i]);
+        assert_memory_equal(cross + 32 * i, want, 32);
+        UNHEX_EXACT(want, 16, tag_hex[i]);
+        assert_memory_equal(tags + 16 * i, want, 16);
+    }
+}
+
+/* Three parties with random keys and random indicators, some shared by all,
+ * some by two: whichever order the keys are applied in, the doubly and
+ * triply blinded elements agree exactly on the shared indicators. */
+static void test_random_commutativity(void **state)
+{
+    enum { N = 64, SHARED = 20 };
+    unsigned char raw[3][N][24];
+    const unsigned char *inputs[3][N];
+    size_t lens[3][N];
+    unsigned char keys[3][32], seed[32];
+    unsigned char blinded[3][N * 32], ab[N * 32], ba[N * 32], abc[N * 32], bac[N * 32];
+    unsigned char cba[N * 32];
+
+    (void)state;
+    for (int round = 0; round < 4; round++) {
+        for (size_t p = 0; p < 3; p++) {
+            randombytes_buf(seed, sizeof seed);
+            assert_int_equal(psi_mutual_derive_key(seed, "2026-W48", keys[p]), PSI_OK);
+            for (size_t i = 0; i < N; i++) {
+                if (i < SHARED && p > 0) {
+                    memcpy(raw[p][i], raw[0][i], sizeof raw[p][i]);
+                } else {
+                    randombytes_buf(raw[p][i], sizeof raw[p][i]);
+                }
+                inputs[p][i] = raw[p][i];
+                lens[p][i] = 1 + (size_t)raw[p][i][0] % sizeof raw[p][i];
+            }
+            assert_int_equal(psi_blind_batch(keys[p], N, inputs[p], lens[p], blinded[p], 0),
+                             PSI_OK);
+        }
+        /* a then b, b then a */
+        assert_int_equal(psi_reblind_batch(keys[1], N, blinded[0], ab, NULL, 0), PSI_OK);
+        assert_int_equal(psi_reblind_batch(keys[0], N, blinded[1], ba, NULL, 0), PSI_OK);
+        assert_memory_equal(ab, ba, (size_t)SHARED * 32);
+        for (size_t i = SHARED; i < N; i++) {
+            assert_memory_not_equal(ab + 32 * i, ba + 32 * i, 32);
+        }
+        /* all three keys, in three orders */
+        assert_int_equal(psi_reblind_batch(keys[2], N, ab, abc, NULL, 0), PSI_OK);
+        assert_int_equal(psi_reblind_batch(keys[2], N, ba, bac, NULL, 0), PSI_OK);
+        assert_int_equal(psi_reblind_batch(keys[1], N, blinded[2], cba, NULL, 0), PSI_OK);
+        assert_int_equal(psi_reblind_batch(keys[0], N, cba, cba, NULL, 0), PSI_OK);
+        assert_memory_equal(abc, bac, (size_t)SHARED * 32);
+        assert_memory_equal(abc, cba, (size_t)SHARED * 32);
+    }
+}
+
+/* X25519: every small-order u and every non-canonical encoding is refused
+ * at its index, before any multiplication could leak or mislead. */
+static void test_x25519_bad_u_refused(void **state)
+{
+    static const char *const small_order[] = {
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "0100000000000000000000000000000000000000000000000000000000000000",
+        "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
+        "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    };
+    static const char *const non_canonical[] = {
+        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", /* p */
+        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", /* p + 1 */
+        "0900000000000000000000000000000000000000000000000000000000000080", /* 9, top bit */
+    };
+    struct indicators set;
+    unsigned char key[32], points[N_INDICATORS * 32], out[N_INDICATORS * 32];
+    unsigned char tags[N_INDICATORS * 16];
+    size_t bad;
+
+    (void)state;
+    if (!suite_is_x25519()) {
+        skip(); /* ristretto255's refusals are test_bad_points_refused's */
+    }
+    make_indicators(&set, 0);
+    make_key(key, "2026-W48", 3);
+    assert_int_equal(psi_blind_batch(key, N_INDICATORS, set.inputs, set.lens, points, 0), PSI_OK);
+    for (size_t i = 0; i < sizeof small_order / sizeof small_order[0]; i++) {
+        unsigned char saved[32];
+
+        memcpy(saved, points + 32 * (40 + i), 32);
+        UNHEX_EXACT(points + 32 * (40 + i), 32, small_order[i]);
+        bad = 999;
+        assert_int_equal(psi_reblind_batch(key, N_INDICATORS, points, out, &bad, 0),
+                         PSI_ERR_IDENTITY);
+        assert_int_equal(bad, 40 + i);
+        bad = 999;
+        assert_int_equal(psi_tag_batch(key, N_INDICATORS, points, NULL, 0, tags, &bad, 0),
+                         PSI_ERR_IDENTITY);
+        assert_int_equal(bad, 40 + i);
+        memcpy(points + 32 * (40 + i), saved, 32);
+    }
+    for (size_t i = 0; i < sizeof non_canonical / sizeof non_canonical[0]; i++) {
+        unsigned char saved[32];
+
+        memcpy(saved, points + 32 * (70 + i), 32);
+        UNHEX_EXACT(points + 32 * (70 + i), 32, non_canonical[i]);
+        bad = 999;
+        assert_int_equal(psi_reblind_batch(key, N_INDICATORS, points, out, &bad, 0),
+                         PSI_ERR_ENCODING);
+        assert_int_equal(bad, 70 + i);
+        bad = 999;
+        assert_int_equal(psi_tag_batch(key, N_INDICATORS, points, NULL, 0, tags, &bad, 0),
+                         PSI_ERR_ENCODING);
+        assert_int_equal(bad, 70 + i);
+        memcpy(points + 32 * (70 + i), saved, 32);
+    }
+    /* A u on the twist (2 is not the u of a curve point) is an element to
+     * X25519 and is multiplied: it gives a submitter nothing (docs). */
+    memset(points, 0, 32);
+    points[0] = 2;
+    assert_int_equal(psi_reblind_batch(key, 1, points, out, NULL, 0), PSI_OK);
+    assert_int_equal(psi_mutual_suite_name(PSI_MUTUAL_SUITE_X25519)[0], 'X');
+    assert_string_equal(psi_mutual_suite_name(PSI_MUTUAL_SUITE_RISTRETTO255), "ristretto255");
+    assert_string_equal(psi_mutual_suite_name(0), "unknown");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_derive_key),         cmocka_unit_test(test_hash_to_group),
-        cmocka_unit_test(test_blind_and_unblind),  cmocka_unit_test(test_commutative_tags),
-        cmocka_unit_test(test_bad_points_refused), cmocka_unit_test(test_thread_count_independent),
-        cmocka_unit_test(test_empty_batches),      cmocka_unit_test(test_key_checks),
+        cmocka_unit_test(test_derive_key),
+        cmocka_unit_test(test_hash_to_group),
+        cmocka_unit_test(test_blind_and_unblind),
+        cmocka_unit_test(test_commutative_tags),
+        cmocka_unit_test(test_bad_points_refused),
+        cmocka_unit_test(test_thread_count_independent),
+        cmocka_unit_test(test_empty_batches),
+        cmocka_unit_test(test_key_checks),
         cmocka_unit_test(test_argument_checks),
+        cmocka_unit_test(test_project_vectors),
+        cmocka_unit_test(test_random_commutativity),
+        cmocka_unit_test(test_x25519_bad_u_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,10 +2,11 @@
  * bench_blind: how close psi_blind_batch comes to perfect scaling.
  *
  * Measures, in one run on this machine,
- *   raw   - one thread doing, per element, what blinding costs at minimum:
- *           expand_message_xmd(SHA-512) (the project's, as libsodium 1.0.18 has
- *           none), crypto_core_ristretto255_from_hash, then
- *           crypto_scalarmult_ristretto255;
+ *   raw   - one thread doing, per element, what blinding costs at minimum
+ *           in the build's mutual suite (psi/blind.h): for X25519 the hash to
+ *           Curve25519 then crypto_scalarmult; for ristretto255
+ *           expand_message_xmd(SHA-512), crypto_core_ristretto255_from_hash,
+ *           then crypto_scalarmult_ristretto255;
  *   batch - psi_blind_batch over the same elements on every online core (or
  *           --threads T),
  *   raw_parallel - the raw loop run on `threads` plain pthreads at once, each
@@ -31,6 +32,7 @@
 #include <sodium.h>
 
 #include "psi/blind.h"
+#include "psi/curve25519.h"
 #include "psi/error.h"
 #include "psi/pool.h"
 #include "psi/xmd.h"
@@ -64,17 +66,31 @@ static int parse_count(const char *text, unsigned long long max, unsigned long l
     return 0;
 }
 
-/* The raw single-thread loop: nothing of libpsi but the expander. */
+/* The raw single-thread loop: nothing of libpsi but the hash of the build's
+ * suite. X25519: psi_curve25519_hash_to_curve (RFC 9380, the project's field
+ * code) then crypto_scalarmult; ristretto255: the expander,
+ * crypto_core_ristretto255_from_hash, crypto_scalarmult_ristretto255. */
 static int raw_blind(const unsigned char key[32], size_t n, const unsigned char *const *inputs,
                      const size_t *lens, unsigned char *out)
 {
-    static const unsigned char dst[] = PSI_MUTUAL_DST_HASH_TO_GROUP;
+    static const unsigned char dst_r255[] = PSI_MUTUAL_DST_HASH_TO_GROUP;
+    static const unsigned char dst_x25519[] = PSI_MUTUAL_X25519_DST_HASH_TO_GROUP;
+    int x25519 = psi_mutual_suite() == PSI_MUTUAL_SUITE_X25519;
     unsigned char uniform[64], hashed[32];
     size_t i;
 
     for (i = 0; i < n; i++) {
-        if (psi_expand_message_xmd_sha512(uniform, sizeof uniform, inputs[i], lens[i], dst,
-                                          sizeof dst - 1) != PSI_OK ||
+        if (x25519) {
+            struct psi_xmd_part part = {inputs[i], lens[i]};
+            if (psi_curve25519_hash_to_curve(hashed, NULL, &part, 1, dst_x25519,
+                                             sizeof dst_x25519 - 1) != PSI_OK ||
+                crypto_scalarmult(out + 32 * i, key, hashed) != 0) {
+                return -1;
+            }
+            continue;
+        }
+        if (psi_expand_message_xmd_sha512(uniform, sizeof uniform, inputs[i], lens[i], dst_r255,
+                                          sizeof dst_r255 - 1) != PSI_OK ||
             crypto_core_ristretto255_from_hash(hashed, uniform) != 0 ||
             crypto_scalarmult_ristretto255(out + 32 * i, key, hashed) != 0) {
             return -1;

@@ -1,17 +1,30 @@
 /*
  * bench_crossblind: the cryptographic floor of cross-blinding, for
- * bench_mutual.sh.
+ * bench_mutual.sh, and the two mutual suites side by side (psi/blind.h).
  *
- * Cross-blinding an element costs, at minimum, one ristretto255 scalar
- * multiplication of a received point (decoding and validating it included)
- * and one SHA-512 over the tag input (domain tag, epoch, pair, point). This
- * measures exactly that with plain libsodium on T threads at once, each on
- * its own share of the elements, so nothing of libpsi, the store or the wire
- * is in the figure. Submission's floor (hash-to-group and a multiplication)
- * is bench_blind's raw rate.
+ * Cross-blinding an element costs, at minimum, one scalar multiplication of
+ * a received element and one SHA-512 over the tag input (domain tag, epoch,
+ * pair, element). This measures exactly that with plain libsodium, for both
+ * suites in the same run:
+ *   ristretto255 - crypto_scalarmult_ristretto255 (decoding and validating
+ *                  the point included);
+ *   X25519       - crypto_scalarmult (the Montgomery ladder; libsodium's
+ *                  small-order and all-zero checks included);
+ * first on one thread (the rate per core, and their ratio), then on T threads
+ * at once, each on its own share of the elements; and psi_tag_batch, the
+ * library's cross-blinding (element checks, pool, tags), over the same
+ * elements on T threads, against the raw all-threads rate of the build's
+ * suite (the target is >= 0.9). Three rounds alternate all of these and the
+ * best rate of each counts. And the hash of one indicator to each group
+ * on one thread (expand_message_xmd included): psi_curve25519_hash_to_curve
+ * for X25519 (RFC 9380, the project's field code), psi_group_hash_to_group
+ * for ristretto255. Nothing of the store or the wire is in any figure. The
+ * load average before the run is printed: the machine is shared.
  *
  * Usage: bench_crossblind [--n N] [--threads T]   (N default 100000; T default
- * 0 = all online cores). The last line is machine-readable key=value pairs.
+ * 0 = all online cores). The one-thread runs take N / 4 elements. The last
+ * line is machine-readable key=value pairs; crossblind_eps is the raw
+ * all-threads rate of the build's suite (bench_mutual.sh's floor).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -23,15 +36,26 @@
 
 #include <sodium.h>
 
+#include "bench_util.h"
+#include "psi/blind.h"
+#include "psi/curve25519.h"
+#include "psi/error.h"
+#include "psi/group.h"
+
 #define MAX_THREADS 256
+#define HASH_COUNT 4000
+#define ROUNDS 3
 /* About the size of the real tag input: tag, epoch label, the pair's ids. */
-#define TAG_CONTEXT "psi/mutual-tag/v1\0002026-W48\000agency-a\000agency-b"
+#define TAG_CONTEXT "psi-mutual-v2-Tag\0002026-W48\000agency-a\000agency-b"
+
+enum suite_kind { SUITE_RISTRETTO255, SUITE_X25519 };
 
 struct share {
     const unsigned char *points;
     size_t count;
     const unsigned char *key;
     unsigned char digest[crypto_hash_sha512_BYTES];
+    enum suite_kind suite;
     int failed;
 };
 
@@ -58,15 +82,17 @@ static int parse_count(const char *text, unsigned long long max, unsigned long l
 static void *cross_blind_share(void *arg)
 {
     struct share *s = arg;
-    unsigned char point[crypto_core_ristretto255_BYTES];
+    unsigned char point[32];
     unsigned char hash[crypto_hash_sha512_BYTES];
     crypto_hash_sha512_state all;
     /* Folds every tag into one digest so that no work can be optimised away. */
     crypto_hash_sha512_init(&all);
     for (size_t i = 0; i < s->count; i++) {
         crypto_hash_sha512_state st;
-        if (crypto_scalarmult_ristretto255(point, s->key,
-                                           s->points + i * crypto_core_ristretto255_BYTES) != 0) {
+        const unsigned char *in = s->points + i * 32;
+        int rc = s->suite == SUITE_X25519 ? crypto_scalarmult(point, s->key, in)
+                                          : crypto_scalarmult_ristretto255(point, s->key, in);
+        if (rc != 0) {
             s->failed = 1;
             return NULL;
         }
@@ -80,13 +106,74 @@ static void *cross_blind_share(void *arg)
     return NULL;
 }
 
+/* Elements per second of the raw floor of one suite over n elements on
+ * `threads` threads; -1 on a failure (reported). */
+static double raw_rate(enum suite_kind suite, const unsigned char *points, size_t n,
+                       const unsigned char *key, unsigned threads)
+{
+    struct share shares[MAX_THREADS];
+    pthread_t ids[MAX_THREADS];
+    unsigned started = 0;
+    size_t done = 0;
+    int failed = 0;
+    memset(shares, 0, sizeof shares);
+    double start = now_seconds();
+    for (unsigned t = 0; t < threads; t++) {
+        size_t count = n / threads + (t < n % threads ? 1 : 0);
+        shares[t].suite = suite;
+        shares[t].points = points + done * 32;
+        shares[t].count = count;
+        shares[t].key = key;
+        done += count;
+        if (pthread_create(&ids[t], NULL, cross_blind_share, &shares[t]) != 0) {
+            fprintf(stderr, "bench_crossblind: cannot start thread %u\n", t);
+            failed = 1;
+            break;
+        }
+        started++;
+    }
+    for (unsigned t = 0; t < started; t++) {
+        pthread_join(ids[t], NULL);
+        failed |= shares[t].failed;
+    }
+    double seconds = now_seconds() - start;
+    if (failed) {
+        fprintf(stderr, "bench_crossblind: a scalar multiplication failed\n");
+        return -1;
+    }
+    return seconds > 0 ? (double)n / seconds : 0;
+}
+
+/* Microseconds per hashed indicator on one thread, for one suite. */
+static double hash_cost_us(enum suite_kind suite)
+{
+    static const unsigned char dst_x25519[] = PSI_MUTUAL_X25519_DST_HASH_TO_GROUP;
+    static const unsigned char dst_r255[] = PSI_MUTUAL_DST_HASH_TO_GROUP;
+    unsigned char out[32];
+    char text[32];
+    double start = now_seconds();
+    for (unsigned i = 0; i < HASH_COUNT; i++) {
+        int len = snprintf(text, sizeof text, "ipv4:10.%u.%u.%u", (i >> 16) & 0xffU,
+                           (i >> 8) & 0xffU, i & 0xffU);
+        struct psi_xmd_part part = {(const unsigned char *)text, (size_t)len};
+        int rc = suite == SUITE_X25519
+                     ? psi_curve25519_hash_to_curve(out, NULL, &part, 1, dst_x25519,
+                                                    sizeof dst_x25519 - 1)
+                     : psi_group_hash_to_group(out, &part, 1, dst_r255, sizeof dst_r255 - 1);
+        if (rc != PSI_OK)
+            return -1;
+    }
+    double seconds = now_seconds() - start;
+    return seconds * 1e6 / HASH_COUNT;
+}
+
 int main(int argc, char **argv)
 {
     unsigned long long n_arg = 100000, threads_arg = 0;
     for (int a = 1; a < argc; a++) {
         if (strcmp(argv[a], "--n") == 0 && a + 1 < argc) {
-            if (parse_count(argv[++a], 100000000ULL, &n_arg) != 0 || n_arg == 0) {
-                fprintf(stderr, "bench_crossblind: --n wants a count from 1 to 100000000\n");
+            if (parse_count(argv[++a], 100000000ULL, &n_arg) != 0 || n_arg < 4) {
+                fprintf(stderr, "bench_crossblind: --n wants a count from 4 to 100000000\n");
                 return 2;
             }
         } else if (strcmp(argv[a], "--threads") == 0 && a + 1 < argc) {
@@ -108,62 +195,104 @@ int main(int argc, char **argv)
     unsigned threads = threads_arg ? (unsigned)threads_arg : cores;
     if (threads > MAX_THREADS)
         threads = MAX_THREADS;
-    size_t n = (size_t)n_arg;
+    size_t n = (size_t)n_arg, n_one = n / 4;
+    double load = bench_load_average();
+    int x25519_build = psi_mutual_suite() == PSI_MUTUAL_SUITE_X25519;
 
-    /* Elements as a submission holds them: valid, random group points. */
-    unsigned char key[crypto_core_ristretto255_SCALARBYTES];
+    /* Elements as a submission holds them: valid, random elements. */
+    unsigned char key[32], seed[32];
     int status = 1;
-    unsigned started = 0;
-    unsigned char *points = malloc(n * crypto_core_ristretto255_BYTES);
-    struct share *shares = calloc(threads, sizeof *shares);
-    pthread_t *ids = calloc(threads, sizeof *ids);
-    if (points == NULL || shares == NULL || ids == NULL) {
+    unsigned char *r255_points = malloc(n * 32);
+    unsigned char *x_points = malloc(n * 32);
+    unsigned char *tags = malloc(n * PSI_TAG_BYTES);
+    if (r255_points == NULL || x_points == NULL || tags == NULL) {
         fprintf(stderr, "bench_crossblind: out of memory for %zu elements\n", n);
         goto out;
     }
-    for (size_t i = 0; i < n; i++)
-        crypto_core_ristretto255_random(points + i * crypto_core_ristretto255_BYTES);
-    crypto_core_ristretto255_scalar_random(key);
-
-    double start = now_seconds();
-    size_t done = 0;
-    for (unsigned t = 0; t < threads; t++) {
-        size_t count = n / threads + (t < n % threads ? 1 : 0);
-        shares[t].points = points + done * crypto_core_ristretto255_BYTES;
-        shares[t].count = count;
-        shares[t].key = key;
-        done += count;
-        if (pthread_create(&ids[t], NULL, cross_blind_share, &shares[t]) != 0) {
-            fprintf(stderr, "bench_crossblind: cannot start thread %u\n", t);
-            break;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char scalar[32];
+        crypto_core_ristretto255_random(r255_points + i * 32);
+        randombytes_buf(scalar, sizeof scalar);
+        if (crypto_scalarmult_base(x_points + i * 32, scalar) != 0) {
+            fprintf(stderr, "bench_crossblind: cannot make an X25519 element\n");
+            goto out;
         }
-        started++;
     }
-    int failed = 0;
-    for (unsigned t = 0; t < started; t++) {
-        pthread_join(ids[t], NULL);
-        failed |= shares[t].failed;
-    }
-    double seconds = now_seconds() - start;
-    if (started < threads)
-        goto out;
-    if (failed) {
-        fprintf(stderr, "bench_crossblind: a scalar multiplication failed\n");
+    /* A per-epoch key as the parties derive it: valid in both suites. */
+    randombytes_buf(seed, sizeof seed);
+    if (psi_mutual_derive_key(seed, "2026-W48", key) != PSI_OK) {
+        fprintf(stderr, "bench_crossblind: key derivation failed\n");
         goto out;
     }
-    double eps = seconds > 0 ? (double)n / seconds : 0;
-    printf("elements:                 %zu\n", n);
-    printf("threads:                  %u (online cores %u)\n", threads, cores);
-    printf("cross-blind floor:        %.0f elements/s (%.2f s)\n", eps, seconds);
-    printf(
-        "bench_crossblind n=%zu cores=%u threads=%u crossblind_eps=%.1f digest=%02x%02x%02x%02x\n",
-        n, cores, threads, eps, shares[0].digest[0], shares[0].digest[1], shares[0].digest[2],
-        shares[0].digest[3]);
+
+    /* Rounds alternate the suites and the library and the best of each
+     * counts: other load on the machine only ever lowers a rate, and
+     * alternating spreads it over all of them alike. */
+    const unsigned char *suite_points = x25519_build ? x_points : r255_points;
+    static const unsigned char context[] = "\x08"
+                                           "2026-W48"
+                                           "\x08"
+                                           "agency-a"
+                                           "\x08"
+                                           "agency-b";
+    double r255_core = 0, x_core = 0, r255_all = 0, x_all = 0, lib_all = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        double r = raw_rate(SUITE_RISTRETTO255, r255_points, n_one, key, 1);
+        double x = raw_rate(SUITE_X25519, x_points, n_one, key, 1);
+        double ra = raw_rate(SUITE_RISTRETTO255, r255_points, n, key, threads);
+        double xa = raw_rate(SUITE_X25519, x_points, n, key, threads);
+        if (r < 0 || x < 0 || ra < 0 || xa < 0)
+            goto out;
+        /* The library's cross-blinding of the build's suite, all threads. */
+        double start = now_seconds();
+        int rc =
+            psi_tag_batch(key, n, suite_points, context, sizeof context - 1, tags, NULL, threads);
+        double lib_seconds = now_seconds() - start;
+        if (rc != PSI_OK) {
+            fprintf(stderr, "bench_crossblind: psi_tag_batch: %s\n", psi_strerror(rc));
+            goto out;
+        }
+        double lib = lib_seconds > 0 ? (double)n / lib_seconds : 0;
+        r255_core = r > r255_core ? r : r255_core;
+        x_core = x > x_core ? x : x_core;
+        r255_all = ra > r255_all ? ra : r255_all;
+        x_all = xa > x_all ? xa : x_all;
+        lib_all = lib > lib_all ? lib : lib_all;
+    }
+    double suite_all = x25519_build ? x_all : r255_all;
+
+    double hash_x = hash_cost_us(SUITE_X25519);
+    double hash_r255 = hash_cost_us(SUITE_RISTRETTO255);
+    if (hash_x < 0 || hash_r255 < 0) {
+        fprintf(stderr, "bench_crossblind: hashing failed\n");
+        goto out;
+    }
+
+    printf("elements:                     %zu (one-thread runs: %zu)\n", n, n_one);
+    printf("threads:                      %u (online cores %u)\n", threads, cores);
+    printf("load average before run:      %.2f\n", load);
+    printf("per core, ristretto255:       %.0f elements/s (%.1f us each)\n", r255_core,
+           1e6 / r255_core);
+    printf("per core, X25519:             %.0f elements/s (%.1f us each)\n", x_core, 1e6 / x_core);
+    printf("per core, X25519/ristretto255: %.2fx (target >= 1.9)\n", x_core / r255_core);
+    printf("%u threads, ristretto255:      %.0f elements/s\n", threads, r255_all);
+    printf("%u threads, X25519:            %.0f elements/s\n", threads, x_all);
+    printf("psi_tag_batch (%s), %u threads: %.0f elements/s = %.3f x raw (target >= 0.9)\n",
+           psi_mutual_suite_name(psi_mutual_suite()), threads, lib_all, lib_all / suite_all);
+    printf("hash per element, 1 thread:   X25519 %.1f us, ristretto255 %.1f us\n", hash_x,
+           hash_r255);
+    printf("bench_crossblind n=%zu cores=%u threads=%u load1=%.2f suite=%s crossblind_eps=%.1f "
+           "r255_core_eps=%.1f x25519_core_eps=%.1f core_speedup=%.3f r255_eps=%.1f "
+           "x25519_eps=%.1f lib_eps=%.1f lib_ratio=%.3f hash_x25519_us=%.2f hash_r255_us=%.2f\n",
+           n, cores, threads, load, psi_mutual_suite_name(psi_mutual_suite()), suite_all, r255_core,
+           x_core, x_core / r255_core, r255_all, x_all, lib_all, lib_all / suite_all, hash_x,
+           hash_r255);
     status = 0;
 out:
     sodium_memzero(key, sizeof key);
-    free(points);
-    free(shares);
-    free(ids);
+    sodium_memzero(seed, sizeof seed);
+    free(r255_points);
+    free(x_points);
+    free(tags);
     return status;
 }

@@ -52,6 +52,7 @@
 #include "wire.h"
 #include "identity.h"
 #include "psi.pb-c.h"
+#include "psi/blind.h"
 #include "psi/error.h"
 #include "rpc.h"
 
@@ -289,6 +290,7 @@ static int crossblind_one(struct client *c, const Psi__Submission *task)
         m.tag_digest.len = 32;
         m.signature.data = sig;
         m.signature.len = 64;
+        m.mutual_suite = psi_mutual_suite();
         size_t n, reply_len;
         uint8_t *body = hub_test_pack(&m.base, &n), *reply = NULL;
         rc = timed_call(c, M_CROSSBLIND, body, n, &reply, &reply_len);

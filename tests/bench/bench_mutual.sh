@@ -3,8 +3,14 @@
 # wall time against the cryptographic floor measured in the same run.
 #
 #   tests/bench/bench_mutual.sh [BUILD_DIR] [--parties P] [--n N] [--store URL]
+#                                [--baseline BUILD_DIR]
 #                                (defaults: ./build, P 5, n 5000, the SQLite store;
 #                                 never run by ctest)
+#
+# --baseline B runs the same benchmark first with the binaries of build B (a
+# build configured with -DPSI_MUTUAL_SUITE=ristretto255, say), then with
+# BUILD_DIR's, and prints both and the speedup of BUILD_DIR's wall time over
+# B's (docs/performance.md, "Protocol 1 on X25519").
 #
 # The parties work side by side, as they would on their own machines, but
 # here they share this machine's cores: all P submit at once, then all P
@@ -31,12 +37,14 @@ build="$here/build"
 nparties=5
 n=5000
 store=""
+baseline=
 while [ $# -gt 0 ]; do
     case $1 in
     --parties) nparties=$2; shift 2 ;;
     --n) n=$2; shift 2 ;;
     --store) store=$2; shift 2 ;;
-    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+    --baseline) baseline=$2; shift 2 ;;
+    -h | --help) sed -n '2,30p' "$0"; exit 0 ;;
     -*) echo "bench_mutual: unknown option $1" >&2; exit 2 ;;
     *) build=$1; shift ;;
     esac
@@ -44,6 +52,27 @@ done
 [[ $nparties =~ ^[0-9]+$ ]] && [ "$nparties" -ge 2 ] && [ "$nparties" -le 64 ] ||
     { echo "bench_mutual: --parties wants 2 to 64" >&2; exit 2; }
 [[ $n =~ ^[0-9]+$ ]] && [ "$n" -ge 20 ] || { echo "bench_mutual: --n wants 20 or more" >&2; exit 2; }
+if [ -n "$baseline" ]; then
+    # Side by side: the baseline build, then this one, on the same scenario
+    # sizes; each prints its own figures, then the two wall times compare.
+    field() { printf '%s\n' "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'; }
+    echo "== baseline: $baseline"
+    base_out=$(bash "$0" "$baseline" --parties "$nparties" --n "$n") || exit 1
+    printf '%s\n' "$base_out"
+    echo "== this build: $build"
+    this_out=$(bash "$0" "$build" --parties "$nparties" --n "$n") || exit 1
+    printf '%s\n' "$this_out"
+    base_line=$(printf '%s\n' "$base_out" | tail -n 1)
+    this_line=$(printf '%s\n' "$this_out" | tail -n 1)
+    awk -v bt="$(field "$base_line" total_s)" -v tt="$(field "$this_line" total_s)" \
+        -v bc="$(field "$base_line" crossblind_s)" -v tc="$(field "$this_line" crossblind_s)" \
+        -v bs="$(field "$base_line" submit_s)" -v ts="$(field "$this_line" submit_s)" \
+        -v P="$nparties" -v n="$n" 'BEGIN {
+        printf "speedup over the baseline: submit %.2fx, cross-blind %.2fx, total %.2fx\n", bs / ts, bc / tc, bt / tt
+        printf "bench_mutual_compare parties=%d n=%d base_total_s=%.3f total_s=%.3f speedup=%.3f base_crossblind_s=%.3f crossblind_s=%.3f crossblind_speedup=%.3f\n", P, n, bt, tt, bt / tt, bc, tc, bc / tc
+    }'
+    exit 0
+fi
 harness_init bench_mutual "$build"
 bench_blind="$(cd "$build" && pwd)/tests/bench_blind"
 bench_crossblind="$(cd "$build" && pwd)/tests/bench_crossblind"
@@ -66,7 +95,9 @@ rate() { # rate BINARY KEY: the KEY=value of the binary's last line
     printf '%s\n' "$line" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { v = $2 } END { print v }'
 }
 blind_before=$(rate "$bench_blind" raw_parallel_eps)
-cross_before=$(rate "$bench_crossblind" crossblind_eps)
+cross_line=$("$bench_crossblind" --n "$floor_n" | tail -n 1) || fail "$bench_crossblind failed"
+cross_before=$(printf '%s\n' "$cross_line" | tr ' ' '\n' | awk -F= '$1 == "crossblind_eps" { print $2 }')
+suite=$(printf '%s\n' "$cross_line" | tr ' ' '\n' | awk -F= '$1 == "suite" { print $2 }')
 [ -n "$blind_before" ] && [ -n "$cross_before" ] || fail "no rate from bench_blind or bench_crossblind"
 load_before=$(cut -d' ' -f1 /proc/loadavg)
 
@@ -137,11 +168,12 @@ cores=$(nproc)
 awk -v P="$nparties" -v n="$n" -v be="$blind_eps" -v ce="$cross_eps" -v cores="$cores" \
     -v ts="$t_submit" -v tc="$t_cross" -v tt="$t_total" -v ov="$(wc -l <"$WORK/actual.tsv")" \
     -v bb="$blind_before" -v ba="$blind_after" -v cb="$cross_before" -v ca="$cross_after" \
-    -v load="$load_before" -v hwm="$hub_hwm_kib" -v tags="$tags" -v db="$db_bytes" \
+    -v load="$load_before" -v hwm="$hub_hwm_kib" -v suite="${suite:-unknown}" -v tags="$tags" -v db="$db_bytes" \
     -v hubcpu="$hub_cpu_s" -v backend="${store:+postgresql}" '
     BEGIN {
         sub_ops = P * n; cross_ops = P * (P - 1) * n
         fs = sub_ops / be; fc = cross_ops / ce; floor = fs + fc
+        printf "mutual suite:           %s\n", suite
         printf "parties x indicators:   %d x %d (%d overlaps found, as planted)\n", P, n, ov
         printf "group operations:       submit %d, cross-blind %d\n", sub_ops, cross_ops
         printf "floor rates, %d cores:   blind %.0f/s (before %.0f, after %.0f), cross-blind %.0f/s (before %.0f, after %.0f); load %s\n", cores, be, bb, ba, ce, cb, ca, load
@@ -151,6 +183,6 @@ awk -v P="$nparties" -v n="$n" -v be="$blind_eps" -v ce="$cross_eps" -v cores="$
         printf "hub process CPU:        %.2f s = %.1f%% of the wall time (submit + cross-blind)\n", hubcpu, 100 * hubcpu / tt
         if (tags > 0)
             printf "hub:                    peak RSS %.1f MiB, %d tags stored: %.0f bytes of peak RSS and %.0f bytes of store per tag\n", hwm / 1024, tags, hwm * 1024 / tags, db / tags
-        printf "bench_mutual parties=%d n=%d cores=%d blind_eps=%.1f crossblind_eps=%.1f load1=%s floor_s=%.3f submit_s=%.3f crossblind_s=%.3f total_s=%.3f ratio=%.3f hub_hwm_kib=%d tags=%d store_bytes=%d hub_cpu_s=%.2f store=%s\n",
-            P, n, cores, be, ce, load, floor, ts, tc, tt, tt / floor, hwm, tags, db, hubcpu, backend == "" ? "sqlite" : backend
+        printf "bench_mutual suite=%s parties=%d n=%d cores=%d blind_eps=%.1f crossblind_eps=%.1f load1=%s floor_s=%.3f submit_s=%.3f crossblind_s=%.3f total_s=%.3f ratio=%.3f hub_hwm_kib=%d tags=%d store_bytes=%d hub_cpu_s=%.2f store=%s\n",
+            suite, P, n, cores, be, ce, load, floor, ts, tc, tt, tt / floor, hwm, tags, db, hubcpu, backend == "" ? "sqlite" : backend
     }'

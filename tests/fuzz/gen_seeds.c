@@ -23,6 +23,7 @@
 #include "envelope.h"
 #include "fuzz.h"
 #include "fuzz_proto_messages.h"
+#include "psi/blind.h"
 #include "psi/checkpoint.h"
 #include "psi/error.h"
 #include "psi/feedfilter.h"
@@ -307,6 +308,7 @@ static size_t hub_bodies(struct body *b, const struct psi_identity *party)
     commit.digest = (ProtobufCBinaryData){32, digest};
     commit.signature = (ProtobufCBinaryData){64, sig};
     commit.indicator_rules = PSI_IOC_RULES_VERSION;
+    commit.mutual_suite = psi_mutual_suite();
     Psi__FetchRequest fetch = PSI__FETCH_REQUEST__INIT;
     fetch.submission_id = 1;
     fetch.limit = 16;
@@ -316,6 +318,7 @@ static size_t hub_bodies(struct body *b, const struct psi_identity *party)
     cb.count = 3;
     cb.tag_digest = commit.digest;
     cb.signature = commit.signature;
+    cb.mutual_suite = psi_mutual_suite();
     Psi__ResultsRequest results = PSI__RESULTS_REQUEST__INIT;
     results.participant = (char *)"agency-a";
     results.epoch = (char *)FUZZ_EPOCH;

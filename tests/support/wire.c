@@ -8,6 +8,7 @@
 
 #include "envelope.h"
 #include "psi.pb-c.h"
+#include "psi/blind.h"
 #include "psi/indicator.h"
 
 void hub_test_u64be(unsigned char out[8], uint64_t v)
@@ -18,14 +19,18 @@ void hub_test_u64be(unsigned char out[8], uint64_t v)
     }
 }
 
-/* n valid, random ristretto255 points. */
+/* n valid, random elements of the build's mutual suite: X25519
+ * u-coordinates of the prime-order subgroup, or ristretto255 points. */
 uint8_t *hub_test_elements(uint64_t n)
 {
     uint8_t *e = malloc((size_t)n * 32 + 1);
     for (uint64_t i = 0; e != NULL && i < n; i++) {
         unsigned char h[64];
         randombytes_buf(h, sizeof h);
-        crypto_core_ristretto255_from_hash(e + i * 32, h);
+        if (psi_mutual_suite() == PSI_MUTUAL_SUITE_X25519)
+            crypto_scalarmult_base(e + i * 32, h);
+        else
+            crypto_core_ristretto255_from_hash(e + i * 32, h);
     }
     return e;
 }
@@ -132,6 +137,7 @@ uint8_t *hub_test_commit_body(const uint8_t upload_id[16], const char *epoch, ui
     m.signature.data = (uint8_t *)sig;
     m.signature.len = 64;
     m.indicator_rules = PSI_IOC_RULES_VERSION; /* as a current client canonicalised them */
+    m.mutual_suite = psi_mutual_suite();       /* and blinded them */
     return hub_test_pack(&m.base, body_len);
 }
 

@@ -23,7 +23,8 @@
 /* v as 8 big-endian bytes. */
 void hub_test_u64be(unsigned char out[8], uint64_t v);
 
-/* n valid, random ristretto255 points (n * 32 bytes, malloc'd). */
+/* n valid, random elements of the build's mutual suite (psi_mutual_suite():
+ * X25519 u-coordinates or ristretto255 points; n * 32 bytes, malloc'd). */
 uint8_t *hub_test_elements(uint64_t n);
 
 /* SHA-256("psi/submission/v1" 0 epoch 0 sender 0 u64be(count) elements) */

@@ -1,0 +1,66 @@
+/* Fuzz target: the X25519 suite's hash to Curve25519 and its check of
+ * u-coordinates from outside (psi/curve25519.h).
+ *   - Any message hashes (psi_curve25519_hash_to_curve never fails on a
+ *     valid DST), deterministically, to a u that passes the check (or to 0,
+ *     the identity, with negligible probability), and that X25519 with a
+ *     fixed key does not send to the all-zero refusal.
+ *   - The first 32 bytes as a u-coordinate: the check answers 0,
+ *     PSI_ERR_ENCODING or PSI_ERR_IDENTITY; ENCODING exactly when the
+ *     integer (little-endian) is 2^255 - 19 or more or the top bit is set,
+ *     computed here independently; for a canonical u, IDENTITY exactly when
+ *     libsodium's X25519 refuses it (an all-zero product: small order, on the
+ *     curve or its twist). */
+#include "fuzz.h"
+#include "psi/curve25519.h"
+
+static const unsigned char fuzz_dst[] = "psi-fuzz-HashToCurve-curve25519_XMD:SHA-512_ELL2_RO_";
+
+/* 1 if u (little-endian, 32 bytes) is below p = 2^255 - 19 with bit 255
+ * clear: compared as a 256-bit integer from the top byte down. */
+static int below_p(const unsigned char u[32])
+{
+    static const unsigned char p_le[32] = {
+        0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
+    };
+    for (size_t i = 32; i-- > 0;) {
+        if (u[i] != p_le[i])
+            return u[i] < p_le[i];
+    }
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const unsigned char key[32] = {0x11, 0x22, 0x33, 0x44, 0x55};
+    unsigned char u[32], v[32], again[32], product[32];
+    struct psi_xmd_part part = {data, size};
+
+    if (sodium_init() < 0)
+        return 0;
+    FUZZ_CHECK(psi_curve25519_hash_to_curve(u, v, &part, 1, fuzz_dst, sizeof fuzz_dst - 1) ==
+                   PSI_OK,
+               "every message hashes to the curve");
+    FUZZ_CHECK(psi_curve25519_hash_to_curve(again, NULL, &part, 1, fuzz_dst, sizeof fuzz_dst - 1) ==
+                       PSI_OK &&
+                   memcmp(u, again, 32) == 0,
+               "the hash is deterministic, with or without v");
+    if (!sodium_is_zero(u, 32)) {
+        FUZZ_CHECK(psi_curve25519_check_u(u) == PSI_OK, "a hashed u is a valid element");
+        FUZZ_CHECK(crypto_scalarmult(product, key, u) == 0,
+                   "X25519 of a hashed u is never all-zero");
+    }
+
+    if (size >= 32) {
+        int rc = psi_curve25519_check_u(data);
+        FUZZ_CHECK(rc == PSI_OK || rc == PSI_ERR_ENCODING || rc == PSI_ERR_IDENTITY,
+                   "the check answers as documented");
+        FUZZ_CHECK((rc == PSI_ERR_ENCODING) == !below_p(data),
+                   "non-canonical exactly when u >= 2^255 - 19 or the top bit is set");
+        if (rc != PSI_ERR_ENCODING)
+            FUZZ_CHECK((rc == PSI_ERR_IDENTITY) == (crypto_scalarmult(product, key, data) != 0),
+                       "small order exactly when X25519 gives all zeros");
+    }
+    return 0;
+}
