@@ -10,6 +10,7 @@ packages=(
   libsodium-dev libnng-dev libbloom-dev libsqlite3-dev
   protobuf-c-compiler libprotobuf-c-dev libjansson-dev libidn2-dev libpsl-dev
   libcmocka-dev sqlite3
+  libpq-dev postgresql-15
   python3 python3-jsonschema
   # Packaging (docs/operations.md): man pages (scdoc; man-db and groff-base
   # to check they render), Debian packages (dpkg-dev: dpkg-shlibdeps for

@@ -215,7 +215,7 @@ static void print_party_policy(const struct psi_store_participant *p)
 
 /* ---------------------------------------------------------------- init */
 
-enum { INIT_DIR, INIT_NAME, INIT_EPOCH, INIT_THRESHOLD, INIT_MAX_MESSAGE };
+enum { INIT_DIR, INIT_NAME, INIT_EPOCH, INIT_THRESHOLD, INIT_MAX_MESSAGE, INIT_STORE };
 
 static const struct psi_cmdline_option init_options[] = {
     [INIT_DIR] = {.name = "dir",
@@ -240,13 +240,20 @@ static const struct psi_cmdline_option init_options[] = {
                           .value_name = "N",
                           .help = "largest request accepted (65536..268435456,\n"
                                   "default 8388608)"},
+    [INIT_STORE] = {.name = "store",
+                    .value_name = "sqlite|URL",
+                    .help = "where the hub keeps its state: sqlite (DIR/hub.db,\n"
+                            "the default), or a PostgreSQL database named by a\n"
+                            "libpq URL (postgresql://...; DIR/store.url keeps it),\n"
+                            "which several psi-hub serve processes may share"},
 };
 
 static const struct psi_cmdline_command init_command = {
     .name = "init",
-    .about = "Creates DIR (mode 0700) with the hub's identity key DIR/hub.key (0600) and\n"
-             "its store DIR/hub.db, and prints as its last line the hub's verifier key,\n"
-             "for participants to trust.\n",
+    .about =
+        "Creates DIR (mode 0700) with the hub's identity key DIR/hub.key (0600) and\n"
+        "its store (DIR/hub.db, or --store), and prints as its last line the hub's verifier key,\n"
+        "for participants to trust.\n",
     PSI_CMDLINE_OPTIONS(init_options),
 };
 
@@ -255,9 +262,11 @@ _Static_assert(PSI_ID_MAX == 64U && PSI_HUB_MAX_THRESHOLD == 1000U &&
                    PSI_HUB_MAX_MAX_MESSAGE == 268435456U && PSI_HUB_DEFAULT_MAX_MESSAGE == 8388608U,
                "init_options states the limits and defaults");
 
-static void undo_init(const char *dir, const char *key_path, const char *store_path)
+static void undo_init(const char *dir, const char *key_path, const char *store_path, int store_made)
 {
-    store_ops->destroy(store_path);
+    if (store_made)
+        store_ops->destroy(store_path);
+    psi_store_unbind_dir(dir, store_ops);
     unlink(key_path);
     rmdir(dir);
 }
@@ -289,10 +298,12 @@ int psi_hub_cmd_init(int argc, char **argv)
         return status;
     char key_path[4096], store_path[4096], where_err[256];
     int n1 = snprintf(key_path, sizeof key_path, "%s/" PSI_HUB_KEY_FILE, dir);
-    /* A new hub gets the default backend (the only one, for now). */
-    int where = psi_store_in_dir(dir, PSI_STORE_DEFAULT_BACKEND, &store_ops, store_path,
-                                 sizeof store_path, where_err, sizeof where_err);
-    if (n1 < 0 || (size_t)n1 >= sizeof key_path || where != 0)
+    /* A new hub gets the default backend unless --store names another. */
+    int where = psi_store_for_new_hub(dir, args.value[INIT_STORE], &store_ops, store_path,
+                                      sizeof store_path, where_err, sizeof where_err);
+    if (where != 0)
+        return psi_cmdline_usage_error("init", "%s", where_err);
+    if (n1 < 0 || (size_t)n1 >= sizeof key_path)
         return psi_cmdline_usage_error("init", "directory path too long");
     if (mkdir(dir, 0700) != 0) {
         if (errno == EEXIST)
@@ -309,6 +320,7 @@ int psi_hub_cmd_init(int argc, char **argv)
     struct psi_identity id;
     memset(&id, 0, sizeof id);
     struct psi_store *st = NULL;
+    int store_made = 0;
     char vkey[PSI_VKEY_MAX], err[512];
     int rc = psi_identity_generate(&id, name);
     if (rc != 0) {
@@ -325,7 +337,15 @@ int psi_hub_cmd_init(int argc, char **argv)
         psi_cmdline_note("init", "cannot format the verifier key: %s", psi_strerror(rc));
         goto fail;
     }
+    /* A store that was there before (a database that holds one) is never
+     * undone; one half made is. */
     rc = store_ops->create(store_path, &st, err, sizeof err);
+    store_made = rc != PSI_ERR_EXISTS;
+    if (rc != 0) {
+        psi_cmdline_note("init", "%s", err);
+        goto fail;
+    }
+    rc = psi_store_bind_dir(dir, store_ops, store_path, err, sizeof err);
     if (rc != 0) {
         psi_cmdline_note("init", "%s", err);
         goto fail;
@@ -371,7 +391,7 @@ fail:
     if (st != NULL)
         store_ops->close(st);
     psi_identity_clear(&id);
-    undo_init(dir, key_path, store_path);
+    undo_init(dir, key_path, store_path, store_made);
     return 1;
 }
 

@@ -111,15 +111,17 @@ int psi_hub_load(struct psi_hub *hub, const char *dir, char *err, size_t errlen)
         rc = hub->ops->meta_get(&t, PSI_META_MAX_MESSAGE, max_message, sizeof max_message);
     psi_txn_rollback(&t);
     hub->ops->close(st);
+    char shown[512];
+    psi_store_location_for_people(hub->store_path, shown, sizeof shown);
     if (rc != 0) {
-        snprintf(err, errlen, "%s lacks the hub settings: %s", hub->store_path, psi_strerror(rc));
+        snprintf(err, errlen, "%s lacks the hub settings: %s", shown, psi_strerror(rc));
         psi_hub_unload(hub);
         return rc;
     }
     if (parse_u32(threshold, 2, PSI_HUB_MAX_THRESHOLD, &hub->threshold) != 0 ||
         parse_u32(max_message, PSI_HUB_MIN_MAX_MESSAGE, PSI_HUB_MAX_MAX_MESSAGE,
                   &hub->max_message_bytes) != 0) {
-        snprintf(err, errlen, "%s holds invalid hub settings", hub->store_path);
+        snprintf(err, errlen, "%s holds invalid hub settings", shown);
         psi_hub_unload(hub);
         return PSI_ERR_STORE;
     }

@@ -18,7 +18,9 @@
  * PSI_ERR_EXISTS, PSI_ERR_REPLAY where documented, PSI_ERR_STORE when the
  * backend failed (then the transaction must be rolled back).
  *
- * store_sqlite.c is the embedded backend and the only file that knows SQL.
+ * store_sqlite.c is the embedded backend, store_pg.c the PostgreSQL one
+ * (several front-ends over one database); they are the only files that know
+ * SQL.
  * The backend is chosen once, by name or by what a hub directory holds
  * (psi_store_backend, psi_store_in_dir: store_backends.c, the registry), and
  * everything else holds the const struct psi_store_ops * it got there.
@@ -433,6 +435,22 @@ const struct psi_store_ops *psi_store_backend(const char *name);
  * gets a reason for a person. */
 int psi_store_in_dir(const char *dir, const char *name, const struct psi_store_ops **ops,
                      char *location, size_t cap, char *err, size_t errlen);
+
+/* The backend and location of a new hub's store in dir, from psi-hub init
+ * --store: NULL or a backend name ("sqlite": the store in dir), or a
+ * location a backend takes (a postgresql:// URL). err says why not. */
+int psi_store_for_new_hub(const char *dir, const char *store, const struct psi_store_ops **ops,
+                          char *location, size_t cap, char *err, size_t errlen);
+
+/* For a backend whose store lives elsewhere, writes the file of dir that
+ * names location (mode 0600: it may hold a password); nothing for one whose
+ * store is in dir. unbind removes that file again (psi-hub init undoing). */
+int psi_store_bind_dir(const char *dir, const struct psi_store_ops *ops, const char *location,
+                       char *err, size_t errlen);
+void psi_store_unbind_dir(const char *dir, const struct psi_store_ops *ops);
+
+/* location as it may be printed or logged: without a password. */
+void psi_store_location_for_people(const char *location, char *out, size_t cap);
 
 /* Transactions over any backend. psi_txn_commit/rollback close t. */
 int psi_txn_begin(struct psi_txn *t, const struct psi_store_ops *ops, struct psi_store *st,

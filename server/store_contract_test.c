@@ -3,7 +3,9 @@
  * its comment there promises it, checked through the operations table alone.
  * Nothing here knows a backend: each test gets a fresh, empty location from
  * the registry and the ops of the backend under test, PSI_STORE_BACKEND (the
- * default backend when unset; ctest runs it on SQLite). A backend is done
+ * default backend when unset; ctest runs it on SQLite, and on PostgreSQL
+ * through tests/e2e/store_contract_pg.sh, which starts a cluster and names
+ * its database in PSI_STORE_LOCATION). A backend is done
  * when this suite passes on it (docs/hub.md, "The store").
  */
 #include <setjmp.h>
@@ -45,10 +47,24 @@ static int setup(void **state)
     assert_non_null(f);
     assert_int_equal(test_scratch_dir(f->dir, sizeof f->dir, "store-contract"), 0);
     char err[256] = "";
-    assert_int_equal(psi_store_in_dir(f->dir, backend_name(), &f->ops, f->location,
-                                      sizeof f->location, err, sizeof err),
-                     0);
-    assert_int_equal(f->ops->create(f->location, &f->st, err, sizeof err), 0);
+    /* A backend whose store lives on a server is given its location
+     * (PSI_STORE_LOCATION, e.g. a PostgreSQL URL); one that keeps its store
+     * in a hub directory gets a fresh one. */
+    const char *location = getenv("PSI_STORE_LOCATION");
+    if (location != NULL && location[0] != '\0') {
+        f->ops = psi_store_backend(backend_name());
+        assert_non_null(f->ops);
+        assert_true(strlen(location) < sizeof f->location);
+        snprintf(f->location, sizeof f->location, "%s", location);
+    } else {
+        assert_int_equal(psi_store_in_dir(f->dir, backend_name(), &f->ops, f->location,
+                                          sizeof f->location, err, sizeof err),
+                         0);
+    }
+    int rc = f->ops->create(f->location, &f->st, err, sizeof err);
+    if (rc != 0)
+        print_error("create %s: %s\n", f->location, err);
+    assert_int_equal(rc, 0);
     *state = f;
     return 0;
 }
