@@ -428,6 +428,8 @@ struct psi_store_ops {
 
 /* The backend called name ("sqlite"; NULL: the default), or NULL. */
 const struct psi_store_ops *psi_store_backend(const char *name);
+/* The i-th backend of the registry (from 0), NULL past the last. */
+const struct psi_store_ops *psi_store_backend_at(size_t i);
 
 /* The backend and location of the store of hub directory dir: the backend
  * called name (NULL: the one whose store dir holds, PSI_ERR_NOT_FOUND if
