@@ -10,7 +10,8 @@
 #     with its counts): E1's tag partition is dropped (no longer a table of
 #     the schema psi, nor in psi.tag_partition), E2's and E3's stay; the
 #     kept epochs' results are exactly what they were; `psi audit verify`
-#     passes; /status.json counts what is left.
+#     passes; /status.json counts what is left; E1 cannot be made current
+#     again.
 #  3. A new epoch E4 after the prune: its cross-blinds make a new tag
 #     partition (whose name must not be one still in use) and its results
 #     are right.
@@ -31,8 +32,9 @@ harness_init pg_retention "${PSI_BIN:-$here/../../build}"
 export PSI_HUB_TIMEOUT=20
 pg_require
 PG_BIN=/usr/lib/postgresql/15/bin
-[ -x "$PG_BIN/pg_dump" ] && [ -x "$PG_BIN/pg_restore" ] ||
+if [ ! -x "$PG_BIN/pg_dump" ] || [ ! -x "$PG_BIN/pg_restore" ]; then
     skip "no pg_dump / pg_restore in $PG_BIN (postgresql-client-15)"
+fi
 probe() { python3 "$here/lib/http_probe.py" "$@"; }
 
 # expect_refusal STATUS CMD...: CMD exits STATUS with exactly one line on stderr.
@@ -132,6 +134,8 @@ say "store (the schema psi's tables) before prune: $before bytes, after: $after 
     fail "E1's submissions are still in the store"
 [ "$(pg_sql "$db_url" "SELECT count(*) FROM psi.meta WHERE key = 'pruned_epoch:E1'")" = 1 ] ||
     fail "no meta pruned_epoch:E1"
+expect_refusal 1 "$PSI_HUB" epoch --dir "$HUB_DIR" --set E1
+grep -q "epoch E1 was pruned" "$WORK/logs/refusal.err" || fail "$(cat "$WORK/logs/refusal.err")"
 
 for e in E2 E3; do
     must_to "$WORK/logs/a.$e.json" "$PSI" results --state "$A" --epoch "$e" --json
