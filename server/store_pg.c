@@ -479,7 +479,11 @@ static const char *const STMT_SQL[S_COUNT] = {
                       " (SELECT coalesce(sum(count), 0)::bigint FROM submission WHERE epoch = $1),"
                       " (SELECT count(*) FROM crossblind"
                       "  WHERE submission_id IN (SELECT id FROM submission WHERE epoch = $1)),"
-                      " (SELECT count(*) FROM tag WHERE epoch = $1),"
+                      /* the tags as their batches count them: reading the tag
+                       * table would hold a lock on it that a partition's
+                       * maker, waiting, could deadlock with (epoch_prune) */
+                      " (SELECT coalesce(sum(c.count), 0)::bigint FROM crossblind c"
+                      "  JOIN submission s ON s.id = c.submission_id WHERE s.epoch = $1),"
                       " (SELECT count(*) FROM overlap WHERE epoch = $1),"
                       " (SELECT count(*) FROM feed_key WHERE epoch = $1),"
                       " (SELECT count(*) FROM feed WHERE epoch = $1),"
@@ -2218,7 +2222,11 @@ static int epoch_list(struct psi_txn *t, psi_store_epoch_fn fn, void *ctx)
  * It locks the whole tag table until then (ACCESS EXCLUSIVE): the hub's
  * cross-blinds and joins of other epochs wait for the prune's commit. It
  * comes first, so that the prune takes that lock before any row lock a
- * cross-blind could be waiting on. */
+ * cross-blind could be waiting on, and after the partition lock, which a
+ * partition's maker holds while it waits for the tag table: the prune's
+ * transaction reads nothing of the tag table before (epoch_list and
+ * epoch_usage count tags by their batches), so the two cannot wait for each
+ * other. */
 static int drop_tag_partition(struct psi_txn *t, const char *epoch)
 {
     struct psi_store *st = t->store;
