@@ -82,8 +82,9 @@ static const struct psi_cmdline_command prune_command = {
              "are ordered by the time they last received data. The audit log stays whole:\n"
              "its entries still verify. The delete is one transaction, taken while the hub\n"
              "serves; then the store is compacted (SQLite: a full VACUUM, during which the\n"
-             "hub's writes wait). Prints what it removed per epoch and the store's size\n"
-             "before and after. A pruned epoch cannot be made current again.\n",
+             "hub's writes wait; PostgreSQL: the epoch's tag partition is dropped, then a\n"
+             "plain VACUUM). Prints what it removed per epoch and the store's size before\n"
+             "and after. A pruned epoch cannot be made current again.\n",
     PSI_CMDLINE_OPTIONS(prune_options),
 };
 
@@ -218,7 +219,8 @@ static const struct psi_cmdline_command backup_command = {
              "is the store alone: the hub key DIR/hub.key is not in it and is backed up\n"
              "once, apart. To restore: a new directory (mode 0700) with the key as\n"
              "hub.key (0600) and FILE as hub.db (docs/operations.md, \"Back up and prune\").\n"
-             "FILE appears only when it is whole.\n",
+             "FILE appears only when it is whole. A PostgreSQL store is refused: back it up\n"
+             "with pg_dump (docs/operations.md).\n",
     PSI_CMDLINE_OPTIONS(backup_options),
 };
 

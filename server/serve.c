@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -91,6 +92,26 @@ struct worker {
     int sending;
 };
 
+/* The log's size as the store holds it now. */
+static int log_size(const struct psi_hub *hub, struct psi_store *st, uint64_t *size)
+{
+    struct psi_txn t;
+    char checkpoint[PSI_HUB_CHECKPOINT_MAX];
+    if (psi_txn_begin(&t, hub->ops, st, PSI_TXN_READ) != 0)
+        return PSI_ERR_STORE;
+    int rc = psi_hub_log_latest(&t, size, checkpoint, sizeof checkpoint);
+    psi_txn_rollback(&t);
+    return rc;
+}
+
+static void publish(struct notifier *n, uint64_t size)
+{
+    unsigned char msg[8];
+    for (int i = 0; i < 8; i++)
+        msg[i] = (unsigned char)(size >> (56 - 8 * i));
+    (void)nng_send(n->sock, msg, sizeof msg, NNG_FLAG_NONBLOCK);
+}
+
 /* Publishes the log's size after a write of method succeeded. */
 static void notify_write(struct worker *w, const struct psi_hub_outcome *o)
 {
@@ -99,19 +120,31 @@ static void notify_write(struct worker *w, const struct psi_hub_outcome *o)
     const struct psi_method *m = psi_hub_method(o->method);
     if (m == NULL || !m->writes)
         return;
-    struct psi_txn t;
     uint64_t size = 0;
-    char checkpoint[PSI_HUB_CHECKPOINT_MAX];
-    if (psi_txn_begin(&t, w->hub->ops, w->store, PSI_TXN_READ) != 0)
+    if (log_size(w->hub, w->store, &size) == 0)
+        publish(w->notify, size);
+}
+
+/* Writes this process did not make (another front-end on the same store,
+ * an admin command) wake the subscribers too: every WATCH_MS the main
+ * thread looks at the log's size and publishes it when it grew. */
+#define WATCH_MS 1000
+
+struct log_watch {
+    struct psi_store *store; /* NULL: not watching */
+    uint64_t seen;
+    int have_seen;
+};
+
+static void watch_log(const struct psi_hub *hub, struct notifier *n, struct log_watch *lw)
+{
+    uint64_t size = 0;
+    if (lw->store == NULL || log_size(hub, lw->store, &size) != 0)
         return;
-    int rc = psi_hub_log_latest(&t, &size, checkpoint, sizeof checkpoint);
-    psi_txn_rollback(&t);
-    if (rc != 0)
-        return;
-    unsigned char msg[8];
-    for (int i = 0; i < 8; i++)
-        msg[i] = (unsigned char)(size >> (56 - 8 * i));
-    (void)nng_send(w->notify->sock, msg, sizeof msg, NNG_FLAG_NONBLOCK);
+    if (lw->have_seen && size > lw->seen)
+        publish(n, size);
+    lw->seen = size;
+    lw->have_seen = 1;
 }
 
 static int signal_pipe[2] = {-1, -1};
@@ -297,7 +330,8 @@ static const struct psi_cmdline_command serve_command = {
              "follows (on stdout). SIGTERM or SIGINT stops the hub\n"
              "cleanly (exit 0). After each write it publishes the log's size (public\n"
              "in every checkpoint, nothing else) on an nng pub0 socket, the wake-up\n"
-             "socket agents subscribe to.\n",
+             "socket agents subscribe to; writes made elsewhere (another psi-hub serve\n"
+             "on the same store, an admin command) within a second.\n",
     PSI_CMDLINE_OPTIONS(serve_options),
 };
 
@@ -356,6 +390,7 @@ int psi_hub_cmd_serve(int argc, char **argv)
     size_t contexts = (size_t)contexts_n, connections = (size_t)connections_n;
     struct connection_cap cap = {.limit = connections}, notify_cap = {.limit = connections};
     struct notifier notifier = {NNG_SOCKET_INITIALIZER, 0};
+    struct log_watch watch = {NULL, 0, 0};
 
     struct psi_hub hub;
     char err[512];
@@ -509,7 +544,24 @@ int psi_hub_cmd_serve(int argc, char **argv)
                       "serving %s on %.*s:%d (%zu contexts, at most %zu connections)", hub.name,
                       (int)(colon - listen), listen, port, contexts, connections);
 
+    if (notifier.on && psi_hub_connect(&hub, &watch.store, err, sizeof err) != 0) {
+        fprintf(stderr, "psi-hub: the wake-up socket announces only this process's writes: %s\n",
+                err);
+        watch.store = NULL;
+    }
+    watch_log(&hub, &notifier, &watch);
+
     for (;;) {
+        struct pollfd pfd = {.fd = signal_pipe[0], .events = POLLIN};
+        int ready = poll(&pfd, 1, watch.store != NULL ? WATCH_MS : -1);
+        if (ready == 0) {
+            watch_log(&hub, &notifier, &watch);
+            continue;
+        }
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready < 0)
+            break;
         unsigned char b;
         ssize_t n = read(signal_pipe[0], &b, 1);
         if (n == 1 || (n < 0 && errno != EINTR) || n == 0)
@@ -532,6 +584,8 @@ out:
     for (size_t i = 0; workers != NULL && i < contexts; i++)
         if (workers[i].store != NULL)
             hub.ops->close(workers[i].store);
+    if (watch.store != NULL)
+        hub.ops->close(watch.store);
     free(workers);
     /* nng_close has run every pipe callback by now. */
     if (cap.refused > 0)

@@ -412,7 +412,8 @@ struct psi_store_ops {
     /* ---- the operator's view (the status page and metrics), read only */
 
     /* Totals over every epoch; bytes: SQLite counts the pages of its main
-     * file (free pages included) and its WAL file as it stands. */
+     * file (free pages included) and its WAL file as it stands; PostgreSQL
+     * as its disk_bytes (the schema's tables, indexes and TOAST). */
     int (*usage)(struct psi_txn *t, struct psi_store_usage *out);
     /* The overlap map of an epoch as the join recorded it: for each ordered
      * pair (owner, peer) with at least one match, how many of owner's
@@ -428,6 +429,8 @@ struct psi_store_ops {
 
 /* The backend called name ("sqlite"; NULL: the default), or NULL. */
 const struct psi_store_ops *psi_store_backend(const char *name);
+/* The i-th backend of the registry (from 0), NULL past the last. */
+const struct psi_store_ops *psi_store_backend_at(size_t i);
 
 /* The backend and location of the store of hub directory dir: the backend
  * called name (NULL: the one whose store dir holds, PSI_ERR_NOT_FOUND if

@@ -55,6 +55,11 @@ const struct psi_store_ops *psi_store_backend(const char *name)
     return NULL;
 }
 
+const struct psi_store_ops *psi_store_backend_at(size_t i)
+{
+    return i < BACKEND_COUNT ? BACKENDS[i].ops : NULL;
+}
+
 static size_t index_of(const struct psi_store_ops *ops)
 {
     size_t i = 0;

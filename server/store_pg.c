@@ -160,6 +160,16 @@ static const char SCHEMA_V1_FEEDS[] =
     "CREATE INDEX query_pending ON query(vendor, answered_ms, id);"
     "CREATE INDEX query_usage ON query(agency, vendor, epoch);";
 
+/* 2: the blocks of points (elements, evaluated queries) and of feed filters
+ * are stored as they are, never compressed: they are random bytes, which
+ * compression only costs time on, and the space a store reports is then the
+ * space they take. */
+static const char SCHEMA_V2_UNCOMPRESSED[] =
+    "ALTER TABLE element_block ALTER COLUMN elements SET STORAGE EXTERNAL;"
+    "ALTER TABLE feed_block ALTER COLUMN bytes SET STORAGE EXTERNAL;"
+    "ALTER TABLE query ALTER COLUMN elements SET STORAGE EXTERNAL,"
+    "  ALTER COLUMN evaluated SET STORAGE EXTERNAL;";
+
 static const struct {
     int version;
     const char *about;
@@ -168,13 +178,32 @@ static const struct {
     {1,
      "the first PostgreSQL store",
      {SCHEMA_V1_ROSTER, SCHEMA_V1_WORK, SCHEMA_V1_LOG, SCHEMA_V1_FEEDS}},
+    {2, "point and filter blocks uncompressed", {SCHEMA_V2_UNCOMPRESSED}},
 };
 
 #define MIGRATION_COUNT (sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 
-_Static_assert(PSI_STORE_PG_SCHEMA_VERSION == 1, "the last migration is the current version");
+_Static_assert(PSI_STORE_PG_SCHEMA_VERSION == 2, "the last migration is the current version");
 
 /* ---------------------------------------------------------------- statements */
+
+/* The space of the store: the files of the schema psi's tables and
+ * indexes, with the TOAST tables (and their indexes) that hold the tables'
+ * large values; not pg_database_size, for the database may hold other
+ * schemas and its catalogs are not the hub's. Only each relation's data
+ * (its main fork): the free-space and visibility maps, a few pages a table
+ * that VACUUM makes, are PostgreSQL's bookkeeping, and counting them would
+ * make a compacted store look larger than before. The server's WAL is the
+ * cluster's and not counted either. */
+#define STORE_BYTES_SQL                                                                            \
+    "SELECT coalesce(sum(pg_relation_size(r.oid)), 0)::bigint FROM pg_class r WHERE r.oid IN ("    \
+    " SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"                  \
+    "  WHERE n.nspname = 'psi' AND c.relkind IN ('r', 'i')"                                        \
+    " UNION ALL SELECT c.reltoastrelid FROM pg_class c"                                            \
+    "  JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'psi'"                      \
+    " UNION ALL SELECT i.indexrelid FROM pg_index i JOIN pg_class c ON c.reltoastrelid = "         \
+    "i.indrelid"                                                                                   \
+    "  JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'psi')"
 
 enum stmt_id {
     S_LOCK,
@@ -220,7 +249,7 @@ enum stmt_id {
     S_CROSSBLIND_GET,
     S_CROSSBLIND_ADD,
     S_PARTITION_GET,
-    S_PARTITION_COUNT,
+    S_PARTITION_LAST,
     S_PARTITION_ADD,
     S_TAG_ADD,
     S_JOIN_OWNER,
@@ -248,6 +277,19 @@ enum stmt_id {
     S_QUERY_GET,
     S_QUERY_PENDING,
     S_QUERY_ANSWER,
+    S_EPOCH_LIST,
+    S_EPOCH_USAGE,
+    S_PRUNE_OVERLAP,
+    S_PRUNE_CROSSBLIND,
+    S_PRUNE_BLOCK,
+    S_PRUNE_SUBMISSION,
+    S_PRUNE_FEED_BLOCK,
+    S_PRUNE_FEED,
+    S_PRUNE_FEED_KEY,
+    S_PRUNE_QUERY,
+    S_PARTITION_FORGET,
+    S_USAGE,
+    S_OVERLAP_COUNTS,
     S_COUNT
 };
 
@@ -347,7 +389,10 @@ static const char *const STMT_SQL[S_COUNT] = {
                          " WHERE EXISTS (SELECT 1 FROM participant WHERE id = $2)"
                          " ON CONFLICT DO NOTHING",
     [S_PARTITION_GET] = "SELECT name FROM tag_partition WHERE epoch = $1",
-    [S_PARTITION_COUNT] = "SELECT count(*)::bigint FROM tag_partition",
+    /* The greatest number of a partition's name tag_N: prune drops
+     * partitions, so their count may be a number in use. */
+    [S_PARTITION_LAST] = "SELECT coalesce(max(substring(name FROM 5)::bigint), 0)::bigint"
+                         " FROM tag_partition",
     [S_PARTITION_ADD] = "INSERT INTO tag_partition(epoch, name) VALUES ($1, $2)",
     /* A batch's tags in one statement: $5 holds $6 tags of 16 bytes, tag k
      * of position $4 + k. */
@@ -424,6 +469,44 @@ static const char *const STMT_SQL[S_COUNT] = {
     [S_QUERY_ANSWER] = "UPDATE query SET evaluated = $2, proof = $3, answered_ms = $4"
                        " WHERE id = $1 AND answered_ms IS NULL"
                        " AND length($2::bytea) = count * 32",
+    [S_EPOCH_LIST] = "SELECT epoch, max(at)::bigint FROM ("
+                     " SELECT epoch, max(created_ms) AS at FROM submission GROUP BY epoch"
+                     " UNION ALL SELECT epoch, max(created_ms) FROM feed_key GROUP BY epoch"
+                     " UNION ALL SELECT epoch, max(created_ms) FROM feed GROUP BY epoch"
+                     " UNION ALL SELECT epoch, max(created_ms) FROM query GROUP BY epoch) e"
+                     " GROUP BY epoch ORDER BY 2 DESC, epoch COLLATE \"C\" DESC",
+    [S_EPOCH_USAGE] = "SELECT (SELECT count(*) FROM submission WHERE epoch = $1),"
+                      " (SELECT coalesce(sum(count), 0)::bigint FROM submission WHERE epoch = $1),"
+                      " (SELECT count(*) FROM crossblind"
+                      "  WHERE submission_id IN (SELECT id FROM submission WHERE epoch = $1)),"
+                      /* the tags as their batches count them: reading the tag
+                       * table would hold a lock on it that a partition's
+                       * maker, waiting, could deadlock with (epoch_prune) */
+                      " (SELECT coalesce(sum(c.count), 0)::bigint FROM crossblind c"
+                      "  JOIN submission s ON s.id = c.submission_id WHERE s.epoch = $1),"
+                      " (SELECT count(*) FROM overlap WHERE epoch = $1),"
+                      " (SELECT count(*) FROM feed_key WHERE epoch = $1),"
+                      " (SELECT count(*) FROM feed WHERE epoch = $1),"
+                      " (SELECT count(*) FROM query WHERE epoch = $1)",
+    /* Children before parents: the foreign keys are enforced. The tags go
+     * with their partition (epoch_prune). */
+    [S_PRUNE_OVERLAP] = "DELETE FROM overlap WHERE epoch = $1",
+    [S_PRUNE_CROSSBLIND] = "DELETE FROM crossblind"
+                           " WHERE submission_id IN (SELECT id FROM submission WHERE epoch = $1)",
+    [S_PRUNE_BLOCK] = "DELETE FROM element_block"
+                      " WHERE submission_id IN (SELECT id FROM submission WHERE epoch = $1)",
+    [S_PRUNE_SUBMISSION] = "DELETE FROM submission WHERE epoch = $1",
+    [S_PRUNE_FEED_BLOCK] = "DELETE FROM feed_block WHERE epoch = $1",
+    [S_PRUNE_FEED] = "DELETE FROM feed WHERE epoch = $1",
+    [S_PRUNE_FEED_KEY] = "DELETE FROM feed_key WHERE epoch = $1",
+    [S_PRUNE_QUERY] = "DELETE FROM query WHERE epoch = $1",
+    [S_PARTITION_FORGET] = "DELETE FROM tag_partition WHERE epoch = $1",
+    /* bytes: as disk_bytes (STORE_BYTES_SQL) */
+    [S_USAGE] = "SELECT (SELECT coalesce(sum(count), 0)::bigint FROM submission),"
+                " (SELECT coalesce(sum(count), 0)::bigint FROM crossblind),"
+                " (SELECT count(*) FROM overlap), (" STORE_BYTES_SQL ")",
+    [S_OVERLAP_COUNTS] = "SELECT owner, peer, count(*) FROM overlap WHERE epoch = $1"
+                         " GROUP BY owner, peer ORDER BY owner COLLATE \"C\", peer COLLATE \"C\"",
 };
 
 struct psi_store {
@@ -1571,12 +1654,12 @@ static int tag_partition(struct psi_txn *t, const char *epoch)
     }
     if (rc != PSI_ERR_NOT_FOUND)
         return rc;
-    uint64_t made = 0;
+    uint64_t last = 0;
     struct params none = {0};
-    if ((rc = one_u64(st, S_PARTITION_COUNT, &none, &made, "tag partition")) != 0)
+    if ((rc = one_u64(st, S_PARTITION_LAST, &none, &last, "tag partition")) != 0)
         return rc;
     char name[32];
-    snprintf(name, sizeof name, "tag_%" PRIu64, made + 1);
+    snprintf(name, sizeof name, "tag_%" PRIu64, last + 1);
     char *literal = PQescapeLiteral(st->conn, epoch, strlen(epoch));
     if (literal == NULL)
         return fail(st, "tag partition");
@@ -2092,8 +2175,191 @@ static int query_answer(struct psi_txn *t, uint64_t id, const uint8_t *evaluated
     return rc != 0 ? rc : changed != 1 ? PSI_ERR_EXISTS : 0; /* answered already */
 }
 
+/* ---------------------------------------------------------------- retention and backup */
+
+static int epoch_usage(struct psi_store *st, const char *epoch, struct psi_store_epoch_usage *u)
+{
+    struct params p = {0};
+    p_text(&p, epoch);
+    PGresult *r;
+    int rc = one_row(st, S_EPOCH_USAGE, &p, "epoch usage", &r);
+    if (rc != 0)
+        return rc;
+    uint64_t *field[] = {&u->submissions, &u->elements,  &u->crossblinds, &u->tags,
+                         &u->matches,     &u->feed_keys, &u->feeds,       &u->queries};
+    for (int i = 0; i < (int)(sizeof field / sizeof field[0]); i++)
+        *field[i] = col_u64(r, 0, i);
+    PQclear(r);
+    return 0;
+}
+
+static int epoch_list(struct psi_txn *t, psi_store_epoch_fn fn, void *ctx)
+{
+    struct psi_store *st = t->store;
+    struct params none = {0};
+    int rc;
+    PGresult *r = run(st, S_EPOCH_LIST, &none, "epoch list", &rc);
+    if (r == NULL)
+        return rc;
+    for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+        struct psi_store_epoch_usage u;
+        memset(&u, 0, sizeof u);
+        if (col_text(r, i, 0, u.epoch, sizeof u.epoch) != 0) {
+            rc = PSI_ERR_TOO_LARGE;
+            break;
+        }
+        u.last_ms = col_u64(r, i, 1);
+        rc = epoch_usage(st, u.epoch, &u);
+        if (rc == 0)
+            rc = fn(ctx, &u);
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* The epoch's tags go with its partition: DROP TABLE, which gives the
+ * partition's files back to the file system when the transaction commits.
+ * It locks the whole tag table until then (ACCESS EXCLUSIVE): the hub's
+ * cross-blinds and joins of other epochs wait for the prune's commit. It
+ * comes first, so that the prune takes that lock before any row lock a
+ * cross-blind could be waiting on, and after the partition lock, which a
+ * partition's maker holds while it waits for the tag table: the prune's
+ * transaction reads nothing of the tag table before (epoch_list and
+ * epoch_usage count tags by their batches), so the two cannot wait for each
+ * other. */
+static int drop_tag_partition(struct psi_txn *t, const char *epoch)
+{
+    struct psi_store *st = t->store;
+    int rc = lock_key(t, "tag partition", NULL, NULL, NULL);
+    if (rc != 0)
+        return rc;
+    struct params p = {0};
+    p_text(&p, epoch);
+    PGresult *r;
+    rc = one_row(st, S_PARTITION_GET, &p, "prune", &r);
+    if (rc == PSI_ERR_NOT_FOUND)
+        return 0; /* no cross-blind batch in this epoch */
+    if (rc != 0)
+        return rc;
+    char name[64];
+    if (col_text(r, 0, 0, name, sizeof name) != 0) {
+        PQclear(r);
+        snprintf(st->error, sizeof st->error, "prune: a damaged tag partition name");
+        return PSI_ERR_STORE;
+    }
+    PQclear(r);
+    char *ident = PQescapeIdentifier(st->conn, name, strlen(name));
+    if (ident == NULL)
+        return fail(st, "prune");
+    char sql[128];
+    snprintf(sql, sizeof sql, "DROP TABLE psi.%s", ident);
+    PQfreemem(ident);
+    if ((rc = run_simple(st, sql, "prune")) != 0)
+        return rc;
+    return run_count(st, S_PARTITION_FORGET, &p, "prune", NULL);
+}
+
+static int epoch_prune(struct psi_txn *t, const char *epoch, struct psi_store_epoch_usage *removed)
+{
+    static const enum stmt_id order[] = {
+        S_PRUNE_OVERLAP,    S_PRUNE_CROSSBLIND, S_PRUNE_BLOCK,    S_PRUNE_SUBMISSION,
+        S_PRUNE_FEED_BLOCK, S_PRUNE_FEED,       S_PRUNE_FEED_KEY, S_PRUNE_QUERY,
+    };
+    memset(removed, 0, sizeof *removed);
+    if (strlen(epoch) > PSI_STORE_EPOCH_MAX)
+        return PSI_ERR_INVALID;
+    memcpy(removed->epoch, epoch, strlen(epoch) + 1);
+    int rc = epoch_usage(t->store, epoch, removed);
+    if (rc == 0)
+        rc = drop_tag_partition(t, epoch);
+    for (size_t i = 0; rc == 0 && i < sizeof order / sizeof order[0]; i++) {
+        struct params p = {0};
+        p_text(&p, epoch);
+        rc = run_count(t->store, order[i], &p, "prune", NULL);
+    }
+    return rc;
+}
+
+static int store_disk_bytes(struct psi_store *st, uint64_t *bytes)
+{
+    PGresult *r = PQexec(st->conn, STORE_BYTES_SQL);
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0);
+    if (ok)
+        *bytes = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return ok ? 0 : fail(st, "disk bytes");
+}
+
+/* A plain VACUUM (outside a transaction: it cannot run in one) of the tables
+ * epoch_prune deletes from. It takes no lock that keeps the hub's readers or
+ * writers waiting; it makes the deleted rows' space free for new rows and
+ * gives back to the file system only the empty pages at the end of a table
+ * (most of a pruned epoch's elements: their TOAST pages were written before
+ * the kept epochs'). VACUUM FULL would give back all, but locks each table
+ * for the whole rewrite. The tags went back to the file system already, with
+ * their partition. */
+static int store_compact(struct psi_store *st)
+{
+    return run_simple(st,
+                      "VACUUM psi.overlap, psi.crossblind, psi.element_block, psi.submission,"
+                      " psi.feed_block, psi.feed, psi.feed_key, psi.query",
+                      "compact");
+}
+
+static int store_backup(struct psi_store *st, const char *path, char *err, size_t errlen)
+{
+    (void)st;
+    (void)path;
+    snprintf(err, errlen,
+             "back up a PostgreSQL store with pg_dump of its database (the schema psi), and the"
+             " hub key apart (docs/operations.md, \"Back up and prune\")");
+    return PSI_ERR_UNSUPPORTED;
+}
+
+/* ---------------------------------------------------------------- the operator's view */
+
+static int usage(struct psi_txn *t, struct psi_store_usage *out)
+{
+    memset(out, 0, sizeof *out);
+    struct params none = {0};
+    PGresult *r;
+    int rc = one_row(t->store, S_USAGE, &none, "usage", &r);
+    if (rc != 0)
+        return rc;
+    out->elements = col_u64(r, 0, 0);
+    out->tags = col_u64(r, 0, 1);
+    out->matches = col_u64(r, 0, 2);
+    out->bytes = col_u64(r, 0, 3);
+    PQclear(r);
+    return 0;
+}
+
+static int overlap_counts(struct psi_txn *t, const char *epoch, psi_store_overlap_fn fn, void *ctx)
+{
+    struct psi_store *st = t->store;
+    struct params p = {0};
+    p_text(&p, epoch);
+    int rc;
+    PGresult *r = run(st, S_OVERLAP_COUNTS, &p, "overlap", &rc);
+    if (r == NULL)
+        return rc;
+    for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+        char owner[PSI_STORE_ID_MAX + 1], peer[PSI_STORE_ID_MAX + 1];
+        if (col_text(r, i, 0, owner, sizeof owner) != 0 ||
+            col_text(r, i, 1, peer, sizeof peer) != 0) {
+            snprintf(st->error, sizeof st->error, "overlap: a damaged row");
+            rc = PSI_ERR_STORE;
+            break;
+        }
+        rc = fn(ctx, owner, peer, col_u64(r, i, 2));
+    }
+    PQclear(r);
+    return rc;
+}
+
 const struct psi_store_ops psi_store_pg_ops = {
     .backend = "postgresql",
+    .several_front_ends = 1,
     .create = store_create,
     .open = store_open,
     .close = store_close,
@@ -2151,4 +2417,11 @@ const struct psi_store_ops psi_store_pg_ops = {
     .query_get = query_get,
     .query_pending = query_pending,
     .query_answer = query_answer,
+    .epoch_list = epoch_list,
+    .epoch_prune = epoch_prune,
+    .disk_bytes = store_disk_bytes,
+    .compact = store_compact,
+    .backup = store_backup,
+    .usage = usage,
+    .overlap_counts = overlap_counts,
 };

@@ -10,7 +10,7 @@
 
 /* The number of the last migration of the PostgreSQL schema (the row of
  * psi.schema_version). */
-#define PSI_STORE_PG_SCHEMA_VERSION 1
+#define PSI_STORE_PG_SCHEMA_VERSION 2
 
 /* 1 if location is a libpq connection string this backend takes: a
  * postgresql:// or postgres:// URL, or keyword=value pairs naming a host or

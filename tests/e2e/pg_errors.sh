@@ -8,7 +8,9 @@
 #     that store still serves its hub;
 #  4. a hub whose store.url is damaged (empty, two lines);
 #  5. a hub whose database holds no store (dropped behind its back), or a
-#     store of a newer schema version than this psi-hub knows.
+#     store of a newer schema version than this psi-hub knows; and, not a
+#     refusal, an older store (version 1, before the point blocks were
+#     stored uncompressed) is brought to the current version when opened.
 #
 # Env (set by ctest): PSI_BIN build dir.
 set -euo pipefail
@@ -76,7 +78,18 @@ refused "$WORK/logs/5b" "schema version 99 is newer than" \
     "$PSI_HUB" serve --dir "$WORK/hub" --listen "tcp://127.0.0.1:$(free_port)"
 pg_sql "$url" "DELETE FROM psi.schema_version WHERE version = 99" >/dev/null
 must "$PSI_HUB" roster --dir "$WORK/hub" >/dev/null
+storage() { # TABLE COLUMN: its attstorage (e: external, x: extended)
+    pg_sql "$url" "SELECT attstorage FROM pg_attribute
+        WHERE attrelid = 'psi.$1'::regclass AND attname = '$2'"
+}
+[ "$(storage element_block elements)" = e ] || fail "a new store's elements are not stored uncompressed"
+pg_sql "$url" "DELETE FROM psi.schema_version WHERE version = 2;
+    ALTER TABLE psi.element_block ALTER COLUMN elements SET STORAGE EXTENDED" >/dev/null
+must "$PSI_HUB" roster --dir "$WORK/hub" >/dev/null
+[ "$(pg_sql "$url" "SELECT max(version) FROM psi.schema_version")" = 2 ] ||
+    fail "a version-1 store was not migrated when opened"
+[ "$(storage element_block elements)" = e ] || fail "migration 2 did not change the elements' storage"
 pg_sql "$url" "DROP SCHEMA psi CASCADE" >/dev/null
 refused "$WORK/logs/5c" "holds no psi-hub store" "$PSI_HUB" roster --dir "$WORK/hub"
-say "a store of a newer schema, and a database without a store: refused in one line"
+say "a store of a newer schema, and a database without a store: refused in one line; a version-1 store migrated"
 say "OK — every refusal of the PostgreSQL store says why, and nothing is half made"

@@ -12,7 +12,10 @@
 #     head's size is their number, and `psi audit verify` (the auditor, via
 #     B) re-checks every entry and checkpoint from the start;
 #  4. the same hub answers from both: the auditor's verify through A agrees
-#     with what it verified through B.
+#     with what it verified through B;
+#  5. a write through B wakes an agent subscribed to A's wake-up socket: a1's
+#     agent, waiting 600 s between polls, cross-blinds b1's new set within
+#     seconds (each front-end publishes the log's growth, whoever wrote).
 # Replays and retries that cross front-ends, and the two halves of a pair
 # committed at the same moment, are checked on two connections in
 # server/store_pg_test.c.
@@ -104,6 +107,24 @@ sqlite3 "$(party_dir auditor-x)/state.db" "UPDATE config SET hub_url = '$url_a'"
     fail "cannot point the auditor at front-end A"
 must "$PSI" audit verify --state "$(party_dir auditor-x)" >"$WORK/logs/verify-a"
 say "psi audit verify through front-end A agrees with what it verified through B"
+
+# --------------------------------------------- 5. the wake-up crosses front-ends
+"$PSI" agent --state "$(party_dir a1)" --interval 600 >"$WORK/logs/agent-a1.log" 2>&1 &
+HARNESS_PIDS+=($!)
+agent_a1=$!
+sleep 3 # its first round (nothing to do), then it waits
+printf 'domain\tlate-%s.example\n' one two >"$WORK/late.txt"
+must "$PSI" submit --state "$(party_dir b1)" "$WORK/late.txt" >/dev/null
+t0=$(date +%s)
+until grep -q 'cross-blinded submission [0-9]* of b1' "$WORK/logs/agent-a1.log"; do
+    [ $(($(date +%s) - t0)) -lt 20 ] ||
+        fail "a1's agent (front-end A) was not woken by b1's submission through B within 20 s: $(tail -n 3 "$WORK/logs/agent-a1.log")"
+    kill -0 "$agent_a1" 2>/dev/null || fail "a1's agent exited: $(tail -n 3 "$WORK/logs/agent-a1.log")"
+    sleep 0.2
+done
+say "b1's submission through B woke a1's agent on A within $(($(date +%s) - t0)) s"
+kill -TERM "$agent_a1" 2>/dev/null || true
+wait "$agent_a1" 2>/dev/null || true
 
 hub_pids_alive=0
 for n in A B; do kill -0 "${FE_PID[$n]}" 2>/dev/null && hub_pids_alive=$((hub_pids_alive + 1)); done

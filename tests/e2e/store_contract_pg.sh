@@ -22,5 +22,11 @@ PSI_STORE_BACKEND=postgresql PSI_STORE_LOCATION="$url" "$suite" >"$out" 2>&1 || 
 cat "$out"
 [ "$rc" -eq 0 ] || fail "the contract suite failed on PostgreSQL (exit $rc)"
 grep -q '\[  PASSED  \] [0-9]* test(s)' "$out" || fail "the contract suite said nothing of passing"
-grep -q '\[  FAILED  \]\|\[  SKIPPED \]' "$out" && fail "the contract suite skipped or failed a test"
-say "OK — $(grep -o '\[  PASSED  \] [0-9]* test(s)' "$out") of the store contract on PostgreSQL"
+grep -q '\[  FAILED  \]' "$out" && fail "the contract suite failed a test"
+# One skip is the backend's by design: a PostgreSQL store does not copy itself
+# into a file (store.h, backup: PSI_ERR_UNSUPPORTED; pg_dump does,
+# docs/operations.md). Any other skip is a failure.
+others=$(grep -E '^\[  SKIPPED \] [A-Za-z_0-9]+$' "$out" | grep -v 'backup_is_a_snapshot$' || true)
+[ -z "$others" ] || fail "the contract suite skipped: $others"
+say "OK — $(grep -o '\[  PASSED  \] [0-9]* test(s)' "$out") of the store contract on PostgreSQL" \
+    "(backup_is_a_snapshot skipped: pg_dump backs up a PostgreSQL store)"

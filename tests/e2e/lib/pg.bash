@@ -21,7 +21,9 @@ pg_require() {
 pg_cleanup() {
     local rc=$?
     [ -z "$PG_DIR" ] || bash "$PG_CLUSTER" stop "$PG_DIR" >/dev/null 2>&1 || true
-    # harness_cleanup reads the script's exit status from $?
+    # harness_cleanup reads the script's exit status from $?; errexit off,
+    # or a failed test's status would end the trap before the clean-up.
+    set +e
     (exit "$rc")
     harness_cleanup
 }
