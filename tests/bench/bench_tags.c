@@ -169,9 +169,12 @@ int main(int argc, char **argv)
             return 1;
         }
     } else {
-        snprintf(dir, sizeof dir, "/tmp/bench_tags.XXXXXX");
-        if (mkdtemp(dir) == NULL) {
-            fprintf(stderr, "bench_tags: cannot make a directory under /tmp\n");
+        const char *tmp = getenv("TMPDIR");
+        if (tmp == NULL || tmp[0] == '\0')
+            tmp = "/tmp";
+        int len = snprintf(dir, sizeof dir, "%s/bench_tags.XXXXXX", tmp);
+        if (len < 0 || (size_t)len >= sizeof dir || mkdtemp(dir) == NULL) {
+            fprintf(stderr, "bench_tags: cannot make a directory under %s\n", tmp);
             return 1;
         }
     }

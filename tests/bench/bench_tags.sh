@@ -29,7 +29,7 @@ done
 after_bin="$(cd "$build" && pwd)/tests/bench_tags"
 [ -x "$after_bin" ] || { echo "bench_tags.sh: missing $after_bin (build with PSI_BUILD_BENCH=ON)" >&2; exit 1; }
 
-scratch=$(mktemp -d /tmp/bench_tags_before.XXXXXX)
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/bench_tags_before.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 git -C "$here" archive "$before" | tar -x -C "$scratch" ||
     { echo "bench_tags.sh: cannot export $before" >&2; exit 1; }
