@@ -26,6 +26,7 @@
 #include "peers.h"
 #include "psi.pb-c.h"
 #include "psi/blind.h"
+#include "psi/curve25519.h"
 #include "psi/error.h"
 #include "psi/ident.h"
 
@@ -494,8 +495,13 @@ static enum task_outcome do_task(struct agent *a, const Psi__Roster *roster, con
     if (outcome == TASK_DONE) {
         tally->done++;
         tally->elements += t->count;
-        printf("psi agent: cross-blinded submission %" PRIu64 " of %s (%" PRIu64 " elements)\n",
-               t->submission_id, w.owner, t->count);
+        /* The suite and the X25519 code this CPU runs (psi/curve25519.h),
+         * so an operator can see which one did the work. */
+        printf("psi agent: cross-blinded submission %" PRIu64 " of %s (%" PRIu64
+               " elements; %s by %s)\n",
+               t->submission_id, w.owner, t->count, psi_mutual_suite_name(psi_mutual_suite()),
+               psi_mutual_suite() == PSI_MUTUAL_SUITE_X25519 ? psi_x25519_implementation()
+                                                             : "libsodium");
         fflush(stdout);
     } else if (outcome == TASK_REFUSED) {
         tally->refused++;

@@ -58,4 +58,17 @@ static size_t unhex(unsigned char *out, size_t cap, const char *hex)
  * otherwise (a vector typed wrong must not pass silently). */
 #define UNHEX_EXACT(buf, len, hex) assert_int_equal(unhex((buf), (len), (hex)), (len))
 
+/* The u-coordinates of small order on Curve25519 and its twist, canonical
+ * encodings (0, 1, the two of order 8, p - 1), little-endian hex: what
+ * psi_curve25519_check_u refuses and X25519 sends to all zeros. */
+#define X25519_SMALL_ORDER_COUNT 5
+__attribute__((
+    unused)) static const char *const x25519_small_order_hex[X25519_SMALL_ORDER_COUNT] = {
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "0100000000000000000000000000000000000000000000000000000000000000",
+    "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
+    "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+};
+
 #endif

@@ -81,49 +81,6 @@ static int hash_indicator(unsigned char point[32], const unsigned char *input, s
     return rc;
 }
 
-/* key * point for a point that is already an element of the suite (out may
- * equal point). X25519 fails only on an all-zero result (a small-order
- * point, or a key that is 0 mod the group order after clamping: never for a
- * checked element). */
-static int mult_element(unsigned char out[32], const unsigned char key[32],
-                        const unsigned char point[32])
-{
-    unsigned char product[PSI_ELEMENT_BYTES];
-    int rc;
-
-    if (suite != PSI_MUTUAL_SUITE_X25519) {
-        return psi_group_mult(out, key, point);
-    }
-    /* libsodium's X25519 implementations do not all allow out == point. */
-    rc = crypto_scalarmult(product, key, point) == 0 ? PSI_OK : PSI_ERR_IDENTITY;
-    memcpy(out, product, sizeof product);
-    sodium_memzero(product, sizeof product);
-    return rc;
-}
-
-/* key * point for a point from outside: anything but an element of the
- * suite is refused (X25519: psi_curve25519_check_u; ristretto255: the
- * identity and undecodable encodings, and a non-zero key times a valid
- * non-identity point of a prime-order group is never the identity). */
-static int blind_point(unsigned char out[32], const unsigned char key[32],
-                       const unsigned char point[32])
-{
-    int rc;
-
-    if (suite == PSI_MUTUAL_SUITE_X25519) {
-        if ((rc = psi_curve25519_check_u(point)) != PSI_OK) {
-            return rc;
-        }
-    } else if (sodium_is_zero(point, PSI_ELEMENT_BYTES)) {
-        return PSI_ERR_IDENTITY;
-    }
-    rc = mult_element(out, key, point);
-    if (rc != PSI_OK) {
-        sodium_memzero(out, PSI_ELEMENT_BYTES);
-    }
-    return rc;
-}
-
 int psi_mutual_derive_key(const unsigned char seed[32], const char *epoch, unsigned char key[32])
 {
     unsigned char epoch_len_prefix[2];
@@ -214,18 +171,90 @@ struct batch_job {
     crypto_hash_sha512_state tag_prefix; /* state after DST || context */
 };
 
+/* Elements per step of a range: the X25519 suite multiplies a step's
+ * points together (psi_x25519_many: eight ladders side by side where the
+ * CPU allows). A multiple of 8, and small enough for the stack. */
+#define STEP 64
+
+/* The elements of the step at `at` of a range ending at `end`. */
+static size_t step_count(size_t at, size_t end)
+{
+    return end - at > STEP ? STEP : end - at;
+}
+
+/* out[i] = key * points[i] for the elements of one step (out may equal
+ * points). X25519 fails only on an all-zero result (a small-order point, or
+ * a key that is 0 mod the group order after clamping: never for a checked
+ * element); ristretto255 on an encoding that does not decode (a non-zero
+ * key times a valid non-identity point of a prime-order group is never the
+ * identity). On a failure, *failed_at is the first failing index of the
+ * step. */
+static int mult_step(unsigned char *out, const unsigned char key[32], const unsigned char *points,
+                     size_t count, size_t *failed_at)
+{
+    size_t i;
+    int rc;
+
+    if (suite == PSI_MUTUAL_SUITE_X25519) {
+        return psi_x25519_many(out, key, points, count, failed_at);
+    }
+    for (i = 0; i < count; i++) {
+        rc = psi_group_mult(out + i * PSI_ELEMENT_BYTES, key, points + i * PSI_ELEMENT_BYTES);
+        if (rc != PSI_OK) {
+            *failed_at = i;
+            return rc;
+        }
+    }
+    return PSI_OK;
+}
+
+/* The check of received elements before any multiplication: anything but
+ * an element of the suite is refused (X25519: psi_curve25519_check_u;
+ * ristretto255: the identity here, undecodable encodings in mult_step). */
+static int check_step(const unsigned char *points, size_t count, size_t *failed_at)
+{
+    size_t i;
+    int rc;
+
+    for (i = 0; i < count; i++) {
+        const unsigned char *point = points + i * PSI_ELEMENT_BYTES;
+
+        if (suite == PSI_MUTUAL_SUITE_X25519) {
+            rc = psi_curve25519_check_u(point);
+        } else {
+            rc = sodium_is_zero(point, PSI_ELEMENT_BYTES) ? PSI_ERR_IDENTITY : PSI_OK;
+        }
+        if (rc != PSI_OK) {
+            *failed_at = i;
+            return rc;
+        }
+    }
+    return PSI_OK;
+}
+
 static int blind_range(void *ctx, size_t begin, size_t end, size_t *failed_at)
 {
     struct batch_job *job = ctx;
-    unsigned char hashed[PSI_ELEMENT_BYTES];
-    size_t i;
+    unsigned char hashed[STEP * PSI_ELEMENT_BYTES];
+    size_t at, i, bad = 0;
     int rc = PSI_OK;
 
-    for (i = begin; i < end; i++) {
-        if ((rc = hash_indicator(hashed, job->inputs[i], job->lens[i])) != PSI_OK ||
-            (rc = mult_element(job->out + i * PSI_ELEMENT_BYTES, job->key, hashed)) != PSI_OK) {
-            *failed_at = i;
-            break;
+    for (at = begin; at < end && rc == PSI_OK; at += STEP) {
+        size_t count = step_count(at, end);
+
+        for (i = 0; i < count; i++) {
+            rc = hash_indicator(hashed + i * PSI_ELEMENT_BYTES, job->inputs[at + i],
+                                job->lens[at + i]);
+            if (rc != PSI_OK) {
+                *failed_at = at + i;
+                break;
+            }
+        }
+        if (rc == PSI_OK) {
+            rc = mult_step(job->out + at * PSI_ELEMENT_BYTES, job->key, hashed, count, &bad);
+            if (rc != PSI_OK) {
+                *failed_at = at + bad;
+            }
         }
     }
     sodium_memzero(hashed, sizeof hashed);
@@ -235,41 +264,52 @@ static int blind_range(void *ctx, size_t begin, size_t end, size_t *failed_at)
 static int reblind_range(void *ctx, size_t begin, size_t end, size_t *failed_at)
 {
     struct batch_job *job = ctx;
-    size_t i;
-    int rc;
+    size_t at, bad = 0;
+    int rc = PSI_OK;
 
-    for (i = begin; i < end; i++) {
-        rc = blind_point(job->out + i * PSI_ELEMENT_BYTES, job->key,
-                         job->points + i * PSI_ELEMENT_BYTES);
+    for (at = begin; at < end && rc == PSI_OK; at += STEP) {
+        size_t count = step_count(at, end);
+        const unsigned char *points = job->points + at * PSI_ELEMENT_BYTES;
+
+        if ((rc = check_step(points, count, &bad)) == PSI_OK) {
+            rc = mult_step(job->out + at * PSI_ELEMENT_BYTES, job->key, points, count, &bad);
+        }
         if (rc != PSI_OK) {
-            *failed_at = i;
-            return rc;
+            *failed_at = at + bad;
         }
     }
-    return PSI_OK;
+    return rc;
 }
 
 static int tag_range(void *ctx, size_t begin, size_t end, size_t *failed_at)
 {
     struct batch_job *job = ctx;
-    unsigned char doubly_blinded[PSI_ELEMENT_BYTES];
+    unsigned char doubly_blinded[STEP * PSI_ELEMENT_BYTES];
     unsigned char digest[crypto_hash_sha512_BYTES];
     crypto_hash_sha512_state st;
-    size_t i;
+    size_t at, i, bad = 0;
     int rc = PSI_OK;
 
-    for (i = begin; i < end; i++) {
-        rc = blind_point(doubly_blinded, job->key, job->points + i * PSI_ELEMENT_BYTES);
-        if (rc != PSI_OK) {
-            *failed_at = i;
-            break;
+    for (at = begin; at < end && rc == PSI_OK; at += STEP) {
+        size_t count = step_count(at, end);
+        const unsigned char *points = job->points + at * PSI_ELEMENT_BYTES;
+
+        if ((rc = check_step(points, count, &bad)) == PSI_OK &&
+            (rc = mult_step(doubly_blinded, job->key, points, count, &bad)) == PSI_OK) {
+            for (i = 0; i < count; i++) {
+                st = job->tag_prefix;
+                crypto_hash_sha512_update(&st, doubly_blinded + i * PSI_ELEMENT_BYTES,
+                                          PSI_ELEMENT_BYTES);
+                crypto_hash_sha512_final(&st, digest);
+                memcpy(job->out + (at + i) * PSI_TAG_BYTES, digest, PSI_TAG_BYTES);
+            }
         }
-        st = job->tag_prefix;
-        crypto_hash_sha512_update(&st, doubly_blinded, sizeof doubly_blinded);
-        crypto_hash_sha512_final(&st, digest);
-        memcpy(job->out + i * PSI_TAG_BYTES, digest, PSI_TAG_BYTES);
+        if (rc != PSI_OK) {
+            *failed_at = at + bad;
+        }
     }
-    /* The doubly blinded point is what makes a tag: it must not outlive it. */
+    /* The doubly blinded points are what make tags: they must not outlive
+     * them. */
     sodium_memzero(doubly_blinded, sizeof doubly_blinded);
     sodium_memzero(digest, sizeof digest);
     sodium_memzero(&st, sizeof st);

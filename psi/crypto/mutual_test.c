@@ -596,13 +596,6 @@ static void test_random_commutativity(void **state)
  * at its index, before any multiplication could leak or mislead. */
 static void test_x25519_bad_u_refused(void **state)
 {
-    static const char *const small_order[] = {
-        "0000000000000000000000000000000000000000000000000000000000000000",
-        "0100000000000000000000000000000000000000000000000000000000000000",
-        "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
-        "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
-        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-    };
     static const char *const non_canonical[] = {
         "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", /* p */
         "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", /* p + 1 */
@@ -620,11 +613,11 @@ static void test_x25519_bad_u_refused(void **state)
     make_indicators(&set, 0);
     make_key(key, "2026-W48", 3);
     assert_int_equal(psi_blind_batch(key, N_INDICATORS, set.inputs, set.lens, points, 0), PSI_OK);
-    for (size_t i = 0; i < sizeof small_order / sizeof small_order[0]; i++) {
+    for (size_t i = 0; i < X25519_SMALL_ORDER_COUNT; i++) {
         unsigned char saved[32];
 
         memcpy(saved, points + 32 * (40 + i), 32);
-        UNHEX_EXACT(points + 32 * (40 + i), 32, small_order[i]);
+        UNHEX_EXACT(points + 32 * (40 + i), 32, x25519_small_order_hex[i]);
         bad = 999;
         assert_int_equal(psi_reblind_batch(key, N_INDICATORS, points, out, &bad, 0),
                          PSI_ERR_IDENTITY);

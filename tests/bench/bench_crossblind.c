@@ -48,7 +48,12 @@
 /* About the size of the real tag input: tag, epoch label, the pair's ids. */
 #define TAG_CONTEXT "psi-mutual-v2-Tag\0002026-W48\000agency-a\000agency-b"
 
-enum suite_kind { SUITE_RISTRETTO255, SUITE_X25519 };
+/* The floors measured: ristretto255's multiplication, X25519 point by
+ * point (crypto_scalarmult) and X25519 by batches (psi_x25519_many, what
+ * the library's X25519 suite uses: eight ladders side by side where the CPU
+ * has AVX-512 IFMA, else crypto_scalarmult). */
+enum suite_kind { SUITE_RISTRETTO255, SUITE_X25519, SUITE_X25519_MANY };
+#define MANY_STEP 64 /* points per psi_x25519_many call, as psi/crypto/mutual.c */
 
 struct share {
     const unsigned char *points;
@@ -79,28 +84,46 @@ static int parse_count(const char *text, unsigned long long max, unsigned long l
     return 0;
 }
 
+/* The points of the step at `at` of a share of `count`. */
+static size_t share_step(size_t count, size_t at)
+{
+    return count - at > MANY_STEP ? MANY_STEP : count - at;
+}
+
 static void *cross_blind_share(void *arg)
 {
     struct share *s = arg;
-    unsigned char point[32];
+    unsigned char points[MANY_STEP * 32];
     unsigned char hash[crypto_hash_sha512_BYTES];
     crypto_hash_sha512_state all;
     /* Folds every tag into one digest so that no work can be optimised away. */
     crypto_hash_sha512_init(&all);
-    for (size_t i = 0; i < s->count; i++) {
-        crypto_hash_sha512_state st;
-        const unsigned char *in = s->points + i * 32;
-        int rc = s->suite == SUITE_X25519 ? crypto_scalarmult(point, s->key, in)
-                                          : crypto_scalarmult_ristretto255(point, s->key, in);
+    for (size_t at = 0; at < s->count; at += MANY_STEP) {
+        size_t count = share_step(s->count, at);
+        const unsigned char *in = s->points + at * 32;
+        int rc = 0;
+        if (s->suite == SUITE_X25519_MANY) {
+            rc = psi_x25519_many(points, s->key, in, count, NULL) == PSI_OK ? 0 : -1;
+        } else {
+            for (size_t i = 0; i < count && rc == 0; i++) {
+                rc = s->suite == SUITE_X25519
+                         ? crypto_scalarmult(points + i * 32, s->key, in + i * 32)
+                         : crypto_scalarmult_ristretto255(points + i * 32, s->key, in + i * 32);
+            }
+        }
         if (rc != 0) {
             s->failed = 1;
             return NULL;
         }
-        crypto_hash_sha512_init(&st);
-        crypto_hash_sha512_update(&st, (const unsigned char *)TAG_CONTEXT, sizeof TAG_CONTEXT - 1);
-        crypto_hash_sha512_update(&st, point, sizeof point);
-        crypto_hash_sha512_final(&st, hash);
-        crypto_hash_sha512_update(&all, hash, 16);
+        for (size_t i = 0; i < count; i++) {
+            crypto_hash_sha512_state st;
+            crypto_hash_sha512_init(&st);
+            crypto_hash_sha512_update(&st, (const unsigned char *)TAG_CONTEXT,
+                                      sizeof TAG_CONTEXT - 1);
+            crypto_hash_sha512_update(&st, points + i * 32, 32);
+            crypto_hash_sha512_final(&st, hash);
+            crypto_hash_sha512_update(&all, hash, 16);
+        }
     }
     crypto_hash_sha512_final(&all, s->digest);
     return NULL;
@@ -235,13 +258,16 @@ int main(int argc, char **argv)
                                            "agency-a"
                                            "\x08"
                                            "agency-b";
-    double r255_core = 0, x_core = 0, r255_all = 0, x_all = 0, lib_all = 0;
+    double r255_core = 0, x_core = 0, many_core = 0, r255_all = 0, x_all = 0, many_all = 0;
+    double lib_all = 0;
     for (int round = 0; round < ROUNDS; round++) {
         double r = raw_rate(SUITE_RISTRETTO255, r255_points, n_one, key, 1);
         double x = raw_rate(SUITE_X25519, x_points, n_one, key, 1);
+        double m = raw_rate(SUITE_X25519_MANY, x_points, n_one, key, 1);
         double ra = raw_rate(SUITE_RISTRETTO255, r255_points, n, key, threads);
         double xa = raw_rate(SUITE_X25519, x_points, n, key, threads);
-        if (r < 0 || x < 0 || ra < 0 || xa < 0)
+        double ma = raw_rate(SUITE_X25519_MANY, x_points, n, key, threads);
+        if (r < 0 || x < 0 || m < 0 || ra < 0 || xa < 0 || ma < 0)
             goto out;
         /* The library's cross-blinding of the build's suite, all threads. */
         double start = now_seconds();
@@ -255,11 +281,15 @@ int main(int argc, char **argv)
         double lib = lib_seconds > 0 ? (double)n / lib_seconds : 0;
         r255_core = r > r255_core ? r : r255_core;
         x_core = x > x_core ? x : x_core;
+        many_core = m > many_core ? m : many_core;
         r255_all = ra > r255_all ? ra : r255_all;
         x_all = xa > x_all ? xa : x_all;
+        many_all = ma > many_all ? ma : many_all;
         lib_all = lib > lib_all ? lib : lib_all;
     }
-    double suite_all = x25519_build ? x_all : r255_all;
+    /* The build's floor: what its suite's cross-blinding can reach at best. */
+    double suite_all = x25519_build ? many_all : r255_all;
+    double scalarmult_all = x25519_build ? x_all : r255_all;
 
     double hash_x = hash_cost_us(SUITE_X25519);
     double hash_r255 = hash_cost_us(SUITE_RISTRETTO255);
@@ -271,22 +301,34 @@ int main(int argc, char **argv)
     printf("elements:                     %zu (one-thread runs: %zu)\n", n, n_one);
     printf("threads:                      %u (online cores %u)\n", threads, cores);
     printf("load average before run:      %.2f\n", load);
+    printf("psi_x25519_many:              %s\n", psi_x25519_implementation());
     printf("per core, ristretto255:       %.0f elements/s (%.1f us each)\n", r255_core,
            1e6 / r255_core);
-    printf("per core, X25519:             %.0f elements/s (%.1f us each)\n", x_core, 1e6 / x_core);
-    printf("per core, X25519/ristretto255: %.2fx (target >= 1.9)\n", x_core / r255_core);
+    printf("per core, X25519 scalarmult:  %.0f elements/s (%.1f us each)\n", x_core, 1e6 / x_core);
+    printf("per core, X25519 many:        %.0f elements/s (%.1f us each)\n", many_core,
+           1e6 / many_core);
+    printf("per core, X25519/ristretto255: %.2fx by psi_x25519_many (target >= 1.9), %.2fx by "
+           "crypto_scalarmult\n",
+           many_core / r255_core, x_core / r255_core);
     printf("%u threads, ristretto255:      %.0f elements/s\n", threads, r255_all);
-    printf("%u threads, X25519:            %.0f elements/s\n", threads, x_all);
-    printf("psi_tag_batch (%s), %u threads: %.0f elements/s = %.3f x raw (target >= 0.9)\n",
-           psi_mutual_suite_name(psi_mutual_suite()), threads, lib_all, lib_all / suite_all);
+    printf("%u threads, X25519 scalarmult: %.0f elements/s\n", threads, x_all);
+    printf("%u threads, X25519 many:       %.0f elements/s\n", threads, many_all);
+    printf("psi_tag_batch (%s), %u threads: %.0f elements/s = %.3f x raw %s (target >= 0.9), "
+           "%.3f x the build's floor\n",
+           psi_mutual_suite_name(psi_mutual_suite()), threads, lib_all, lib_all / scalarmult_all,
+           x25519_build ? "crypto_scalarmult" : "crypto_scalarmult_ristretto255",
+           lib_all / suite_all);
     printf("hash per element, 1 thread:   X25519 %.1f us, ristretto255 %.1f us\n", hash_x,
            hash_r255);
-    printf("bench_crossblind n=%zu cores=%u threads=%u load1=%.2f suite=%s crossblind_eps=%.1f "
-           "r255_core_eps=%.1f x25519_core_eps=%.1f core_speedup=%.3f r255_eps=%.1f "
-           "x25519_eps=%.1f lib_eps=%.1f lib_ratio=%.3f hash_x25519_us=%.2f hash_r255_us=%.2f\n",
-           n, cores, threads, load, psi_mutual_suite_name(psi_mutual_suite()), suite_all, r255_core,
-           x_core, x_core / r255_core, r255_all, x_all, lib_all, lib_all / suite_all, hash_x,
-           hash_r255);
+    printf("bench_crossblind n=%zu cores=%u threads=%u load1=%.2f suite=%s x25519_impl=%s "
+           "crossblind_eps=%.1f r255_core_eps=%.1f x25519_core_eps=%.1f many_core_eps=%.1f "
+           "core_speedup=%.3f scalarmult_core_speedup=%.3f r255_eps=%.1f x25519_eps=%.1f "
+           "many_eps=%.1f lib_eps=%.1f lib_ratio=%.3f lib_floor_ratio=%.3f hash_x25519_us=%.2f "
+           "hash_r255_us=%.2f\n",
+           n, cores, threads, load, psi_mutual_suite_name(psi_mutual_suite()),
+           psi_x25519_implementation(), suite_all, r255_core, x_core, many_core,
+           many_core / r255_core, x_core / r255_core, r255_all, x_all, many_all, lib_all,
+           lib_all / scalarmult_all, lib_all / suite_all, hash_x, hash_r255);
     status = 0;
 out:
     sodium_memzero(key, sizeof key);

@@ -9,7 +9,12 @@
  *     integer (little-endian) is 2^255 - 19 or more or the top bit is set,
  *     computed here independently; for a canonical u, IDENTITY exactly when
  *     libsodium's X25519 refuses it (an all-zero product: small order, on the
- *     curve or its twist). */
+ *     curve or its twist).
+ *   - Up to the first 8 x 32 bytes as points, any bytes at all (top bit,
+ *     values of p and above): psi_x25519_many (eight lanes of AVX-512 IFMA
+ *     where the CPU has them) gives byte for byte libsodium's
+ *     crypto_scalarmult under a key taken from the input's end, and reports
+ *     the first all-zero product. */
 #include "fuzz.h"
 #include "psi/curve25519.h"
 
@@ -29,6 +34,29 @@ static int below_p(const unsigned char u[32])
             return u[i] < p_le[i];
     }
     return 0;
+}
+
+/* psi_x25519_many on the first n = min(8, size / 32) blocks of the input
+ * under its last 32 bytes as the key, against libsodium point by point. */
+static void check_many(const uint8_t *data, size_t size)
+{
+    unsigned char many[8 * 32], want[8 * 32], key[32];
+    size_t n = size / 32, zero_at = 99, first_zero = 99;
+
+    if (n > 8)
+        n = 8;
+    memcpy(key, data + size - 32, 32);
+    for (size_t i = 0; i < n; i++) {
+        if (crypto_scalarmult(want + 32 * i, key, data + 32 * i) != 0) {
+            memset(want + 32 * i, 0, 32);
+            if (first_zero == 99)
+                first_zero = i;
+        }
+    }
+    int rc = psi_x25519_many(many, key, data, n, &zero_at);
+    FUZZ_CHECK(memcmp(many, want, n * 32) == 0, "psi_x25519_many agrees with libsodium");
+    FUZZ_CHECK(first_zero == 99 ? rc == PSI_OK : rc == PSI_ERR_IDENTITY && zero_at == first_zero,
+               "psi_x25519_many reports the first all-zero product");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -54,6 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size >= 32) {
         int rc = psi_curve25519_check_u(data);
+
+        check_many(data, size);
         FUZZ_CHECK(rc == PSI_OK || rc == PSI_ERR_ENCODING || rc == PSI_ERR_IDENTITY,
                    "the check answers as documented");
         FUZZ_CHECK((rc == PSI_ERR_ENCODING) == !below_p(data),

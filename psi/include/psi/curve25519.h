@@ -1,6 +1,7 @@
 /*
- * Curve25519 for the mutual protocol's X25519 suite: hashing to the curve
- * and the check of u-coordinates that come from outside.
+ * Curve25519 for the mutual protocol's X25519 suite: hashing to the curve,
+ * the check of u-coordinates that come from outside, and X25519 of many
+ * points under one key.
  *
  * psi_curve25519_hash_to_curve is RFC 9380's hash_to_curve for the suite
  * curve25519_XMD:SHA-512_ELL2_RO_ (random-oracle construction: two Elligator
@@ -48,6 +49,31 @@ PSI_EXPORT PSI_MUST_CHECK int psi_curve25519_hash_to_curve(unsigned char u[32], 
  * of the twist passes: X25519 is secure on it (docs/protocol.md).
  */
 PSI_EXPORT PSI_MUST_CHECK int psi_curve25519_check_u(const unsigned char u[32]);
+
+/*
+ * X25519 (RFC 7748) of n points under one key: out[32 i .. 32 i + 31] =
+ * X25519(key, points[32 i ..]), byte for byte what libsodium's
+ * crypto_scalarmult gives (the key clamped, the top bit of each u ignored).
+ * The points are not checked: check each with psi_curve25519_check_u first
+ * when it comes from outside. out may equal points; any other overlap is
+ * undefined. Where the CPU has AVX-512 IFMA, eight points go through one
+ * ladder side by side (the key, hence every step, is the same for all);
+ * elsewhere, or with the environment variable PSI_X25519_IMPL=libsodium,
+ * each goes through crypto_scalarmult. Constant time in the key (and, on
+ * the eight-lane path, in the points).
+ *
+ * PSI_OK; PSI_ERR_IDENTITY if a product is all-zero (a point of small
+ * order), the first such index in *zero_index (which may be NULL), every
+ * other product still written; PSI_ERR_INVALID for a NULL out, key, or
+ * points with n > 0; PSI_ERR_TOO_LARGE if n * 32 overflows.
+ */
+PSI_EXPORT PSI_MUST_CHECK int psi_x25519_many(unsigned char *out, const unsigned char key[32],
+                                              const unsigned char *points, size_t n,
+                                              size_t *zero_index);
+
+/* The implementation psi_x25519_many uses in this process: "avx512ifma" or
+ * "libsodium". */
+PSI_EXPORT const char *psi_x25519_implementation(void);
 
 #ifdef __cplusplus
 }
