@@ -4,27 +4,32 @@
  *
  * Cross-blinding an element costs, at minimum, one scalar multiplication of
  * a received element and one SHA-512 over the tag input (domain tag, epoch,
- * pair, element). This measures exactly that with plain libsodium, for both
- * suites in the same run:
- *   ristretto255 - crypto_scalarmult_ristretto255 (decoding and validating
- *                  the point included);
- *   X25519       - crypto_scalarmult (the Montgomery ladder; libsodium's
- *                  small-order and all-zero checks included);
- * first on one thread (the rate per core, and their ratio), then on T threads
- * at once, each on its own share of the elements; and psi_tag_batch, the
- * library's cross-blinding (element checks, pool, tags), over the same
- * elements on T threads, against the raw all-threads rate of the build's
- * suite (the target is >= 0.9). Three rounds alternate all of these and the
- * best rate of each counts. And the hash of one indicator to each group
- * on one thread (expand_message_xmd included): psi_curve25519_hash_to_curve
- * for X25519 (RFC 9380, the project's field code), psi_group_hash_to_group
- * for ristretto255. Nothing of the store or the wire is in any figure. The
- * load average before the run is printed: the machine is shared.
+ * pair, element). This measures exactly that, without the library's pool or
+ * checks, for both suites in the same run:
+ *   ristretto255      - crypto_scalarmult_ristretto255 (decoding and
+ *                       validating the point included);
+ *   X25519 scalarmult - libsodium's crypto_scalarmult, point by point (its
+ *                       small-order and all-zero checks included);
+ *   X25519 many       - psi_x25519_many, 64 points a call, as the library's
+ *                       X25519 suite multiplies (eight ladders side by side
+ *                       where the CPU has AVX-512 IFMA, else the above);
+ * first on one thread (the rate per core, and the ratios to ristretto255),
+ * then on T threads at once, each on its own share of the elements; and
+ * psi_tag_batch, the library's cross-blinding (element checks, pool, tags),
+ * over the same elements on T threads, against the raw all-threads
+ * crypto_scalarmult rate of the build's suite (issue #15's target: >= 0.9)
+ * and against the build's floor (X25519 many, or ristretto255). Three
+ * rounds alternate all of these and the best rate of each counts. And the
+ * hash of one indicator to each group on one thread (expand_message_xmd
+ * included): psi_curve25519_hash_to_curve for X25519 (RFC 9380, the
+ * project's field code), psi_group_hash_to_group for ristretto255. Nothing
+ * of the store or the wire is in any figure. The load average before the
+ * run is printed: the machine is shared.
  *
  * Usage: bench_crossblind [--n N] [--threads T]   (N default 100000; T default
  * 0 = all online cores). The one-thread runs take N / 4 elements. The last
- * line is machine-readable key=value pairs; crossblind_eps is the raw
- * all-threads rate of the build's suite (bench_mutual.sh's floor).
+ * line is machine-readable key=value pairs; crossblind_eps is the build's
+ * floor on all threads (bench_mutual.sh's).
  */
 #include <errno.h>
 #include <pthread.h>

@@ -18,8 +18,10 @@
 # the all-cores rates measured just before and just after (the better of the
 # two): P*n elements blinded at submission at bench_blind's raw rate
 # (expand_message_xmd, hash-to-group, scalar multiplication), plus
-# P*(P-1)*n elements cross-blinded at bench_crossblind's rate (scalar
-# multiplication and the SHA-512 of the tag). Everything else (canonicalising,
+# P*(P-1)*n elements cross-blinded at bench_crossblind's crossblind_eps
+# (scalar multiplication and the SHA-512 of the tag). For X25519 both
+# multiply through psi_x25519_many, the fastest this CPU allows (eight
+# AVX-512 IFMA lanes, or libsodium), so the floor is the library's own. Everything else (canonicalising,
 # SQLite, nng, sealing, signatures, the hub's join) is the overhead the ratio
 # shows. Other load on the machine skews both sides: the load average is
 # printed. The results are checked against the planted scenario, so a fast
