@@ -458,9 +458,10 @@ const char *psi_x25519_implementation(void)
     return psi_x25519_impl_chosen() == PSI_X25519_IMPL_LANES8 ? "avx512ifma" : "libsodium";
 }
 
-/* Fewer points than this go one by one through libsodium: a batch of eight
- * lanes costs the same for one point as for eight. */
-#define LANES8_MIN_POINTS 3
+/* A tail of fewer points than this goes one by one through libsodium: eight
+ * lanes cost the same for one point as for eight, about four libsodium
+ * multiplications (14.7 us a lane against 30.2 us, docs/performance.md). */
+#define LANES8_MIN_POINTS 4
 
 int psi_x25519_many_with(enum psi_x25519_impl impl, unsigned char *out, const unsigned char key[32],
                          const unsigned char *points, size_t n, size_t *zero_index)
