@@ -8,6 +8,7 @@
 
 #include "fe25519.h"
 #include "h2c_curve25519.h"
+#include "x25519_many.h"
 #include "psi/error.h"
 
 /* The bytes of expand_message_xmd per field element: L = ceil((ceil(log2(p))
@@ -46,63 +47,74 @@ int psi_h2c_curve25519_hash_to_field(fe25519 u[2], const struct psi_xmd_part *pa
     return rc;
 }
 
-void psi_h2c_curve25519_elligator2(fe25519 *xn, fe25519 *xd, fe25519 *y, const fe25519 *u)
+/* Appendix G.2.1 up to its one exponentiation: what the rest of the map
+ * needs, and the exponentiation's input (pow_in = gx1 gxd^7). */
+struct elligator2_half {
+    fe25519 tv1, xd, x1n, gxd, gx1, tv3;
+};
+
+static void elligator2_begin(struct elligator2_half *h, fe25519 *pow_in, const fe25519 *u)
 {
     /* The steps and names of RFC 9380, appendix G.2.1. */
-    fe25519 tv1, tv2, tv3, x1n, gxd, gx1, gx2, y11, y12, y1, x2n, y21, y22, y2, neg_y, one;
-    unsigned e1, e2, e3, e4;
+    fe25519 tv2, one;
 
     fe25519_one(&one);
-    fe25519_sq(&tv1, u);
-    fe25519_add(&tv1, &tv1, &tv1);
-    fe25519_add(xd, &tv1, &one); /* non-zero: -1 is a square, 2 u^2 is not -1 */
-    fe25519_neg(&x1n, &curve_a); /* x1 = -J / (1 + 2 u^2) */
-    fe25519_sq(&tv2, xd);
-    fe25519_mul(&gxd, &tv2, xd); /* xd^3 */
-    fe25519_mul(&gx1, &curve_a, &tv1);
-    fe25519_mul(&gx1, &gx1, &x1n);
-    fe25519_add(&gx1, &gx1, &tv2);
-    fe25519_mul(&gx1, &gx1, &x1n); /* x1n^3 + J x1n^2 xd + x1n xd^2 */
-    fe25519_sq(&tv3, &gxd);
-    fe25519_sq(&tv2, &tv3);        /* gxd^4 */
-    fe25519_mul(&tv3, &tv3, &gxd); /* gxd^3 */
-    fe25519_mul(&tv3, &tv3, &gx1); /* gx1 gxd^3 */
-    fe25519_mul(&tv2, &tv2, &tv3); /* gx1 gxd^7 */
-    fe25519_pow_p58(&y11, &tv2);   /* (gx1 gxd^7)^((p - 5) / 8) */
-    fe25519_mul(&y11, &y11, &tv3); /* candidate root of gx1 / gxd */
+    fe25519_sq(&h->tv1, u);
+    fe25519_add(&h->tv1, &h->tv1, &h->tv1);
+    fe25519_add(&h->xd, &h->tv1, &one); /* non-zero: -1 is a square, 2 u^2 is not -1 */
+    fe25519_neg(&h->x1n, &curve_a);     /* x1 = -J / (1 + 2 u^2) */
+    fe25519_sq(&tv2, &h->xd);
+    fe25519_mul(&h->gxd, &tv2, &h->xd); /* xd^3 */
+    fe25519_mul(&h->gx1, &curve_a, &h->tv1);
+    fe25519_mul(&h->gx1, &h->gx1, &h->x1n);
+    fe25519_add(&h->gx1, &h->gx1, &tv2);
+    fe25519_mul(&h->gx1, &h->gx1, &h->x1n); /* x1n^3 + J x1n^2 xd + x1n xd^2 */
+    fe25519_sq(&h->tv3, &h->gxd);
+    fe25519_sq(&tv2, &h->tv3);              /* gxd^4 */
+    fe25519_mul(&h->tv3, &h->tv3, &h->gxd); /* gxd^3 */
+    fe25519_mul(&h->tv3, &h->tv3, &h->gx1); /* gx1 gxd^3 */
+    fe25519_mul(pow_in, &tv2, &h->tv3);     /* gx1 gxd^7 */
+    sodium_memzero(&tv2, sizeof tv2);
+}
+
+/* The rest of the map, from pow_out = pow_in^((p - 5) / 8). */
+static void elligator2_finish(fe25519 *xn, fe25519 *xd, fe25519 *y, const struct elligator2_half *h,
+                              const fe25519 *pow_out, const fe25519 *u)
+{
+    fe25519 tv2, gx2, y11, y12, y1, x2n, y21, y22, y2, neg_y;
+    unsigned e1, e2, e3, e4;
+
+    fe25519_mul(&y11, pow_out, &h->tv3); /* candidate root of gx1 / gxd */
     fe25519_mul(&y12, &y11, &sqrt_minus_one);
     fe25519_sq(&tv2, &y11);
-    fe25519_mul(&tv2, &tv2, &gxd);
-    e1 = fe25519_eq(&tv2, &gx1);
+    fe25519_mul(&tv2, &tv2, &h->gxd);
+    e1 = fe25519_eq(&tv2, &h->gx1);
     fe25519_copy(&y1, &y12);
-    fe25519_cmov(&y1, &y11, e1);   /* the root of g(x1) if it is a square */
-    fe25519_mul(&x2n, &x1n, &tv1); /* x2 = 2 u^2 x1 */
+    fe25519_cmov(&y1, &y11, e1);         /* the root of g(x1) if it is a square */
+    fe25519_mul(&x2n, &h->x1n, &h->tv1); /* x2 = 2 u^2 x1 */
     fe25519_mul(&y21, &y11, u);
     fe25519_mul(&y21, &y21, &two_pow_c1);
     fe25519_mul(&y22, &y21, &sqrt_minus_one);
-    fe25519_mul(&gx2, &gx1, &tv1); /* g(x2) = 2 u^2 g(x1) */
+    fe25519_mul(&gx2, &h->gx1, &h->tv1); /* g(x2) = 2 u^2 g(x1) */
     fe25519_sq(&tv2, &y21);
-    fe25519_mul(&tv2, &tv2, &gxd);
+    fe25519_mul(&tv2, &tv2, &h->gxd);
     e2 = fe25519_eq(&tv2, &gx2);
     fe25519_copy(&y2, &y22);
     fe25519_cmov(&y2, &y21, e2); /* the root of g(x2) if it is a square */
     fe25519_sq(&tv2, &y1);
-    fe25519_mul(&tv2, &tv2, &gxd);
-    e3 = fe25519_eq(&tv2, &gx1); /* g(x1) is a square: x = x1 */
+    fe25519_mul(&tv2, &tv2, &h->gxd);
+    e3 = fe25519_eq(&tv2, &h->gx1); /* g(x1) is a square: x = x1 */
     fe25519_copy(xn, &x2n);
-    fe25519_cmov(xn, &x1n, e3);
+    fe25519_cmov(xn, &h->x1n, e3);
+    fe25519_copy(xd, &h->xd);
     fe25519_copy(y, &y2);
     fe25519_cmov(y, &y1, e3);
     e4 = fe25519_sgn0(y);
     fe25519_neg(&neg_y, y);
     fe25519_cmov(y, &neg_y, e3 ^ e4);
 
-    sodium_memzero(&tv1, sizeof tv1);
     sodium_memzero(&tv2, sizeof tv2);
-    sodium_memzero(&tv3, sizeof tv3);
-    sodium_memzero(&gx1, sizeof gx1);
     sodium_memzero(&gx2, sizeof gx2);
-    sodium_memzero(&gxd, sizeof gxd);
     sodium_memzero(&y11, sizeof y11);
     sodium_memzero(&y12, sizeof y12);
     sodium_memzero(&y1, sizeof y1);
@@ -111,6 +123,18 @@ void psi_h2c_curve25519_elligator2(fe25519 *xn, fe25519 *xd, fe25519 *y, const f
     sodium_memzero(&y2, sizeof y2);
     sodium_memzero(&x2n, sizeof x2n);
     sodium_memzero(&neg_y, sizeof neg_y);
+}
+
+void psi_h2c_curve25519_elligator2(fe25519 *xn, fe25519 *xd, fe25519 *y, const fe25519 *u)
+{
+    struct elligator2_half half;
+    fe25519 pow;
+
+    elligator2_begin(&half, &pow, u);
+    fe25519_pow_p58(&pow, &pow); /* (gx1 gxd^7)^((p - 5) / 8) */
+    elligator2_finish(xn, xd, y, &half, &pow, u);
+    sodium_memzero(&half, sizeof half);
+    sodium_memzero(&pow, sizeof pow);
 }
 
 void psi_h2c_montgomery_to_edwards(struct psi_ed25519_point *p, const fe25519 *xn,
@@ -254,6 +278,78 @@ int psi_curve25519_hash_to_curve(unsigned char u[32], unsigned char v[32],
     sodium_memzero(&q0, sizeof q0);
     sodium_memzero(&q1, sizeof q1);
     return PSI_OK;
+}
+
+static size_t at_most(size_t n, size_t max)
+{
+    return n > max ? max : n;
+}
+
+int psi_h2c_curve25519_hash_many(unsigned char *u, const unsigned char *const *inputs,
+                                 const size_t *lens, size_t n, const unsigned char *dst,
+                                 size_t dst_len, size_t *failed_at)
+{
+    /* Per chunk: two maps an element, so 2 * CHUNK exponentiations, then
+     * CHUNK inversions, each batch through the lanes. */
+    enum { CHUNK = 16 };
+    fe25519 field[CHUNK][2], xn, xd, y, num[CHUNK], den_x[CHUNK], x[CHUNK], pow[2 * CHUNK];
+    struct elligator2_half half[2 * CHUNK];
+    struct psi_ed25519_point q0, q1;
+    int rc = PSI_OK;
+
+    for (size_t at = 0; at < n && rc == PSI_OK; at += CHUNK) {
+        size_t count = at_most(n - at, CHUNK);
+
+        for (size_t i = 0; i < count; i++) {
+            struct psi_xmd_part part = {inputs[at + i], lens[at + i]};
+
+            rc = psi_h2c_curve25519_hash_to_field(field[i], &part, 1, dst, dst_len);
+            if (rc != PSI_OK) {
+                *failed_at = at + i;
+                break;
+            }
+            elligator2_begin(&half[2 * i], &pow[2 * i], &field[i][0]);
+            elligator2_begin(&half[2 * i + 1], &pow[2 * i + 1], &field[i][1]);
+        }
+        if (rc != PSI_OK) {
+            break;
+        }
+        psi_fe25519_pow_p58_many(pow, pow, 2 * count);
+        for (size_t i = 0; i < count; i++) {
+            elligator2_finish(&xn, &xd, &y, &half[2 * i], &pow[2 * i], &field[i][0]);
+            psi_h2c_montgomery_to_edwards(&q0, &xn, &xd, &y);
+            elligator2_finish(&xn, &xd, &y, &half[2 * i + 1], &pow[2 * i + 1], &field[i][1]);
+            psi_h2c_montgomery_to_edwards(&q1, &xn, &xd, &y);
+            psi_ed25519_add(&q0, &q0, &q1);
+            psi_ed25519_add(&q0, &q0, &q0); /* clear_cofactor: times 8 */
+            psi_ed25519_add(&q0, &q0, &q0);
+            psi_ed25519_add(&q0, &q0, &q0);
+            /* u = (Z + Y) / (Z - Y), as psi_ed25519_to_montgomery; the
+             * inverse of (Z - Y) X leaves u = (Z + Y) X / ((Z - Y) X). */
+            fe25519_add(&num[i], &q0.Z, &q0.Y);
+            fe25519_sub(&den_x[i], &q0.Z, &q0.Y);
+            fe25519_mul(&den_x[i], &den_x[i], &q0.X);
+            fe25519_copy(&x[i], &q0.X);
+        }
+        psi_fe25519_invert_many(den_x, den_x, count);
+        for (size_t i = 0; i < count; i++) {
+            fe25519_mul(&num[i], &num[i], &x[i]);
+            fe25519_mul(&num[i], &num[i], &den_x[i]);
+            fe25519_to_bytes(u + PSI_CURVE25519_BYTES * (at + i), &num[i]);
+        }
+    }
+    sodium_memzero(field, sizeof field);
+    sodium_memzero(&xn, sizeof xn);
+    sodium_memzero(&xd, sizeof xd);
+    sodium_memzero(&y, sizeof y);
+    sodium_memzero(num, sizeof num);
+    sodium_memzero(den_x, sizeof den_x);
+    sodium_memzero(x, sizeof x);
+    sodium_memzero(pow, sizeof pow);
+    sodium_memzero(half, sizeof half);
+    sodium_memzero(&q0, sizeof q0);
+    sodium_memzero(&q1, sizeof q1);
+    return rc;
 }
 
 /* The canonical u-coordinates of the points of small order on Curve25519 and

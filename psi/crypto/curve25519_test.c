@@ -201,6 +201,58 @@ static void test_rfc_vectors(void **state)
 }
 
 /* Q0 and Q1, the two mapped points, of every vector. */
+/* psi_h2c_curve25519_hash_many gives the RFC's points for all five
+ * messages at once (repeated to fill lanes and leave tails), and the bytes
+ * of psi_curve25519_hash_to_curve for random messages in batches of every
+ * size around the lane count and its chunk of 16. */
+static void test_hash_many(void **state)
+{
+    enum { MAX = 41 };
+    static char msgs[MAX][600];
+    const unsigned char *inputs[MAX];
+    size_t lens[MAX], failed_at = 99;
+    unsigned char many[MAX * 32], one[32], want[32];
+    const size_t n_vectors = sizeof vectors / sizeof vectors[0];
+
+    (void)state;
+    for (size_t i = 0; i < MAX; i++) {
+        lens[i] = make_msg(msgs[i], sizeof msgs[i], vectors[i % n_vectors].msg);
+        inputs[i] = (const unsigned char *)msgs[i];
+    }
+    for (size_t n = 0; n <= MAX; n += (n < 20 ? 1 : 7)) {
+        memset(many, 0xaa, sizeof many);
+        assert_int_equal(psi_h2c_curve25519_hash_many(many, inputs, lens, n,
+                                                      (const unsigned char *)rfc_dst,
+                                                      sizeof rfc_dst - 1, &failed_at),
+                         PSI_OK);
+        for (size_t i = 0; i < n; i++) {
+            be_hex_to_le(want, vectors[i % n_vectors].px);
+            assert_memory_equal(many + 32 * i, want, 32);
+        }
+    }
+    for (int round = 0; round < 20; round++) {
+        size_t n = 1 + (size_t)randombytes_uniform(MAX);
+
+        for (size_t i = 0; i < n; i++) {
+            lens[i] = (size_t)randombytes_uniform(sizeof msgs[i]);
+            randombytes_buf(msgs[i], lens[i]);
+        }
+        assert_int_equal(psi_h2c_curve25519_hash_many(many, inputs, lens, n,
+                                                      (const unsigned char *)rfc_dst,
+                                                      sizeof rfc_dst - 1, &failed_at),
+                         PSI_OK);
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(hash_msg(one, NULL, msgs[i], lens[i]), PSI_OK);
+            assert_memory_equal(many + 32 * i, one, 32);
+        }
+    }
+    /* A failure names its index: an empty DST fails at the first. */
+    assert_int_equal(psi_h2c_curve25519_hash_many(many, inputs, lens, 3,
+                                                  (const unsigned char *)rfc_dst, 0, &failed_at),
+                     PSI_ERR_INVALID);
+    assert_int_equal(failed_at, 0);
+}
+
 static void test_rfc_intermediate_points(void **state)
 {
     (void)state;
@@ -616,6 +668,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rfc_vectors),
         cmocka_unit_test(test_rfc_intermediate_points),
+        cmocka_unit_test(test_hash_many),
         cmocka_unit_test(test_rfc_nu_vectors),
         cmocka_unit_test(test_field_basics),
         cmocka_unit_test(test_field_against_reference),

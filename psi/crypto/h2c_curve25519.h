@@ -49,6 +49,16 @@ void psi_ed25519_add(struct psi_ed25519_point *r, const struct psi_ed25519_point
 void psi_ed25519_to_montgomery(unsigned char u[32], unsigned char v[32],
                                const struct psi_ed25519_point *p);
 
+/* u + 32 i = the u-coordinate of hash_to_curve(inputs[i]) under dst for
+ * i < n: psi_curve25519_hash_to_curve's bytes, with the field
+ * exponentiations of many elements done together (psi_fe25519_*_many:
+ * eight at a time in AVX-512 IFMA lanes where the process uses them). 0, or
+ * the error of psi_expand_message_xmd_sha512_parts with the failing index
+ * in *failed_at. */
+int psi_h2c_curve25519_hash_many(unsigned char *u, const unsigned char *const *inputs,
+                                 const size_t *lens, size_t n, const unsigned char *dst,
+                                 size_t dst_len, size_t *failed_at);
+
 /* The RFC 8032 encoding of p (y little-endian, the sign of x in the top bit). */
 void psi_ed25519_to_bytes(unsigned char s[32], const struct psi_ed25519_point *p);
 

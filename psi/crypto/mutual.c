@@ -11,6 +11,8 @@
 #include "psi/pool.h"
 #include "psi/xmd.h"
 
+#include "h2c_curve25519.h"
+
 /* The build's suite (psi/CMakeLists.txt, option PSI_MUTUAL_SUITE). Both
  * suites are compiled in every build, so neither rots; only this constant
  * differs. */
@@ -232,23 +234,52 @@ static int check_step(const unsigned char *points, size_t count, size_t *failed_
     return PSI_OK;
 }
 
+/* H(x) of a step's indicators into points (hash_indicator for each; the
+ * X25519 suite hashes them together, psi_h2c_curve25519_hash_many). */
+static int hash_step(unsigned char *points, const unsigned char *const *inputs, const size_t *lens,
+                     size_t count, size_t *failed_at)
+{
+    const char *dst = dsts()->hash_to_group;
+    size_t i;
+    int rc;
+
+    if (suite == PSI_MUTUAL_SUITE_X25519) {
+        rc = psi_h2c_curve25519_hash_many(points, inputs, lens, count, (const unsigned char *)dst,
+                                          strlen(dst), failed_at);
+        if (rc != PSI_OK) {
+            return rc;
+        }
+        for (i = 0; i < count; i++) {
+            if (sodium_is_zero(points + i * PSI_ELEMENT_BYTES, PSI_ELEMENT_BYTES)) {
+                *failed_at = i;
+                return PSI_ERR_IDENTITY;
+            }
+        }
+        return PSI_OK;
+    }
+    for (i = 0; i < count; i++) {
+        rc = hash_indicator(points + i * PSI_ELEMENT_BYTES, inputs[i], lens[i]);
+        if (rc != PSI_OK) {
+            *failed_at = i;
+            return rc;
+        }
+    }
+    return PSI_OK;
+}
+
 static int blind_range(void *ctx, size_t begin, size_t end, size_t *failed_at)
 {
     struct batch_job *job = ctx;
     unsigned char hashed[STEP * PSI_ELEMENT_BYTES];
-    size_t at, i, bad = 0;
+    size_t at, bad = 0;
     int rc = PSI_OK;
 
     for (at = begin; at < end && rc == PSI_OK; at += STEP) {
         size_t count = step_count(at, end);
 
-        for (i = 0; i < count; i++) {
-            rc = hash_indicator(hashed + i * PSI_ELEMENT_BYTES, job->inputs[at + i],
-                                job->lens[at + i]);
-            if (rc != PSI_OK) {
-                *failed_at = at + i;
-                break;
-            }
+        rc = hash_step(hashed, job->inputs + at, job->lens + at, count, &bad);
+        if (rc != PSI_OK) {
+            *failed_at = at + bad;
         }
         if (rc == PSI_OK) {
             rc = mult_step(job->out + at * PSI_ELEMENT_BYTES, job->key, hashed, count, &bad);

@@ -54,6 +54,11 @@ static void clamp(unsigned char k[32], const unsigned char key[32])
     k[31] |= 64;
 }
 
+static size_t at_most(size_t n, size_t max)
+{
+    return n > max ? max : n;
+}
+
 static int is_zero32(const unsigned char *s)
 {
     return sodium_is_zero(s, PSI_CURVE25519_BYTES);
@@ -230,16 +235,17 @@ LANES8 static void sq8_times(fe8 *h, const fe8 *f, int n)
     }
 }
 
-/* h = f^(p - 2), the inverse (0 for 0): the chain of fe25519_invert. */
-LANES8 static void invert8(fe8 *h, const fe8 *f)
+/* t = f^(2^250 - 1) and f11 = f^11: the chains of fe25519_invert and
+ * fe25519_pow_p58 up to where they part. */
+LANES8 static void pow_2_250_minus_1_8(fe8 *t, fe8 *f11, const fe8 *f)
 {
-    fe8 f2, f9, f11, a, b, c;
+    fe8 f2, f9, a, b, c;
 
     sq8(&f2, f);            /* 2 */
     sq8_times(&a, &f2, 2);  /* 8 */
     mul8(&f9, &a, f);       /* 9 */
-    mul8(&f11, &f9, &f2);   /* 11 */
-    sq8(&a, &f11);          /* 22 */
+    mul8(f11, &f9, &f2);    /* 11 */
+    sq8(&a, f11);           /* 22 */
     mul8(&a, &a, &f9);      /* 2^5 - 1 */
     sq8_times(&b, &a, 5);   /* 2^10 - 2^5 */
     mul8(&a, &b, &a);       /* 2^10 - 1 */
@@ -254,15 +260,36 @@ LANES8 static void invert8(fe8 *h, const fe8 *f)
     sq8_times(&c, &b, 100); /* 2^200 - 2^100 */
     mul8(&b, &c, &b);       /* 2^200 - 1 */
     sq8_times(&b, &b, 50);  /* 2^250 - 2^50 */
-    mul8(&b, &b, &a);       /* 2^250 - 1 */
-    sq8_times(&b, &b, 5);   /* 2^255 - 2^5 */
-    mul8(h, &b, &f11);      /* 2^255 - 21 = p - 2 */
+    mul8(t, &b, &a);        /* 2^250 - 1 */
     sodium_memzero(&f2, sizeof f2);
     sodium_memzero(&f9, sizeof f9);
-    sodium_memzero(&f11, sizeof f11);
     sodium_memzero(&a, sizeof a);
     sodium_memzero(&b, sizeof b);
     sodium_memzero(&c, sizeof c);
+}
+
+/* h = f^(p - 2), the inverse (0 for 0). */
+LANES8 static void invert8(fe8 *h, const fe8 *f)
+{
+    fe8 t, f11;
+
+    pow_2_250_minus_1_8(&t, &f11, f);
+    sq8_times(&t, &t, 5); /* 2^255 - 2^5 */
+    mul8(h, &t, &f11);    /* 2^255 - 21 = p - 2 */
+    sodium_memzero(&t, sizeof t);
+    sodium_memzero(&f11, sizeof f11);
+}
+
+/* h = f^((p - 5) / 8). */
+LANES8 static void pow_p58_8(fe8 *h, const fe8 *f)
+{
+    fe8 t, f11;
+
+    pow_2_250_minus_1_8(&t, &f11, f);
+    sq8_times(&t, &t, 2); /* 2^252 - 4 */
+    mul8(h, &t, f);       /* 2^252 - 3 = (p - 5) / 8 */
+    sodium_memzero(&t, sizeof t);
+    sodium_memzero(&f11, sizeof f11);
 }
 
 /* The Montgomery ladder of RFC 7748, section 5, on eight u-coordinates
@@ -401,6 +428,39 @@ static int many_lanes8(unsigned char *out, const unsigned char key[32], const un
     return rc;
 }
 
+/* out[i] = in[i]^e for eight elements, e the exponent of `invert`
+ * (p - 2) or not (p - 5) / 8. */
+LANES8 static void pow_lanes8(fe25519 out[LANES], const fe25519 in[LANES], int invert)
+{
+    uint64_t limbs[5][LANES];
+    fe8 f, h;
+
+    for (int lane = 0; lane < LANES; lane++) {
+        for (int i = 0; i < 5; i++) {
+            limbs[i][lane] = in[lane].v[i];
+        }
+    }
+    for (int i = 0; i < 5; i++) {
+        f.l[i] = _mm512_loadu_si512(limbs[i]);
+    }
+    if (invert) {
+        invert8(&h, &f);
+    } else {
+        pow_p58_8(&h, &f);
+    }
+    for (int i = 0; i < 5; i++) {
+        _mm512_storeu_si512(limbs[i], h.l[i]);
+    }
+    for (int lane = 0; lane < LANES; lane++) {
+        for (int i = 0; i < 5; i++) {
+            out[lane].v[i] = limbs[i][lane];
+        }
+    }
+    sodium_memzero(limbs, sizeof limbs);
+    sodium_memzero(&f, sizeof f);
+    sodium_memzero(&h, sizeof h);
+}
+
 static int cpu_has_lanes8(void)
 {
     __builtin_cpu_init();
@@ -408,6 +468,13 @@ static int cpu_has_lanes8(void)
 }
 
 #else /* !HAVE_LANES8 */
+
+static void pow_lanes8(fe25519 out[LANES], const fe25519 in[LANES], int invert)
+{
+    (void)out;
+    (void)in;
+    (void)invert;
+}
 
 static int many_lanes8(unsigned char *out, const unsigned char key[32], const unsigned char *points,
                        size_t n, size_t *zero_index)
@@ -502,4 +569,49 @@ int psi_x25519_many(unsigned char *out, const unsigned char key[32], const unsig
                     size_t n, size_t *zero_index)
 {
     return psi_x25519_many_with(psi_x25519_impl_chosen(), out, key, points, n, zero_index);
+}
+
+/* Eight exponentiations in lanes from this many on; fewer go one by one. */
+#define LANES8_MIN_POWS 4
+
+static void pow_many(fe25519 *out, const fe25519 *in, size_t n, int invert)
+{
+    fe25519 block_in[LANES], block_out[LANES];
+    size_t at = 0;
+
+    if (psi_x25519_impl_chosen() == PSI_X25519_IMPL_LANES8) {
+        while (n - at >= LANES8_MIN_POWS) {
+            size_t count = at_most(n - at, LANES);
+
+            for (size_t lane = 0; lane < LANES; lane++) {
+                if (lane < count) {
+                    block_in[lane] = in[at + lane];
+                } else {
+                    fe25519_one(&block_in[lane]);
+                }
+            }
+            pow_lanes8(block_out, block_in, invert);
+            memcpy(out + at, block_out, count * sizeof block_out[0]);
+            at += count;
+        }
+    }
+    for (; at < n; at++) {
+        if (invert) {
+            fe25519_invert(&out[at], &in[at]);
+        } else {
+            fe25519_pow_p58(&out[at], &in[at]);
+        }
+    }
+    sodium_memzero(block_in, sizeof block_in);
+    sodium_memzero(block_out, sizeof block_out);
+}
+
+void psi_fe25519_invert_many(fe25519 *out, const fe25519 *in, size_t n)
+{
+    pow_many(out, in, n, 1);
+}
+
+void psi_fe25519_pow_p58_many(fe25519 *out, const fe25519 *in, size_t n)
+{
+    pow_many(out, in, n, 0);
 }

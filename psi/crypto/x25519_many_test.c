@@ -23,6 +23,7 @@
 #include "crypto_test_util.h"
 #include "psi/curve25519.h"
 #include "psi/error.h"
+#include "fe25519.h"
 #include "x25519_many.h"
 
 static const enum psi_x25519_impl impls[] = {PSI_X25519_IMPL_LIBSODIUM, PSI_X25519_IMPL_LANES8};
@@ -219,6 +220,54 @@ static void test_small_order_reported(void **state)
     }
 }
 
+/* The exponentiations of many elements (the hash's) agree with
+ * fe25519_invert and fe25519_pow_p58 one by one, for every count around
+ * the lane count, in place, on random elements and on 0, 1 and p - 1. */
+static void test_pow_many(void **state)
+{
+    enum { MAX = 27 };
+    fe25519 in[MAX], out[MAX], want[MAX];
+    unsigned char bytes[32], a[32], b[32];
+
+    (void)state;
+    memset(in, 0, sizeof in);
+    for (size_t n = 0; n <= MAX; n++) {
+        for (size_t i = 0; i < n; i++) {
+            randombytes_buf(bytes, sizeof bytes);
+            if (i == 1) {
+                memset(bytes, 0, sizeof bytes);
+            } else if (i == 2) {
+                memset(bytes, 0, sizeof bytes);
+                bytes[0] = 1;
+            } else if (i == 3) {
+                UNHEX_EXACT(bytes, 32,
+                            "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+            }
+            fe25519_from_bytes_256(&in[i], bytes);
+        }
+        for (int inverse = 0; inverse <= 1; inverse++) {
+            for (size_t i = 0; i < n; i++) {
+                if (inverse) {
+                    fe25519_invert(&want[i], &in[i]);
+                } else {
+                    fe25519_pow_p58(&want[i], &in[i]);
+                }
+            }
+            memcpy(out, in, sizeof out);
+            if (inverse) {
+                psi_fe25519_invert_many(out, out, n);
+            } else {
+                psi_fe25519_pow_p58_many(out, out, n);
+            }
+            for (size_t i = 0; i < n; i++) {
+                fe25519_to_bytes(a, &out[i]);
+                fe25519_to_bytes(b, &want[i]);
+                assert_memory_equal(a, b, 32);
+            }
+        }
+    }
+}
+
 static void test_arguments(void **state)
 {
     unsigned char key[32] = {1}, point[32] = {9}, out[32];
@@ -249,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_random_against_libsodium),
         cmocka_unit_test(test_edges_against_libsodium),
         cmocka_unit_test(test_small_order_reported),
+        cmocka_unit_test(test_pow_many),
         cmocka_unit_test(test_arguments),
     };
     if (sodium_init() < 0) {

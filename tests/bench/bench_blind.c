@@ -91,8 +91,8 @@ static int raw_blind(const unsigned char key[32], size_t n, const unsigned char 
             }
             if ((i + 1) % 64 == 0 || i + 1 == n) {
                 size_t first = i - i % 64;
-                if (psi_x25519_many(out + 32 * first, key, out + 32 * first, i + 1 - first,
-                                    NULL) != PSI_OK) {
+                if (psi_x25519_many(out + 32 * first, key, out + 32 * first, i + 1 - first, NULL) !=
+                    PSI_OK) {
                     return -1;
                 }
             }
