@@ -14,8 +14,12 @@
  *     values of p and above): psi_x25519_many (eight lanes of AVX-512 IFMA
  *     where the CPU has them) gives byte for byte libsodium's
  *     crypto_scalarmult under a key taken from the input's end, and reports
- *     the first all-zero product. */
+ *     the first all-zero product.
+ *   - The input and eight of its prefixes as indicators: psi_blind_batch
+ *     (the batched hash and multiplication) gives what the one-by-one hash
+ *     and crypto_scalarmult give. */
 #include "fuzz.h"
+#include "psi/blind.h"
 #include "psi/curve25519.h"
 
 static const unsigned char fuzz_dst[] = "psi-fuzz-HashToCurve-curve25519_XMD:SHA-512_ELL2_RO_";
@@ -59,6 +63,39 @@ static void check_many(const uint8_t *data, size_t size)
                "psi_x25519_many reports the first all-zero product");
 }
 
+/* psi_blind_batch of nine indicators, the input and its prefixes one to
+ * eight bytes shorter (in the X25519 build: the hash of the batch, its
+ * exponentiations eight at a time in lanes where the CPU has them, then
+ * psi_x25519_many), against the one-by-one hash under the suite's DST and
+ * libsodium's crypto_scalarmult. */
+static void check_blind_batch(const uint8_t *data, size_t size)
+{
+    enum { N = 9 };
+    static const unsigned char dst[] = PSI_MUTUAL_X25519_DST_HASH_TO_GROUP;
+    static const unsigned char seed[32] = {0x5e, 0xed};
+    const unsigned char *inputs[N];
+    size_t lens[N];
+    unsigned char batch[N * 32], key[32], u[32], want[32];
+
+    if (psi_mutual_suite() != PSI_MUTUAL_SUITE_X25519 || size > PSI_MUTUAL_MAX_INPUT_BYTES ||
+        psi_mutual_derive_key(seed, "2026-W48", key) != PSI_OK)
+        return;
+    for (size_t i = 0; i < N; i++) {
+        inputs[i] = data;
+        lens[i] = size > i ? size - i : 0;
+    }
+    int rc = psi_blind_batch(key, N, inputs, lens, batch, 1);
+    FUZZ_CHECK(rc == PSI_OK, "every batch of indicators blinds");
+    for (size_t i = 0; i < N; i++) {
+        struct psi_xmd_part part = {inputs[i], lens[i]};
+        FUZZ_CHECK(psi_curve25519_hash_to_curve(u, NULL, &part, 1, dst, sizeof dst - 1) == PSI_OK &&
+                       crypto_scalarmult(want, key, u) == 0,
+                   "the one-by-one hash and multiplication succeed");
+        FUZZ_CHECK(memcmp(batch + 32 * i, want, 32) == 0,
+                   "psi_blind_batch agrees with the one-by-one hash and crypto_scalarmult");
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const unsigned char key[32] = {0x11, 0x22, 0x33, 0x44, 0x55};
@@ -80,6 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    "X25519 of a hashed u is never all-zero");
     }
 
+    check_blind_batch(data, size);
     if (size >= 32) {
         int rc = psi_curve25519_check_u(data);
 
