@@ -9,7 +9,9 @@
  * of five 51-bit limbs. Where the CPU lacks IFMA, or PSI_X25519_IMPL says
  * so, each point goes through libsodium's crypto_scalarmult. Both give the
  * same bytes for every input (the tests compare them), so parties on
- * different CPUs agree on every tag.
+ * different CPUs agree on every tag. The lanes are compiled on x86-64 with
+ * GCC or Clang unless PSI_X25519_NO_LANES is defined (a build as another
+ * CPU would have it), and chosen at run time.
  *
  * The eight-lane code is constant time in the key and in the points: the
  * ladder's swaps are masks made from the key's bits, never branches or
@@ -36,7 +38,7 @@
 #include "psi/error.h"
 #include "x25519_many.h"
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(PSI_X25519_NO_LANES)
 #define HAVE_LANES8 1
 #include <immintrin.h>
 #else
@@ -45,23 +47,9 @@
 
 #define LANES 8
 
-/* The clamped scalar of RFC 7748 (decodeScalar25519). */
-static void clamp(unsigned char k[32], const unsigned char key[32])
-{
-    memcpy(k, key, 32);
-    k[0] &= 248;
-    k[31] &= 127;
-    k[31] |= 64;
-}
-
 static size_t at_most(size_t n, size_t max)
 {
     return n > max ? max : n;
-}
-
-static int is_zero32(const unsigned char *s)
-{
-    return sodium_is_zero(s, PSI_CURVE25519_BYTES);
 }
 
 /* ---- one point at a time: libsodium ---- */
@@ -91,6 +79,20 @@ static int many_libsodium(unsigned char *out, const unsigned char key[32],
 
 #define LANES8 __attribute__((target("avx512f,avx512ifma")))
 #define INLINE __attribute__((always_inline)) inline
+
+/* The clamped scalar of RFC 7748 (decodeScalar25519). */
+static void clamp(unsigned char k[32], const unsigned char key[32])
+{
+    memcpy(k, key, 32);
+    k[0] &= 248;
+    k[31] &= 127;
+    k[31] |= 64;
+}
+
+static int is_zero32(const unsigned char *s)
+{
+    return sodium_is_zero(s, PSI_CURVE25519_BYTES);
+}
 
 /* Limb k of eight field elements, lane i holding element i. */
 typedef struct {
