@@ -304,7 +304,8 @@ int main(void)
     if (sodium_init() < 0) {
         return 1;
     }
-    printf("x25519_many: eight lanes (AVX-512 IFMA) %s on this CPU; the process uses %s\n",
+    printf("x25519_many: eight lanes (AVX-512 IFMA) %s in this build on this CPU; the process "
+           "uses %s\n",
            psi_x25519_impl_available(PSI_X25519_IMPL_LANES8) ? "available" : "NOT available",
            psi_x25519_implementation());
     return cmocka_run_group_tests(tests, NULL, NULL);
