@@ -241,6 +241,16 @@ void psi_ed25519_to_bytes(unsigned char s[32], const struct psi_ed25519_point *p
     sodium_memzero(&y, sizeof y);
 }
 
+/* q0 = 8 (q0 + q1): the sum of the two mapped points, cofactor cleared
+ * (h_eff = 8, three doublings). */
+static void sum_clear_cofactor(struct psi_ed25519_point *q0, const struct psi_ed25519_point *q1)
+{
+    psi_ed25519_add(q0, q0, q1);
+    psi_ed25519_add(q0, q0, q0);
+    psi_ed25519_add(q0, q0, q0);
+    psi_ed25519_add(q0, q0, q0);
+}
+
 int psi_curve25519_hash_to_curve(unsigned char u[32], unsigned char v[32],
                                  const struct psi_xmd_part *parts, size_t n_parts,
                                  const unsigned char *dst, size_t dst_len)
@@ -264,11 +274,7 @@ int psi_curve25519_hash_to_curve(unsigned char u[32], unsigned char v[32],
     psi_h2c_montgomery_to_edwards(&q0, &xn, &xd, &y);
     psi_h2c_curve25519_elligator2(&xn, &xd, &y, &field[1]);
     psi_h2c_montgomery_to_edwards(&q1, &xn, &xd, &y);
-    psi_ed25519_add(&q0, &q0, &q1);
-    /* clear_cofactor: times h_eff = 8, three doublings. */
-    psi_ed25519_add(&q0, &q0, &q0);
-    psi_ed25519_add(&q0, &q0, &q0);
-    psi_ed25519_add(&q0, &q0, &q0);
+    sum_clear_cofactor(&q0, &q1);
     psi_ed25519_to_montgomery(u, v, &q0);
 
     sodium_memzero(field, sizeof field);
@@ -320,10 +326,7 @@ int psi_h2c_curve25519_hash_many(unsigned char *u, const unsigned char *const *i
             psi_h2c_montgomery_to_edwards(&q0, &xn, &xd, &y);
             elligator2_finish(&xn, &xd, &y, &half[2 * i + 1], &pow[2 * i + 1], &field[i][1]);
             psi_h2c_montgomery_to_edwards(&q1, &xn, &xd, &y);
-            psi_ed25519_add(&q0, &q0, &q1);
-            psi_ed25519_add(&q0, &q0, &q0); /* clear_cofactor: times 8 */
-            psi_ed25519_add(&q0, &q0, &q0);
-            psi_ed25519_add(&q0, &q0, &q0);
+            sum_clear_cofactor(&q0, &q1);
             /* u = (Z + Y) / (Z - Y), as psi_ed25519_to_montgomery; the
              * inverse of (Z - Y) X leaves u = (Z + Y) X / ((Z - Y) X). */
             fe25519_add(&num[i], &q0.Z, &q0.Y);

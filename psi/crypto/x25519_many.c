@@ -354,42 +354,62 @@ LANES8 static void ladder8(fe8 *x2, fe8 *z2, const fe8 *x1, const unsigned char 
     sodium_memzero(&t, sizeof t);
 }
 
+/* Eight field elements into lanes (their limbs are below 2^52, as every
+ * fe25519 result is), and back. */
+LANES8 static void fe8_from_lanes(fe8 *h, const fe25519 in[LANES])
+{
+    uint64_t limbs[5][LANES];
+
+    for (int lane = 0; lane < LANES; lane++) {
+        for (int i = 0; i < 5; i++) {
+            limbs[i][lane] = in[lane].v[i];
+        }
+    }
+    for (int i = 0; i < 5; i++) {
+        h->l[i] = _mm512_loadu_si512(limbs[i]);
+    }
+    sodium_memzero(limbs, sizeof limbs);
+}
+
+LANES8 static void fe8_to_lanes(fe25519 out[LANES], const fe8 *h)
+{
+    uint64_t limbs[5][LANES];
+
+    for (int i = 0; i < 5; i++) {
+        _mm512_storeu_si512(limbs[i], h->l[i]);
+    }
+    for (int lane = 0; lane < LANES; lane++) {
+        for (int i = 0; i < 5; i++) {
+            out[lane].v[i] = limbs[i][lane];
+        }
+    }
+    sodium_memzero(limbs, sizeof limbs);
+}
+
 /* out[i] = X25519(k, u[i]) for eight points (k already clamped). */
 LANES8 static void x25519_8(unsigned char out[LANES][32], const unsigned char k[32],
                             const unsigned char u[LANES][32])
 {
-    uint64_t limbs[5][LANES];
     unsigned char masked[32];
+    fe25519 lanes[LANES];
     fe8 x1, x2, z2, zi;
-    fe25519 one_lane;
 
     /* decodeUCoordinate: the top bit is ignored, the rest read mod p. */
     for (int lane = 0; lane < LANES; lane++) {
         memcpy(masked, u[lane], 32);
         masked[31] &= 127;
-        fe25519_from_bytes_256(&one_lane, masked);
-        for (int i = 0; i < 5; i++) {
-            limbs[i][lane] = one_lane.v[i];
-        }
+        fe25519_from_bytes_256(&lanes[lane], masked);
     }
-    for (int i = 0; i < 5; i++) {
-        x1.l[i] = _mm512_loadu_si512(limbs[i]);
-    }
+    fe8_from_lanes(&x1, lanes);
     ladder8(&x2, &z2, &x1, k);
     invert8(&zi, &z2);
     mul8(&x2, &x2, &zi);
-    for (int i = 0; i < 5; i++) {
-        _mm512_storeu_si512(limbs[i], x2.l[i]);
-    }
+    fe8_to_lanes(lanes, &x2);
     for (int lane = 0; lane < LANES; lane++) {
-        for (int i = 0; i < 5; i++) {
-            one_lane.v[i] = limbs[i][lane];
-        }
-        fe25519_to_bytes(out[lane], &one_lane);
+        fe25519_to_bytes(out[lane], &lanes[lane]);
     }
-    sodium_memzero(limbs, sizeof limbs);
     sodium_memzero(masked, sizeof masked);
-    sodium_memzero(&one_lane, sizeof one_lane);
+    sodium_memzero(lanes, sizeof lanes);
     sodium_memzero(&x1, sizeof x1);
     sodium_memzero(&x2, sizeof x2);
     sodium_memzero(&z2, sizeof z2);
@@ -405,7 +425,7 @@ static int many_lanes8(unsigned char *out, const unsigned char key[32], const un
 
     clamp(k, key);
     for (size_t at = 0; at < n; at += LANES) {
-        size_t count = n - at < LANES ? n - at : LANES;
+        size_t count = at_most(n - at, LANES);
 
         memset(in, 0, sizeof in);
         for (size_t lane = 0; lane < LANES; lane++) {
@@ -434,31 +454,15 @@ static int many_lanes8(unsigned char *out, const unsigned char key[32], const un
  * (p - 2) or not (p - 5) / 8. */
 LANES8 static void pow_lanes8(fe25519 out[LANES], const fe25519 in[LANES], int invert)
 {
-    uint64_t limbs[5][LANES];
     fe8 f, h;
 
-    for (int lane = 0; lane < LANES; lane++) {
-        for (int i = 0; i < 5; i++) {
-            limbs[i][lane] = in[lane].v[i];
-        }
-    }
-    for (int i = 0; i < 5; i++) {
-        f.l[i] = _mm512_loadu_si512(limbs[i]);
-    }
+    fe8_from_lanes(&f, in);
     if (invert) {
         invert8(&h, &f);
     } else {
         pow_p58_8(&h, &f);
     }
-    for (int i = 0; i < 5; i++) {
-        _mm512_storeu_si512(limbs[i], h.l[i]);
-    }
-    for (int lane = 0; lane < LANES; lane++) {
-        for (int i = 0; i < 5; i++) {
-            out[lane].v[i] = limbs[i][lane];
-        }
-    }
-    sodium_memzero(limbs, sizeof limbs);
+    fe8_to_lanes(out, &h);
     sodium_memzero(&f, sizeof f);
     sodium_memzero(&h, sizeof h);
 }
@@ -494,25 +498,28 @@ static int cpu_has_lanes8(void)
 /* ---- the choice ---- */
 
 static enum psi_x25519_impl chosen = PSI_X25519_IMPL_LIBSODIUM;
+static int lanes8_usable; /* the CPU's answer, asked once */
 static pthread_once_t choose_once = PTHREAD_ONCE_INIT;
-
-int psi_x25519_impl_available(enum psi_x25519_impl impl)
-{
-    switch (impl) {
-    case PSI_X25519_IMPL_LIBSODIUM: return 1;
-    case PSI_X25519_IMPL_LANES8: return cpu_has_lanes8();
-    default: return 0;
-    }
-}
 
 static void choose(void)
 {
     const char *want = getenv("PSI_X25519_IMPL");
+    int want_libsodium = want != NULL && strcmp(want, "libsodium") == 0;
 
-    if (want != NULL && strcmp(want, "libsodium") == 0) {
-        chosen = PSI_X25519_IMPL_LIBSODIUM;
-    } else if (psi_x25519_impl_available(PSI_X25519_IMPL_LANES8)) {
-        chosen = PSI_X25519_IMPL_LANES8;
+    lanes8_usable = cpu_has_lanes8();
+    /* cppcheck 2.10 wrongly calls lanes8_usable always false (the CPU's
+     * answer is 1 on this project's machines). */
+    // cppcheck-suppress knownConditionTrueFalse
+    chosen = lanes8_usable && !want_libsodium ? PSI_X25519_IMPL_LANES8 : PSI_X25519_IMPL_LIBSODIUM;
+}
+
+int psi_x25519_impl_available(enum psi_x25519_impl impl)
+{
+    (void)pthread_once(&choose_once, choose);
+    switch (impl) {
+    case PSI_X25519_IMPL_LIBSODIUM: return 1;
+    case PSI_X25519_IMPL_LANES8: return lanes8_usable;
+    default: return 0;
     }
 }
 

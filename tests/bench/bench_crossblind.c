@@ -177,23 +177,37 @@ static double raw_rate(enum suite_kind suite, const unsigned char *points, size_
     return seconds > 0 ? (double)n / seconds : 0;
 }
 
-/* Microseconds per hashed indicator on one thread, for one suite; -1 on a
- * failure. */
+/* The indicators the hash and blind costs are measured on, made once. */
+static struct {
+    char text[HASH_COUNT][32];
+    const unsigned char *inputs[HASH_COUNT];
+    size_t lens[HASH_COUNT];
+    unsigned char out[HASH_COUNT * 32];
+} ind;
+
+static void make_indicators(void)
+{
+    for (unsigned i = 0; i < HASH_COUNT; i++) {
+        int len = snprintf(ind.text[i], sizeof ind.text[i], "ipv4:10.%u.%u.%u", (i >> 16) & 0xffU,
+                           (i >> 8) & 0xffU, i & 0xffU);
+        ind.inputs[i] = (const unsigned char *)ind.text[i];
+        ind.lens[i] = (size_t)len;
+    }
+}
+
+/* Microseconds per hashed indicator on one thread, one by one, for one
+ * suite; -1 on a failure. */
 static double hash_cost_us(enum suite_kind suite)
 {
     static const unsigned char dst_x25519[] = PSI_MUTUAL_X25519_DST_HASH_TO_GROUP;
     static const unsigned char dst_r255[] = PSI_MUTUAL_DST_HASH_TO_GROUP;
-    unsigned char out[32];
-    char text[32];
     double start = now_seconds();
     for (unsigned i = 0; i < HASH_COUNT; i++) {
-        int len = snprintf(text, sizeof text, "ipv4:10.%u.%u.%u", (i >> 16) & 0xffU,
-                           (i >> 8) & 0xffU, i & 0xffU);
-        struct psi_xmd_part part = {(const unsigned char *)text, (size_t)len};
+        struct psi_xmd_part part = {ind.inputs[i], ind.lens[i]};
         int rc = suite == SUITE_X25519
-                     ? psi_curve25519_hash_to_curve(out, NULL, &part, 1, dst_x25519,
+                     ? psi_curve25519_hash_to_curve(ind.out, NULL, &part, 1, dst_x25519,
                                                     sizeof dst_x25519 - 1)
-                     : psi_group_hash_to_group(out, &part, 1, dst_r255, sizeof dst_r255 - 1);
+                     : psi_group_hash_to_group(ind.out, &part, 1, dst_r255, sizeof dst_r255 - 1);
         if (rc != PSI_OK)
             return -1;
     }
@@ -206,19 +220,9 @@ static double hash_cost_us(enum suite_kind suite)
 static double hash_many_cost_us(void)
 {
     static const unsigned char dst[] = PSI_MUTUAL_X25519_DST_HASH_TO_GROUP;
-    static char text[HASH_COUNT][32];
-    static const unsigned char *inputs[HASH_COUNT];
-    static size_t lens[HASH_COUNT];
-    static unsigned char out[HASH_COUNT * 32];
     size_t failed_at = 0;
-    for (unsigned i = 0; i < HASH_COUNT; i++) {
-        int len = snprintf(text[i], sizeof text[i], "ipv4:10.%u.%u.%u", (i >> 16) & 0xffU,
-                           (i >> 8) & 0xffU, i & 0xffU);
-        inputs[i] = (const unsigned char *)text[i];
-        lens[i] = (size_t)len;
-    }
     double start = now_seconds();
-    if (psi_h2c_curve25519_hash_many(out, inputs, lens, HASH_COUNT, dst, sizeof dst - 1,
+    if (psi_h2c_curve25519_hash_many(ind.out, ind.inputs, ind.lens, HASH_COUNT, dst, sizeof dst - 1,
                                      &failed_at) != PSI_OK)
         return -1;
     return (now_seconds() - start) * 1e6 / HASH_COUNT;
@@ -229,18 +233,8 @@ static double hash_many_cost_us(void)
  * the multiplication). -1 on a failure. */
 static double blind_cost_us(const unsigned char key[32])
 {
-    static char text[HASH_COUNT][32];
-    static const unsigned char *inputs[HASH_COUNT];
-    static size_t lens[HASH_COUNT];
-    static unsigned char out[HASH_COUNT * 32];
-    for (unsigned i = 0; i < HASH_COUNT; i++) {
-        int len = snprintf(text[i], sizeof text[i], "ipv4:10.%u.%u.%u", (i >> 16) & 0xffU,
-                           (i >> 8) & 0xffU, i & 0xffU);
-        inputs[i] = (const unsigned char *)text[i];
-        lens[i] = (size_t)len;
-    }
     double start = now_seconds();
-    if (psi_blind_batch(key, HASH_COUNT, inputs, lens, out, 1) != PSI_OK)
+    if (psi_blind_batch(key, HASH_COUNT, ind.inputs, ind.lens, ind.out, 1) != PSI_OK)
         return -1;
     return (now_seconds() - start) * 1e6 / HASH_COUNT;
 }
@@ -316,6 +310,7 @@ int main(int argc, char **argv)
     double r255_core = 0, x_core = 0, many_core = 0, r255_all = 0, x_all = 0, many_all = 0;
     double lib_all = 0;
     double hash_x = -1, hash_r255 = -1, hash_many = -1, blind_us = -1;
+    make_indicators();
     for (int round = 0; round < ROUNDS; round++) {
         /* The one-thread costs of hashing first: after the all-thread runs
          * this machine's cores run slower for a while. */
